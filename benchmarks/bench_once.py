@@ -1,0 +1,104 @@
+"""Benchmark: ``tui-health --once`` against bare page walks, each run as a whole process.
+
+Starts the simulator in this process (1,000 components, 50 ms latency per request, pages of 100) and runs,
+alternating, several times each:
+
+  once        python -m tui_health --once --format json   (validation, engine, rendering included)
+  sequential  a bare httpx walk: token, then pages 1..10 one after another
+  concurrent  a bare httpx walk: token, page 1, then pages 2..10 at once; no validation, no output
+
+Prints the median wall time of each and the ratios. Target: once within 1.3x of the concurrent walk.
+Usage: python benchmarks/bench_once.py [--runs N] [--components N] [--latency-ms MS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from tui_health.simulator import SimulatorServer, load_scenario
+
+WALK = r"""
+import asyncio, sys, httpx
+url, mode = sys.argv[1], sys.argv[2]
+async def main():
+    async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=20)) as c:
+        r = await c.post("/oauth/token", auth=("bench", "bench"), data={"grant_type": "client_credentials"})
+        h = {"Authorization": "Bearer " + r.json()["access_token"]}
+        get = lambda n: c.get("/api/v2/health/details", params={"pageSize": 100, "pageNumber": n, "expand": "details"}, headers=h)
+        first = (await get(1)).json()
+        if mode == "sequential":
+            for n in range(2, first["pageCount"] + 1):
+                (await get(n)).json()
+        else:
+            await asyncio.gather(*(get(n) for n in range(2, first["pageCount"] + 1)))
+asyncio.run(main())
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if proc.returncode not in (0, 1, 2):
+        raise SystemExit(f"{cmd[2:4]} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--components", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=50)
+    args = parser.parse_args()
+    scenario = load_scenario("large").model_copy(
+        update={"components": args.components, "latency_ms": args.latency_ms}
+    )
+    env = {**os.environ, "GENESYSCLOUD_OAUTHCLIENT_ID": "bench", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "bench"}
+    with SimulatorServer(scenario) as sim:
+        commands = {
+            "once": [
+                sys.executable,
+                "-m",
+                "tui_health",
+                "--once",
+                "--format",
+                "json",
+                "--api-url",
+                sim.url,
+                "--login-url",
+                sim.url,
+                "--page-size",
+                "100",
+                "--no-alerts",
+                "--audit-log",
+                os.devnull,
+            ],
+            "sequential": [sys.executable, "-c", WALK, sim.url, "sequential"],
+            "concurrent": [sys.executable, "-c", WALK, sim.url, "concurrent"],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for cmd in commands.values():  # warm-up: page cache, .pyc files
+            timed(cmd, env)
+        for _ in range(args.runs):
+            for name, cmd in commands.items():
+                times[name].append(timed(cmd, env))
+    med = {name: statistics.median(values) for name, values in times.items()}
+    print(
+        f"{args.components} components, {args.latency_ms:g} ms latency, pages of 100, {args.runs} runs each"
+    )
+    for name, value in med.items():
+        spread = f"min {min(times[name]) * 1000:.0f} / max {max(times[name]) * 1000:.0f} ms"
+        print(f"  {name:<11} median {value * 1000:7.0f} ms   ({spread})")
+    print(f"  once / concurrent walk   = {med['once'] / med['concurrent']:.2f}x   (target <= 1.3x)")
+    print(f"  sequential / concurrent  = {med['sequential'] / med['concurrent']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

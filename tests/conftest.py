@@ -1,0 +1,81 @@
+"""Shared fixtures: a simulator on 127.0.0.1 per test, settings pointing at it, a recording sleep."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui_health.config import Settings, load_settings
+from tui_health.simulator import Scenario, SimulatorServer, load_scenario
+
+SECRET = "s3cr3t-client-secret-do-not-leak"
+CLIENT_ID = "test-client"
+
+
+@pytest.fixture
+def start_sim() -> Iterator[Callable[..., SimulatorServer]]:
+    """Start a simulator with a named scenario (plus overrides); stopped at teardown."""
+    servers: list[SimulatorServer] = []
+
+    def start(scenario: str | Scenario = "steady", **overrides: Any) -> SimulatorServer:
+        base = load_scenario(scenario) if isinstance(scenario, str) else scenario
+        if overrides:
+            base = Scenario.model_validate({**base.model_dump(), **overrides})
+        server = SimulatorServer(base).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def sim_settings(sim: SimulatorServer, tmp_path: Path, **flags: Any) -> Settings:
+    """Settings that talk to ``sim`` with test credentials and keep files under ``tmp_path``."""
+    env = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+    base = {
+        "genesys.api_url": sim.url,
+        "genesys.login_url": sim.url,
+        "audit.path": str(tmp_path / "audit.jsonl"),
+        "alerts.outbox": str(tmp_path / "outbox.sqlite3"),
+    }
+    return load_settings(path=tmp_path / "none.toml", env=env, flags={**base, **flags})
+
+
+class RecordingSleep:
+    """Stands in for asyncio.sleep: records every wait and returns at once."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> RecordingSleep:
+    return RecordingSleep()
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m tui_health`` as a whole process, with a clean environment plus ``env``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_"))}
+    base.setdefault("HOME", str(cwd or Path.cwd()))
+    base["COLUMNS"] = "160"
+    full = {**base, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "tui_health", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=timeout,
+        cwd=cwd,
+    )

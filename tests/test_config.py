@@ -1,0 +1,135 @@
+"""Settings: precedence, regions, clear errors, masked secrets, the template."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+from tui_health.config import TEMPLATE, load_settings
+from tui_health.errors import ConfigError
+from tui_health.regions import REGIONS, resolve_domain
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_flags_beat_env_beat_file(tmp_path):
+    path = write(tmp_path, '[genesys]\nregion = "eu-west-1"\n[poll]\ninterval = 30\npage_size = 50\n')
+    env = {"GENESYSCLOUD_REGION": "eu-central-1"}
+    s = load_settings(path=path, env=env, flags={"poll.interval": 2.5})
+    assert s.poll.interval == 2.5
+    assert s.poll.page_size == 50
+    assert s.api_url == "https://api.mypurecloud.de"
+    assert s.login_url == "https://login.mypurecloud.de"
+    assert load_settings(path=path, env={}).api_url == "https://api.mypurecloud.ie"
+
+
+def test_defaults_are_the_tutorials(tmp_path):
+    s = load_settings(path=tmp_path / "missing.toml", env={})
+    assert (
+        s.poll.interval,
+        s.poll.page_size,
+        s.thresholds.min_down,
+        s.thresholds.min_degraded,
+        s.thresholds.flap_interval,
+    ) == (15, 100, 1, 2, 30)
+    assert s.api_url == "https://api.mypurecloud.com"
+
+
+@pytest.mark.parametrize(("name", "domain"), sorted(REGIONS.items()))
+def test_every_region_resolves_by_name_and_by_domain(name, domain):
+    assert resolve_domain(name) == domain
+    assert resolve_domain(domain) == domain
+    assert resolve_domain(f"api.{domain}") == domain
+
+
+def test_unknown_region_lists_the_valid_ones():
+    with pytest.raises(ConfigError) as info:
+        resolve_domain("mars-north-1")
+    text = info.value.one_line()
+    assert "mars-north-1" in text and "eu-central-1 (mypurecloud.de)" in text and "ap-northeast-3" in text
+
+
+def test_api_and_login_urls_override_the_region(tmp_path):
+    s = load_settings(
+        path=tmp_path / "x.toml",
+        env={},
+        flags={"genesys.api_url": "http://127.0.0.1:9/", "genesys.login_url": "http://127.0.0.1:8"},
+    )
+    assert (s.api_url, s.login_url) == ("http://127.0.0.1:9", "http://127.0.0.1:8")
+
+
+def test_unknown_key_names_the_file_and_the_key(tmp_path):
+    path = write(tmp_path, "[poll]\nintervall = 5\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path=path, env={})
+    assert (
+        str(path) in str(info.value)
+        and "poll.intervall" in str(info.value)
+        and "unknown key" in str(info.value)
+    )
+
+
+def test_bad_value_names_the_key_and_what_was_expected(tmp_path):
+    path = write(tmp_path, '[poll]\ninterval = "soon"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(path=path, env={})
+    assert str(path) in str(info.value) and "poll.interval" in str(info.value) and "number" in str(info.value)
+
+
+def test_bad_flag_names_the_flag(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_settings(path=tmp_path / "x.toml", env={}, flags={"poll.page_size": 0})
+    assert "flag --page-size" in str(info.value)
+
+
+def test_bad_status_filter_is_an_error(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_settings(path=tmp_path / "x.toml", env={}, flags={"poll.status": "degraded,sideways"})
+    assert "poll.status" in str(info.value)
+
+
+def test_invalid_toml_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_settings(path=write(tmp_path, "[poll\n"), env={})
+    assert "not valid TOML" in str(info.value)
+
+
+def test_template_loads_and_is_the_default(tmp_path):
+    s = load_settings(path=write(tmp_path, TEMPLATE), env={})
+    assert s == load_settings(path=tmp_path / "absent.toml", env={})
+
+
+def test_missing_credentials_say_where_to_put_them(tmp_path):
+    s = load_settings(path=tmp_path / "c.toml", env={"GENESYSCLOUD_OAUTHCLIENT_ID": "abc"})
+    with pytest.raises(ConfigError) as info:
+        s.require_credentials(tmp_path / "c.toml")
+    assert "GENESYSCLOUD_OAUTHCLIENT_SECRET is not set" in str(info.value)
+    assert "auth.client_secret" in str(info.value)
+
+
+def test_config_commands(tmp_path):
+    path = tmp_path / "cfg" / "config.toml"
+    env = {
+        "TUI_HEALTH_CONFIG": str(path),
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": "hunter2-secret",
+        "TUI_HEALTH_WEBHOOK_TOKEN": "hook-token-xyz",
+    }
+    assert run_cli("config", "path", env=env).stdout.strip() == str(path)
+    init = run_cli("config", "init", env=env)
+    assert init.returncode == 0 and path.exists()
+    assert run_cli("config", "init", env=env).returncode == 3
+    show = run_cli("config", "show", "--region", "eu-central-1", env=env)
+    assert show.returncode == 0, show.stderr
+    data = json.loads(show.stdout)
+    assert data["genesys"]["resolved_api_url"] == "https://api.mypurecloud.de"
+    assert data["genesys"]["resolved_login_url"] == "https://login.mypurecloud.de"
+    assert "hunter2-secret" not in show.stdout and "hook-token-xyz" not in show.stdout
+    assert data["auth"]["client_secret"] == "**********"
+    bad = run_cli("config", "show", "--region", "nowhere", env=env)
+    assert bad.returncode == 3 and "unknown region 'nowhere'" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,219 @@
+"""``tui-health --once`` as a whole process: formats, exit codes, and one clear line for every failure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CLIENT_ID, SECRET, run_cli
+
+CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+
+
+def against(sim, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return run_cli(
+        "--once", "--api-url", sim.url, "--login-url", sim.url, *args, env={**CREDS, **(env or {})}
+    )
+
+
+def assert_one_clear_line(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 3, (proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("tui-health: ")
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    assert SECRET not in proc.stderr + proc.stdout
+
+
+def test_json_document_has_the_contract_shape(start_sim):
+    sim = start_sim("outage")
+    proc = against(sim, "--format", "json", "--critical", "voice-telephony")
+    assert proc.returncode == 2, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc) >= {
+        "generated_at",
+        "overall",
+        "exit_code",
+        "counts",
+        "threshold",
+        "components",
+        "events",
+        "latency_ms",
+        "sources",
+    }
+    assert doc["overall"] == "down" and doc["exit_code"] == 2
+    assert doc["counts"] == {"healthy": 37, "degraded": 2, "down": 1, "maintenance": 0, "unknown": 0}
+    assert doc["threshold"]["breached"] is True
+    assert "critical component Voice (Telephony) (voice-telephony) is down" in doc["threshold"]["reasons"]
+    first = doc["components"][0]
+    assert first["id"] == "voice-telephony" and first["critical"] is True and first["status"] == "down"
+    assert set(first) >= {"id", "name", "status", "last_modified", "critical", "source", "details"}
+    assert [c["status"] for c in doc["components"][:3]] == ["down", "degraded", "degraded"]
+    assert doc["latency_ms"]["total"] > 0 and doc["latency_ms"]["token"] > 0
+    assert {r["label"] for r in doc["latency_ms"]["requests"]} == {"token", "page 1"}
+    assert doc["sources"][0]["ok"] is True and len(doc["sources"][0]["correlation_ids"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("scenario", "args", "code"),
+    [
+        ("steady", (), 0),
+        ("outage", ("--min-down", "5", "--min-degraded", "5"), 1),
+        ("outage", (), 2),
+        ("steady", ("--min-degraded", "1", "--status", "degraded"), 0),
+    ],
+)
+def test_exit_codes(start_sim, scenario, args, code):
+    proc = against(start_sim(scenario), *args)
+    assert proc.returncode == code, proc.stderr
+
+
+def test_table_shows_worst_first_and_names_literally(start_sim):
+    sim = start_sim("outage", entity_overrides={"chat": {"name": "[bold red]Chat[/] injected"}})
+    proc = against(sim)
+    assert proc.returncode == 2
+    lines = proc.stdout.splitlines()
+    body = [line for line in lines if line.startswith(("DOWN", "DEGRADED", "HEALTHY"))]
+    assert body[0].startswith("DOWN") and body[1].startswith("DEGRADED") and body[-1].startswith("HEALTHY")
+    assert "[bold red]Chat[/] injected" in proc.stdout
+
+
+def test_nagios_line_with_perfdata(start_sim):
+    proc = against(start_sim("outage"), "--format", "nagios")
+    assert proc.returncode == 2
+    line = proc.stdout.strip()
+    assert line.startswith("HEALTH CRITICAL - 1 down, 2 degraded of 40 components")
+    _summary, perf = line.split(" | ")
+    assert "components=40" in perf and "down=1" in perf and "degraded=2" in perf and "poll_time=" in perf
+
+
+def test_bad_entities_are_audited_not_fatal(start_sim):
+    proc = against(start_sim("bad-entities"), "--format", "json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1  # an unknown status is worth a look, not a page
+    errors = [e for e in doc["events"] if e["event_type"] == "schema_validation_error"]
+    assert {tuple(e["component_ids"]) for e in errors} == {("chat",), ("email-routing",)}
+    assert all(e["correlation_id"] for e in errors)
+    assert len(doc["components"]) == 10
+
+
+def test_missing_credentials(start_sim):
+    sim = start_sim("steady")
+    proc = run_cli("--once", "--api-url", sim.url, "--login-url", sim.url)
+    assert_one_clear_line(proc, "GENESYSCLOUD_OAUTHCLIENT_ID is not set", "auth.client_id")
+
+
+def test_bad_region():
+    proc = run_cli("--once", "--region", "atlantis-1", env=CREDS)
+    assert_one_clear_line(proc, "unknown region 'atlantis-1'", "eu-central-1")
+
+
+def test_unreachable_host():
+    proc = run_cli(
+        "--once",
+        "--api-url",
+        "http://127.0.0.1:9",
+        "--login-url",
+        "http://127.0.0.1:9",
+        "--deadline",
+        "2",
+        env=CREDS,
+    )
+    assert_one_clear_line(proc, "127.0.0.1:9", "refused")
+
+
+def test_dns_failure():
+    proc = run_cli(
+        "--once",
+        "--api-url",
+        "http://no-such-host.invalid",
+        "--login-url",
+        "http://no-such-host.invalid",
+        "--deadline",
+        "5",
+        "--timeout",
+        "3",
+        env=CREDS,
+    )
+    assert_one_clear_line(proc, "no-such-host.invalid")
+
+
+def test_tls_failure(start_sim):
+    sim = start_sim("steady")
+    tls = sim.url.replace("http://", "https://")
+    proc = run_cli("--once", "--api-url", tls, "--login-url", tls, "--deadline", "5", env=CREDS)
+    assert_one_clear_line(proc, "TLS handshake")
+
+
+def test_rejected_client(start_sim):
+    proc = against(start_sim("steady", require_client={"id": "other", "secret": "other"}))
+    assert_one_clear_line(proc, "rejected the OAuth client", "GENESYSCLOUD_OAUTHCLIENT_ID")
+
+
+def test_forbidden_hints_at_roles(start_sim):
+    proc = against(start_sim("steady", faults=[{"kind": "forbidden", "every": 1}]))
+    assert_one_clear_line(proc, "403", "roles", "ININ-Correlation-Id")
+
+
+def test_rate_limited_beyond_the_deadline(start_sim):
+    proc = against(start_sim("steady", faults=[{"kind": "rate_limit", "every": 1, "retry_after": 300}]))
+    assert_one_clear_line(proc, "429", "deadline")
+
+
+def test_server_errors(start_sim):
+    proc = against(start_sim("steady", faults=[{"kind": "error_html", "every": 1}]), "--deadline", "3")
+    assert_one_clear_line(proc, "HTTP 503", "HTML error page")
+
+
+def test_html_instead_of_json(start_sim):
+    proc = against(start_sim("steady", faults=[{"kind": "html", "every": 1}]))
+    assert_one_clear_line(proc, "HTML instead of JSON", "ININ-Correlation-Id")
+
+
+def test_malformed_json(start_sim):
+    proc = against(start_sim("steady", faults=[{"kind": "malformed", "every": 1}]), "--format", "json")
+    assert proc.returncode == 3
+    doc = json.loads(proc.stdout)  # the JSON document is still printed, saying what failed
+    assert doc["overall"] == "unknown" and doc["sources"][0]["ok"] is False
+    assert "malformed JSON" in doc["sources"][0]["error"]
+    assert [e["event_type"] for e in doc["events"]] == ["poll_failed"]
+    assert "malformed JSON" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_chaos_still_returns_everything(start_sim):
+    """Rate limits with Retry-After, a token revoked mid-walk, 503 HTML pages: every component, one new token."""
+    sim = start_sim("chaos")
+    proc = against(sim, "--format", "json", "--page-size", "25", "--concurrency", "2")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert len(doc["components"]) == 250
+    assert sim.state.counts["token"] == 2
+    assert doc["latency_ms"]["total"] >= 1000  # the Retry-After: 1 waits (two pages, side by side)
+    codes = [r["status_code"] for r in doc["latency_ms"]["requests"]]
+    assert codes.count(429) == 2 and codes.count(401) == 1 and codes.count(503) == 2
+
+
+def test_once_path_does_not_import_textual():
+    code = (
+        "import sys, contextlib, io\n"
+        "from tui_health.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    rc = main(['--demo', '--once', '--format', 'json', '--scenario', 'steady'])\n"
+        "assert rc == 0, rc\n"
+        "assert 'textual' not in sys.modules, 'textual was imported'\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_demo_once_needs_no_credentials():
+    proc = run_cli("--demo", "--once", "--format", "json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 2
+    assert len(doc["components"]) == 40

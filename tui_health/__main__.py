@@ -1,0 +1,3 @@
+from tui_health.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""OAuth client credentials for Genesys Cloud: cached token, early refresh, single flight, invalidate on 401."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from tui_health.clock import Clock, SystemClock
+from tui_health.errors import ApiError, AuthError
+from tui_health.models import RequestTiming
+from tui_health.transport import HttpCore, correlation_id, decode_json, error_detail
+
+EARLY_REFRESH_MAX = 300.0
+"""Refresh at most this many seconds before expiry (5 minutes)..."""
+EARLY_REFRESH_FRACTION = 0.1
+"""...or a tenth of the token's lifetime, if that is shorter."""
+
+
+class TokenResponse(BaseModel):
+    """``POST /oauth/token`` response."""
+
+    model_config = ConfigDict(extra="allow")
+    access_token: str = Field(min_length=1)
+    token_type: str = "bearer"
+    expires_in: float = Field(86399, gt=0)
+    """Seconds the token lives (Genesys default 86399)."""
+
+
+class TokenProvider:
+    """Hands out a valid bearer token; many concurrent callers cause one token request."""
+
+    def __init__(
+        self,
+        core: HttpCore,
+        login_url: str,
+        client_id: str,
+        client_secret: SecretStr,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self._core = core
+        self._url = login_url.rstrip("/") + "/oauth/token"
+        self._client_id = client_id
+        self._secret = client_secret
+        self._clock = clock or SystemClock()
+        self._lock = asyncio.Lock()
+        self._token: str | None = None
+        self._refresh_at = 0.0
+        self.requests = 0
+        """Token requests made so far (tests and the header use it)."""
+
+    def _valid(self) -> str | None:
+        if self._token is not None and self._clock.monotonic() < self._refresh_at:
+            return self._token
+        return None
+
+    async def token(self, timings: list[RequestTiming], deadline: float | None = None) -> str:
+        """A token that is not about to expire; fetches one when needed (single flight)."""
+        token = self._valid()
+        if token is not None:
+            return token
+        async with self._lock:
+            token = self._valid()
+            if token is not None:
+                return token
+            return await self._fetch(timings, deadline)
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` after the API refused it (only if it is still the current one)."""
+        if self._token == token:
+            self._token = None
+
+    async def _fetch(self, timings: list[RequestTiming], deadline: float | None) -> str:
+        self.requests += 1
+        response = await self._core.send(
+            "POST",
+            self._url,
+            label="token",
+            timings=timings,
+            deadline=deadline,
+            what=f"login host {self._core_host()}",
+            auth=(self._client_id, self._secret.get_secret_value()),
+            data={"grant_type": "client_credentials"},
+            headers={"Accept": "application/json"},
+        )
+        cid = correlation_id(response)
+        if response.status_code in (400, 401, 403):
+            detail = error_detail(response) or f"HTTP {response.status_code}"
+            raise AuthError(
+                f"the login host rejected the OAuth client ({detail})",
+                correlation_id=cid,
+                hint="check GENESYSCLOUD_OAUTHCLIENT_ID/SECRET, that the client uses the client-credentials grant, "
+                "and that --region matches the org",
+            )
+        if not 200 <= response.status_code < 300:
+            raise HttpCore.status_error(response, "login host")
+        data = decode_json(response, "login host")
+        try:
+            parsed = TokenResponse.model_validate(data)
+        except ValidationError:
+            raise ApiError("login host answered without a usable access_token", correlation_id=cid) from None
+        lifetime = parsed.expires_in
+        early = min(EARLY_REFRESH_MAX, lifetime * EARLY_REFRESH_FRACTION)
+        self._token = parsed.access_token
+        self._refresh_at = self._clock.monotonic() + lifetime - early
+        return parsed.access_token
+
+    def _core_host(self) -> str:
+        return self._url.split("/oauth/", 1)[0]

@@ -1,0 +1,243 @@
+"""Command line: ``tui-health`` (TUI), ``--once``, ``--headless``, ``--demo``, ``simulate``, ``config``.
+
+Only the TUI path imports Textual, and only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tui_health import __version__
+from tui_health.errors import ConfigError, TuiHealthError
+from tui_health.report import UNKNOWN
+
+#: flag dest → dotted settings key
+FLAG_KEYS = {
+    "region": "genesys.region",
+    "api_url": "genesys.api_url",
+    "login_url": "genesys.login_url",
+    "interval": "poll.interval",
+    "timeout": "poll.timeout",
+    "deadline": "poll.deadline",
+    "status": "poll.status",
+    "ids": "poll.ids",
+    "expand": "poll.expand",
+    "page_size": "poll.page_size",
+    "concurrency": "poll.concurrency",
+    "min_down": "thresholds.min_down",
+    "min_degraded": "thresholds.min_degraded",
+    "critical": "thresholds.critical",
+    "flap_interval": "thresholds.flap_interval",
+    "audit_log": "audit.path",
+}
+
+DEMO_CLIENT = ("demo-client", "demo-secret")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the main command and ``config show`` (defaults suppressed so layers merge)."""
+    s = argparse.SUPPRESS
+    g = parser.add_argument_group("connection and polling")
+    g.add_argument("--config", metavar="PATH", default=s, help="config file (env TUI_HEALTH_CONFIG)")
+    g.add_argument("--region", default=s, help="AWS region (eu-central-1) or domain (mypurecloud.de)")
+    g.add_argument("--api-url", default=s, metavar="URL", help="override https://api.<domain>")
+    g.add_argument("--login-url", default=s, metavar="URL", help="override https://login.<domain>")
+    g.add_argument("--interval", type=float, default=s, metavar="SECONDS", help="seconds between polls (15)")
+    g.add_argument("--timeout", type=float, default=s, metavar="SECONDS", help="seconds per request (10)")
+    g.add_argument("--deadline", type=float, default=s, metavar="SECONDS", help="seconds per whole poll (60)")
+    g.add_argument("--status", default=s, metavar="LIST", help="only these statuses, e.g. degraded,down")
+    g.add_argument("--ids", default=s, metavar="LIST", help="only these component ids")
+    g.add_argument("--expand", action=argparse.BooleanOptionalAction, default=s, help="ask for details (yes)")
+    g.add_argument("--page-size", type=int, default=s, metavar="N", help="entities per page (100)")
+    g.add_argument("--concurrency", type=int, default=s, metavar="N", help="pages fetched at once (8)")
+    t = parser.add_argument_group("thresholds and alerts")
+    t.add_argument("--min-down", type=int, default=s, metavar="N", help="down components for a breach (1)")
+    t.add_argument(
+        "--min-degraded", type=int, default=s, metavar="N", help="degraded components for a breach (2)"
+    )
+    t.add_argument(
+        "--critical", default=s, metavar="LIST", help="ids whose going down is a breach on its own"
+    )
+    t.add_argument(
+        "--flap-interval",
+        type=float,
+        default=s,
+        metavar="SECONDS",
+        help="seconds a change must last to count (30)",
+    )
+    t.add_argument("--webhook", action="append", default=s, metavar="URL", help="webhook sink (repeatable)")
+    t.add_argument("--no-alerts", action="store_true", default=s, help="deliver no alerts")
+    t.add_argument("--audit-log", default=s, metavar="PATH", help="audit log file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tui-health",
+        description="On-call console for Genesys Cloud platform health.",
+        epilog="Exit codes for --once: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+    )
+    parser.add_argument("--version", action="version", version=f"tui-health {__version__}")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="poll once, print, exit with a monitoring code")
+    mode.add_argument("--headless", action="store_true", help="run the poll loop as a service (JSON lines)")
+    parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
+    parser.add_argument("--scenario", default=None, help="simulator scenario for --demo (name or JSON file)")
+    parser.add_argument(
+        "--format", choices=("table", "json", "nagios"), default="table", help="--once output"
+    )
+    parser.add_argument(
+        "--max-polls", type=int, default=None, metavar="N", help="--headless: stop after N polls"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=None, metavar="SECONDS", help="--headless: stop after this long"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    _common(parser)
+
+    sub = parser.add_subparsers(dest="command", metavar="{simulate,config}")
+    sim = sub.add_parser("simulate", help="run the Genesys Cloud simulator in the foreground")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8080)
+    sim.add_argument("--components", type=int, default=None, help="number of components")
+    sim.add_argument("--scenario", dest="sim_scenario", default=None, help="scenario name or JSON file")
+    sim.add_argument("--latency-ms", type=float, default=None, help="latency added to every API request")
+
+    cfg = sub.add_parser("config", help="show where the config lives, show it, or write a template")
+    cfg.add_argument("action", choices=("path", "show", "init"))
+    cfg.add_argument("--force", action="store_true", help="init: overwrite an existing file")
+    _common(cfg)
+    return parser
+
+
+def flags_from(args: argparse.Namespace) -> dict[str, Any]:
+    """Dotted settings keys for every flag given on the command line."""
+    flags: dict[str, Any] = {
+        key: getattr(args, dest) for dest, key in FLAG_KEYS.items() if hasattr(args, dest)
+    }
+    if getattr(args, "no_alerts", False):
+        flags["alerts.enabled"] = False
+    if getattr(args, "webhook", None):
+        flags["alerts.sinks+"] = [{"type": "webhook", "url": url} for url in args.webhook]
+    return flags
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except TuiHealthError as exc:
+        if args.debug:
+            raise
+        print(f"tui-health: {exc.one_line()}", file=sys.stderr)
+        return UNKNOWN
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"tui-health: internal error: {exc.__class__.__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return UNKNOWN
+
+
+@contextmanager
+def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) -> Iterator[None]:
+    """Start the simulator in-process and point everything at it, with demo credentials."""
+    if not args.demo:
+        yield
+        return
+    from tui_health.simulator import SimulatorServer, load_scenario
+
+    scenario = load_scenario(args.scenario or "demo")
+    with SimulatorServer(scenario) as sim:
+        flags.setdefault("genesys.api_url", sim.url)
+        flags.setdefault("genesys.login_url", sim.url)
+        env["GENESYSCLOUD_OAUTHCLIENT_ID"], env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = DEMO_CLIENT
+        yield
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from tui_health.config import config_path, load_settings
+
+    path = config_path(getattr(args, "config", None))
+    explicit = hasattr(args, "config") or bool(os.environ.get("TUI_HEALTH_CONFIG"))
+    if args.command == "simulate":
+        return _simulate(args)
+    if args.command == "config":
+        return _config(args, path, explicit)
+    flags = flags_from(args)
+    env = dict(os.environ)
+    with _demo(args, flags, env):
+        settings = load_settings(path=path, path_required=explicit, env=env, flags=flags)
+        if args.once:
+            from tui_health.once import run_once
+
+            return asyncio.run(run_once(settings, config_path=path, fmt=args.format))
+        if args.headless:
+            raise ConfigError("--headless is not available yet", hint="use --once")
+        raise ConfigError("the live TUI is not available yet", hint="use --once")
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from tui_health.simulator import SimulatorServer, load_scenario
+
+    scenario = load_scenario(args.sim_scenario)
+    updates: dict[str, Any] = {}
+    if args.components is not None:
+        updates["components"] = args.components
+    if args.latency_ms is not None:
+        updates["latency_ms"] = args.latency_ms
+    scenario = scenario.model_copy(update=updates)
+    try:
+        server = SimulatorServer(scenario, host=args.host, port=args.port)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror}", hint="pick another --port"
+        ) from None
+    print(
+        f"simulating Genesys Cloud at {server.url} (scenario {scenario.name}, {scenario.components} components)",
+        flush=True,
+    )
+    print(
+        f"try: tui-health --once --api-url {server.url} --login-url {server.url}  "
+        "(any GENESYSCLOUD_OAUTHCLIENT_ID/SECRET)",
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+def _config(args: argparse.Namespace, path: Path, explicit: bool) -> int:
+    from tui_health.config import TEMPLATE, load_settings
+
+    if args.action == "path":
+        print(path)
+        return 0
+    if args.action == "init":
+        if path.exists() and not args.force:
+            raise ConfigError(f"{path} already exists", hint="use --force to overwrite it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(TEMPLATE)
+        os.chmod(path, 0o600)
+        print(f"wrote {path}")
+        return 0
+    settings = load_settings(path=path, path_required=explicit, flags=flags_from(args))
+    print(
+        json.dumps(
+            {"config_file": str(path), "config_file_exists": path.exists(), **settings.masked()}, indent=2
+        )
+    )
+    return 0

@@ -1,0 +1,53 @@
+"""Time, injected: the engine, token cache and alert retries ask a clock, so tests never sleep."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Wall time for humans and timestamps; monotonic time for durations and deadlines."""
+
+    def now(self) -> datetime:
+        """Current wall time, timezone-aware UTC."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes backwards."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class FakeClock:
+    """A clock that moves only when told to (tests, simulator timelines, screenshots)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._wall = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+        self._mono = 1000.0
+
+    def now(self) -> datetime:
+        return self._wall
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float) -> None:
+        """Move both clocks forward."""
+        self._wall += timedelta(seconds=seconds)
+        self._mono += seconds
+
+
+def rfc3339(moment: datetime) -> str:
+    """Format as RFC 3339 UTC with milliseconds and a ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

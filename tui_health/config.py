@@ -1,0 +1,325 @@
+"""Settings: TOML file < environment < flags, validated by pydantic with errors that name the key.
+
+The file has sections; every key is optional::
+
+    [genesys]   region, api_url, login_url
+    [auth]      client_id, client_secret
+    [poll]      interval, timeout, deadline, page_size, concurrency, max_attempts, status, ids, expand, sources
+    [thresholds] min_down, min_degraded, critical, flap_interval, flapping_window, flapping_changes, dependencies
+    [audit]     path, max_bytes, backups
+    [alerts]    enabled, webhook_token, repeat_interval, outbox, sinks = [{type = "webhook", url = "..."}]
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from tui_health.errors import ConfigError
+from tui_health.models import Status
+from tui_health.paths import default_audit_path, default_config_path, default_state_dir
+from tui_health.regions import DEFAULT_REGION, resolve_domain
+
+#: Environment variable → dotted settings key.
+ENV_KEYS: dict[str, str] = {
+    "GENESYSCLOUD_REGION": "genesys.region",
+    "GENESYSCLOUD_API_URL": "genesys.api_url",
+    "GENESYSCLOUD_OAUTHCLIENT_ID": "auth.client_id",
+    "GENESYSCLOUD_OAUTHCLIENT_SECRET": "auth.client_secret",
+    "TUI_HEALTH_WEBHOOK_TOKEN": "alerts.webhook_token",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _split_list(value: Any) -> Any:
+    """Accept ``"a,b"`` as well as ``["a", "b"]``."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class GenesysSettings(_Section):
+    region: str = DEFAULT_REGION
+    """AWS region name (``eu-central-1``) or domain (``mypurecloud.de``)."""
+    api_url: str | None = None
+    """Overrides ``https://api.<domain>``."""
+    login_url: str | None = None
+    """Overrides ``https://login.<domain>``."""
+
+
+class AuthSettings(_Section):
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+
+
+class PollSettings(_Section):
+    interval: float = Field(15.0, gt=0)
+    """Seconds between polls (fractions allowed)."""
+    timeout: float = Field(10.0, gt=0)
+    """Seconds one HTTP request may take."""
+    deadline: float = Field(60.0, gt=0)
+    """Seconds one whole poll may take, retries and waits included."""
+    page_size: int = Field(100, ge=1, le=500)
+    concurrency: int = Field(8, ge=1, le=32)
+    """Pages fetched at once after page 1."""
+    max_attempts: int = Field(5, ge=1, le=20)
+    """Attempts per request on 429/5xx/timeouts before the poll fails."""
+    status: list[Status] = Field(default_factory=list)
+    """Ask the API only for these statuses (empty: all)."""
+    ids: list[str] = Field(default_factory=list)
+    """Ask the API only for these component ids (empty: all)."""
+    expand: bool = True
+    """Send ``expand=details``."""
+
+    _split = field_validator("status", "ids", mode="before")(_split_list)
+
+
+class ThresholdSettings(_Section):
+    min_down: int = Field(1, ge=1)
+    """Components down at once that make a breach."""
+    min_degraded: int = Field(2, ge=1)
+    """Components degraded at once that make a breach."""
+    critical: list[str] = Field(default_factory=list)
+    """Component ids whose going down is a breach on its own."""
+    flap_interval: float = Field(30.0, ge=0)
+    """Seconds a new status must persist before it is confirmed (0: at once)."""
+    flapping_window: float = Field(600.0, gt=0)
+    """Seconds over which confirmed changes are counted for flapping."""
+    flapping_changes: int = Field(4, ge=2)
+    """Confirmed changes within the window that mark a component as flapping."""
+    dependencies: dict[str, list[str]] = Field(default_factory=dict)
+    """Component id → ids of components it depends on."""
+
+    _split = field_validator("critical", mode="before")(_split_list)
+
+
+class AuditSettings(_Section):
+    path: Path | None = None
+    """Audit log file (default: the user log dir)."""
+    max_bytes: int = Field(10_000_000, ge=10_000)
+    backups: int = Field(5, ge=0, le=100)
+
+    @property
+    def resolved_path(self) -> Path:
+        return self.path or default_audit_path()
+
+
+class SinkSettings(_Section):
+    type: Literal["webhook", "slack", "pagerduty", "alertmanager"]
+    url: str
+    name: str | None = None
+    token: SecretStr | None = None
+    """Bearer token (webhook; defaults to alerts.webhook_token)."""
+    routing_key: SecretStr | None = None
+    """PagerDuty integration key."""
+
+
+class AlertSettings(_Section):
+    enabled: bool = True
+    webhook_token: SecretStr | None = None
+    repeat_interval: float = Field(14_400.0, ge=0)
+    """Seconds between re-notifications of an ongoing breach (0: never)."""
+    outbox: Path | None = None
+    """sqlite3 outbox (default: the user state dir)."""
+    sinks: list[SinkSettings] = Field(default_factory=list)
+
+    @property
+    def resolved_outbox(self) -> Path:
+        return self.outbox or default_state_dir() / "outbox.sqlite3"
+
+
+class Settings(_Section):
+    genesys: GenesysSettings = GenesysSettings()
+    auth: AuthSettings = AuthSettings()
+    poll: PollSettings = PollSettings()
+    thresholds: ThresholdSettings = ThresholdSettings()
+    audit: AuditSettings = AuditSettings()
+    alerts: AlertSettings = AlertSettings()
+
+    @property
+    def domain(self) -> str:
+        return resolve_domain(self.genesys.region)
+
+    @property
+    def api_url(self) -> str:
+        return (self.genesys.api_url or f"https://api.{self.domain}").rstrip("/")
+
+    @property
+    def login_url(self) -> str:
+        return (self.genesys.login_url or f"https://login.{self.domain}").rstrip("/")
+
+    @property
+    def region_label(self) -> str:
+        """What the header shows: the region, or the API host when overridden."""
+        if self.genesys.api_url:
+            return self.genesys.api_url.split("://", 1)[-1]
+        return self.genesys.region
+
+    def require_credentials(self, config_path: Path) -> tuple[str, SecretStr]:
+        """The client id and secret, or a ConfigError saying where to put them."""
+        if not self.auth.client_id:
+            raise ConfigError(
+                "GENESYSCLOUD_OAUTHCLIENT_ID is not set",
+                hint=f"export it or put auth.client_id in {config_path}",
+            )
+        if self.auth.client_secret is None or not self.auth.client_secret.get_secret_value():
+            raise ConfigError(
+                "GENESYSCLOUD_OAUTHCLIENT_SECRET is not set",
+                hint=f"export it or put auth.client_secret in {config_path}",
+            )
+        return self.auth.client_id, self.auth.client_secret
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings as plain data with every secret masked (for ``config show``)."""
+        data = self.model_dump(mode="json")
+        data["genesys"]["resolved_api_url"] = self.api_url
+        data["genesys"]["resolved_login_url"] = self.login_url
+        return data
+
+
+def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
+    section, _, name = key.partition(".")
+    target.setdefault(section, {})[name] = value
+
+
+def config_path(flag: str | None, env: Mapping[str, str] | None = None) -> Path:
+    """``--config`` > ``TUI_HEALTH_CONFIG`` > the platformdirs default."""
+    env = os.environ if env is None else env
+    if flag:
+        return Path(flag).expanduser()
+    if env.get("TUI_HEALTH_CONFIG"):
+        return Path(env["TUI_HEALTH_CONFIG"]).expanduser()
+    return default_config_path()
+
+
+def read_file(path: Path, *, required: bool) -> dict[str, Any]:
+    """Parse the TOML file; a missing file is fine unless it was named explicitly."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(
+                f"config file {path} does not exist", hint="run `tui-health config init`"
+            ) from None
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def load_settings(
+    *,
+    path: Path,
+    path_required: bool = False,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge file, environment and flags (dotted keys), then validate once.
+
+    Raises:
+        ConfigError: naming the source (file, env var or flag), the key and what was expected.
+    """
+    env = os.environ if env is None else env
+    data = read_file(path, required=path_required)
+    origin: dict[str, str] = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a table at the top level")
+    for section, values in data.items():
+        if isinstance(values, dict):
+            for key in values:
+                origin[f"{section}.{key}"] = str(path)
+    for var, key in ENV_KEYS.items():
+        if env.get(var):
+            _set_dotted(data, key, env[var])
+            origin[key] = f"environment variable {var}"
+    for key, value in (flags or {}).items():
+        if value is None:
+            continue
+        if key == "alerts.sinks+":
+            sinks = data.setdefault("alerts", {}).setdefault("sinks", [])
+            if isinstance(sinks, list):
+                sinks.extend(value)
+            continue
+        _set_dotted(data, key, value)
+        origin[key] = "flag --" + key.split(".", 1)[1].replace("_", "-")
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin, path)) from None
+    settings.domain  # noqa: B018 - validates the region early, with its own message
+    return settings
+
+
+def _describe(exc: ValidationError, origin: Mapping[str, str], path: Path) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(part) for part in err["loc"])
+    key2 = ".".join(str(part) for part in err["loc"][:2])
+    where = origin.get(key2, str(path))
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown key {loc!r}"
+    got = err.get("input")
+    shown = "" if isinstance(got, dict) else f", got {got!r}"
+    if "secret" in loc or "token" in loc or "routing_key" in loc:
+        shown = ""
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"{where}: {loc}: {err['msg'].lower()}{shown}{more}"
+
+
+TEMPLATE = """\
+# tui-health configuration. Every key is optional; flags and environment variables win over this file.
+# Secrets may live here (keep the file private) or in the environment:
+#   GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET, TUI_HEALTH_WEBHOOK_TOKEN
+
+[genesys]
+# AWS region name (eu-central-1) or Genesys domain (mypurecloud.de).
+region = "us-east-1"
+# api_url = "https://api.mypurecloud.com"      # override the region's API host
+# login_url = "https://login.mypurecloud.com"  # override the region's login host
+
+[auth]
+# client_id = "..."
+# client_secret = "..."
+
+[poll]
+interval = 15        # seconds between polls
+timeout = 10         # seconds per HTTP request
+deadline = 60        # seconds per whole poll, retries included
+page_size = 100
+concurrency = 8      # pages fetched at once after page 1
+# status = ["degraded", "down"]
+# ids = ["api", "architect"]
+expand = true
+
+[thresholds]
+min_down = 1         # this many components down is a breach
+min_degraded = 2     # this many degraded is a breach
+critical = []        # ids whose going down is a breach on its own
+flap_interval = 30   # seconds a new status must last before it counts
+flapping_window = 600
+flapping_changes = 4
+# [thresholds.dependencies]
+# routing = ["api"]  # routing depends on api: api down suppresses routing's alerts
+
+[audit]
+# path = "/var/log/tui-health/audit.jsonl"
+max_bytes = 10000000
+backups = 5
+
+[alerts]
+enabled = true
+repeat_interval = 14400  # seconds between reminders of an ongoing breach (0: never)
+# webhook_token = "..."
+# [[alerts.sinks]]
+# type = "webhook"      # webhook | slack | pagerduty | alertmanager
+# url = "https://alerts.example.com/hook"
+"""

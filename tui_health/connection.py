@@ -1,0 +1,64 @@
+"""Builds the shared auth/client core and the sources from settings: one httpx client for everything."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tui_health import __version__
+from tui_health.auth import TokenProvider
+from tui_health.client import ApiClient, HealthClient, HealthQuery
+from tui_health.clock import Clock, SystemClock
+from tui_health.config import Settings
+from tui_health.sources.base import Source
+from tui_health.sources.health_api import HealthApiSource
+from tui_health.transport import HttpCore, Sleep
+
+
+@dataclass
+class Connection:
+    """What a Monitor needs to talk to Genesys Cloud."""
+
+    http: httpx.AsyncClient
+    core: HttpCore
+    tokens: TokenProvider | None
+    sources: list[Source]
+
+
+@asynccontextmanager
+async def connect(
+    settings: Settings,
+    *,
+    config_path: Path,
+    clock: Clock | None = None,
+    sleep: Sleep | None = None,
+) -> AsyncIterator[Connection]:
+    """Open the shared HTTP client, token provider and sources; close them on exit."""
+    clock = clock or SystemClock()
+    poll = settings.poll
+    limits = httpx.Limits(
+        max_connections=max(10, poll.concurrency + 4), max_keepalive_connections=poll.concurrency + 4
+    )
+    http = httpx.AsyncClient(
+        limits=limits,
+        headers={"User-Agent": f"tui-health/{__version__}"},
+        follow_redirects=False,
+        trust_env=True,
+    )
+    kwargs = {"sleep": sleep} if sleep else {}
+    core = HttpCore(http, timeout=poll.timeout, max_attempts=poll.max_attempts, **kwargs)  # type: ignore[arg-type]
+    try:
+        client_id, secret = settings.require_credentials(config_path)
+        tokens = TokenProvider(core, settings.login_url, client_id, secret, clock=clock)
+        api = ApiClient(core, tokens, settings.api_url)
+        query = HealthQuery(
+            ids=tuple(poll.ids), status=tuple(poll.status), expand=poll.expand, page_size=poll.page_size
+        )
+        sources: list[Source] = [HealthApiSource(HealthClient(api, query, concurrency=poll.concurrency))]
+        yield Connection(http=http, core=core, tokens=tokens, sources=sources)
+    finally:
+        await http.aclose()

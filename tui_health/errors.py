@@ -1,0 +1,69 @@
+"""Errors meant for people: each renders as one line that says what failed and what to do."""
+
+from __future__ import annotations
+
+
+class TuiHealthError(Exception):
+    """Base of every error the CLI turns into one line on stderr and exit code 3."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, correlation_id: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.correlation_id = correlation_id
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The message as shown to a person: message, correlation id, hint."""
+        parts = [self.message]
+        if self.correlation_id:
+            parts.append(f"(ININ-Correlation-Id {self.correlation_id})")
+        text = " ".join(parts)
+        if self.hint:
+            text += f": {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.one_line()
+
+
+class ConfigError(TuiHealthError):
+    """Bad config file, flag or environment variable, or missing credentials."""
+
+    kind = "config"
+
+
+class AuthError(TuiHealthError):
+    """The login host rejected our client, or the API refused our token (401/403)."""
+
+    kind = "auth"
+
+
+class NetworkError(TuiHealthError):
+    """DNS, TLS, connection refused, timeouts: the host could not be talked to."""
+
+    kind = "network"
+
+
+class ApiError(TuiHealthError):
+    """The API answered, but not with something usable: 4xx/5xx, HTML, malformed JSON, wrong shape."""
+
+    kind = "api"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        correlation_id: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, correlation_id=correlation_id, hint=hint)
+        self.status_code = status_code
+
+
+class RateLimitedError(ApiError):
+    """429s kept coming until the poll's deadline."""
+
+    kind = "rate_limited"

@@ -1,0 +1,196 @@
+"""Domain types shared by the core and the views: statuses, components, snapshots, audit events."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from tui_health.clock import rfc3339
+
+
+class Status(StrEnum):
+    """A component's health. Anything the API sends that we do not know becomes ``UNKNOWN``."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    MAINTENANCE = "maintenance"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """Sort key, worst first: down, degraded, unknown, maintenance, healthy."""
+        return _RANK[self]
+
+    @property
+    def is_problem(self) -> bool:
+        """Whether this status is something the person on call should look at."""
+        return self in (Status.DOWN, Status.DEGRADED)
+
+    @classmethod
+    def parse(cls, value: object) -> Status | None:
+        """The status for an API string (case-insensitive), or ``None`` when unrecognised."""
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().lower())
+            except ValueError:
+                return None
+        return None
+
+
+_RANK = {Status.DOWN: 0, Status.DEGRADED: 1, Status.UNKNOWN: 2, Status.MAINTENANCE: 3, Status.HEALTHY: 4}
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
+    """The worst of several statuses; ``UNKNOWN`` for none at all."""
+    if not statuses:
+        return Status.UNKNOWN
+    return min(statuses, key=lambda s: s.rank)
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One platform component as observed in one poll (validated)."""
+
+    id: str
+    name: str
+    status: Status
+    last_modified: datetime | None = None
+    source: str = "health-api"
+    raw_status: str | None = None  # what the API said, when it differs from ``status``
+    group: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTiming:
+    """Latency of one HTTP request (one attempt)."""
+
+    label: str  # "token", "page 3", "probe", ...
+    ms: float
+    status_code: int | None = None  # None when no response arrived
+    attempt: int = 1
+    correlation_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationIssue:
+    """One entity that did not match the schema; the entity is kept (status unknown / timestamp empty)."""
+
+    component_id: str | None
+    message: str
+    correlation_id: str | None = None
+    source: str = "health-api"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """What one source returned in one poll."""
+
+    name: str
+    ok: bool
+    components: tuple[Component, ...] = ()
+    error: str | None = None
+    error_kind: str | None = None  # "auth", "network", "api", "rate_limited", ...
+    correlation_ids: tuple[str, ...] = ()
+    issues: tuple[ValidationIssue, ...] = ()
+    timings: tuple[RequestTiming, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)  # source-specific state (incidents, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one poll saw, merged across sources."""
+
+    poll_id: str
+    taken_at: datetime
+    components: tuple[Component, ...]
+    sources: tuple[SourceResult, ...]
+    total_ms: float
+
+    @property
+    def ok(self) -> bool:
+        """At least one source answered."""
+        return any(s.ok for s in self.sources)
+
+    @property
+    def timings(self) -> list[RequestTiming]:
+        return [t for s in self.sources for t in s.timings]
+
+    @property
+    def token_ms(self) -> float:
+        return sum(t.ms for t in self.timings if t.label == "token")
+
+    @property
+    def issues(self) -> list[ValidationIssue]:
+        return [i for s in self.sources for i in s.issues]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One line of the audit log. The seed's fields come first, in the seed's order."""
+
+    timestamp: datetime
+    event_type: str
+    component_ids: tuple[str, ...] = ()
+    status: str | None = None
+    latency_ms: float | None = None
+    message: str = ""
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    severity: Severity = Severity.INFO
+    previous_status: str | None = None
+    poll_id: str | None = None
+    source: str | None = None
+    correlation_id: str | None = None
+    caused_by: tuple[str, ...] | None = None
+    reasons: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; optional fields that are unset are left out."""
+        data = asdict(self)
+        data["timestamp"] = rfc3339(self.timestamp)
+        data["component_ids"] = list(self.component_ids)
+        data["severity"] = str(self.severity)
+        for key in ("caused_by", "reasons"):
+            if data[key] is None:
+                del data[key]
+            else:
+                data[key] = list(data[key])
+        for key in ("previous_status", "poll_id", "source", "correlation_id"):
+            if data[key] is None:
+                del data[key]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuditEvent:
+        """Rebuild an event read back from the audit log or the outbox."""
+        ts = datetime.fromisoformat(str(data["timestamp"]).replace("Z", "+00:00"))
+        return cls(
+            timestamp=ts if ts.tzinfo else ts.replace(tzinfo=UTC),
+            event_type=str(data["event_type"]),
+            component_ids=tuple(data.get("component_ids") or ()),
+            status=data.get("status"),
+            latency_ms=data.get("latency_ms"),
+            message=str(data.get("message", "")),
+            id=str(data.get("id") or uuid.uuid4()),
+            severity=Severity(data.get("severity", "info")),
+            previous_status=data.get("previous_status"),
+            poll_id=data.get("poll_id"),
+            source=data.get("source"),
+            correlation_id=data.get("correlation_id"),
+            caused_by=tuple(data["caused_by"]) if data.get("caused_by") is not None else None,
+            reasons=tuple(data["reasons"]) if data.get("reasons") is not None else None,
+        )

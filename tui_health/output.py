@@ -1,0 +1,101 @@
+"""Renders a Report for ``--once``: a rich table, the JSON document, or one Nagios line with perfdata."""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from tui_health.clock import rfc3339
+from tui_health.report import EXIT_LABEL, Report
+
+STATUS_STYLE = {
+    "down": "bold white on red",
+    "degraded": "bold black on yellow",
+    "unknown": "bold magenta",
+    "maintenance": "cyan",
+    "healthy": "green",
+}
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+
+
+def render_nagios(report: Report) -> str:
+    """``HEALTH CRITICAL - summary | perfdata`` (monitoring-plugins format)."""
+    label = EXIT_LABEL[report.exit_code]
+    counts = report.counts
+    if not report.answered:
+        errors = "; ".join(s.error or "no answer" for s in report.sources) or "no source configured"
+        summary = errors
+    else:
+        summary = (
+            ", ".join(f"{counts[s]} {s}" for s in ("down", "degraded", "unknown") if counts[s])
+            or "all healthy"
+        )
+        summary += f" of {len(report.components)} components"
+        if report.reasons:
+            summary += "; " + "; ".join(report.reasons)
+        failed = [s.name for s in report.sources if not s.ok]
+        if failed:
+            summary += f"; source failed: {', '.join(failed)}"
+    summary = summary.replace("|", "/")
+    perf = [f"components={len(report.components)}"]
+    perf += [f"{name}={counts[name]}" for name in ("healthy", "degraded", "down", "maintenance", "unknown")]
+    perf.append(f"poll_time={report.total_ms / 1000:.3f}s;;;0")
+    perf.append(f"token_time={report.token_ms / 1000:.3f}s;;;0")
+    return f"HEALTH {label} - {summary} | {' '.join(perf)}"
+
+
+def render_table(report: Report, out: IO[str]) -> None:
+    """A rich table, worst first. API strings are wrapped in Text so they are never parsed as markup."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=out, highlight=False, soft_wrap=False)
+    counts = report.counts
+    overall = report.overall
+    head = Text()
+    head.append(f" {overall.upper()} ", style=STATUS_STYLE.get(overall, "bold"))
+    head.append(f"  {EXIT_LABEL[report.exit_code]}  ")
+    head.append("  ".join(f"{n} {s}" for s, n in counts.items() if n))
+    head.append(f"  ·  {rfc3339(report.generated_at)}", style="dim")
+    console.print(head)
+    if report.reasons:
+        console.print(Text("threshold breached: " + "; ".join(report.reasons), style="bold red"))
+    show_group = any(c.group for c in report.components)
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Name", overflow="fold")
+    if show_group:
+        table.add_column("Group", overflow="fold")
+    table.add_column("ID", style="dim", overflow="fold")
+    table.add_column("Last modified", no_wrap=True)
+    table.add_column("Source", style="dim", no_wrap=True)
+    for c in report.components:
+        status = str(c.status)
+        marker = " ★" if c.id in report.critical else ""
+        cells = [
+            Text(status.upper() + marker, style=STATUS_STYLE.get(status, "")),
+            Text(c.name),
+            *([Text(c.group or "")] if show_group else []),
+            Text(c.id),
+            Text(rfc3339(c.last_modified)[:19].replace("T", " ") if c.last_modified else "—"),
+            Text(c.source),
+        ]
+        table.add_row(*cells)
+    if report.components:
+        console.print(table)
+    for event in report.events:
+        if event.event_type == "schema_validation_error":
+            console.print(Text(f"schema: {event.message}", style="magenta"))
+    for source in report.sources:
+        if not source.ok:
+            console.print(Text(f"{source.name} failed: {source.error}", style="bold red"))
+    console.print(
+        Text(
+            f"poll {report.total_ms:.0f} ms (token {report.token_ms:.0f} ms, {len(report.requests)} requests)",
+            style="dim",
+        )
+    )

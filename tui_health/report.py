@@ -1,0 +1,126 @@
+"""What ``--once`` reports: overall status, counts, threshold, components, events, latency, sources."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui_health.clock import rfc3339
+from tui_health.models import AuditEvent, Component, RequestTiming, SourceResult, Status, worst
+
+OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
+EXIT_LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    generated_at: datetime
+    components: tuple[Component, ...]  # worst first, then by name; statuses as confirmed
+    critical: frozenset[str]
+    reasons: tuple[str, ...]
+    events: tuple[AuditEvent, ...]
+    sources: tuple[SourceResult, ...]
+    total_ms: float
+    requests: tuple[RequestTiming, ...]
+    incidents: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        return any(s.ok for s in self.sources)
+
+    @property
+    def breached(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = Counter(str(c.status) for c in self.components)
+        return {str(s): counts.get(str(s), 0) for s in Status}
+
+    @property
+    def overall(self) -> str:
+        """healthy | degraded | down | unknown. Maintenance counts as healthy; no answer is unknown."""
+        if not self.answered:
+            return "unknown"
+        statuses: list[Status] = [c.status for c in self.components if c.status is not Status.MAINTENANCE]
+        if not statuses:
+            return "healthy"
+        return str(worst(statuses))
+
+    @property
+    def exit_code(self) -> int:
+        """Monitoring-plugins convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
+        if not self.answered:
+            return UNKNOWN
+        if self.breached:
+            return CRITICAL
+        if any(c.status in (Status.DOWN, Status.DEGRADED, Status.UNKNOWN) for c in self.components):
+            return WARNING
+        if not all(s.ok for s in self.sources):
+            return WARNING
+        return OK
+
+    @property
+    def token_ms(self) -> float:
+        return sum(t.ms for t in self.requests if t.label == "token")
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--once --format json`` document (contract in DESIGN.md)."""
+        return {
+            "generated_at": rfc3339(self.generated_at),
+            "overall": self.overall,
+            "exit_code": self.exit_code,
+            "counts": self.counts,
+            "threshold": {"breached": self.breached, "reasons": list(self.reasons)},
+            "components": [component_json(c, c.id in self.critical) for c in self.components],
+            "events": [e.to_dict() for e in self.events],
+            "latency_ms": {
+                "total": round(self.total_ms, 3),
+                "token": round(self.token_ms, 3),
+                "requests": [
+                    {
+                        "label": t.label,
+                        "ms": round(t.ms, 3),
+                        "status_code": t.status_code,
+                        "attempt": t.attempt,
+                        **({"correlation_id": t.correlation_id} if t.correlation_id else {}),
+                    }
+                    for t in self.requests
+                ],
+            },
+            "sources": [
+                {
+                    "name": s.name,
+                    "ok": s.ok,
+                    **({"error": s.error} if s.error else {}),
+                    "correlation_ids": list(s.correlation_ids),
+                }
+                for s in self.sources
+            ],
+            **({"incidents": list(self.incidents)} if self.incidents else {}),
+        }
+
+
+def component_json(c: Component, critical: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": c.id,
+        "name": c.name,
+        "status": str(c.status),
+        "last_modified": rfc3339(c.last_modified) if c.last_modified else None,
+        "critical": critical,
+        "source": c.source,
+    }
+    if c.group:
+        data["group"] = c.group
+    if c.raw_status:
+        data["raw_status"] = c.raw_status
+    if c.details is not None:
+        data["details"] = c.details
+    return data
+
+
+def sort_components(components: list[Component] | tuple[Component, ...]) -> tuple[Component, ...]:
+    """Worst status first, then by name (case-insensitive), then id."""
+    return tuple(sorted(components, key=lambda c: (c.status.rank, c.name.casefold(), c.id)))

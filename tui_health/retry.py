@@ -1,0 +1,46 @@
+"""Backoff with full jitter and ``Retry-After`` parsing, shared by the API client and alert delivery."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+"""Statuses worth another attempt (Genesys: 429, 502, 503, 504; plus 408 and 500 for receivers)."""
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date. ``None`` if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * 2**n))."""
+
+    base: float = 0.5
+    cap: float = 30.0
+
+    def delay(
+        self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None
+    ) -> float:
+        """Seconds to wait before attempt ``attempt + 1``; the server's ``Retry-After`` wins when given."""
+        if retry_after is not None:
+            return retry_after
+        ceiling = min(self.cap, self.base * (2 ** max(0, attempt - 1)))
+        return (rng or random).uniform(0, ceiling)

@@ -1,0 +1,189 @@
+"""Scenarios: what the simulated platform does over time. A scenario is a built-in name or a JSON file.
+
+JSON file shape (every key optional)::
+
+    {"components": 40, "seed": 7, "latency_ms": 0, "token_lifetime": 86399, "default_page_size": 25,
+     "initial": {"architect": "down"},
+     "timeline": [{"at": 30, "id": "chat", "status": "degraded"}],
+     "random_changes": {"every_min": 20, "every_max": 60, "until": 3600},
+     "flaps": [{"at": 45, "id": "sms", "status": "degraded", "duration": 8}],
+     "faults": [{"kind": "rate_limit", "on": [3, 4], "retry_after": 1},
+                {"kind": "rate_limit", "every": 40, "burst": 2, "retry_after": 1}],
+     "entity_overrides": {"chat": {"status": "purple", "lastModified": "yesterday"}},
+     "require_client": {"id": "abc", "secret": "xyz"}}
+
+Fault kinds: ``rate_limit`` (429 + Retry-After), ``error_html`` (503 HTML page), ``error_json`` (503 Genesys error
+body), ``malformed`` (200 with broken JSON), ``html`` (200 with an HTML page), ``revoke`` (every token issued so
+far is revoked, this request gets 401), ``forbidden`` (403). ``on`` counts health-details requests from 1;
+``every`` N with ``burst`` k fails k requests in every N.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tui_health.errors import ConfigError
+from tui_health.simulator.names import component_names
+
+SIM_STATUSES = ("healthy", "degraded", "down", "maintenance")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Change(_Model):
+    at: float = Field(ge=0)
+    """Seconds after the simulator starts."""
+    id: str
+    status: str
+
+
+class Flap(_Model):
+    at: float = Field(ge=0)
+    id: str
+    status: str
+    duration: float = Field(gt=0)
+    """Seconds before the component returns to what it was."""
+
+
+class RandomChanges(_Model):
+    every_min: float = Field(20, gt=0)
+    every_max: float = Field(60, gt=0)
+    until: float = Field(6 * 3600, gt=0)
+
+
+class Fault(_Model):
+    kind: Literal["rate_limit", "error_html", "error_json", "malformed", "html", "revoke", "forbidden"]
+    on: list[int] = Field(default_factory=list)
+    every: int | None = Field(None, ge=1)
+    burst: int = Field(1, ge=1)
+    start: int = Field(1, ge=1)
+    """With ``every``: the first request number the pattern applies from."""
+    retry_after: float | None = 1
+    target: Literal["health", "token", "statuspage", "probe"] = "health"
+
+    def hits(self, number: int) -> bool:
+        if number in self.on:
+            return True
+        if self.every and number >= self.start:
+            return (number - self.start) % self.every < self.burst
+        return False
+
+
+class ClientCreds(_Model):
+    id: str
+    secret: str
+
+
+class Scenario(_Model):
+    name: str = "custom"
+    components: int = Field(40, ge=1, le=100_000)
+    seed: int = 7
+    latency_ms: float = Field(0, ge=0)
+    token_lifetime: int = Field(86399, ge=1)
+    default_page_size: int = Field(25, ge=1)
+    initial: dict[str, str] = Field(default_factory=dict)
+    timeline: list[Change] = Field(default_factory=list)
+    random_changes: RandomChanges | None = None
+    flaps: list[Flap] = Field(default_factory=list)
+    faults: list[Fault] = Field(default_factory=list)
+    entity_overrides: dict[str, dict[str, object]] = Field(default_factory=dict)
+    require_client: ClientCreds | None = None
+    paging: Literal["full", "next_only"] = "full"
+    """``next_only``: pages carry only ``nextUri`` (no ``pageCount``/``total``), to exercise sequential walks."""
+    webhook_failures: int = Field(0, ge=0)
+    """The built-in webhook receiver answers 500 to this many deliveries first."""
+
+    def ids(self) -> list[tuple[str, str]]:
+        return component_names(self.components)
+
+    def changes(self) -> list[Change]:
+        """Every scheduled change, the random ones included (deterministic for a seed), sorted by time."""
+        out = list(self.timeline)
+        for flap in self.flaps:
+            before = self.initial.get(flap.id, "healthy")
+            out.append(Change(at=flap.at, id=flap.id, status=flap.status))
+            out.append(Change(at=flap.at + flap.duration, id=flap.id, status=before))
+        if self.random_changes:
+            rng = random.Random(self.seed)
+            ids = [cid for cid, _ in self.ids()]
+            current = {cid: self.initial.get(cid, "healthy") for cid in ids}
+            at = 0.0
+            rc = self.random_changes
+            while True:
+                at += rng.uniform(rc.every_min, rc.every_max)
+                if at > rc.until:
+                    break
+                cid = rng.choice(ids)
+                options = [s for s in ("healthy", "degraded", "down") if s != current[cid]]
+                weights = [6 if s == "healthy" else 3 if s == "degraded" else 1 for s in options]
+                status = rng.choices(options, weights)[0]
+                current[cid] = status
+                out.append(Change(at=round(at, 3), id=cid, status=status))
+        return sorted(out, key=lambda c: c.at)
+
+
+BUILTIN: dict[str, dict[str, object]] = {
+    "steady": {"components": 40},
+    "outage": {
+        "components": 40,
+        "initial": {"voice-telephony": "down", "acd-routing": "degraded", "web-messaging": "degraded"},
+    },
+    "demo": {
+        "components": 40,
+        "initial": {
+            "voice-telephony": "down",
+            "acd-routing": "degraded",
+            "web-messaging": "degraded",
+            "audit-viewer": "maintenance",
+        },
+        "random_changes": {"every_min": 20, "every_max": 60},
+        "timeline": [{"at": 25, "id": "voice-telephony", "status": "healthy"}],
+        "flaps": [{"at": 12, "id": "sms", "status": "degraded", "duration": 6}],
+        "faults": [{"kind": "rate_limit", "every": 90, "burst": 2, "start": 30, "retry_after": 1}],
+        "latency_ms": 40,
+    },
+    "chaos": {
+        "components": 250,
+        "faults": [
+            {"kind": "rate_limit", "on": [2, 3], "retry_after": 1},
+            {"kind": "revoke", "on": [6]},
+            {"kind": "error_html", "on": [8, 9]},
+        ],
+    },
+    "bad-entities": {
+        "components": 10,
+        "entity_overrides": {
+            "chat": {"status": "purple"},
+            "email-routing": {"lastModified": "yesterday at noon"},
+        },
+    },
+    "large": {"components": 1000, "latency_ms": 50},
+}
+
+
+def load_scenario(spec: str | None) -> Scenario:
+    """A built-in scenario by name, or a JSON file by path."""
+    spec = spec or "steady"
+    if spec in BUILTIN:
+        return Scenario.model_validate({"name": spec, **BUILTIN[spec]})
+    path = Path(spec)
+    if not path.exists():
+        raise ConfigError(
+            f"unknown scenario {spec!r}", hint=f"use one of {', '.join(BUILTIN)} or a JSON file"
+        )
+    try:
+        data = json.loads(path.read_text())
+        return Scenario.model_validate({"name": path.stem, **data})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"scenario file {path}: {loc}: {err['msg'].lower()}") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"scenario file {path}: {exc}") from None

@@ -1,0 +1,288 @@
+"""The simulator's HTTP server: Genesys login, health details with paging, faults, and alert receivers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tui_health.clock import Clock
+from tui_health.simulator.scenario import Scenario
+from tui_health.simulator.state import SimState
+
+HTML_503 = (
+    b"<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503</h1></body></html>"
+)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    state: SimState
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the simulator must not scribble over a TUI or test output."""
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    @property
+    def state(self) -> SimState:
+        return self.server.state
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(
+        self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("ININ-Correlation-Id", str(uuid.uuid4()))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.state.record(self.command, self.path, status)
+
+    def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data).encode(), headers=headers)
+
+    def _error(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
+        self._json(
+            status,
+            {"message": message, "code": code, "status": status, "contextId": str(uuid.uuid4())},
+            headers,
+        )
+
+    def _latency(self) -> None:
+        if self.state.scenario.latency_ms:
+            time.sleep(self.state.scenario.latency_ms / 1000)
+
+    def _bearer(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        return auth[7:] if auth.lower().startswith("bearer ") else None
+
+    # -- routes ---------------------------------------------------------------------------------------
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        body = self._body()
+        if path == "/oauth/token":
+            self._token_form(body)
+        elif path == "/api/v2/oauth/token":
+            self._token_json(body)
+        elif path.startswith("/hooks/"):
+            self._receive(path, body)
+        else:
+            self._error(404, f"no route for POST {path}", "not.found")
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path == "/api/v2/health/details":
+            self._health(parse_qs(parts.query))
+        elif parts.path == "/healthz":
+            self._json(200, {"ok": True})
+        else:
+            self._error(404, f"no route for GET {parts.path}", "not.found")
+
+    def _token_form(self, body: bytes) -> None:
+        self._latency()
+        form = parse_qs(body.decode("latin-1"))
+        client_id = secret = None
+        auth = self.headers.get("Authorization", "")
+        if auth.lower().startswith("basic "):
+            try:
+                client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                client_id = secret = None
+        if form.get("grant_type") != ["client_credentials"]:
+            self._json(
+                400, {"error": "unsupported_grant_type", "error_description": "use client_credentials"}
+            )
+            return
+        self._issue(client_id, secret)
+
+    def _token_json(self, body: bytes) -> None:
+        self._latency()
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            self._json(400, {"error": "invalid_request", "error_description": "body is not JSON"})
+            return
+        self._issue(data.get("client_id"), data.get("client_secret"))
+
+    def _issue(self, client_id: str | None, secret: str | None) -> None:
+        number = self.state.next_request("token_requests")
+        fault = self.state.fault_for("token", number)
+        if fault and fault.kind == "rate_limit":
+            self._error(
+                429, "Rate limit exceeded", "too.many.requests", {"Retry-After": f"{fault.retry_after:g}"}
+            )
+            return
+        if not self.state.client_ok(client_id, secret):
+            self._json(
+                401,
+                {
+                    "error": "invalid_client",
+                    "description": "client not found or secret mismatch",
+                    "error_description": "authentication failed",
+                },
+            )
+            return
+        token = self.state.issue_token()
+        self._json(
+            200,
+            {"access_token": token, "token_type": "bearer", "expires_in": self.state.scenario.token_lifetime},
+        )
+
+    def _health(self, query: dict[str, list[str]]) -> None:
+        self._latency()
+        number = self.state.next_request("health")
+        if not self.state.token_valid(self._bearer()):
+            self._error(401, "Invalid login credentials.", "bad.credentials")
+            return
+        fault = self.state.fault_for("health", number)
+        if fault and self._fault(fault):
+            return
+        try:
+            page_size = int(query.get("pageSize", [str(self.state.scenario.default_page_size)])[0])
+            page = int((query.get("pageNumber") or query.get("page") or ["1"])[0])
+        except ValueError:
+            self._error(400, "pageSize and pageNumber must be integers", "bad.request")
+            return
+        if page_size < 1 or page < 1:
+            self._error(400, "pageSize and pageNumber must be positive", "bad.request")
+            return
+        expand = "details" in ",".join(query.get("expand", [])).split(",")
+        ids = {i for v in query.get("ids", []) for i in v.split(",") if i}
+        statuses = {s.lower() for v in query.get("status", []) for s in v.split(",") if s}
+        entities = [
+            e
+            for e in self.state.entities(expand)
+            if (not ids or e["id"] in ids) and (not statuses or str(e.get("status")).lower() in statuses)
+        ]
+        total = len(entities)
+        page_count = max(1, -(-total // page_size))
+        chunk = entities[(page - 1) * page_size : page * page_size]
+        base = {k: v for k, v in query.items() if k not in ("pageNumber", "page", "pageSize")}
+
+        def uri(n: int) -> str:
+            params = [(k, x) for k, vs in base.items() for x in vs] + [
+                ("pageSize", page_size),
+                ("pageNumber", n),
+            ]
+            return "/api/v2/health/details?" + urlencode(params)
+
+        body: dict[str, Any] = {
+            "entities": chunk,
+            "pageSize": page_size,
+            "pageNumber": page,
+            "total": total,
+            "pageCount": page_count,
+            "firstUri": uri(1),
+            "selfUri": uri(page),
+            "lastUri": uri(page_count),
+        }
+        if page < page_count:
+            body["nextUri"] = uri(page + 1)
+        if page > 1:
+            body["previousUri"] = uri(page - 1)
+        if self.state.scenario.paging == "next_only":
+            for key in ("pageCount", "total", "lastUri"):
+                del body[key]
+        self._json(200, body)
+
+    def _fault(self, fault: Any) -> bool:
+        """Answer with the fault; ``True`` when the request is done."""
+        kind = fault.kind
+        if kind == "rate_limit":
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            self._error(
+                429,
+                "Rate limit exceeded the maximum. Retry the request in a bit.",
+                "too.many.requests",
+                headers,
+            )
+        elif kind == "error_html":
+            self._send(503, HTML_503, "text/html")
+        elif kind == "error_json":
+            self._error(503, "The service is currently unavailable.", "service.unavailable")
+        elif kind == "malformed":
+            self._send(200, b'{"entities": [{"id": "x", "status": ', "application/json")
+        elif kind == "html":
+            self._send(200, b"<!DOCTYPE html><html><body>Sign in</body></html>", "text/html")
+        elif kind == "revoke":
+            self.state.revoke_all()
+            self._error(401, "Invalid login credentials.", "bad.credentials")
+        elif kind == "forbidden":
+            self._error(403, "You are not authorized to perform the requested action.", "missing.permissions")
+        else:
+            return False
+        return True
+
+    def _receive(self, path: str, body: bytes) -> None:
+        """Alert receiver: records each delivery; can fail the first N (scenario ``webhook_failures``)."""
+        with self.state.lock:
+            fail = self.state.webhook_failures_left > 0
+            if fail:
+                self.state.webhook_failures_left -= 1
+        if fail:
+            self._json(500, {"error": "receiver failing"})
+            return
+        try:
+            parsed: Any = json.loads(body or b"null")
+        except ValueError:
+            parsed = body.decode("utf-8", "replace")
+        with self.state.lock:
+            self.state.webhooks.append({"path": path, "headers": dict(self.headers.items()), "body": parsed})
+        self._json(202, {"ok": True})
+
+
+class SimulatorServer:
+    """Runs the simulator on 127.0.0.1 in a background thread (or in the foreground for ``simulate``)."""
+
+    def __init__(
+        self, scenario: Scenario, *, host: str = "127.0.0.1", port: int = 0, clock: Clock | None = None
+    ):
+        self.state = SimState(scenario, clock)
+        self._httpd = _Server((host, port), Handler)
+        self._httpd.state = self.state
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> SimulatorServer:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="simulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,136 @@
+"""The simulated platform's state: component statuses over time, issued tokens, request counters."""
+
+from __future__ import annotations
+
+import bisect
+import secrets
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tui_health.clock import Clock, SystemClock, rfc3339
+from tui_health.simulator.scenario import Fault, Scenario
+
+
+@dataclass
+class Timeline:
+    """Per component: sorted change times and statuses, so a lookup at time t is a bisect."""
+
+    times: dict[str, list[float]] = field(default_factory=dict)
+    statuses: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, cid: str, at: float, status: str) -> None:
+        self.times.setdefault(cid, []).append(at)
+        self.statuses.setdefault(cid, []).append(status)
+
+    def at(self, cid: str, elapsed: float) -> tuple[str | None, float | None]:
+        """The status and the time of the latest change at or before ``elapsed``."""
+        times = self.times.get(cid)
+        if not times:
+            return None, None
+        index = bisect.bisect_right(times, elapsed) - 1
+        if index < 0:
+            return None, None
+        return self.statuses[cid][index], times[index]
+
+
+class SimState:
+    """Thread-safe state shared by the request handlers."""
+
+    def __init__(self, scenario: Scenario, clock: Clock | None = None) -> None:
+        self.scenario = scenario
+        self.clock = clock or SystemClock()
+        self.started_mono = self.clock.monotonic()
+        self.started_wall = self.clock.now()
+        self.lock = threading.Lock()
+        self.components = scenario.ids()
+        self.timeline = Timeline()
+        for change in scenario.changes():
+            self.timeline.add(change.id, change.at, change.status)
+        self.tokens: dict[str, float] = {}  # token → expiry (monotonic)
+        self.counts: Counter[str] = Counter()  # "token", "health", "statuspage", "probe", ...
+        self.log: list[tuple[str, str, int]] = []  # (method, path+query, status)
+        self.webhooks: list[dict[str, Any]] = []  # {"path", "headers", "body"}
+        self.webhook_failures_left = scenario.webhook_failures
+        self.overrides: dict[str, str] = {}  # live status overrides (tests, demo controls)
+
+    # -- time and statuses -------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        return self.clock.monotonic() - self.started_mono
+
+    def status_of(self, cid: str, elapsed: float) -> tuple[str, datetime]:
+        """Status and lastModified of one component at ``elapsed`` seconds."""
+        if cid in self.overrides:
+            return self.overrides[cid], self.started_wall + timedelta(seconds=elapsed)
+        status, at = self.timeline.at(cid, elapsed)
+        if status is None or at is None:
+            initial = self.scenario.initial.get(cid, "healthy")
+            # a stable, plausible "last changed" before the simulator started
+            offset = 3600 + (sum(map(ord, cid)) % 86400)
+            return initial, self.started_wall - timedelta(seconds=offset)
+        return status, self.started_wall + timedelta(seconds=at)
+
+    def entities(self, expand: bool) -> list[dict[str, Any]]:
+        elapsed = self.elapsed()
+        out = []
+        for cid, name in self.components:
+            status, modified = self.status_of(cid, elapsed)
+            entity: dict[str, Any] = {
+                "id": cid,
+                "name": name,
+                "status": status,
+                "lastModified": rfc3339(modified),
+            }
+            if expand:
+                entity["details"] = {
+                    "region": "simulated",
+                    "shards": 1 + sum(map(ord, cid)) % 7,
+                    "note": "nominal" if status == "healthy" else f"{status} since {rfc3339(modified)}",
+                }
+            entity.update(self.scenario.entity_overrides.get(cid, {}))
+            entity["selfUri"] = f"/api/v2/health/details/{cid}"
+            out.append(entity)
+        return out
+
+    # -- tokens ---------------------------------------------------------------------------------------
+    def issue_token(self) -> str:
+        token = secrets.token_hex(16)
+        with self.lock:
+            self.counts["token"] += 1
+            self.tokens[token] = self.clock.monotonic() + self.scenario.token_lifetime
+        return token
+
+    def token_valid(self, token: str | None) -> bool:
+        with self.lock:
+            expiry = self.tokens.get(token or "")
+        return expiry is not None and self.clock.monotonic() < expiry
+
+    def revoke_all(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+
+    def client_ok(self, client_id: str | None, secret: str | None) -> bool:
+        req = self.scenario.require_client
+        if req is None:
+            return bool(client_id) and bool(secret)
+        return client_id == req.id and secret == req.secret
+
+    # -- counters and faults ------------------------------------------------------------------------
+    def next_request(self, kind: str) -> int:
+        with self.lock:
+            self.counts[kind] += 1
+            return self.counts[kind]
+
+    def fault_for(self, kind: str, number: int) -> Fault | None:
+        for fault in self.scenario.faults:
+            if fault.target == kind and fault.hits(number):
+                return fault
+        return None
+
+    def record(self, method: str, path: str, status: int) -> None:
+        with self.lock:
+            self.log.append((method, path, status))
+            if len(self.log) > 10_000:
+                del self.log[:5_000]

@@ -1,0 +1,1 @@
+"""Where component health comes from. Every source implements :class:`tui_health.sources.base.Source`."""

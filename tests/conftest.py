@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,8 @@ def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m tui_health`` as a whole process, with a clean environment plus ``env``."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_"))}
-    base.setdefault("HOME", str(cwd or Path.cwd()))
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    base["HOME"] = tempfile.mkdtemp(prefix="tui-health-home-")  # audit log, outbox and config land here
     base["COLUMNS"] = "160"
     full = {**base, **(env or {})}
     return subprocess.run(

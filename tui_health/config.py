@@ -114,7 +114,8 @@ class AuditSettings(_Section):
 
 class SinkSettings(_Section):
     type: Literal["webhook", "slack", "pagerduty", "alertmanager"]
-    url: str
+    url: str | None = None
+    """Receiver URL (PagerDuty defaults to the Events API v2 endpoint)."""
     name: str | None = None
     token: SecretStr | None = None
     """Bearer token (webhook; defaults to alerts.webhook_token)."""
@@ -129,6 +130,14 @@ class AlertSettings(_Section):
     """Seconds between re-notifications of an ongoing breach (0: never)."""
     outbox: Path | None = None
     """sqlite3 outbox (default: the user state dir)."""
+    retry_base: float = Field(1.0, gt=0)
+    """Seconds before the first retry of a failed delivery (doubles each time, with jitter)."""
+    retry_cap: float = Field(300.0, gt=0)
+    """Longest wait between delivery attempts, in seconds."""
+    resend_interval: float = Field(60.0, gt=0)
+    """Seconds between re-sends of firing alerts to Alertmanager."""
+    once_wait: float = Field(10.0, ge=0)
+    """Seconds --once waits for its alerts to be delivered before leaving them in the outbox."""
     sinks: list[SinkSettings] = Field(default_factory=list)
 
     @property

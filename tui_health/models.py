@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -50,7 +51,7 @@ class Severity(StrEnum):
     CRITICAL = "critical"
 
 
-def worst(statuses: list[Status] | tuple[Status, ...]) -> Status:
+def worst(statuses: Sequence[Status]) -> Status:
     """The worst of several statuses; ``UNKNOWN`` for none at all."""
     if not statuses:
         return Status.UNKNOWN

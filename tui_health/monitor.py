@@ -1,15 +1,27 @@
-"""The Monitor owns one poll cycle: every source at once → one merged, validated Snapshot."""
+"""The Monitor owns the poll cycle: every source at once → Snapshot → engine → audit + alerts → state."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections import deque
 from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
+from tui_health.alerts.dispatcher import Dispatcher
+from tui_health.alerts.outbox import Outbox
+from tui_health.alerts.sinks import Firing
+from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
-from tui_health.models import Component, Snapshot, SourceResult
+from tui_health.engine import ThresholdEngine
+from tui_health.events import snapshot_events
+from tui_health.metrics import LatencyTracker
+from tui_health.models import AuditEvent, Component, Snapshot, SourceResult
 from tui_health.sources.base import Source
+from tui_health.store import ComponentView, Connection, MonitorState, StateStore
 
 
 def merge(results: list[SourceResult]) -> tuple[Component, ...]:
@@ -45,3 +57,230 @@ class Poller:
             sources=tuple(results),
             total_ms=(time.perf_counter() - started) * 1000,
         )
+
+
+RECENT_EVENTS = 300
+ENGINE_STATE_KEY = "engine"
+
+
+class Monitor:
+    """One poll cycle: sources → snapshot → engine → audit + alerts → a new MonitorState in the store."""
+
+    def __init__(
+        self,
+        poller: Poller,
+        engine: ThresholdEngine,
+        audit: AuditLog,
+        store: StateStore,
+        *,
+        clock: Clock,
+        interval: float,
+        region: str = "",
+        dispatcher: Dispatcher | None = None,
+        outbox: Outbox | None = None,
+        persist: bool = True,
+        absent_is_healthy: bool = False,
+    ) -> None:
+        self.poller = poller
+        self.engine = engine
+        self.audit = audit
+        self.store = store
+        self.clock = clock
+        self.interval = interval
+        self.region = region
+        self.dispatcher = dispatcher
+        self.outbox = outbox
+        self.persist = persist and outbox is not None
+        self.absent_is_healthy = absent_is_healthy
+        self.tracker = LatencyTracker()
+        self.components: dict[str, Component] = {}
+        self.recent: deque[AuditEvent] = deque(maxlen=RECENT_EVENTS)
+        self.last_snapshot: Snapshot | None = None
+        self.last_ok_at: datetime | None = None
+        self.paused = False
+        self._saved_state: Any = None
+        if self.persist and outbox is not None:
+            saved = outbox.get_state(ENGINE_STATE_KEY)
+            if isinstance(saved, dict):
+                engine.restore(saved)
+                self._saved_state = saved
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        sinks = ", ".join(self.dispatcher.sinks) if self.dispatcher and self.dispatcher.sinks else "none"
+        self.record(
+            [
+                self._event(
+                    "monitor_started",
+                    f"monitoring {self.region or 'Genesys Cloud'} every "
+                    f"{self.interval:g} s; alert sinks: {sinks}",
+                )
+            ]
+        )
+        if self.dispatcher:
+            self.dispatcher.start()
+
+    async def close(self, delivery_wait: float = 0.0) -> bool:
+        """Stop: wait up to ``delivery_wait`` s for pending alerts, leave the rest in the outbox."""
+        delivered = True
+        if self.dispatcher:
+            if delivery_wait > 0:
+                delivered = await self.dispatcher.drain(delivery_wait)
+            await self.dispatcher.stop()
+        pending = len(self.outbox.pending()) if self.outbox else 0
+        note = f"; {pending} alert(s) left in the outbox for the next start" if pending else ""
+        self.record([self._event("monitor_stopped", f"stopped after {self.tracker.polls} poll(s){note}")])
+        self._persist()
+        return delivered
+
+    async def run(
+        self, stop: asyncio.Event, *, max_polls: int | None = None, duration: float | None = None
+    ) -> None:
+        """Poll until ``stop`` is set, ``max_polls`` polls, or ``duration`` seconds; polls never overlap."""
+        ends = None if duration is None else time.monotonic() + duration
+        polls = 0
+        while not stop.is_set():
+            if not self.paused:
+                await self.poll()
+                polls += 1
+            if max_polls is not None and polls >= max_polls:
+                return
+            wait = self.interval if ends is None else min(self.interval, ends - time.monotonic())
+            if wait <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+            if ends is not None and time.monotonic() >= ends:
+                return
+
+    # -- one cycle ------------------------------------------------------------------------------------
+    async def poll(self) -> MonitorState:
+        snapshot = await self.poller.poll()
+        self.last_snapshot = snapshot
+        answered = {s.name for s in snapshot.sources if s.ok}
+        if answered:
+            self.last_ok_at = snapshot.taken_at
+            # components of sources that answered are replaced; those of failed sources are kept (stale)
+            self.components = {cid: c for cid, c in self.components.items() if c.source not in answered}
+            self.components.update((c.id, c) for c in snapshot.components)
+        outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
+        events = snapshot_events(snapshot) + list(outcome.events)
+        self.record(events, publish=False)
+        if self.dispatcher and outcome.notify:
+            self.dispatcher.enqueue(list(outcome.notify))
+        problems = sum(1 for c in snapshot.components if c.status.is_problem)
+        self.tracker.record(snapshot, time.monotonic(), problems)
+        if self.dispatcher:
+            self.dispatcher.refresh(self._firing())
+        self._persist()
+        state = self.build_state()
+        self.store.publish(state)
+        return state
+
+    def record(self, events: list[AuditEvent], *, publish: bool = True) -> None:
+        """Audit events (and remember them for the views). Delivery outcomes arrive here too."""
+        if not events:
+            return
+        self.audit.write(events)
+        self.recent.extend(events)
+        if publish:
+            self.store.publish(
+                replace(self.store.state, events=tuple(self.recent), outbox_pending=self._pending())
+            )
+
+    def silence(self, cid: str, seconds: float) -> None:
+        until = self.clock.now() + timedelta(seconds=seconds)
+        self.record([self.engine.silence(cid, until)], publish=False)
+        self._persist()
+        self.store.publish(self.build_state())
+
+    def unsilence(self, cid: str) -> None:
+        event = self.engine.unsilence(cid)
+        if event:
+            self.record([event], publish=False)
+            self._persist()
+            self.store.publish(self.build_state())
+
+    # -- state ----------------------------------------------------------------------------------------
+    def build_state(self) -> MonitorState:
+        states = self.engine.states()
+        views = []
+        for cid, comp in self.components.items():
+            st = states.get(cid)
+            views.append(
+                ComponentView(
+                    id=cid,
+                    name=comp.name,
+                    status=st.confirmed if st else comp.status,
+                    observed=comp.status,
+                    since=st.since if st else comp.last_modified or self.clock.now(),
+                    last_modified=comp.last_modified,
+                    source=comp.source,
+                    critical=bool(st and st.critical),
+                    flapping=bool(st and st.flapping),
+                    silenced_until=st.silenced_until if st else None,
+                    caused_by=st.caused_by if st else (),
+                    group=comp.group,
+                    raw_status=comp.raw_status,
+                    details=comp.details,
+                )
+            )
+        views.sort(key=lambda v: (v.status.rank, v.name.casefold(), v.id))
+        snap = self.last_snapshot
+        incidents: tuple[dict[str, Any], ...] = ()
+        for source in snap.sources if snap else ():
+            incidents += tuple(source.extra.get("incidents", ()))
+        return MonitorState(
+            region=self.region,
+            poll_count=self.tracker.polls,
+            components=tuple(views),
+            breached=self.engine.breached,
+            reasons=self.engine.reasons,
+            events=tuple(self.recent),
+            latency=self.tracker.summary(time.monotonic()),
+            connection=connection_of(snap),
+            last_poll_at=snap.taken_at if snap else None,
+            last_ok_at=self.last_ok_at,
+            next_poll_at=(self.clock.now() + timedelta(seconds=self.interval)) if snap else None,
+            interval=self.interval,
+            paused=self.paused,
+            sources=snap.sources if snap else (),
+            incidents=incidents,
+            outbox_pending=self._pending(),
+        )
+
+    def _pending(self) -> int:
+        return len(self.outbox.pending()) if self.outbox else 0
+
+    def _firing(self) -> list[Firing]:
+        firing = []
+        states = self.engine.states()
+        for cid, status in self.engine.open_problems().items():
+            st = states[cid]
+            name = self.components[cid].name if cid in self.components else cid
+            firing.append(Firing(cid, name, str(status), st.since, st.critical))
+        if self.engine.breached and self.engine.breach_notified_at:
+            firing.append(Firing("threshold", "threshold", "breached", self.engine.breach_notified_at))
+        return firing
+
+    def _persist(self) -> None:
+        if not self.persist or self.outbox is None:
+            return
+        state = self.engine.export()
+        if state != self._saved_state:
+            self.outbox.put_state(ENGINE_STATE_KEY, state)
+            self._saved_state = state
+
+    def _event(self, kind: str, message: str) -> AuditEvent:
+        return AuditEvent(timestamp=self.clock.now(), event_type=kind, message=message)
+
+
+def connection_of(snapshot: Snapshot | None) -> Connection:
+    if snapshot is None:
+        return Connection("starting", "waiting for the first poll")
+    failed = [s for s in snapshot.sources if not s.ok]
+    if not failed:
+        return Connection("ok", "")
+    first = failed[0]
+    kind = {"auth": "auth_failed", "rate_limited": "rate_limited"}.get(first.error_kind or "", "error")
+    return Connection(kind, f"{first.name}: {first.error}")

@@ -1,4 +1,9 @@
-"""``--once``: one poll, one report, a monitoring exit code. Imports nothing from Textual."""
+"""``--once``: one poll through the whole pipeline, one report, a monitoring exit code. No Textual here.
+
+``--once`` is stateless: its first (only) poll is the engine's baseline, so what it reports is what it sees.
+It delivers the alerts of its poll before exiting (``alerts.once_wait`` seconds at most); the rest stays in the
+outbox for the next run or for ``--headless``.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,12 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from tui_health.clock import SystemClock
 from tui_health.config import Settings
-from tui_health.connection import connect
-from tui_health.events import snapshot_events
-from tui_health.monitor import Poller
 from tui_health.output import render_json, render_nagios, render_table
-from tui_health.report import Report, sort_components
-from tui_health.thresholds import ThresholdRule
+from tui_health.report import Report, report_of
+from tui_health.runtime import open_monitor
+
+LIFECYCLE = ("monitor_started", "monitor_stopped")
 
 
 async def run_once(
@@ -27,22 +30,12 @@ async def run_once(
     """Poll once, print the report in ``fmt``, return the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
-    clock = SystemClock()
-    async with connect(settings, config_path=config_path, clock=clock) as conn:
-        snapshot = await Poller(conn.sources, deadline=settings.poll.deadline, clock=clock).poll()
-    rule = ThresholdRule.from_settings(settings.thresholds)
-    statuses = {c.id: c.status for c in snapshot.components}
-    names = {c.id: c.name for c in snapshot.components}
-    report = Report(
-        generated_at=snapshot.taken_at,
-        components=sort_components(snapshot.components),
-        critical=rule.critical,
-        reasons=tuple(rule.reasons(statuses, names)) if snapshot.ok else (),
-        events=tuple(snapshot_events(snapshot)),
-        sources=snapshot.sources,
-        total_ms=snapshot.total_ms,
-        requests=tuple(snapshot.timings),
-    )
+    async with open_monitor(settings, config_path=config_path, stateless=True) as monitor:
+        await monitor.start()
+        state = await monitor.poll()
+        await monitor.close(delivery_wait=settings.alerts.once_wait)
+        events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
+    report = report_of(state, events)
     write_report(report, fmt, out, err)
     return report.exit_code
 
@@ -52,9 +45,8 @@ def write_report(report: Report, fmt: str, out: IO[str], err: IO[str]) -> None:
         out.write(render_json(report) + "\n")
     elif fmt == "nagios":
         out.write(render_nagios(report) + "\n")
-    else:
-        if report.answered:
-            render_table(report, out)
+    elif report.answered:
+        render_table(report, out)
     for source in report.sources:
         if not source.ok:
             err.write(f"tui-health: {source.name}: {source.error}\n")

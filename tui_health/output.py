@@ -75,7 +75,7 @@ def render_table(report: Report, out: IO[str]) -> None:
     table.add_column("Source", style="dim", no_wrap=True)
     for c in report.components:
         status = str(c.status)
-        marker = " ★" if c.id in report.critical else ""
+        marker = " ★" if c.critical else ""
         cells = [
             Text(status.upper() + marker, style=STATUS_STYLE.get(status, "")),
             Text(c.name),

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from tui_health.clock import rfc3339
-from tui_health.models import AuditEvent, Component, RequestTiming, SourceResult, Status, worst
+from tui_health.models import AuditEvent, RequestTiming, SourceResult, Status, worst
+from tui_health.store import ComponentView, MonitorState
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 EXIT_LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
@@ -17,8 +18,7 @@ EXIT_LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKN
 @dataclass(frozen=True, slots=True)
 class Report:
     generated_at: datetime
-    components: tuple[Component, ...]  # worst first, then by name; statuses as confirmed
-    critical: frozenset[str]
+    components: tuple[ComponentView, ...]  # worst first, then by name; statuses as confirmed
     reasons: tuple[str, ...]
     events: tuple[AuditEvent, ...]
     sources: tuple[SourceResult, ...]
@@ -74,7 +74,7 @@ class Report:
             "exit_code": self.exit_code,
             "counts": self.counts,
             "threshold": {"breached": self.breached, "reasons": list(self.reasons)},
-            "components": [component_json(c, c.id in self.critical) for c in self.components],
+            "components": [component_json(c) for c in self.components],
             "events": [e.to_dict() for e in self.events],
             "latency_ms": {
                 "total": round(self.total_ms, 3),
@@ -103,24 +103,39 @@ class Report:
         }
 
 
-def component_json(c: Component, critical: bool) -> dict[str, Any]:
+def component_json(c: ComponentView) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": c.id,
         "name": c.name,
         "status": str(c.status),
         "last_modified": rfc3339(c.last_modified) if c.last_modified else None,
-        "critical": critical,
+        "critical": c.critical,
         "source": c.source,
     }
     if c.group:
         data["group"] = c.group
     if c.raw_status:
         data["raw_status"] = c.raw_status
+    if c.flapping:
+        data["flapping"] = True
+    if c.silenced_until:
+        data["silenced_until"] = rfc3339(c.silenced_until)
+    if c.caused_by:
+        data["caused_by"] = list(c.caused_by)
     if c.details is not None:
         data["details"] = c.details
     return data
 
 
-def sort_components(components: list[Component] | tuple[Component, ...]) -> tuple[Component, ...]:
-    """Worst status first, then by name (case-insensitive), then id."""
-    return tuple(sorted(components, key=lambda c: (c.status.rank, c.name.casefold(), c.id)))
+def report_of(state: MonitorState, events: list[AuditEvent]) -> Report:
+    """The report of a one-shot run: the state after its poll, and the events it produced."""
+    return Report(
+        generated_at=state.last_poll_at or (events[0].timestamp if events else datetime.now().astimezone()),
+        components=state.components,
+        reasons=state.reasons,
+        events=tuple(events),
+        sources=state.sources,
+        total_ms=state.latency.poll_series[-1] if state.latency and state.latency.poll_series else 0.0,
+        requests=tuple(t for s in state.sources for t in s.timings),
+        incidents=state.incidents,
+    )

@@ -1,0 +1,269 @@
+"""ThresholdEngine on scripted timelines with an injected clock, plus properties over random timelines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.engine_helpers import engine, events, notified, run, snap
+from tui_health.clock import FakeClock
+
+OK = {"a": "healthy", "b": "healthy", "c": "healthy"}
+
+
+def every(seconds: float, until: float, statuses_at) -> list[tuple[float, dict[str, str]]]:
+    steps, t = [], 0.0
+    while t <= until:
+        steps.append((t, statuses_at(t)))
+        t += seconds
+    return steps
+
+
+def test_a_change_shorter_than_flap_interval_never_alerts():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=30)
+    outcomes = run(eng, clock, every(5, 120, lambda t: {**OK, "a": "down" if 20 <= t < 45 else "healthy"}))
+    assert events(outcomes, "component_health_change") == []
+    assert notified(outcomes) == []
+    suppressed = events(outcomes, "flap_suppressed")
+    assert (
+        len(suppressed) == 1
+        and suppressed[0].component_ids == ("a",)
+        and suppressed[0].previous_status == "down"
+    )
+    assert events(outcomes, "threshold_breach") == []
+
+
+def test_a_real_outage_alerts_once_and_resolves_once():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=30, min_down=5)
+    outcomes = run(eng, clock, every(5, 600, lambda t: {**OK, "b": "down" if 60 <= t < 300 else "healthy"}))
+    changes = events(outcomes, "component_health_change")
+    assert [(e.previous_status, e.status) for e in changes] == [("healthy", "down"), ("down", "healthy")]
+    assert [(e.status, e.severity) for e in notified(outcomes)] == [("down", "warning"), ("healthy", "info")]
+    # confirmed exactly flap_interval after the change began, not on every poll
+    assert changes[0].timestamp - clock.now() == timedelta(seconds=90 - 600)
+
+
+def test_flap_interval_zero_confirms_at_once():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, min_down=9)
+    outcomes = run(eng, clock, [(0, OK), (5, {**OK, "a": "degraded"}), (10, OK)])
+    assert [e.status for e in events(outcomes, "component_health_change")] == ["degraded", "healthy"]
+
+
+def test_a_flapping_component_pages_once_not_on_every_flip():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=10, flapping_changes=3, flapping_window=600, min_down=9)
+    # 'a' flips every 40 s for 20 minutes, then settles down
+    outcomes = run(
+        eng, clock, every(5, 1200, lambda t: {**OK, "a": "down" if int(t // 40) % 2 else "healthy"})
+    )
+    pages = [e for e in notified(outcomes, "component_health_change") if e.status == "down"]
+    assert len(pages) == 1
+    assert len(events(outcomes, "component_health_change")) > 20  # every confirmed flip is still audited
+    assert len(events(outcomes, "flapping_started")) == 1
+
+
+def test_flapping_stops_and_releases_the_current_state():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, flapping_changes=3, flapping_window=100, min_down=9)
+    steps = every(10, 60, lambda t: {**OK, "a": "down" if int(t // 10) % 2 else "healthy"})
+    steps += [(t, {**OK, "a": "down"}) for t in range(70, 400, 10)]
+    outcomes = run(eng, clock, steps)
+    assert len(events(outcomes, "flapping_stopped")) == 1
+    final = notified(outcomes, "component_health_change")[-1]
+    assert final.status == "down"  # after the hold, receivers learn it ended down
+    assert eng.open_problems() == {"a": eng.components["a"].confirmed}
+
+
+def test_a_breach_fires_once_however_long_it_lasts_and_resolves_once():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, min_degraded=2, repeat_interval=0)
+    outcomes = run(
+        eng,
+        clock,
+        every(
+            15, 3600, lambda t: {"a": "degraded" if t < 3000 else "healthy", "b": "degraded", "c": "healthy"}
+        ),
+    )
+    assert len(events(outcomes, "threshold_breach")) == 1
+    assert len(events(outcomes, "threshold_resolved")) == 1
+    breach = events(outcomes, "threshold_breach")[0]
+    assert breach.severity == "critical" and breach.reasons == ("2 degraded (min_degraded 2)",)
+    assert breach.component_ids == ("a", "b")
+
+
+def test_an_ongoing_breach_is_reminded_every_repeat_interval():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, repeat_interval=3600)
+    outcomes = run(eng, clock, every(60, 3 * 3600 + 30, lambda t: {**OK, "a": "down"}))
+    assert len(events(outcomes, "threshold_breach")) == 1
+    assert len(notified(outcomes, "threshold_reminder")) == 3
+
+
+def test_a_critical_component_down_is_critical_on_its_own():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, min_down=3, critical=("c",))
+    outcomes = run(eng, clock, [(0, OK), (15, {**OK, "c": "down"})])
+    change = events(outcomes, "component_health_change")[0]
+    assert change.severity == "critical"
+    assert events(outcomes, "threshold_breach")[0].reasons == ("critical component C (c) is down",)
+
+
+def test_a_dependencys_outage_suppresses_its_dependents_alerts():
+    clock = FakeClock()
+    eng = engine(
+        clock,
+        flap_interval=0,
+        min_down=9,
+        min_degraded=9,
+        dependencies={"routing": ("api",), "chat": ("api",)},
+    )
+    base = {"api": "healthy", "routing": "healthy", "chat": "healthy"}
+    outcomes = run(
+        eng,
+        clock,
+        [
+            (0, base),
+            (15, {**base, "api": "down"}),
+            (30, {"api": "down", "routing": "down", "chat": "degraded"}),
+            (45, {"api": "healthy", "routing": "healthy", "chat": "healthy"}),
+        ],
+    )
+    paged = [(e.component_ids, e.status) for e in notified(outcomes, "component_health_change")]
+    assert paged == [(("api",), "down"), (("api",), "healthy")]
+    caused = [e for e in events(outcomes, "component_health_change") if e.caused_by]
+    assert {e.component_ids[0] for e in caused} == {"routing", "chat"}
+    assert all(e.caused_by == ("api",) for e in caused)
+
+
+def test_a_dependent_still_down_after_its_root_recovers_is_alerted_then():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, min_down=9, dependencies={"routing": ("api",)})
+    outcomes = run(
+        eng,
+        clock,
+        [
+            (0, {"api": "healthy", "routing": "healthy"}),
+            (15, {"api": "down", "routing": "down"}),
+            (30, {"api": "healthy", "routing": "down"}),
+        ],
+    )
+    paged = [(e.component_ids[0], e.status) for e in notified(outcomes, "component_health_change")]
+    assert paged == [("api", "down"), ("api", "healthy"), ("routing", "down")]
+
+
+def test_first_poll_reports_problems_already_present():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=30)
+    outcome = eng.observe(snap(clock, {"a": "down", "b": "degraded", "c": "healthy", "d": "maintenance"}))
+    changes = [
+        (e.component_ids[0], e.previous_status, e.status)
+        for e in outcome.events
+        if e.event_type == "component_health_change"
+    ]
+    assert changes == [("a", "unknown", "down"), ("b", "unknown", "degraded")]
+    assert outcome.breached and [e.event_type for e in outcome.notify][-1] == "threshold_breach"
+
+
+def test_silenced_components_show_and_audit_but_do_not_alert():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, min_down=9)
+    run(eng, clock, [(0, OK)])
+    added = eng.silence("a", clock.now() + timedelta(hours=1))
+    assert added.event_type == "silence_added"
+    outcomes = run(eng, clock, [(10, {**OK, "a": "down"}), (20, {**OK, "a": "down"})])
+    assert [e.status for e in events(outcomes, "component_health_change")] == ["down"]
+    assert notified(outcomes) == []
+    clock.advance(3600)
+    later = eng.observe(snap(clock, {**OK, "a": "down"}))
+    assert later.events[0].event_type == "silence_removed"
+    assert [(e.event_type, e.status) for e in later.notify] == [("component_health_change", "down")]
+
+
+def test_silencing_takes_a_component_out_of_the_threshold():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0)
+    run(eng, clock, [(0, {**OK, "a": "down"})])
+    assert eng.breached
+    eng.silence("a", clock.now() + timedelta(minutes=5))
+    outcomes = run(eng, clock, [(15, {**OK, "a": "down"})])
+    assert [e.event_type for e in events(outcomes)] == ["threshold_resolved"]
+
+
+def test_state_survives_a_restart_without_paging_again_or_forgetting_the_resolve():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0)
+    first = run(eng, clock, [(0, {**OK, "a": "down"})])
+    assert len(notified(first, "component_health_change")) == 1
+    saved = eng.export()
+    clock.advance(60)
+    again = engine(clock, flap_interval=0)
+    again.restore(saved)
+    still = again.observe(snap(clock, {**OK, "a": "down"}))
+    assert still.events == () and still.notify == ()
+    clock.advance(60)
+    recovered = again.observe(snap(clock, OK))
+    assert [(e.event_type, e.status) for e in recovered.notify] == [
+        ("component_health_change", "healthy"),
+        ("threshold_resolved", "resolved"),
+    ]
+
+
+def test_status_filter_absence_means_recovered():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, min_down=9)
+    eng.observe(snap(clock, {"a": "down"}), absent_is_healthy=True)
+    clock.advance(15)
+    outcome = eng.observe(snap(clock, {}), absent_is_healthy=True)
+    assert [(e.component_ids, e.status) for e in outcome.notify] == [(("a",), "healthy")]
+
+
+def test_a_failed_poll_keeps_the_last_state():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0)
+    eng.observe(snap(clock, {"a": "down"}))
+    clock.advance(15)
+    outcome = eng.observe(snap(clock, {"a": "down"}, ok=False), absent_is_healthy=True)
+    assert outcome.events == () and eng.breached
+
+
+STATUS = st.sampled_from(["healthy", "degraded", "down", "maintenance", "unknown"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(st.tuples(st.floats(min_value=1, max_value=60), STATUS, STATUS), min_size=1, max_size=60),
+    flap=st.sampled_from([0, 10, 30]),
+)
+def test_every_confirmed_change_persisted_flap_interval_and_breaches_alternate(steps, flap):
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=flap, min_down=1, min_degraded=2, repeat_interval=0)
+    observed: dict[str, list[tuple[float, str]]] = {"x": [], "y": []}
+    t = 0.0
+    kinds = []
+    for gap, sx, sy in steps:
+        t += gap
+        clock.advance(gap)
+        observed["x"].append((t, sx))
+        observed["y"].append((t, sy))
+        for event in eng.observe(snap(clock, {"x": sx, "y": sy})).events:
+            if event.event_type in ("threshold_breach", "threshold_resolved"):
+                kinds.append(event.event_type)
+            if event.event_type == "component_health_change" and event.previous_status != "unknown":
+                cid = event.component_ids[0]
+                history = observed[cid]
+                # the observations that led to the confirmation: all equal to the new status, spanning >= flap
+                run_start = t
+                for when, status in reversed(history):
+                    if status != event.status:
+                        break
+                    run_start = when
+                assert t - run_start >= flap - 1e-6
+                assert history[-1][1] == event.status
+    assert kinds == ["threshold_breach", "threshold_resolved"] * (len(kinds) // 2) + (
+        ["threshold_breach"] if len(kinds) % 2 else []
+    )

@@ -1,0 +1,1 @@
+"""Alert delivery: sinks build messages, the outbox keeps them, the dispatcher delivers them."""

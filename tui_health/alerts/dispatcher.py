@@ -1,0 +1,198 @@
+"""Delivers the outbox: in order per sink, retries with backoff and Retry-After, never blocking the poll loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+
+import httpx
+
+from tui_health.alerts.outbox import Outbox, Row
+from tui_health.alerts.sinks import AlertmanagerSink, Firing, Sink, describe
+from tui_health.clock import Clock
+from tui_health.models import AuditEvent, Severity
+from tui_health.retry import RETRYABLE_STATUS, Backoff, parse_retry_after
+from tui_health.transport import describe_transport_error
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sinks: list[Sink],
+        outbox: Outbox,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        on_events: Callable[[list[AuditEvent]], None],
+        *,
+        backoff: Backoff | None = None,
+        resend_interval: float = 60.0,
+        timeout: float = 10.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sinks = {sink.name: sink for sink in sinks}
+        self.outbox = outbox
+        self.http = http
+        self.clock = clock
+        self.on_events = on_events
+        self.backoff = backoff or Backoff(base=1.0, cap=300.0)
+        self.resend_interval = resend_interval
+        self.timeout = timeout
+        self.rng = rng or random.Random()
+        self._wake = {name: asyncio.Event() for name in self.sinks}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._refreshed: dict[str, float] = {}
+        self._refresh_tasks: set[asyncio.Task[None]] = set()
+
+    # -- the poll loop's side: fast, no network ------------------------------------------------------
+    def enqueue(self, events: list[AuditEvent]) -> int:
+        """Store each sink's messages for this poll's alert events; returns how many were stored."""
+        if not events or not self.sinks:
+            return 0
+        now = self.clock.now()
+        stored = 0
+        for sink in self.sinks.values():
+            for message in sink.messages(events, now):
+                if self.outbox.add(sink.name, message.key, message.body, message.summary, now.timestamp()):
+                    stored += 1
+            self._wake[sink.name].set()
+        return stored
+
+    def refresh(self, firing: list[Firing]) -> None:
+        """Re-send firing alerts to Alertmanager every ``resend_interval`` (in the background)."""
+        now = time.monotonic()
+        for sink in self.sinks.values():
+            if not isinstance(sink, AlertmanagerSink) or not firing:
+                continue
+            if now - self._refreshed.get(sink.name, -1e9) < self.resend_interval:
+                continue
+            self._refreshed[sink.name] = now
+            task = asyncio.get_running_loop().create_task(self._post_quietly(sink, sink.refresh(firing)))
+            self._refresh_tasks.add(task)
+            task.add_done_callback(self._refresh_tasks.discard)
+
+    async def _post_quietly(self, sink: Sink, body: object) -> None:
+        url, headers, payload = sink.request(body, "refresh")
+        with contextlib.suppress(httpx.HTTPError):
+            await self.http.post(url, json=payload, headers=headers, timeout=self.timeout)
+
+    # -- the delivery side ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start one delivery task per sink; whatever was pending before a restart goes first."""
+        self.outbox.make_all_due(self.clock.now().timestamp())
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._run(name), name=f"deliver:{name}") for name in self.sinks]
+        for event in self._wake.values():
+            event.set()
+
+    async def stop(self) -> None:
+        """Stop delivering; undelivered messages stay in the outbox for the next start."""
+        for task in [*self._tasks, *self._refresh_tasks]:
+            task.cancel()
+        for task in [*self._tasks, *self._refresh_tasks]:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds until nothing is pending; ``True`` if everything was delivered."""
+        deadline = time.monotonic() + timeout
+        while self.outbox.pending():
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    async def _run(self, name: str) -> None:
+        sink, wake = self.sinks[name], self._wake[name]
+        while True:
+            head = self.outbox.head(name)
+            if head is None:
+                wake.clear()
+                await wake.wait()
+                continue
+            wait = head.next_at - self.clock.now().timestamp()
+            if wait > 0:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=wait)
+                continue
+            await self._attempt(sink, head)
+
+    async def _attempt(self, sink: Sink, row: Row) -> None:
+        url, headers, body = sink.request(row.body, row.key)
+        attempt = row.attempts + 1
+        started = time.perf_counter()
+        retry_after: float | None = None
+        try:
+            response = await self.http.post(url, json=body, headers=headers, timeout=self.timeout)
+        except httpx.TransportError as exc:
+            error = describe_transport_error(exc, url, self.timeout).message
+            code: int | None = None
+        else:
+            code = response.status_code
+            if 200 <= code < 300:
+                self.outbox.delivered(row.id)
+                self._emit(
+                    "alert_delivered",
+                    Severity.INFO,
+                    row,
+                    sink,
+                    started,
+                    f"delivered to {describe(sink)} (HTTP {code}, attempt {attempt}): {row.summary}",
+                    code,
+                )
+                return
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.now())
+            error = f"HTTP {code}"
+        if code is not None and code not in RETRYABLE_STATUS:
+            self.outbox.fail(row.id, error)
+            self._emit(
+                "alert_failed",
+                Severity.CRITICAL,
+                row,
+                sink,
+                started,
+                f"{describe(sink)} refused the alert ({error}, permanent; kept in the outbox): {row.summary}",
+                code,
+            )
+            return
+        delay = min(
+            self.backoff.delay(attempt, retry_after, self.rng), max(self.backoff.cap, retry_after or 0)
+        )
+        self.outbox.retry(row.id, self.clock.now().timestamp() + delay, error)
+        self._emit(
+            "alert_retrying",
+            Severity.WARNING,
+            row,
+            sink,
+            started,
+            f"{describe(sink)} failed ({error}, attempt {attempt}); retrying in {delay:.1f} s: {row.summary}",
+            code,
+        )
+
+    def _emit(
+        self,
+        kind: str,
+        severity: Severity,
+        row: Row,
+        sink: Sink,
+        started: float,
+        message: str,
+        code: int | None,
+    ) -> None:
+        self.on_events(
+            [
+                AuditEvent(
+                    timestamp=self.clock.now(),
+                    event_type=kind,
+                    status=str(code) if code is not None else "no-response",
+                    latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                    message=message,
+                    severity=severity,
+                    source=sink.kind,
+                )
+            ]
+        )

@@ -1,0 +1,146 @@
+"""The durable outbox (sqlite3): every alert is stored before its first attempt and removed only after a 2xx.
+
+The same database keeps the engine's state (table ``kv``), so a restart neither pages again for an outage
+already paged nor forgets to send its resolve.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_health.errors import ConfigError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sink TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    last_error TEXT,
+    UNIQUE (sink, key)
+);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    id: int
+    sink: str
+    key: str
+    body: Any
+    summary: str
+    attempts: int
+    next_at: float
+    state: str
+    last_error: str | None
+
+
+class Outbox:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"cannot open the alert outbox {path}: {exc}", hint="set alerts.outbox to a writable path"
+            ) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add(self, sink: str, key: str, body: Any, summary: str, now: float) -> bool:
+        """Store a message; ``False`` if this sink already has one with this key (idempotent)."""
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO outbox (sink, key, body, summary, created, next_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (sink, key, json.dumps(body, separators=(",", ":")), summary, now, now),
+        )
+        return cur.rowcount == 1
+
+    def due(self, now: float, sink: str | None = None) -> list[Row]:
+        query = "SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ?"
+        params: tuple[Any, ...] = (now,)
+        if sink is not None:
+            query += " AND sink = ?"
+            params += (sink,)
+        return [self._row(r) for r in self.db.execute(query + " ORDER BY id", params)]
+
+    def head(self, sink: str) -> Row | None:
+        """The oldest pending message of a sink: delivery is in order, one at a time per sink."""
+        row = self.db.execute(
+            "SELECT * FROM outbox WHERE state = 'pending' AND sink = ? ORDER BY id LIMIT 1", (sink,)
+        ).fetchone()
+        return self._row(row) if row else None
+
+    def pending(self) -> list[Row]:
+        return [
+            self._row(r) for r in self.db.execute("SELECT * FROM outbox WHERE state = 'pending' ORDER BY id")
+        ]
+
+    def failed(self) -> list[Row]:
+        return [
+            self._row(r) for r in self.db.execute("SELECT * FROM outbox WHERE state = 'failed' ORDER BY id")
+        ]
+
+    def next_due(self) -> float | None:
+        row = self.db.execute("SELECT MIN(next_at) FROM outbox WHERE state = 'pending'").fetchone()
+        return row[0] if row and row[0] is not None else None
+
+    def delivered(self, row_id: int) -> None:
+        self.db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
+
+    def retry(self, row_id: int, next_at: float, error: str) -> None:
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?",
+            (next_at, error, row_id),
+        )
+
+    def fail(self, row_id: int, error: str) -> None:
+        """Permanent failure: kept for inspection, never retried."""
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, state = 'failed', last_error = ? WHERE id = ?",
+            (error, row_id),
+        )
+
+    def make_all_due(self, now: float) -> int:
+        """On start: whatever was pending at a crash or SIGTERM is tried first."""
+        return self.db.execute("UPDATE outbox SET next_at = ? WHERE state = 'pending'", (now,)).rowcount
+
+    def get_state(self, key: str) -> Any:
+        row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return None
+
+    def put_state(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    @staticmethod
+    def _row(r: tuple[Any, ...]) -> Row:
+        return Row(
+            id=r[0],
+            sink=r[1],
+            key=r[2],
+            body=json.loads(r[3]),
+            summary=r[4],
+            attempts=r[6],
+            next_at=r[7],
+            state=r[8],
+            last_error=r[9],
+        )

@@ -1,0 +1,116 @@
+"""AuditLog: JSONL, one event per line, fsync'd per batch, rotated by size, redacted, readable from the end."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from tui_health.errors import ConfigError
+from tui_health.models import AuditEvent
+from tui_health.redact import Redactor
+
+
+class AuditLog:
+    """Appends events to ``path``; keeps ``backups`` rotated files (``path.1`` is the newest of them)."""
+
+    def __init__(
+        self, path: Path, *, max_bytes: int = 10_000_000, backups: int = 5, redactor: Redactor | None = None
+    ) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self.redact = redactor or Redactor()
+        self.listeners: list[Callable[[AuditEvent, str], None]] = []
+        """Called with each event and its line after it is on disk (headless prints, the TUI shows)."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the audit log's directory {path.parent}: {exc.strerror}",
+                hint="set --audit-log to a writable path",
+            ) from None
+
+    def line(self, event: AuditEvent) -> str:
+        return self.redact(json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")))
+
+    def write(self, events: Iterable[AuditEvent]) -> list[str]:
+        """Append a batch, flush and fsync once. A torn last line from a crash is never glued to new lines."""
+        batch = [(event, self.line(event)) for event in events]
+        if not batch:
+            return []
+        data = "".join(line + "\n" for _, line in batch).encode()
+        try:
+            self._rotate_if_needed(len(data))
+            with open(self.path, "ab+") as fh:
+                if fh.tell() > 0:
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        fh.write(b"\n")
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the audit log {self.path}: {exc.strerror}",
+                hint="set --audit-log to a writable path",
+            ) from None
+        for event, line in batch:
+            for listener in self.listeners:
+                listener(event, line)
+        return [line for _, line in batch]
+
+    def _rotate_if_needed(self, incoming: int) -> None:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size == 0 or size + incoming <= self.max_bytes:
+            return
+        if self.backups == 0:
+            self.path.unlink()
+            return
+        for index in range(self.backups - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{index}")
+            if older.exists():
+                older.replace(self.path.with_name(f"{self.path.name}.{index + 1}"))
+        self.path.replace(self.path.with_name(f"{self.path.name}.1"))
+
+    def tail(self, count: int) -> list[AuditEvent]:
+        """The last ``count`` readable events, oldest first, across rotated files; torn lines are skipped."""
+        return tail(self.path, count, self.backups)
+
+
+def tail(path: Path, count: int, backups: int = 5) -> list[AuditEvent]:
+    found: deque[AuditEvent] = deque(maxlen=count)
+    files = [path.with_name(f"{path.name}.{i}") for i in range(backups, 0, -1)] + [path]
+    for file in files:
+        for event in _read(file, count):
+            found.append(event)
+    return list(found)
+
+
+def _read(path: Path, count: int) -> list[AuditEvent]:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            chunk = min(size, max(64_000, count * 1_000))
+            fh.seek(size - chunk)
+            data = fh.read()
+    except OSError:
+        return []
+    lines = data.split(b"\n")
+    if chunk < size:
+        lines = lines[1:]  # the first line may be cut
+    events = []
+    for raw in lines[-(count + 1) :]:
+        if not raw.strip():
+            continue
+        try:
+            events.append(AuditEvent.from_dict(json.loads(raw)))
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn or foreign line
+    return events[-count:]

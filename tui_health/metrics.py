@@ -1,0 +1,73 @@
+"""LatencyTracker: bounded ring buffers of poll and request latencies; memory stays flat however long it runs."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from tui_health.models import Snapshot
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of unsorted values; 0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySummary:
+    polls: int
+    p50: float
+    p95: float
+    p99: float
+    mean: float
+    error_rate: float  # failed polls / polls, over the window
+    polls_per_minute: float
+    poll_series: tuple[float, ...]  # poll latency (ms), oldest first
+    request_series: tuple[float, ...]  # per-poll max request latency (ms)
+    problem_series: tuple[int, ...]  # per-poll count of non-healthy components
+    request_p95: float
+
+
+class LatencyTracker:
+    def __init__(self, window: int = 240, request_window: int = 2048) -> None:
+        self.polls = 0
+        self._poll_ms: deque[float] = deque(maxlen=window)
+        self._ok: deque[bool] = deque(maxlen=window)
+        self._at: deque[float] = deque(maxlen=window)  # monotonic seconds
+        self._request_ms: deque[float] = deque(maxlen=request_window)
+        self._request_peak: deque[float] = deque(maxlen=window)
+        self._problems: deque[int] = deque(maxlen=window)
+
+    def record(self, snapshot: Snapshot, at: float, problems: int) -> None:
+        self.polls += 1
+        self._poll_ms.append(snapshot.total_ms)
+        self._ok.append(snapshot.ok and all(s.ok for s in snapshot.sources))
+        self._at.append(at)
+        timings = snapshot.timings
+        self._request_ms.extend(t.ms for t in timings)
+        self._request_peak.append(max((t.ms for t in timings), default=0.0))
+        self._problems.append(problems)
+
+    def summary(self, now: float) -> LatencySummary:
+        values = list(self._poll_ms)
+        recent = [t for t in self._at if now - t <= 60]
+        span = (now - recent[0]) if len(recent) > 1 else 0.0
+        ppm = (len(recent) - 1) / span * 60 if span > 0 else float(len(recent))
+        failed = sum(1 for ok in self._ok if not ok)
+        return LatencySummary(
+            polls=self.polls,
+            p50=percentile(values, 50),
+            p95=percentile(values, 95),
+            p99=percentile(values, 99),
+            mean=sum(values) / len(values) if values else 0.0,
+            error_rate=failed / len(self._ok) if self._ok else 0.0,
+            polls_per_minute=ppm,
+            poll_series=tuple(values),
+            request_series=tuple(self._request_peak),
+            problem_series=tuple(self._problems),
+            request_p95=percentile(list(self._request_ms), 95),
+        )

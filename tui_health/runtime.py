@@ -1,0 +1,104 @@
+"""Wires a Monitor from settings: connection, audit log, outbox, sinks, dispatcher, engine, store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from tui_health import __version__
+from tui_health.alerts.dispatcher import Dispatcher
+from tui_health.alerts.outbox import Outbox
+from tui_health.alerts.sinks import build_sinks
+from tui_health.audit import AuditLog
+from tui_health.clock import Clock, SystemClock
+from tui_health.config import Settings
+from tui_health.connection import connect
+from tui_health.engine import EngineConfig, ThresholdEngine
+from tui_health.models import AuditEvent
+from tui_health.monitor import Monitor, Poller
+from tui_health.redact import Redactor
+from tui_health.retry import Backoff
+from tui_health.store import StateStore
+from tui_health.transport import Sleep
+
+
+def redactor_for(settings: Settings) -> Redactor:
+    """Every secret the settings hold, so none of them can reach a log line."""
+    secrets = [settings.auth.client_secret, settings.alerts.webhook_token]
+    for sink in settings.alerts.sinks:
+        secrets += [sink.token, sink.routing_key]
+    redactor = Redactor(s.get_secret_value() for s in secrets if s is not None)
+    for sink in settings.alerts.sinks:
+        if sink.type == "slack" and sink.url:
+            redactor.add(sink.url)  # a Slack webhook URL is itself the credential
+    return redactor
+
+
+@asynccontextmanager
+async def open_monitor(
+    settings: Settings,
+    *,
+    config_path: Path,
+    clock: Clock | None = None,
+    sleep: Sleep | None = None,
+    store: StateStore | None = None,
+    stateless: bool = False,
+) -> AsyncIterator[Monitor]:
+    """A ready Monitor; ``stateless`` (``--once``) neither restores nor saves the engine's state."""
+    clock = clock or SystemClock()
+    redactor = redactor_for(settings)
+    audit = AuditLog(
+        settings.audit.resolved_path,
+        max_bytes=settings.audit.max_bytes,
+        backups=settings.audit.backups,
+        redactor=redactor,
+    )
+    async with connect(settings, config_path=config_path, clock=clock, sleep=sleep) as conn:
+        alerts = settings.alerts
+        outbox = Outbox(alerts.resolved_outbox) if alerts.enabled else None
+        alert_http = httpx.AsyncClient(
+            headers={"User-Agent": f"tui-health/{__version__}", "Content-Type": "application/json"}
+        )
+        monitor: Monitor | None = None
+
+        def on_delivery(events: list[AuditEvent]) -> None:
+            if monitor is not None:
+                monitor.record(events)
+
+        try:
+            dispatcher = None
+            if outbox is not None and alerts.sinks:
+                token = alerts.webhook_token.get_secret_value() if alerts.webhook_token else None
+                dispatcher = Dispatcher(
+                    build_sinks(alerts.sinks, token),
+                    outbox,
+                    alert_http,
+                    clock,
+                    on_delivery,
+                    backoff=Backoff(base=alerts.retry_base, cap=alerts.retry_cap),
+                    resend_interval=alerts.resend_interval,
+                )
+            engine = ThresholdEngine(
+                EngineConfig.from_settings(settings.thresholds, alerts.repeat_interval), clock
+            )
+            monitor = Monitor(
+                Poller(conn.sources, deadline=settings.poll.deadline, clock=clock),
+                engine,
+                audit,
+                store or StateStore(),
+                clock=clock,
+                interval=settings.poll.interval,
+                region=settings.region_label,
+                dispatcher=dispatcher,
+                outbox=outbox,
+                persist=not stateless,
+                absent_is_healthy=bool(settings.poll.status),
+            )
+            yield monitor
+        finally:
+            await alert_http.aclose()
+            if outbox is not None:
+                outbox.close()

@@ -1,0 +1,87 @@
+"""MonitorState (immutable, what every view renders) and the StateStore that publishes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tui_health.metrics import LatencySummary
+from tui_health.models import AuditEvent, SourceResult, Status, worst
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentView:
+    id: str
+    name: str
+    status: Status  # confirmed
+    observed: Status  # as seen in the latest poll (differs while a change is pending)
+    since: datetime  # confirmed status held since
+    last_modified: datetime | None
+    source: str
+    critical: bool = False
+    flapping: bool = False
+    silenced_until: datetime | None = None
+    caused_by: tuple[str, ...] = ()
+    group: str | None = None
+    raw_status: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """How the last poll went, for the header: ok | starting | retrying | rate_limited | auth_failed | error."""
+
+    kind: str = "starting"
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorState:
+    region: str = ""
+    poll_count: int = 0
+    components: tuple[ComponentView, ...] = ()
+    breached: bool = False
+    reasons: tuple[str, ...] = ()
+    events: tuple[AuditEvent, ...] = ()  # recent, oldest first
+    latency: LatencySummary | None = None
+    connection: Connection = field(default_factory=Connection)
+    last_poll_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    interval: float = 15.0
+    paused: bool = False
+    sources: tuple[SourceResult, ...] = ()
+    incidents: tuple[dict[str, Any], ...] = ()
+    outbox_pending: int = 0
+
+    @property
+    def overall(self) -> Status:
+        """Worst confirmed status (maintenance counts as healthy); UNKNOWN before the first answer."""
+        if not self.components:
+            return Status.UNKNOWN
+        statuses = [c.status for c in self.components if c.status is not Status.MAINTENANCE]
+        return worst(statuses) if statuses else Status.HEALTHY
+
+    def counts(self) -> dict[Status, int]:
+        out = dict.fromkeys(Status, 0)
+        for c in self.components:
+            out[c.status] += 1
+        return out
+
+
+class StateStore:
+    """Holds the latest state; subscribers are called with every new one (the TUI posts a message)."""
+
+    def __init__(self, initial: MonitorState | None = None) -> None:
+        self.state = initial or MonitorState()
+        self._subscribers: list[Callable[[MonitorState], None]] = []
+
+    def subscribe(self, callback: Callable[[MonitorState], None]) -> None:
+        self._subscribers.append(callback)
+
+    def publish(self, state: MonitorState) -> None:
+        self.state = state
+        for callback in self._subscribers:
+            callback(state)

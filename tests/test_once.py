@@ -217,3 +217,15 @@ def test_demo_once_needs_no_credentials():
     doc = json.loads(proc.stdout)
     assert proc.returncode == 2
     assert len(doc["components"]) == 40
+
+
+def test_once_delivers_its_alerts_before_it_exits(start_sim):
+    sim = start_sim("outage")
+    proc = against(sim, "--format", "json", "--webhook", f"{sim.url}/hooks/once")
+    assert proc.returncode == 2, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [e["event_type"] for e in doc["events"]][-1] == "alert_delivered"
+    [delivery] = sim.state.webhooks
+    assert [log["event_type"] for log in delivery["body"]["logs"]] == ["component_health_change"] * 3 + [
+        "threshold_breach"
+    ]

@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -161,9 +162,16 @@ def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) 
     from tui_health.simulator import SimulatorServer, load_scenario
 
     scenario = load_scenario(args.scenario or "demo")
-    with SimulatorServer(scenario) as sim:
+    with SimulatorServer(scenario) as sim, tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
         flags.setdefault("genesys.api_url", sim.url)
         flags.setdefault("genesys.login_url", sim.url)
+        # the demo's files are its own: it never restores or pollutes a real monitor's state
+        flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
+        flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
+        flags["alerts.sinks+"] = [
+            *flags.get("alerts.sinks+", []),
+            {"type": "webhook", "name": "demo-receiver", "url": f"{sim.url}/hooks/demo"},
+        ]
         env["GENESYSCLOUD_OAUTHCLIENT_ID"], env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = DEMO_CLIENT
         yield
 
@@ -186,7 +194,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             return asyncio.run(run_once(settings, config_path=path, fmt=args.format))
         if args.headless:
-            raise ConfigError("--headless is not available yet", hint="use --once")
+            from tui_health.headless import run_headless
+
+            return asyncio.run(
+                run_headless(settings, config_path=path, max_polls=args.max_polls, duration=args.duration)
+            )
         raise ConfigError("the live TUI is not available yet", hint="use --once")
 
 

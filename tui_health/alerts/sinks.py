@@ -111,7 +111,9 @@ class SlackSink:
         if len(events) > 15:
             lines.append(f"…and {len(events) - 15} more")
         body = {
-            "text": _slack_escape(f"{title}: {summarize(events)}"),
+            "text": _slack_escape(
+                f"{title}: " + "; ".join(e.message for e in events[:3]) + ("; …" if len(events) > 3 else "")
+            ),
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
                 {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:3000]}},

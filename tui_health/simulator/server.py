@@ -234,11 +234,17 @@ class Handler(BaseHTTPRequestHandler):
     def _receive(self, path: str, body: bytes) -> None:
         """Alert receiver: records each delivery; can fail the first N (scenario ``webhook_failures``)."""
         with self.state.lock:
-            fail = self.state.webhook_failures_left > 0
-            if fail:
+            self.state.receiver_attempts += 1
+            fail = self.state.receiver_down or self.state.webhook_failures_left > 0
+            if fail and not self.state.receiver_down:
                 self.state.webhook_failures_left -= 1
         if fail:
-            self._json(500, {"error": "receiver failing"})
+            retry_after = self.state.receiver_retry_after
+            self._json(
+                self.state.receiver_down_status,
+                {"error": "receiver failing"},
+                {"Retry-After": retry_after} if retry_after else None,
+            )
             return
         try:
             parsed: Any = json.loads(body or b"null")

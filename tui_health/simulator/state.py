@@ -54,6 +54,10 @@ class SimState:
         self.log: list[tuple[str, str, int]] = []  # (method, path+query, status)
         self.webhooks: list[dict[str, Any]] = []  # {"path", "headers", "body"}
         self.webhook_failures_left = scenario.webhook_failures
+        self.receiver_down = False  # tests flip this to take the alert receiver down and up again
+        self.receiver_down_status = 500
+        self.receiver_retry_after: str | None = None
+        self.receiver_attempts = 0
         self.overrides: dict[str, str] = {}  # live status overrides (tests, demo controls)
 
     # -- time and statuses -------------------------------------------------------------------------

@@ -1,0 +1,159 @@
+"""``--headless`` as a whole process against the simulator: delivery through failures, SIGTERM and restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from tests.conftest import CLIENT_ID, SECRET, run_cli
+
+WEBHOOK_TOKEN = "whk-token-never-print-me"
+
+
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[thresholds]\nflap_interval = 0\n"
+        "[alerts]\nretry_base = 0.05\nretry_cap = 0.2\nonce_wait = 5\n"
+        f'outbox = "{tmp_path / "outbox.sqlite3"}"\n'
+        f'[audit]\npath = "{tmp_path / "audit.jsonl"}"\n'
+    )
+    return path
+
+
+def env_for(tmp_path: Path) -> dict[str, str]:
+    return {
+        "GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID,
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET,
+        "TUI_HEALTH_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "TUI_HEALTH_CONFIG": str(config(tmp_path)),
+    }
+
+
+def args(sim, *extra: str) -> list[str]:
+    return [
+        "--headless",
+        "--api-url",
+        sim.url,
+        "--login-url",
+        sim.url,
+        "--interval",
+        "0.1",
+        "--webhook",
+        f"{sim.url}/hooks/ops",
+        *extra,
+    ]
+
+
+def lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def assert_no_secrets(sim, tmp_path: Path, *texts: str) -> None:
+    blob = "".join(texts) + (tmp_path / "audit.jsonl").read_text()
+    for secret in (SECRET, WEBHOOK_TOKEN, *sim.state.tokens):
+        assert secret not in blob
+
+
+def test_every_alert_arrives_exactly_once_per_idempotency_key(start_sim, tmp_path):
+    sim = start_sim(
+        "outage",
+        webhook_failures=6,
+        timeline=[
+            {"at": 0.5, "id": "chat", "status": "down"},
+            {"at": 1.0, "id": "chat", "status": "healthy"},
+            {"at": 1.2, "id": "voice-telephony", "status": "healthy"},
+        ],
+    )
+    proc = run_cli(*args(sim, "--duration", "2.5"), env=env_for(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    out = lines(proc.stdout)
+    kinds = Counter(e["event_type"] for e in out)
+    assert kinds["monitor_started"] == 1 and kinds["monitor_stopped"] == 1
+    assert kinds["alert_retrying"] == 6
+    keys = Counter(w["headers"]["Idempotency-Key"] for w in sim.state.webhooks)
+    assert keys and set(keys.values()) == {1}
+    assert kinds["alert_delivered"] == len(keys)
+    delivered = [log["id"] for w in sim.state.webhooks for log in w["body"]["logs"]]
+    changes = [
+        e["id"]
+        for e in out
+        if e["event_type"] in ("component_health_change", "threshold_breach", "threshold_resolved")
+    ]
+    assert sorted(delivered) == sorted(changes)
+    assert all(w["headers"]["Authorization"] == f"Bearer {WEBHOOK_TOKEN}" for w in sim.state.webhooks)
+    assert out == lines((tmp_path / "audit.jsonl").read_text())  # stdout mirrors the audit log
+    assert_no_secrets(sim, tmp_path, proc.stdout, proc.stderr)
+
+
+def start_headless(sim, tmp_path: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    env.update(env_for(tmp_path), HOME=str(tmp_path))
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_health", *args(sim)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def wait_until(predicate, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_sigterm_while_the_receiver_is_down_then_restart_delivers_and_does_not_page_again(
+    start_sim, tmp_path
+):
+    sim = start_sim("outage")
+    sim.state.receiver_down = True
+    first = start_headless(sim, tmp_path)
+    wait_until(lambda: sim.state.receiver_attempts >= 2 and sim.state.counts["health"] >= 3)
+    first.send_signal(signal.SIGTERM)
+    out1, err1 = first.communicate(timeout=15)
+    assert first.returncode == 0, err1
+    events1 = lines(out1)
+    assert events1[-1]["event_type"] == "monitor_stopped"
+    assert "left in the outbox" in events1[-1]["message"]
+    assert sim.state.webhooks == []
+
+    sim.state.receiver_down = False
+    proc = run_cli(*args(sim, "--max-polls", "5"), env=env_for(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    events2 = lines(proc.stdout)
+    assert [
+        e["event_type"] for e in events2 if e["event_type"] == "component_health_change"
+    ] == []  # no re-page
+    batches = [[log["event_type"] for log in w["body"]["logs"]] for w in sim.state.webhooks]
+    assert batches == [["component_health_change"] * 3 + ["threshold_breach"]]  # the outage, paged once
+    assert "alert_delivered" in [e["event_type"] for e in events2]
+    assert_no_secrets(sim, tmp_path, out1, err1, proc.stdout, proc.stderr)
+
+
+def test_a_restart_sends_the_resolve_of_an_outage_that_ended_while_it_was_down(start_sim, tmp_path):
+    sim = start_sim("outage")
+    proc = run_cli(*args(sim, "--max-polls", "2"), env=env_for(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    sim.state.overrides.update(
+        {"voice-telephony": "healthy", "acd-routing": "healthy", "web-messaging": "healthy"}
+    )
+    proc = run_cli(*args(sim, "--max-polls", "2"), env=env_for(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    second = sim.state.webhooks[-1]["body"]["logs"]
+    assert sorted((e["component_ids"][0] if e["component_ids"] else "", e["status"]) for e in second) == [
+        ("", "resolved"),
+        ("acd-routing", "healthy"),
+        ("voice-telephony", "healthy"),
+        ("web-messaging", "healthy"),
+    ]

@@ -1,0 +1,208 @@
+"""Each sink's exact JSON body and request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tui_health.alerts.sinks import AlertmanagerSink, Firing, PagerDutySink, SlackSink, WebhookSink
+from tui_health.models import AuditEvent, Severity
+
+NOW = datetime(2026, 5, 4, 10, 0, 0, tzinfo=UTC)
+T = datetime(2026, 5, 4, 9, 59, 30, tzinfo=UTC)
+
+DOWN = AuditEvent(
+    timestamp=T,
+    event_type="component_health_change",
+    component_ids=("voice",),
+    status="down",
+    latency_ms=120.0,
+    message="Voice is down (was healthy)",
+    id="e-down",
+    severity=Severity.CRITICAL,
+    previous_status="healthy",
+    poll_id="p1",
+    source="health-api",
+)
+UP = AuditEvent(
+    timestamp=T,
+    event_type="component_health_change",
+    component_ids=("voice",),
+    status="healthy",
+    latency_ms=120.0,
+    message="Voice changed to healthy (was down)",
+    id="e-up",
+    severity=Severity.INFO,
+    previous_status="down",
+    poll_id="p2",
+    source="health-api",
+)
+BREACH = AuditEvent(
+    timestamp=T,
+    event_type="threshold_breach",
+    component_ids=("voice",),
+    status="breached",
+    latency_ms=120.0,
+    message="threshold breached: 1 down (min_down 1)",
+    id="e-breach",
+    severity=Severity.CRITICAL,
+    poll_id="p1",
+    reasons=("1 down (min_down 1)",),
+)
+
+
+def test_webhook_body_is_the_seeds_payload_with_a_stable_idempotency_key():
+    sink = WebhookSink("hook", "https://alerts.example.com/in", "tok-123456")
+    [message] = sink.messages([DOWN, BREACH], NOW)
+    assert message.body == {
+        "source": "tui-health",
+        "timestamp": "2026-05-04T10:00:00.000Z",
+        "logs": [DOWN.to_dict(), BREACH.to_dict()],
+    }
+    assert message.key == sink.messages([DOWN, BREACH], NOW)[0].key  # same events, same key
+    assert message.key != sink.messages([DOWN], NOW)[0].key
+    url, headers, _ = sink.request(message.body, message.key)
+    assert url == "https://alerts.example.com/in"
+    assert headers == {"Idempotency-Key": message.key, "Authorization": "Bearer tok-123456"}
+    assert "tok-123456" not in str(message.body)
+    assert WebhookSink("hook", "https://x", None).request({}, "k")[1] == {"Idempotency-Key": "k"}
+
+
+def test_slack_body_has_text_and_blocks_escaped():
+    sink = SlackSink("slack", "https://hooks.slack.com/services/T/B/X")
+    odd = AuditEvent(
+        timestamp=T,
+        event_type="component_health_change",
+        component_ids=("x",),
+        status="degraded",
+        message="<Chat & SMS> is degraded",
+        id="e-odd",
+        severity=Severity.WARNING,
+    )
+    [message] = sink.messages([DOWN, odd], NOW)
+    assert message.body == {
+        "text": "Genesys Cloud health: 2 alerts: Voice is down (was healthy); &lt;Chat &amp; SMS&gt; is degraded",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "Genesys Cloud health: 2 alerts"}},
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": ":red_circle: Voice is down (was healthy)\n:large_yellow_circle: &lt;Chat &amp; SMS&gt; is degraded",
+                },
+            },
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": "tui-health · 2026-05-04T10:00:00.000Z · severity critical"}
+                ],
+            },
+        ],
+    }
+
+
+def test_pagerduty_trigger_and_resolve_with_deterministic_dedup_keys():
+    sink = PagerDutySink("pd", "https://events.pagerduty.com/v2/enqueue", "R0UTINGKEY")
+    trigger, breach = sink.messages([DOWN, BREACH], NOW)
+    assert trigger.body == {
+        "event_action": "trigger",
+        "dedup_key": "tui-health/voice",
+        "payload": {
+            "summary": "Voice is down (was healthy)",
+            "source": "tui-health",
+            "severity": "critical",
+            "timestamp": "2026-05-04T09:59:30.000Z",
+            "component": "voice",
+            "group": "health-api",
+            "class": "component_health_change",
+            "custom_details": {
+                "component_ids": ["voice"],
+                "status": "down",
+                "previous_status": "healthy",
+                "poll_id": "p1",
+            },
+        },
+    }
+    assert (
+        breach.body["dedup_key"] == "tui-health/threshold"
+        and breach.body["payload"]["severity"] == "critical"
+    )
+    [resolve] = sink.messages([UP], NOW)
+    assert resolve.body == {"event_action": "resolve", "dedup_key": "tui-health/voice"}
+    *_, body = sink.request(resolve.body, resolve.key)
+    assert body == {"routing_key": "R0UTINGKEY", "event_action": "resolve", "dedup_key": "tui-health/voice"}
+    assert "R0UTINGKEY" not in str(trigger.body)
+    degraded = AuditEvent(
+        timestamp=T,
+        event_type="component_health_change",
+        component_ids=("chat",),
+        status="degraded",
+        message="Chat is degraded",
+        severity=Severity.WARNING,
+    )
+    plain_down = AuditEvent(
+        timestamp=T,
+        event_type="component_health_change",
+        component_ids=("sms",),
+        status="down",
+        message="SMS is down",
+        severity=Severity.WARNING,
+    )
+    severities = [m.body["payload"]["severity"] for m in sink.messages([degraded, plain_down], NOW)]
+    assert severities == ["warning", "error"]
+    assert sink.messages([AuditEvent(timestamp=T, event_type="flapping_started")], NOW) == []
+
+
+def test_alertmanager_alerts_with_starts_and_ends():
+    sink = AlertmanagerSink("am", "http://alertmanager:9093")
+    assert sink.url == "http://alertmanager:9093/api/v2/alerts"
+    [fire] = sink.messages([DOWN, BREACH], NOW)
+    assert fire.body == [
+        {
+            "labels": {
+                "alertname": "GenesysComponentUnhealthy",
+                "component": "voice",
+                "severity": "critical",
+                "source": "tui-health",
+            },
+            "annotations": {
+                "summary": "Voice is down (was healthy)",
+                "description": "voice: down",
+                "status": "down",
+            },
+            "startsAt": "2026-05-04T09:59:30.000Z",
+        },
+        {
+            "labels": {
+                "alertname": "GenesysHealthThresholdBreached",
+                "component": "threshold",
+                "severity": "critical",
+                "source": "tui-health",
+            },
+            "annotations": {
+                "summary": "threshold breached: 1 down (min_down 1)",
+                "description": "threshold: breached",
+                "status": "breached",
+            },
+            "startsAt": "2026-05-04T09:59:30.000Z",
+        },
+    ]
+    [resolved] = sink.messages([UP], NOW)
+    assert resolved.body == [
+        {
+            "labels": {
+                "alertname": "GenesysComponentUnhealthy",
+                "component": "voice",
+                "severity": "critical",
+                "source": "tui-health",
+            },
+            "annotations": {
+                "summary": "Voice changed to healthy (was down)",
+                "description": "voice: down",
+                "status": "down",
+            },
+            "startsAt": "2026-05-04T09:59:30.000Z",
+            "endsAt": "2026-05-04T09:59:30.000Z",
+        },
+    ]
+    refresh = sink.refresh([Firing("voice", "Voice", "down", T, critical=True)])
+    assert refresh[0]["labels"] == fire.body[0]["labels"] and "endsAt" not in refresh[0]

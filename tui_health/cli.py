@@ -199,7 +199,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             return asyncio.run(
                 run_headless(settings, config_path=path, max_polls=args.max_polls, duration=args.duration)
             )
-        raise ConfigError("the live TUI is not available yet", hint="use --once")
+        from tui_health.tui.run import run_tui
+
+        return asyncio.run(run_tui(settings, config_path=path))
 
 
 def _simulate(args: argparse.Namespace) -> int:

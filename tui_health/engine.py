@@ -27,7 +27,7 @@ from typing import Any
 
 from tui_health.clock import Clock
 from tui_health.config import ThresholdSettings
-from tui_health.models import AuditEvent, Severity, Snapshot, Status
+from tui_health.models import AuditEvent, Component, Severity, Snapshot, Status
 from tui_health.thresholds import ThresholdRule
 
 
@@ -135,19 +135,14 @@ class ThresholdEngine:
         seen: set[str] = set()
         for comp in snapshot.components:
             seen.add(comp.id)
-            events.extend(
-                self._observe_one(comp.id, comp.name, comp.status, now, snapshot, latest, comp.source)
-            )
+            events.extend(self._observe_one(comp, now, snapshot, latest))
         if absent_is_healthy:
             # with a status filter, a component that left the answer of a source that answered has recovered
             answered = {s.name for s in snapshot.sources if s.ok}
             for cid, tracked in list(self.components.items()):
                 if cid not in seen and tracked.source in answered:
-                    events.extend(
-                        self._observe_one(
-                            cid, tracked.name, Status.HEALTHY, now, snapshot, latest, tracked.source
-                        )
-                    )
+                    gone = Component(cid, tracked.name, Status.HEALTHY, source=tracked.source or "")
+                    events.extend(self._observe_one(gone, now, snapshot, latest))
         events.extend(self._update_flapping(now, snapshot))
         self._update_causes()
         notify = self._reconcile_alerts(now, snapshot, latest, events)
@@ -157,18 +152,16 @@ class ThresholdEngine:
         return Outcome(tuple(events), tuple(notify), self.breached, self.reasons)
 
     def _observe_one(
-        self,
-        cid: str,
-        name: str,
-        status: Status,
-        now: datetime,
-        snapshot: Snapshot,
-        latest: dict[str, AuditEvent],
-        source: str | None,
+        self, comp: Component, now: datetime, snapshot: Snapshot, latest: dict[str, AuditEvent]
     ) -> list[AuditEvent]:
+        cid, name, status, source = comp.id, comp.name, comp.status, comp.source
         tracked = self.components.get(cid)
         if tracked is None:
-            tracked = self.components[cid] = Tracked(name=name, confirmed=status, since=now, source=source)
+            # the API's lastModified says how long the baseline status has held, when it is plausible
+            baseline = comp.last_modified if comp.last_modified and comp.last_modified <= now else now
+            tracked = self.components[cid] = Tracked(
+                name=name, confirmed=status, since=baseline, source=source
+            )
             if status is Status.HEALTHY or status is Status.MAINTENANCE:
                 return []
             event = self._change(cid, tracked, Status.UNKNOWN, status, snapshot, first=True)

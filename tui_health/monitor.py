@@ -46,7 +46,7 @@ class Poller:
         self.clock = clock or SystemClock()
 
     async def poll(self) -> Snapshot:
-        started = time.perf_counter()
+        started = self.clock.monotonic()
         taken_at = self.clock.now()
         deadline = time.monotonic() + self.deadline
         results = list(await asyncio.gather(*(source.fetch(deadline) for source in self.sources)))
@@ -55,7 +55,7 @@ class Poller:
             taken_at=taken_at,
             components=merge(results),
             sources=tuple(results),
-            total_ms=(time.perf_counter() - started) * 1000,
+            total_ms=(self.clock.monotonic() - started) * 1000,
         )
 
 
@@ -169,7 +169,7 @@ class Monitor:
         if self.dispatcher and outcome.notify:
             self.dispatcher.enqueue(list(outcome.notify))
         problems = sum(1 for c in snapshot.components if c.status.is_problem)
-        self.tracker.record(snapshot, time.monotonic(), problems)
+        self.tracker.record(snapshot, self.clock.monotonic(), problems)
         if self.dispatcher:
             self.dispatcher.refresh(self._firing())
         self._persist()
@@ -237,7 +237,7 @@ class Monitor:
             breached=self.engine.breached,
             reasons=self.engine.reasons,
             events=tuple(self.recent),
-            latency=self.tracker.summary(time.monotonic()),
+            latency=self.tracker.summary(self.clock.monotonic()),
             connection=connection_of(snap),
             last_poll_at=snap.taken_at if snap else None,
             last_ok_at=self.last_ok_at,

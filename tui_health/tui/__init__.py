@@ -1,0 +1,1 @@
+"""The live console (Textual). Only this package imports Textual."""

@@ -1,0 +1,301 @@
+"""The live console. Renders MonitorState; a worker drives the same Monitor as --once and --headless."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from tui_health.audit import AuditLog
+from tui_health.monitor import Monitor
+from tui_health.store import ComponentView, MonitorState, StateStore
+from tui_health.tui.filters import Filter
+from tui_health.tui.messages import StateUpdated
+from tui_health.tui.screens.details import DetailsScreen
+from tui_health.tui.screens.help import HelpScreen
+from tui_health.tui.screens.silence import SilenceScreen, SilencesScreen
+from tui_health.tui.widgets.audit_pane import AuditPane
+from tui_health.tui.widgets.components_table import ComponentsTable
+from tui_health.tui.widgets.header import StatusHeader
+from tui_health.tui.widgets.latency import LatencyPanel
+
+NARROW = 110  # columns below which the latency panel gives way to the audit pane
+SHORT = 32  # rows below which the bottom panels shrink
+
+
+class HealthApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-health"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("1", "toggle_status('1')", "Healthy"),
+        Binding("2", "toggle_status('2')", "Degraded"),
+        Binding("3", "toggle_status('3')", "Down"),
+        Binding("4", "toggle_status('4')", "Maint"),
+        Binding("0", "clear_filter", "All"),
+        Binding("f", "preset", "Preset"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("escape", "clear_search", "Clear search"),
+        Binding("c", "critical", "Critical"),
+        Binding("enter", "details", "Details", show=False),
+        Binding("s", "silence", "Silence"),
+        Binding("S", "silences", "Silences"),
+        Binding("p", "pause", "Pause"),
+        Binding("r", "poll_now", "Poll"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self, monitor: Monitor, store: StateStore, *, autopoll: bool = True, tick: float = 1.0
+    ) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.store = store
+        self.filter = Filter()
+        self.state: MonitorState = store.state
+        self.autopoll = autopoll
+        self.tick = tick
+        self._next_poll: Timer | None = None
+        self._poll_worker: Worker[None] | None = None
+
+    # -- layout ---------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        with Horizontal(id="filter-bar"):
+            yield Static(id="filter-desc")
+            yield Input(placeholder="search name or id…", id="search")
+        yield ComponentsTable(id="components")
+        with Horizontal(id="bottom"):
+            yield LatencyPanel(id="latency")
+            yield AuditPane(id="audit")
+        yield Footer(compact=True, show_command_palette=False)
+
+    async def on_mount(self) -> None:
+        self.query_one("#latency").border_title = "Latency"
+        self.query_one("#audit").border_title = "Audit log"
+        self.query_one("#search", Input).display = False
+        self.store.subscribe(self._published)
+        self.query_one(AuditPane).add(tail_of(self.monitor.audit))
+        self._render_filter()
+        self.render_state(self.state)
+        self.query_one(ComponentsTable).focus()
+        await self.monitor.start()
+        if self.tick > 0:
+            self.set_interval(self.tick, self._on_tick)
+        if self.autopoll:
+            self.start_poll()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
+        self.set_class(event.size.height < SHORT, "short")
+
+    # -- polling --------------------------------------------------------------------------------------
+    def start_poll(self) -> None:
+        if self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+        if self.monitor.paused or self.polling:
+            return
+        self._poll_worker = self.poll()
+
+    @property
+    def polling(self) -> bool:
+        return self._poll_worker is not None and self._poll_worker.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
+
+    @work(group="poll", exclusive=True, exit_on_error=False)
+    async def poll(self) -> None:
+        await self.monitor.poll()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "poll" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        if event.state is WorkerState.ERROR:
+            self.notify(f"poll crashed: {event.worker.error}", severity="error", timeout=8)
+        # the next poll is scheduled after this one finished: polls never overlap
+        if self.autopoll and not self.monitor.paused:
+            self._next_poll = self.set_timer(self.monitor.interval, self.start_poll)
+
+    # -- state → widgets ------------------------------------------------------------------------------
+    def _published(self, state: MonitorState) -> None:
+        self.post_message(StateUpdated(state))
+
+    def on_state_updated(self, message: StateUpdated) -> None:
+        self.render_state(message.state)
+
+    def render_state(self, state: MonitorState) -> None:
+        self.state = state
+        now = self.now()
+        self.query_one(StatusHeader).show(state, now)
+        self.query_one(ComponentsTable).show(self.filter.apply(state.components), now)
+        self.query_one(LatencyPanel).show(state.latency)
+        self.query_one(AuditPane).add(state.events)
+        self._render_filter()
+        self.refresh_bindings()
+
+    def _on_tick(self) -> None:
+        now = self.now()
+        self.query_one(StatusHeader).show(self.state, now)
+        self.query_one(ComponentsTable).show(self.filter.apply(self.state.components), now)
+
+    def now(self) -> datetime:
+        return self.monitor.clock.now()
+
+    def _render_filter(self) -> None:
+        shown = len(self.filter.apply(self.state.components))
+        total = len(self.state.components)
+        text = f" filter  {self.filter.describe()}   ({shown} of {total} shown)"
+        self.query_one("#filter-desc", Static).update(text)
+        self.query_one("#filter-bar").set_class(not self.filter.is_default, "active")
+
+    def set_filter(self, new: Filter) -> None:
+        self.filter = new
+        self.query_one(ComponentsTable).show(self.filter.apply(self.state.components), self.now())
+        self._render_filter()
+        self.refresh_bindings()
+
+    # -- actions --------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("details", "silence"):
+            return True if self.selected() is not None else None
+        if action == "clear_search":
+            return bool(self.filter.search) or self.query_one("#search", Input).display
+        if action == "poll_now":
+            return None if self.monitor.paused else True
+        return True
+
+    def action_toggle_status(self, key: str) -> None:
+        self.set_filter(self.filter.toggle(key))
+
+    def action_clear_filter(self) -> None:
+        self.set_filter(self.filter.clear())
+
+    def action_preset(self) -> None:
+        self.set_filter(self.filter.next_preset())
+
+    def action_critical(self) -> None:
+        self.set_filter(Filter(self.filter.statuses, self.filter.search, not self.filter.critical_only))
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+        self.refresh_bindings()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.display = False
+        self.set_filter(Filter(self.filter.statuses, "", self.filter.critical_only))
+        self.query_one(ComponentsTable).focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.set_filter(Filter(self.filter.statuses, event.value, self.filter.critical_only))
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.action_clear_search()
+            return
+        self.query_one(ComponentsTable).focus()
+
+    def selected(self) -> ComponentView | None:
+        cid = self.query_one(ComponentsTable).selected_id
+        return next((c for c in self.state.components if c.id == cid), None)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        component = self.selected()
+        if component is not None:
+            history = list(tail_of(self.monitor.audit, 400)) + list(self.state.events)
+            unique = list({e.id: e for e in history}.values())
+            self.push_screen(DetailsScreen(component, unique, self.now()))
+
+    def action_silence(self) -> None:
+        component = self.selected()
+        if component is None:
+            return
+
+        def done(seconds: float | None) -> None:
+            if seconds:
+                self.monitor.silence(component.id, seconds)
+                self.notify(f"{component.name} silenced")
+
+        self.push_screen(SilenceScreen(component.name), done)
+
+    def action_silences(self) -> None:
+        names = {c.id: c.name for c in self.state.components}
+        silences = {cid: (names.get(cid, cid), until) for cid, until in self.monitor.engine.silences.items()}
+
+        def done(cid: str | None) -> None:
+            if cid:
+                self.monitor.unsilence(cid)
+                self.notify(f"silence of {names.get(cid, cid)} lifted")
+
+        self.push_screen(SilencesScreen(silences, self.now()), done)
+
+    def action_pause(self) -> None:
+        self.monitor.paused = not self.monitor.paused
+        if self.monitor.paused and self._next_poll is not None:
+            self._next_poll.stop()
+            self._next_poll = None
+        self.store.publish(self.monitor.build_state())
+        if not self.monitor.paused:
+            self.start_poll()
+
+    def action_poll_now(self) -> None:
+        if self.polling:
+            self.notify("a poll is already running")
+            return
+        self.start_poll()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        commands = [
+            ("Filter: healthy", "toggle healthy (1)", lambda: self.action_toggle_status("1")),
+            ("Filter: degraded", "toggle degraded (2)", lambda: self.action_toggle_status("2")),
+            ("Filter: down", "toggle down (3)", lambda: self.action_toggle_status("3")),
+            ("Filter: maintenance and unknown", "toggle (4)", lambda: self.action_toggle_status("4")),
+            ("Filter: show all", "clear the status filter (0)", self.action_clear_filter),
+            ("Filter: next preset", "all → problems → down only (f)", self.action_preset),
+            ("Filter: critical only", "toggle (c)", self.action_critical),
+            ("Search components", "by name or id (/)", self.action_search),
+            ("Details of the selected component", "(Enter)", self.action_details),
+            ("Silence the selected component", "(s)", self.action_silence),
+            ("List and lift silences", "(S)", self.action_silences),
+            ("Pause or resume polling", "(p)", self.action_pause),
+            ("Poll now", "(r)", self.action_poll_now),
+            ("Keys", "every key (?)", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+
+def tail_of(audit: AuditLog, count: int = 60) -> list:
+    return audit.tail(count)

@@ -1,0 +1,79 @@
+"""What the components table shows: a status set, a preset, a search, critical-only. Pure Python (no Textual)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tui_health.models import Status
+from tui_health.store import ComponentView
+
+#: key → the statuses it toggles (``4`` covers both maintenance and unknown)
+STATUS_KEYS: dict[str, frozenset[Status]] = {
+    "1": frozenset({Status.HEALTHY}),
+    "2": frozenset({Status.DEGRADED}),
+    "3": frozenset({Status.DOWN}),
+    "4": frozenset({Status.MAINTENANCE, Status.UNKNOWN}),
+}
+PRESETS: list[tuple[str, frozenset[Status]]] = [
+    ("all", frozenset()),
+    ("problems", frozenset({Status.DOWN, Status.DEGRADED})),
+    ("down only", frozenset({Status.DOWN})),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    statuses: frozenset[Status] = frozenset()  # empty: every status
+    search: str = ""
+    critical_only: bool = False
+
+    def toggle(self, key: str) -> Filter:
+        group = STATUS_KEYS[key]
+        if group <= self.statuses:
+            return replace(self, statuses=self.statuses - group)
+        return replace(self, statuses=self.statuses | group)
+
+    def clear(self) -> Filter:
+        """``0``: every status again (search and critical-only are cleared by their own keys)."""
+        return replace(self, statuses=frozenset())
+
+    def next_preset(self) -> Filter:
+        """``f``: all → problems → down only → all."""
+        names = [statuses for _, statuses in PRESETS]
+        index = names.index(self.statuses) if self.statuses in names else -1
+        return replace(self, statuses=names[(index + 1) % len(names)])
+
+    def matches(self, c: ComponentView) -> bool:
+        if self.statuses and c.status not in self.statuses:
+            return False
+        if self.critical_only and not c.critical:
+            return False
+        if self.search:
+            needle = self.search.casefold()
+            return (
+                needle in c.name.casefold()
+                or needle in c.id.casefold()
+                or needle in (c.group or "").casefold()
+            )
+        return True
+
+    def apply(self, components: tuple[ComponentView, ...]) -> list[ComponentView]:
+        return [c for c in components if self.matches(c)]
+
+    @property
+    def is_default(self) -> bool:
+        return not self.statuses and not self.search and not self.critical_only
+
+    def describe(self) -> str:
+        """One line for the filter bar, always visible."""
+        parts = []
+        preset = next((name for name, statuses in PRESETS if statuses == self.statuses), None)
+        if preset:
+            parts.append(f"status: {preset}")
+        else:
+            parts.append("status: " + " + ".join(s.value for s in Status if s in self.statuses))
+        if self.critical_only:
+            parts.append("critical only")
+        if self.search:
+            parts.append(f"search: {self.search!r}")
+        return "  ·  ".join(parts)

@@ -1,0 +1,43 @@
+"""Text for the console: statuses readable without colour, compact durations, times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from tui_health.models import Severity, Status
+
+STATUS_LOOK: dict[Status, tuple[str, str]] = {
+    Status.DOWN: ("▼ DOWN", "bold white on dark_red"),
+    Status.DEGRADED: ("◆ DEGRADED", "bold black on dark_orange"),
+    Status.UNKNOWN: ("? UNKNOWN", "bold magenta"),
+    Status.MAINTENANCE: ("◇ MAINT", "cyan"),
+    Status.HEALTHY: ("● healthy", "green"),
+}
+SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.WARNING: "yellow", Severity.INFO: "default"}
+
+
+def status_text(status: Status) -> Text:
+    label, style = STATUS_LOOK[status]
+    return Text(label, style=style)
+
+
+def duration(seconds: float) -> str:
+    """45s, 3m, 2h05m, 3d02h — coarse on purpose, so cells change rarely."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def clock_time(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%H:%M:%S") if moment else "—"
+
+
+def short_datetime(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"

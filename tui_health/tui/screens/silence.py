@@ -1,0 +1,100 @@
+"""Silencing: ask for a duration; list silences and lift them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_health.tui.format import duration, short_datetime
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float | None:
+    """``90s``, ``30m``, ``1h``, ``2h30m``, ``1d`` or plain minutes; ``None`` when it makes no sense."""
+    text = text.strip().lower().replace(" ", "")
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text) * 60.0
+    parts = re.fullmatch(r"((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?", text)
+    if not parts or not any(parts.groups()):
+        return None
+    total = sum(
+        int(parts.group(i + 1)) * _UNITS[u]
+        for i, u in ((1, "d"), (3, "h"), (5, "m"), (7, "s"))
+        if parts.group(i + 1)
+    )
+    return float(total) if total > 0 else None
+
+
+class SilenceScreen(ModalScreen[float | None]):
+    """Returns the silence's length in seconds, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.component_name = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="silence-box") as box:
+            box.border_title = "Silence"
+            yield Static(Text(f"Silence {self.component_name} for how long? (e.g. 30m, 1h, 2h30m, 1d)"))
+            yield Input(value="1h", id="silence-duration")
+            yield Static("", id="silence-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        seconds = parse_duration(event.value)
+        if seconds is None:
+            self.query_one("#silence-error", Static).update(
+                Text(f"not a duration: {event.value!r}", style="red")
+            )
+            return
+        self.dismiss(seconds)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SilencesScreen(ModalScreen[str | None]):
+    """Lists silences; Enter lifts the highlighted one (returns its id)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Close")]
+
+    def __init__(self, silences: dict[str, tuple[str, datetime]], now: datetime) -> None:
+        super().__init__()
+        self.silences = silences
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="silences-box") as box:
+            box.border_title = "Silences"
+            box.border_subtitle = "Enter lifts · Esc closes"
+            if not self.silences:
+                yield Static(Text("Nothing is silenced.", style="dim"))
+            options = [
+                Option(
+                    Text(
+                        f"{name} ({cid}) — until {short_datetime(until)}, "
+                        f"{duration((until - self.now).total_seconds())} left"
+                    ),
+                    id=cid,
+                )
+                for cid, (name, until) in sorted(self.silences.items(), key=lambda kv: kv[1][1])
+            ]
+            yield OptionList(*options, id="silences-list")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

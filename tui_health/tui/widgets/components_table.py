@@ -1,0 +1,124 @@
+"""The components table, updated incrementally: rows keyed by id, only changed cells touched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from tui_health.store import ComponentView
+from tui_health.tui.format import STATUS_LOOK, duration, short_datetime, status_text
+
+COLUMNS = [
+    ("status", "Status"),
+    ("name", "Name"),
+    ("id", "ID"),
+    ("since", "For"),
+    ("modified", "Last modified"),
+    ("flags", "Flags"),
+    ("cause", "Caused by"),
+]
+_RANK = {label: status.rank for status, (label, _) in STATUS_LOOK.items()}
+
+Row = tuple[Text, ...]
+
+
+def row_cells(c: ComponentView, now: datetime) -> Row:
+    """The cells of one component. API strings are wrapped in Text: shown as written, never parsed as markup."""
+    flags = []
+    if c.critical:
+        flags.append("★crit")
+    if c.flapping:
+        flags.append("~flap")
+    if c.silenced_until:
+        flags.append("muted")
+    if c.observed is not c.status:
+        flags.append(f"→{c.observed.value}?")
+    name = c.name if not c.group else f"{c.name} · {c.group}"
+    return (
+        status_text(c.status),
+        Text(name),
+        Text(c.id, style="dim"),
+        Text(duration((now - c.since).total_seconds())),
+        Text(short_datetime(c.last_modified)),
+        Text(" ".join(flags), style="bold"),
+        Text(", ".join(c.caused_by), style="italic"),
+    )
+
+
+def sort_key(values: tuple[Text, Text, Text]) -> tuple[int, str, str]:
+    status, name, ident = values
+    return (_RANK.get(status.plain, 9), name.plain.casefold(), ident.plain)
+
+
+class ComponentsTable(DataTable[Text]):
+    """Call :meth:`show` with the rows to display; it diffs against what is on screen."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self._rows: dict[str, Row] = {}
+        self._follow = False  # the cursor follows its component once the person has moved it
+        self._cursor_after_update = 0
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    @property
+    def selected_id(self) -> str | None:
+        if not self._rows or self.cursor_row < 0 or self.cursor_row >= self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0))
+        return str(row_key.value)
+
+    def show(self, components: Sequence[ComponentView], now: datetime) -> int:
+        """Make the table show ``components``; returns how many cells changed.
+
+        Removes gone rows, updates only changed cells, adds new rows, and sorts (worst first, then name) only
+        when a row came or went or a status or name changed. Once the person has moved the cursor it stays on
+        the same component across updates; until then it stays on the top (worst) row.
+        """
+        if self.cursor_row != self._cursor_after_update:
+            self._follow = True
+        selected = self.selected_id
+        wanted = {c.id: row_cells(c, now) for c in components}
+        changed = 0
+        reorder = False
+        with self.app.batch_update():
+            for gone in [cid for cid in self._rows if cid not in wanted]:
+                self.remove_row(gone)
+                del self._rows[gone]
+                changed += 1
+            for cid, cells in wanted.items():
+                old = self._rows.get(cid)
+                if old is None:
+                    self.add_row(*cells, key=cid)
+                    changed += len(cells)
+                    reorder = True
+                else:
+                    for index, ((key, _), new, before) in enumerate(zip(COLUMNS, cells, old, strict=True)):
+                        if new != before:
+                            self.update_cell(cid, key, new)
+                            changed += 1
+                            reorder = reorder or index < 2
+                self._rows[cid] = cells
+            if reorder:
+                self.sort("status", "name", "id", key=sort_key)
+            if self._follow and selected in wanted:
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
+        self._cursor_after_update = self.cursor_row
+        return changed
+
+    def rebuild(self, components: Sequence[ComponentView], now: datetime) -> None:
+        """Clear and re-add every row (the benchmark's baseline; the app never uses it)."""
+        with self.app.batch_update():
+            self.clear()
+            self._rows = {}
+            for c in components:
+                cells = row_cells(c, now)
+                self.add_row(*cells, key=c.id)
+                self._rows[c.id] = cells
+        self.sort("status", "name", "id", key=sort_key)

@@ -1,0 +1,40 @@
+"""Latency panel: poll latency sparkline with p50/p95/p99 and error rate; non-healthy count per poll."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Sparkline, Static
+
+from tui_health.metrics import LatencySummary
+
+
+class LatencyPanel(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static(id="latency-title", classes="panel-title")
+        yield Sparkline([], id="poll-spark", summary_function=max)
+        yield Static(id="problems-title", classes="panel-title")
+        yield Sparkline([], id="problem-spark", summary_function=max)
+
+    def show(self, summary: LatencySummary | None) -> None:
+        if summary is None or not summary.polls:
+            self.query_one("#latency-title", Static).update(Text("poll latency: waiting for the first poll"))
+            return
+        title = Text()
+        title.append("poll latency ", style="bold")
+        title.append(
+            f"p50 {summary.p50:.0f} · p95 {summary.p95:.0f} · p99 {summary.p99:.0f} ms · "
+            f"errors {summary.error_rate:.0%} · {summary.polls_per_minute:.1f}/min"
+        )
+        self.query_one("#latency-title", Static).update(title)
+        self.query_one("#poll-spark", Sparkline).data = list(summary.poll_series) or [0.0]
+        problems = Text()
+        problems.append("non-healthy per poll ", style="bold")
+        now = summary.problem_series[-1] if summary.problem_series else 0
+        problems.append(
+            f"now {now} · max {max(summary.problem_series, default=0)} · "
+            f"request p95 {summary.request_p95:.0f} ms"
+        )
+        self.query_one("#problems-title", Static).update(problems)
+        self.query_one("#problem-spark", Sparkline).data = [float(v) for v in summary.problem_series] or [0.0]

@@ -47,8 +47,8 @@ def details_renderable(c: ComponentView, events: list[AuditEvent], now: datetime
         grid.add_row("Caused by", Text(", ".join(c.caused_by)))
     grid.add_row("", "")
     if c.details:
-        lines = [Text(f"{key}: {json.dumps(value, ensure_ascii=False)}") for key, value in c.details.items()]
-        grid.add_row("Details", Text("\n").join(lines))
+        pairs = [Text(f"{key}: {json.dumps(value, ensure_ascii=False)}") for key, value in c.details.items()]
+        grid.add_row("Details", Text("\n").join(pairs))
     else:
         grid.add_row("Details", Text("—"))
     grid.add_row("", "")

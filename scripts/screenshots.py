@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,6 +80,8 @@ async def keys(pilot: Pilot[int]) -> None:
 
 
 async def main(out: Path) -> None:
+    os.environ["TZ"] = "UTC"  # the screens show local times: pin them so every machine makes the same files
+    time.tzset()
     out.mkdir(parents=True, exist_ok=True)
     for name, steps in (("main", None), ("problems", problems), ("details", details), ("help", keys)):
         print(await shoot(name, out, steps))

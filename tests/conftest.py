@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,8 @@ def run_cli(
         timeout=timeout,
         cwd=cwd,
     )
+
+
+# Screens show local times: pin the zone so snapshots and assertions read the same everywhere.
+os.environ["TZ"] = "UTC"
+time.tzset()

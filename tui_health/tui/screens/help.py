@@ -26,19 +26,23 @@ KEYS = [
 ]
 
 
+def help_table() -> Table:
+    table = Table.grid(padding=(0, 3))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for key, text in KEYS:
+        table.add_row(key, text)
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 3))
-        table.add_column(style="bold cyan", no_wrap=True)
-        table.add_column()
-        for key, text in KEYS:
-            table.add_row(key, text)
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Keys"
             box.border_subtitle = "Esc closes"
-            yield Static(table)
+            yield Static(help_table())
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -24,6 +24,29 @@ COLUMNS = [
 _RANK = {label: status.rank for status, (label, _) in STATUS_LOOK.items()}
 
 Row = tuple[Text, ...]
+Signature = tuple[object, ...]
+
+
+def signature(c: ComponentView, now: datetime) -> Signature:
+    """Everything a row shows, as plain values: equal signatures mean an unchanged row (cheap to compare)."""
+    return (
+        c.status,
+        c.observed,
+        c.name,
+        c.group,
+        c.id,
+        table_duration((now - c.since).total_seconds()),
+        c.last_modified,
+        c.critical,
+        c.flapping,
+        c.silenced_until is not None,
+        c.caused_by,
+    )
+
+
+def table_duration(seconds: float) -> str:
+    """Minutes are enough in the table (the header counts seconds), so cells change at most once a minute."""
+    return "<1m" if seconds < 60 else duration(seconds)
 
 
 def row_cells(c: ComponentView, now: datetime) -> Row:
@@ -42,7 +65,7 @@ def row_cells(c: ComponentView, now: datetime) -> Row:
         status_text(c.status),
         Text(name),
         Text(c.id, style="dim"),
-        Text(duration((now - c.since).total_seconds())),
+        Text(table_duration((now - c.since).total_seconds())),
         Text(short_datetime(c.last_modified)),
         Text(" ".join(flags), style="bold"),
         Text(", ".join(c.caused_by), style="italic"),
@@ -60,6 +83,7 @@ class ComponentsTable(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self._rows: dict[str, Row] = {}
+        self._signatures: dict[str, Signature] = {}
         self._follow = False  # the cursor follows its component once the person has moved it
         self._cursor_after_update = 0
 
@@ -84,27 +108,32 @@ class ComponentsTable(DataTable[Text]):
         if self.cursor_row != self._cursor_after_update:
             self._follow = True
         selected = self.selected_id
-        wanted = {c.id: row_cells(c, now) for c in components}
+        wanted = {c.id: c for c in components}
         changed = 0
         reorder = False
         with self.app.batch_update():
             for gone in [cid for cid in self._rows if cid not in wanted]:
                 self.remove_row(gone)
-                del self._rows[gone]
+                del self._rows[gone], self._signatures[gone]
                 changed += 1
-            for cid, cells in wanted.items():
+            for cid, component in wanted.items():
+                sig = signature(component, now)
+                if self._signatures.get(cid) == sig:
+                    continue
+                self._signatures[cid] = sig
+                cells = row_cells(component, now)
                 old = self._rows.get(cid)
+                self._rows[cid] = cells
                 if old is None:
                     self.add_row(*cells, key=cid)
                     changed += len(cells)
                     reorder = True
-                else:
-                    for index, ((key, _), new, before) in enumerate(zip(COLUMNS, cells, old, strict=True)):
-                        if new != before:
-                            self.update_cell(cid, key, new)
-                            changed += 1
-                            reorder = reorder or index < 2
-                self._rows[cid] = cells
+                    continue
+                for index, ((key, _), new, before) in enumerate(zip(COLUMNS, cells, old, strict=True)):
+                    if new != before:
+                        self.update_cell(cid, key, new)
+                        changed += 1
+                        reorder = reorder or index < 2
             if reorder:
                 self.sort("status", "name", "id", key=sort_key)
             if self._follow and selected in wanted:
@@ -116,9 +145,9 @@ class ComponentsTable(DataTable[Text]):
         """Clear and re-add every row (the benchmark's baseline; the app never uses it)."""
         with self.app.batch_update():
             self.clear()
-            self._rows = {}
+            self._rows, self._signatures = {}, {}
             for c in components:
                 cells = row_cells(c, now)
                 self.add_row(*cells, key=c.id)
-                self._rows[c.id] = cells
+                self._rows[c.id], self._signatures[c.id] = cells, signature(c, now)
         self.sort("status", "name", "id", key=sort_key)

@@ -1,0 +1,91 @@
+"""Benchmark: CPU used by the live console while nothing changes.
+
+Starts ``tui-health --demo --scenario steady`` in a pseudo-terminal (140x45), lets it settle, then reads its CPU
+time from /proc over a window and prints the average CPU use (the in-process simulator included). Quits with q.
+Usage: python benchmarks/bench_idle_cpu.py [--seconds 30] [--interval 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--interval", type=float, default=15)
+    parser.add_argument("--settle", type=float, default=5)
+    args = parser.parse_args()
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 140, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "45"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui_health",
+            "--demo",
+            "--scenario",
+            "steady",
+            "--interval",
+            str(args.interval),
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+        start_new_session=True,
+    )
+    os.close(slave)
+    received = [0]
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            received[0] += len(chunk)
+
+    threading.Thread(target=drain, daemon=True).start()
+    time.sleep(args.settle)
+    start_cpu, start_wall, start_bytes = cpu_seconds(proc.pid), time.monotonic(), received[0]
+    time.sleep(args.seconds)
+    used = cpu_seconds(proc.pid) - start_cpu
+    wall = time.monotonic() - start_wall
+    written = received[0] - start_bytes
+    os.write(master, b"q")
+    try:
+        code = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    print(f"demo (steady scenario, poll every {args.interval:g} s) idle for {wall:.0f} s at 140x45:")
+    print(
+        f"  CPU {used:.2f} s = {used / wall:.1%} of one core; {written / wall / 1024:.1f} KiB/s to the terminal; "
+        f"exit code {code}"
+    )
+
+
+if __name__ == "__main__":
+    main()

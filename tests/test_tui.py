@@ -1,0 +1,270 @@
+"""The console driven with Textual's Pilot: every binding, and what the table shows after it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+from rich.console import Console
+from rich.text import Text
+
+from tests.tui_helpers import make_app, poll, table_ids, table_statuses
+from tui_health.models import Status
+from tui_health.tui.screens.details import DetailsScreen, details_renderable
+from tui_health.tui.screens.help import HelpScreen, help_table
+from tui_health.tui.screens.silence import SilenceScreen, SilencesScreen, parse_duration
+from tui_health.tui.widgets.components_table import ComponentsTable
+from tui_health.tui.widgets.header import StatusHeader
+
+SIZE = (140, 45)
+
+
+def plain(renderable) -> str:
+    console = Console(width=140, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def header(app) -> str:
+    return str(app.query_one(StatusHeader).render())
+
+
+def filter_bar(app) -> str:
+    return str(app.query_one("#filter-desc").render())
+
+
+async def test_first_poll_fills_the_table_worst_first():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        statuses = table_statuses(app)
+        assert len(statuses) == 40
+        assert statuses[:4] == ["▼ DOWN", "◆ DEGRADED", "◆ DEGRADED", "◇ MAINT"]
+        assert set(statuses[4:]) == {"● healthy"}
+        assert table_ids(app)[0] == "voice-telephony"
+        assert "BREACHED" in header(app) and "1 down" in header(app)
+
+
+async def test_status_keys_toggle_and_zero_brings_everything_back():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("3")
+        assert table_statuses(app) == ["▼ DOWN"]
+        assert "down only" in filter_bar(app) and "1 of 40" in filter_bar(app)
+        await pilot.press("2")
+        assert table_statuses(app) == ["▼ DOWN", "◆ DEGRADED", "◆ DEGRADED"]
+        await pilot.press("3")
+        assert table_statuses(app) == ["◆ DEGRADED", "◆ DEGRADED"]
+        await pilot.press("4")
+        assert table_statuses(app) == ["◆ DEGRADED", "◆ DEGRADED", "◇ MAINT"]
+        await pilot.press("0")
+        assert len(table_statuses(app)) == 40
+        await pilot.press("1")
+        assert set(table_statuses(app)) == {"● healthy"} and len(table_statuses(app)) == 36
+
+
+async def test_f_cycles_presets():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("f")
+        assert table_statuses(app) == ["▼ DOWN", "◆ DEGRADED", "◆ DEGRADED"] and "problems" in filter_bar(app)
+        await pilot.press("f")
+        assert table_statuses(app) == ["▼ DOWN"] and "down only" in filter_bar(app)
+        await pilot.press("f")
+        assert len(table_statuses(app)) == 40 and "status: all" in filter_bar(app)
+
+
+async def test_slash_searches_as_you_type_and_escape_clears():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("slash", "r", "o", "u", "t")
+        assert table_ids(app) == ["acd-routing", "email-routing", "predictive-routing"]
+        assert "search: 'rout'" in filter_bar(app)
+        await pilot.press("enter")  # keeps the search, back to the table
+        assert isinstance(app.focused, ComponentsTable)
+        await pilot.press("3")  # keys work again, and combine with the search
+        assert table_ids(app) == []
+        await pilot.press("0", "escape")
+        assert len(table_ids(app)) == 40 and "search" not in filter_bar(app)
+
+
+async def test_c_shows_critical_components_only():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("c")
+        assert table_ids(app) == ["voice-telephony"] and "critical only" in filter_bar(app)
+        await pilot.press("c")
+        assert len(table_ids(app)) == 40
+
+
+async def test_enter_opens_the_details_of_the_selected_component():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, DetailsScreen)
+        assert app.screen.component.id == "acd-routing"
+        text = plain(details_renderable(app.screen.component, app.screen.events, app.screen.now))
+        assert "shards: 5" in text and "ACD Routing is degraded" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailsScreen)
+
+
+async def test_s_silences_and_capital_s_lifts():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("s")
+        assert isinstance(app.screen, SilenceScreen)
+        await pilot.press("enter")  # the default: 1h
+        await pilot.pause()
+        until = app.monitor.engine.silences["voice-telephony"]
+        assert (until - clock.now()).total_seconds() == 3600
+        assert "muted" in app.query_one(ComponentsTable).get_row_at(0)[5].plain
+        assert [e.event_type for e in app.state.events][-1] == "silence_added"
+        await pilot.press("S")
+        assert isinstance(app.screen, SilencesScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.monitor.engine.silences == {}
+        assert [e.event_type for e in app.state.events][-1] == "silence_removed"
+
+
+async def test_silence_duration_can_be_typed():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("s", "3", "0", "m", "enter")  # the default is selected: typing replaces it
+        await pilot.pause()
+        assert (app.monitor.engine.silences["voice-telephony"] - clock.now()).total_seconds() == 1800
+    assert parse_duration("2h30m") == 9000 and parse_duration("45") == 2700 and parse_duration("soon") is None
+
+
+async def test_p_pauses_and_r_polls_now():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.monitor.tracker.polls == 1 and len(table_ids(app)) == 40
+        await pilot.press("p")
+        assert app.monitor.paused and "PAUSED" in header(app)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        assert app.monitor.tracker.polls == 1  # paused: r does nothing
+        await pilot.press("p")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.monitor.paused and app.monitor.tracker.polls == 2  # resuming polls at once
+
+
+async def test_question_mark_opens_help_and_q_quits():
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = plain(help_table())
+        for key in ("1 / 2 / 3 / 4", "Enter", "Ctrl+P", "pause / resume"):
+            assert key in text
+        await pilot.press("escape")
+        await pilot.press("q")
+    assert app.return_value == 0
+
+
+async def test_cursor_stays_on_its_component_across_updates():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("down", "down", "down", "down", "down")  # onto a healthy component
+        chosen = app.query_one(ComponentsTable).selected_id
+        await poll(app, pilot, clock, times=8)  # changes reorder the table
+        assert app.query_one(ComponentsTable).selected_id == chosen
+
+
+async def test_component_names_are_shown_as_written_not_as_markup():
+    app, clock = make_app(
+        "steady", entity_overrides={"chat": {"name": "[bold red]Chat[/] & [link=x]co[/link]"}}
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        table = app.query_one(ComponentsTable)
+        names = [table.get_row_at(row)[1] for row in range(table.row_count)]
+        assert Text("[bold red]Chat[/] & [link=x]co[/link]") in names
+
+
+async def test_only_changed_cells_are_updated():
+    app, clock = make_app("steady", components=200)
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        table = app.query_one(ComponentsTable)
+        state = app.state
+        changed = table.show(app.filter.apply(state.components), clock.now())
+        assert changed == 0
+        views = list(state.components)
+        views[5] = replace(views[5], status=Status.DOWN, observed=Status.DOWN)
+        changed = table.show(views, clock.now())
+        assert changed == 1
+        assert table_statuses(app)[0] == "▼ DOWN"
+
+
+async def test_a_failing_poll_keeps_the_last_data_and_says_so():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        source = app.monitor.poller.sources[0]
+
+        async def broken(deadline):
+            from tui_health.errors import ApiError
+            from tui_health.sources.base import failed
+
+            return failed("health-api", ApiError("the API answered HTTP 503", correlation_id="cid-9"), [])
+
+        source.fetch = broken  # type: ignore[method-assign]
+        clock.advance(45)
+        await app.monitor.poll()
+        await pilot.pause()
+        assert len(table_ids(app)) == 40  # the last good data stays
+        text = header(app)
+        assert "poll failed" in text and "HTTP 503" in text and "stale" in text
+        assert app.state.events[-1].event_type == "poll_failed"
+        assert app.is_running
+
+
+async def test_narrow_terminals_collapse_the_latency_panel():
+    app, clock = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await poll(app, pilot, clock)
+        assert not app.query_one("#latency").display or app.query_one("#latency").styles.display == "none"
+        assert app.query_one("#audit").region.width > 60
+    app, clock = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await poll(app, pilot, clock)
+        assert app.query_one("#latency").region.width > 40
+
+
+async def test_the_console_polls_the_simulator_over_http(start_sim, tmp_path):
+    from tests.conftest import sim_settings
+    from tui_health.runtime import open_monitor
+    from tui_health.store import StateStore
+    from tui_health.tui.app import HealthApp
+
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"poll.interval": 0.2})
+    store = StateStore()
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", store=store) as monitor:
+        app = HealthApp(monitor, store, tick=0)
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if monitor.tracker.polls >= 3:
+                    break
+            assert monitor.tracker.polls >= 3  # the next poll is scheduled after each one finishes
+            assert table_statuses(app)[:3] == ["▼ DOWN", "◆ DEGRADED", "◆ DEGRADED"]
+            assert "connected" in header(app)
+            await pilot.press("q")
+        await monitor.close()
+    assert sim.state.counts["token"] == 1

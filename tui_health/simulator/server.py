@@ -46,6 +46,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None
     ) -> None:
+        self.state.record(self.command, self.path, status)  # before the answer leaves: tests read it right after
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -54,7 +55,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(body)
-        self.state.record(self.command, self.path, status)
 
     def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data).encode(), headers=headers)

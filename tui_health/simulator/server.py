@@ -46,7 +46,9 @@ class Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None
     ) -> None:
-        self.state.record(self.command, self.path, status)  # before the answer leaves: tests read it right after
+        self.state.record(
+            self.command, self.path, status
+        )  # before the answer leaves: tests read it right after
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))

@@ -66,13 +66,24 @@ def sleeps() -> RecordingSleep:
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
+    extra_config: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m tui_health`` as a whole process, with a clean environment plus ``env``."""
+    """Run ``python -m tui_health`` as a whole process, with a clean environment plus ``env``.
+
+    ``extra_config`` is written to a config file the process is pointed at.
+    """
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
     base["HOME"] = tempfile.mkdtemp(prefix="tui-health-home-")  # audit log, outbox and config land here
     base["COLUMNS"] = "160"
     full = {**base, **(env or {})}
+    if extra_config is not None:
+        config = Path(base["HOME"]) / "config.toml"
+        config.write_text(extra_config)
+        full["TUI_HEALTH_CONFIG"] = str(config)
     return subprocess.run(
         [sys.executable, "-m", "tui_health", *args],
         capture_output=True,

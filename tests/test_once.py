@@ -212,11 +212,20 @@ def test_once_path_does_not_import_textual():
     assert proc.stdout.strip() == "ok", proc.stderr
 
 
-def test_demo_once_needs_no_credentials():
+def test_demo_once_needs_no_credentials_and_serves_every_source():
     proc = run_cli("--demo", "--once", "--format", "json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 2
-    assert len(doc["components"]) == 40
+    assert [(s["name"], s["ok"]) for s in doc["sources"]] == [
+        ("health-api", True),
+        ("statuspage", True),
+        ("api-probe", True),
+    ]
+    by_source = {}
+    for c in doc["components"]:
+        by_source[c["source"]] = by_source.get(c["source"], 0) + 1
+    assert by_source == {"health-api": 40, "statuspage": 8, "api-probe": 1}
+    assert {i["kind"] for i in doc["incidents"]} == {"incident", "maintenance"}
 
 
 def test_once_delivers_its_alerts_before_it_exits(start_sim):

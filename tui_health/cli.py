@@ -39,6 +39,9 @@ FLAG_KEYS = {
     "critical": "thresholds.critical",
     "flap_interval": "thresholds.flap_interval",
     "audit_log": "audit.path",
+    "source": "poll.sources",
+    "statuspage_url": "statuspage.url",
+    "group": "statuspage.groups",
 }
 
 DEMO_CLIENT = ("demo-client", "demo-secret")
@@ -60,6 +63,23 @@ def _common(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--expand", action=argparse.BooleanOptionalAction, default=s, help="ask for details (yes)")
     g.add_argument("--page-size", type=int, default=s, metavar="N", help="entities per page (100)")
     g.add_argument("--concurrency", type=int, default=s, metavar="N", help="pages fetched at once (8)")
+    g.add_argument(
+        "--source",
+        action="append",
+        default=s,
+        metavar="NAME",
+        help="health-api | statuspage | api-probe (repeatable; default: chosen from what is set)",
+    )
+    g.add_argument(
+        "--statuspage-url", default=s, metavar="URL", help="status page (https://status.mypurecloud.com)"
+    )
+    g.add_argument(
+        "--group",
+        action="append",
+        default=s,
+        metavar="NAME",
+        help="only this status page group's components (repeatable)",
+    )
     t = parser.add_argument_group("thresholds and alerts")
     t.add_argument("--min-down", type=int, default=s, metavar="N", help="down components for a breach (1)")
     t.add_argument(
@@ -165,6 +185,8 @@ def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) 
     with SimulatorServer(scenario) as sim, tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
         flags.setdefault("genesys.api_url", sim.url)
         flags.setdefault("genesys.login_url", sim.url)
+        flags.setdefault("statuspage.url", sim.url)
+        flags.setdefault("poll.sources", ["health-api", "statuspage", "api-probe"])
         # the demo's files are its own: it never restores or pollutes a real monitor's state
         flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
         flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")

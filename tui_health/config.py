@@ -5,6 +5,8 @@ The file has sections; every key is optional::
     [genesys]   region, api_url, login_url
     [auth]      client_id, client_secret
     [poll]      interval, timeout, deadline, page_size, concurrency, max_attempts, status, ids, expand, sources
+    [statuspage] url, groups
+    [probe]     path, slow_ms
     [thresholds] min_down, min_degraded, critical, flap_interval, flapping_window, flapping_changes, dependencies
     [audit]     path, max_bytes, backups
     [alerts]    enabled, webhook_token, repeat_interval, outbox, sinks = [{type = "webhook", url = "..."}]
@@ -60,6 +62,9 @@ class AuthSettings(_Section):
     client_secret: SecretStr | None = None
 
 
+SourceName = Literal["health-api", "statuspage", "api-probe"]
+
+
 class PollSettings(_Section):
     interval: float = Field(15.0, gt=0)
     """Seconds between polls (fractions allowed)."""
@@ -78,8 +83,26 @@ class PollSettings(_Section):
     """Ask the API only for these component ids (empty: all)."""
     expand: bool = True
     """Send ``expand=details``."""
+    sources: list[SourceName] = Field(default_factory=list)
+    """Where health comes from (empty: chosen automatically, see README "Sources")."""
 
-    _split = field_validator("status", "ids", mode="before")(_split_list)
+    _split = field_validator("status", "ids", "sources", mode="before")(_split_list)
+
+
+class StatuspageSettings(_Section):
+    url: str = "https://status.mypurecloud.com"
+    """Base URL of an Atlassian Statuspage; ``/api/v2/summary.json`` is appended."""
+    groups: list[str] = Field(default_factory=list)
+    """Keep only the components of these groups (empty: all)."""
+
+    _split = field_validator("groups", mode="before")(_split_list)
+
+
+class ProbeSettings(_Section):
+    path: str = "/api/v2/organizations/me"
+    """A cheap authenticated Platform API GET, made once per poll."""
+    slow_ms: float = Field(1500.0, gt=0)
+    """Above this the Platform API counts as degraded."""
 
 
 class ThresholdSettings(_Section):
@@ -149,6 +172,8 @@ class Settings(_Section):
     genesys: GenesysSettings = GenesysSettings()
     auth: AuthSettings = AuthSettings()
     poll: PollSettings = PollSettings()
+    statuspage: StatuspageSettings = StatuspageSettings()
+    probe: ProbeSettings = ProbeSettings()
     thresholds: ThresholdSettings = ThresholdSettings()
     audit: AuditSettings = AuditSettings()
     alerts: AlertSettings = AlertSettings()
@@ -171,6 +196,23 @@ class Settings(_Section):
         if self.genesys.api_url:
             return self.genesys.api_url.split("://", 1)[-1]
         return self.genesys.region
+
+    @property
+    def has_credentials(self) -> bool:
+        secret = self.auth.client_secret
+        return bool(self.auth.client_id) and secret is not None and bool(secret.get_secret_value())
+
+    def sources(self) -> list[str]:
+        """The sources to poll: as configured, or chosen from what is set.
+
+        An explicit ``api_url`` means a health-details implementation (the simulator, a gateway): ``health-api``.
+        Otherwise the public status page, plus the API probe when credentials are there.
+        """
+        if self.poll.sources:
+            return list(dict.fromkeys(self.poll.sources))
+        if self.genesys.api_url:
+            return ["health-api"]
+        return ["statuspage", "api-probe"] if self.has_credentials else ["statuspage"]
 
     def require_credentials(self, config_path: Path) -> tuple[str, SecretStr]:
         """The client id and secret, or a ConfigError saying where to put them."""
@@ -308,6 +350,15 @@ concurrency = 8      # pages fetched at once after page 1
 # status = ["degraded", "down"]
 # ids = ["api", "architect"]
 expand = true
+# sources = ["statuspage", "api-probe"]   # health-api | statuspage | api-probe (default: chosen for you)
+
+[statuspage]
+url = "https://status.mypurecloud.com"
+# groups = ["Americas"]   # only these groups' components
+
+[probe]
+path = "/api/v2/organizations/me"
+slow_ms = 1500       # slower than this counts as degraded
 
 [thresholds]
 min_down = 1         # this many components down is a breach

@@ -16,6 +16,8 @@ from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
 from tui_health.sources.base import Source
 from tui_health.sources.health_api import HealthApiSource
+from tui_health.sources.probe import ApiProbeSource
+from tui_health.sources.statuspage import StatuspageSource
 from tui_health.transport import HttpCore, Sleep
 
 
@@ -52,13 +54,35 @@ async def connect(
     kwargs = {"sleep": sleep} if sleep else {}
     core = HttpCore(http, timeout=poll.timeout, max_attempts=poll.max_attempts, **kwargs)  # type: ignore[arg-type]
     try:
-        client_id, secret = settings.require_credentials(config_path)
-        tokens = TokenProvider(core, settings.login_url, client_id, secret, clock=clock)
-        api = ApiClient(core, tokens, settings.api_url)
-        query = HealthQuery(
-            ids=tuple(poll.ids), status=tuple(poll.status), expand=poll.expand, page_size=poll.page_size
-        )
-        sources: list[Source] = [HealthApiSource(HealthClient(api, query, concurrency=poll.concurrency))]
+        names = settings.sources()
+        tokens = None
+        sources: list[Source] = []
+        if "health-api" in names or "api-probe" in names:
+            client_id, secret = settings.require_credentials(config_path)
+            tokens = TokenProvider(core, settings.login_url, client_id, secret, clock=clock)
+        for name in names:
+            if name == "health-api" and tokens is not None:
+                query = HealthQuery(
+                    ids=tuple(poll.ids),
+                    status=tuple(poll.status),
+                    expand=poll.expand,
+                    page_size=poll.page_size,
+                )
+                api = ApiClient(core, tokens, settings.api_url)
+                sources.append(HealthApiSource(HealthClient(api, query, concurrency=poll.concurrency)))
+            elif name == "api-probe" and tokens is not None:
+                # one attempt per poll: the probe reports what it sees instead of retrying it away
+                once = HttpCore(http, timeout=poll.timeout, max_attempts=1, **kwargs)  # type: ignore[arg-type]
+                sources.append(
+                    ApiProbeSource(
+                        ApiClient(once, tokens, settings.api_url),
+                        settings.probe.path,
+                        slow_ms=settings.probe.slow_ms,
+                        region=settings.region_label,
+                    )
+                )
+            elif name == "statuspage":
+                sources.append(StatuspageSource(core, settings.statuspage.url, settings.statuspage.groups))
         yield Connection(http=http, core=core, tokens=tokens, sources=sources)
     finally:
         await http.aclose()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from tui_health.clock import rfc3339
 from tui_health.report import EXIT_LABEL, Report
+
+if TYPE_CHECKING:  # rich is imported only when a table is printed: --once --format json stays lean
+    from rich.text import Text
 
 STATUS_STYLE = {
     "down": "bold white on red",
@@ -36,6 +39,9 @@ def render_nagios(report: Report) -> str:
         summary += f" of {len(report.components)} components"
         if report.reasons:
             summary += "; " + "; ".join(report.reasons)
+        open_incidents = sum(1 for i in report.incidents if i.get("kind") == "incident")
+        if open_incidents:
+            summary += f"; {open_incidents} open incident(s) on the status page"
         failed = [s.name for s in report.sources if not s.ok]
         if failed:
             summary += f"; source failed: {', '.join(failed)}"
@@ -45,6 +51,22 @@ def render_nagios(report: Report) -> str:
     perf.append(f"poll_time={report.total_ms / 1000:.3f}s;;;0")
     perf.append(f"token_time={report.token_ms / 1000:.3f}s;;;0")
     return f"HEALTH {label} - {summary} | {' '.join(perf)}"
+
+
+def incident_text(incident: dict[str, Any]) -> Text:
+    """One line per open incident or scheduled maintenance (status page)."""
+    from rich.text import Text
+
+    kind = incident.get("kind", "incident")
+    when = incident.get("scheduled_for") if kind == "maintenance" else incident.get("started_at")
+    line = Text()
+    line.append(f"{kind}: ", style="bold yellow" if kind == "incident" else "cyan")
+    line.append(f"{incident.get('name', '')} [{incident.get('status', '')}]")
+    if when:
+        line.append(f" since {when}" if kind == "incident" else f" at {when}", style="dim")
+    if incident.get("components"):
+        line.append(f" — {', '.join(incident['components'])}", style="dim")
+    return line
 
 
 def render_table(report: Report, out: IO[str]) -> None:
@@ -65,6 +87,7 @@ def render_table(report: Report, out: IO[str]) -> None:
     if report.reasons:
         console.print(Text("threshold breached: " + "; ".join(report.reasons), style="bold red"))
     show_group = any(c.group for c in report.components)
+    show_source = len({c.source for c in report.components}) > 1
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("Status", no_wrap=True)
     table.add_column("Name", overflow="fold")
@@ -72,7 +95,8 @@ def render_table(report: Report, out: IO[str]) -> None:
         table.add_column("Group", overflow="fold")
     table.add_column("ID", style="dim", overflow="fold")
     table.add_column("Last modified", no_wrap=True)
-    table.add_column("Source", style="dim", no_wrap=True)
+    if show_source:
+        table.add_column("Source", style="dim", no_wrap=True)
     for c in report.components:
         status = str(c.status)
         marker = " ★" if c.critical else ""
@@ -81,12 +105,14 @@ def render_table(report: Report, out: IO[str]) -> None:
             Text(c.name),
             *([Text(c.group or "")] if show_group else []),
             Text(c.id),
-            Text(rfc3339(c.last_modified)[:19].replace("T", " ") if c.last_modified else "—"),
-            Text(c.source),
+            Text(rfc3339(c.last_modified)[:16].replace("T", " ") if c.last_modified else "—"),
+            *([Text(c.source)] if show_source else []),
         ]
         table.add_row(*cells)
     if report.components:
         console.print(table)
+    for incident in report.incidents:
+        console.print(incident_text(incident))
     for event in report.events:
         if event.event_type == "schema_validation_error":
             console.print(Text(f"schema: {event.message}", style="magenta"))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -95,6 +95,10 @@ class Scenario(_Model):
     faults: list[Fault] = Field(default_factory=list)
     entity_overrides: dict[str, dict[str, object]] = Field(default_factory=dict)
     require_client: ClientCreds | None = None
+    statuspage_summary: dict[str, Any] | None = None
+    """Serve this document as ``/api/v2/summary.json`` instead of one built from the timeline."""
+    probe_latency_ms: float = Field(0, ge=0)
+    """Extra latency of ``GET /api/v2/organizations/me`` (the API probe)."""
     paging: Literal["full", "next_only"] = "full"
     """``next_only``: pages carry only ``nextUri`` (no ``pageCount``/``total``), to exercise sequential walks."""
     webhook_failures: int = Field(0, ge=0)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from tui_health.clock import Clock
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.state import SimState
+from tui_health.simulator.statuspage import summary as statuspage_summary
 
 HTML_503 = (
     b"<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503</h1></body></html>"
@@ -93,6 +94,10 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/api/v2/health/details":
             self._health(parse_qs(parts.query))
+        elif parts.path == "/api/v2/summary.json":
+            self._statuspage()
+        elif parts.path == "/api/v2/organizations/me":
+            self._probe()
         elif parts.path == "/healthz":
             self._json(200, {"ok": True})
         else:
@@ -204,6 +209,38 @@ class Handler(BaseHTTPRequestHandler):
             for key in ("pageCount", "total", "lastUri"):
                 del body[key]
         self._json(200, body)
+
+    def _statuspage(self) -> None:
+        self._latency()
+        number = self.state.next_request("statuspage")
+        fault = self.state.fault_for("statuspage", number)
+        if fault and self._fault(fault):
+            return
+        document = self.state.scenario.statuspage_summary or statuspage_summary(self.state)
+        self._json(200, document)
+
+    def _probe(self) -> None:
+        self._latency()
+        if self.state.scenario.probe_latency_ms:
+            time.sleep(self.state.scenario.probe_latency_ms / 1000)
+        number = self.state.next_request("probe")
+        if not self.state.token_valid(self._bearer()):
+            self._error(401, "Invalid login credentials.", "bad.credentials")
+            return
+        fault = self.state.fault_for("probe", number)
+        if fault and self._fault(fault):
+            return
+        self._json(
+            200,
+            {
+                "id": "00000000-0000-4000-8000-000000000001",
+                "name": "Simulated Org",
+                "defaultSiteId": "site-1",
+                "domain": "simulated",
+                "state": "active",
+                "selfUri": "/api/v2/organizations/me",
+            },
+        )
 
     def _fault(self, fault: Any) -> bool:
         """Answer with the fault; ``True`` when the request is done."""

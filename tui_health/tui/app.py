@@ -22,6 +22,7 @@ from tui_health.tui.filters import Filter
 from tui_health.tui.messages import StateUpdated
 from tui_health.tui.screens.details import DetailsScreen
 from tui_health.tui.screens.help import HelpScreen
+from tui_health.tui.screens.incidents import IncidentsScreen
 from tui_health.tui.screens.silence import SilenceScreen, SilencesScreen
 from tui_health.tui.widgets.audit_pane import AuditPane
 from tui_health.tui.widgets.components_table import ComponentsTable
@@ -49,6 +50,7 @@ class HealthApp(App[int]):
         Binding("enter", "details", "Details", show=False),
         Binding("s", "silence", "Silence"),
         Binding("S", "silences", "Silences"),
+        Binding("i", "incidents", "Incidents"),
         Binding("p", "pause", "Pause"),
         Binding("r", "poll_now", "Poll"),
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -176,6 +178,10 @@ class HealthApp(App[int]):
             return True if self.selected() is not None else None
         if action == "clear_search":
             return bool(self.filter.search) or self.query_one("#search", Input).display
+        if action == "incidents":
+            return bool(self.state.incidents)  # hidden from the footer while there is nothing to show
+        if action == "silences":
+            return bool(self.monitor.engine.silences)
         if action == "poll_now":
             return None if self.monitor.paused else True
         return True
@@ -240,6 +246,7 @@ class HealthApp(App[int]):
             if seconds:
                 self.monitor.silence(component.id, seconds)
                 self.notify(f"{component.name} silenced")
+                self.refresh_bindings()
 
         self.push_screen(SilenceScreen(component.name), done)
 
@@ -269,6 +276,9 @@ class HealthApp(App[int]):
             return
         self.start_poll()
 
+    def action_incidents(self) -> None:
+        self.push_screen(IncidentsScreen(self.state.incidents))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -289,6 +299,7 @@ class HealthApp(App[int]):
             ("Details of the selected component", "(Enter)", self.action_details),
             ("Silence the selected component", "(s)", self.action_silence),
             ("List and lift silences", "(S)", self.action_silences),
+            ("Status page incidents and maintenance", "(i)", self.action_incidents),
             ("Pause or resume polling", "(p)", self.action_pause),
             ("Poll now", "(r)", self.action_poll_now),
             ("Keys", "every key (?)", self.action_help),

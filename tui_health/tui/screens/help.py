@@ -18,6 +18,7 @@ KEYS = [
     ("Enter", "details of the selected component"),
     ("s", "silence the selected component (asks for a duration, default 1h)"),
     ("S", "list silences and lift them"),
+    ("i", "status page incidents and scheduled maintenance"),
     ("p", "pause / resume polling"),
     ("r", "poll now"),
     ("?", "this help"),

@@ -63,6 +63,13 @@ def header_text(state: MonitorState, now: datetime) -> Text:
             text.append(f"   DATA {duration(data_age)} OLD (stale)", style="bold reverse yellow")
     elif state.last_poll_at:
         text.append("   NO VALID DATA", style="bold reverse red")
+    incidents = sum(1 for i in state.incidents if i.get("kind") == "incident")
+    maintenance = len(state.incidents) - incidents
+    if incidents or maintenance:
+        text.append(
+            f"   ⚑ {incidents} incident(s), {maintenance} maintenance (i)",
+            style="bold yellow" if incidents else "cyan",
+        )
     if state.outbox_pending:
         text.append(f"   {state.outbox_pending} alert(s) pending", style="yellow")
     return text

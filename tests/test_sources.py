@@ -1,0 +1,217 @@
+"""Statuspage and API-probe sources, and how sources are chosen."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
+from tui_health.config import load_settings
+from tui_health.errors import ApiError
+from tui_health.models import Status
+from tui_health.sources.statuspage import STATUS_MAP, parse_summary
+
+SUMMARY = json.loads((Path(__file__).parent / "data" / "summary.json").read_text())
+CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+
+
+def test_leaf_components_carry_their_group_and_groups_are_not_components():
+    components, _, _ = parse_summary(SUMMARY)
+    got = {c.id: (c.name, c.group, c.status) for c in components}
+    assert got == {
+        "am-voice": ("Voice", "Americas", Status.DOWN),
+        "am-chat": ("[bold red]Chat[/]", "Americas", Status.DEGRADED),
+        "am-routing": ("Routing", "Americas", Status.DEGRADED),  # a child named only in the group's list
+        "am-wfm": ("Workforce Management", "Americas", Status.MAINTENANCE),
+        "eu-voice": ("Voice", "EMEA", Status.HEALTHY),
+        "eu-bots": ("Bots", "EMEA", Status.UNKNOWN),
+        "global-api": ("Platform API", None, Status.HEALTHY),
+    }
+
+
+def test_every_status_maps_and_the_original_is_kept():
+    assert STATUS_MAP == {
+        "operational": Status.HEALTHY,
+        "degraded_performance": Status.DEGRADED,
+        "partial_outage": Status.DEGRADED,
+        "major_outage": Status.DOWN,
+        "under_maintenance": Status.MAINTENANCE,
+    }
+    components, issues, _ = parse_summary(SUMMARY)
+    chat = next(c for c in components if c.id == "am-chat")
+    assert chat.details == {"statuspage_status": "partial_outage"} and chat.raw_status == "partial_outage"
+    bots = next(c for c in components if c.id == "eu-bots")
+    assert bots.raw_status == "on_fire" and bots.last_modified is None
+    assert sorted(i.message for i in issues) == [
+        "invalid updated_at 'yesterday' for eu-bots",
+        "unknown status 'on_fire' for eu-bots",
+    ]
+
+
+def test_timestamps_with_offsets_and_milliseconds_parse():
+    components, _, _ = parse_summary(SUMMARY)
+    by_id = {c.id: c.last_modified for c in components}
+    assert by_id["am-voice"] == datetime(2026, 3, 2, 14, 58, 12, 123000, tzinfo=UTC)
+    assert by_id["am-chat"] == datetime(2026, 3, 2, 14, 58, 12, tzinfo=UTC)
+    assert by_id["am-routing"] == datetime(2026, 3, 2, 4, 28, 12, 500000, tzinfo=UTC)
+
+
+def test_open_incidents_and_maintenances_are_kept_resolved_ones_are_not():
+    _, _, incidents = parse_summary(SUMMARY)
+    assert [(i["kind"], i["id"], i["status"]) for i in incidents] == [
+        ("incident", "inc1", "investigating"),
+        ("maintenance", "mnt1", "in_progress"),
+    ]
+    assert incidents[0]["components"] == ["Voice"] and incidents[1]["scheduled_until"].startswith(
+        "2026-03-02T11"
+    )
+
+
+def test_group_filter_keeps_only_those_groups():
+    components, _, _ = parse_summary(SUMMARY, groups=["emea"])
+    assert {c.id for c in components} == {"eu-voice", "eu-bots"}
+
+
+def test_a_summary_without_components_is_an_error():
+    with pytest.raises(ApiError) as info:
+        parse_summary({"page": {}}, cid="abc")
+    assert "components" in str(info.value) and info.value.correlation_id == "abc"
+
+
+def test_once_against_a_served_summary(start_sim):
+    sim = start_sim("steady", statuspage_summary=SUMMARY)
+    proc = run_cli(
+        "--once",
+        "--source",
+        "statuspage",
+        "--statuspage-url",
+        f"http://127.0.0.1:{sim.url.rsplit(':', 1)[1]}",
+        "--format",
+        "json",
+    )
+    assert proc.returncode == 2, proc.stderr  # Voice is in major outage
+    doc = json.loads(proc.stdout)
+    rows = {c["id"]: (c.get("group"), c["status"]) for c in doc["components"]}
+    assert "grp-am" not in rows and "grp-emea" not in rows
+    assert rows["am-voice"] == ("Americas", "down") and rows["am-chat"] == ("Americas", "degraded")
+    assert rows["am-wfm"] == ("Americas", "maintenance") and rows["global-api"] == (None, "healthy")
+    assert next(c for c in doc["components"] if c["id"] == "am-chat")["name"] == "[bold red]Chat[/]"
+    assert [i["id"] for i in doc["incidents"]] == ["inc1", "mnt1"]
+    assert sim.state.counts["token"] == 0  # the status page needs no credentials
+
+
+def test_group_flag_and_table_output(start_sim):
+    sim = start_sim("steady", statuspage_summary=SUMMARY)
+    proc = run_cli("--once", "--source", "statuspage", "--statuspage-url", sim.url, "--group", "EMEA")
+    assert proc.returncode == 1, proc.stderr  # EMEA: healthy and one unknown
+    assert "EMEA" in proc.stdout and "Americas" not in proc.stdout.split("incident:")[0]
+    assert "incident: Voice outage in the Americas [investigating]" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "note"),
+    [
+        ({}, "healthy", "answered"),
+        ({"probe_latency_ms": 300}, "degraded", "slow"),
+        ({"faults": [{"kind": "error_json", "every": 1, "target": "probe"}]}, "down", "HTTP 503"),
+        ({"faults": [{"kind": "rate_limit", "every": 1, "target": "probe"}]}, "degraded", "429"),
+    ],
+)
+def test_probe_statuses(start_sim, overrides, status, note):
+    sim = start_sim("steady", **overrides)
+    proc = run_cli(
+        "--once",
+        "--source",
+        "api-probe",
+        "--api-url",
+        sim.url,
+        "--login-url",
+        sim.url,
+        "--format",
+        "json",
+        env=CREDS,
+        extra_config="[probe]\nslow_ms = 200\n",
+    )
+    doc = json.loads(proc.stdout)
+    [probe] = doc["components"]
+    assert probe["id"] == "platform-api" and probe["name"].startswith("Platform API (")
+    assert probe["status"] == status, probe
+    assert note in probe["details"]["note"]
+    assert proc.returncode == {"healthy": 0, "degraded": 1, "down": 2}[status]
+    assert any(r["label"] == "probe" for r in doc["latency_ms"]["requests"])
+
+
+def test_probe_auth_failure_is_our_credentials_not_their_outage(start_sim):
+    sim = start_sim("steady", require_client={"id": "someone", "secret": "else"})
+    proc = run_cli(
+        "--once",
+        "--source",
+        "api-probe",
+        "--api-url",
+        sim.url,
+        "--login-url",
+        sim.url,
+        "--format",
+        "json",
+        env=CREDS,
+    )
+    assert proc.returncode == 3
+    doc = json.loads(proc.stdout)
+    assert doc["components"] == [] and doc["sources"][0]["ok"] is False
+    assert "rejected the OAuth client" in doc["sources"][0]["error"]
+    assert "rejected the OAuth client" in proc.stderr and SECRET not in proc.stderr + proc.stdout
+    headless = run_cli(
+        "--headless",
+        "--max-polls",
+        "1",
+        "--source",
+        "api-probe",
+        "--api-url",
+        sim.url,
+        "--login-url",
+        sim.url,
+        env=CREDS,
+    )
+    events = [json.loads(line) for line in headless.stdout.splitlines()]
+    failed = [e for e in events if e["event_type"] == "poll_failed"]
+    assert failed and failed[0]["status"] == "auth" and failed[0]["source"] == "api-probe"
+
+
+def test_probe_auth_failure_shows_in_the_console(start_sim, tmp_path):
+    import asyncio
+
+    from tui_health.runtime import open_monitor
+    from tui_health.store import StateStore
+    from tui_health.tui.app import HealthApp
+    from tui_health.tui.widgets.header import StatusHeader
+
+    sim = start_sim("steady", require_client={"id": "someone", "secret": "else"})
+    settings = sim_settings(sim, tmp_path, **{"poll.sources": ["api-probe"]})
+
+    async def run() -> str:
+        store = StateStore()
+        async with open_monitor(settings, config_path=tmp_path / "x.toml", store=store) as monitor:
+            app = HealthApp(monitor, store, tick=0)
+            async with app.run_test(size=(140, 40)) as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return str(app.query_one(StatusHeader).render())
+
+    text = asyncio.run(run())
+    assert "auth failed" in text and "rejected the OAuth client" in text
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "expected"),
+    [
+        ({}, {}, ["statuspage"]),
+        (CREDS, {}, ["statuspage", "api-probe"]),
+        (CREDS, {"genesys.api_url": "http://127.0.0.1:1"}, ["health-api"]),
+        ({}, {"poll.sources": "api-probe,statuspage,api-probe"}, ["api-probe", "statuspage"]),
+    ],
+)
+def test_sources_are_chosen_from_what_is_set(tmp_path, env, flags, expected):
+    assert load_settings(path=tmp_path / "none.toml", env=env, flags=flags).sources() == expected

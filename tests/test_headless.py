@@ -157,3 +157,35 @@ def test_a_restart_sends_the_resolve_of_an_outage_that_ended_while_it_was_down(s
         ("voice-telephony", "healthy"),
         ("web-messaging", "healthy"),
     ]
+
+
+def test_alertmanager_gets_firing_alerts_and_periodic_resends(start_sim, tmp_path):
+    sim = start_sim("outage")
+    env = env_for(tmp_path)  # writes the config file, which this test then extends
+    cfg = Path(env["TUI_HEALTH_CONFIG"])
+    cfg.write_text(
+        cfg.read_text().replace("[alerts]\n", "[alerts]\nresend_interval = 0.2\n")
+        + f'[[alerts.sinks]]\ntype = "alertmanager"\nurl = "{sim.url}/hooks/am"\n'
+    )
+    proc = run_cli(
+        "--headless",
+        "--api-url",
+        sim.url,
+        "--login-url",
+        sim.url,
+        "--interval",
+        "0.15",
+        "--max-polls",
+        "6",
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    posts = [w for w in sim.state.webhooks if w["path"] == "/hooks/am/api/v2/alerts"]
+    assert len(posts) >= 3  # the poll's alerts, then re-sends while they fire
+    first = {a["labels"]["component"]: a for a in posts[0]["body"]}
+    assert set(first) == {"voice-telephony", "acd-routing", "web-messaging", "threshold"}
+    assert all("endsAt" not in a and a["labels"]["source"] == "tui-health" for a in first.values())
+    resend = {a["labels"]["component"]: a["labels"] for a in posts[-1]["body"]}
+    assert resend == {
+        k: v["labels"] for k, v in first.items()
+    }  # same labels, so Alertmanager keeps them firing

@@ -215,3 +215,46 @@ def test_probe_auth_failure_shows_in_the_console(start_sim, tmp_path):
 )
 def test_sources_are_chosen_from_what_is_set(tmp_path, env, flags, expected):
     assert load_settings(path=tmp_path / "none.toml", env=env, flags=flags).sources() == expected
+
+
+def test_a_slow_probe_in_headless_and_a_failing_probe_in_the_console(start_sim, tmp_path):
+    slow = start_sim("steady", probe_latency_ms=300)
+    proc = run_cli(
+        "--headless",
+        "--max-polls",
+        "1",
+        "--source",
+        "api-probe",
+        "--api-url",
+        slow.url,
+        "--login-url",
+        slow.url,
+        env=CREDS,
+        extra_config="[probe]\nslow_ms = 200\n",
+    )
+    changes = [json.loads(line) for line in proc.stdout.splitlines()]
+    changes = [e for e in changes if e["event_type"] == "component_health_change"]
+    assert [(e["component_ids"], e["status"], e["source"]) for e in changes] == [
+        (["platform-api"], "degraded", "api-probe")
+    ]
+
+    import asyncio
+
+    from tests.tui_helpers import table_statuses
+    from tui_health.runtime import open_monitor
+    from tui_health.store import StateStore
+    from tui_health.tui.app import HealthApp
+
+    failing = start_sim("steady", faults=[{"kind": "error_json", "every": 1, "target": "probe"}])
+    settings = sim_settings(failing, tmp_path, **{"poll.sources": ["api-probe"]})
+
+    async def run() -> list[str]:
+        store = StateStore()
+        async with open_monitor(settings, config_path=tmp_path / "x.toml", store=store) as monitor:
+            app = HealthApp(monitor, store, tick=0)
+            async with app.run_test(size=(140, 40)) as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return table_statuses(app)
+
+    assert asyncio.run(run()) == ["▼ DOWN"]

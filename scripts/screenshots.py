@@ -11,42 +11,13 @@ import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tui_health.clock import FakeClock
-from tui_health.simulator import load_scenario
-from tui_health.simulator.offline import offline_monitor
-from tui_health.tui.app import HealthApp
+from tui_health.tui.shots import fixed_app, warm_up
 
-START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 SIZE = (130, 38)
-POLLS = 14  # three and a half minutes of history: the demo's flap and first changes are in it
-
-
-async def build(directory: Path) -> tuple[HealthApp, FakeClock]:
-    clock = FakeClock(START)
-    monitor, store = offline_monitor(
-        load_scenario("demo"),
-        clock,
-        directory,
-        critical=("voice-telephony",),
-        dependencies={"callbacks": ("voice-telephony",)},
-    )
-    return HealthApp(monitor, store, autopoll=False, tick=0), clock
-
-
-async def warm_up(app: HealthApp, clock: FakeClock, pilot: Pilot[int]) -> None:
-    for index in range(POLLS):
-        if index:
-            clock.advance(15 - 0.06)
-        await app.monitor.poll()
-        await pilot.pause()
-    clock.advance(4)
-    app.render_state(app.store.state)
-    await pilot.pause()
 
 
 async def shoot(
@@ -56,7 +27,7 @@ async def shoot(
     size: tuple[int, int] = SIZE,
 ) -> Path:
     with tempfile.TemporaryDirectory() as directory:
-        app, clock = await build(Path(directory))
+        app, clock = fixed_app(Path(directory))
         async with app.run_test(size=size) as pilot:
             await warm_up(app, clock, pilot)
             if steps:

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
+from tests.tui_helpers import console_after_first_poll, table_statuses
 from tui_health.config import load_settings
 from tui_health.errors import ApiError
 from tui_health.models import Status
 from tui_health.sources.statuspage import STATUS_MAP, parse_summary
+from tui_health.tui.widgets.header import StatusHeader
 
 SUMMARY = json.loads((Path(__file__).parent / "data" / "summary.json").read_text())
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
@@ -181,26 +183,11 @@ def test_probe_auth_failure_is_our_credentials_not_their_outage(start_sim):
 
 
 def test_probe_auth_failure_shows_in_the_console(start_sim, tmp_path):
-    import asyncio
-
-    from tui_health.runtime import open_monitor
-    from tui_health.store import StateStore
-    from tui_health.tui.app import HealthApp
-    from tui_health.tui.widgets.header import StatusHeader
-
     sim = start_sim("steady", require_client={"id": "someone", "secret": "else"})
     settings = sim_settings(sim, tmp_path, **{"poll.sources": ["api-probe"]})
-
-    async def run() -> str:
-        store = StateStore()
-        async with open_monitor(settings, config_path=tmp_path / "x.toml", store=store) as monitor:
-            app = HealthApp(monitor, store, tick=0)
-            async with app.run_test(size=(140, 40)) as pilot:
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-                return str(app.query_one(StatusHeader).render())
-
-    text = asyncio.run(run())
+    text = console_after_first_poll(
+        settings, tmp_path / "x.toml", lambda app: str(app.query_one(StatusHeader).render())
+    )
     assert "auth failed" in text and "rejected the OAuth client" in text
 
 
@@ -238,23 +225,6 @@ def test_a_slow_probe_in_headless_and_a_failing_probe_in_the_console(start_sim, 
         (["platform-api"], "degraded", "api-probe")
     ]
 
-    import asyncio
-
-    from tests.tui_helpers import table_statuses
-    from tui_health.runtime import open_monitor
-    from tui_health.store import StateStore
-    from tui_health.tui.app import HealthApp
-
     failing = start_sim("steady", faults=[{"kind": "error_json", "every": 1, "target": "probe"}])
     settings = sim_settings(failing, tmp_path, **{"poll.sources": ["api-probe"]})
-
-    async def run() -> list[str]:
-        store = StateStore()
-        async with open_monitor(settings, config_path=tmp_path / "x.toml", store=store) as monitor:
-            app = HealthApp(monitor, store, tick=0)
-            async with app.run_test(size=(140, 40)) as pilot:
-                await app.workers.wait_for_complete()
-                await pilot.pause()
-                return table_statuses(app)
-
-    assert asyncio.run(run()) == ["▼ DOWN"]
+    assert console_after_first_poll(settings, tmp_path / "x.toml", table_statuses) == ["▼ DOWN"]

@@ -5,25 +5,21 @@ Update after an intended change with: python -m pytest tests/test_tui_snapshots.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from tests.tui_helpers import make_app
+from tui_health.tui.shots import fixed_app, warm_up
 
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 
 
 def app_after(keys: tuple[str, ...]):
-    app, clock = make_app()
+    app, clock = fixed_app(Path(tempfile.mkdtemp(prefix="tui-health-snap-")))
 
     async def run_before(pilot) -> None:
-        for index in range(14):
-            if index:
-                clock.advance(15 - 0.06)
-            await app.monitor.poll()
-            await pilot.pause()
-        clock.advance(4)
-        app.render_state(app.store.state)
-        await pilot.pause()
+        await warm_up(app, clock, pilot)
         if keys:
             await pilot.press(*keys)
             await pilot.pause()

@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.pilot import Pilot
 
 from tui_health.clock import FakeClock
 from tui_health.simulator import Scenario, load_scenario
-from tui_health.simulator.offline import offline_monitor
 from tui_health.tui.app import HealthApp
+from tui_health.tui.shots import fixed_app
 from tui_health.tui.widgets.components_table import ComponentsTable
-
-START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
 
 def make_app(scenario: str | Scenario = "demo", **overrides) -> tuple[HealthApp, FakeClock]:
+    """The fixed console of the screenshots, over ``scenario`` (with ``overrides``)."""
     base = load_scenario(scenario) if isinstance(scenario, str) else scenario
     if overrides:
         base = Scenario.model_validate({**base.model_dump(), **overrides})
-    clock = FakeClock(START)
-    directory = Path(tempfile.mkdtemp(prefix="tui-health-test-"))
-    monitor, store = offline_monitor(
-        base,
-        clock,
-        directory,
-        critical=("voice-telephony",),
-        dependencies={"callbacks": ("voice-telephony",)},
-    )
-    return HealthApp(monitor, store, autopoll=False, tick=0), clock
+    return fixed_app(Path(tempfile.mkdtemp(prefix="tui-health-test-")), base)
 
 
 async def poll(
@@ -51,3 +40,22 @@ def table_ids(app: HealthApp) -> list[str]:
 def table_statuses(app: HealthApp) -> list[str]:
     table = app.query_one(ComponentsTable)
     return [table.get_row_at(row)[0].plain for row in range(table.row_count)]
+
+
+def console_after_first_poll(settings, config_path: Path, read):
+    """Open the real console over real HTTP, let its first poll finish, and return ``read(app)``."""
+    import asyncio
+
+    from tui_health.runtime import open_monitor
+    from tui_health.store import StateStore
+
+    async def run():
+        store = StateStore()
+        async with open_monitor(settings, config_path=config_path, store=store) as monitor:
+            app = HealthApp(monitor, store, tick=0)
+            async with app.run_test(size=(140, 40)) as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                return read(app)
+
+    return asyncio.run(run())

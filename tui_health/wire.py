@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tui_health.errors import ApiError
 from tui_health.models import Component, Status, ValidationIssue
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def first_problem(exc: ValidationError) -> str:
+    """``where: what`` for the first thing pydantic found wrong."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "body"
+    return f"{loc}: {err['msg'].lower()}"
+
+
+def validate_response(model: type[Model], data: Any, what: str, cid: str | None) -> Model:
+    """Validate a decoded response; a mismatch fails the poll with an error naming what and where."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(f"{what} has an unexpected shape ({first_problem(exc)})", correlation_id=cid) from None
 
 
 class HealthPage(BaseModel):
@@ -25,15 +42,7 @@ class HealthPage(BaseModel):
     @classmethod
     def parse(cls, data: Any, number: int, cid: str | None) -> HealthPage:
         """Validate a decoded page; the error names the page and what was wrong."""
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"]) or "body"
-            raise ApiError(
-                f"page {number} of health details has an unexpected shape ({loc}: {err['msg'].lower()})",
-                correlation_id=cid,
-            ) from None
+        return validate_response(cls, data, f"page {number} of health details", cid)
 
 
 def parse_timestamp(value: Any) -> datetime | None:

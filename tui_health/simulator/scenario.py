@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tui_health.errors import ConfigError
 from tui_health.simulator.names import component_names
+from tui_health.wire import first_problem
 
 SIM_STATUSES = ("healthy", "degraded", "down", "maintenance")
 
@@ -186,8 +187,6 @@ def load_scenario(spec: str | None) -> Scenario:
         data = json.loads(path.read_text())
         return Scenario.model_validate({"name": path.stem, **data})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"scenario file {path}: {loc}: {err['msg'].lower()}") from None
+        raise ConfigError(f"scenario file {path}: {first_problem(exc)}") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"scenario file {path}: {exc}") from None

@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tui_health.errors import ApiError, TuiHealthError
+from tui_health.errors import TuiHealthError
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.sources.base import failed
 from tui_health.transport import HttpCore, correlation_id, decode_json
-from tui_health.wire import parse_timestamp
+from tui_health.wire import parse_timestamp, validate_response
 
 STATUS_MAP = {
     "operational": Status.HEALTHY,
@@ -69,15 +69,7 @@ def parse_summary(
     data: Any, *, source: str = "statuspage", groups: list[str] | None = None, cid: str | None = None
 ) -> tuple[list[Component], list[ValidationIssue], list[dict[str, Any]]]:
     """Leaf components (with their group's name), validation issues, and open incidents/maintenances."""
-    try:
-        summary = Summary.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "body"
-        raise ApiError(
-            f"the status page summary has an unexpected shape ({loc}: {err['msg'].lower()})",
-            correlation_id=cid,
-        ) from None
+    summary = validate_response(Summary, data, "the status page summary", cid)
     issues: list[ValidationIssue] = []
     entries: list[SpComponent] = []
     for raw in summary.components:

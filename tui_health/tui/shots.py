@@ -1,0 +1,41 @@
+"""The console on a fixed scenario and clock, for screenshots and snapshot tests: the same picture every time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from tui_health.clock import FakeClock
+from tui_health.simulator import Scenario, load_scenario
+from tui_health.simulator.offline import offline_monitor
+from tui_health.tui.app import HealthApp
+
+START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+POLLS = 14  # three and a half minutes of history: the demo's flap and first changes are in it
+
+
+def fixed_app(directory: Path, scenario: Scenario | None = None) -> tuple[HealthApp, FakeClock]:
+    """A console over the offline demo timeline (one critical component, one dependency), not polling by itself."""
+    clock = FakeClock(START)
+    monitor, store = offline_monitor(
+        scenario or load_scenario("demo"),
+        clock,
+        directory,
+        critical=("voice-telephony",),
+        dependencies={"callbacks": ("voice-telephony",)},
+    )
+    return HealthApp(monitor, store, autopoll=False, tick=0), clock
+
+
+async def warm_up(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: int = POLLS) -> None:
+    """Poll every 15 s of fake time so the sparklines and the audit pane have history, then settle 4 s later."""
+    for index in range(polls):
+        if index:
+            clock.advance(15 - 0.06)
+        await app.monitor.poll()
+        await pilot.pause()
+    clock.advance(4)
+    app.render_state(app.store.state)
+    await pilot.pause()

@@ -37,7 +37,9 @@ class HealthApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "tui-health"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
+    BINDINGS = [  # footer order: what a newcomer needs first, so narrow terminals still show it
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
         Binding("1", "toggle_status('1')", "Healthy"),
         Binding("2", "toggle_status('2')", "Degraded"),
         Binding("3", "toggle_status('3')", "Down"),
@@ -53,8 +55,6 @@ class HealthApp(App[int]):
         Binding("i", "incidents", "Incidents"),
         Binding("p", "pause", "Pause"),
         Binding("r", "poll_now", "Poll"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
     ]
 
     def __init__(

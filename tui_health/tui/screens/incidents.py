@@ -12,6 +12,15 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_health.tui.format import short_datetime
+from tui_health.wire import parse_timestamp
+
+
+def stamp(value: Any) -> str:
+    """A status page timestamp in local time, or as written when it does not parse."""
+    parsed = parse_timestamp(value)
+    return short_datetime(parsed) if parsed else str(value or "—")
+
 
 def incidents_renderable(incidents: tuple[dict[str, Any], ...]) -> Group:
     if not incidents:
@@ -29,11 +38,10 @@ def incidents_renderable(incidents: tuple[dict[str, Any], ...]) -> Group:
         if item.get("impact"):
             head.append(f"  impact {item['impact']}", style="dim")
         blocks.append(head)
-        when = (
-            f"scheduled {item.get('scheduled_for')} → {item.get('scheduled_until')}"
-            if kind == "maintenance"
-            else f"started {item.get('started_at')}, updated {item.get('updated_at')}"
-        )
+        if kind == "maintenance":
+            when = f"scheduled {stamp(item.get('scheduled_for'))} → {stamp(item.get('scheduled_until'))}"
+        else:
+            when = f"started {stamp(item.get('started_at'))}, updated {stamp(item.get('updated_at'))}"
         blocks.append(Text(f"  {when}", style="dim"))
         if item.get("components"):
             blocks.append(Text("  affects: " + ", ".join(item["components"])))

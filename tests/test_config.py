@@ -131,5 +131,8 @@ def test_config_commands(tmp_path):
     assert data["genesys"]["resolved_login_url"] == "https://login.mypurecloud.de"
     assert "hunter2-secret" not in show.stdout and "hook-token-xyz" not in show.stdout
     assert data["auth"]["client_secret"] == "**********"
+    hooks = run_cli("config", "show", "--webhook", "https://hooks.example.com/T0/B0/sekrit-path", env=env)
+    assert "sekrit-path" not in hooks.stdout
+    assert json.loads(hooks.stdout)["alerts"]["sinks"][0]["url"] == "https://hooks.example.com/…"
     bad = run_cli("config", "show", "--region", "nowhere", env=env)
     assert bad.returncode == 3 and "unknown region 'nowhere'" in bad.stderr and "Traceback" not in bad.stderr

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from tui_health.errors import ConfigError
 from tui_health.models import Status
 from tui_health.paths import default_audit_path, default_config_path, default_state_dir
+from tui_health.redact import redact_url
 from tui_health.regions import DEFAULT_REGION, resolve_domain
 
 #: Environment variable → dotted settings key.
@@ -231,6 +232,11 @@ class Settings(_Section):
     def masked(self) -> dict[str, Any]:
         """Effective settings as plain data with every secret masked (for ``config show``)."""
         data = self.model_dump(mode="json")
+        for sink in data["alerts"]["sinks"]:
+            if sink.get("url"):
+                sink["url"] = redact_url(
+                    sink["url"]
+                )  # a webhook path or query is often the credential itself
         data["genesys"]["resolved_api_url"] = self.api_url
         data["genesys"]["resolved_login_url"] = self.login_url
         return data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tui_health.audit import AuditLog
 from tui_health.models import AuditEvent, Severity
@@ -98,3 +99,10 @@ def test_redact_url_keeps_only_scheme_and_host():
     assert redact_url("https://hooks.slack.com/services/T000/B000/XXXX") == "https://hooks.slack.com/…"
     assert redact_url("https://user:pw@example.com:8443/x?token=1") == "https://example.com:8443/…"
     assert redact_url("https://example.com") == "https://example.com"
+
+
+def test_dev_null_is_a_valid_audit_log():
+    log = AuditLog(Path("/dev/null"), max_bytes=10_000)
+    for n in range(50):
+        log.write([ev(n)])  # no fsync error, no rotation of a device
+    assert log.tail(5) == []

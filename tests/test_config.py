@@ -136,3 +136,27 @@ def test_config_commands(tmp_path):
     assert json.loads(hooks.stdout)["alerts"]["sinks"][0]["url"] == "https://hooks.example.com/…"
     bad = run_cli("config", "show", "--region", "nowhere", env=env)
     assert bad.returncode == 3 and "unknown region 'nowhere'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_certificates_are_verified_whenever_any_url_is_https(tmp_path):
+    import ssl
+
+    from tui_health.connection import tls_context
+
+    plain = {
+        "genesys.api_url": "http://127.0.0.1:1",
+        "genesys.login_url": "http://127.0.0.1:1",
+        "statuspage.url": "http://127.0.0.1:1",
+    }
+    assert (
+        tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=plain)).verify_mode == ssl.CERT_NONE
+    )
+    for key in plain:
+        flags = {**plain, key: "https://example.com"}
+        context = tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=flags))
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    hook = {**plain, "alerts.sinks+": [{"type": "webhook", "url": "https://hooks.example.com/x"}]}
+    assert (
+        tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=hook)).verify_mode
+        == ssl.CERT_REQUIRED
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from stat import S_ISREG
 
 from tui_health.errors import ConfigError
 from tui_health.models import AuditEvent
@@ -51,7 +53,11 @@ class AuditLog:
                         fh.write(b"\n")
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                try:
+                    os.fsync(fh.fileno())
+                except OSError as exc:  # /dev/null and some pipes cannot be synced; nothing is lost there
+                    if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+                        raise
         except OSError as exc:
             raise ConfigError(
                 f"cannot write the audit log {self.path}: {exc.strerror}",
@@ -64,9 +70,12 @@ class AuditLog:
 
     def _rotate_if_needed(self, incoming: int) -> None:
         try:
-            size = self.path.stat().st_size
+            stat = self.path.stat()
         except FileNotFoundError:
             return
+        if not S_ISREG(stat.st_mode):
+            return  # /dev/null, a FIFO: nothing to rotate
+        size = stat.st_size
         if size == 0 or size + incoming <= self.max_bytes:
             return
         if self.backups == 0:

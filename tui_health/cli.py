@@ -62,7 +62,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--ids", default=s, metavar="LIST", help="only these component ids")
     g.add_argument("--expand", action=argparse.BooleanOptionalAction, default=s, help="ask for details (yes)")
     g.add_argument("--page-size", type=int, default=s, metavar="N", help="entities per page (100)")
-    g.add_argument("--concurrency", type=int, default=s, metavar="N", help="pages fetched at once (8)")
+    g.add_argument("--concurrency", type=int, default=s, metavar="N", help="pages fetched at once (10)")
     g.add_argument(
         "--source",
         action="append",

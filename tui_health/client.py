@@ -125,7 +125,7 @@ class HealthClient:
     """Walks every page of health details: page 1, then the rest concurrently (bounded), merged in order."""
 
     def __init__(
-        self, api: ApiClient, query: HealthQuery, *, concurrency: int = 8, source: str = "health-api"
+        self, api: ApiClient, query: HealthQuery, *, concurrency: int = 10, source: str = "health-api"
     ):
         self.api = api
         self.query = query

@@ -74,7 +74,7 @@ class PollSettings(_Section):
     deadline: float = Field(60.0, gt=0)
     """Seconds one whole poll may take, retries and waits included."""
     page_size: int = Field(100, ge=1, le=500)
-    concurrency: int = Field(8, ge=1, le=32)
+    concurrency: int = Field(10, ge=1, le=32)
     """Pages fetched at once after page 1."""
     max_attempts: int = Field(5, ge=1, le=20)
     """Attempts per request on 429/5xx/timeouts before the poll fails."""
@@ -352,7 +352,7 @@ interval = 15        # seconds between polls
 timeout = 10         # seconds per HTTP request
 deadline = 60        # seconds per whole poll, retries included
 page_size = 100
-concurrency = 8      # pages fetched at once after page 1
+concurrency = 10     # pages fetched at once after page 1
 # status = ["degraded", "down"]
 # ids = ["api", "architect"]
 expand = true

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,9 +27,19 @@ class Connection:
     """What a Monitor needs to talk to Genesys Cloud."""
 
     http: httpx.AsyncClient
+    tls: ssl.SSLContext
     core: HttpCore
     tokens: TokenProvider | None
     sources: list[Source]
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """One TLS context for every client. Loading the CA certificates is slow, so it happens once per process,
+    and only when some URL is https (the simulator and local gateways speak plain HTTP)."""
+    urls = [settings.api_url, settings.login_url, settings.statuspage.url]
+    urls += [sink.url or "https://" for sink in settings.alerts.sinks]
+    verify = any(url.lower().startswith("https://") for url in urls)
+    return httpx.create_ssl_context(verify=verify, trust_env=True)
 
 
 @asynccontextmanager
@@ -45,7 +56,9 @@ async def connect(
     limits = httpx.Limits(
         max_connections=max(10, poll.concurrency + 4), max_keepalive_connections=poll.concurrency + 4
     )
+    tls = tls_context(settings)
     http = httpx.AsyncClient(
+        verify=tls,
         limits=limits,
         headers={"User-Agent": f"tui-health/{__version__}"},
         follow_redirects=False,
@@ -83,6 +96,6 @@ async def connect(
                 )
             elif name == "statuspage":
                 sources.append(StatuspageSource(core, settings.statuspage.url, settings.statuspage.groups))
-        yield Connection(http=http, core=core, tokens=tokens, sources=sources)
+        yield Connection(http=http, tls=tls, core=core, tokens=tokens, sources=sources)
     finally:
         await http.aclose()

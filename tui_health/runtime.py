@@ -59,9 +59,7 @@ async def open_monitor(
     async with connect(settings, config_path=config_path, clock=clock, sleep=sleep) as conn:
         alerts = settings.alerts
         outbox = Outbox(alerts.resolved_outbox) if alerts.enabled else None
-        alert_http = httpx.AsyncClient(
-            headers={"User-Agent": f"tui-health/{__version__}", "Content-Type": "application/json"}
-        )
+        alert_http: httpx.AsyncClient | None = None
         monitor: Monitor | None = None
 
         def on_delivery(events: list[AuditEvent]) -> None:
@@ -71,6 +69,11 @@ async def open_monitor(
         try:
             dispatcher = None
             if outbox is not None and alerts.sinks:
+                # receivers get their own client (a slow one never holds up polling), sharing the TLS setup
+                alert_http = httpx.AsyncClient(
+                    verify=conn.tls,
+                    headers={"User-Agent": f"tui-health/{__version__}", "Content-Type": "application/json"},
+                )
                 token = alerts.webhook_token.get_secret_value() if alerts.webhook_token else None
                 dispatcher = Dispatcher(
                     build_sinks(alerts.sinks, token),
@@ -99,6 +102,7 @@ async def open_monitor(
             )
             yield monitor
         finally:
-            await alert_http.aclose()
+            if alert_http is not None:
+                await alert_http.aclose()
             if outbox is not None:
                 outbox.close()

@@ -40,9 +40,17 @@ async def run_headless(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal)
 
+    printing = True
+
     def emit(event: AuditEvent, line: str) -> None:
-        out.write(line + "\n")
-        out.flush()
+        nonlocal printing
+        if not printing:
+            return
+        try:
+            out.write(line + "\n")
+            out.flush()
+        except (BrokenPipeError, ValueError):
+            printing = False  # the reader went away (`| head`): keep monitoring and auditing, stop printing
 
     async with open_monitor(settings, config_path=config_path) as monitor:
         monitor.audit.listeners.append(emit)

@@ -127,7 +127,7 @@ class Monitor:
             if delivery_wait > 0:
                 delivered = await self.dispatcher.drain(delivery_wait)
             await self.dispatcher.stop()
-        pending = len(self.outbox.pending()) if self.outbox else 0
+        pending = self._pending()
         note = f"; {pending} alert(s) left in the outbox for the next start" if pending else ""
         self.record([self._event("monitor_stopped", f"stopped after {self.tracker.polls} poll(s){note}")])
         self._persist()
@@ -250,7 +250,7 @@ class Monitor:
         )
 
     def _pending(self) -> int:
-        return len(self.outbox.pending()) if self.outbox else 0
+        return self.outbox.pending_count() if self.outbox else 0
 
     def _firing(self) -> list[Firing]:
         firing = []

@@ -99,7 +99,7 @@ class Dispatcher:
     async def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds until nothing is pending; ``True`` if everything was delivered."""
         deadline = time.monotonic() + timeout
-        while self.outbox.pending():
+        while self.outbox.pending_count():
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(0.02)

@@ -85,6 +85,11 @@ class Outbox:
         ).fetchone()
         return self._row(row) if row else None
 
+    def pending_count(self) -> int:
+        """How many messages wait for delivery (cheap: no bodies are read)."""
+        row = self.db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()
+        return int(row[0])
+
     def pending(self) -> list[Row]:
         return [
             self._row(r) for r in self.db.execute("SELECT * FROM outbox WHERE state = 'pending' ORDER BY id")

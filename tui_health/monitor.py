@@ -171,7 +171,7 @@ class Monitor:
         problems = sum(1 for c in snapshot.components if c.status.is_problem)
         self.tracker.record(snapshot, self.clock.monotonic(), problems)
         if self.dispatcher:
-            self.dispatcher.refresh(self._firing())
+            self.dispatcher.refresh(self._firing)
         self._persist()
         state = self.build_state()
         self.store.publish(state)

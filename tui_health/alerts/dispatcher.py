@@ -60,16 +60,27 @@ class Dispatcher:
             self._wake[sink.name].set()
         return stored
 
-    def refresh(self, firing: list[Firing]) -> None:
-        """Re-send firing alerts to Alertmanager every ``resend_interval`` (in the background)."""
+    def _refresh_due(self, now: float) -> list[AlertmanagerSink]:
+        return [
+            sink
+            for sink in self.sinks.values()
+            if isinstance(sink, AlertmanagerSink)
+            and now - self._refreshed.get(sink.name, -1e9) >= self.resend_interval
+        ]
+
+    def refresh(self, firing: Callable[[], list[Firing]]) -> None:
+        """Re-send firing alerts to Alertmanager every ``resend_interval`` (in the background).
+
+        ``firing`` is only called when a re-send is due, so polls without Alertmanager sinks pay nothing.
+        """
         now = time.monotonic()
-        for sink in self.sinks.values():
-            if not isinstance(sink, AlertmanagerSink) or not firing:
-                continue
-            if now - self._refreshed.get(sink.name, -1e9) < self.resend_interval:
-                continue
+        due = self._refresh_due(now)
+        alerts = firing() if due else []
+        if not alerts:
+            return
+        for sink in due:
             self._refreshed[sink.name] = now
-            task = asyncio.get_running_loop().create_task(self._post_quietly(sink, sink.refresh(firing)))
+            task = asyncio.get_running_loop().create_task(self._post_quietly(sink, sink.refresh(alerts)))
             self._refresh_tasks.add(task)
             task.add_done_callback(self._refresh_tasks.discard)
 

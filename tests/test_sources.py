@@ -139,7 +139,7 @@ def test_probe_statuses(start_sim, overrides, status, note):
     )
     doc = json.loads(proc.stdout)
     [probe] = doc["components"]
-    assert probe["id"] == "platform-api" and probe["name"].startswith("Platform API (")
+    assert probe["id"] == "platform-api-probe" and probe["name"].startswith("Platform API (")
     assert probe["status"] == status, probe
     assert note in probe["details"]["note"]
     assert proc.returncode == {"healthy": 0, "degraded": 1, "down": 2}[status]
@@ -222,7 +222,7 @@ def test_a_slow_probe_in_headless_and_a_failing_probe_in_the_console(start_sim, 
     changes = [json.loads(line) for line in proc.stdout.splitlines()]
     changes = [e for e in changes if e["event_type"] == "component_health_change"]
     assert [(e["component_ids"], e["status"], e["source"]) for e in changes] == [
-        (["platform-api"], "degraded", "api-probe")
+        (["platform-api-probe"], "degraded", "api-probe")
     ]
 
     failing = start_sim("steady", faults=[{"kind": "error_json", "every": 1, "target": "probe"}])

@@ -154,7 +154,8 @@ class ThresholdEngine:
     def _observe_one(
         self, comp: Component, now: datetime, snapshot: Snapshot, latest: dict[str, AuditEvent]
     ) -> list[AuditEvent]:
-        cid, name, status, source = comp.id, comp.name, comp.status, comp.source
+        cid, status, source = comp.id, comp.status, comp.source
+        name = f"{comp.name} ({comp.group})" if comp.group else comp.name  # "Voice (EMEA)", not just "Voice"
         tracked = self.components.get(cid)
         if tracked is None:
             # the API's lastModified says how long the baseline status has held, when it is plausible

@@ -16,7 +16,7 @@ from tui_health.models import Component, RequestTiming, SourceResult, Status
 from tui_health.sources.base import failed
 from tui_health.transport import correlation_id
 
-PROBE_ID = "platform-api"
+PROBE_ID = "platform-api-probe"
 
 
 class ApiProbeSource:

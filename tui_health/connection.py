@@ -17,8 +17,6 @@ from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
 from tui_health.sources.base import Source
 from tui_health.sources.health_api import HealthApiSource
-from tui_health.sources.probe import ApiProbeSource
-from tui_health.sources.statuspage import StatuspageSource
 from tui_health.transport import HttpCore, Sleep
 
 
@@ -84,6 +82,8 @@ async def connect(
                 api = ApiClient(core, tokens, settings.api_url)
                 sources.append(HealthApiSource(HealthClient(api, query, concurrency=poll.concurrency)))
             elif name == "api-probe" and tokens is not None:
+                from tui_health.sources.probe import ApiProbeSource  # sources load only when selected
+
                 # one attempt per poll: the probe reports what it sees instead of retrying it away
                 once = HttpCore(http, timeout=poll.timeout, max_attempts=1, **kwargs)  # type: ignore[arg-type]
                 sources.append(
@@ -95,6 +95,8 @@ async def connect(
                     )
                 )
             elif name == "statuspage":
+                from tui_health.sources.statuspage import StatuspageSource
+
                 sources.append(StatuspageSource(core, settings.statuspage.url, settings.statuspage.groups))
         yield Connection(http=http, tls=tls, core=core, tokens=tokens, sources=sources)
     finally:

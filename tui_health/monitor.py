@@ -9,11 +9,8 @@ import uuid
 from collections import deque
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui_health.alerts.dispatcher import Dispatcher
-from tui_health.alerts.outbox import Outbox
-from tui_health.alerts.sinks import Firing
 from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
 from tui_health.engine import ThresholdEngine
@@ -22,6 +19,11 @@ from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, Snapshot, SourceResult
 from tui_health.sources.base import Source
 from tui_health.store import ComponentView, Connection, MonitorState, StateStore
+
+if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
+    from tui_health.alerts.dispatcher import Dispatcher
+    from tui_health.alerts.outbox import Outbox
+    from tui_health.alerts.sinks import Firing
 
 
 def merge(results: list[SourceResult]) -> tuple[Component, ...]:
@@ -253,6 +255,8 @@ class Monitor:
         return self.outbox.pending_count() if self.outbox else 0
 
     def _firing(self) -> list[Firing]:
+        from tui_health.alerts.sinks import Firing
+
         firing = []
         states = self.engine.states()
         for cid, status in self.engine.open_problems().items():

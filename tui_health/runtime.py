@@ -9,9 +9,6 @@ from pathlib import Path
 import httpx
 
 from tui_health import __version__
-from tui_health.alerts.dispatcher import Dispatcher
-from tui_health.alerts.outbox import Outbox
-from tui_health.alerts.sinks import build_sinks
 from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
@@ -58,7 +55,11 @@ async def open_monitor(
     )
     async with connect(settings, config_path=config_path, clock=clock, sleep=sleep) as conn:
         alerts = settings.alerts
-        outbox = Outbox(alerts.resolved_outbox) if alerts.enabled else None
+        outbox = None
+        if alerts.enabled:
+            from tui_health.alerts.outbox import Outbox  # optional features load only when used
+
+            outbox = Outbox(alerts.resolved_outbox)
         alert_http: httpx.AsyncClient | None = None
         monitor: Monitor | None = None
 
@@ -69,6 +70,9 @@ async def open_monitor(
         try:
             dispatcher = None
             if outbox is not None and alerts.sinks:
+                from tui_health.alerts.dispatcher import Dispatcher
+                from tui_health.alerts.sinks import build_sinks
+
                 # receivers get their own client (a slow one never holds up polling), sharing the TLS setup
                 alert_http = httpx.AsyncClient(
                     verify=conn.tls,

@@ -124,13 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
 
-    sub = parser.add_subparsers(dest="command", metavar="{simulate,config}")
+    sub = parser.add_subparsers(dest="command", metavar="{simulate,config,outbox}")
     sim = sub.add_parser("simulate", help="run the Genesys Cloud simulator in the foreground")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8080)
     sim.add_argument("--components", type=int, default=None, help="number of components")
     sim.add_argument("--scenario", dest="sim_scenario", default=None, help="scenario name or JSON file")
     sim.add_argument("--latency-ms", type=float, default=None, help="latency added to every API request")
+
+    box = sub.add_parser("outbox", help="list undelivered alerts; requeue or purge the failed ones")
+    box.add_argument("action", choices=("list", "requeue-failed", "purge-failed"), nargs="?", default="list")
+    _common(box)
 
     cfg = sub.add_parser("config", help="show where the config lives, show it, or write a template")
     cfg.add_argument("action", choices=("path", "show", "init"))
@@ -207,6 +211,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _simulate(args)
     if args.command == "config":
         return _config(args, path, explicit)
+    if args.command == "outbox":
+        return _outbox(args, path, explicit)
     flags = flags_from(args)
     env = dict(os.environ)
     with _demo(args, flags, env):
@@ -276,4 +282,40 @@ def _config(args: argparse.Namespace, path: Path, explicit: bool) -> int:
             {"config_file": str(path), "config_file_exists": path.exists(), **settings.masked()}, indent=2
         )
     )
+    return 0
+
+
+def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:
+    """Inspect the alert outbox: what waits for delivery, and what a receiver refused for good."""
+    from datetime import UTC, datetime
+
+    from tui_health.alerts.outbox import Outbox
+    from tui_health.config import load_settings
+
+    settings = load_settings(path=path, path_required=explicit, flags=flags_from(args))
+    location = settings.alerts.resolved_outbox
+    if not location.exists():
+        print(f"no outbox at {location}: nothing was ever queued")
+        return 0
+    outbox = Outbox(location)
+    try:
+        now = datetime.now(UTC).timestamp()
+        if args.action == "requeue-failed":
+            print(
+                f"{outbox.requeue_failed(now)} failed alert(s) queued again; the next monitor start delivers them"
+            )
+            return 0
+        if args.action == "purge-failed":
+            print(f"{outbox.purge_failed()} failed alert(s) removed")
+            return 0
+        rows = outbox.pending() + outbox.failed()
+        print(f"{location}: {len(outbox.pending())} pending, {len(outbox.failed())} failed")
+        for row in rows:
+            when = datetime.fromtimestamp(row.next_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            error = f" — last error: {row.last_error}" if row.last_error else ""
+            print(
+                f"  [{row.state}] {row.sink} #{row.id} attempts {row.attempts}, next {when} UTC: {row.summary}{error}"
+            )
+    finally:
+        outbox.close()
     return 0

@@ -120,6 +120,15 @@ class Outbox:
             (error, row_id),
         )
 
+    def requeue_failed(self, now: float) -> int:
+        """Give permanently failed messages another chance (after fixing the receiver or its config)."""
+        return self.db.execute(
+            "UPDATE outbox SET state = 'pending', next_at = ?, attempts = 0 WHERE state = 'failed'", (now,)
+        ).rowcount
+
+    def purge_failed(self) -> int:
+        return self.db.execute("DELETE FROM outbox WHERE state = 'failed'").rowcount
+
     def make_all_due(self, now: float) -> int:
         """On start: whatever was pending at a crash or SIGTERM is tried first."""
         return self.db.execute("UPDATE outbox SET next_at = ? WHERE state = 'pending'", (now,)).rowcount

@@ -139,3 +139,16 @@ async def test_rejected_client_is_an_auth_error(start_sim, tmp_path):
     with pytest.raises(AuthError) as info:
         await fetch(sim, tmp_path)
     assert "rejected the OAuth client" in info.value.one_line()
+
+
+def test_dns_and_tls_failures_are_not_retried_refused_connections_are():
+    import httpx
+
+    from tui_health.transport import describe_transport_error
+
+    dns = httpx.ConnectError("[Errno -2] Name or service not known")
+    dns.__cause__ = __import__("socket").gaierror(-2, "Name or service not known")
+    refused = httpx.ConnectError("All connection attempts failed")
+    refused.__cause__ = ConnectionRefusedError(111, "Connect call failed")
+    assert describe_transport_error(dns, "http://nowhere.invalid", 1).retryable is False
+    assert describe_transport_error(refused, "http://127.0.0.1:9", 1).retryable is True

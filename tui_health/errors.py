@@ -45,6 +45,11 @@ class NetworkError(TuiHealthError):
 
     kind = "network"
 
+    def __init__(self, message: str, *, hint: str | None = None, retryable: bool = True) -> None:
+        super().__init__(message, hint=hint)
+        self.retryable = retryable
+        """False when another attempt cannot help (DNS and TLS failures)."""
+
 
 class ApiError(TuiHealthError):
     """The API answered, but not with something usable: 4xx/5xx, HTML, malformed JSON, wrong shape."""

@@ -55,22 +55,21 @@ def describe_transport_error(exc: httpx.TransportError, url: str, timeout: float
         )
     if any(isinstance(c, socket.gaierror) for c in chain):
         return NetworkError(
-            f"cannot resolve {urlsplit(url).hostname} ({text})", hint="check --region / --api-url and DNS"
+            f"cannot resolve {urlsplit(url).hostname} ({text})",
+            hint="check --region / --api-url and DNS",
+            retryable=False,
         )
     if any(isinstance(c, ssl.SSLError) for c in chain) or "SSL" in text or "CERTIFICATE" in text.upper():
         return NetworkError(
             f"TLS handshake with {host} failed ({text})",
             hint="check the URL's scheme and port and the CA certificates",
+            retryable=False,
         )
     if any(isinstance(c, ConnectionRefusedError) for c in chain):
         return NetworkError(
             f"cannot connect to {host}: connection refused", hint="is the host up and the URL right?"
         )
     return NetworkError(f"cannot talk to {host}: {text}", hint="check the network and the URL")
-
-
-def _permanent_network_error(error: NetworkError) -> bool:
-    return error.message.startswith(("cannot resolve", "TLS handshake"))
 
 
 def decode_json(response: httpx.Response, what: str) -> Any:
@@ -165,7 +164,7 @@ class HttpCore:
             except httpx.TransportError as exc:
                 timings.append(RequestTiming(label, (time.perf_counter() - started) * 1000, None, attempt))
                 network = describe_transport_error(exc, url, timeout)
-                if _permanent_network_error(network) or attempt >= self.max_attempts:
+                if not network.retryable or attempt >= self.max_attempts:
                     raise network from None
                 await self._wait(self.backoff.delay(attempt, rng=self.rng), deadline, network)
                 continue

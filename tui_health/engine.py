@@ -75,7 +75,6 @@ class ComponentState:
     id: str
     confirmed: Status
     since: datetime
-    pending: Status | None
     flapping: bool
     silenced_until: datetime | None
     caused_by: tuple[str, ...]
@@ -118,9 +117,6 @@ class ThresholdEngine:
             return None
         name = self.components[cid].name if cid in self.components else cid
         return self._event("silence_removed", cid, None, f"silence of {name} {reason}")
-
-    def is_silenced(self, cid: str) -> bool:
-        return cid in self.silences
 
     # -- observation --------------------------------------------------------------------------------
     def observe(self, snapshot: Snapshot, *, absent_is_healthy: bool = False) -> Outcome:
@@ -386,7 +382,6 @@ class ThresholdEngine:
                 cid,
                 t.confirmed,
                 t.since,
-                t.pending,
                 t.flapping,
                 self.silences.get(cid),
                 t.caused_by,

@@ -28,7 +28,6 @@ class LatencySummary:
     error_rate: float  # failed polls / polls, over the window
     polls_per_minute: float
     poll_series: tuple[float, ...]  # poll latency (ms), oldest first
-    request_series: tuple[float, ...]  # per-poll max request latency (ms)
     problem_series: tuple[int, ...]  # per-poll count of non-healthy components
     request_p95: float
 
@@ -40,7 +39,6 @@ class LatencyTracker:
         self._ok: deque[bool] = deque(maxlen=window)
         self._at: deque[float] = deque(maxlen=window)  # monotonic seconds
         self._request_ms: deque[float] = deque(maxlen=request_window)
-        self._request_peak: deque[float] = deque(maxlen=window)
         self._problems: deque[int] = deque(maxlen=window)
 
     def record(self, snapshot: Snapshot, at: float, problems: int) -> None:
@@ -50,7 +48,6 @@ class LatencyTracker:
         self._at.append(at)
         timings = snapshot.timings
         self._request_ms.extend(t.ms for t in timings)
-        self._request_peak.append(max((t.ms for t in timings), default=0.0))
         self._problems.append(problems)
 
     def summary(self, now: float) -> LatencySummary:
@@ -68,7 +65,6 @@ class LatencyTracker:
             error_rate=failed / len(self._ok) if self._ok else 0.0,
             polls_per_minute=ppm,
             poll_series=tuple(values),
-            request_series=tuple(self._request_peak),
             problem_series=tuple(self._problems),
             request_p95=percentile(list(self._request_ms), 95),
         )

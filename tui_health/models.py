@@ -132,10 +132,6 @@ class Snapshot:
         return [t for s in self.sources for t in s.timings]
 
     @property
-    def token_ms(self) -> float:
-        return sum(t.ms for t in self.timings if t.label == "token")
-
-    @property
     def issues(self) -> list[ValidationIssue]:
         return [i for s in self.sources for i in s.issues]
 

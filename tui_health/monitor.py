@@ -18,7 +18,7 @@ from tui_health.events import snapshot_events
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, Snapshot, SourceResult
 from tui_health.sources.base import Source
-from tui_health.store import ComponentView, Connection, MonitorState, StateStore
+from tui_health.store import ComponentView, ConnectionState, MonitorState, StateStore
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
@@ -279,12 +279,12 @@ class Monitor:
         return AuditEvent(timestamp=self.clock.now(), event_type=kind, message=message)
 
 
-def connection_of(snapshot: Snapshot | None) -> Connection:
+def connection_of(snapshot: Snapshot | None) -> ConnectionState:
     if snapshot is None:
-        return Connection("starting", "waiting for the first poll")
+        return ConnectionState("starting", "waiting for the first poll")
     failed = [s for s in snapshot.sources if not s.ok]
     if not failed:
-        return Connection("ok", "")
+        return ConnectionState("ok", "")
     first = failed[0]
     kind = {"auth": "auth_failed", "rate_limited": "rate_limited"}.get(first.error_kind or "", "error")
-    return Connection(kind, f"{first.name}: {first.error}")
+    return ConnectionState(kind, f"{first.name}: {first.error}")

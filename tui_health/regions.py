@@ -48,11 +48,3 @@ def resolve_domain(region: str) -> str:
         f"unknown region {region!r}",
         hint=f"use one of {valid}, or set --api-url and --login-url",
     )
-
-
-def region_name(domain: str) -> str | None:
-    """The AWS region name for a domain, if it is one of ours."""
-    for name, known in REGIONS.items():
-        if known == domain:
-            return name
-    return None

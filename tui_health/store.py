@@ -30,7 +30,7 @@ class ComponentView:
 
 
 @dataclass(frozen=True, slots=True)
-class Connection:
+class ConnectionState:
     """How the last poll went, for the header: ok | starting | retrying | rate_limited | auth_failed | error."""
 
     kind: str = "starting"
@@ -46,7 +46,7 @@ class MonitorState:
     reasons: tuple[str, ...] = ()
     events: tuple[AuditEvent, ...] = ()  # recent, oldest first
     latency: LatencySummary | None = None
-    connection: Connection = field(default_factory=Connection)
+    connection: ConnectionState = field(default_factory=ConnectionState)
     last_poll_at: datetime | None = None
     last_ok_at: datetime | None = None
     next_poll_at: datetime | None = None

@@ -70,14 +70,6 @@ class Outbox:
         )
         return cur.rowcount == 1
 
-    def due(self, now: float, sink: str | None = None) -> list[Row]:
-        query = "SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ?"
-        params: tuple[Any, ...] = (now,)
-        if sink is not None:
-            query += " AND sink = ?"
-            params += (sink,)
-        return [self._row(r) for r in self.db.execute(query + " ORDER BY id", params)]
-
     def head(self, sink: str) -> Row | None:
         """The oldest pending message of a sink: delivery is in order, one at a time per sink."""
         row = self.db.execute(
@@ -99,10 +91,6 @@ class Outbox:
         return [
             self._row(r) for r in self.db.execute("SELECT * FROM outbox WHERE state = 'failed' ORDER BY id")
         ]
-
-    def next_due(self) -> float | None:
-        row = self.db.execute("SELECT MIN(next_at) FROM outbox WHERE state = 'pending'").fetchone()
-        return row[0] if row and row[0] is not None else None
 
     def delivered(self, row_id: int) -> None:
         self.db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))

@@ -15,7 +15,6 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from tui_health.audit import AuditLog
 from tui_health.monitor import Monitor
 from tui_health.store import ComponentView, MonitorState, StateStore
 from tui_health.tui.filters import Filter
@@ -87,8 +86,7 @@ class HealthApp(App[int]):
         self.query_one("#audit").border_title = "Audit log"
         self.query_one("#search", Input).display = False
         self.store.subscribe(self._published)
-        self.query_one(AuditPane).add(tail_of(self.monitor.audit))
-        self._render_filter()
+        self.query_one(AuditPane).add(self.monitor.audit.tail(60))
         self.render_state(self.state)
         self.query_one(ComponentsTable).focus()
         await self.monitor.start()
@@ -145,31 +143,30 @@ class HealthApp(App[int]):
         self.state = state
         now = self.now()
         self.query_one(StatusHeader).show(state, now)
-        self.query_one(ComponentsTable).show(self.filter.apply(state.components), now)
+        self._render_rows(now)
         self.query_one(LatencyPanel).show(state.latency)
         self.query_one(AuditPane).add(state.events)
-        self._render_filter()
         self.refresh_bindings()
 
     def _on_tick(self) -> None:
         now = self.now()
         self.query_one(StatusHeader).show(self.state, now)
-        self.query_one(ComponentsTable).show(self.filter.apply(self.state.components), now)
+        self._render_rows(now)
 
     def now(self) -> datetime:
         return self.monitor.clock.now()
 
-    def _render_filter(self) -> None:
-        shown = len(self.filter.apply(self.state.components))
-        total = len(self.state.components)
-        text = f" filter  {self.filter.describe()}   ({shown} of {total} shown)"
+    def _render_rows(self, now: datetime) -> None:
+        """The table and the filter bar, from one pass of the filter."""
+        rows = self.filter.apply(self.state.components)
+        self.query_one(ComponentsTable).show(rows, now)
+        text = f" filter  {self.filter.describe()}   ({len(rows)} of {len(self.state.components)} shown)"
         self.query_one("#filter-desc", Static).update(text)
         self.query_one("#filter-bar").set_class(not self.filter.is_default, "active")
 
     def set_filter(self, new: Filter) -> None:
         self.filter = new
-        self.query_one(ComponentsTable).show(self.filter.apply(self.state.components), self.now())
-        self._render_filter()
+        self._render_rows(self.now())
         self.refresh_bindings()
 
     # -- actions --------------------------------------------------------------------------------------
@@ -233,7 +230,7 @@ class HealthApp(App[int]):
     def action_details(self) -> None:
         component = self.selected()
         if component is not None:
-            history = list(tail_of(self.monitor.audit, 400)) + list(self.state.events)
+            history = self.monitor.audit.tail(400) + list(self.state.events)
             unique = list({e.id: e for e in history}.values())
             self.push_screen(DetailsScreen(component, unique, self.now()))
 
@@ -306,7 +303,3 @@ class HealthApp(App[int]):
         ]
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
-
-
-def tail_of(audit: AuditLog, count: int = 60) -> list:
-    return audit.tail(count)

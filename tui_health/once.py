@@ -47,6 +47,6 @@ def write_report(report: Report, fmt: str, out: IO[str], err: IO[str]) -> None:
         out.write(render_nagios(report) + "\n")
     elif report.answered:
         render_table(report, out)
-    for source in report.sources:
+    for source in report.sources:  # the one place a failed source is reported, whatever the format
         if not source.ok:
             err.write(f"tui-health: {source.name}: {source.error}\n")

@@ -116,9 +116,6 @@ def render_table(report: Report, out: IO[str]) -> None:
     for event in report.events:
         if event.event_type == "schema_validation_error":
             console.print(Text(f"schema: {event.message}", style="magenta"))
-    for source in report.sources:
-        if not source.ok:
-            console.print(Text(f"{source.name} failed: {source.error}", style="bold red"))
     console.print(
         Text(
             f"poll {report.total_ms:.0f} ms (token {report.token_ms:.0f} ms, {len(report.requests)} requests)",

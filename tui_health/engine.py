@@ -141,7 +141,7 @@ class ThresholdEngine:
                     events.extend(self._observe_one(gone, now, snapshot, latest))
         events.extend(self._update_flapping(now, snapshot))
         self._update_causes()
-        notify = self._reconcile_alerts(now, snapshot, latest, events)
+        notify = self._reconcile_alerts(snapshot, latest, events)
         breach_events = self._update_threshold(now, snapshot)
         events.extend(breach_events)
         notify.extend(breach_events)
@@ -266,7 +266,7 @@ class ThresholdEngine:
             tracked.caused_by = roots if tracked.confirmed.is_problem else ()
 
     def _reconcile_alerts(
-        self, now: datetime, snapshot: Snapshot, latest: dict[str, AuditEvent], events: list[AuditEvent]
+        self, snapshot: Snapshot, latest: dict[str, AuditEvent], events: list[AuditEvent]
     ) -> list[AuditEvent]:
         """Send each component's state when it differs from what receivers were told and it is not held."""
         notify: list[AuditEvent] = []

@@ -194,7 +194,7 @@ def test_alertmanager_gets_firing_alerts_and_periodic_resends(start_sim, tmp_pat
 def test_refused_alerts_can_be_inspected_requeued_and_purged(start_sim, tmp_path):
     sim = start_sim("outage")
     env = env_for(tmp_path)
-    proc = run_cli(
+    one_poll = [
         "--headless",
         "--api-url",
         sim.url,
@@ -204,8 +204,8 @@ def test_refused_alerts_can_be_inspected_requeued_and_purged(start_sim, tmp_path
         "1",
         "--webhook",
         f"{sim.url}/refuses",
-        env=env,
-    )
+    ]
+    proc = run_cli(*one_poll, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "alert_failed" in proc.stdout
     listed = run_cli("outbox", env=env)
@@ -216,18 +216,7 @@ def test_refused_alerts_can_be_inspected_requeued_and_purged(start_sim, tmp_path
     assert "/refuses" not in listed.stdout  # sinks are named, their URLs never printed in full
     assert "1 failed alert(s) queued again" in run_cli("outbox", "requeue-failed", env=env).stdout
     assert "1 pending, 0 failed" in run_cli("outbox", env=env).stdout
-    proc = run_cli(
-        "--headless",
-        "--api-url",
-        sim.url,
-        "--login-url",
-        sim.url,
-        "--max-polls",
-        "1",
-        "--webhook",
-        f"{sim.url}/refuses",
-        env=env,
-    )
+    proc = run_cli(*one_poll, env=env)
     assert "outbox" not in proc.stderr
     # the requeued alert was tried again on start and refused again; the outage itself is not paged twice
     assert "0 pending, 1 failed" in run_cli("outbox", env=env).stdout

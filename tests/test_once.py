@@ -195,7 +195,8 @@ def test_chaos_still_returns_everything(start_sim):
     assert sim.state.counts["token"] == 2
     assert doc["latency_ms"]["total"] >= 1000  # the Retry-After: 1 waits (two pages, side by side)
     codes = [r["status_code"] for r in doc["latency_ms"]["requests"]]
-    assert codes.count(429) == 2 and codes.count(401) == 1 and codes.count(503) == 2
+    # the revocation answers 401 to whatever was in flight with the old token (one or both pages); one new token
+    assert codes.count(429) == 2 and codes.count(401) in (1, 2) and codes.count(503) == 2
 
 
 def test_once_path_does_not_import_textual():

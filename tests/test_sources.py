@@ -119,7 +119,7 @@ def test_group_flag_and_table_output(start_sim):
         ({}, "healthy", "answered"),
         ({"probe_latency_ms": 300}, "degraded", "slow"),
         ({"faults": [{"kind": "error_json", "every": 1, "target": "probe"}]}, "down", "HTTP 503"),
-        ({"faults": [{"kind": "rate_limit", "every": 1, "target": "probe"}]}, "degraded", "429"),
+        ({"faults": [{"kind": "rate_limit", "every": 1, "target": "probe"}]}, "unknown", "not measured"),
     ],
 )
 def test_probe_statuses(start_sim, overrides, status, note):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tui_health.clock import Clock, SystemClock
 from tui_health.errors import ApiError, AuthError
@@ -17,14 +18,23 @@ EARLY_REFRESH_FRACTION = 0.1
 """...or a tenth of the token's lifetime, if that is shorter."""
 
 
+MAX_LIFETIME = 48 * 3600.0
+"""Genesys lets a client choose 5 minutes to 48 hours; a longer claim is taken as 48 hours."""
+
+
 class TokenResponse(BaseModel):
-    """``POST /oauth/token`` response."""
+    """``POST /oauth/token`` response. The token goes into a header: printable ASCII, no spaces, bounded."""
 
     model_config = ConfigDict(extra="allow")
-    access_token: str = Field(min_length=1)
+    access_token: str = Field(min_length=1, max_length=8192, pattern=r"^[\x21-\x7e]+$")
     token_type: str = "bearer"
-    expires_in: float = Field(86399, gt=0)
+    expires_in: float = Field(86399, gt=0, allow_inf_nan=False)
     """Seconds the token lives (Genesys default 86399)."""
+
+    @field_validator("expires_in")
+    @classmethod
+    def _bounded(cls, value: float) -> float:
+        return min(value, MAX_LIFETIME)
 
 
 class TokenProvider:
@@ -38,8 +48,10 @@ class TokenProvider:
         client_secret: SecretStr,
         *,
         clock: Clock | None = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> None:
         self._core = core
+        self._on_token = on_token
         self._url = login_url.rstrip("/") + "/oauth/token"
         self._client_id = client_id
         self._secret = client_secret
@@ -98,8 +110,13 @@ class TokenProvider:
         data = decode_json(response, "login host")
         try:
             parsed = TokenResponse.model_validate(data)
-        except ValidationError:
-            raise ApiError("login host answered without a usable access_token", correlation_id=cid) from None
+        except ValidationError as exc:
+            where = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "body"
+            raise ApiError(  # never echo what was sent: it may be a token
+                f"login host answered without a usable access_token (bad {where})", correlation_id=cid
+            ) from None
+        if self._on_token is not None:
+            self._on_token(parsed.access_token)  # masked wherever it might be echoed
         lifetime = parsed.expires_in
         early = min(EARLY_REFRESH_MAX, lifetime * EARLY_REFRESH_FRACTION)
         self._token = parsed.access_token

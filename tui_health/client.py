@@ -12,10 +12,13 @@ import httpx
 from tui_health.auth import TokenProvider
 from tui_health.errors import ApiError, AuthError, TuiHealthError
 from tui_health.models import Component, RequestTiming, Status, ValidationIssue
-from tui_health.transport import HttpCore, correlation_id, decode_json
+from tui_health.text import clean
+from tui_health.transport import HttpCore, correlation_id, decode_json, host_of, origin_of
 from tui_health.wire import HealthPage, parse_entity
 
 HEALTH_PATH = "/api/v2/health/details"
+MAX_URI = 2000
+"""The longest server-given URI followed."""
 
 
 class ApiClient:
@@ -27,8 +30,26 @@ class ApiClient:
         self.api_url = api_url.rstrip("/")
 
     def url(self, path_or_uri: str) -> str:
-        """Absolute URL for a path or a Genesys relative URI such as ``nextUri``."""
+        """Absolute URL for a configured path (``probe.path``, the health-details path)."""
         return urljoin(self.api_url + "/", path_or_uri.lstrip("/"))
+
+    def follow(self, uri: object, what: str, cid: str | None) -> str:
+        """Absolute URL for a server-given URI (``nextUri``), refused unless it stays on the API's origin.
+
+        The bearer token is sent with every API request, so a URI that points at another scheme, host or port
+        (https downgraded to http included) would hand the token to whoever the server named.
+        """
+        if not isinstance(uri, str) or not uri or len(uri) > MAX_URI or clean(uri, MAX_URI) != uri:
+            raise ApiError(f"{what} is not a usable URI ({clean(uri, 80)!r})", correlation_id=cid)
+        url = urljoin(self.api_url + "/", uri)
+        if origin_of(url) != origin_of(self.api_url):
+            raise ApiError(
+                f"refused {what} {clean(uri, 120)!r}: it leaves {host_of(self.api_url)} for {host_of(url)}, "
+                "and the token goes to the configured API host only",
+                correlation_id=cid,
+                hint="the API (or something between) is misbehaving; report it with the correlation id",
+            )
+        return url
 
     async def get(
         self,
@@ -122,21 +143,33 @@ class HealthFetch:
 
 
 class HealthClient:
-    """Walks every page of health details: page 1, then the rest concurrently (bounded), merged in order."""
+    """Walks every page of health details: page 1, then the rest concurrently (bounded), merged in order.
+
+    The server's paging is not trusted: ``pageCount`` is checked against ``total`` and ``pageSize`` and bounded
+    by ``max_pages``; a ``nextUri`` chain ends at ``max_pages`` or when a URI repeats; a page never holds more
+    entities than were asked for; every ``nextUri`` must stay on the API's origin.
+    """
 
     def __init__(
-        self, api: ApiClient, query: HealthQuery, *, concurrency: int = 10, source: str = "health-api"
+        self,
+        api: ApiClient,
+        query: HealthQuery,
+        *,
+        concurrency: int = 10,
+        source: str = "health-api",
+        max_pages: int = 200,
     ):
         self.api = api
         self.query = query
         self.concurrency = concurrency
         self.source = source
+        self.max_pages = max_pages
 
     async def fetch(self, timings: list[RequestTiming], deadline: float | None) -> HealthFetch:
         url = self.api.url(HEALTH_PATH)
         first = await self._page(url, self.query.params(1), 1, timings, deadline)
         pages: dict[int, tuple[HealthPage, str | None]] = {1: first}
-        page_count = first[0].pageCount
+        page_count = self._checked_page_count(first[0], first[1])
         if page_count is not None and page_count > 1:
             limit = asyncio.Semaphore(self.concurrency)
 
@@ -152,21 +185,50 @@ class HealthClient:
                         group.create_task(one(number))
             except BaseExceptionGroup as exc:
                 raise _first_error(exc) from None
-        else:
+        elif page_count is None:
             next_uri, number = first[0].nextUri, 1
             seen = {url}
             while next_uri:
                 number += 1
-                next_url = self.api.url(next_uri)
-                if next_url in seen:
+                cid = pages[number - 1][1]
+                if number > self.max_pages:
                     raise ApiError(
-                        f"the API's nextUri repeats itself at page {number}",
-                        correlation_id=pages[number - 1][1],
+                        f"the API's nextUri chain goes on past {self.max_pages} pages (poll.max_pages)",
+                        correlation_id=cid,
+                        hint="raise poll.max_pages or poll.page_size if the org really is that large",
                     )
+                next_url = self.api.follow(next_uri, f"nextUri of page {number - 1}", cid)
+                if next_url in seen:
+                    raise ApiError(f"the API's nextUri repeats itself at page {number}", correlation_id=cid)
                 seen.add(next_url)
                 pages[number] = await self._page(next_url, None, number, timings, deadline)
                 next_uri = pages[number][0].nextUri
         return self._merge(pages)
+
+    def _checked_page_count(self, page: HealthPage, cid: str | None) -> int | None:
+        """``pageCount`` when the page gives one, after checking it against ``total``, ``pageSize`` and the cap."""
+        count = page.pageCount
+        if count is None:
+            return None
+        if count < 0 or (page.total is not None and page.total < 0):
+            raise ApiError(
+                f"the API's paging is negative (pageCount {count}, total {page.total})", correlation_id=cid
+            )
+        if count > self.max_pages:
+            raise ApiError(
+                f"the API claims {count:,} pages (total {page.total}); more than poll.max_pages ({self.max_pages})",
+                correlation_id=cid,
+                hint="raise poll.max_pages or poll.page_size if the org really is that large",
+            )
+        size = page.pageSize or self.query.page_size
+        if page.total is not None and size > 0:
+            expected = -(-page.total // size)
+            if count != expected and not (page.total == 0 and count == 1):
+                raise ApiError(
+                    f"the API's paging is inconsistent: pageCount {count} but total {page.total} at pageSize {size}",
+                    correlation_id=cid,
+                )
+        return count
 
     async def _page(
         self,
@@ -179,11 +241,18 @@ class HealthClient:
         data, cid = await self.api.get_json(
             url, label=f"page {number}", timings=timings, deadline=deadline, params=params
         )
-        return HealthPage.parse(data, number, cid), cid
+        page = HealthPage.parse(data, number, cid)
+        if len(page.entities) > self.query.page_size:
+            raise ApiError(
+                f"page {number} holds {len(page.entities)} entities, more than the {self.query.page_size} asked for",
+                correlation_id=cid,
+            )
+        return page, cid
 
     def _merge(self, pages: dict[int, tuple[HealthPage, str | None]]) -> HealthFetch:
+        """Pages in order; a duplicate id keeps the worse status (a problem never hides behind a healthy twin)."""
         result = HealthFetch(pages=len(pages))
-        seen: set[str] = set()
+        kept: dict[str, tuple[int, int]] = {}  # id -> (index in result.components, page number)
         for number in sorted(pages):
             page, cid = pages[number]
             if cid:
@@ -191,10 +260,28 @@ class HealthClient:
             for raw in page.entities:
                 component, issues = parse_entity(raw, cid, self.source)
                 result.issues.extend(issues)
-                if component is None or component.id in seen:
+                if component is None:
                     continue
-                seen.add(component.id)
-                result.components.append(component)
+                if component.id not in kept:
+                    kept[component.id] = (len(result.components), number)
+                    result.components.append(component)
+                    continue
+                index, first_page = kept[component.id]
+                earlier = result.components[index]
+                if component.status.rank < earlier.status.rank:
+                    result.components[index] = component
+                    winner, page_of_winner = component, number
+                else:
+                    winner, page_of_winner = earlier, first_page
+                result.issues.append(
+                    ValidationIssue(
+                        component.id,
+                        f"duplicate id {component.id} on pages {first_page} and {number} "
+                        f"({earlier.status} and {component.status}): kept {winner.status} from page {page_of_winner}",
+                        cid,
+                        self.source,
+                    )
+                )
         return result
 
 

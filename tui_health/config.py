@@ -39,7 +39,7 @@ ENV_KEYS: dict[str, str] = {
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _split_list(value: Any) -> Any:
@@ -67,17 +67,23 @@ SourceName = Literal["health-api", "statuspage", "api-probe"]
 
 
 class PollSettings(_Section):
-    interval: float = Field(15.0, gt=0)
+    interval: float = Field(15.0, gt=0, le=86_400)
     """Seconds between polls (fractions allowed)."""
-    timeout: float = Field(10.0, gt=0)
+    timeout: float = Field(10.0, gt=0, le=3600)
     """Seconds one HTTP request may take."""
-    deadline: float = Field(60.0, gt=0)
+    deadline: float = Field(60.0, gt=0, le=3600)
     """Seconds one whole poll may take, retries and waits included."""
     page_size: int = Field(100, ge=1, le=500)
     concurrency: int = Field(10, ge=1, le=32)
     """Pages fetched at once after page 1."""
     max_attempts: int = Field(5, ge=1, le=20)
     """Attempts per request on 429/5xx/timeouts before the poll fails."""
+    max_pages: int = Field(200, ge=1, le=10_000)
+    """Pages one poll walks at most; a server claiming more fails the poll (it is not believed)."""
+    request_budget: int = Field(200, ge=1, le=300)
+    """Requests per minute per token (token, pages, retries, probes); Genesys allows about 300."""
+    min_gap: float = Field(1.0, ge=0, le=3600)
+    """Seconds between the end of one poll and the start of the next, at least (also for "poll now")."""
     status: list[Status] = Field(default_factory=list)
     """Ask the API only for these statuses (empty: all)."""
     ids: list[str] = Field(default_factory=list)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from tui_health.auth import TokenProvider
 from tui_health.client import ApiClient, HealthClient, HealthQuery
 from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
+from tui_health.ratelimit import HostGate, RequestBudget
 from tui_health.sources.base import Source
 from tui_health.sources.health_api import HealthApiSource
 from tui_health.transport import HttpCore, Sleep
@@ -29,6 +30,8 @@ class Connection:
     core: HttpCore
     tokens: TokenProvider | None
     sources: list[Source]
+    budget: RequestBudget | None = None
+    gate: HostGate | None = None
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
@@ -47,6 +50,7 @@ async def connect(
     config_path: Path,
     clock: Clock | None = None,
     sleep: Sleep | None = None,
+    on_token: Callable[[str], None] | None = None,
 ) -> AsyncIterator[Connection]:
     """Open the shared HTTP client, token provider and sources; close them on exit."""
     clock = clock or SystemClock()
@@ -63,14 +67,28 @@ async def connect(
         trust_env=True,
     )
     kwargs = {"sleep": sleep} if sleep else {}
-    core = HttpCore(http, timeout=poll.timeout, max_attempts=poll.max_attempts, **kwargs)  # type: ignore[arg-type]
+    gate = HostGate()  # Retry-After per host, kept across polls
+    # the status page is not the token's: it has no request budget, only the gate and the poll's bounds
+    core = HttpCore(http, timeout=poll.timeout, max_attempts=poll.max_attempts, gate=gate, **kwargs)  # type: ignore[arg-type]
     try:
         names = settings.sources()
         tokens = None
+        budgeted = core
         sources: list[Source] = []
         if "health-api" in names or "api-probe" in names:
             client_id, secret = settings.require_credentials(config_path)
-            tokens = TokenProvider(core, settings.login_url, client_id, secret, clock=clock)
+            # everything done with (or for) the token draws from one budget: token, pages, retries, probes
+            budgeted = HttpCore(
+                http,
+                timeout=poll.timeout,
+                max_attempts=poll.max_attempts,
+                gate=gate,
+                budget=RequestBudget(poll.request_budget),
+                **kwargs,  # type: ignore[arg-type]
+            )
+            tokens = TokenProvider(
+                budgeted, settings.login_url, client_id, secret, clock=clock, on_token=on_token
+            )
         for name in names:
             if name == "health-api" and tokens is not None:
                 query = HealthQuery(
@@ -79,13 +97,17 @@ async def connect(
                     expand=poll.expand,
                     page_size=poll.page_size,
                 )
-                api = ApiClient(core, tokens, settings.api_url)
-                sources.append(HealthApiSource(HealthClient(api, query, concurrency=poll.concurrency)))
+                api = ApiClient(budgeted, tokens, settings.api_url)
+                sources.append(
+                    HealthApiSource(
+                        HealthClient(api, query, concurrency=poll.concurrency, max_pages=poll.max_pages)
+                    )
+                )
             elif name == "api-probe" and tokens is not None:
                 from tui_health.sources.probe import ApiProbeSource  # sources load only when selected
 
                 # one attempt per poll: the probe reports what it sees instead of retrying it away
-                once = HttpCore(http, timeout=poll.timeout, max_attempts=1, **kwargs)  # type: ignore[arg-type]
+                once = budgeted.with_attempts(1)
                 sources.append(
                     ApiProbeSource(
                         ApiClient(once, tokens, settings.api_url),
@@ -98,6 +120,8 @@ async def connect(
                 from tui_health.sources.statuspage import StatuspageSource
 
                 sources.append(StatuspageSource(core, settings.statuspage.url, settings.statuspage.groups))
-        yield Connection(http=http, tls=tls, core=core, tokens=tokens, sources=sources)
+        yield Connection(
+            http=http, tls=tls, core=core, tokens=tokens, sources=sources, budget=budgeted.budget, gate=gate
+        )
     finally:
         await http.aclose()

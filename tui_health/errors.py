@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class TuiHealthError(Exception):
     """Base of every error the CLI turns into one line on stderr and exit code 3."""
@@ -45,10 +47,15 @@ class NetworkError(TuiHealthError):
 
     kind = "network"
 
-    def __init__(self, message: str, *, hint: str | None = None, retryable: bool = True) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, retryable: bool = True, reached: bool = False
+    ) -> None:
         super().__init__(message, hint=hint)
         self.retryable = retryable
         """False when another attempt cannot help (DNS and TLS failures)."""
+        self.reached = reached
+        """True when the host accepted the connection and then failed us (read timeout, reset): *its* trouble.
+        False when we never got through (DNS, TLS, refused, connect timeout): possibly *our* network."""
 
 
 class ApiError(TuiHealthError):
@@ -69,6 +76,35 @@ class ApiError(TuiHealthError):
 
 
 class RateLimitedError(ApiError):
-    """429s kept coming until the poll's deadline."""
+    """429s kept coming until the poll's deadline, or the host's ``Retry-After`` has not lifted yet."""
 
     kind = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        correlation_id: str | None = None,
+        hint: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, correlation_id=correlation_id, hint=hint)
+        self.retry_at = retry_at
+        """When the host said we may ask again (wall time), if it said so."""
+
+
+class BudgetError(TuiHealthError):
+    """Our own request budget per token is used up: the poll could not be made without exceeding it."""
+
+    kind = "rate_budget"
+
+    def __init__(self, message: str, *, hint: str | None = None, retry_at: datetime | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_at = retry_at
+
+
+class NothingCheckedError(TuiHealthError):
+    """A source answered, but what was asked for matched nothing: a check that checked nothing is not OK."""
+
+    kind = "empty"

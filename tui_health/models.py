@@ -110,6 +110,8 @@ class SourceResult:
     issues: tuple[ValidationIssue, ...] = ()
     timings: tuple[RequestTiming, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # source-specific state (incidents, ...)
+    unmeasured: tuple[Component, ...] = ()  # failed: components it can name but could not measure (unknown)
+    retry_at: datetime | None = None  # failed: when the host (Retry-After) or our budget lets us ask again
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import contextlib
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -14,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
 from tui_health.engine import ThresholdEngine
+from tui_health.errors import NetworkError
 from tui_health.events import snapshot_events
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, Snapshot, SourceResult
-from tui_health.sources.base import Source
+from tui_health.sources.base import Source, failed
 from tui_health.store import ComponentView, ConnectionState, MonitorState, StateStore
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
@@ -27,10 +29,12 @@ if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never impo
 
 
 def merge(results: list[SourceResult]) -> tuple[Component, ...]:
-    """All components of all sources; an id seen in two sources is made unique by the source's name."""
+    """All components of the sources that answered; an id seen in two sources is made unique by the source's name."""
     seen: set[str] = set()
     merged: list[Component] = []
     for result in results:
+        if not result.ok:
+            continue
         for component in result.components:
             if component.id in seen:
                 component = replace(component, id=f"{result.name}:{component.id}")
@@ -40,18 +44,53 @@ def merge(results: list[SourceResult]) -> tuple[Component, ...]:
 
 
 class Poller:
-    """Fetches every source concurrently within one deadline and merges the answers."""
+    """Fetches every source concurrently within one deadline and merges the answers.
 
-    def __init__(self, sources: list[Source], *, deadline: float, clock: Clock | None = None) -> None:
+    The deadline bounds each source as a whole (token, every page, every retry and wait, every body byte): a
+    source still busy when it passes is cancelled and reported as failed, whatever the server is doing. Error
+    texts are passed through ``redact`` so no secret a server echoes reaches a view, a log or a receiver.
+    """
+
+    def __init__(
+        self,
+        sources: list[Source],
+        *,
+        deadline: float,
+        clock: Clock | None = None,
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
         self.sources = sources
         self.deadline = deadline
         self.clock = clock or SystemClock()
+        self.redact = redact or (lambda text: text)
+
+    async def _bounded(self, source: Source, deadline: float) -> SourceResult:
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                result = await source.fetch(deadline)
+        except TimeoutError:
+            return failed(
+                source.name,
+                NetworkError(
+                    f"the poll deadline of {self.deadline:g} s passed before {source.name} finished",
+                    hint="the server is too slow or stalls mid-answer; raise poll.deadline if it is just slow",
+                    reached=True,
+                ),
+                [],
+            )
+        if result.ok and not result.issues:
+            return result
+        return replace(
+            result,
+            error=self.redact(result.error) if result.error else None,
+            issues=tuple(replace(i, message=self.redact(i.message)) for i in result.issues),
+        )
 
     async def poll(self) -> Snapshot:
         started = self.clock.monotonic()
         taken_at = self.clock.now()
         deadline = time.monotonic() + self.deadline
-        results = list(await asyncio.gather(*(source.fetch(deadline) for source in self.sources)))
+        results = list(await asyncio.gather(*(self._bounded(source, deadline) for source in self.sources)))
         return Snapshot(
             poll_id=str(uuid.uuid4()),
             taken_at=taken_at,
@@ -82,6 +121,7 @@ class Monitor:
         outbox: Outbox | None = None,
         persist: bool = True,
         absent_is_healthy: bool = False,
+        min_gap: float = 0.0,
     ) -> None:
         self.poller = poller
         self.engine = engine
@@ -100,6 +140,9 @@ class Monitor:
         self.last_snapshot: Snapshot | None = None
         self.last_ok_at: datetime | None = None
         self.paused = False
+        self.min_gap = min_gap
+        self.unmeasured: dict[str, Component] = {}
+        self._finished_at: float | None = None
         self._saved_state: Any = None
         if self.persist and outbox is not None:
             saved = outbox.get_state(ENGINE_STATE_KEY)
@@ -138,12 +181,16 @@ class Monitor:
     async def run(
         self, stop: asyncio.Event, *, max_polls: int | None = None, duration: float | None = None
     ) -> None:
-        """Poll until ``stop`` is set, ``max_polls`` polls, or ``duration`` seconds; polls never overlap."""
+        """Poll until ``stop`` is set, ``max_polls`` polls, or ``duration`` seconds; polls never overlap.
+
+        Setting ``stop`` cancels a poll in flight: stopping never waits for a slow server.
+        """
         ends = None if duration is None else time.monotonic() + duration
         polls = 0
         while not stop.is_set():
             if not self.paused:
-                await self.poll()
+                if not await self._poll_unless(stop):
+                    return
                 polls += 1
             if max_polls is not None and polls >= max_polls:
                 return
@@ -155,8 +202,35 @@ class Monitor:
             if ends is not None and time.monotonic() >= ends:
                 return
 
+    async def _poll_unless(self, stop: asyncio.Event) -> bool:
+        """One poll, cancelled if ``stop`` is set meanwhile; ``False`` when it was."""
+        poll = asyncio.ensure_future(self.poll())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if poll.done():
+            poll.result()
+            return True
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poll
+        return False
+
     # -- one cycle ------------------------------------------------------------------------------------
     async def poll(self) -> MonitorState:
+        """One poll. It starts no sooner than ``min_gap`` seconds after the previous one finished."""
+        if self._finished_at is not None:
+            gap = self.min_gap - (time.monotonic() - self._finished_at)
+            if gap > 0:
+                await asyncio.sleep(gap)
+        try:
+            return await self._poll()
+        finally:
+            self._finished_at = time.monotonic()
+
+    async def _poll(self) -> MonitorState:
         snapshot = await self.poller.poll()
         self.last_snapshot = snapshot
         answered = {s.name for s in snapshot.sources if s.ok}
@@ -165,6 +239,9 @@ class Monitor:
             # components of sources that answered are replaced; those of failed sources are kept (stale)
             self.components = {cid: c for cid, c in self.components.items() if c.source not in answered}
             self.components.update((c.id, c) for c in snapshot.components)
+        # what a failed source could name but not measure shows as unknown, with why
+        self.unmeasured = {c.id: c for s in snapshot.sources if not s.ok for c in s.unmeasured}
+        self.components.update(self.unmeasured)
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         events = snapshot_events(snapshot) + list(outcome.events)
         self.record(events, publish=False)
@@ -208,7 +285,7 @@ class Monitor:
         states = self.engine.states()
         views = []
         for cid, comp in self.components.items():
-            st = states.get(cid)
+            st = None if cid in self.unmeasured else states.get(cid)
             views.append(
                 ComponentView(
                     id=cid,
@@ -286,5 +363,11 @@ def connection_of(snapshot: Snapshot | None) -> ConnectionState:
     if not failed:
         return ConnectionState("ok", "")
     first = failed[0]
-    kind = {"auth": "auth_failed", "rate_limited": "rate_limited"}.get(first.error_kind or "", "error")
-    return ConnectionState(kind, f"{first.name}: {first.error}")
+    kind = {
+        "auth": "auth_failed",
+        "rate_limited": "rate_limited",
+        "rate_budget": "rate_budget",
+        "empty": "empty",
+    }.get(first.error_kind or "", "error")
+    more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+    return ConnectionState(kind, f"{first.name}: {first.error}{more}", until=first.retry_at)

@@ -53,7 +53,9 @@ async def open_monitor(
         backups=settings.audit.backups,
         redactor=redactor,
     )
-    async with connect(settings, config_path=config_path, clock=clock, sleep=sleep) as conn:
+    async with connect(
+        settings, config_path=config_path, clock=clock, sleep=sleep, on_token=redactor.add
+    ) as conn:
         alerts = settings.alerts
         outbox = None
         if alerts.enabled:
@@ -92,7 +94,7 @@ async def open_monitor(
                 EngineConfig.from_settings(settings.thresholds, alerts.repeat_interval), clock
             )
             monitor = Monitor(
-                Poller(conn.sources, deadline=settings.poll.deadline, clock=clock),
+                Poller(conn.sources, deadline=settings.poll.deadline, clock=clock, redact=redactor),
                 engine,
                 audit,
                 store or StateStore(),
@@ -103,6 +105,7 @@ async def open_monitor(
                 outbox=outbox,
                 persist=not stateless,
                 absent_is_healthy=bool(settings.poll.status),
+                min_gap=settings.poll.min_gap,
             )
             yield monitor
         finally:

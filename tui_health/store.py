@@ -31,10 +31,15 @@ class ComponentView:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionState:
-    """How the last poll went, for the header: ok | starting | retrying | rate_limited | auth_failed | error."""
+    """How the last poll went, for the header.
+
+    ``kind``: ok | starting | rate_limited (the host said wait) | rate_budget (our own budget is used up) |
+    auth_failed | empty (an answer that matched nothing) | error.
+    """
 
     kind: str = "starting"
     message: str = ""
+    until: datetime | None = None  # rate_limited / rate_budget: when asking again is allowed
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,28 +9,49 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from tui_health.errors import ApiError, NetworkError, RateLimitedError, TuiHealthError
+from tui_health.errors import ApiError, BudgetError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.models import RequestTiming
+from tui_health.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget
 from tui_health.retry import Backoff, parse_retry_after
+from tui_health.text import clean
 
 Sleep = Callable[[float], Awaitable[None]]
 CORRELATION_HEADER = "ININ-Correlation-Id"
 RETRY_STATUS = frozenset({429, 502, 503, 504})
 
 
+MAX_BODY = 16 * 1024 * 1024
+"""The largest response body read (decoded), in bytes; a bigger one fails the request."""
+
+
 def host_of(url: str) -> str:
     """``scheme://host[:port]`` only: never a path or query that might carry a token."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+    return clean(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}", 200)
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in: what "the same host" means."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is None:
+        port = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def correlation_id(response: httpx.Response) -> str | None:
-    return response.headers.get(CORRELATION_HEADER)
+    value = response.headers.get(CORRELATION_HEADER)
+    return clean(value, 100) if value else None
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -48,14 +69,20 @@ def describe_transport_error(exc: httpx.TransportError, url: str, timeout: float
     host = host_of(url)
     chain = _causes(exc)
     root = chain[-1]
-    text = str(root) or root.__class__.__name__
+    text = clean(str(root) or root.__class__.__name__, 200)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return NetworkError(
+            f"cannot connect to {host} within {timeout:g} s", hint="check the network, proxy and firewall"
+        )
     if isinstance(exc, httpx.TimeoutException):
         return NetworkError(
-            f"{host} did not answer within {timeout:g} s", hint="check the network or raise --timeout"
+            f"{host} did not answer within {timeout:g} s",
+            hint="check the network or raise --timeout",
+            reached=True,
         )
     if any(isinstance(c, socket.gaierror) for c in chain):
         return NetworkError(
-            f"cannot resolve {urlsplit(url).hostname} ({text})",
+            f"cannot resolve {clean(urlsplit(url).hostname or '', 200)} ({text})",
             hint="check --region / --api-url and DNS",
             retryable=False,
         )
@@ -69,11 +96,21 @@ def describe_transport_error(exc: httpx.TransportError, url: str, timeout: float
         return NetworkError(
             f"cannot connect to {host}: connection refused", hint="is the host up and the URL right?"
         )
-    return NetworkError(f"cannot talk to {host}: {text}", hint="check the network and the URL")
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(f"cannot connect to {host}: {text}", hint="check the network and the URL")
+    return NetworkError(
+        f"{host} broke off the exchange: {text}",
+        hint="the host or a proxy dropped the connection",
+        reached=True,
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def decode_json(response: httpx.Response, what: str) -> Any:
-    """The response body as JSON, or an ApiError that says what came instead."""
+    """The response body as strict JSON (no NaN/Infinity, bounded nesting), or an ApiError saying what came."""
     cid = correlation_id(response)
     ctype = response.headers.get("content-type", "")
     body = response.content
@@ -85,11 +122,21 @@ def decode_json(response: httpx.Response, what: str) -> Any:
             hint="is the URL pointing at the API and not a web page or proxy?",
         )
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
         raise ApiError(
-            f"{what} answered malformed JSON (HTTP {response.status_code}: {exc.__class__.__name__} at byte "
-            f"{getattr(exc, 'pos', '?')})",
+            f"{what} answered JSON nested too deeply to be a real answer (HTTP {response.status_code})",
+            status_code=response.status_code,
+            correlation_id=cid,
+        ) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        reason = (
+            str(exc)
+            if "is not JSON" in str(exc)
+            else f"{exc.__class__.__name__} at byte {getattr(exc, 'pos', '?')}"
+        )
+        raise ApiError(
+            f"{what} answered malformed JSON (HTTP {response.status_code}: {clean(reason, 80)})",
             status_code=response.status_code,
             correlation_id=cid,
         ) from None
@@ -98,21 +145,49 @@ def decode_json(response: httpx.Response, what: str) -> Any:
 def error_detail(response: httpx.Response) -> str:
     """A short, safe summary of an error body (Genesys: ``message``/``code``), never the raw body."""
     try:
-        data = response.json()
-    except ValueError:
+        data = json.loads(response.content, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
         return ""
     if isinstance(data, dict):
         message = data.get("message") or data.get("error_description") or data.get("error")
         code = data.get("code")
-        text = str(message) if message else ""
-        if code and str(code) not in text:
+        text = str(message) if isinstance(message, str | int) else ""
+        if isinstance(code, str | int) and str(code) not in text:
             text = f"{text} [{code}]" if text else str(code)
-        return text[:200]
+        return clean(text, 200)
     return ""
 
 
+async def read_capped(response: httpx.Response, limit: int, what: str) -> bytes:
+    """The decoded body, refusing to hold more than ``limit`` bytes of it."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(
+            f"{what} announced a {int(declared):,}-byte body, more than the {limit:,} bytes read at most",
+            status_code=response.status_code,
+            correlation_id=correlation_id(response),
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(
+                f"{what} sent a body larger than the {limit:,} bytes read at most",
+                status_code=response.status_code,
+                correlation_id=correlation_id(response),
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class HttpCore:
-    """Sends requests with retries (429/502/503/504, timeouts, connection errors) and records latency."""
+    """Sends requests with retries (429/502/503/504, timeouts, connection errors) and records latency.
+
+    Every attempt is bounded as a whole — connect, headers and every byte of the body — by ``timeout`` and by
+    the poll's deadline, so a server that drips one byte a second cannot hold a poll. A ``budget`` (shared by
+    everything one token does) and a ``gate`` (``Retry-After`` per host, across polls) bound how hard we press.
+    """
 
     def __init__(
         self,
@@ -123,6 +198,9 @@ class HttpCore:
         backoff: Backoff | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        budget: RequestBudget | None = None,
+        gate: HostGate | None = None,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.client = client
         self.timeout = timeout
@@ -130,6 +208,23 @@ class HttpCore:
         self.backoff = backoff or Backoff()
         self.sleep = sleep
         self.rng = rng or random.Random()
+        self.budget = budget
+        self.gate = gate or HostGate()
+        self.max_body = max_body
+
+    def with_attempts(self, max_attempts: int) -> HttpCore:
+        """The same client, budget and gate, with another number of attempts (the probe makes one)."""
+        return HttpCore(
+            self.client,
+            timeout=self.timeout,
+            max_attempts=max_attempts,
+            backoff=self.backoff,
+            sleep=self.sleep,
+            rng=self.rng,
+            budget=self.budget,
+            gate=self.gate,
+            max_body=self.max_body,
+        )
 
     async def send(
         self,
@@ -147,24 +242,39 @@ class HttpCore:
         ``deadline`` is a ``time.monotonic()`` value: no wait or request goes past it.
         """
         what = what or host_of(url)
+        origin = host_of(url)
         attempt = 0
         while True:
             attempt += 1
+            if attempt == 1:  # a retry has already waited out the Retry-After that caused it
+                await self._respect_gate(origin, what, deadline)
+            await self._take_slot(what, deadline)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise NetworkError(
                     f"{what}: the poll deadline passed before the request could be sent",
                     hint="raise poll.deadline or check the API's health",
+                    reached=True,
                 )
             timeout = self.timeout if remaining is None else max(0.05, min(self.timeout, remaining))
             started = time.perf_counter()
             try:
-                response = await self.client.request(method, url, timeout=timeout, **kwargs)
-                await response.aread()
+                response = await self._exchange(method, url, timeout, what, kwargs)
             except httpx.TransportError as exc:
                 timings.append(RequestTiming(label, (time.perf_counter() - started) * 1000, None, attempt))
                 network = describe_transport_error(exc, url, timeout)
                 if not network.retryable or attempt >= self.max_attempts:
+                    raise network from None
+                await self._wait(self.backoff.delay(attempt, rng=self.rng), deadline, network)
+                continue
+            except TimeoutError:
+                timings.append(RequestTiming(label, (time.perf_counter() - started) * 1000, None, attempt))
+                network = NetworkError(
+                    f"{origin} did not finish answering within {timeout:g} s",
+                    hint="the host is too slow or stalls mid-answer; check it or raise --timeout",
+                    reached=True,
+                )
+                if attempt >= self.max_attempts:
                     raise network from None
                 await self._wait(self.backoff.delay(attempt, rng=self.rng), deadline, network)
                 continue
@@ -177,11 +287,58 @@ class HttpCore:
             if response.status_code not in RETRY_STATUS:
                 return response
             retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if retry_after is not None:
+                self.gate.block(origin, retry_after)
+                retry_after = min(retry_after, MAX_RETRY_AFTER)
             error = self.status_error(response, what, attempts=attempt)
             if attempt >= self.max_attempts:
+                if isinstance(error, RateLimitedError):
+                    error.retry_at = self.gate.lifts_at(origin)
                 raise error
             wait = self.backoff.delay(attempt, retry_after, rng=self.rng)
             await self._wait(wait, deadline, error)
+
+    async def _exchange(
+        self, method: str, url: str, timeout: float, what: str, kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        """One request, its body read in full (at most ``max_body`` bytes), all within ``timeout``."""
+        async with (
+            asyncio.timeout(timeout),
+            self.client.stream(method, url, timeout=timeout, **kwargs) as streamed,
+        ):
+            body = await read_capped(streamed, self.max_body, what)
+        headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+        return httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
+
+    async def _respect_gate(self, origin: str, what: str, deadline: float | None) -> None:
+        left = self.gate.remaining(origin)
+        if left <= 0:
+            return
+        if deadline is not None and time.monotonic() + left > deadline:
+            lifts = self.gate.lifts_at(origin)
+            raise RateLimitedError(
+                f"{what} asked us to wait (Retry-After) until {_clock(lifts)}; no request before then",
+                hint="it lifts by itself",
+                retry_at=lifts,
+            )
+        await self.sleep(left)
+
+    async def _take_slot(self, what: str, deadline: float | None) -> None:
+        if self.budget is None:
+            return
+        wait = self.budget.wait_for_slot()
+        if wait > 0 and deadline is not None and time.monotonic() + wait > deadline:
+            self.budget.refused += 1
+            free_at = datetime.now(UTC) + timedelta(seconds=wait)
+            raise BudgetError(
+                f"the request budget of {self.budget.limit} requests/minute for this token is used up "
+                f"(next free slot {_clock(free_at)}); {what} was not asked",
+                hint="poll less often (--interval), fewer pages (--page-size), or raise poll.request_budget",
+                retry_at=free_at,
+            )
+        self.budget.take(wait)
+        if wait > 0:
+            await self.sleep(wait)
 
     async def _wait(self, seconds: float, deadline: float | None, error: TuiHealthError) -> None:
         if deadline is not None and time.monotonic() + seconds > deadline:
@@ -215,4 +372,18 @@ class HttpCore:
             return ApiError(
                 text, status_code=code, correlation_id=cid, hint="the service is failing; try again later"
             )
+        if 300 <= code < 400:
+            return ApiError(
+                text + " (a redirect, which is never followed: the token goes to the configured host only)",
+                status_code=code,
+                correlation_id=cid,
+                hint="point the URL at the final host",
+            )
         return ApiError(text, status_code=code, correlation_id=cid)
+
+
+_BODY_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+def _clock(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%H:%M:%S UTC") if moment else "later"

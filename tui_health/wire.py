@@ -9,8 +9,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tui_health.errors import ApiError
 from tui_health.models import Component, Status, ValidationIssue
+from tui_health.text import clean, clean_data
 
 Model = TypeVar("Model", bound=BaseModel)
+MIN_YEAR, MAX_YEAR = 1970, 9998
+"""Timestamps outside these years are refused as implausible (and some cannot be converted at all)."""
+MAX_ID = 200
+"""The longest component id kept (longer ones are cut, and the entity reported)."""
 
 
 def first_problem(exc: ValidationError) -> str:
@@ -46,14 +51,23 @@ class HealthPage(BaseModel):
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """ISO 8601 / RFC 3339 (``Z``, offsets, milliseconds); naive times are taken as UTC. ``None`` if bad."""
-    if not isinstance(value, str) or not value.strip():
+    """ISO 8601 / RFC 3339 (``Z``, offsets, milliseconds) as UTC; naive times are taken as UTC.
+
+    ``None`` when unparseable or outside what can be shown in UTC (``0001-01-01T00:00:00+14:00`` and
+    ``9999-12-31T23:59:59-14:00`` overflow when converted, so they are refused here, not at render time).
+    """
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        utc = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        return None
+    return utc
 
 
 def parse_entity(raw: Any, cid: str | None, source: str) -> tuple[Component | None, list[ValidationIssue]]:
@@ -67,24 +81,24 @@ def parse_entity(raw: Any, cid: str | None, source: str) -> tuple[Component | No
     ident = raw.get("id")
     if isinstance(ident, int) and not isinstance(ident, bool):
         ident = str(ident)
-    if not isinstance(ident, str) or not ident.strip():
+    if not isinstance(ident, str) or not clean(ident).strip():
         return None, [ValidationIssue(None, "entity without an id was skipped", cid, source)]
     issues: list[ValidationIssue] = []
+    ident = clean(ident, MAX_ID)
     name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        name = ident
+    name = clean(name) if isinstance(name, str) and clean(name).strip() else ident
     raw_status = raw.get("status")
     status = Status.parse(raw_status)
     if status is None:
         status = Status.UNKNOWN
         issues.append(
-            ValidationIssue(ident, f"unknown status {str(raw_status)[:40]!r} for {ident}", cid, source)
+            ValidationIssue(ident, f"unknown status {clean(raw_status, 40)!r} for {ident}", cid, source)
         )
     raw_ts = raw.get("lastModified")
     last_modified = parse_timestamp(raw_ts)
     if raw_ts is not None and last_modified is None:
         issues.append(
-            ValidationIssue(ident, f"invalid lastModified {str(raw_ts)[:40]!r} for {ident}", cid, source)
+            ValidationIssue(ident, f"invalid lastModified {clean(raw_ts, 40)!r} for {ident}", cid, source)
         )
     details = raw.get("details")
     if details is not None and not isinstance(details, dict):
@@ -98,6 +112,6 @@ def parse_entity(raw: Any, cid: str | None, source: str) -> tuple[Component | No
         source=source,
         raw_status=None
         if isinstance(raw_status, str) and raw_status == str(status)
-        else (str(raw_status) if raw_status is not None else None),
-        details=details,
+        else (clean(raw_status, 60) if raw_status is not None else None),
+        details=clean_data(details) if details is not None else None,
     ), issues

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from tui_health.errors import TuiHealthError
-from tui_health.models import RequestTiming, SourceResult
+from tui_health.models import Component, RequestTiming, SourceResult
 
 
 class Source(Protocol):
@@ -18,8 +18,14 @@ class Source(Protocol):
         ...
 
 
-def failed(name: str, exc: TuiHealthError, timings: list[RequestTiming]) -> SourceResult:
-    """The result of a source whose poll failed, keeping what is known about the failure."""
+def failed(
+    name: str, exc: TuiHealthError, timings: list[RequestTiming], unmeasured: tuple[Component, ...] = ()
+) -> SourceResult:
+    """The result of a source whose poll failed, keeping what is known about the failure.
+
+    ``unmeasured`` are components the source can name but could not measure: the views show them as
+    *unknown* with the reason; the engine never sees them (a failure of ours is no change of theirs).
+    """
     cids = tuple(t.correlation_id for t in timings if t.correlation_id)
     if exc.correlation_id and exc.correlation_id not in cids:
         cids += (exc.correlation_id,)
@@ -30,4 +36,6 @@ def failed(name: str, exc: TuiHealthError, timings: list[RequestTiming]) -> Sour
         error_kind=exc.kind,
         correlation_ids=cids,
         timings=tuple(timings),
+        unmeasured=unmeasured,
+        retry_at=getattr(exc, "retry_at", None),
     )

@@ -1,10 +1,15 @@
-"""The ``health-api`` source: ``/api/v2/health/details`` (the simulator and gateways that implement it)."""
+"""The ``health-api`` source: ``/api/v2/health/details`` (the simulator and gateways that implement it).
+
+A check that checked nothing is not OK: an answer without any component fails the source (``empty``), unless a
+status filter explains it (nothing degraded is good news). With ``--ids``, an id the answer does not contain is
+shown as ``unknown`` (never silently dropped), and when none of them is there the source fails.
+"""
 
 from __future__ import annotations
 
 from tui_health.client import HealthClient
-from tui_health.errors import TuiHealthError
-from tui_health.models import RequestTiming, SourceResult
+from tui_health.errors import NothingCheckedError, TuiHealthError
+from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.sources.base import failed
 
 
@@ -18,14 +23,48 @@ class HealthApiSource:
         timings: list[RequestTiming] = []
         try:
             result = await self.client.fetch(timings, deadline)
+            components, issues = self._checked(result.components)
         except TuiHealthError as exc:
             return failed(self.name, exc, timings)
         return SourceResult(
             name=self.name,
             ok=True,
-            components=tuple(result.components),
+            components=tuple(components),
             correlation_ids=tuple(result.correlation_ids),
-            issues=tuple(result.issues),
+            issues=tuple(result.issues) + tuple(issues),
             timings=tuple(timings),
             extra={"pages": result.pages},
         )
+
+    def _checked(self, components: list[Component]) -> tuple[list[Component], list[ValidationIssue]]:
+        query = self.client.query
+        if query.status:  # a status filter may rightly match nothing, and absent ids are simply not in it
+            return components, []
+        if not query.ids:
+            if not components:
+                raise NothingCheckedError(
+                    "the API listed no component", hint="check --api-url: is it the health-details API?"
+                )
+            return components, []
+        found = {c.id for c in components}
+        missing = [i for i in query.ids if i not in found]
+        if len(missing) == len(query.ids):
+            raise NothingCheckedError(
+                f"none of the {len(query.ids)} id(s) asked for (--ids) is in the API's answer",
+                hint="check the ids: `tui-health --once --format json` without --ids lists them",
+            )
+        issues = [
+            ValidationIssue(i, f"{i} was asked for (--ids) but is not in the API's answer", None, self.name)
+            for i in missing
+        ]
+        placeholders = [
+            Component(
+                id=i,
+                name=i,
+                status=Status.UNKNOWN,
+                source=self.name,
+                details={"note": "asked for with --ids, not in the API's answer"},
+            )
+            for i in missing
+        ]
+        return components + placeholders, issues

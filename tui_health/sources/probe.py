@@ -1,8 +1,14 @@
 """The ``api-probe`` source: one authenticated Platform API GET per poll, reported as one component.
 
-Healthy when it answers 2xx within ``slow_ms``; degraded when slower or rate-limited (429); down on 5xx,
-timeouts and connection failures. A 401/403 or a rejected client is *our* problem, not an outage: the source
-fails with an auth error (shown as such in the header, ``--once`` and the audit log) instead of reporting down.
+What it measures is the Platform API as seen from here, so it only says *down* or *degraded* on evidence that the
+API itself is at fault:
+
+- healthy: a 2xx within ``slow_ms``; degraded: a 2xx slower than that;
+- down: 5xx, or the API host accepted the connection and then stalled or dropped it;
+- unknown (the source fails, with the reason, and nothing pages): the probe could not measure — the login host
+  or our own DNS/network failed, the connection could not be made, the request budget is used up, or the API
+  rate-limited *our* client (429: our quota, not their outage);
+- a 401/403 or a rejected client is our credentials: an auth error, shown as such.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import time
 from typing import Any
 
 from tui_health.client import ApiClient
-from tui_health.errors import AuthError, ConfigError, NetworkError, TuiHealthError
+from tui_health.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.models import Component, RequestTiming, SourceResult, Status
 from tui_health.sources.base import failed
 from tui_health.transport import correlation_id
@@ -35,16 +41,28 @@ class ApiProbeSource:
         details: dict[str, Any] = {"endpoint": self.path, "slow_ms": self.slow_ms}
         cid: str | None = None
         try:
+            await self.api.tokens.token(
+                timings, deadline
+            )  # the login host first: its failure is not the API's
+        except AuthError as exc:
+            return failed(self.name, exc, timings)
+        except TuiHealthError as exc:
+            return self._unmeasured(exc, timings, details, "no token from the login host: ")
+        try:
             response = await self.api.get(url, label="probe", timings=timings, deadline=deadline)
         except (AuthError, ConfigError) as exc:
             return failed(self.name, exc, timings)
         except NetworkError as exc:
+            if not exc.reached:
+                return self._unmeasured(exc, timings, details)
             status, note = Status.DOWN, exc.message
-        except TuiHealthError as exc:  # 429 or 5xx after the core's attempts
+        except RateLimitedError as exc:
+            return self._unmeasured(exc, timings, details)
+        except TuiHealthError as exc:
             code = getattr(exc, "status_code", None)
-            status = Status.DEGRADED if code == 429 else Status.DOWN
-            note = exc.message
-            cid = exc.correlation_id
+            if code is None or code < 500:  # our budget, or an answer we could not read
+                return self._unmeasured(exc, timings, details)
+            status, note, cid = Status.DOWN, exc.message, exc.correlation_id
         else:
             cid = correlation_id(response)
             code = response.status_code
@@ -58,8 +76,6 @@ class ApiProbeSource:
                     if status is Status.HEALTHY
                     else f"slow: {probe_ms:.0f} ms > {self.slow_ms:g} ms"
                 )
-            elif code == 429:
-                status, note = Status.DEGRADED, "rate-limited (429)"
             elif code >= 500:
                 status, note = Status.DOWN, f"HTTP {code}"
             else:
@@ -72,3 +88,13 @@ class ApiProbeSource:
         return SourceResult(
             self.name, True, (component,), correlation_ids=(cid,) if cid else (), timings=tuple(timings)
         )
+
+    def _unmeasured(
+        self, exc: TuiHealthError, timings: list[RequestTiming], details: dict[str, Any], prefix: str = ""
+    ) -> SourceResult:
+        """The probe could not measure: the source fails, and its component shows *unknown* with the reason."""
+        details["note"] = f"not measured: {prefix}{exc.message}"
+        component = Component(
+            id=PROBE_ID, name=self.component_name, status=Status.UNKNOWN, source=self.name, details=details
+        )
+        return failed(self.name, exc, timings, unmeasured=(component,))

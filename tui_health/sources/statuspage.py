@@ -12,11 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tui_health.errors import TuiHealthError
+from tui_health.errors import ConfigError, NothingCheckedError, TuiHealthError
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.sources.base import failed
+from tui_health.text import clean, clean_data
 from tui_health.transport import HttpCore, correlation_id, decode_json
-from tui_health.wire import parse_timestamp, validate_response
+from tui_health.wire import MAX_ID, parse_timestamp, validate_response
 
 STATUS_MAP = {
     "operational": Status.HEALTHY,
@@ -27,6 +28,9 @@ STATUS_MAP = {
 }
 OPEN_INCIDENT = {"investigating", "identified", "monitoring"}
 OPEN_MAINTENANCE = {"scheduled", "in_progress", "verifying"}
+MAX_INCIDENTS = 100
+"""Open incidents and maintenances kept from one summary."""
+MAX_INCIDENT_COMPONENTS = 50
 
 
 class SpComponent(BaseModel):
@@ -65,10 +69,43 @@ class Summary(BaseModel):
     scheduled_maintenances: list[Any] = []
 
 
+def resolve_groups(requested: list[str], available: list[str]) -> list[str]:
+    """The page's group names for what the person asked: exact, else the unique case-insensitive prefix.
+
+    Raises:
+        ConfigError: naming what did not match (or matched several) and listing the groups there are.
+    """
+    resolved: list[str] = []
+    listing = ", ".join(available) if available else "none"
+    for want in requested:
+        folded = want.casefold()
+        match = [g for g in available if g == want] or [g for g in available if g.casefold() == folded]
+        if not match:
+            match = [g for g in available if g.casefold().startswith(folded)]
+        if len(match) == 1:
+            resolved.append(match[0])
+        elif not match:
+            raise ConfigError(
+                f"no status page group matches {want!r}; the groups are: {listing}",
+                hint="use one of them (a unique prefix is enough) with --group or statuspage.groups",
+            )
+        else:
+            raise ConfigError(
+                f"status page group {want!r} is ambiguous: it matches {', '.join(match)}",
+                hint="give more of the name",
+            )
+    return resolved
+
+
 def parse_summary(
     data: Any, *, source: str = "statuspage", groups: list[str] | None = None, cid: str | None = None
 ) -> tuple[list[Component], list[ValidationIssue], list[dict[str, Any]]]:
-    """Leaf components (with their group's name), validation issues, and open incidents/maintenances."""
+    """Leaf components (with their group's name), validation issues, and open incidents/maintenances.
+
+    Raises:
+        ConfigError: a requested group matches none (or several) of the page's groups.
+        NothingCheckedError: the page lists no component at all.
+    """
     summary = validate_response(Summary, data, "the status page summary", cid)
     issues: list[ValidationIssue] = []
     entries: list[SpComponent] = []
@@ -77,53 +114,57 @@ def parse_summary(
             entries.append(SpComponent.model_validate(raw))
         except ValidationError:
             issues.append(ValidationIssue(None, "status page entry without an id was skipped", cid, source))
-    group_names = {e.id: e.name for e in entries if e.group}
+    group_names = {e.id: clean(e.name or e.id) for e in entries if e.group}
     parent: dict[str, str] = {}
     for entry in entries:
         if entry.group:
             for child in entry.components or []:
                 parent[child] = entry.id
-    wanted = {g.casefold() for g in groups or []}
+    wanted = set(resolve_groups(groups, sorted(set(group_names.values())))) if groups else set()
     components: list[Component] = []
     for entry in entries:
         if entry.group:
             continue
         group_id = entry.group_id or parent.get(entry.id)
         group = group_names.get(group_id) if group_id else None
-        if wanted and (group or "").casefold() not in wanted:
+        if wanted and group not in wanted:
             continue
+        ident = clean(entry.id, MAX_ID)
         raw_status = entry.status
         status = STATUS_MAP.get(raw_status) if isinstance(raw_status, str) else None
         if status is None:
             status = Status.UNKNOWN
             issues.append(
-                ValidationIssue(
-                    entry.id, f"unknown status {str(raw_status)[:40]!r} for {entry.id}", cid, source
-                )
+                ValidationIssue(ident, f"unknown status {clean(raw_status, 40)!r} for {ident}", cid, source)
             )
         modified = parse_timestamp(entry.updated_at)
         if entry.updated_at is not None and modified is None:
             issues.append(
                 ValidationIssue(
-                    entry.id, f"invalid updated_at {str(entry.updated_at)[:40]!r} for {entry.id}", cid, source
+                    ident, f"invalid updated_at {clean(entry.updated_at, 40)!r} for {ident}", cid, source
                 )
             )
-        details: dict[str, Any] = {"statuspage_status": raw_status}
+        details: dict[str, Any] = {"statuspage_status": clean_data(raw_status)}
         if entry.description:
-            details["description"] = entry.description
+            details["description"] = clean(entry.description)
         components.append(
             Component(
-                id=entry.id,
-                name=entry.name or entry.id,
+                id=ident,
+                name=clean(entry.name) if entry.name.strip() else ident,
                 status=status,
                 last_modified=modified,
                 source=source,
-                raw_status=str(raw_status)
+                raw_status=clean(raw_status, 60)
                 if raw_status is not None and raw_status != "operational"
                 else None,
                 group=group,
                 details=details,
             )
+        )
+    if not components:
+        raise NothingCheckedError(
+            "the status page lists no component" + (f" in {', '.join(sorted(wanted))}" if wanted else ""),
+            hint="check statuspage.url and --group",
         )
     return components, issues, open_incidents(summary, cid, source, issues)
 
@@ -147,26 +188,32 @@ def open_incidents(
             if item.status not in open_states:
                 continue
             out.append(
-                {
-                    "kind": kind,
-                    "id": item.id,
-                    "name": item.name,
-                    "status": item.status,
-                    "impact": item.impact,
-                    "started_at": item.created_at,
-                    "updated_at": item.updated_at,
-                    **(
-                        {"scheduled_for": item.scheduled_for, "scheduled_until": item.scheduled_until}
-                        if kind == "maintenance"
-                        else {}
-                    ),
-                    "components": [
-                        str(c.get("name", c.get("id", ""))) for c in item.components if isinstance(c, dict)
-                    ],
-                    "shortlink": item.shortlink,
-                    "source": source,
-                }
+                clean_data(
+                    {
+                        "kind": kind,
+                        "id": item.id,
+                        "name": item.name,
+                        "status": item.status,
+                        "impact": item.impact,
+                        "started_at": item.created_at,
+                        "updated_at": item.updated_at,
+                        **(
+                            {"scheduled_for": item.scheduled_for, "scheduled_until": item.scheduled_until}
+                            if kind == "maintenance"
+                            else {}
+                        ),
+                        "components": [
+                            str(c.get("name", c.get("id", "")))
+                            for c in item.components[:MAX_INCIDENT_COMPONENTS]
+                            if isinstance(c, dict)
+                        ],
+                        "shortlink": item.shortlink,
+                        "source": source,
+                    }
+                )
             )
+            if len(out) >= MAX_INCIDENTS:
+                return out
     return out
 
 
@@ -199,12 +246,6 @@ class StatuspageSource:
             )
         except TuiHealthError as exc:
             return failed(self.name, exc, timings)
-        if self.groups and not components:
-            issues.append(
-                ValidationIssue(
-                    None, f"no status page group matches {', '.join(self.groups)}", cid, self.name
-                )
-            )
         return SourceResult(
             self.name,
             True,

@@ -142,7 +142,7 @@ def test_probe_statuses(start_sim, overrides, status, note):
     assert probe["id"] == "platform-api-probe" and probe["name"].startswith("Platform API (")
     assert probe["status"] == status, probe
     assert note in probe["details"]["note"]
-    assert proc.returncode == {"healthy": 0, "degraded": 1, "down": 2}[status]
+    assert proc.returncode == {"healthy": 0, "degraded": 1, "down": 2, "unknown": 3}[status]
     assert any(r["label"] == "probe" for r in doc["latency_ms"]["requests"])
 
 

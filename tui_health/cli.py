@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
     parser.add_argument("--scenario", default=None, help="simulator scenario for --demo (name or JSON file)")
     parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME[:ARG][@TARGET]",
+        help="--demo: make the simulator misbehave (repeatable; see `simulate --help`)",
+    )
+    parser.add_argument(
         "--format", choices=("table", "json", "nagios"), default="table", help="--once output"
     )
     parser.add_argument(
@@ -131,6 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--components", type=int, default=None, help="number of components")
     sim.add_argument("--scenario", dest="sim_scenario", default=None, help="scenario name or JSON file")
     sim.add_argument("--latency-ms", type=float, default=None, help="latency added to every API request")
+    sim.add_argument(
+        "--fault",
+        action="append",
+        dest="sim_faults",
+        default=[],
+        metavar="NAME[:ARG][@TARGET]",
+        help="misbehave on purpose (repeatable): drip, hang, reset, page-count-lie, next-uri-loop, "
+        "next-uri-foreign-host, deep-json, nan, bad-timestamp, escape-names, echo-secret, token-newline, "
+        "duplicate-ids, retry-after, redirect, ...",
+    )
 
     box = sub.add_parser("outbox", help="list undelivered alerts; requeue or purge the failed ones")
     box.add_argument("action", choices=("list", "requeue-failed", "purge-failed"), nargs="?", default="list")
@@ -183,9 +200,11 @@ def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) 
     if not args.demo:
         yield
         return
-    from tui_health.simulator import SimulatorServer, load_scenario
+    from tui_health.simulator import SimulatorServer, load_scenario, parse_fault
 
     scenario = load_scenario(args.scenario or "demo")
+    if args.fault:
+        scenario = scenario.model_copy(update={"faults": [*scenario.faults, *map(parse_fault, args.fault)]})
     with SimulatorServer(scenario) as sim, tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
         flags.setdefault("genesys.api_url", sim.url)
         flags.setdefault("genesys.login_url", sim.url)
@@ -233,10 +252,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from tui_health.simulator import SimulatorServer, load_scenario
+    from tui_health.simulator import SimulatorServer, load_scenario, parse_fault
 
     scenario = load_scenario(args.sim_scenario)
     updates: dict[str, Any] = {}
+    if args.sim_faults:
+        updates["faults"] = [*scenario.faults, *map(parse_fault, args.sim_faults)]
     if args.components is not None:
         updates["components"] = args.components
     if args.latency_ms is not None:

@@ -14,8 +14,12 @@ JSON file shape (every key optional)::
 
 Fault kinds: ``rate_limit`` (429 + Retry-After), ``error_html`` (503 HTML page), ``error_json`` (503 Genesys error
 body), ``malformed`` (200 with broken JSON), ``html`` (200 with an HTML page), ``revoke`` (every token issued so
-far is revoked, this request gets 401), ``forbidden`` (403). ``on`` counts health-details requests from 1;
-``every`` N with ``burst`` k fails k requests in every N.
+far is revoked, this request gets 401), ``forbidden`` (403), and the hostile ones in
+:mod:`tui_health.simulator.hostile` (``drip``, ``hang``, ``reset``, ``page-count-lie``, ``next-uri-loop``,
+``next-uri-foreign-host``, ``deep-json``, ``nan``, ``bad-timestamp``, ``escape-names``, ``echo-secret``,
+``token-newline``, ``duplicate-ids``, ``retry-after``, ``redirect``). ``target`` picks the endpoint (``health``,
+``token``, ``statuspage``, ``probe``); ``on`` counts that endpoint's requests from 1; ``every`` N with ``burst`` k
+fails k requests in every N; with neither, every request.
 """
 
 from __future__ import annotations
@@ -59,22 +63,75 @@ class RandomChanges(_Model):
     until: float = Field(6 * 3600, gt=0)
 
 
+FaultKind = Literal[
+    "rate_limit",
+    "error_html",
+    "error_json",
+    "malformed",
+    "html",
+    "revoke",
+    "forbidden",
+    # hostile behaviours (`simulate --fault NAME[:ARG][@TARGET]`, README "Failure behaviour")
+    "drip",
+    "hang",
+    "reset",
+    "page-count-lie",
+    "next-uri-loop",
+    "next-uri-foreign-host",
+    "deep-json",
+    "nan",
+    "bad-timestamp",
+    "escape-names",
+    "echo-secret",
+    "token-newline",
+    "duplicate-ids",
+    "retry-after",
+    "redirect",
+]
+Target = Literal["health", "token", "statuspage", "probe"]
+TOKEN_FAULTS = ("echo-secret", "token-newline")
+
+
 class Fault(_Model):
-    kind: Literal["rate_limit", "error_html", "error_json", "malformed", "html", "revoke", "forbidden"]
+    kind: FaultKind
+    arg: str | None = None
+    """The fault's argument: seconds for ``drip``/``retry-after``, a URL for ``next-uri-foreign-host`` and
+    ``redirect``, a depth for ``deep-json``, a page count for ``page-count-lie``, ``endless`` for
+    ``next-uri-loop``."""
     on: list[int] = Field(default_factory=list)
     every: int | None = Field(None, ge=1)
     burst: int = Field(1, ge=1)
     start: int = Field(1, ge=1)
     """With ``every``: the first request number the pattern applies from."""
     retry_after: float | None = 1
-    target: Literal["health", "token", "statuspage", "probe"] = "health"
+    target: Target = "health"
 
     def hits(self, number: int) -> bool:
+        """Whether request ``number`` (counted per target from 1) gets this fault; every one when neither
+        ``on`` nor ``every`` is given."""
         if number in self.on:
             return True
         if self.every and number >= self.start:
             return (number - self.start) % self.every < self.burst
-        return False
+        return not self.on and self.every is None
+
+
+def parse_fault(spec: str) -> Fault:
+    """``NAME[:ARG][@TARGET]`` (``drip:2``, ``retry-after:3600@probe``) as a fault on every request."""
+    head, _, target = spec.partition("@")
+    kind, _, arg = head.partition(":")
+    data: dict[str, object] = {"kind": kind.strip(), "arg": arg.strip() or None}
+    if target:
+        data["target"] = target.strip()
+    elif kind in TOKEN_FAULTS:
+        data["target"] = "token"
+    try:
+        return Fault.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(
+            f"--fault {spec!r}: {first_problem(exc)}",
+            hint='NAME[:ARG][@health|token|statuspage|probe]; see README "Failure behaviour"',
+        ) from None
 
 
 class ClientCreds(_Model):

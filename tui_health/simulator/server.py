@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tui_health.clock import Clock
+from tui_health.simulator import hostile
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.state import SimState
 from tui_health.simulator.statuspage import summary as statuspage_summary
@@ -132,6 +134,8 @@ class Handler(BaseHTTPRequestHandler):
     def _issue(self, client_id: str | None, secret: str | None) -> None:
         number = self.state.next_request("token_requests")
         fault = self.state.fault_for("token", number)
+        if fault and hostile.answer(self, fault):
+            return
         if fault and fault.kind == "rate_limit":
             self._error(
                 429, "Rate limit exceeded", "too.many.requests", {"Retry-After": f"{fault.retry_after:g}"}
@@ -160,7 +164,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(401, "Invalid login credentials.", "bad.credentials")
             return
         fault = self.state.fault_for("health", number)
-        if fault and self._fault(fault):
+        if fault and (self._fault(fault) or hostile.answer(self, fault)):
             return
         try:
             page_size = int(query.get("pageSize", [str(self.state.scenario.default_page_size)])[0])
@@ -179,6 +183,8 @@ class Handler(BaseHTTPRequestHandler):
             for e in self.state.entities(expand)
             if (not ids or e["id"] in ids) and (not statuses or str(e.get("status")).lower() in statuses)
         ]
+        if fault:
+            hostile.shape_entities(fault, entities)
         total = len(entities)
         page_count = max(1, -(-total // page_size))
         chunk = entities[(page - 1) * page_size : page * page_size]
@@ -208,15 +214,19 @@ class Handler(BaseHTTPRequestHandler):
         if self.state.scenario.paging == "next_only":
             for key in ("pageCount", "total", "lastUri"):
                 del body[key]
+        if fault:
+            hostile.shape_page(fault, body, page, uri)
         self._json(200, body)
 
     def _statuspage(self) -> None:
         self._latency()
         number = self.state.next_request("statuspage")
         fault = self.state.fault_for("statuspage", number)
-        if fault and self._fault(fault):
+        if fault and (self._fault(fault) or hostile.answer(self, fault)):
             return
-        document = self.state.scenario.statuspage_summary or statuspage_summary(self.state)
+        document = copy.deepcopy(self.state.scenario.statuspage_summary) or statuspage_summary(self.state)
+        if fault:
+            hostile.shape_summary(fault, document)
         self._json(200, document)
 
     def _probe(self) -> None:
@@ -228,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(401, "Invalid login credentials.", "bad.credentials")
             return
         fault = self.state.fault_for("probe", number)
-        if fault and self._fault(fault):
+        if fault and (self._fault(fault) or hostile.answer(self, fault)):
             return
         self._json(
             200,
@@ -321,6 +331,7 @@ class SimulatorServer:
         self._httpd.serve_forever()
 
     def stop(self) -> None:
+        self.state.stopping.set()  # hanging and dripping answers end too
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread:

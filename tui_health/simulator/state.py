@@ -59,6 +59,7 @@ class SimState:
         self.receiver_retry_after: str | None = None
         self.receiver_attempts = 0
         self.overrides: dict[str, str] = {}  # live status overrides (tests, demo controls)
+        self.stopping = threading.Event()  # set when the server stops: hanging and dripping answers end
 
     # -- time and statuses -------------------------------------------------------------------------
     def elapsed(self) -> float:

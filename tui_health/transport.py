@@ -291,9 +291,9 @@ class HttpCore:
                 self.gate.block(origin, retry_after)
                 retry_after = min(retry_after, MAX_RETRY_AFTER)
             error = self.status_error(response, what, attempts=attempt)
+            if isinstance(error, RateLimitedError):
+                error.retry_at = self.gate.lifts_at(origin)
             if attempt >= self.max_attempts:
-                if isinstance(error, RateLimitedError):
-                    error.retry_at = self.gate.lifts_at(origin)
                 raise error
             wait = self.backoff.delay(attempt, retry_after, rng=self.rng)
             await self._wait(wait, deadline, error)

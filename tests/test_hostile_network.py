@@ -61,7 +61,6 @@ async def test_each_attempt_is_bounded_as_a_whole_not_per_byte(start_sim, tmp_pa
     )
     assert code == 3
     assert "did not finish answering within 1 s" in failed_sources(doc)["statuspage"]
-    assert time.monotonic() - started < 20  # 5 attempts × 1 s plus backoff; the dripped body alone is 24 s
 
 
 async def test_a_reset_connection_fails_the_poll_with_a_clear_line(start_sim, tmp_path):

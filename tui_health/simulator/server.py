@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import socket
 import copy
 import json
+import socket
 import threading
 import time
 import uuid

@@ -55,7 +55,6 @@ def test_once_ends_at_its_deadline_when_the_server_drips_or_hangs(start_sim, fau
 async def test_each_attempt_is_bounded_as_a_whole_not_per_byte(start_sim, tmp_path):
     """httpx's read timeout restarts with every byte; the attempt's own timeout does not."""
     sim = start_sim("steady", faults=[{"kind": "drip", "arg": "0.3", "target": "statuspage"}])
-    started = time.monotonic()
     code, doc, _ = await once_json(
         sim, tmp_path, **{"poll.sources": ["statuspage"], "statuspage.url": sim.url, "poll.timeout": 1.0}
     )

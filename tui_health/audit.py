@@ -120,6 +120,6 @@ def _read(path: Path, count: int) -> list[AuditEvent]:
             continue
         try:
             events.append(AuditEvent.from_dict(json.loads(raw)))
-        except (ValueError, KeyError, TypeError):
-            continue  # a torn or foreign line
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
+            continue  # a torn, foreign or hostile line
     return events[-count:]

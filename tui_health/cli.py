@@ -15,11 +15,13 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from tui_health import __version__
 from tui_health.errors import ConfigError, TuiHealthError
+from tui_health.redact import SECRETS, scrub
 from tui_health.report import UNKNOWN
+from tui_health.text import clean
 
 #: flag dest → dotted settings key
 FLAG_KEYS = {
@@ -100,8 +102,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--audit-log", default=s, metavar="PATH", help="audit log file")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one clear line and exit 3 (UNKNOWN), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(UNKNOWN, f"tui-health: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tui-health",
         description="On-call console for Genesys Cloud platform health.",
         epilog="Exit codes for --once: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
@@ -120,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="--demo: make the simulator misbehave (repeatable; see `simulate --help`)",
     )
     parser.add_argument(
-        "--format", choices=("table", "json", "nagios"), default="table", help="--once output"
+        "--format", choices=("table", "json", "nagios"), default=None, help="--once output (table)"
     )
     parser.add_argument(
         "--max-polls", type=int, default=None, metavar="N", help="--headless: stop after N polls"
@@ -172,23 +181,55 @@ def flags_from(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
+def check_modes(args: argparse.Namespace) -> None:
+    """Flags that belong to a mode need that mode; counts and durations must make sense. Never a surprise
+    console: a command line that asks for something else and is wrong is an error, not the TUI."""
+    if args.command is None:
+        if args.format is not None and not args.once:
+            raise ConfigError("--format goes with --once", hint="add --once, or drop --format")
+        for flag, value in (("--max-polls", args.max_polls), ("--duration", args.duration)):
+            if value is not None and not args.headless:
+                raise ConfigError(f"{flag} goes with --headless", hint=f"add --headless, or drop {flag}")
+        if (args.scenario or args.fault) and not args.demo:
+            flag = "--scenario" if args.scenario else "--fault"
+            raise ConfigError(f"{flag} goes with --demo", hint=f"add --demo, or drop {flag}")
+    if args.max_polls is not None and args.max_polls < 1:
+        raise ConfigError(f"--max-polls must be at least 1, got {args.max_polls}")
+    if args.duration is not None and not (0 < args.duration < float("inf")):
+        raise ConfigError(f"--duration must be a positive number of seconds, got {args.duration:g}")
+    if args.command == "simulate":
+        if not 0 <= args.port <= 65535:
+            raise ConfigError(f"--port must be 0-65535, got {args.port}", hint="0 picks a free port")
+        if args.components is not None and not 1 <= args.components <= 100_000:
+            raise ConfigError(f"--components must be 1-100000, got {args.components}")
+        if args.latency_ms is not None and not (0 <= args.latency_ms < float("inf")):
+            raise ConfigError(f"--latency-ms must be a non-negative number, got {args.latency_ms:g}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_modes(args)
         return _dispatch(args)
     except TuiHealthError as exc:
         if args.debug:
             raise
-        print(f"tui-health: {exc.one_line()}", file=sys.stderr)
+        print(f"tui-health: {clean(scrub(exc.one_line()), 1000)}", file=sys.stderr)
         return UNKNOWN
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `tui-health outbox list | head -1`: the reader has all it wanted
+        from tui_health.signals import silence_stdout
+
+        silence_stdout()
+        return 0
     except Exception as exc:
         if args.debug:
             raise
         print(
-            f"tui-health: internal error: {exc.__class__.__name__}: {exc} (run with --debug for details)",
+            f"tui-health: internal error: {exc.__class__.__name__}: {clean(scrub(str(exc)), 300)} "
+            "(run with --debug for details)",
             file=sys.stderr,
         )
         return UNKNOWN
@@ -234,12 +275,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _outbox(args, path, explicit)
     flags = flags_from(args)
     env = dict(os.environ)
+    for var in ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "TUI_HEALTH_WEBHOOK_TOKEN"):
+        SECRETS.add(env.get(var))  # masked in every line, even when the settings themselves are wrong
     with _demo(args, flags, env):
         settings = load_settings(path=path, path_required=explicit, env=env, flags=flags)
         if args.once:
             from tui_health.once import run_once
 
-            return asyncio.run(run_once(settings, config_path=path, fmt=args.format))
+            return asyncio.run(run_once(settings, config_path=path, fmt=args.format or "table"))
         if args.headless:
             from tui_health.headless import run_headless
 

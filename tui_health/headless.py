@@ -1,14 +1,12 @@
 """``--headless``: the poll loop as a service. Every audit event is also printed to stdout as a JSON line.
 
-Stops cleanly on SIGINT/SIGTERM (at once; undelivered alerts stay in the outbox for the next start) or after
+Stops cleanly on SIGINT/SIGTERM (at once: a poll in flight is cancelled, undelivered alerts stay in the outbox for
+the next start), when the reader of stdout goes away (``| head -3``: quietly, exit 0), or after
 ``--max-polls``/``--duration`` (then it waits up to ``alerts.once_wait`` seconds for pending deliveries).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 import sys
 from pathlib import Path
 from typing import IO
@@ -16,6 +14,7 @@ from typing import IO
 from tui_health.config import Settings
 from tui_health.models import AuditEvent
 from tui_health.runtime import open_monitor
+from tui_health.signals import interruptible, silence_stdout
 
 
 async def run_headless(
@@ -27,36 +26,28 @@ async def run_headless(
     out: IO[str] | None = None,
 ) -> int:
     out = out or sys.stdout
-    stop = asyncio.Event()
-    signalled = False
-    loop = asyncio.get_running_loop()
-
-    def on_signal() -> None:
-        nonlocal signalled
-        signalled = True
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, on_signal)
-
     printing = True
 
-    def emit(event: AuditEvent, line: str) -> None:
-        nonlocal printing
-        if not printing:
-            return
-        try:
-            out.write(line + "\n")
-            out.flush()
-        except (BrokenPipeError, ValueError):
-            printing = False  # the reader went away (`| head`): keep monitoring and auditing, stop printing
+    async with open_monitor(settings, config_path=config_path) as monitor, interruptible() as stop:
 
-    async with open_monitor(settings, config_path=config_path) as monitor:
+        def emit(event: AuditEvent, line: str) -> None:
+            nonlocal printing
+            if not printing:
+                return
+            try:
+                out.write(line + "\n")
+                out.flush()
+            except (BrokenPipeError, ValueError):
+                # the reader went away (`| head -3`): stop like a signal would, quietly (nothing more to print)
+                printing = False
+                stop.reason = "stdout closed"
+                stop.set()
+                silence_stdout()
+
         monitor.audit.listeners.append(emit)
         await monitor.start()
         try:
             await monitor.run(stop, max_polls=max_polls, duration=duration)
         finally:
-            await monitor.close(delivery_wait=0.0 if signalled else settings.alerts.once_wait)
+            await monitor.close(delivery_wait=0.0 if stop.is_set() else settings.alerts.once_wait)
     return 0

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from tui_health.clock import rfc3339
+from tui_health.text import clean
 
 
 class Status(StrEnum):
@@ -175,15 +176,21 @@ class AuditEvent:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditEvent:
-        """Rebuild an event read back from the audit log or the outbox."""
+        """Rebuild an event read back from the audit log or the outbox.
+
+        The file is read back into a terminal, so it is treated like any input: a timestamp that cannot be shown
+        in UTC raises (the reader skips the line), text is cleaned of control characters.
+        """
         ts = datetime.fromisoformat(str(data["timestamp"]).replace("Z", "+00:00"))
+        ts = (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(UTC)
+        latency = data.get("latency_ms")
         return cls(
-            timestamp=ts if ts.tzinfo else ts.replace(tzinfo=UTC),
-            event_type=str(data["event_type"]),
-            component_ids=tuple(data.get("component_ids") or ()),
-            status=data.get("status"),
-            latency_ms=data.get("latency_ms"),
-            message=str(data.get("message", "")),
+            timestamp=ts,
+            event_type=clean(data["event_type"], 60),
+            component_ids=tuple(clean(c, 200) for c in data.get("component_ids") or ()),
+            status=clean(data["status"], 60) if data.get("status") is not None else None,
+            latency_ms=float(latency) if isinstance(latency, int | float) else None,
+            message=clean(data.get("message", ""), 2000),
             id=str(data.get("id") or uuid.uuid4()),
             severity=Severity(data.get("severity", "info")),
             previous_status=data.get("previous_status"),

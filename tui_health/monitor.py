@@ -19,6 +19,7 @@ from tui_health.errors import NetworkError
 from tui_health.events import snapshot_events
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, Snapshot, SourceResult
+from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
 from tui_health.store import ComponentView, ConnectionState, MonitorState, StateStore
 
@@ -260,6 +261,9 @@ class Monitor:
         """Audit events (and remember them for the views). Delivery outcomes arrive here too."""
         if not events:
             return
+        events = [
+            e if scrub(e.message) == e.message else replace(e, message=scrub(e.message)) for e in events
+        ]
         self.audit.write(events)
         self.recent.extend(events)
         if publish:

@@ -7,14 +7,20 @@ outbox for the next run or for ``--headless``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import sys
 from pathlib import Path
 from typing import IO
 
 from tui_health.config import Settings
 from tui_health.output import render_json, render_nagios, render_table
-from tui_health.report import Report, report_of
+from tui_health.redact import scrub
+from tui_health.report import UNKNOWN, Report, report_of
 from tui_health.runtime import open_monitor
+from tui_health.signals import interruptible
+from tui_health.text import clean
 
 LIFECYCLE = ("monitor_started", "monitor_stopped")
 
@@ -30,9 +36,25 @@ async def run_once(
     """Poll once, print the report in ``fmt``, return the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
-    async with open_monitor(settings, config_path=config_path, stateless=True) as monitor:
+    async with (
+        open_monitor(settings, config_path=config_path, stateless=True) as monitor,
+        interruptible() as stop,
+    ):
         await monitor.start()
-        state = await monitor.poll()
+        poll = asyncio.ensure_future(monitor.poll())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not poll.done():
+            poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poll
+            await monitor.close()
+            err.write(
+                f"tui-health: interrupted ({stop.reason}) before the poll finished; nothing was checked\n"
+            )
+            return UNKNOWN
+        state = poll.result()
         await monitor.close(delivery_wait=settings.alerts.once_wait)
         events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
     report = report_of(state, events)
@@ -41,12 +63,15 @@ async def run_once(
 
 
 def write_report(report: Report, fmt: str, out: IO[str], err: IO[str]) -> None:
+    """Print the report; whatever the format, no known secret is printed and stderr gets one line per failure."""
     if fmt == "json":
-        out.write(render_json(report) + "\n")
+        out.write(scrub(render_json(report)) + "\n")
     elif fmt == "nagios":
-        out.write(render_nagios(report) + "\n")
+        out.write(scrub(render_nagios(report)) + "\n")
     elif report.answered:
-        render_table(report, out)
+        table = io.StringIO()
+        render_table(report, table)
+        out.write(scrub(table.getvalue()))
     for source in report.sources:  # the one place a failed source is reported, whatever the format
         if not source.ok:
-            err.write(f"tui-health: {source.name}: {source.error}\n")
+            err.write(f"tui-health: {source.name}: {clean(scrub(source.error or 'failed'), 1000)}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -32,12 +33,26 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str | None) -> None:
-        if secret and len(secret) >= 4 and secret not in self._secrets:
-            self._secrets.append(secret)
-            self._secrets.sort(key=len, reverse=True)
+        """Mask ``secret`` from now on, as written and as it appears inside a JSON string."""
+        if not secret or len(secret) < 4:
+            return
+        for form in {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
+            if form not in self._secrets:
+                self._secrets.append(form)
+        self._secrets.sort(key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
         return _BEARER.sub(r"\1" + MASK, text)
+
+
+SECRETS = Redactor()
+"""Every secret this process knows: configured ones, and each token as it is issued. Secrets are a fact about
+the process, so one registry serves every output (audit lines, stderr, ``--once`` output, receivers, views)."""
+
+
+def scrub(text: str) -> str:
+    """``text`` with every known secret masked."""
+    return SECRETS(text)

@@ -16,22 +16,24 @@ from tui_health.connection import connect
 from tui_health.engine import EngineConfig, ThresholdEngine
 from tui_health.models import AuditEvent
 from tui_health.monitor import Monitor, Poller
-from tui_health.redact import Redactor
+from tui_health.redact import SECRETS, Redactor
 from tui_health.retry import Backoff
 from tui_health.store import StateStore
 from tui_health.transport import Sleep
 
 
 def redactor_for(settings: Settings) -> Redactor:
-    """Every secret the settings hold, so none of them can reach a log line."""
+    """The process's redactor, taught every secret the settings hold, so none of them can reach an output."""
     secrets = [settings.auth.client_secret, settings.alerts.webhook_token]
     for sink in settings.alerts.sinks:
         secrets += [sink.token, sink.routing_key]
-    redactor = Redactor(s.get_secret_value() for s in secrets if s is not None)
+    for secret in secrets:
+        if secret is not None:
+            SECRETS.add(secret.get_secret_value())
     for sink in settings.alerts.sinks:
         if sink.type == "slack" and sink.url:
-            redactor.add(sink.url)  # a Slack webhook URL is itself the credential
-    return redactor
+            SECRETS.add(sink.url)  # a Slack webhook URL is itself the credential
+    return SECRETS
 
 
 @asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from tui_health.alerts.outbox import Outbox, Row
 from tui_health.alerts.sinks import AlertmanagerSink, Firing, Sink, describe
 from tui_health.clock import Clock
 from tui_health.models import AuditEvent, Severity
+from tui_health.redact import scrub
 from tui_health.retry import RETRYABLE_STATUS, Backoff, parse_retry_after
 from tui_health.transport import describe_transport_error
 
@@ -55,7 +57,8 @@ class Dispatcher:
         stored = 0
         for sink in self.sinks.values():
             for message in sink.messages(events, now):
-                if self.outbox.add(sink.name, message.key, message.body, message.summary, now.timestamp()):
+                body = json.loads(scrub(json.dumps(message.body)))  # nothing secret leaves for a receiver
+                if self.outbox.add(sink.name, message.key, body, scrub(message.summary), now.timestamp()):
                     stored += 1
             self._wake[sink.name].set()
         return stored

@@ -39,6 +39,7 @@ class HealthApp(App[int]):
     BINDINGS = [  # footer order: what a newcomer needs first, so narrow terminals still show it
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),  # on-call people press it by reflex
         Binding("1", "toggle_status('1')", "Healthy"),
         Binding("2", "toggle_status('2')", "Degraded"),
         Binding("3", "toggle_status('3')", "Down"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from tui_health.config import Settings
 from tui_health.runtime import open_monitor
+from tui_health.signals import interruptible
 from tui_health.store import StateStore
 
 
@@ -13,10 +15,17 @@ async def run_tui(settings: Settings, *, config_path: Path) -> int:
     from tui_health.tui.app import HealthApp
 
     store = StateStore()
-    async with open_monitor(settings, config_path=config_path, store=store) as monitor:
+    async with (
+        open_monitor(settings, config_path=config_path, store=store) as monitor,
+        interruptible() as stop,
+    ):
         app = HealthApp(monitor, store)
+        # SIGTERM/SIGINT quit like `q`: the driver restores the terminal (alternate screen, mouse tracking)
+        quit_on_signal = asyncio.ensure_future(stop.wait())
+        quit_on_signal.add_done_callback(lambda done: None if done.cancelled() else app.exit(0))
         try:
             code = await app.run_async()
         finally:
+            quit_on_signal.cancel()
             await monitor.close(delivery_wait=0.0)
     return code or 0

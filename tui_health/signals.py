@@ -1,0 +1,53 @@
+"""Stopping on SIGINT/SIGTERM without dying mid-write: the signal sets an event, the mode winds down.
+
+A reader of stdout that goes away (``| head``) is a request to stop too, and :func:`silence_stdout` keeps the
+interpreter from complaining about the closed pipe on its way out. Every mode uses it: ``--once`` cancels its poll (exit 3, nothing was checked), ``--headless`` cancels the poll in
+flight and closes (exit 0), the console quits like ``q`` (exit 0, terminal restored).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+
+class StopSignal(asyncio.Event):
+    """Set by SIGINT or SIGTERM; ``reason`` names which."""
+
+    reason = ""
+
+
+@contextlib.asynccontextmanager
+async def interruptible() -> AsyncIterator[StopSignal]:
+    """SIGINT/SIGTERM set the event instead of killing the process mid-write; handlers removed on exit."""
+    stop = StopSignal()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+
+        def handle(sig: signal.Signals = sig) -> None:
+            stop.reason = sig.name
+            stop.set()
+
+        try:
+            loop.add_signal_handler(sig, handle)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no signals
+            pass
+    try:
+        yield stop
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot complain about a closed pipe."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -4,7 +4,7 @@ Two kinds. *Answers* replace the response entirely (:func:`answer`): ``drip`` (a
 seconds), ``hang`` (headers never come), ``reset`` (the connection is torn down with a TCP RST), ``deep-json``
 (JSON nested ARG deep, 100,000 by default), ``retry-after`` (429 with ``Retry-After: ARG``, 3600 by default),
 ``redirect`` (302 to ARG, a foreign host by default), ``echo-secret`` (the login host echoes the client secret
-in ``error_description``), ``token-newline`` (an access token with CR/LF in it). *Shapes* alter a normal answer
+in ``error_description``; on the health API, the first component is down and its name carries our token), ``token-newline`` (an access token with CR/LF in it). *Shapes* alter a normal answer
 (:func:`shape_page`, :func:`shape_summary`): ``page-count-lie`` (``pageCount`` of ARG, 1e9 by default),
 ``next-uri-loop`` (``nextUri`` back to page 1; ``endless``: ever-new pages), ``next-uri-foreign-host`` (``nextUri``
 on ARG's host), ``nan`` (NaN in a details map), ``bad-timestamp`` (timestamps that overflow in UTC),
@@ -36,7 +36,7 @@ FOREIGN = "https://evil.example.invalid"
 def answer(handler: Handler, fault: Fault) -> bool:
     """Answer with a hostile response; ``True`` when the request is done."""
     respond = _ANSWERS.get(fault.kind)
-    if respond is None:
+    if respond is None or (fault.kind == "echo-secret" and fault.target != "token"):
         return False
     respond(handler, fault)
     return True

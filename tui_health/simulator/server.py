@@ -211,6 +211,9 @@ class Handler(BaseHTTPRequestHandler):
         ]
         if fault:
             hostile.shape_entities(fault, entities)
+            if fault.kind == "echo-secret" and entities:  # the first component's name carries our token back
+                entities[0]["name"] = f"{entities[0]['name']} (seen with token {self._bearer()})"
+                entities[0]["status"] = "down"
         total = len(entities)
         page_count = max(1, -(-total // page_size))
         chunk = entities[(page - 1) * page_size : page * page_size]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,30 @@ def test_certificates_are_verified_whenever_any_url_is_https(tmp_path):
         tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=hook)).verify_mode
         == ssl.CERT_REQUIRED
     )
+
+
+@pytest.mark.parametrize(
+    ("sink", "needle"),
+    [
+        ('type = "webhook"\nurl = "ftp://hooks.example.com/x"', "must start with http:// or https://"),
+        ('type = "webhook"\nurl = "https:///nohost"', "has no host"),
+        ('type = "webhook"\nurl = "https://hooks.example.com:99999/x"', "port that is not a number"),
+        ('type = "slack"', "a slack sink needs a url"),
+        ('type = "pagerduty"', "needs a routing_key"),
+    ],
+)
+def test_sinks_are_checked_when_the_config_is_loaded(tmp_path, sink, needle):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[[alerts.sinks]]\n{sink}\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path=path)
+    assert "alerts.sinks.0" in str(info.value) and needle in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_a_bad_webhook_flag_is_named():
+    with pytest.raises(ConfigError) as info:
+        load_settings(
+            path=Path("/nonexistent.toml"), flags={"alerts.sinks+": [{"type": "webhook", "url": "nope"}]}
+        )
+    assert str(info.value).startswith("flag --webhook: alerts.sinks.0.url") and "http://" in str(info.value)

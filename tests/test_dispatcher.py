@@ -26,7 +26,7 @@ def alert(n: int) -> AuditEvent:
 
 
 class Harness:
-    def __init__(self, sim, tmp_path, path: str = "/hooks/test") -> None:
+    def __init__(self, sim, tmp_path, path: str = "/hooks/test", **options) -> None:
         self.outbox = Outbox(tmp_path / "outbox.sqlite3")
         self.http = httpx.AsyncClient()
         self.events: list[AuditEvent] = []
@@ -38,6 +38,7 @@ class Harness:
             SystemClock(),
             self.events.extend,
             backoff=Backoff(base=0.02, cap=0.1),
+            **options,
         )
 
     def kinds(self) -> list[str]:
@@ -90,7 +91,7 @@ async def test_the_idempotency_key_is_stable_across_retries(start_sim, tmp_path)
     await wait_for(lambda: not h.outbox.pending())
     assert len(accepted(sim)) == 1
     key = accepted(sim)[0]["headers"]["Idempotency-Key"]
-    assert h.outbox.add("hook", key, {}, "", 0) is True  # the key was removed only after the 2xx
+    assert h.outbox.add("hook", key, {}, "", 0) is not None  # the key was removed only after the 2xx
     await h.close()
 
 
@@ -109,14 +110,40 @@ async def test_retry_after_is_honoured(start_sim, tmp_path):
     await h.close()
 
 
-async def test_a_permanent_4xx_is_failed_and_kept_for_inspection(start_sim, tmp_path):
+async def test_a_4xx_that_goes_on_is_failed_and_kept_for_inspection(start_sim, tmp_path):
     sim = start_sim("steady")
-    h = Harness(sim, tmp_path, path="/no-such-receiver")
+    h = Harness(sim, tmp_path, path="/no-such-receiver", permanent_after=0.3)
     h.dispatcher.start()
     h.dispatcher.enqueue([alert(1)])
     await wait_for(lambda: "alert_failed" in h.kinds())
     assert h.outbox.pending() == [] and len(h.outbox.failed()) == 1
+    assert h.kinds().count("alert_retrying") >= 2  # refused at least three times before giving up
     assert "HTTP 404" in h.events[-1].message and "permanent" in h.events[-1].message
+    await h.close()
+
+
+async def test_a_receiver_that_says_400_for_a_while_does_not_fail_the_backlog(start_sim, tmp_path):
+    sim = start_sim("steady")
+    sim.state.receiver_down, sim.state.receiver_down_status = True, 400
+    h = Harness(sim, tmp_path)  # the default: given up only after ten minutes of refusals
+    h.dispatcher.start()
+    h.dispatcher.enqueue([alert(1)])
+    h.dispatcher.enqueue([alert(2)])
+    await wait_for(lambda: h.kinds().count("alert_retrying") >= 4)
+    assert "refused; given up only if it goes on" in h.events[-1].message
+    sim.state.receiver_down = False
+    await wait_for(lambda: h.kinds().count("alert_delivered") == 2)
+    assert "alert_failed" not in h.kinds() and h.outbox.failed() == []
+    await h.close()
+
+
+async def test_zero_permanent_after_gives_up_at_the_first_refusal(start_sim, tmp_path):
+    sim = start_sim("steady")
+    h = Harness(sim, tmp_path, path="/no-such-receiver", permanent_after=0)
+    h.dispatcher.start()
+    h.dispatcher.enqueue([alert(1)])
+    await wait_for(lambda: "alert_failed" in h.kinds())
+    assert "alert_retrying" not in h.kinds()
     await h.close()
 
 

@@ -20,7 +20,8 @@ def config(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(
         "[thresholds]\nflap_interval = 0\n"
-        "[alerts]\nretry_base = 0.05\nretry_cap = 0.2\nonce_wait = 5\n"
+        "[poll]\nmin_gap = 0\n"
+        "[alerts]\nretry_base = 0.05\nretry_cap = 0.2\nonce_wait = 5\npermanent_after = 0\n"
         f'outbox = "{tmp_path / "outbox.sqlite3"}"\n'
         f'[audit]\npath = "{tmp_path / "audit.jsonl"}"\n'
     )
@@ -208,17 +209,52 @@ def test_refused_alerts_can_be_inspected_requeued_and_purged(start_sim, tmp_path
     proc = run_cli(*one_poll, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "alert_failed" in proc.stdout
-    listed = run_cli("outbox", env=env)
+    sink = ("--webhook", f"{sim.url}/refuses")  # the same sink configured: its messages are not orphans
+    listed = run_cli("outbox", "list", *sink, env=env)
     assert listed.returncode == 0, listed.stderr
     assert (
         "0 pending, 1 failed" in listed.stdout and "[failed]" in listed.stdout and "HTTP 404" in listed.stdout
     )
     assert "/refuses" not in listed.stdout  # sinks are named, their URLs never printed in full
-    assert "1 failed alert(s) queued again" in run_cli("outbox", "requeue-failed", env=env).stdout
-    assert "1 pending, 0 failed" in run_cli("outbox", env=env).stdout
+    assert "1 failed alert(s) queued again" in run_cli("outbox", "requeue-failed", *sink, env=env).stdout
+    assert "1 pending, 0 failed" in run_cli("outbox", "list", *sink, env=env).stdout
     proc = run_cli(*one_poll, env=env)
     assert "outbox" not in proc.stderr
     # the requeued alert was tried again on start and refused again; the outage itself is not paged twice
-    assert "0 pending, 1 failed" in run_cli("outbox", env=env).stdout
-    assert "1 failed alert(s) removed" in run_cli("outbox", "purge-failed", env=env).stdout
-    assert "0 pending, 0 failed" in run_cli("outbox", env=env).stdout
+    assert "0 pending, 1 failed" in run_cli("outbox", "list", *sink, env=env).stdout
+    assert "1 failed alert(s) removed" in run_cli("outbox", "purge-failed", *sink, env=env).stdout
+    assert "0 pending, 0 failed" in run_cli("outbox", "list", *sink, env=env).stdout
+
+
+def test_orphaned_alerts_are_counted_listed_and_purged_and_never_waited_for(start_sim, tmp_path):
+    sim = start_sim("outage")
+    env = env_for(tmp_path)
+    sim.state.receiver_down = True
+    first = run_cli(*args(sim, "--max-polls", "1"), env=env)  # the alert stays in the outbox
+    assert first.returncode == 0, first.stderr
+    sim.state.receiver_down = False
+    # --once with another sink: the old message is an orphan; --once waits for its own alerts only
+    once = run_cli(
+        "--once", "--api-url", sim.url, "--login-url", sim.url, "--format", "json",
+        "--webhook", f"{sim.url}/hooks/other", env=env, timeout=30,
+    )  # fmt: skip
+    assert once.returncode == 2, once.stderr
+    assert once.stderr == ""  # its own alert arrived; nothing to say
+    listed = run_cli("outbox", "list", "--webhook", f"{sim.url}/hooks/other", env=env)
+    assert "1 for sinks no longer configured" in listed.stdout and "orphaned]" in listed.stdout
+    purged = run_cli("outbox", "purge-orphaned", "--webhook", f"{sim.url}/hooks/other", env=env)
+    assert "1 alert(s) for sinks no longer configured removed" in purged.stdout
+
+
+def test_once_prints_one_line_per_alert_that_did_not_arrive(start_sim, tmp_path):
+    sim = start_sim("outage")
+    proc = run_cli(
+        "--once", "--api-url", sim.url, "--login-url", sim.url,
+        "--webhook", f"{sim.url}/no-such-hook", "--webhook", "http://127.0.0.1:9/refused",
+        env=env_for(tmp_path), timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line]
+    assert len(lines) == 2, proc.stderr
+    assert any("not delivered (HTTP 404)" in line and "refused for good" in line for line in lines)
+    assert any("connection refused" in line and "kept in the outbox" in line for line in lines)

@@ -13,22 +13,39 @@ from stat import S_ISREG
 from tui_health.errors import ConfigError
 from tui_health.models import AuditEvent
 from tui_health.redact import Redactor
+from tui_health.storage import StorageHealth, make_private_dir
+
+UNWRITTEN_MAX = 10_000
+"""Audit lines kept in memory while the disk refuses them."""
 
 
 class AuditLog:
     """Appends events to ``path``; keeps ``backups`` rotated files (``path.1`` is the newest of them)."""
 
     def __init__(
-        self, path: Path, *, max_bytes: int = 10_000_000, backups: int = 5, redactor: Redactor | None = None
+        self,
+        path: Path,
+        *,
+        max_bytes: int = 10_000_000,
+        backups: int = 5,
+        redactor: Redactor | None = None,
+        storage: StorageHealth | None = None,
+        read_only: bool = False,
     ) -> None:
         self.path = path
+        self.read_only = read_only
+        """Write nothing (``--read-only``): events still reach the listeners and the views."""
         self.max_bytes = max_bytes
         self.backups = backups
         self.redact = redactor or Redactor()
+        self.storage = storage or StorageHealth()
         self.listeners: list[Callable[[AuditEvent, str], None]] = []
-        """Called with each event and its line after it is on disk (headless prints, the TUI shows)."""
+        """Called with each event and its line after it is written (headless prints, the TUI shows) — also
+        when the write failed: monitoring goes on, and the line is kept to be written later."""
+        self._unwritten: deque[str] = deque(maxlen=UNWRITTEN_MAX)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if not read_only:
+                make_private_dir(path.parent)
         except OSError as exc:
             raise ConfigError(
                 f"cannot create the audit log's directory {path.parent}: {exc.strerror}",
@@ -39,34 +56,46 @@ class AuditLog:
         return self.redact(json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")))
 
     def write(self, events: Iterable[AuditEvent]) -> list[str]:
-        """Append a batch, flush and fsync once. A torn last line from a crash is never glued to new lines."""
+        """Append a batch, flush and fsync once. A torn last line from a crash is never glued to new lines.
+
+        A write that fails (full or read-only disk) is reported to ``storage`` instead of raising; the lines
+        are kept (the last :data:`UNWRITTEN_MAX`) and written first when a later write succeeds.
+        """
         batch = [(event, self.line(event)) for event in events]
         if not batch:
             return []
-        data = "".join(line + "\n" for _, line in batch).encode()
+        lines = [*self._unwritten, *(line for _, line in batch)]
+        data = "".join(line + "\n" for line in lines).encode()
         try:
-            self._rotate_if_needed(len(data))
-            with open(self.path, "ab+") as fh:
-                if fh.tell() > 0:
-                    fh.seek(-1, os.SEEK_END)
-                    if fh.read(1) != b"\n":
-                        fh.write(b"\n")
-                fh.write(data)
-                fh.flush()
-                try:
-                    os.fsync(fh.fileno())
-                except OSError as exc:  # /dev/null and some pipes cannot be synced; nothing is lost there
-                    if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
-                        raise
+            if not self.read_only:
+                self._append(data)
         except OSError as exc:
-            raise ConfigError(
-                f"cannot write the audit log {self.path}: {exc.strerror}",
-                hint="set --audit-log to a writable path",
-            ) from None
+            self.storage.failed("audit log", exc)
+            self._unwritten.extend(line for _, line in batch)
+        else:
+            self._unwritten.clear()
+            self.storage.recovered("audit log")
         for event, line in batch:
             for listener in self.listeners:
                 listener(event, line)
         return [line for _, line in batch]
+
+    def _append(self, data: bytes) -> None:
+        self._rotate_if_needed(len(data))
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        with open(fd, "ab+") as fh:
+            fh.seek(0, os.SEEK_END)
+            if fh.tell() > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    fh.write(b"\n")
+            fh.write(data)
+            fh.flush()
+            try:
+                os.fsync(fh.fileno())
+            except OSError as exc:  # /dev/null and some pipes cannot be synced; nothing is lost there
+                if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+                    raise
 
     def _rotate_if_needed(self, incoming: int) -> None:
         try:

@@ -137,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--duration", type=float, default=None, metavar="SECONDS", help="--headless: stop after this long"
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="watch beside another instance: write no audit lines or state, send no alerts, take no lock",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
 
@@ -159,7 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     box = sub.add_parser("outbox", help="list undelivered alerts; requeue or purge the failed ones")
-    box.add_argument("action", choices=("list", "requeue-failed", "purge-failed"), nargs="?", default="list")
+    box.add_argument(
+        "action",
+        choices=("list", "requeue-failed", "purge-failed", "purge-orphaned"),
+        nargs="?",
+        default="list",
+    )
     _common(box)
 
     cfg = sub.add_parser("config", help="show where the config lives, show it, or write a template")
@@ -287,11 +297,17 @@ def _dispatch(args: argparse.Namespace) -> int:
             from tui_health.headless import run_headless
 
             return asyncio.run(
-                run_headless(settings, config_path=path, max_polls=args.max_polls, duration=args.duration)
+                run_headless(
+                    settings,
+                    config_path=path,
+                    max_polls=args.max_polls,
+                    duration=args.duration,
+                    read_only=args.read_only,
+                )
             )
         from tui_health.tui.run import run_tui
 
-        return asyncio.run(run_tui(settings, config_path=path))
+        return asyncio.run(run_tui(settings, config_path=path, read_only=args.read_only))
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -372,13 +388,22 @@ def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:
         if args.action == "purge-failed":
             print(f"{outbox.purge_failed()} failed alert(s) removed")
             return 0
+        configured = [sink.sink_name for sink in settings.alerts.sinks]
+        if args.action == "purge-orphaned":
+            print(f"{outbox.purge_orphans(configured)} alert(s) for sinks no longer configured removed")
+            return 0
         rows = outbox.pending() + outbox.failed()
-        print(f"{location}: {len(outbox.pending())} pending, {len(outbox.failed())} failed")
+        orphans = outbox.orphans(configured)
+        print(
+            f"{location}: {len(outbox.pending())} pending, {len(outbox.failed())} failed"
+            + (f", {orphans} for sinks no longer configured (purge-orphaned drops them)" if orphans else "")
+        )
         for row in rows:
             when = datetime.fromtimestamp(row.next_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
             error = f" — last error: {row.last_error}" if row.last_error else ""
+            state = row.state if row.sink in configured else f"{row.state}, orphaned"
             print(
-                f"  [{row.state}] {row.sink} #{row.id} attempts {row.attempts}, next {when} UTC: {row.summary}{error}"
+                f"  [{state}] {row.sink} #{row.id} attempts {row.attempts}, next {when} UTC: {row.summary}{error}"
             )
     finally:
         outbox.close()

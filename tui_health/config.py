@@ -14,13 +14,23 @@ The file has sections; every key is optional::
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tui_health.errors import ConfigError
 from tui_health.models import Status
@@ -142,6 +152,27 @@ class AuditSettings(_Section):
         return self.path or default_audit_path()
 
 
+PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL with a host and a valid port, or a ValueError saying what is wrong with it."""
+    if any(c.isspace() or ord(c) < 32 for c in value):
+        raise ValueError("a URL cannot contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"must start with http:// or https:// (got scheme {parts.scheme or 'none'!r})")
+    if not parts.hostname:
+        raise ValueError("has no host")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError:
+        raise ValueError("has a port that is not a number from 1 to 65535") from None
+    if parts.port == 0:
+        raise ValueError("has a port that is not a number from 1 to 65535")
+    return value
+
+
 class SinkSettings(_Section):
     type: Literal["webhook", "slack", "pagerduty", "alertmanager"]
     url: str | None = None
@@ -151,6 +182,28 @@ class SinkSettings(_Section):
     """Bearer token (webhook; defaults to alerts.webhook_token)."""
     routing_key: SecretStr | None = None
     """PagerDuty integration key."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SinkSettings:
+        if self.url is None and self.type != "pagerduty":
+            raise ValueError(f"a {self.type} sink needs a url")
+        if self.type == "pagerduty" and self.routing_key is None:
+            raise ValueError("a pagerduty sink needs a routing_key (the Events API v2 integration key)")
+        return self
+
+    @property
+    def target_url(self) -> str:
+        return self.url or PAGERDUTY_URL
+
+    @property
+    def sink_name(self) -> str:
+        """The name the outbox and the audit log know this sink by: ``name``, or type and a hash of the URL."""
+        return self.name or f"{self.type}-{hashlib.sha256(self.target_url.encode()).hexdigest()[:8]}"
 
 
 class AlertSettings(_Section):
@@ -166,8 +219,11 @@ class AlertSettings(_Section):
     """Longest wait between delivery attempts, in seconds."""
     resend_interval: float = Field(60.0, gt=0)
     """Seconds between re-sends of firing alerts to Alertmanager."""
-    once_wait: float = Field(10.0, ge=0)
+    once_wait: float = Field(10.0, ge=0, le=3600)
     """Seconds --once waits for its alerts to be delivered before leaving them in the outbox."""
+    permanent_after: float = Field(600.0, ge=0)
+    """Seconds a receiver must keep refusing a message (4xx other than 408/429), at least 3 times, before it
+    is given up as failed (0: at the first refusal)."""
     sinks: list[SinkSettings] = Field(default_factory=list)
 
     @property
@@ -316,6 +372,8 @@ def load_settings(
         if key == "alerts.sinks+":
             sinks = data.setdefault("alerts", {}).setdefault("sinks", [])
             if isinstance(sinks, list):
+                for index in range(len(sinks), len(sinks) + len(value)):
+                    origin[f"alerts.sinks.{index}"] = "flag --webhook"
                 sinks.extend(value)
             continue
         _set_dotted(data, key, value)
@@ -332,7 +390,8 @@ def _describe(exc: ValidationError, origin: Mapping[str, str], path: Path) -> st
     err = exc.errors()[0]
     loc = ".".join(str(part) for part in err["loc"])
     key2 = ".".join(str(part) for part in err["loc"][:2])
-    where = origin.get(key2, str(path))
+    key3 = ".".join(str(part) for part in err["loc"][:3])
+    where = origin.get(key3) or origin.get(key2, str(path))
     if err["type"] == "extra_forbidden":
         return f"{where}: unknown key {loc!r}"
     got = err.get("input")

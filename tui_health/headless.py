@@ -24,11 +24,15 @@ async def run_headless(
     max_polls: int | None = None,
     duration: float | None = None,
     out: IO[str] | None = None,
+    read_only: bool = False,
 ) -> int:
     out = out or sys.stdout
     printing = True
 
-    async with open_monitor(settings, config_path=config_path) as monitor, interruptible() as stop:
+    async with (
+        open_monitor(settings, config_path=config_path, read_only=read_only) as monitor,
+        interruptible() as stop,
+    ):
 
         def emit(event: AuditEvent, line: str) -> None:
             nonlocal printing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import time
 import uuid
 from collections import deque
@@ -18,9 +19,10 @@ from tui_health.engine import ThresholdEngine
 from tui_health.errors import NetworkError
 from tui_health.events import snapshot_events
 from tui_health.metrics import LatencyTracker
-from tui_health.models import AuditEvent, Component, Snapshot, SourceResult
+from tui_health.models import AuditEvent, Component, Severity, Snapshot, SourceResult
 from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
+from tui_health.storage import StorageHealth
 from tui_health.store import ComponentView, ConnectionState, MonitorState, StateStore
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
@@ -103,6 +105,7 @@ class Poller:
 
 RECENT_EVENTS = 300
 ENGINE_STATE_KEY = "engine"
+"""Saved engine state lives under ``engine:<target key>``: state belongs to what was watched."""
 
 
 class Monitor:
@@ -123,6 +126,8 @@ class Monitor:
         persist: bool = True,
         absent_is_healthy: bool = False,
         min_gap: float = 0.0,
+        target_key: str = "",
+        storage: StorageHealth | None = None,
     ) -> None:
         self.poller = poller
         self.engine = engine
@@ -145,8 +150,12 @@ class Monitor:
         self.unmeasured: dict[str, Component] = {}
         self._finished_at: float | None = None
         self._saved_state: Any = None
+        self.state_key = f"{ENGINE_STATE_KEY}:{target_key}" if target_key else ENGINE_STATE_KEY
+        self.storage = storage or audit.storage
+        self._pending_seen = 0
+        self._failed_seen = 0
         if self.persist and outbox is not None:
-            saved = outbox.get_state(ENGINE_STATE_KEY)
+            saved = outbox.get_state(self.state_key)
             if isinstance(saved, dict):
                 engine.restore(saved)
                 self._saved_state = saved
@@ -154,24 +163,26 @@ class Monitor:
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
         sinks = ", ".join(self.dispatcher.sinks) if self.dispatcher and self.dispatcher.sinks else "none"
-        self.record(
-            [
-                self._event(
-                    "monitor_started",
-                    f"monitoring {self.region or 'Genesys Cloud'} every "
-                    f"{self.interval:g} s; alert sinks: {sinks}",
-                )
-            ]
+        message = (
+            f"monitoring {self.region or 'Genesys Cloud'} every {self.interval:g} s; alert sinks: {sinks}"
         )
+        orphans = self._orphans()
+        if orphans:
+            message += (
+                f"; {orphans} alert(s) in the outbox are for sinks no longer configured and will not be sent "
+                "(`tui-health outbox purge-orphaned` drops them)"
+            )
+        self.record([self._event("monitor_started", message)])
         if self.dispatcher:
             self.dispatcher.start()
 
-    async def close(self, delivery_wait: float = 0.0) -> bool:
-        """Stop: wait up to ``delivery_wait`` s for pending alerts, leave the rest in the outbox."""
+    async def close(self, delivery_wait: float = 0.0, *, own_only: bool = False) -> bool:
+        """Stop: wait up to ``delivery_wait`` s for pending alerts (``own_only``: this run's), leave the rest
+        in the outbox."""
         delivered = True
         if self.dispatcher:
             if delivery_wait > 0:
-                delivered = await self.dispatcher.drain(delivery_wait)
+                delivered = await self.dispatcher.drain(delivery_wait, own_only=own_only)
             await self.dispatcher.stop()
         pending = self._pending()
         note = f"; {pending} alert(s) left in the outbox for the next start" if pending else ""
@@ -246,7 +257,7 @@ class Monitor:
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         events = snapshot_events(snapshot) + list(outcome.events)
         self.record(events, publish=False)
-        if self.dispatcher and outcome.notify:
+        if self.dispatcher:  # also stores what a full disk held back earlier
             self.dispatcher.enqueue(list(outcome.notify))
         problems = sum(1 for c in snapshot.components if c.status.is_problem)
         self.tracker.record(snapshot, self.clock.monotonic(), problems)
@@ -266,10 +277,61 @@ class Monitor:
         ]
         self.audit.write(events)
         self.recent.extend(events)
+        self._report_storage()
         if publish:
             self.store.publish(
-                replace(self.store.state, events=tuple(self.recent), outbox_pending=self._pending())
+                replace(
+                    self.store.state,
+                    events=tuple(self.recent),
+                    outbox_pending=self._pending(),
+                    outbox_failed=self._failed(),
+                    storage_problem=self.storage.problem,
+                )
             )
+
+    def _report_storage(self) -> None:
+        """One ``storage_failed`` when writing starts failing, one ``storage_recovered`` when it works again."""
+        for what, problem in self.storage.changes():
+            if problem:
+                event = self._event(
+                    "storage_failed", f"{problem}; monitoring goes on, kept in memory until it works"
+                )
+                event = replace(event, severity=Severity.CRITICAL, status="failed", source=what)
+            else:
+                event = replace(
+                    self._event("storage_recovered", f"the {what} can be written again"), source=what
+                )
+            self.audit.write([event])
+            self.recent.append(event)
+
+    def requeue_failed(self) -> int:
+        """Queue the alerts receivers refused for good once more (after the receiver was fixed)."""
+        if self.outbox is None:
+            return 0
+        try:
+            count = self.outbox.requeue_failed(self.clock.now().timestamp())
+        except sqlite3.Error as exc:
+            self.storage.failed("alert outbox", exc)
+            self._report_storage()
+            return 0
+        if self.dispatcher:
+            self.dispatcher.wake()
+        self.store.publish(self.build_state())
+        return count
+
+    def undelivered(self) -> list[str]:
+        """One line per alert of this run that did not reach its receiver (``--once`` prints them)."""
+        if self.dispatcher is None:
+            return []
+        return [
+            f"alert to {row.sink} not delivered ({row.last_error or 'no answer in time'}); "
+            + (
+                "refused for good, kept in the outbox"
+                if row.state == "failed"
+                else "kept in the outbox for the next run"
+            )
+            for row in self.dispatcher.not_delivered()
+        ]
 
     def silence(self, cid: str, seconds: float) -> None:
         until = self.clock.now() + timedelta(seconds=seconds)
@@ -330,10 +392,30 @@ class Monitor:
             sources=snap.sources if snap else (),
             incidents=incidents,
             outbox_pending=self._pending(),
+            outbox_failed=self._failed(),
+            storage_problem=self.storage.problem,
         )
 
     def _pending(self) -> int:
-        return self.outbox.pending_count() if self.outbox else 0
+        """Alerts waiting for delivery to configured sinks (the last known count while the outbox fails)."""
+        if self.outbox is not None and self.dispatcher is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._pending_seen = self.outbox.pending_count_for(list(self.dispatcher.sinks))
+        return self._pending_seen + (self.dispatcher.held if self.dispatcher else 0)
+
+    def _failed(self) -> int:
+        if self.outbox is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._failed_seen = self.outbox.failed_count()
+        return self._failed_seen
+
+    def _orphans(self) -> int:
+        if self.outbox is None:
+            return 0
+        try:
+            return self.outbox.orphans(list(self.dispatcher.sinks) if self.dispatcher else [])
+        except sqlite3.Error:
+            return 0
 
     def _firing(self) -> list[Firing]:
         from tui_health.alerts.sinks import Firing
@@ -353,8 +435,14 @@ class Monitor:
             return
         state = self.engine.export()
         if state != self._saved_state:
-            self.outbox.put_state(ENGINE_STATE_KEY, state)
-            self._saved_state = state
+            try:
+                self.outbox.put_state(self.state_key, state)
+            except sqlite3.Error as exc:
+                self.storage.failed("saved state", exc)
+            else:
+                self.storage.recovered("saved state")
+                self._saved_state = state
+        self._report_storage()
 
     def _event(self, kind: str, message: str) -> AuditEvent:
         return AuditEvent(timestamp=self.clock.now(), event_type=kind, message=message)

@@ -1,8 +1,9 @@
 """``--once``: one poll through the whole pipeline, one report, a monitoring exit code. No Textual here.
 
 ``--once`` is stateless: its first (only) poll is the engine's baseline, so what it reports is what it sees.
-It delivers the alerts of its poll before exiting (``alerts.once_wait`` seconds at most); the rest stays in the
-outbox for the next run or for ``--headless``.
+It delivers the alerts of its poll before exiting (``alerts.once_wait`` seconds at most) and waits for nothing
+else — older messages in the outbox, for sinks configured or not, never hold it up. Each of its alerts that did
+not arrive gets one line on stderr; they stay in the outbox for the next run or for ``--headless``.
 """
 
 from __future__ import annotations
@@ -55,10 +56,13 @@ async def run_once(
             )
             return UNKNOWN
         state = poll.result()
-        await monitor.close(delivery_wait=settings.alerts.once_wait)
+        await monitor.close(delivery_wait=settings.alerts.once_wait, own_only=True)
         events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
+        undelivered = monitor.undelivered()
     report = report_of(state, events)
     write_report(report, fmt, out, err)
+    for line in undelivered:  # one line per alert of this run that did not arrive (404, refused, bad host)
+        err.write(f"tui-health: {clean(scrub(line), 1000)}\n")
     return report.exit_code
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -14,10 +17,12 @@ from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
 from tui_health.connection import connect
 from tui_health.engine import EngineConfig, ThresholdEngine
+from tui_health.lock import InstanceLock
 from tui_health.models import AuditEvent
 from tui_health.monitor import Monitor, Poller
 from tui_health.redact import SECRETS, Redactor
 from tui_health.retry import Backoff
+from tui_health.storage import StorageHealth
 from tui_health.store import StateStore
 from tui_health.transport import Sleep
 
@@ -45,22 +50,71 @@ async def open_monitor(
     sleep: Sleep | None = None,
     store: StateStore | None = None,
     stateless: bool = False,
+    read_only: bool = False,
 ) -> AsyncIterator[Monitor]:
-    """A ready Monitor; ``stateless`` (``--once``) neither restores nor saves the engine's state."""
+    """A ready Monitor.
+
+    ``stateless`` (``--once``) neither restores nor saves the engine's state and takes no lock. Otherwise the
+    state directory is locked for this process (one instance per state directory), unless ``read_only``: then
+    nothing is written at all (no audit lines, no saved state, no alerts) and no lock is needed.
+    """
     clock = clock or SystemClock()
     redactor = redactor_for(settings)
+    storage = StorageHealth()
+    lock = None
+    if not stateless and not read_only:
+        lock = InstanceLock(settings.alerts.resolved_outbox.parent).acquire()
     audit = AuditLog(
         settings.audit.resolved_path,
         max_bytes=settings.audit.max_bytes,
         backups=settings.audit.backups,
         redactor=redactor,
+        storage=storage,
+        read_only=read_only,
     )
+    try:
+        async with _monitor(
+            settings, config_path, clock, sleep, store, stateless, read_only, audit
+        ) as monitor:
+            yield monitor
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def target_key(settings: Settings) -> str:
+    """What is watched, as a short stable key: saved state never crosses from one target to another."""
+    names = settings.sources()
+    ident: dict[str, Any] = {"sources": sorted(names)}
+    if {"health-api", "api-probe"} & set(names):
+        ident["api"] = settings.api_url
+    if "health-api" in names:
+        ident["ids"] = sorted(settings.poll.ids)
+        ident["status"] = sorted(str(s) for s in settings.poll.status)
+    if "statuspage" in names:
+        ident["statuspage"] = settings.statuspage.url
+        ident["groups"] = sorted(settings.statuspage.groups)
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@asynccontextmanager
+async def _monitor(
+    settings: Settings,
+    config_path: Path,
+    clock: Clock,
+    sleep: Sleep | None,
+    store: StateStore | None,
+    stateless: bool,
+    read_only: bool,
+    audit: AuditLog,
+) -> AsyncIterator[Monitor]:
+    redactor = audit.redact
     async with connect(
         settings, config_path=config_path, clock=clock, sleep=sleep, on_token=redactor.add
     ) as conn:
         alerts = settings.alerts
         outbox = None
-        if alerts.enabled:
+        if alerts.enabled and not read_only:
             from tui_health.alerts.outbox import Outbox  # optional features load only when used
 
             outbox = Outbox(alerts.resolved_outbox)
@@ -91,6 +145,8 @@ async def open_monitor(
                     on_delivery,
                     backoff=Backoff(base=alerts.retry_base, cap=alerts.retry_cap),
                     resend_interval=alerts.resend_interval,
+                    permanent_after=alerts.permanent_after,
+                    storage=audit.storage,
                 )
             engine = ThresholdEngine(
                 EngineConfig.from_settings(settings.thresholds, alerts.repeat_interval), clock
@@ -108,6 +164,8 @@ async def open_monitor(
                 persist=not stateless,
                 absent_is_healthy=bool(settings.poll.status),
                 min_gap=settings.poll.min_gap,
+                target_key=target_key(settings),
+                storage=audit.storage,
             )
             yield monitor
         finally:

@@ -60,6 +60,8 @@ class MonitorState:
     sources: tuple[SourceResult, ...] = ()
     incidents: tuple[dict[str, Any], ...] = ()
     outbox_pending: int = 0
+    outbox_failed: int = 0  # alerts a receiver refused for good (the console offers to requeue them)
+    storage_problem: str = ""  # what of our own files cannot be written right now
 
     @property
     def overall(self) -> Status:

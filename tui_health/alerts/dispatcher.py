@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import json
 import random
+import sqlite3
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -17,7 +19,11 @@ from tui_health.clock import Clock
 from tui_health.models import AuditEvent, Severity
 from tui_health.redact import scrub
 from tui_health.retry import RETRYABLE_STATUS, Backoff, parse_retry_after
+from tui_health.storage import StorageHealth
 from tui_health.transport import describe_transport_error
+
+STORAGE_RETRY = 5.0
+"""Seconds a delivery task waits before trying an outbox that failed again."""
 
 
 class Dispatcher:
@@ -33,6 +39,9 @@ class Dispatcher:
         resend_interval: float = 60.0,
         timeout: float = 10.0,
         rng: random.Random | None = None,
+        permanent_after: float = 600.0,
+        permanent_attempts: int = 3,
+        storage: StorageHealth | None = None,
     ) -> None:
         self.sinks = {sink.name: sink for sink in sinks}
         self.outbox = outbox
@@ -43,6 +52,15 @@ class Dispatcher:
         self.resend_interval = resend_interval
         self.timeout = timeout
         self.rng = rng or random.Random()
+        self.permanent_after = permanent_after
+        """Seconds a receiver must keep refusing (4xx) a message before it is given up as failed."""
+        self.permanent_attempts = permanent_attempts
+        """...and at least this many refusals: one bad minute of a receiver does not fail a backlog for good."""
+        self.storage = storage or StorageHealth()
+        self._held: list[tuple[str, str, Any, str, float]] = []
+        """Messages the outbox could not store (full or read-only disk): kept here, stored when it works."""
+        self.enqueued: list[int] = []
+        """Outbox rows this process stored (``--once`` waits for these only, never for older ones)."""
         self._wake = {name: asyncio.Event() for name in self.sinks}
         self._tasks: list[asyncio.Task[None]] = []
         self._refreshed: dict[str, float] = {}
@@ -50,18 +68,47 @@ class Dispatcher:
 
     # -- the poll loop's side: fast, no network ------------------------------------------------------
     def enqueue(self, events: list[AuditEvent]) -> int:
-        """Store each sink's messages for this poll's alert events; returns how many were stored."""
-        if not events or not self.sinks:
+        """Store each sink's messages for this poll's alert events; returns how many were stored.
+
+        When the outbox cannot be written, the messages are held in memory and stored (in order, before anything
+        newer) as soon as it can: an alert is never lost to a full disk while the process lives.
+        """
+        if not self.sinks:
             return 0
         now = self.clock.now()
-        stored = 0
         for sink in self.sinks.values():
-            for message in sink.messages(events, now):
+            for message in sink.messages(events, now) if events else []:
                 body = json.loads(scrub(json.dumps(message.body)))  # nothing secret leaves for a receiver
-                if self.outbox.add(sink.name, message.key, body, scrub(message.summary), now.timestamp()):
-                    stored += 1
-            self._wake[sink.name].set()
+                self._held.append((sink.name, message.key, body, scrub(message.summary), now.timestamp()))
+        return self.store_held()
+
+    @property
+    def held(self) -> int:
+        """Messages waiting in memory for the outbox to accept them."""
+        return len(self._held)
+
+    def store_held(self) -> int:
+        """Move held messages into the outbox, oldest first; stops at the first failure. Returns how many."""
+        stored = 0
+        while self._held:
+            sink, key, body, summary, at = self._held[0]
+            try:
+                row = self.outbox.add(sink, key, body, summary, at)
+            except sqlite3.Error as exc:
+                self.storage.failed("alert outbox", exc)
+                return stored
+            self._held.pop(0)
+            self.storage.recovered("alert outbox")
+            if row is not None:
+                self.enqueued.append(row)
+                stored += 1
+            self._wake[sink].set()
         return stored
+
+    def wake(self) -> None:
+        """Look at the outbox again now (after a requeue)."""
+        for event in self._wake.values():
+            event.set()
 
     def _refresh_due(self, now: float) -> list[AlertmanagerSink]:
         return [
@@ -110,16 +157,35 @@ class Dispatcher:
                 await task
         self._tasks = []
 
-    async def drain(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds until nothing is pending; ``True`` if everything was delivered."""
+    async def drain(self, timeout: float, *, own_only: bool = False) -> bool:
+        """Wait up to ``timeout`` seconds until nothing is pending for the configured sinks (``own_only``: among
+        the messages this process stored); ``True`` if all of it was delivered. Messages for sinks that are no
+        longer configured are never waited for: nobody will deliver them."""
         deadline = time.monotonic() + timeout
-        while self.outbox.pending_count():
+        while self._undelivered(own_only):
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(0.02)
         return True
 
+    def _undelivered(self, own_only: bool) -> int:
+        if own_only:
+            return sum(1 for row in self.outbox.rows(self.enqueued) if row.state == "pending")
+        return self.outbox.pending_count_for(list(self.sinks))
+
+    def not_delivered(self) -> list[Row]:
+        """This process's messages still in the outbox (pending or refused), for one line each."""
+        return self.outbox.rows(self.enqueued)
+
     async def _run(self, name: str) -> None:
+        while True:
+            try:
+                await self._deliver(name)
+            except sqlite3.Error as exc:  # the outbox cannot be read or updated: wait, then go on
+                self.storage.failed("alert outbox", exc)
+                await asyncio.sleep(STORAGE_RETRY)
+
+    async def _deliver(self, name: str) -> None:
         sink, wake = self.sinks[name], self._wake[name]
         while True:
             head = self.outbox.head(name)
@@ -161,22 +227,32 @@ class Dispatcher:
                 return
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.now())
             error = f"HTTP {code}"
+        refused_since: float | None = None
         if code is not None and code not in RETRYABLE_STATUS:
-            self.outbox.fail(row.id, error)
-            self._emit(
-                "alert_failed",
-                Severity.CRITICAL,
-                row,
-                sink,
-                started,
-                f"{describe(sink)} refused the alert ({error}, permanent; kept in the outbox): {row.summary}",
-                code,
-            )
-            return
+            now = self.clock.now().timestamp()
+            refused_since = row.refused_since if row.refused_since is not None else now
+            lasted = now - refused_since
+            if self.permanent_after == 0 or (
+                lasted >= self.permanent_after and attempt >= self.permanent_attempts
+            ):
+                self.outbox.fail(row.id, error)
+                self._emit(
+                    "alert_failed",
+                    Severity.CRITICAL,
+                    row,
+                    sink,
+                    started,
+                    f"{describe(sink)} refused the alert ({error}, {attempt} times over "
+                    f"{now - refused_since:.0f} s: permanent; kept in the outbox, requeue it once fixed): "
+                    f"{row.summary}",
+                    code,
+                )
+                return
+            error += " (refused; given up only if it goes on)"
         delay = min(
             self.backoff.delay(attempt, retry_after, self.rng), max(self.backoff.cap, retry_after or 0)
         )
-        self.outbox.retry(row.id, self.clock.now().timestamp() + delay, error)
+        self.outbox.retry(row.id, self.clock.now().timestamp() + delay, error, refused_since)
         self._emit(
             "alert_retrying",
             Severity.WARNING,

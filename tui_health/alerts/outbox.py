@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_health.errors import ConfigError
+from tui_health.storage import create_private_file, make_private_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     last_error TEXT,
+    refused_since REAL,
     UNIQUE (sink, key)
 );
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,17 +45,22 @@ class Row:
     next_at: float
     state: str
     last_error: str | None
+    refused_since: float | None = None
 
 
 class Outbox:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
+            create_private_file(path)  # 0600 before sqlite opens it; its -wal and -shm files follow its mode
             self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(outbox)")}
+            if "refused_since" not in columns:  # an outbox written before refusals were timed
+                self.db.execute("ALTER TABLE outbox ADD COLUMN refused_since REAL")
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"cannot open the alert outbox {path}: {exc}", hint="set alerts.outbox to a writable path"
@@ -62,13 +69,44 @@ class Outbox:
     def close(self) -> None:
         self.db.close()
 
-    def add(self, sink: str, key: str, body: Any, summary: str, now: float) -> bool:
-        """Store a message; ``False`` if this sink already has one with this key (idempotent)."""
+    def add(self, sink: str, key: str, body: Any, summary: str, now: float) -> int | None:
+        """Store a message; its row id, or ``None`` if this sink already has one with this key (idempotent)."""
         cur = self.db.execute(
             "INSERT OR IGNORE INTO outbox (sink, key, body, summary, created, next_at) VALUES (?, ?, ?, ?, ?, ?)",
             (sink, key, json.dumps(body, separators=(",", ":")), summary, now, now),
         )
-        return cur.rowcount == 1
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    def rows(self, ids: list[int]) -> list[Row]:
+        """The rows still in the outbox among ``ids`` (delivered ones are gone)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return [self._row(r) for r in self.db.execute(f"SELECT * FROM outbox WHERE id IN ({marks})", ids)]
+
+    def pending_count_for(self, sinks: list[str]) -> int:
+        """Messages waiting for delivery to these sinks."""
+        if not sinks:
+            return 0
+        marks = ",".join("?" * len(sinks))
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND sink IN ({marks})", sinks
+        ).fetchone()
+        return int(row[0])
+
+    def orphans(self, sinks: list[str]) -> int:
+        """Messages (pending or failed) for sinks that are no longer configured: nobody will deliver them."""
+        marks = ",".join("?" * len(sinks)) or "''"
+        row = self.db.execute(f"SELECT COUNT(*) FROM outbox WHERE sink NOT IN ({marks})", sinks).fetchone()
+        return int(row[0])
+
+    def purge_orphans(self, sinks: list[str]) -> int:
+        marks = ",".join("?" * len(sinks)) or "''"
+        return self.db.execute(f"DELETE FROM outbox WHERE sink NOT IN ({marks})", sinks).rowcount
+
+    def failed_count(self) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'failed'").fetchone()
+        return int(row[0])
 
     def head(self, sink: str) -> Row | None:
         """The oldest pending message of a sink: delivery is in order, one at a time per sink."""
@@ -95,10 +133,11 @@ class Outbox:
     def delivered(self, row_id: int) -> None:
         self.db.execute("DELETE FROM outbox WHERE id = ?", (row_id,))
 
-    def retry(self, row_id: int, next_at: float, error: str) -> None:
+    def retry(self, row_id: int, next_at: float, error: str, refused_since: float | None = None) -> None:
+        """Another attempt later; ``refused_since`` is when the receiver started refusing it (4xx), if it is."""
         self.db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?",
-            (next_at, error, row_id),
+            "UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, refused_since = ? WHERE id = ?",
+            (next_at, error, refused_since, row_id),
         )
 
     def fail(self, row_id: int, error: str) -> None:
@@ -111,7 +150,9 @@ class Outbox:
     def requeue_failed(self, now: float) -> int:
         """Give permanently failed messages another chance (after fixing the receiver or its config)."""
         return self.db.execute(
-            "UPDATE outbox SET state = 'pending', next_at = ?, attempts = 0 WHERE state = 'failed'", (now,)
+            "UPDATE outbox SET state = 'pending', next_at = ?, attempts = 0, refused_since = NULL "
+            "WHERE state = 'failed'",
+            (now,),
         ).rowcount
 
     def purge_failed(self) -> int:
@@ -145,4 +186,5 @@ class Outbox:
             next_at=r[7],
             state=r[8],
             last_error=r[9],
+            refused_since=r[10],
         )

@@ -16,7 +16,6 @@ from tui_health.errors import ConfigError
 from tui_health.models import AuditEvent
 from tui_health.redact import redact_url
 
-PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 SOURCE = "tui-health"
 THRESHOLD_TYPES = ("threshold_breach", "threshold_reminder", "threshold_resolved")
 
@@ -277,23 +276,18 @@ class AlertmanagerSink:
 
 
 def build_sinks(configs: list[SinkSettings], default_token: str | None) -> list[Sink]:
+    """One sink per setting (already validated at config load: URL, routing key)."""
     sinks: list[Sink] = []
     for index, cfg in enumerate(configs):
-        url = cfg.url or (PAGERDUTY_URL if cfg.type == "pagerduty" else None)
-        if not url:
-            raise ConfigError(f"alerts.sinks[{index}] ({cfg.type}) needs a url")
-        name = cfg.name or f"{cfg.type}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+        url, name = cfg.target_url, cfg.sink_name
         if cfg.type == "webhook":
             token = cfg.token.get_secret_value() if cfg.token else default_token
             sinks.append(WebhookSink(name, url, token))
         elif cfg.type == "slack":
             sinks.append(SlackSink(name, url))
         elif cfg.type == "pagerduty":
-            if cfg.routing_key is None:
-                raise ConfigError(
-                    f"alerts.sinks[{index}] (pagerduty) needs a routing_key",
-                    hint="the integration key of a PagerDuty Events API v2 service",
-                )
+            if cfg.routing_key is None:  # refused at config load; kept for settings built by hand
+                raise ConfigError(f"alerts.sinks[{index}] (pagerduty) needs a routing_key")
             sinks.append(PagerDutySink(name, url, cfg.routing_key.get_secret_value()))
         else:
             sinks.append(AlertmanagerSink(name, url))

@@ -11,7 +11,7 @@ from tui_health.signals import interruptible
 from tui_health.store import StateStore
 
 
-async def run_tui(settings: Settings, *, config_path: Path) -> int:
+async def run_tui(settings: Settings, *, config_path: Path, read_only: bool = False) -> int:
     from tui_health.tui.app import HealthApp
 
     store = StateStore()

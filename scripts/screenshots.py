@@ -15,7 +15,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tui_health.tui.shots import fixed_app, warm_up
+from tui_health.tui.shots import fixed_app, go_stale, warm_up
 
 SIZE = (130, 38)
 
@@ -25,11 +25,14 @@ async def shoot(
     out: Path,
     steps: Callable[[Pilot[int]], Awaitable[None]] | None = None,
     size: tuple[int, int] = SIZE,
+    stale: bool = False,
 ) -> Path:
     with tempfile.TemporaryDirectory() as directory:
         app, clock = fixed_app(Path(directory))
         async with app.run_test(size=size) as pilot:
             await warm_up(app, clock, pilot)
+            if stale:
+                await go_stale(app, clock, pilot)
             if steps:
                 await steps(pilot)
                 await pilot.pause()
@@ -57,6 +60,7 @@ async def main(out: Path) -> None:
     for name, steps in (("main", None), ("problems", problems), ("details", details), ("help", keys)):
         print(await shoot(name, out, steps))
     print(await shoot("main-80x24", out, None, size=(80, 24)))
+    print(await shoot("stale", out, None, stale=True))
 
 
 if __name__ == "__main__":

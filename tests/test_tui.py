@@ -229,9 +229,66 @@ async def test_a_failing_poll_keeps_the_last_data_and_says_so():
         await pilot.pause()
         assert len(table_ids(app)) == 40  # the last good data stays
         text = header(app)
-        assert "poll failed" in text and "HTTP 503" in text and "stale" in text
+        assert text.startswith(" STALE 45s ")  # the first thing said, before any error text
+        assert "poll failed" in text and "HTTP 503" in text
         assert app.state.events[-1].event_type == "poll_failed"
         assert app.is_running
+        table = app.query_one(ComponentsTable)
+        row = table.get_row_at(0)
+        assert all(any("dim" in str(span.style) for span in cell.spans) for cell in row[:2])  # dimmed
+        frozen = [table.get_row_at(n)[3].plain for n in range(table.row_count)]
+        clock.advance(600)
+        app._on_tick()
+        await pilot.pause()
+        assert [table.get_row_at(n)[3].plain for n in range(table.row_count)] == frozen  # "For" stopped
+        assert header(app).startswith(" STALE 10m ")
+        assert app.state.latency is not None and app.state.latency.problem_series[-1] is None  # a gap
+
+
+async def test_a_long_error_never_pushes_staleness_off_an_80_column_header():
+    app, clock = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await poll(app, pilot, clock)
+
+        async def broken(deadline):
+            from tui_health.errors import NetworkError
+            from tui_health.sources.base import failed
+
+            return failed("health-api", NetworkError("x" * 300, hint="y" * 100), [])
+
+        app.monitor.poller.sources[0].fetch = broken  # type: ignore[method-assign]
+        clock.advance(60)
+        await app.monitor.poll()
+        await pilot.pause()
+        first, second = header(app).splitlines()
+        assert first.startswith(" STALE 1m ")  # on the first line, first: never pushed off by an error
+        assert second.endswith("x…") and "x" * 64 not in second  # the error is shortened
+
+
+async def test_a_resort_keeps_the_worst_rows_in_view():
+    """The person moved the cursor to a healthy row near the bottom, then that row went down elsewhere."""
+    app, clock = make_app("steady", components=60)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await poll(app, pilot, clock)
+        table = app.query_one(ComponentsTable)
+        await pilot.press("down", "down")  # the person moved: the cursor follows its component from now on
+        selected = table.selected_id
+        await pilot.press("end")
+        assert table.cursor_row == 59
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        await pilot.press("down", "down")
+        assert table.selected_id == selected
+        # a dozen others go down: the selected row is pushed below the fold by the re-sort
+        ids = table_ids(app)[3:15]
+        app.monitor.poller.sources[0].state.overrides.update(dict.fromkeys(ids, "down"))
+        app.monitor.engine.config = replace(app.monitor.engine.config, flap_interval=0)
+        clock.advance(15)
+        await app.monitor.poll()
+        await pilot.pause()
+        assert table.scroll_y == 0  # the new problems at the top stay in view
+        assert table.selected_id == selected  # and the selection still is what the person chose
+        assert table_statuses(app)[0].endswith("DOWN")
 
 
 async def test_narrow_terminals_collapse_the_latency_panel():

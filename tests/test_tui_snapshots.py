@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_health.tui.shots import fixed_app, warm_up
+from tui_health.tui.shots import fixed_app, go_stale, warm_up
 
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 
@@ -35,3 +35,14 @@ def app_after(keys: tuple[str, ...]):
 def test_console_snapshots(snap_compare, view, keys, size):
     app, run_before = app_after(keys)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+def test_stale_console_snapshot(snap_compare):
+    """The API stopped answering a minute ago: STALE first, rows dimmed, gaps in the problems sparkline."""
+    app, clock = fixed_app(Path(tempfile.mkdtemp(prefix="tui-health-snap-")))
+
+    async def run_before(pilot) -> None:
+        await warm_up(app, clock, pilot)
+        await go_stale(app, clock, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -28,7 +28,7 @@ class LatencySummary:
     error_rate: float  # failed polls / polls, over the window
     polls_per_minute: float
     poll_series: tuple[float, ...]  # poll latency (ms), oldest first
-    problem_series: tuple[int, ...]  # per-poll count of non-healthy components
+    problem_series: tuple[int | None, ...]  # per-poll count of non-healthy components; None: no answer
     request_p95: float
 
 
@@ -39,7 +39,7 @@ class LatencyTracker:
         self._ok: deque[bool] = deque(maxlen=window)
         self._at: deque[float] = deque(maxlen=window)  # monotonic seconds
         self._request_ms: deque[float] = deque(maxlen=request_window)
-        self._problems: deque[int] = deque(maxlen=window)
+        self._problems: deque[int | None] = deque(maxlen=window)
 
     def record(self, snapshot: Snapshot, at: float, problems: int) -> None:
         self.polls += 1
@@ -48,7 +48,7 @@ class LatencyTracker:
         self._at.append(at)
         timings = snapshot.timings
         self._request_ms.extend(t.ms for t in timings)
-        self._problems.append(problems)
+        self._problems.append(problems if snapshot.ok else None)  # no answer is a gap, not zero problems
 
     def summary(self, now: float) -> LatencySummary:
         values = list(self._poll_ms)

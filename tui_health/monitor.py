@@ -145,6 +145,7 @@ class Monitor:
         self.recent: deque[AuditEvent] = deque(maxlen=RECENT_EVENTS)
         self.last_snapshot: Snapshot | None = None
         self.last_ok_at: datetime | None = None
+        self.first_poll_at: datetime | None = None
         self.paused = False
         self.min_gap = min_gap
         self.unmeasured: dict[str, Component] = {}
@@ -245,6 +246,8 @@ class Monitor:
     async def _poll(self) -> MonitorState:
         snapshot = await self.poller.poll()
         self.last_snapshot = snapshot
+        if self.first_poll_at is None:
+            self.first_poll_at = snapshot.taken_at
         answered = {s.name for s in snapshot.sources if s.ok}
         if answered:
             self.last_ok_at = snapshot.taken_at
@@ -386,6 +389,7 @@ class Monitor:
             connection=connection_of(snap),
             last_poll_at=snap.taken_at if snap else None,
             last_ok_at=self.last_ok_at,
+            first_poll_at=self.first_poll_at,
             next_poll_at=(self.clock.now() + timedelta(seconds=self.interval)) if snap else None,
             interval=self.interval,
             paused=self.paused,

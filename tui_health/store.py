@@ -54,6 +54,9 @@ class MonitorState:
     connection: ConnectionState = field(default_factory=ConnectionState)
     last_poll_at: datetime | None = None
     last_ok_at: datetime | None = None
+    first_poll_at: datetime | None = (
+        None  # when polling began: with no good answer since, staleness counts from it
+    )
     next_poll_at: datetime | None = None
     interval: float = 15.0
     paused: bool = False

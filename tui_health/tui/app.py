@@ -25,7 +25,7 @@ from tui_health.tui.screens.incidents import IncidentsScreen
 from tui_health.tui.screens.silence import SilenceScreen, SilencesScreen
 from tui_health.tui.widgets.audit_pane import AuditPane
 from tui_health.tui.widgets.components_table import ComponentsTable
-from tui_health.tui.widgets.header import StatusHeader
+from tui_health.tui.widgets.header import StatusHeader, stale_for
 from tui_health.tui.widgets.latency import LatencyPanel
 
 NARROW = 110  # columns below which the latency panel gives way to the audit pane
@@ -55,6 +55,7 @@ class HealthApp(App[int]):
         Binding("i", "incidents", "Incidents"),
         Binding("p", "pause", "Pause"),
         Binding("r", "poll_now", "Poll"),
+        Binding("A", "requeue", "Requeue refused"),
     ]
 
     def __init__(
@@ -158,9 +159,14 @@ class HealthApp(App[int]):
         return self.monitor.clock.now()
 
     def _render_rows(self, now: datetime) -> None:
-        """The table and the filter bar, from one pass of the filter."""
+        """The table and the filter bar, from one pass of the filter.
+
+        While the data is stale the rows are dimmed and their "For" counters stop at the last good answer.
+        """
         rows = self.filter.apply(self.state.components)
-        self.query_one(ComponentsTable).show(rows, now)
+        stale = stale_for(self.state, now) is not None
+        as_of = self.state.last_ok_at if stale and self.state.last_ok_at else now
+        self.query_one(ComponentsTable).show(rows, as_of, stale=stale)
         text = f" filter  {self.filter.describe()}   ({len(rows)} of {len(self.state.components)} shown)"
         self.query_one("#filter-desc", Static).update(text)
         self.query_one("#filter-bar").set_class(not self.filter.is_default, "active")
@@ -182,6 +188,8 @@ class HealthApp(App[int]):
             return bool(self.monitor.engine.silences)
         if action == "poll_now":
             return None if self.monitor.paused else True
+        if action == "requeue":
+            return bool(self.state.outbox_failed)  # offered only while a receiver has refused something
         return True
 
     def action_toggle_status(self, key: str) -> None:
@@ -274,6 +282,10 @@ class HealthApp(App[int]):
             return
         self.start_poll()
 
+    def action_requeue(self) -> None:
+        count = self.monitor.requeue_failed()
+        self.notify(f"{count} refused alert(s) queued again" if count else "nothing to requeue")
+
     def action_incidents(self) -> None:
         self.push_screen(IncidentsScreen(self.state.incidents))
 
@@ -300,6 +312,7 @@ class HealthApp(App[int]):
             ("Status page incidents and maintenance", "(i)", self.action_incidents),
             ("Pause or resume polling", "(p)", self.action_pause),
             ("Poll now", "(r)", self.action_poll_now),
+            ("Requeue refused alerts", "after fixing the receiver (A)", self.action_requeue),
             ("Keys", "every key (?)", self.action_help),
         ]
         for title, help_text, callback in commands:

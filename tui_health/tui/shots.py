@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui_health.clock import FakeClock
+from tui_health.models import SourceResult
 from tui_health.simulator import Scenario, load_scenario
 from tui_health.simulator.offline import offline_monitor
 from tui_health.tui.app import HealthApp
@@ -34,6 +35,31 @@ async def warm_up(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: in
     for index in range(polls):
         if index:
             clock.advance(15 - 0.06)
+        await app.monitor.poll()
+        await pilot.pause()
+    clock.advance(4)
+    app.render_state(app.store.state)
+    await pilot.pause()
+
+
+async def go_stale(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: int = 4) -> None:
+    """The API starts failing: ``polls`` failed polls, 15 s apart — stale header, dimmed rows, sparkline gaps."""
+    from tui_health.errors import NetworkError
+    from tui_health.sources.base import failed
+
+    source = app.monitor.poller.sources[0]
+
+    async def unreachable(deadline: float | None) -> SourceResult:
+        error = NetworkError(
+            "api.mypurecloud.de did not finish answering within 10 s",
+            hint="the host is too slow or stalls mid-answer; check it or raise --timeout",
+            reached=True,
+        )
+        return failed(source.name, error, [])
+
+    source.fetch = unreachable  # type: ignore[method-assign]
+    for _ in range(polls):
+        clock.advance(15)
         await app.monitor.poll()
         await pilot.pause()
     clock.advance(4)

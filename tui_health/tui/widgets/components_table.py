@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
@@ -49,8 +50,11 @@ def table_duration(seconds: float) -> str:
     return "<1m" if seconds < 60 else duration(seconds)
 
 
-def row_cells(c: ComponentView, now: datetime) -> Row:
-    """The cells of one component. API strings are wrapped in Text: shown as written, never parsed as markup."""
+def row_cells(c: ComponentView, now: datetime, stale: bool = False) -> Row:
+    """The cells of one component. API strings are wrapped in Text: shown as written, never parsed as markup.
+
+    ``stale``: the data is old, and every cell is dimmed so it cannot pass for live data.
+    """
     flags = []
     if c.critical:
         flags.append("★crit")
@@ -61,7 +65,7 @@ def row_cells(c: ComponentView, now: datetime) -> Row:
     if c.observed is not c.status:
         flags.append(f"→{c.observed.value}?")
     name = c.name if not c.group else f"{c.name} · {c.group}"
-    return (
+    cells = (
         status_text(c.status),
         Text(name),
         Text(c.id, style="dim"),
@@ -70,6 +74,10 @@ def row_cells(c: ComponentView, now: datetime) -> Row:
         Text(" ".join(flags), style="bold"),
         Text(", ".join(c.caused_by), style="italic"),
     )
+    if stale:
+        for cell in cells:
+            cell.stylize("dim")
+    return cells
 
 
 def sort_key(values: tuple[Text, Text, Text]) -> tuple[int, str, str]:
@@ -79,6 +87,11 @@ def sort_key(values: tuple[Text, Text, Text]) -> tuple[int, str, str]:
 
 class ComponentsTable(DataTable[Text]):
     """Call :meth:`show` with the rows to display; it diffs against what is on screen."""
+
+    BINDINGS = [
+        Binding("home", "first_row", "First row", show=False),
+        Binding("end", "last_row", "Last row", show=False),
+    ]
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
@@ -98,15 +111,24 @@ class ComponentsTable(DataTable[Text]):
         row_key, _ = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0))
         return str(row_key.value)
 
-    def show(self, components: Sequence[ComponentView], now: datetime) -> int:
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=max(0, self.row_count - 1))
+
+    def show(self, components: Sequence[ComponentView], now: datetime, *, stale: bool = False) -> int:
         """Make the table show ``components``; returns how many cells changed.
 
         Removes gone rows, updates only changed cells, adds new rows, and sorts (worst first, then name) only
         when a row came or went or a status or name changed. Once the person has moved the cursor it stays on
-        the same component across updates; until then it stays on the top (worst) row.
+        the same component across updates; until then it stays on the top (worst) row. A re-sort never scrolls
+        the worst rows out of view: while the table is scrolled to the top it stays there, even when the
+        selected component moves below the fold; only a person who scrolled away is followed.
         """
         if self.cursor_row != self._cursor_after_update:
             self._follow = True
+        at_top = self.scroll_y == 0
         selected = self.selected_id
         wanted = {c.id: c for c in components}
         changed = 0
@@ -117,11 +139,11 @@ class ComponentsTable(DataTable[Text]):
                 del self._rows[gone], self._signatures[gone]
                 changed += 1
             for cid, component in wanted.items():
-                sig = signature(component, now)
+                sig = (*signature(component, now), stale)
                 if self._signatures.get(cid) == sig:
                     continue
                 self._signatures[cid] = sig
-                cells = row_cells(component, now)
+                cells = row_cells(component, now, stale)
                 old = self._rows.get(cid)
                 self._rows[cid] = cells
                 if old is None:
@@ -137,7 +159,9 @@ class ComponentsTable(DataTable[Text]):
             if reorder:
                 self.sort("status", "name", "id", key=sort_key)
             if self._follow and selected in wanted:
-                self.move_cursor(row=self.get_row_index(selected), animate=False)
+                self.move_cursor(row=self.get_row_index(selected), animate=False, scroll=not at_top)
+            if at_top:
+                self.scroll_to(y=0, animate=False)
         self._cursor_after_update = self.cursor_row
         return changed
 

@@ -16,13 +16,36 @@ CONNECTION = {
     "starting": ("○ connecting…", "dim"),
     "retrying": ("↻ retrying", "yellow"),
     "rate_limited": ("⏳ rate-limited", "yellow"),
+    "rate_budget": ("⏳ request budget used up", "yellow"),
     "auth_failed": ("✖ auth failed", "bold red"),
+    "empty": ("✖ nothing matched", "bold red"),
     "error": ("✖ poll failed", "bold red"),
 }
+ERROR_WIDTH = 64
+"""Error text in the header is cut to this many characters: it never pushes the rest off an 80-column line
+(the audit pane and the details have it in full)."""
+
+
+def stale_for(state: MonitorState, now: datetime) -> float | None:
+    """Seconds the data has been stale (older than two intervals), or ``None`` while it is fresh.
+
+    With no good answer at all, the data is stale once two intervals have passed since the first poll.
+    """
+    if state.paused:
+        return None
+    since = state.last_ok_at or state.first_poll_at
+    if since is None:
+        return None
+    age = (now - since).total_seconds()
+    return age if age > 2 * state.interval else None
 
 
 def header_text(state: MonitorState, now: datetime) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
+    stale = stale_for(state, now)
+    if stale is not None:  # first, before anything else: stale data must never pass for live data
+        text.append(f" STALE {duration(stale)} ", style="bold black on yellow")
+        text.append(" ")
     overall = state.overall
     label, style = STATUS_LOOK[overall]
     if state.components:
@@ -55,13 +78,13 @@ def header_text(state: MonitorState, now: datetime) -> Text:
     label, style = CONNECTION.get(state.connection.kind, ("?", ""))
     text.append("   ")
     text.append(label, style=style)
+    if state.connection.until and state.connection.until > now:
+        text.append(f" until {clock_time(state.connection.until)}", style=style)
     if state.connection.kind not in ("ok", "starting") and state.connection.message:
-        text.append(f": {state.connection.message}", style=style)
-    if state.last_ok_at:
-        data_age = (now - state.last_ok_at).total_seconds()
-        if data_age > 2 * state.interval:
-            text.append(f"   DATA {duration(data_age)} OLD (stale)", style="bold reverse yellow")
-    elif state.last_poll_at:
+        text.append(f": {shorten(state.connection.message)}", style=style)
+    if state.storage_problem:
+        text.append(f"   ⚠ {shorten(state.storage_problem)}", style="bold reverse red")
+    if state.last_poll_at and not state.last_ok_at:
         text.append("   NO VALID DATA", style="bold reverse red")
     incidents = sum(1 for i in state.incidents if i.get("kind") == "incident")
     maintenance = len(state.incidents) - incidents
@@ -72,7 +95,13 @@ def header_text(state: MonitorState, now: datetime) -> Text:
         )
     if state.outbox_pending:
         text.append(f"   {state.outbox_pending} alert(s) pending", style="yellow")
+    if state.outbox_failed:
+        text.append(f"   {state.outbox_failed} alert(s) refused (A requeues)", style="bold red")
     return text
+
+
+def shorten(message: str, width: int = ERROR_WIDTH) -> str:
+    return message if len(message) <= width else message[: width - 1] + "…"
 
 
 class StatusHeader(Static):

@@ -142,7 +142,10 @@ class Dispatcher:
     # -- the delivery side ----------------------------------------------------------------------------
     def start(self) -> None:
         """Start one delivery task per sink; whatever was pending before a restart goes first."""
-        self.outbox.make_all_due(self.clock.now().timestamp())
+        try:
+            self.outbox.make_all_due(self.clock.now().timestamp())
+        except sqlite3.Error as exc:  # they are still pending: they go when the outbox can be written
+            self.storage.failed("alert outbox", exc)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._run(name), name=f"deliver:{name}") for name in self.sinks]
         for event in self._wake.values():

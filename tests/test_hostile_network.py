@@ -56,7 +56,14 @@ async def test_each_attempt_is_bounded_as_a_whole_not_per_byte(start_sim, tmp_pa
     """httpx's read timeout restarts with every byte; the attempt's own timeout does not."""
     sim = start_sim("steady", faults=[{"kind": "drip", "arg": "0.3", "target": "statuspage"}])
     code, doc, _ = await once_json(
-        sim, tmp_path, **{"poll.sources": ["statuspage"], "statuspage.url": sim.url, "poll.timeout": 1.0}
+        sim,
+        tmp_path,
+        **{
+            "poll.sources": ["statuspage"],
+            "statuspage.url": sim.url,
+            "poll.timeout": 1.0,
+            "poll.max_attempts": 2,
+        },
     )
     assert code == 3
     assert "did not finish answering within 1 s" in failed_sources(doc)["statuspage"]

@@ -207,17 +207,25 @@ def test_headless_survives_hostile_bodies(start_sim):
 # -- 5. request budget, Retry-After across polls, a minimum gap --------------------------------------------
 
 
-def test_the_budget_is_a_sliding_window():
+def test_the_budget_is_a_sliding_window_from_when_each_request_ended():
     now = [0.0]
     budget = RequestBudget(3, 60, monotonic=lambda: now[0])
+    slots = []
     for _ in range(3):
         assert budget.wait_for_slot() == 0
-        budget.take()
+        slots.append(budget.take())
+    assert budget.wait_for_slot() == 1.0  # all three still in flight: look again shortly
+    now[0] = 5
+    budget.done(slots[0])  # answered at 5 s: the server saw it somewhere before that
     assert budget.wait_for_slot() == 60
     now[0] = 30
-    assert budget.wait_for_slot() == 30
-    now[0] = 60.5
-    assert budget.wait_for_slot() == 0 and budget.used() == 0
+    budget.done(slots[1])
+    budget.done(slots[2])
+    assert budget.wait_for_slot() == 35
+    now[0] = 65.5
+    assert budget.wait_for_slot() == 0 and budget.used() == 2
+    now[0] = 90.5
+    assert budget.used() == 0
 
 
 def test_retry_after_is_bounded_and_kept_per_host():
@@ -323,3 +331,22 @@ async def test_an_unmeasured_probe_does_not_resolve_an_open_alert(start_sim, tmp
         second = await monitor.poll()
     assert second.components[0].status.value == "unknown"
     assert monitor.engine.open_problems() == {"platform-api-probe": first.components[0].status}
+
+
+async def test_a_poll_that_waited_for_the_budget_says_so(start_sim, tmp_path):
+    from tui_health.report import report_of
+    from tui_health.tui.widgets.header import header_text
+
+    sim = start_sim("steady", components=250)
+    settings = sim_settings(
+        sim, tmp_path, **{"alerts.enabled": False, "poll.request_budget": 3, "poll.page_size": 100}
+    )
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
+        assert monitor.budget is not None
+        monitor.budget.window = 0.5  # a short window, so the test waits half a second, not a minute
+        state = await monitor.poll()
+    assert state.connection.kind == "ok" and len(state.components) == 250
+    assert state.budget is not None and state.budget.waited_s > 0.2
+    doc = report_of(state, []).to_json()
+    assert doc["request_budget"]["limit_per_minute"] == 3 and doc["request_budget"]["waited_s"] > 0.2
+    assert "request budget full (3/min)" in header_text(state, state.last_poll_at).plain  # type: ignore[arg-type]

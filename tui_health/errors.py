@@ -9,6 +9,8 @@ class TuiHealthError(Exception):
     """Base of every error the CLI turns into one line on stderr and exit code 3."""
 
     kind = "error"
+    retry_at: datetime | None = None
+    """When asking again is allowed (wall time): set for ``Retry-After`` and request-budget waits."""
 
     def __init__(self, message: str, *, correlation_id: str | None = None, hint: str | None = None) -> None:
         super().__init__(message)
@@ -80,28 +82,11 @@ class RateLimitedError(ApiError):
 
     kind = "rate_limited"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        correlation_id: str | None = None,
-        hint: str | None = None,
-        retry_at: datetime | None = None,
-    ) -> None:
-        super().__init__(message, status_code=status_code, correlation_id=correlation_id, hint=hint)
-        self.retry_at = retry_at
-        """When the host said we may ask again (wall time), if it said so."""
-
 
 class BudgetError(TuiHealthError):
     """Our own request budget per token is used up: the poll could not be made without exceeding it."""
 
     kind = "rate_budget"
-
-    def __init__(self, message: str, *, hint: str | None = None, retry_at: datetime | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.retry_at = retry_at
 
 
 class NothingCheckedError(TuiHealthError):

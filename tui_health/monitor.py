@@ -20,10 +20,11 @@ from tui_health.errors import NetworkError
 from tui_health.events import snapshot_events
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, Severity, Snapshot, SourceResult
+from tui_health.ratelimit import RequestBudget
 from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
 from tui_health.storage import StorageHealth
-from tui_health.store import ComponentView, ConnectionState, MonitorState, StateStore
+from tui_health.store import BudgetView, ComponentView, ConnectionState, MonitorState, StateStore
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
@@ -128,6 +129,7 @@ class Monitor:
         min_gap: float = 0.0,
         target_key: str = "",
         storage: StorageHealth | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.poller = poller
         self.engine = engine
@@ -153,6 +155,8 @@ class Monitor:
         self._saved_state: Any = None
         self.state_key = f"{ENGINE_STATE_KEY}:{target_key}" if target_key else ENGINE_STATE_KEY
         self.storage = storage or audit.storage
+        self.budget = budget
+        self._budget_waited = 0.0  # seconds the last poll waited for request-budget slots
         self._pending_seen = 0
         self._failed_seen = 0
         if self.persist and outbox is not None:
@@ -244,7 +248,9 @@ class Monitor:
             self._finished_at = time.monotonic()
 
     async def _poll(self) -> MonitorState:
+        waited_before = self.budget.waited if self.budget else 0.0
         snapshot = await self.poller.poll()
+        self._budget_waited = (self.budget.waited - waited_before) if self.budget else 0.0
         self.last_snapshot = snapshot
         if self.first_poll_at is None:
             self.first_poll_at = snapshot.taken_at
@@ -398,6 +404,9 @@ class Monitor:
             outbox_pending=self._pending(),
             outbox_failed=self._failed(),
             storage_problem=self.storage.problem,
+            budget=BudgetView(self.budget.used(), self.budget.limit, self._budget_waited)
+            if self.budget
+            else None,
         )
 
     def _pending(self) -> int:

@@ -10,7 +10,6 @@ to that host for an hour.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +18,12 @@ MAX_RETRY_AFTER = 3600.0
 
 
 class RequestBudget:
-    """At most ``limit`` requests in any ``window`` seconds: a sliding log of when each slot was taken."""
+    """At most ``limit`` requests in any ``window`` seconds, as the server counts them.
+
+    A request holds its slot from the moment it is granted until ``window`` seconds after its answer arrived
+    (:meth:`done`): the server sees it somewhere in between, so however long it waited in a connection pool or
+    on the wire, no window of the server's can hold more than ``limit`` of ours.
+    """
 
     def __init__(
         self, limit: int, window: float = 60.0, *, monotonic: Callable[[], float] = time.monotonic
@@ -27,33 +31,48 @@ class RequestBudget:
         self.limit = limit
         self.window = window
         self.monotonic = monotonic
-        self._taken: deque[float] = deque()
+        self._slots: dict[int, float | None] = {}  # slot -> when its request ended (None: granted, not ended)
+        self._next = 0
         self.waited = 0.0
-        """Seconds requests have waited for a slot, in total (the header and JSON show it)."""
+        """Seconds requests have waited for a slot, in total."""
         self.refused = 0
         """Requests not made because no slot would free before the poll's deadline."""
 
     def _prune(self, now: float) -> None:
-        while self._taken and self._taken[0] <= now - self.window:
-            self._taken.popleft()
+        for slot in [
+            s for s, ended in self._slots.items() if ended is not None and ended <= now - self.window
+        ]:
+            del self._slots[slot]
 
     def used(self) -> int:
-        """Slots taken in the last ``window`` seconds."""
+        """Slots held now: requests in flight, and those that ended less than ``window`` seconds ago."""
         self._prune(self.monotonic())
-        return len(self._taken)
+        return len(self._slots)
 
     def wait_for_slot(self) -> float:
-        """Seconds until a slot is free (0 when one is free now)."""
+        """Seconds until a slot is free (0 when one is free now). In-flight requests hold theirs until they end,
+        so with ``limit`` of them in flight the answer is a short re-check, not a promise."""
         now = self.monotonic()
         self._prune(now)
-        if len(self._taken) < self.limit:
+        excess = len(self._slots) - self.limit
+        if excess < 0:
             return 0.0
-        return max(0.0, self._taken[len(self._taken) - self.limit] + self.window - now)
+        ended = sorted(t for t in self._slots.values() if t is not None)
+        if excess >= len(ended):
+            return 1.0  # everything holding a slot is still in flight: look again in a second
+        return max(0.0, ended[excess] + self.window - now)
 
-    def take(self, wait: float = 0.0) -> None:
-        """Take a slot, at ``wait`` seconds from now (the caller waits that long before sending)."""
-        self._taken.append(self.monotonic() + wait)
-        self.waited += wait
+    def take(self) -> int:
+        """Hold a slot for a request about to be sent; give it to :meth:`done` when the request has ended."""
+        slot = self._next
+        self._next += 1
+        self._slots[slot] = None
+        return slot
+
+    def done(self, slot: int) -> None:
+        """The request of ``slot`` ended now (answered or failed): its slot frees ``window`` seconds from now."""
+        if slot in self._slots:
+            self._slots[slot] = self.monotonic()
 
 
 class HostGate:

@@ -9,7 +9,7 @@ from typing import Any
 
 from tui_health.clock import rfc3339
 from tui_health.models import AuditEvent, RequestTiming, SourceResult, Status, worst
-from tui_health.store import ComponentView, MonitorState
+from tui_health.store import BudgetView, ComponentView, MonitorState
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 EXIT_LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
@@ -25,6 +25,7 @@ class Report:
     total_ms: float
     requests: tuple[RequestTiming, ...]
     incidents: tuple[dict[str, Any], ...] = ()
+    budget: BudgetView | None = None
 
     @property
     def answered(self) -> bool:
@@ -95,11 +96,23 @@ class Report:
                     "name": s.name,
                     "ok": s.ok,
                     **({"error": s.error} if s.error else {}),
+                    **({"retry_at": rfc3339(s.retry_at)} if s.retry_at else {}),
                     "correlation_ids": list(s.correlation_ids),
                 }
                 for s in self.sources
             ],
             **({"incidents": list(self.incidents)} if self.incidents else {}),
+            **(
+                {
+                    "request_budget": {
+                        "limit_per_minute": self.budget.limit,
+                        "used_last_minute": self.budget.used,
+                        "waited_s": round(self.budget.waited_s, 3),
+                    }
+                }
+                if self.budget
+                else {}
+            ),
         }
 
 
@@ -138,4 +151,5 @@ def report_of(state: MonitorState, events: list[AuditEvent]) -> Report:
         total_ms=state.latency.poll_series[-1] if state.latency and state.latency.poll_series else 0.0,
         requests=tuple(t for s in state.sources for t in s.timings),
         incidents=state.incidents,
+        budget=state.budget,
     )

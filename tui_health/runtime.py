@@ -166,6 +166,7 @@ async def _monitor(
                 min_gap=settings.poll.min_gap,
                 target_key=target_key(settings),
                 storage=audit.storage,
+                budget=conn.budget,
             )
             yield monitor
         finally:

@@ -43,6 +43,15 @@ class ConnectionState:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetView:
+    """The request budget of the token: slots held in the last minute, the limit, and the last poll's wait."""
+
+    used: int
+    limit: int
+    waited_s: float  # seconds the last poll's requests waited for a slot (0: the budget did not bind)
+
+
+@dataclass(frozen=True, slots=True)
 class MonitorState:
     region: str = ""
     poll_count: int = 0
@@ -65,6 +74,7 @@ class MonitorState:
     outbox_pending: int = 0
     outbox_failed: int = 0  # alerts a receiver refused for good (the console offers to requeue them)
     storage_problem: str = ""  # what of our own files cannot be written right now
+    budget: BudgetView | None = None  # None when no source uses a token
 
     @property
     def overall(self) -> Status:

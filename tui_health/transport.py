@@ -26,6 +26,8 @@ CORRELATION_HEADER = "ININ-Correlation-Id"
 RETRY_STATUS = frozenset({429, 502, 503, 504})
 
 
+MAX_SLOT_WAITS = 600
+"""Re-checks of the request budget one request makes at most before it gives up (each waits a second or more)."""
 MAX_BODY = 16 * 1024 * 1024
 """The largest response body read (decoded), in bytes; a bigger one fails the request."""
 
@@ -248,7 +250,6 @@ class HttpCore:
             attempt += 1
             if attempt == 1:  # a retry has already waited out the Retry-After that caused it
                 await self._respect_gate(origin, what, deadline)
-            await self._take_slot(what, deadline)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 raise NetworkError(
@@ -256,10 +257,12 @@ class HttpCore:
                     hint="raise poll.deadline or check the API's health",
                     reached=True,
                 )
+            slot = await self._take_slot(what, deadline)
+            remaining = None if deadline is None else deadline - time.monotonic()
             timeout = self.timeout if remaining is None else max(0.05, min(self.timeout, remaining))
             started = time.perf_counter()
             try:
-                response = await self._exchange(method, url, timeout, what, kwargs)
+                response = await self._exchange(method, url, timeout, what, kwargs, slot)
             except httpx.TransportError as exc:
                 timings.append(RequestTiming(label, (time.perf_counter() - started) * 1000, None, attempt))
                 network = describe_transport_error(exc, url, timeout)
@@ -299,14 +302,18 @@ class HttpCore:
             await self._wait(wait, deadline, error)
 
     async def _exchange(
-        self, method: str, url: str, timeout: float, what: str, kwargs: dict[str, Any]
+        self, method: str, url: str, timeout: float, what: str, kwargs: dict[str, Any], slot: int | None
     ) -> httpx.Response:
         """One request, its body read in full (at most ``max_body`` bytes), all within ``timeout``."""
-        async with (
-            asyncio.timeout(timeout),
-            self.client.stream(method, url, timeout=timeout, **kwargs) as streamed,
-        ):
-            body = await read_capped(streamed, self.max_body, what)
+        try:
+            async with (
+                asyncio.timeout(timeout),
+                self.client.stream(method, url, timeout=timeout, **kwargs) as streamed,
+            ):
+                body = await read_capped(streamed, self.max_body, what)
+        finally:
+            if slot is not None and self.budget is not None:
+                self.budget.done(slot)  # however it ended: the slot frees a window after now
         headers = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _BODY_HEADERS]
         return httpx.Response(streamed.status_code, headers=headers, content=body, request=streamed.request)
 
@@ -316,29 +323,35 @@ class HttpCore:
             return
         if deadline is not None and time.monotonic() + left > deadline:
             lifts = self.gate.lifts_at(origin)
-            raise RateLimitedError(
+            error = RateLimitedError(
                 f"{what} asked us to wait (Retry-After) until {_clock(lifts)}; no request before then",
                 hint="it lifts by itself",
-                retry_at=lifts,
             )
+            error.retry_at = lifts
+            raise error
         await self.sleep(left)
 
-    async def _take_slot(self, what: str, deadline: float | None) -> None:
+    async def _take_slot(self, what: str, deadline: float | None) -> int | None:
+        """Wait for a slot of the request budget (within the deadline); ``None`` when there is no budget."""
         if self.budget is None:
-            return
-        wait = self.budget.wait_for_slot()
-        if wait > 0 and deadline is not None and time.monotonic() + wait > deadline:
-            self.budget.refused += 1
-            free_at = datetime.now(UTC) + timedelta(seconds=wait)
-            raise BudgetError(
-                f"the request budget of {self.budget.limit} requests/minute for this token is used up "
-                f"(next free slot {_clock(free_at)}); {what} was not asked",
-                hint="poll less often (--interval), fewer pages (--page-size), or raise poll.request_budget",
-                retry_at=free_at,
-            )
-        self.budget.take(wait)
-        if wait > 0:
+            return None
+        for _ in range(MAX_SLOT_WAITS):
+            wait = self.budget.wait_for_slot()
+            if wait <= 0:
+                return self.budget.take()
+            if deadline is not None and time.monotonic() + wait > deadline:
+                break
+            self.budget.waited += wait
             await self.sleep(wait)
+        self.budget.refused += 1
+        free_at = datetime.now(UTC) + timedelta(seconds=self.budget.wait_for_slot())
+        error = BudgetError(
+            f"the request budget of {self.budget.limit} requests/minute for this token is used up "
+            f"(next free slot {_clock(free_at)}); {what} was not asked",
+            hint="poll less often (--interval), fewer pages (--page-size), or raise poll.request_budget",
+        )
+        error.retry_at = free_at
+        raise error
 
     async def _wait(self, seconds: float, deadline: float | None, error: TuiHealthError) -> None:
         if deadline is not None and time.monotonic() + seconds > deadline:

@@ -37,5 +37,5 @@ def failed(
         correlation_ids=cids,
         timings=tuple(timings),
         unmeasured=unmeasured,
-        retry_at=getattr(exc, "retry_at", None),
+        retry_at=exc.retry_at,
     )

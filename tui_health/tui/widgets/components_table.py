@@ -153,7 +153,7 @@ class ComponentsTable(DataTable[Text]):
                     continue
                 for index, ((key, _), new, before) in enumerate(zip(COLUMNS, cells, old, strict=True)):
                     if new != before:
-                        self.update_cell(cid, key, new)
+                        self.update_cell(cid, key, new, update_width=True)
                         changed += 1
                         reorder = reorder or index < 2
             if reorder:

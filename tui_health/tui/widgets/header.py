@@ -82,6 +82,12 @@ def header_text(state: MonitorState, now: datetime) -> Text:
         text.append(f" until {clock_time(state.connection.until)}", style=style)
     if state.connection.kind not in ("ok", "starting") and state.connection.message:
         text.append(f": {shorten(state.connection.message)}", style=style)
+    if state.budget and state.budget.waited_s > 0:
+        text.append(
+            f"   ⏳ request budget full ({state.budget.limit}/min): the last poll waited "
+            f"{duration(state.budget.waited_s)}",
+            style="yellow",
+        )
     if state.storage_problem:
         text.append(f"   ⚠ {shorten(state.storage_problem)}", style="bold reverse red")
     if state.last_poll_at and not state.last_ok_at:

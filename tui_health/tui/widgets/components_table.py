@@ -23,6 +23,10 @@ COLUMNS = [
     ("cause", "Caused by"),
 ]
 _RANK = {label: status.rank for status, (label, _) in STATUS_LOOK.items()}
+FIXED_WIDTHS = {"flags": 14}
+"""Columns whose content comes and goes get a fixed width: measured from the first rows, "Flags" was five
+characters wide and cut "→healthy?" short later (widths are not re-measured on updates, which would also make
+the layout depend on timing)."""
 
 Row = tuple[Text, ...]
 Signature = tuple[object, ...]
@@ -102,7 +106,7 @@ class ComponentsTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
-            self.add_column(label, key=key)
+            self.add_column(label, key=key, width=FIXED_WIDTHS.get(key))
 
     @property
     def selected_id(self) -> str | None:
@@ -153,7 +157,7 @@ class ComponentsTable(DataTable[Text]):
                     continue
                 for index, ((key, _), new, before) in enumerate(zip(COLUMNS, cells, old, strict=True)):
                     if new != before:
-                        self.update_cell(cid, key, new, update_width=True)
+                        self.update_cell(cid, key, new)
                         changed += 1
                         reorder = reorder or index < 2
             if reorder:

@@ -261,6 +261,11 @@ async def test_retry_after_is_honoured_across_polls(start_sim, tmp_path):
     assert "no request before then" in second.connection.message
     lifts = (second.connection.until - first.last_poll_at).total_seconds()  # type: ignore[operator]
     assert 3500 < lifts <= 3601
+    from tui_health.tui.format import clock_time
+    from tui_health.tui.widgets.header import header_text
+
+    shown = header_text(second, second.last_poll_at).plain  # type: ignore[arg-type]
+    assert f"rate-limited until {clock_time(second.connection.until)}" in shown
 
 
 async def test_a_poll_never_starts_sooner_than_the_minimum_gap(start_sim, tmp_path):
@@ -350,3 +355,38 @@ async def test_a_poll_that_waited_for_the_budget_says_so(start_sim, tmp_path):
     doc = report_of(state, []).to_json()
     assert doc["request_budget"]["limit_per_minute"] == 3 and doc["request_budget"]["waited_s"] > 0.2
     assert "request budget full (3/min)" in header_text(state, state.last_poll_at).plain  # type: ignore[arg-type]
+
+
+async def test_the_console_survives_hostile_bodies(start_sim, tmp_path):
+    """Bad timestamps, then JSON nested 100,000 deep, then duplicates: the console keeps running and says why."""
+    from tui_health.store import StateStore
+    from tui_health.tui.app import HealthApp
+    from tui_health.tui.widgets.header import StatusHeader
+
+    sim = start_sim(
+        "steady",
+        components=60,
+        faults=[
+            {"kind": "bad-timestamp", "on": [1, 2, 3]},
+            {"kind": "deep-json", "on": [4]},
+            {"kind": "duplicate-ids", "on": [5, 6, 7]},
+        ],
+    )
+    settings = sim_settings(
+        sim, tmp_path, **{"alerts.enabled": False, "poll.page_size": 25, "poll.min_gap": 0}
+    )
+    store = StateStore()
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", store=store) as monitor:
+        app = HealthApp(monitor, store, autopoll=False, tick=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await monitor.poll()
+            await pilot.pause()
+            assert all(c.last_modified is None for c in app.state.components)
+            await monitor.poll()
+            await pilot.pause()
+            assert "nested too deeply" in str(app.query_one(StatusHeader).render())
+            await monitor.poll()
+            await pilot.pause()
+            first = sim.state.components[0][0]
+            assert {c.id: c.observed.value for c in app.state.components}[first] == "down"
+            assert app.is_running

@@ -4,12 +4,14 @@ The file has sections; every key is optional::
 
     [genesys]   region, api_url, login_url
     [auth]      client_id, client_secret
-    [poll]      interval, timeout, deadline, page_size, concurrency, max_attempts, status, ids, expand, sources
+    [poll]      interval, timeout, deadline, page_size, concurrency, max_attempts, max_pages, request_budget,
+                min_gap, status, ids, expand, sources
     [statuspage] url, groups
     [probe]     path, slow_ms
     [thresholds] min_down, min_degraded, critical, flap_interval, flapping_window, flapping_changes, dependencies
     [audit]     path, max_bytes, backups
-    [alerts]    enabled, webhook_token, repeat_interval, outbox, sinks = [{type = "webhook", url = "..."}]
+    [alerts]    enabled, webhook_token, repeat_interval, outbox, retry_base, retry_cap, resend_interval,
+                once_wait, permanent_after, sinks = [{type = "webhook", url = "..."}]
 """
 
 from __future__ import annotations
@@ -423,6 +425,10 @@ timeout = 10         # seconds per HTTP request
 deadline = 60        # seconds per whole poll, retries included
 page_size = 100
 concurrency = 10     # pages fetched at once after page 1
+max_attempts = 5     # per request, on 429/5xx/timeouts
+max_pages = 200      # a server claiming more pages than this is not believed
+request_budget = 200 # requests per minute per token, retries and probes included (Genesys allows ~300)
+min_gap = 1          # seconds from the end of one poll to the start of the next, at least
 # status = ["degraded", "down"]
 # ids = ["api", "architect"]
 expand = true
@@ -454,6 +460,8 @@ backups = 5
 [alerts]
 enabled = true
 repeat_interval = 14400  # seconds between reminders of an ongoing breach (0: never)
+once_wait = 10           # seconds --once waits for its own alerts to be delivered
+permanent_after = 600    # seconds of 4xx refusals (and three of them) before an alert is given up
 # webhook_token = "..."
 # [[alerts.sinks]]
 # type = "webhook"      # webhook | slack | pagerduty | alertmanager

@@ -144,7 +144,7 @@ async def test_rejected_client_is_an_auth_error(start_sim, tmp_path):
 def test_dns_and_tls_failures_are_not_retried_refused_connections_are():
     import httpx
 
-    from tui_health.transport import describe_transport_error
+    from tui_health.genesys.transport import describe_transport_error
 
     dns = httpx.ConnectError("[Errno -2] Name or service not known")
     dns.__cause__ = __import__("socket").gaierror(-2, "Name or service not known")

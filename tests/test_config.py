@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import run_cli
 from tui_health.config import TEMPLATE, load_settings
 from tui_health.errors import ConfigError
-from tui_health.regions import REGIONS, resolve_domain
+from tui_health.genesys.regions import REGIONS, resolve_domain
 
 
 def write(tmp_path, text: str):

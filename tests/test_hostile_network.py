@@ -11,11 +11,11 @@ import pytest
 
 from tests.conftest import SECRET, run_cli, sim_settings
 from tui_health.clock import FakeClock
+from tui_health.genesys.ratelimit import HostGate, RequestBudget
+from tui_health.genesys.transport import origin_of
 from tui_health.once import run_once
-from tui_health.ratelimit import HostGate, RequestBudget
 from tui_health.runtime import open_monitor
 from tui_health.simulator import SimulatorServer
-from tui_health.transport import origin_of
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": "test-client", "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
 
@@ -98,9 +98,9 @@ async def test_a_page_count_of_a_billion_is_refused_after_one_request(start_sim,
     ],
 )
 def test_paging_claims_are_checked(page, needle):
-    from tui_health.client import HealthClient, HealthQuery
     from tui_health.errors import ApiError
-    from tui_health.wire import HealthPage
+    from tui_health.genesys.client import HealthClient, HealthQuery
+    from tui_health.genesys.wire import HealthPage
 
     client = HealthClient(None, HealthQuery(), max_pages=200)  # type: ignore[arg-type]
     with pytest.raises(ApiError, match=needle.replace("(", r"\(").replace(")", r"\)")):

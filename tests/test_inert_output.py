@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
 from tests.tui_helpers import console_after_first_poll
+from tui_health.genesys.transport import error_detail
 from tui_health.text import clean, clean_data
-from tui_health.transport import error_detail
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
 UNSAFE = ("\x1b", "\r", "\b", "\u202e")

@@ -35,10 +35,10 @@ from pydantic import (
 )
 
 from tui_health.errors import ConfigError
+from tui_health.genesys.regions import DEFAULT_REGION, resolve_domain
 from tui_health.models import Status
 from tui_health.paths import default_audit_path, default_config_path, default_state_dir
 from tui_health.redact import redact_url
-from tui_health.regions import DEFAULT_REGION, resolve_domain
 
 #: Environment variable → dotted settings key.
 ENV_KEYS: dict[str, str] = {

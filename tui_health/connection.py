@@ -11,14 +11,14 @@ from pathlib import Path
 import httpx
 
 from tui_health import __version__
-from tui_health.auth import TokenProvider
-from tui_health.client import ApiClient, HealthClient, HealthQuery
 from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
-from tui_health.ratelimit import HostGate, RequestBudget
+from tui_health.genesys.auth import TokenProvider
+from tui_health.genesys.client import ApiClient, HealthClient, HealthQuery
+from tui_health.genesys.ratelimit import HostGate, RequestBudget
+from tui_health.genesys.transport import HttpCore, Sleep
 from tui_health.sources.base import Source
 from tui_health.sources.health_api import HealthApiSource
-from tui_health.transport import HttpCore, Sleep
 
 
 @dataclass

@@ -18,9 +18,9 @@ from tui_health.clock import Clock, SystemClock
 from tui_health.engine import ThresholdEngine
 from tui_health.errors import NetworkError
 from tui_health.events import snapshot_events
+from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, Severity, Snapshot, SourceResult
-from tui_health.ratelimit import RequestBudget
 from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
 from tui_health.storage import StorageHealth

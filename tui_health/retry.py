@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-"""Statuses worth another attempt (Genesys: 429, 502, 503, 504; plus 408 and 500 for receivers)."""
+RECEIVER_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+"""What an alert receiver may answer and still be tried again: 408, 429, 500, 502, 503, 504. (Genesys' own
+policy is :data:`tui_health.genesys.transport.GENESYS_RETRY_STATUS`.)"""
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -17,6 +17,7 @@ from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
 from tui_health.connection import connect
 from tui_health.engine import EngineConfig, ThresholdEngine
+from tui_health.genesys.transport import Sleep
 from tui_health.lock import InstanceLock
 from tui_health.models import AuditEvent
 from tui_health.monitor import Monitor, Poller
@@ -24,7 +25,6 @@ from tui_health.redact import SECRETS, Redactor
 from tui_health.retry import Backoff
 from tui_health.storage import StorageHealth
 from tui_health.store import StateStore
-from tui_health.transport import Sleep
 
 
 def redactor_for(settings: Settings) -> Redactor:

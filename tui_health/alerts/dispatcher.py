@@ -16,11 +16,11 @@ import httpx
 from tui_health.alerts.outbox import Outbox, Row
 from tui_health.alerts.sinks import AlertmanagerSink, Firing, Sink, describe
 from tui_health.clock import Clock
+from tui_health.genesys.transport import describe_transport_error
 from tui_health.models import AuditEvent, Severity
 from tui_health.redact import scrub
-from tui_health.retry import RETRYABLE_STATUS, Backoff, parse_retry_after
+from tui_health.retry import RECEIVER_RETRY_STATUS, Backoff, parse_retry_after
 from tui_health.storage import StorageHealth
-from tui_health.transport import describe_transport_error
 
 STORAGE_RETRY = 5.0
 """Seconds a delivery task waits before trying an outbox that failed again."""
@@ -231,7 +231,7 @@ class Dispatcher:
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.now())
             error = f"HTTP {code}"
         refused_since: float | None = None
-        if code is not None and code not in RETRYABLE_STATUS:
+        if code is not None and code not in RECEIVER_RETRY_STATUS:
             now = self.clock.now().timestamp()
             refused_since = row.refused_since if row.refused_since is not None else now
             lasted = now - refused_since

@@ -7,8 +7,8 @@ shown as ``unknown`` (never silently dropped), and when none of them is there th
 
 from __future__ import annotations
 
-from tui_health.client import HealthClient
 from tui_health.errors import NothingCheckedError, TuiHealthError
+from tui_health.genesys.client import HealthClient
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.sources.base import failed
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tui_health.client import ApiClient
 from tui_health.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
+from tui_health.genesys.client import ApiClient
+from tui_health.genesys.transport import correlation_id
 from tui_health.models import Component, RequestTiming, SourceResult, Status
 from tui_health.sources.base import failed
-from tui_health.transport import correlation_id
 
 PROBE_ID = "platform-api-probe"
 

@@ -13,11 +13,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tui_health.errors import ConfigError, NothingCheckedError, TuiHealthError
+from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
+from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.sources.base import failed
 from tui_health.text import clean, clean_data
-from tui_health.transport import HttpCore, correlation_id, decode_json
-from tui_health.wire import MAX_ID, parse_timestamp, validate_response
 
 STATUS_MAP = {
     "operational": Status.HEALTHY,

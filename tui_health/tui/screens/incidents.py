@@ -12,8 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_health.genesys.wire import parse_timestamp
 from tui_health.tui.format import short_datetime
-from tui_health.wire import parse_timestamp
 
 
 def stamp(value: Any) -> str:

@@ -9,12 +9,12 @@ from urllib.parse import urljoin
 
 import httpx
 
-from tui_health.auth import TokenProvider
 from tui_health.errors import ApiError, AuthError, TuiHealthError
+from tui_health.genesys.auth import TokenProvider
+from tui_health.genesys.transport import HttpCore, correlation_id, decode_json, host_of, origin_of
+from tui_health.genesys.wire import HealthPage, parse_entity
 from tui_health.models import Component, RequestTiming, Status, ValidationIssue
 from tui_health.text import clean
-from tui_health.transport import HttpCore, correlation_id, decode_json, host_of, origin_of
-from tui_health.wire import HealthPage, parse_entity
 
 HEALTH_PATH = "/api/v2/health/details"
 MAX_URI = 2000

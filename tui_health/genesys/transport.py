@@ -16,14 +16,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from tui_health.errors import ApiError, BudgetError, NetworkError, RateLimitedError, TuiHealthError
+from tui_health.genesys.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget
 from tui_health.models import RequestTiming
-from tui_health.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget
 from tui_health.retry import Backoff, parse_retry_after
 from tui_health.text import clean
 
 Sleep = Callable[[float], Awaitable[None]]
 CORRELATION_HEADER = "ININ-Correlation-Id"
-RETRY_STATUS = frozenset({429, 502, 503, 504})
+GENESYS_RETRY_STATUS = frozenset({429, 502, 503, 504})
+"""What Genesys Cloud says to retry: 429, 502, 503, 504 (never another 4xx)."""
 
 
 MAX_SLOT_WAITS = 600
@@ -287,7 +288,7 @@ class HttpCore:
                     label, (time.perf_counter() - started) * 1000, response.status_code, attempt, cid
                 )
             )
-            if response.status_code not in RETRY_STATUS:
+            if response.status_code not in GENESYS_RETRY_STATUS:
                 return response
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             if retry_after is not None:

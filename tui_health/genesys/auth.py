@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from tui_health.clock import Clock, SystemClock
 from tui_health.errors import ApiError, AuthError
+from tui_health.genesys.transport import HttpCore, correlation_id, decode_json, error_detail
 from tui_health.models import RequestTiming
-from tui_health.transport import HttpCore, correlation_id, decode_json, error_detail
 
 EARLY_REFRESH_MAX = 300.0
 """Refresh at most this many seconds before expiry (5 minutes)..."""

@@ -27,7 +27,7 @@ from typing import Any
 
 from tui_health.clock import Clock
 from tui_health.config import ThresholdSettings
-from tui_health.models import AuditEvent, Component, Severity, Snapshot, Status
+from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, Status
 from tui_health.thresholds import ThresholdRule
 
 
@@ -110,13 +110,15 @@ class ThresholdEngine:
     def silence(self, cid: str, until: datetime, *, by: str = "user") -> AuditEvent:
         self.silences[cid] = until
         name = self.components[cid].name if cid in self.components else cid
-        return self._event("silence_added", cid, None, f"{name} silenced until {until.isoformat()} by {by}")
+        return self._event(
+            EventType.SILENCE_ADDED, cid, None, f"{name} silenced until {until.isoformat()} by {by}"
+        )
 
     def unsilence(self, cid: str, *, reason: str = "lifted") -> AuditEvent | None:
         if self.silences.pop(cid, None) is None:
             return None
         name = self.components[cid].name if cid in self.components else cid
-        return self._event("silence_removed", cid, None, f"silence of {name} {reason}")
+        return self._event(EventType.SILENCE_REMOVED, cid, None, f"silence of {name} {reason}")
 
     # -- observation --------------------------------------------------------------------------------
     def observe(self, snapshot: Snapshot, *, absent_is_healthy: bool = False) -> Outcome:
@@ -172,7 +174,7 @@ class ThresholdEngine:
                 lasted = (now - since).total_seconds() if since else 0.0
                 return [
                     self._event(
-                        "flap_suppressed",
+                        EventType.FLAP_SUPPRESSED,
                         cid,
                         str(status),
                         f"{name} was {pending} for {lasted:.0f} s, back to {status} before {self.config.flap_interval:g} s",
@@ -206,7 +208,7 @@ class ThresholdEngine:
         verb = "is" if first else "changed to"
         message = f"{tracked.name} {verb} {status}" + ("" if first else f" (was {previous})")
         return self._event(
-            "component_health_change",
+            EventType.COMPONENT_HEALTH_CHANGE,
             cid,
             str(status),
             message,
@@ -233,7 +235,7 @@ class ThresholdEngine:
                 tracked.flapping = True
                 events.append(
                     self._event(
-                        "flapping_started",
+                        EventType.FLAPPING_STARTED,
                         cid,
                         str(tracked.confirmed),
                         f"{tracked.name} is flapping ({count} changes in {self.config.flapping_window:g} s); "
@@ -246,7 +248,7 @@ class ThresholdEngine:
                 tracked.flapping = False
                 events.append(
                     self._event(
-                        "flapping_stopped",
+                        EventType.FLAPPING_STOPPED,
                         cid,
                         str(tracked.confirmed),
                         f"{tracked.name} stopped flapping; it is {tracked.confirmed}",
@@ -272,10 +274,14 @@ class ThresholdEngine:
         notify: list[AuditEvent] = []
         for index, event in enumerate(events):
             cid = event.component_ids[0] if event.component_ids else None
-            if cid and event.event_type == "component_health_change" and self.components[cid].caused_by:
+            if (
+                cid
+                and event.event_type == EventType.COMPONENT_HEALTH_CHANGE
+                and self.components[cid].caused_by
+            ):
                 events[index] = _with(event, caused_by=self.components[cid].caused_by)
                 latest[cid] = events[index]
-            if event.event_type == "flapping_started":
+            if event.event_type == EventType.FLAPPING_STARTED:
                 notify.append(event)
         for cid, tracked in self.components.items():
             if tracked.flapping or tracked.caused_by or cid in self.silences:
@@ -302,7 +308,7 @@ class ThresholdEngine:
         if reasons and not self.breached:
             events.append(
                 self._event(
-                    "threshold_breach",
+                    EventType.THRESHOLD_BREACH,
                     None,
                     "breached",
                     "threshold breached: " + "; ".join(reasons),
@@ -316,7 +322,7 @@ class ThresholdEngine:
         elif not reasons and self.breached:
             events.append(
                 self._event(
-                    "threshold_resolved",
+                    EventType.THRESHOLD_RESOLVED,
                     None,
                     "resolved",
                     "threshold resolved",
@@ -334,7 +340,7 @@ class ThresholdEngine:
         ):
             events.append(
                 self._event(
-                    "threshold_reminder",
+                    EventType.THRESHOLD_REMINDER,
                     None,
                     "breached",
                     "threshold still breached: " + "; ".join(reasons),

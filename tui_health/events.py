@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_health.models import AuditEvent, Severity, Snapshot
+from tui_health.models import AuditEvent, EventType, Severity, Snapshot
 
 
 def snapshot_events(snapshot: Snapshot) -> list[AuditEvent]:
@@ -12,7 +12,7 @@ def snapshot_events(snapshot: Snapshot) -> list[AuditEvent]:
         events.append(
             AuditEvent(
                 timestamp=snapshot.taken_at,
-                event_type="schema_validation_error",
+                event_type=EventType.SCHEMA_VALIDATION_ERROR,
                 component_ids=(issue.component_id,) if issue.component_id else (),
                 status="unknown",
                 message=issue.message,
@@ -27,7 +27,7 @@ def snapshot_events(snapshot: Snapshot) -> list[AuditEvent]:
             events.append(
                 AuditEvent(
                     timestamp=snapshot.taken_at,
-                    event_type="poll_failed",
+                    event_type=EventType.POLL_FAILED,
                     status=source.error_kind,
                     latency_ms=round(sum(t.ms for t in source.timings), 3),
                     message=f"{source.name}: {source.error}",

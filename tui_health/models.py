@@ -46,6 +46,29 @@ class Status(StrEnum):
 _RANK = {Status.DOWN: 0, Status.DEGRADED: 1, Status.UNKNOWN: 2, Status.MAINTENANCE: 3, Status.HEALTHY: 4}
 
 
+class EventType(StrEnum):
+    """Every audit event type this build writes (a line read back may carry another: ``event_type`` is a str)."""
+
+    COMPONENT_HEALTH_CHANGE = "component_health_change"
+    FLAP_SUPPRESSED = "flap_suppressed"
+    FLAPPING_STARTED = "flapping_started"
+    FLAPPING_STOPPED = "flapping_stopped"
+    THRESHOLD_BREACH = "threshold_breach"
+    THRESHOLD_REMINDER = "threshold_reminder"
+    THRESHOLD_RESOLVED = "threshold_resolved"
+    SCHEMA_VALIDATION_ERROR = "schema_validation_error"
+    POLL_FAILED = "poll_failed"
+    ALERT_DELIVERED = "alert_delivered"
+    ALERT_RETRYING = "alert_retrying"
+    ALERT_FAILED = "alert_failed"
+    SILENCE_ADDED = "silence_added"
+    SILENCE_REMOVED = "silence_removed"
+    MONITOR_STARTED = "monitor_started"
+    MONITOR_STOPPED = "monitor_stopped"
+    STORAGE_FAILED = "storage_failed"
+    STORAGE_RECOVERED = "storage_recovered"
+
+
 class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"

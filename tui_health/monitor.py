@@ -20,7 +20,7 @@ from tui_health.errors import NetworkError
 from tui_health.events import snapshot_events
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.metrics import LatencyTracker
-from tui_health.models import AuditEvent, Component, Severity, Snapshot, SourceResult
+from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
 from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
 from tui_health.storage import StorageHealth
@@ -177,7 +177,7 @@ class Monitor:
                 f"; {orphans} alert(s) in the outbox are for sinks no longer configured and will not be sent "
                 "(`tui-health outbox purge-orphaned` drops them)"
             )
-        self.record([self._event("monitor_started", message)])
+        self.record([self._event(EventType.MONITOR_STARTED, message)])
         if self.dispatcher:
             self.dispatcher.start()
 
@@ -191,7 +191,9 @@ class Monitor:
             await self.dispatcher.stop()
         pending = self._pending()
         note = f"; {pending} alert(s) left in the outbox for the next start" if pending else ""
-        self.record([self._event("monitor_stopped", f"stopped after {self.tracker.polls} poll(s){note}")])
+        self.record(
+            [self._event(EventType.MONITOR_STOPPED, f"stopped after {self.tracker.polls} poll(s){note}")]
+        )
         self._persist()
         return delivered
 
@@ -303,12 +305,12 @@ class Monitor:
         for what, problem in self.storage.changes():
             if problem:
                 event = self._event(
-                    "storage_failed", f"{problem}; monitoring goes on, kept in memory until it works"
+                    EventType.STORAGE_FAILED, f"{problem}; monitoring goes on, kept in memory until it works"
                 )
                 event = replace(event, severity=Severity.CRITICAL, status="failed", source=what)
             else:
                 event = replace(
-                    self._event("storage_recovered", f"the {what} can be written again"), source=what
+                    self._event(EventType.STORAGE_RECOVERED, f"the {what} can be written again"), source=what
                 )
             self.audit.write([event])
             self.recent.append(event)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from tui_health.config import Settings
+from tui_health.models import EventType
 from tui_health.output import render_json, render_nagios, render_table
 from tui_health.redact import scrub
 from tui_health.report import UNKNOWN, Report, report_of
@@ -23,7 +24,7 @@ from tui_health.runtime import open_monitor
 from tui_health.signals import interruptible
 from tui_health.text import clean
 
-LIFECYCLE = ("monitor_started", "monitor_stopped")
+LIFECYCLE = (EventType.MONITOR_STARTED, EventType.MONITOR_STOPPED)
 
 
 async def run_once(

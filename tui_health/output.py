@@ -6,6 +6,7 @@ import json
 from typing import IO, TYPE_CHECKING, Any
 
 from tui_health.clock import rfc3339
+from tui_health.models import EventType
 from tui_health.report import EXIT_LABEL, Report
 
 if TYPE_CHECKING:  # rich is imported only when a table is printed: --once --format json stays lean
@@ -114,7 +115,7 @@ def render_table(report: Report, out: IO[str]) -> None:
     for incident in report.incidents:
         console.print(incident_text(incident))
     for event in report.events:
-        if event.event_type == "schema_validation_error":
+        if event.event_type == EventType.SCHEMA_VALIDATION_ERROR:
             console.print(Text(f"schema: {event.message}", style="magenta"))
     console.print(
         Text(

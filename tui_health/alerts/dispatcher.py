@@ -17,7 +17,7 @@ from tui_health.alerts.outbox import Outbox, Row
 from tui_health.alerts.sinks import AlertmanagerSink, Firing, Sink, describe
 from tui_health.clock import Clock
 from tui_health.genesys.transport import describe_transport_error
-from tui_health.models import AuditEvent, Severity
+from tui_health.models import AuditEvent, EventType, Severity
 from tui_health.redact import scrub
 from tui_health.retry import RECEIVER_RETRY_STATUS, Backoff, parse_retry_after
 from tui_health.storage import StorageHealth
@@ -219,7 +219,7 @@ class Dispatcher:
             if 200 <= code < 300:
                 self.outbox.delivered(row.id)
                 self._emit(
-                    "alert_delivered",
+                    EventType.ALERT_DELIVERED,
                     Severity.INFO,
                     row,
                     sink,
@@ -240,7 +240,7 @@ class Dispatcher:
             ):
                 self.outbox.fail(row.id, error)
                 self._emit(
-                    "alert_failed",
+                    EventType.ALERT_FAILED,
                     Severity.CRITICAL,
                     row,
                     sink,
@@ -257,7 +257,7 @@ class Dispatcher:
         )
         self.outbox.retry(row.id, self.clock.now().timestamp() + delay, error, refused_since)
         self._emit(
-            "alert_retrying",
+            EventType.ALERT_RETRYING,
             Severity.WARNING,
             row,
             sink,

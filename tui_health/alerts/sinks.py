@@ -13,11 +13,11 @@ from typing import Any, Protocol
 from tui_health.clock import rfc3339
 from tui_health.config import SinkSettings
 from tui_health.errors import ConfigError
-from tui_health.models import AuditEvent
+from tui_health.models import AuditEvent, EventType
 from tui_health.redact import redact_url
 
 SOURCE = "tui-health"
-THRESHOLD_TYPES = ("threshold_breach", "threshold_reminder", "threshold_resolved")
+THRESHOLD_TYPES = (EventType.THRESHOLD_BREACH, EventType.THRESHOLD_REMINDER, EventType.THRESHOLD_RESOLVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +148,14 @@ class PagerDutySink:
     def messages(self, events: list[AuditEvent], now: datetime) -> list[Message]:
         out = []
         for e in events:
-            if e.event_type == "component_health_change":
+            if e.event_type == EventType.COMPONENT_HEALTH_CHANGE:
                 cid = e.component_ids[0]
                 problem = e.status in ("down", "degraded")
                 dedup = self.dedup_key(cid)
                 severity = "critical" if e.severity == "critical" else PD_SEVERITY.get(str(e.status), "info")
             elif e.event_type in THRESHOLD_TYPES:
                 cid = None
-                problem = e.event_type != "threshold_resolved"
+                problem = e.event_type != EventType.THRESHOLD_RESOLVED
                 dedup = self.dedup_key(None)
                 severity = "critical" if problem else "info"
             else:
@@ -237,7 +237,7 @@ class AlertmanagerSink:
     def messages(self, events: list[AuditEvent], now: datetime) -> list[Message]:
         alerts = []
         for e in events:
-            if e.event_type == "component_health_change":
+            if e.event_type == EventType.COMPONENT_HEALTH_CHANGE:
                 cid = e.component_ids[0]
                 critical = e.severity == "critical"
                 if e.previous_status in ("down", "degraded") and e.previous_status != e.status:
@@ -256,7 +256,7 @@ class AlertmanagerSink:
                 if e.status in ("down", "degraded"):
                     alerts.append(self.alert(cid, cid, str(e.status), e.timestamp, None, e.message, critical))
             elif e.event_type in THRESHOLD_TYPES:
-                ends = e.timestamp if e.event_type == "threshold_resolved" else None
+                ends = e.timestamp if e.event_type == EventType.THRESHOLD_RESOLVED else None
                 alerts.append(
                     self.alert("threshold", "threshold", str(e.status), e.timestamp, ends, e.message)
                 )

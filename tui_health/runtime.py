@@ -14,9 +14,9 @@ import httpx
 from tui_health import __version__
 from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
-from tui_health.config import Settings
+from tui_health.config import Settings, ThresholdSettings
 from tui_health.connection import connect
-from tui_health.engine import EngineConfig, ThresholdEngine
+from tui_health.engine import EngineConfig, ThresholdEngine, ThresholdRule
 from tui_health.genesys.transport import Sleep
 from tui_health.lock import InstanceLock
 from tui_health.models import AuditEvent
@@ -80,6 +80,18 @@ async def open_monitor(
     finally:
         if lock is not None:
             lock.release()
+
+
+def engine_config(t: ThresholdSettings, repeat_interval: float) -> EngineConfig:
+    """The engine's configuration from the settings (the engine itself knows nothing of config files)."""
+    return EngineConfig(
+        rule=ThresholdRule(t.min_down, t.min_degraded, frozenset(t.critical)),
+        flap_interval=t.flap_interval,
+        flapping_window=t.flapping_window,
+        flapping_changes=t.flapping_changes,
+        dependencies={k: tuple(v) for k, v in t.dependencies.items()},
+        repeat_interval=repeat_interval,
+    )
 
 
 def target_key(settings: Settings) -> str:
@@ -148,9 +160,7 @@ async def _monitor(
                     permanent_after=alerts.permanent_after,
                     storage=audit.storage,
                 )
-            engine = ThresholdEngine(
-                EngineConfig.from_settings(settings.thresholds, alerts.repeat_interval), clock
-            )
+            engine = ThresholdEngine(engine_config(settings.thresholds, alerts.repeat_interval), clock)
             monitor = Monitor(
                 Poller(conn.sources, deadline=settings.poll.deadline, clock=clock, redact=redactor),
                 engine,

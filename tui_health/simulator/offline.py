@@ -10,14 +10,13 @@ from pathlib import Path
 
 from tui_health.audit import AuditLog
 from tui_health.clock import FakeClock
-from tui_health.engine import EngineConfig, ThresholdEngine
+from tui_health.engine import EngineConfig, ThresholdEngine, ThresholdRule
 from tui_health.genesys.wire import parse_entity
 from tui_health.models import Component, RequestTiming, SourceResult
 from tui_health.monitor import Monitor, Poller
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.state import SimState
 from tui_health.store import StateStore
-from tui_health.thresholds import ThresholdRule
 
 
 class OfflineSource:

@@ -1,0 +1,120 @@
+"""What the engine's parts share: its configuration, what it knows of one component, and how an event is built.
+
+The parts (stability, holds, threshold) import this module, never the engine that composes them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tui_health.engine.threshold import ThresholdRule
+from tui_health.models import AuditEvent, Severity, Snapshot, Status
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    rule: ThresholdRule = field(default_factory=ThresholdRule)
+    flap_interval: float = 30.0  # seconds a new status must last before it is confirmed
+    flapping_window: float = 600.0  # seconds over which confirmed changes are counted
+    flapping_changes: int = 4  # confirmed changes within the window that make a component flapping
+    dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    repeat_interval: float = 14_400.0  # seconds between reminders of an ongoing breach (0: never)
+
+
+@dataclass(slots=True)
+class Tracked:
+    """What the engine knows about one component; it saves and restores itself."""
+
+    name: str
+    confirmed: Status
+    since: datetime
+    source: str | None = None
+    alerted: Status = Status.HEALTHY  # what receivers were last told (HEALTHY = no open problem)
+    pending: Status | None = None
+    pending_since: datetime | None = None
+    changes: deque[datetime] = field(default_factory=deque)
+    flapping: bool = False
+    caused_by: tuple[str, ...] = ()
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "confirmed": str(self.confirmed),
+            "since": self.since.isoformat(),
+            "alerted": str(self.alerted),
+            "flapping": self.flapping,
+            "changes": [c.isoformat() for c in self.changes],
+        }
+
+    @classmethod
+    def restore(cls, raw: Mapping[str, Any]) -> Tracked:
+        """Raises KeyError, ValueError or TypeError on bad data (the caller skips the component)."""
+        return cls(
+            name=str(raw["name"]),
+            confirmed=Status(raw["confirmed"]),
+            since=datetime.fromisoformat(raw["since"]),
+            alerted=Status(raw.get("alerted", "healthy")),
+            flapping=bool(raw.get("flapping")),
+            changes=deque(datetime.fromisoformat(c) for c in raw.get("changes", [])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentState:
+    """The engine's view of one component, for the store and the views."""
+
+    id: str
+    confirmed: Status
+    since: datetime
+    flapping: bool
+    silenced_until: datetime | None
+    caused_by: tuple[str, ...]
+    critical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one observation produced: every event (for the audit log) and those to send to receivers."""
+
+    events: tuple[AuditEvent, ...]
+    notify: tuple[AuditEvent, ...]
+    breached: bool
+    reasons: tuple[str, ...]
+
+
+def alert_state(status: Status) -> Status:
+    """What receivers care about: the problem status, or HEALTHY for anything that is not a problem."""
+    return status if status.is_problem else Status.HEALTHY
+
+
+def make_event(
+    now: datetime,
+    event_type: str,
+    ids: tuple[str, ...],
+    status: str | None,
+    message: str,
+    *,
+    snapshot: Snapshot | None = None,
+    previous: str | None = None,
+    severity: Severity = Severity.INFO,
+    reasons: tuple[str, ...] | None = None,
+    source: str | None = None,
+) -> AuditEvent:
+    """The one way the engine builds an event."""
+    return AuditEvent(
+        timestamp=now,
+        event_type=event_type,
+        component_ids=ids,
+        status=status,
+        latency_ms=round(snapshot.total_ms, 3) if snapshot else None,
+        message=message,
+        severity=severity,
+        previous_status=previous,
+        poll_id=snapshot.poll_id if snapshot else None,
+        source=source,
+        reasons=reasons,
+    )

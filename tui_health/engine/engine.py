@@ -1,0 +1,201 @@
+"""ThresholdEngine: turns validated snapshots into events. Pure and deterministic: no I/O, time from a clock.
+
+It composes small parts, each with its own tests and README paragraph ("How alerts are decided"):
+
+- :mod:`stability` — the baseline, flap suppression and flapping;
+- :mod:`holds` — silences and dependency causes, asked "is this component's alert held, and why?";
+- :mod:`threshold` — the rule and its breach → reminder → resolve cycle.
+
+Alerts: receivers are told a component's state (problem status or OK) only when it differs from what they were
+last told, and the component is not held. When a hold ends, the current state is sent if it changed meanwhile —
+nothing is lost, nothing repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from tui_health.clock import Clock
+from tui_health.engine import holds
+from tui_health.engine.base import ComponentState, EngineConfig, Outcome, Tracked, alert_state, make_event
+from tui_health.engine.stability import Stability
+from tui_health.engine.threshold import ThresholdCycle
+from tui_health.models import AuditEvent, Component, EventType, Snapshot, Status
+
+
+class ThresholdEngine:
+    def __init__(self, config: EngineConfig, clock: Clock) -> None:
+        self.clock = clock
+        self.components: dict[str, Tracked] = {}
+        self.silences: dict[str, datetime] = {}
+        self.config = config
+
+    @property
+    def config(self) -> EngineConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: EngineConfig) -> None:
+        self._config = config
+        self.stability = Stability(config)
+        previous = getattr(self, "cycle", None)
+        self.cycle = ThresholdCycle(config.rule, config.repeat_interval)
+        if previous is not None:
+            self.cycle.restore(previous.export())
+
+    @property
+    def breached(self) -> bool:
+        return self.cycle.breached
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.cycle.reasons
+
+    @property
+    def breach_notified_at(self) -> datetime | None:
+        return self.cycle.notified_at
+
+    # -- silences -----------------------------------------------------------------------------------
+    def silence(self, cid: str, until: datetime, *, by: str = "user") -> AuditEvent:
+        self.silences[cid] = until
+        name = self.components[cid].name if cid in self.components else cid
+        return self._event(
+            EventType.SILENCE_ADDED, cid, None, f"{name} silenced until {until.isoformat()} by {by}"
+        )
+
+    def unsilence(self, cid: str, *, reason: str = "lifted") -> AuditEvent | None:
+        if self.silences.pop(cid, None) is None:
+            return None
+        name = self.components[cid].name if cid in self.components else cid
+        return self._event(EventType.SILENCE_REMOVED, cid, None, f"silence of {name} {reason}")
+
+    # -- observation --------------------------------------------------------------------------------
+    def observe(self, snapshot: Snapshot, *, absent_is_healthy: bool = False) -> Outcome:
+        """Feed one poll. Components missing from a failed source keep their state (stale, not recovered)."""
+        now = self.clock.now()
+        events: list[AuditEvent] = []
+        latest: dict[str, AuditEvent] = {}  # cid → its latest change event in this poll
+
+        def event(kind: str, cid: str | None, status: str | None, message: str, **fields: Any) -> AuditEvent:
+            return self._event(kind, cid, status, message, snapshot=snapshot, **fields)
+
+        for cid in holds.expired(self.silences, now):
+            ended = self.unsilence(cid, reason="expired")
+            if ended:
+                events.append(ended)
+        observed = list(snapshot.components)
+        if absent_is_healthy:
+            # with a status filter, a component that left the answer of a source that answered has recovered
+            answered = {s.name for s in snapshot.sources if s.ok}
+            present = {c.id for c in observed}
+            observed += [
+                Component(cid, t.name, Status.HEALTHY, source=t.source or "")
+                for cid, t in self.components.items()
+                if cid not in present and t.source in answered
+            ]
+        for comp in observed:
+            found, change = self.stability.observe(self.components, comp, now, event)
+            events.extend(found)
+            if change is not None:
+                latest[comp.id] = change
+        events.extend(self.stability.flapping(self.components, now, event))
+        holds.update_causes(self.components, self.config.dependencies)
+        notify = self._reconcile_alerts(latest, events, event)
+        statuses = {cid: t.confirmed for cid, t in self.components.items() if cid not in self.silences}
+        names = {cid: t.name for cid, t in self.components.items()}
+        breach_events = self.cycle.update(
+            now, statuses, names, lambda kind, status, message, **f: event(kind, None, status, message, **f)
+        )
+        events.extend(breach_events)
+        notify.extend(breach_events)
+        return Outcome(tuple(events), tuple(notify), self.breached, self.reasons)
+
+    def _reconcile_alerts(
+        self, latest: dict[str, AuditEvent], events: list[AuditEvent], event: Any
+    ) -> list[AuditEvent]:
+        """Send each component's state when it differs from what receivers were told and it is not held."""
+        notify: list[AuditEvent] = []
+        for index, item in enumerate(events):
+            cid = item.component_ids[0] if item.component_ids else None
+            if (
+                cid
+                and item.event_type == EventType.COMPONENT_HEALTH_CHANGE
+                and self.components[cid].caused_by
+            ):
+                events[index] = replace(item, caused_by=self.components[cid].caused_by)
+                latest[cid] = events[index]
+            if item.event_type == EventType.FLAPPING_STARTED:
+                notify.append(item)
+        for cid, tracked in self.components.items():
+            if holds.held_because(cid, tracked, self.silences):
+                continue
+            wanted = alert_state(tracked.confirmed)
+            if wanted == tracked.alerted:
+                continue
+            change = latest.get(cid)
+            if change is None or change.status != str(tracked.confirmed):
+                # a hold ended (flapping stopped, silence lifted, root cause recovered): say where it is now
+                change = self.stability.change(cid, tracked, tracked.alerted, tracked.confirmed, event)
+                change = replace(change, message=change.message + " (alert released after a hold)")
+                events.append(change)
+            notify.append(change)
+            tracked.alerted = wanted
+        return notify
+
+    def _event(
+        self,
+        kind: str,
+        cid: str | None,
+        status: str | None,
+        message: str,
+        *,
+        ids: tuple[str, ...] | None = None,
+        **fields: Any,
+    ) -> AuditEvent:
+        source = self.components[cid].source if cid in self.components else None
+        chosen = ids if ids is not None else ((cid,) if cid else ())
+        return make_event(self.clock.now(), kind, chosen, status, message, source=source, **fields)
+
+    # -- views and persistence ----------------------------------------------------------------------
+    def states(self) -> dict[str, ComponentState]:
+        return {
+            cid: ComponentState(
+                cid,
+                t.confirmed,
+                t.since,
+                t.flapping,
+                self.silences.get(cid),
+                t.caused_by,
+                cid in self.config.rule.critical,
+            )
+            for cid, t in self.components.items()
+        }
+
+    def open_problems(self) -> dict[str, Status]:
+        """Components receivers currently believe are a problem (for Alertmanager re-sends)."""
+        return {cid: t.alerted for cid, t in self.components.items() if t.alerted.is_problem}
+
+    def export(self) -> dict[str, Any]:
+        """State that must survive a restart: each component saves itself, then silences and the threshold."""
+        return {
+            "components": {cid: t.export() for cid, t in self.components.items()},
+            "silences": {cid: until.isoformat() for cid, until in self.silences.items()},
+            **self.cycle.export(),
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Load what :meth:`export` wrote. Bad or partial data is ignored field by field."""
+        for cid, raw in dict(data.get("components") or {}).items():
+            try:
+                self.components[cid] = Tracked.restore(raw)
+            except (KeyError, ValueError, TypeError):
+                continue
+        for cid, until in dict(data.get("silences") or {}).items():
+            try:
+                self.silences[cid] = datetime.fromisoformat(until)
+            except (TypeError, ValueError):
+                continue
+        self.cycle.restore(data)

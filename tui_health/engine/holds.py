@@ -1,0 +1,35 @@
+"""Holds: whether a component's alerts are held right now, and why — flapping, silenced, or caused by a
+dependency that is down (the root cause pages, not the cascade). Each hold is a predicate; the engine asks them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from tui_health.engine.base import Tracked
+from tui_health.models import Status
+
+
+def update_causes(components: Mapping[str, Tracked], dependencies: Mapping[str, tuple[str, ...]]) -> None:
+    """Set each problem component's ``caused_by`` to its dependencies that are down (cleared otherwise)."""
+    for cid, tracked in components.items():
+        roots = tuple(
+            d for d in dependencies.get(cid, ()) if d in components and components[d].confirmed is Status.DOWN
+        )
+        tracked.caused_by = roots if tracked.confirmed.is_problem else ()
+
+
+def held_because(cid: str, tracked: Tracked, silences: Mapping[str, datetime]) -> str | None:
+    """Why ``cid``'s alerts are held now, or ``None`` when receivers may be told."""
+    if tracked.flapping:
+        return "flapping"
+    if tracked.caused_by:
+        return "caused by " + ", ".join(tracked.caused_by)
+    if cid in silences:
+        return f"silenced until {silences[cid].isoformat()}"
+    return None
+
+
+def expired(silences: Mapping[str, datetime], now: datetime) -> list[str]:
+    """Silences that have run out."""
+    return [cid for cid, until in silences.items() if until <= now]

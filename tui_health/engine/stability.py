@@ -1,0 +1,112 @@
+"""Stability: a change counts only once it has lasted ``flap_interval`` (else one ``flap_suppressed``), and a
+component whose confirmed status changes too often is *flapping* (``flapping_started``/``flapping_stopped``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from tui_health.engine.base import EngineConfig, Tracked
+from tui_health.models import AuditEvent, Component, EventType, Severity, Status
+
+EventMaker = Callable[..., AuditEvent]
+"""``event(type, component id, status, message, **fields)``: the engine's event builder for this poll."""
+
+
+class Stability:
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+
+    def observe(
+        self, components: dict[str, Tracked], comp: Component, now: datetime, event: EventMaker
+    ) -> tuple[list[AuditEvent], AuditEvent | None]:
+        """Events for one observed component, and its confirmed change (if this poll confirmed one)."""
+        cid, status, source = comp.id, comp.status, comp.source
+        name = f"{comp.name} ({comp.group})" if comp.group else comp.name  # "Voice (EMEA)", not just "Voice"
+        tracked = components.get(cid)
+        if tracked is None:
+            # the API's lastModified says how long the baseline status has held, when it is plausible
+            baseline = comp.last_modified if comp.last_modified and comp.last_modified <= now else now
+            tracked = components[cid] = Tracked(name=name, confirmed=status, since=baseline, source=source)
+            if status is Status.HEALTHY or status is Status.MAINTENANCE:
+                return [], None
+            change = self.change(cid, tracked, Status.UNKNOWN, status, event, first=True)
+            return [change], change
+        tracked.name, tracked.source = name, source
+        if status == tracked.confirmed:
+            if tracked.pending is None:
+                return [], None
+            pending, since = tracked.pending, tracked.pending_since
+            tracked.pending = tracked.pending_since = None
+            lasted = (now - since).total_seconds() if since else 0.0
+            message = f"{name} was {pending} for {lasted:.0f} s, back to {status} before {self.config.flap_interval:g} s"
+            return [event(EventType.FLAP_SUPPRESSED, cid, str(status), message, previous=str(pending))], None
+        if tracked.pending != status:
+            tracked.pending, tracked.pending_since = status, now
+        since = tracked.pending_since or now
+        if (now - since).total_seconds() + 1e-9 < self.config.flap_interval:
+            return [], None
+        previous = tracked.confirmed
+        tracked.confirmed, tracked.since = status, since
+        tracked.pending = tracked.pending_since = None
+        tracked.changes.append(now)
+        change = self.change(cid, tracked, previous, status, event)
+        return [change], change
+
+    def change(
+        self,
+        cid: str,
+        tracked: Tracked,
+        previous: Status,
+        status: Status,
+        event: EventMaker,
+        first: bool = False,
+    ) -> AuditEvent:
+        """A ``component_health_change`` from ``previous`` to ``status``."""
+        verb = "is" if first else "changed to"
+        message = f"{tracked.name} {verb} {status}" + ("" if first else f" (was {previous})")
+        return event(
+            EventType.COMPONENT_HEALTH_CHANGE,
+            cid,
+            str(status),
+            message,
+            previous=str(previous),
+            severity=self.severity(cid, status),
+        )
+
+    def severity(self, cid: str, status: Status) -> Severity:
+        if status is Status.DOWN and cid in self.config.rule.critical:
+            return Severity.CRITICAL
+        if status.is_problem:
+            return Severity.WARNING
+        return Severity.INFO
+
+    def flapping(self, components: dict[str, Tracked], now: datetime, event: EventMaker) -> list[AuditEvent]:
+        """``flapping_started`` at ``flapping_changes`` confirmed changes in the window; ``flapping_stopped``
+        once at most one is left."""
+        out = []
+        horizon = now - timedelta(seconds=self.config.flapping_window)
+        for cid, tracked in components.items():
+            while tracked.changes and tracked.changes[0] < horizon:
+                tracked.changes.popleft()
+            count = len(tracked.changes)
+            if not tracked.flapping and count >= self.config.flapping_changes:
+                tracked.flapping = True
+                message = (
+                    f"{tracked.name} is flapping ({count} changes in {self.config.flapping_window:g} s); "
+                    "its alerts are held"
+                )
+                out.append(
+                    event(
+                        EventType.FLAPPING_STARTED,
+                        cid,
+                        str(tracked.confirmed),
+                        message,
+                        severity=Severity.WARNING,
+                    )
+                )
+            elif tracked.flapping and count <= 1:
+                tracked.flapping = False
+                message = f"{tracked.name} stopped flapping; it is {tracked.confirmed}"
+                out.append(event(EventType.FLAPPING_STOPPED, cid, str(tracked.confirmed), message))
+        return out

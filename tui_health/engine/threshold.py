@@ -1,0 +1,115 @@
+"""The threshold: the rule over a set of statuses, and its breach → reminder → resolve cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui_health.models import AuditEvent, EventType, Severity, Status
+
+EventMaker = Callable[..., AuditEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdRule:
+    min_down: int = 1
+    min_degraded: int = 2
+    critical: frozenset[str] = frozenset()
+
+    def reasons(self, statuses: Mapping[str, Status], names: Mapping[str, str] | None = None) -> list[str]:
+        """Why the threshold is breached; empty when it is not. Deterministic order."""
+        names = names or {}
+        down = sorted(cid for cid, s in statuses.items() if s is Status.DOWN)
+        degraded = sorted(cid for cid, s in statuses.items() if s is Status.DEGRADED)
+        reasons: list[str] = []
+        if len(down) >= self.min_down:
+            reasons.append(f"{len(down)} down (min_down {self.min_down})")
+        if len(degraded) >= self.min_degraded:
+            reasons.append(f"{len(degraded)} degraded (min_degraded {self.min_degraded})")
+        for cid in down:
+            if cid in self.critical:
+                reasons.append(f"critical component {names.get(cid, cid)} ({cid}) is down")
+        return reasons
+
+
+class ThresholdCycle:
+    """``threshold_breach`` on the rising edge, ``threshold_reminder`` every ``repeat_interval`` while it lasts,
+    ``threshold_resolved`` on the falling edge."""
+
+    def __init__(self, rule: ThresholdRule, repeat_interval: float) -> None:
+        self.rule = rule
+        self.repeat_interval = repeat_interval
+        self.breached = False
+        self.reasons: tuple[str, ...] = ()
+        self.notified_at: datetime | None = None
+
+    def update(
+        self, now: datetime, statuses: Mapping[str, Status], names: Mapping[str, str], event: EventMaker
+    ) -> list[AuditEvent]:
+        """Events for this observation; ``event(type, status, message, **fields)`` builds them."""
+        reasons = tuple(self.rule.reasons(statuses, names))
+        affected = tuple(sorted(cid for cid, s in statuses.items() if s.is_problem))
+        out: list[AuditEvent] = []
+        if reasons and not self.breached:
+            out.append(
+                self._problem(EventType.THRESHOLD_BREACH, "threshold breached", reasons, affected, event)
+            )
+            self.notified_at = now
+        elif not reasons and self.breached:
+            out.append(
+                event(
+                    EventType.THRESHOLD_RESOLVED,
+                    "resolved",
+                    "threshold resolved",
+                    previous="breached",
+                    reasons=self.reasons,
+                )
+            )
+            self.notified_at = None
+        elif reasons and self._reminder_due(now):
+            out.append(
+                self._problem(
+                    EventType.THRESHOLD_REMINDER, "threshold still breached", reasons, affected, event
+                )
+            )
+            self.notified_at = now
+        self.breached, self.reasons = bool(reasons), reasons
+        return out
+
+    def _reminder_due(self, now: datetime) -> bool:
+        return (
+            self.repeat_interval > 0
+            and self.notified_at is not None
+            and (now - self.notified_at).total_seconds() >= self.repeat_interval
+        )
+
+    @staticmethod
+    def _problem(
+        kind: EventType, prefix: str, reasons: tuple[str, ...], affected: tuple[str, ...], event: EventMaker
+    ) -> AuditEvent:
+        return event(
+            kind,
+            "breached",
+            f"{prefix}: " + "; ".join(reasons),
+            severity=Severity.CRITICAL,
+            reasons=reasons,
+            ids=affected,
+        )
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "breached": self.breached,
+            "reasons": list(self.reasons),
+            "breach_notified_at": self.notified_at.isoformat() if self.notified_at else None,
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        self.breached = bool(data.get("breached"))
+        self.reasons = tuple(data.get("reasons") or ())
+        at = data.get("breach_notified_at")
+        try:
+            self.notified_at = datetime.fromisoformat(at) if isinstance(at, str) else None
+        except ValueError:
+            self.notified_at = None

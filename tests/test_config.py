@@ -169,8 +169,9 @@ def test_certificates_are_verified_whenever_any_url_is_https(tmp_path):
         ('type = "webhook"\nurl = "ftp://hooks.example.com/x"', "must start with http:// or https://"),
         ('type = "webhook"\nurl = "https:///nohost"', "has no host"),
         ('type = "webhook"\nurl = "https://hooks.example.com:99999/x"', "port that is not a number"),
-        ('type = "slack"', "a slack sink needs a url"),
-        ('type = "pagerduty"', "needs a routing_key"),
+        ('type = "slack"', "alerts.sinks.0.url: field required"),
+        ('type = "pagerduty"', "alerts.sinks.0.routing_key: field required"),
+        ('type = "carrier-pigeon"', "does not match any of the expected tags"),
     ],
 )
 def test_sinks_are_checked_when_the_config_is_loaded(tmp_path, sink, needle):

@@ -8,7 +8,7 @@ import httpx
 
 from tui_health.alerts.dispatcher import Dispatcher
 from tui_health.alerts.outbox import Outbox
-from tui_health.alerts.sinks import WebhookSink
+from tui_health.alerts.sinks.webhook import WebhookSink
 from tui_health.clock import SystemClock
 from tui_health.models import AuditEvent
 from tui_health.retry import Backoff

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tui_health.alerts.sinks import AlertmanagerSink, Firing, PagerDutySink, SlackSink, WebhookSink
+from tui_health.alerts.sinks.alertmanager import AlertmanagerSink
+from tui_health.alerts.sinks.base import Firing
+from tui_health.alerts.sinks.pagerduty import PagerDutySink
+from tui_health.alerts.sinks.slack import SlackSink
+from tui_health.alerts.sinks.webhook import WebhookSink
 from tui_health.models import AuditEvent, Severity
 
 NOW = datetime(2026, 5, 4, 10, 0, 0, tzinfo=UTC)

@@ -16,13 +16,11 @@ The file has sections; every key is optional::
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -31,9 +29,10 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
+from tui_health.alerts.sinks import MODULES as SINK_MODULES
+from tui_health.alerts.sinks import SinkSettings
 from tui_health.errors import ConfigError
 from tui_health.genesys.regions import DEFAULT_REGION, resolve_domain
 from tui_health.models import Status
@@ -152,60 +151,6 @@ class AuditSettings(_Section):
     @property
     def resolved_path(self) -> Path:
         return self.path or default_audit_path()
-
-
-PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
-
-
-def check_http_url(value: str) -> str:
-    """An absolute http(s) URL with a host and a valid port, or a ValueError saying what is wrong with it."""
-    if any(c.isspace() or ord(c) < 32 for c in value):
-        raise ValueError("a URL cannot contain spaces or control characters")
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ValueError(f"must start with http:// or https:// (got scheme {parts.scheme or 'none'!r})")
-    if not parts.hostname:
-        raise ValueError("has no host")
-    try:
-        parts.port  # noqa: B018 - raises on a port out of range or not a number
-    except ValueError:
-        raise ValueError("has a port that is not a number from 1 to 65535") from None
-    if parts.port == 0:
-        raise ValueError("has a port that is not a number from 1 to 65535")
-    return value
-
-
-class SinkSettings(_Section):
-    type: Literal["webhook", "slack", "pagerduty", "alertmanager"]
-    url: str | None = None
-    """Receiver URL (PagerDuty defaults to the Events API v2 endpoint)."""
-    name: str | None = None
-    token: SecretStr | None = None
-    """Bearer token (webhook; defaults to alerts.webhook_token)."""
-    routing_key: SecretStr | None = None
-    """PagerDuty integration key."""
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        return None if value is None else check_http_url(value)
-
-    @model_validator(mode="after")
-    def _complete(self) -> SinkSettings:
-        if self.url is None and self.type != "pagerduty":
-            raise ValueError(f"a {self.type} sink needs a url")
-        if self.type == "pagerduty" and self.routing_key is None:
-            raise ValueError("a pagerduty sink needs a routing_key (the Events API v2 integration key)")
-        return self
-
-    @property
-    def target_url(self) -> str:
-        return self.url or PAGERDUTY_URL
-
-    @property
-    def sink_name(self) -> str:
-        """The name the outbox and the audit log know this sink by: ``name``, or type and a hash of the URL."""
-        return self.name or f"{self.type}-{hashlib.sha256(self.target_url.encode()).hexdigest()[:8]}"
 
 
 class AlertSettings(_Section):
@@ -388,9 +333,15 @@ def load_settings(
     return settings
 
 
+SINK_TYPES = set(SINK_MODULES)
+
+
 def _describe(exc: ValidationError, origin: Mapping[str, str], path: Path) -> str:
     err = exc.errors()[0]
-    loc = ".".join(str(part) for part in err["loc"])
+    parts = list(err["loc"])
+    if parts[:2] == ["alerts", "sinks"] and len(parts) > 3 and parts[3] in SINK_TYPES:
+        del parts[3]  # the union's tag: the sink's own keys are what the person wrote
+    loc = ".".join(str(part) for part in parts)
     key2 = ".".join(str(part) for part in err["loc"][:2])
     key3 = ".".join(str(part) for part in err["loc"][:3])
     where = origin.get(key3) or origin.get(key2, str(path))
@@ -401,7 +352,8 @@ def _describe(exc: ValidationError, origin: Mapping[str, str], path: Path) -> st
     if "secret" in loc or "token" in loc or "routing_key" in loc:
         shown = ""
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"{where}: {loc}: {err['msg'].lower()}{shown}{more}"
+    message = err["msg"].lower().removeprefix("value error, ")
+    return f"{where}: {loc}: {message}{shown}{more}"
 
 
 TEMPLATE = """\

@@ -29,15 +29,12 @@ from tui_health.store import StateStore
 
 def redactor_for(settings: Settings) -> Redactor:
     """The process's redactor, taught every secret the settings hold, so none of them can reach an output."""
-    secrets = [settings.auth.client_secret, settings.alerts.webhook_token]
-    for sink in settings.alerts.sinks:
-        secrets += [sink.token, sink.routing_key]
-    for secret in secrets:
+    for secret in (settings.auth.client_secret, settings.alerts.webhook_token):
         if secret is not None:
             SECRETS.add(secret.get_secret_value())
     for sink in settings.alerts.sinks:
-        if sink.type == "slack" and sink.url:
-            SECRETS.add(sink.url)  # a Slack webhook URL is itself the credential
+        for secret_value in sink.secrets:
+            SECRETS.add(secret_value)
     return SECRETS
 
 

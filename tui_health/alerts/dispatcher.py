@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tui_health.alerts.outbox import Outbox, Row
-from tui_health.alerts.sinks import AlertmanagerSink, Firing, Sink, describe
+from tui_health.alerts.sinks import Firing, ResendingSink, Sink, describe
 from tui_health.clock import Clock
 from tui_health.genesys.transport import describe_transport_error
 from tui_health.models import AuditEvent, EventType, Severity
@@ -110,18 +110,18 @@ class Dispatcher:
         for event in self._wake.values():
             event.set()
 
-    def _refresh_due(self, now: float) -> list[AlertmanagerSink]:
+    def _refresh_due(self, now: float) -> list[ResendingSink]:
         return [
             sink
             for sink in self.sinks.values()
-            if isinstance(sink, AlertmanagerSink)
+            if isinstance(sink, ResendingSink)
             and now - self._refreshed.get(sink.name, -1e9) >= self.resend_interval
         ]
 
     def refresh(self, firing: Callable[[], list[Firing]]) -> None:
-        """Re-send firing alerts to Alertmanager every ``resend_interval`` (in the background).
+        """Re-send firing alerts to sinks that want it (Alertmanager) every ``resend_interval``, in the background.
 
-        ``firing`` is only called when a re-send is due, so polls without Alertmanager sinks pay nothing.
+        ``firing`` is only called when a re-send is due, so polls without such sinks pay nothing.
         """
         now = time.monotonic()
         due = self._refresh_due(now)

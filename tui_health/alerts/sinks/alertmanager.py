@@ -1,0 +1,113 @@
+"""Prometheus Alertmanager: ``POST /api/v2/alerts``, firing alerts re-sent while they fire (it expects that)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from tui_health.alerts.sinks.base import (
+    SOURCE,
+    THRESHOLD_TYPES,
+    Firing,
+    Message,
+    SinkSettingsBase,
+    batch_key,
+    summarize,
+)
+from tui_health.clock import rfc3339
+from tui_health.models import AuditEvent, EventType
+
+
+class AlertmanagerSettings(SinkSettingsBase):
+    type: Literal["alertmanager"]
+    url: str
+
+
+AM_SEVERITY = {"down": "critical", "degraded": "warning"}
+
+
+class AlertmanagerSink:
+    """``POST /api/v2/alerts``: firing alerts with ``startsAt``; resolved ones with ``endsAt``; re-sent while firing."""
+
+    kind = "alertmanager"
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name = name
+        base = url.rstrip("/")
+        self.url = base if base.endswith("/api/v2/alerts") else base + "/api/v2/alerts"
+
+    @staticmethod
+    def alert(
+        component: str,
+        name: str,
+        status: str,
+        starts: datetime,
+        ends: datetime | None,
+        summary: str,
+        critical: bool = False,
+    ) -> dict[str, Any]:
+        if component == "threshold":
+            alertname, severity = "GenesysHealthThresholdBreached", "critical"
+        else:
+            alertname = "GenesysComponentUnhealthy"
+            severity = "critical" if critical else AM_SEVERITY.get(status, "warning")
+        alert: dict[str, Any] = {
+            "labels": {
+                "alertname": alertname,
+                "component": component,
+                "severity": severity,
+                "source": SOURCE,
+            },
+            "annotations": {"summary": summary, "description": f"{name}: {status}", "status": status},
+            "startsAt": rfc3339(starts),
+        }
+        if ends is not None:
+            alert["endsAt"] = rfc3339(ends)
+        return alert
+
+    def messages(self, events: list[AuditEvent], now: datetime) -> list[Message]:
+        alerts = []
+        for e in events:
+            if e.event_type == EventType.COMPONENT_HEALTH_CHANGE:
+                cid = e.component_ids[0]
+                critical = e.severity == "critical"
+                if e.previous_status in ("down", "degraded") and e.previous_status != e.status:
+                    # the alert for the previous problem status ends (its severity label differs)
+                    alerts.append(
+                        self.alert(
+                            cid,
+                            cid,
+                            str(e.previous_status),
+                            e.timestamp,
+                            e.timestamp,
+                            e.message,
+                            critical and e.previous_status == "down",
+                        )
+                    )
+                if e.status in ("down", "degraded"):
+                    alerts.append(self.alert(cid, cid, str(e.status), e.timestamp, None, e.message, critical))
+            elif e.event_type in THRESHOLD_TYPES:
+                ends = e.timestamp if e.event_type == EventType.THRESHOLD_RESOLVED else None
+                alerts.append(
+                    self.alert("threshold", "threshold", str(e.status), e.timestamp, ends, e.message)
+                )
+        if not alerts:
+            return []
+        return [Message(batch_key(self.name, events), alerts, summarize(events))]
+
+    def refresh(self, firing: list[Firing]) -> list[dict[str, Any]]:
+        """The re-send Alertmanager expects for alerts still firing (same labels, no ``endsAt``)."""
+        return [
+            self.alert(f.component, f.name, f.status, f.since, None, f"{f.name} is {f.status}", f.critical)
+            for f in firing
+        ]
+
+    def request(self, body: Any, key: str) -> tuple[str, dict[str, str], Any]:
+        return self.url, {}, body
+
+
+def build(settings: AlertmanagerSettings, default_token: str | None) -> AlertmanagerSink:
+    return AlertmanagerSink(settings.sink_name, settings.target_url)
+
+
+Settings = AlertmanagerSettings

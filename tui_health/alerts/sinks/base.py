@@ -1,0 +1,131 @@
+"""What every receiver shares: the message it stores, the sink protocol, and the settings every sink has.
+
+Bodies go into the outbox, so they hold no secret: tokens and routing keys are added when a request is built.
+A sink module declares its own settings model (a subclass of :class:`SinkSettingsBase` with a ``type`` literal),
+its sink class and a ``build(settings, default_token)``; the registry in ``__init__`` lists the modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from tui_health.models import AuditEvent, EventType
+from tui_health.redact import redact_url
+
+SOURCE = "tui-health"
+THRESHOLD_TYPES = (EventType.THRESHOLD_BREACH, EventType.THRESHOLD_REMINDER, EventType.THRESHOLD_RESOLVED)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    key: str  # unique per sink; the webhook's Idempotency-Key
+    body: Any
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """An alert receivers currently believe is open (for sinks that re-send while firing)."""
+
+    component: str  # component id, or "threshold"
+    name: str
+    status: str
+    since: datetime
+    critical: bool = False
+
+
+class Sink(Protocol):
+    name: str
+    kind: str
+    url: str
+
+    def messages(self, events: list[AuditEvent], now: datetime) -> list[Message]: ...
+
+    def request(self, message_body: Any, key: str) -> tuple[str, dict[str, str], Any]:
+        """URL, headers and JSON body for one attempt (secrets added here)."""
+        ...
+
+
+@runtime_checkable
+class ResendingSink(Sink, Protocol):
+    """A capability: receivers that expect firing alerts to be re-sent while they fire (Alertmanager)."""
+
+    def refresh(self, firing: list[Firing]) -> Any:
+        """The body re-stating every alert that is firing now."""
+        ...
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL with a host and a valid port, or a ValueError saying what is wrong with it."""
+    if any(c.isspace() or ord(c) < 32 for c in value):
+        raise ValueError("a URL cannot contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"must start with http:// or https:// (got scheme {parts.scheme or 'none'!r})")
+    if not parts.hostname:
+        raise ValueError("has no host")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("has a port that is not a number from 1 to 65535")
+    return value
+
+
+class SinkSettingsBase(BaseModel):
+    """Settings every sink has; unknown keys are errors that name the sink's key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: str
+    """The receiver kind; each sink module narrows it to its own literal."""
+    url: str | None = None
+    """Receiver URL."""
+    name: str | None = None
+    """How the outbox and the audit log name this sink (default: type and a hash of the URL)."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return None if value is None else check_http_url(value)
+
+    @property
+    def target_url(self) -> str:
+        if self.url is None:
+            raise ValueError("this sink needs a url")
+        return self.url
+
+    @property
+    def sink_name(self) -> str:
+        return self.name or f"{self.type}-{hashlib.sha256(self.target_url.encode()).hexdigest()[:8]}"
+
+    @property
+    def secrets(self) -> list[str]:
+        """Values that must never be printed (tokens, keys, and URLs that are credentials themselves)."""
+        return []
+
+
+def batch_key(sink: str, events: list[AuditEvent]) -> str:
+    digest = hashlib.sha256((sink + "|" + "|".join(e.id for e in events)).encode()).hexdigest()
+    return digest[:32]
+
+
+def summarize(events: list[AuditEvent]) -> str:
+    if len(events) == 1:
+        return events[0].message
+    return (
+        f"{len(events)} alerts: "
+        + "; ".join(e.message for e in events[:3])
+        + ("; …" if len(events) > 3 else "")
+    )
+
+
+def describe(sink: Sink) -> str:
+    """``webhook-1a2b3c4d (https://hooks.example.com/…)`` — never the path or a token."""
+    return f"{sink.name} ({redact_url(sink.url)})"

@@ -1,0 +1,102 @@
+"""PagerDuty Events API v2: trigger and resolve with a ``dedup_key`` per component and for the threshold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import SecretStr
+
+from tui_health.alerts.sinks.base import (
+    SOURCE,
+    THRESHOLD_TYPES,
+    Message,
+    SinkSettingsBase,
+)
+from tui_health.clock import rfc3339
+from tui_health.models import AuditEvent, EventType
+
+PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
+class PagerDutySettings(SinkSettingsBase):
+    type: Literal["pagerduty"]
+    routing_key: SecretStr
+    """The integration key of an Events API v2 service."""
+
+    @property
+    def target_url(self) -> str:
+        return self.url or PAGERDUTY_URL
+
+    @property
+    def secrets(self) -> list[str]:
+        return [self.routing_key.get_secret_value()]
+
+
+PD_SEVERITY = {"critical": "critical", "down": "error", "degraded": "warning"}
+
+
+class PagerDutySink:
+    """Events API v2: ``trigger`` on a problem, ``resolve`` on recovery; ``dedup_key`` per component/threshold."""
+
+    kind = "pagerduty"
+
+    def __init__(self, name: str, url: str, routing_key: str) -> None:
+        self.name, self.url, self._routing_key = name, url, routing_key
+
+    @staticmethod
+    def dedup_key(component: str | None) -> str:
+        return f"tui-health/{component}" if component else "tui-health/threshold"
+
+    def messages(self, events: list[AuditEvent], now: datetime) -> list[Message]:
+        out = []
+        for e in events:
+            if e.event_type == EventType.COMPONENT_HEALTH_CHANGE:
+                cid = e.component_ids[0]
+                problem = e.status in ("down", "degraded")
+                dedup = self.dedup_key(cid)
+                severity = "critical" if e.severity == "critical" else PD_SEVERITY.get(str(e.status), "info")
+            elif e.event_type in THRESHOLD_TYPES:
+                cid = None
+                problem = e.event_type != EventType.THRESHOLD_RESOLVED
+                dedup = self.dedup_key(None)
+                severity = "critical" if problem else "info"
+            else:
+                continue
+            body: dict[str, Any] = {"event_action": "trigger" if problem else "resolve", "dedup_key": dedup}
+            if problem:
+                body["payload"] = {
+                    "summary": e.message[:1024],
+                    "source": SOURCE,
+                    "severity": severity,
+                    "timestamp": rfc3339(e.timestamp),
+                    "component": cid or "threshold",
+                    "group": e.source or "genesys-cloud",
+                    "class": e.event_type,
+                    "custom_details": {
+                        k: v
+                        for k, v in e.to_dict().items()
+                        if k
+                        in (
+                            "status",
+                            "previous_status",
+                            "reasons",
+                            "caused_by",
+                            "poll_id",
+                            "correlation_id",
+                            "component_ids",
+                        )
+                    },
+                }
+            out.append(Message(e.id, body, e.message))
+        return out
+
+    def request(self, body: Any, key: str) -> tuple[str, dict[str, str], Any]:
+        return self.url, {}, {"routing_key": self._routing_key, **body}
+
+
+def build(settings: PagerDutySettings, default_token: str | None) -> PagerDutySink:
+    return PagerDutySink(settings.sink_name, settings.target_url, settings.routing_key.get_secret_value())
+
+
+Settings = PagerDutySettings

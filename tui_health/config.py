@@ -20,7 +20,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -38,6 +38,9 @@ from tui_health.genesys.regions import DEFAULT_REGION, resolve_domain
 from tui_health.models import Status
 from tui_health.paths import default_audit_path, default_config_path, default_state_dir
 from tui_health.redact import redact_url
+from tui_health.sources import SOURCES
+from tui_health.sources.probe import ProbeSettings
+from tui_health.sources.statuspage import StatuspageSettings
 
 #: Environment variable → dotted settings key.
 ENV_KEYS: dict[str, str] = {
@@ -74,9 +77,6 @@ class AuthSettings(_Section):
     client_secret: SecretStr | None = None
 
 
-SourceName = Literal["health-api", "statuspage", "api-probe"]
-
-
 class PollSettings(_Section):
     interval: float = Field(15.0, gt=0, le=86_400)
     """Seconds between polls (fractions allowed)."""
@@ -101,26 +101,18 @@ class PollSettings(_Section):
     """Ask the API only for these component ids (empty: all)."""
     expand: bool = True
     """Send ``expand=details``."""
-    sources: list[SourceName] = Field(default_factory=list)
-    """Where health comes from (empty: chosen automatically, see README "Sources")."""
+    sources: list[str] = Field(default_factory=list)
+    """Where health comes from (empty: chosen automatically, see README "Sources"); names from the registry."""
 
     _split = field_validator("status", "ids", "sources", mode="before")(_split_list)
 
-
-class StatuspageSettings(_Section):
-    url: str = "https://status.mypurecloud.com"
-    """Base URL of an Atlassian Statuspage; ``/api/v2/summary.json`` is appended."""
-    groups: list[str] = Field(default_factory=list)
-    """Keep only the components of these groups (empty: all)."""
-
-    _split = field_validator("groups", mode="before")(_split_list)
-
-
-class ProbeSettings(_Section):
-    path: str = "/api/v2/organizations/me"
-    """A cheap authenticated Platform API GET, made once per poll."""
-    slow_ms: float = Field(1500.0, gt=0)
-    """Above this the Platform API counts as degraded."""
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if name not in SOURCES:
+                raise ValueError(f"unknown source {name!r}: use {' | '.join(SOURCES)}")
+        return names
 
 
 class ThresholdSettings(_Section):

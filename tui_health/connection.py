@@ -14,11 +14,10 @@ from tui_health import __version__
 from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
 from tui_health.genesys.auth import TokenProvider
-from tui_health.genesys.client import ApiClient, HealthClient, HealthQuery
 from tui_health.genesys.ratelimit import HostGate, RequestBudget
 from tui_health.genesys.transport import HttpCore, Sleep
-from tui_health.sources.base import Source
-from tui_health.sources.health_api import HealthApiSource
+from tui_health.sources import SOURCES
+from tui_health.sources.base import BuildContext, Source
 
 
 @dataclass
@@ -74,8 +73,7 @@ async def connect(
         names = settings.sources()
         tokens = None
         budgeted = core
-        sources: list[Source] = []
-        if "health-api" in names or "api-probe" in names:
+        if any(SOURCES[name].NEEDS_CREDENTIALS for name in names):
             client_id, secret = settings.require_credentials(config_path)
             # everything done with (or for) the token draws from one budget: token, pages, retries, probes
             budgeted = HttpCore(
@@ -89,37 +87,8 @@ async def connect(
             tokens = TokenProvider(
                 budgeted, settings.login_url, client_id, secret, clock=clock, on_token=on_token
             )
-        for name in names:
-            if name == "health-api" and tokens is not None:
-                query = HealthQuery(
-                    ids=tuple(poll.ids),
-                    status=tuple(poll.status),
-                    expand=poll.expand,
-                    page_size=poll.page_size,
-                )
-                api = ApiClient(budgeted, tokens, settings.api_url)
-                sources.append(
-                    HealthApiSource(
-                        HealthClient(api, query, concurrency=poll.concurrency, max_pages=poll.max_pages)
-                    )
-                )
-            elif name == "api-probe" and tokens is not None:
-                from tui_health.sources.probe import ApiProbeSource  # sources load only when selected
-
-                # one attempt per poll: the probe reports what it sees instead of retrying it away
-                once = budgeted.with_attempts(1)
-                sources.append(
-                    ApiProbeSource(
-                        ApiClient(once, tokens, settings.api_url),
-                        settings.probe.path,
-                        slow_ms=settings.probe.slow_ms,
-                        region=settings.region_label,
-                    )
-                )
-            elif name == "statuspage":
-                from tui_health.sources.statuspage import StatuspageSource
-
-                sources.append(StatuspageSource(core, settings.statuspage.url, settings.statuspage.groups))
+        context = BuildContext(settings=settings, core=core, budgeted=budgeted, tokens=tokens)
+        sources: list[Source] = [SOURCES[name].build(context) for name in names]
         yield Connection(
             http=http, tls=tls, core=core, tokens=tokens, sources=sources, budget=budgeted.budget, gate=gate
         )

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from tui_health.errors import TuiHealthError
+from tui_health.genesys.auth import TokenProvider
+from tui_health.genesys.transport import HttpCore
+
+if TYPE_CHECKING:
+    from tui_health.config import Settings
 from tui_health.models import Component, RequestTiming, SourceResult
 
 
@@ -16,6 +22,19 @@ class Source(Protocol):
     async def fetch(self, deadline: float | None) -> SourceResult:
         """One poll. ``deadline`` is a ``time.monotonic()`` value."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What a source module's ``build`` gets: the settings, the shared HTTP cores and the token (if any)."""
+
+    settings: Settings
+    core: HttpCore
+    """For hosts that are not the token's (the public status page): retries, bounds, ``Retry-After``."""
+    budgeted: HttpCore
+    """For requests made with the token: the same, plus the token's request budget."""
+    tokens: TokenProvider | None
+    """Present when a selected source needs credentials."""
 
 
 def failed(

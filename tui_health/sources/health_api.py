@@ -8,13 +8,26 @@ shown as ``unknown`` (never silently dropped), and when none of them is there th
 from __future__ import annotations
 
 from tui_health.errors import NothingCheckedError, TuiHealthError
-from tui_health.genesys.client import HealthClient
+from tui_health.genesys.client import ApiClient, HealthClient, HealthQuery
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
-from tui_health.sources.base import failed
+from tui_health.sources.base import BuildContext, failed
+
+NAME = "health-api"
+NEEDS_CREDENTIALS = True
+
+
+def build(ctx: BuildContext) -> HealthApiSource:
+    poll = ctx.settings.poll
+    assert ctx.tokens is not None
+    query = HealthQuery(
+        ids=tuple(poll.ids), status=tuple(poll.status), expand=poll.expand, page_size=poll.page_size
+    )
+    api = ApiClient(ctx.budgeted, ctx.tokens, ctx.settings.api_url)
+    return HealthApiSource(HealthClient(api, query, concurrency=poll.concurrency, max_pages=poll.max_pages))
 
 
 class HealthApiSource:
-    name = "health-api"
+    name = NAME
 
     def __init__(self, client: HealthClient) -> None:
         self.client = client

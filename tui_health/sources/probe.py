@@ -16,17 +16,47 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from tui_health.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.transport import correlation_id
 from tui_health.models import Component, RequestTiming, SourceResult, Status
-from tui_health.sources.base import failed
+from tui_health.sources.base import BuildContext, failed
 
 PROBE_ID = "platform-api-probe"
+NAME = "api-probe"
+NEEDS_CREDENTIALS = True
+SECTION = "probe"
+
+
+class ProbeSettings(BaseModel):
+    """``[probe]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    path: str = "/api/v2/organizations/me"
+    """A cheap authenticated Platform API GET, made once per poll."""
+    slow_ms: float = Field(1500.0, gt=0)
+    """Above this the Platform API counts as degraded."""
+
+
+Settings = ProbeSettings
+
+
+def build(ctx: BuildContext) -> ApiProbeSource:
+    assert ctx.tokens is not None
+    once = ctx.budgeted.with_attempts(1)  # one attempt per poll: the probe reports what it sees
+    probe = ctx.settings.probe
+    return ApiProbeSource(
+        ApiClient(once, ctx.tokens, ctx.settings.api_url),
+        probe.path,
+        slow_ms=probe.slow_ms,
+        region=ctx.settings.region_label,
+    )
 
 
 class ApiProbeSource:
-    name = "api-probe"
+    name = NAME
 
     def __init__(self, api: ApiClient, path: str, *, slow_ms: float, region: str) -> None:
         self.api = api

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tui_health.errors import ConfigError, NothingCheckedError, TuiHealthError
 from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
 from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
-from tui_health.sources.base import failed
+from tui_health.sources.base import BuildContext, failed
 from tui_health.text import clean, clean_data
 
 STATUS_MAP = {
@@ -217,8 +217,36 @@ def open_incidents(
     return out
 
 
+NAME = "statuspage"
+NEEDS_CREDENTIALS = False
+SECTION = "statuspage"
+
+
+def _split_list(value: Any) -> Any:
+    return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+
+class StatuspageSettings(BaseModel):
+    """``[statuspage]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    url: str = "https://status.mypurecloud.com"
+    """Base URL of an Atlassian Statuspage; ``/api/v2/summary.json`` is appended."""
+    groups: list[str] = Field(default_factory=list)
+    """Keep only the components of these groups (empty: all)."""
+
+    _split = field_validator("groups", mode="before")(_split_list)
+
+
+Settings = StatuspageSettings
+
+
+def build(ctx: BuildContext) -> StatuspageSource:
+    return StatuspageSource(ctx.core, ctx.settings.statuspage.url, ctx.settings.statuspage.groups)
+
+
 class StatuspageSource:
-    name = "statuspage"
+    name = NAME
 
     def __init__(self, core: HttpCore, url: str, groups: list[str] | None = None) -> None:
         self.core = core

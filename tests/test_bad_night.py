@@ -276,3 +276,14 @@ async def test_the_console_offers_to_requeue_refused_alerts(tmp_path):
         await pilot.pause()
         assert outbox.failed() == [] and len(outbox.pending()) == 1
         assert app.check_action("requeue", ()) is False
+
+
+async def test_state_is_kept_when_alerts_are_off(start_sim, tmp_path):
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False, "thresholds.flap_interval": 0})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        assert (await monitor.poll()).breached
+        await monitor.close()
+    assert stat.S_IMODE((tmp_path / "state.sqlite3").stat().st_mode) == 0o600
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        assert monitor.build_state().breached  # restored without any outbox

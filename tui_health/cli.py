@@ -373,7 +373,7 @@ def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     from tui_health.config import load_settings
 
     settings = load_settings(path=path, path_required=explicit, flags=flags_from(args))
-    location = settings.alerts.resolved_outbox
+    location = settings.outbox_path
     if not location.exists():
         print(f"no outbox at {location}: nothing was ever queued")
         return 0

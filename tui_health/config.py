@@ -151,7 +151,7 @@ class AlertSettings(_Section):
     repeat_interval: float = Field(14_400.0, ge=0)
     """Seconds between re-notifications of an ongoing breach (0: never)."""
     outbox: Path | None = None
-    """sqlite3 outbox (default: the user state dir)."""
+    """sqlite3 outbox (default: ``outbox.sqlite3`` in the state dir)."""
     retry_base: float = Field(1.0, gt=0)
     """Seconds before the first retry of a failed delivery (doubles each time, with jitter)."""
     retry_cap: float = Field(300.0, gt=0)
@@ -165,9 +165,11 @@ class AlertSettings(_Section):
     is given up as failed (0: at the first refusal)."""
     sinks: list[SinkSettings] = Field(default_factory=list)
 
-    @property
-    def resolved_outbox(self) -> Path:
-        return self.outbox or default_state_dir() / "outbox.sqlite3"
+
+class StateSettings(_Section):
+    dir: Path | None = None
+    """Where saved state, the outbox and the instance lock live (default: the parent of alerts.outbox when that
+    is set, else platformdirs' user state dir)."""
 
 
 class Settings(_Section):
@@ -179,6 +181,17 @@ class Settings(_Section):
     thresholds: ThresholdSettings = ThresholdSettings()
     audit: AuditSettings = AuditSettings()
     alerts: AlertSettings = AlertSettings()
+    state: StateSettings = StateSettings()
+
+    @property
+    def state_dir(self) -> Path:
+        if self.state.dir:
+            return self.state.dir
+        return self.alerts.outbox.parent if self.alerts.outbox else default_state_dir()
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.alerts.outbox or self.state_dir / "outbox.sqlite3"
 
     @property
     def domain(self) -> str:

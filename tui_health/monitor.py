@@ -21,6 +21,7 @@ from tui_health.events import snapshot_events
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
+from tui_health.persistence.engine_state import EngineStateStore
 from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
 from tui_health.storage import StorageHealth
@@ -105,8 +106,6 @@ class Poller:
 
 
 RECENT_EVENTS = 300
-ENGINE_STATE_KEY = "engine"
-"""Saved engine state lives under ``engine:<target key>``: state belongs to what was watched."""
 
 
 class Monitor:
@@ -127,6 +126,7 @@ class Monitor:
         persist: bool = True,
         absent_is_healthy: bool = False,
         min_gap: float = 0.0,
+        saved: EngineStateStore | None = None,
         target_key: str = "",
         storage: StorageHealth | None = None,
         budget: RequestBudget | None = None,
@@ -140,7 +140,8 @@ class Monitor:
         self.region = region
         self.dispatcher = dispatcher
         self.outbox = outbox
-        self.persist = persist and outbox is not None
+        self.saved = saved
+        self.persist = persist and saved is not None
         self.absent_is_healthy = absent_is_healthy
         self.tracker = LatencyTracker()
         self.components: dict[str, Component] = {}
@@ -153,17 +154,17 @@ class Monitor:
         self.unmeasured: dict[str, Component] = {}
         self._finished_at: float | None = None
         self._saved_state: Any = None
-        self.state_key = f"{ENGINE_STATE_KEY}:{target_key}" if target_key else ENGINE_STATE_KEY
+        self.target_key = target_key or "default"
         self.storage = storage or audit.storage
         self.budget = budget
         self._budget_waited = 0.0  # seconds the last poll waited for request-budget slots
         self._pending_seen = 0
         self._failed_seen = 0
-        if self.persist and outbox is not None:
-            saved = outbox.get_state(self.state_key)
-            if isinstance(saved, dict):
-                engine.restore(saved)
-                self._saved_state = saved
+        if self.persist and saved is not None:
+            restored = saved.load(self.target_key)
+            if restored is not None:
+                engine.restore(restored)
+                self._saved_state = restored
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -446,12 +447,12 @@ class Monitor:
         return firing
 
     def _persist(self) -> None:
-        if not self.persist or self.outbox is None:
+        if not self.persist or self.saved is None:
             return
         state = self.engine.export()
         if state != self._saved_state:
             try:
-                self.outbox.put_state(self.state_key, state)
+                self.saved.save(self.target_key, state, self.clock.now().timestamp())
             except sqlite3.Error as exc:
                 self.storage.failed("saved state", exc)
             else:

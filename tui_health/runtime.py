@@ -21,6 +21,7 @@ from tui_health.genesys.transport import Sleep
 from tui_health.lock import InstanceLock
 from tui_health.models import AuditEvent
 from tui_health.monitor import Monitor, Poller
+from tui_health.persistence.engine_state import EngineStateStore
 from tui_health.redact import SECRETS, Redactor
 from tui_health.retry import Backoff
 from tui_health.storage import StorageHealth
@@ -60,7 +61,7 @@ async def open_monitor(
     storage = StorageHealth()
     lock = None
     if not stateless and not read_only:
-        lock = InstanceLock(settings.alerts.resolved_outbox.parent).acquire()
+        lock = InstanceLock(settings.state_dir).acquire()
     audit = AuditLog(
         settings.audit.resolved_path,
         max_bytes=settings.audit.max_bytes,
@@ -126,9 +127,10 @@ async def _monitor(
         if alerts.enabled and not read_only:
             from tui_health.alerts.outbox import Outbox  # optional features load only when used
 
-            outbox = Outbox(alerts.resolved_outbox)
+            outbox = Outbox(settings.outbox_path)
         alert_http: httpx.AsyncClient | None = None
         monitor: Monitor | None = None
+        saved = None if stateless or read_only else EngineStateStore(settings.state_dir / "state.sqlite3")
 
         def on_delivery(events: list[AuditEvent]) -> None:
             if monitor is not None:
@@ -169,6 +171,7 @@ async def _monitor(
                 dispatcher=dispatcher,
                 outbox=outbox,
                 persist=not stateless,
+                saved=saved,
                 absent_is_healthy=bool(settings.poll.status),
                 min_gap=settings.poll.min_gap,
                 target_key=target_key(settings),
@@ -181,3 +184,5 @@ async def _monitor(
                 await alert_http.aclose()
             if outbox is not None:
                 outbox.close()
+            if saved is not None:
+                saved.close()

@@ -1,7 +1,6 @@
 """The durable outbox (sqlite3): every alert is stored before its first attempt and removed only after a 2xx.
 
-The same database keeps the engine's state (table ``kv``), so a restart neither pages again for an outage
-already paged nor forgets to send its resolve.
+(The engine's state lives in :mod:`tui_health.persistence.engine_state`, not here.)
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ CREATE TABLE IF NOT EXISTS outbox (
     refused_since REAL,
     UNIQUE (sink, key)
 );
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -161,18 +159,6 @@ class Outbox:
     def make_all_due(self, now: float) -> int:
         """On start: whatever was pending at a crash or SIGTERM is tried first."""
         return self.db.execute("UPDATE outbox SET next_at = ? WHERE state = 'pending'", (now,)).rowcount
-
-    def get_state(self, key: str) -> Any:
-        row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        try:
-            return json.loads(row[0])
-        except ValueError:
-            return None
-
-    def put_state(self, key: str, value: Any) -> None:
-        self.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
     @staticmethod
     def _row(r: tuple[Any, ...]) -> Row:

@@ -1,0 +1,59 @@
+"""The engine's saved state, one row per target, in ``<state dir>/state.sqlite3`` (sqlite3, WAL).
+
+Kept whether or not alerts are enabled, so a restart neither pages again for an outage already paged nor
+forgets to send its resolve; keyed by target, so switching what is watched never restores another target's
+components or breach. Write failures are reported (``StorageHealth``), never raised into the poll loop.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from tui_health.errors import ConfigError
+from tui_health.storage import create_private_file, make_private_dir
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS engine_state (
+    target TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    saved_at REAL NOT NULL
+);
+"""
+
+
+class EngineStateStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            make_private_dir(path.parent)
+            create_private_file(path)
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"cannot open the saved state {path}: {exc}", hint="set state.dir to a writable place"
+            ) from None
+
+    def load(self, target: str) -> dict[str, Any] | None:
+        """What was saved for ``target``, or ``None`` (nothing, or unreadable)."""
+        try:
+            row = self.db.execute("SELECT value FROM engine_state WHERE target = ?", (target,)).fetchone()
+            value = json.loads(row[0]) if row else None
+        except (sqlite3.Error, ValueError):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def save(self, target: str, value: dict[str, Any], now: float) -> None:
+        """Raises sqlite3.Error when it cannot be written (the caller reports it)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO engine_state (target, value, saved_at) VALUES (?, ?, ?)",
+            (target, json.dumps(value), now),
+        )
+
+    def close(self) -> None:
+        self.db.close()

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from textual.app import App, ComposeResult
 
 from tui_health.models import Status
-from tui_health.store import ComponentView
+from tui_health.state import ComponentView
 from tui_health.tui.widgets.components_table import ComponentsTable
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from tui_health.clock import FakeClock
 from tui_health.engine import EngineConfig, ThresholdEngine
 from tui_health.models import Component, SourceResult, Status
 from tui_health.monitor import Monitor, Poller
-from tui_health.store import StateStore
+from tui_health.state import StatePublisher
 
 
 def rss_mb() -> float:
@@ -59,7 +59,7 @@ async def soak(polls: int, count: int, directory: Path) -> None:
     engine = ThresholdEngine(EngineConfig(flap_interval=30), clock)
     audit = AuditLog(directory / "audit.jsonl", max_bytes=5_000_000, backups=2)
     monitor = Monitor(
-        Poller([source], deadline=60, clock=clock), engine, audit, StateStore(), clock=clock, interval=15
+        Poller([source], deadline=60, clock=clock), engine, audit, StatePublisher(), clock=clock, interval=15
     )
     started = time.perf_counter()
     baseline = None

@@ -21,11 +21,11 @@ from tui_health.events import snapshot_events
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
-from tui_health.persistence.engine_state import EngineStateStore
+from tui_health.persistence.engine_state import EngineStatePublisher
 from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
+from tui_health.state import BudgetView, ComponentView, ConnectionState, MonitorState, StatePublisher
 from tui_health.storage import StorageHealth
-from tui_health.store import BudgetView, ComponentView, ConnectionState, MonitorState, StateStore
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
@@ -116,7 +116,7 @@ class Monitor:
         poller: Poller,
         engine: ThresholdEngine,
         audit: AuditLog,
-        store: StateStore,
+        store: StatePublisher,
         *,
         clock: Clock,
         interval: float,
@@ -126,7 +126,7 @@ class Monitor:
         persist: bool = True,
         absent_is_healthy: bool = False,
         min_gap: float = 0.0,
-        saved: EngineStateStore | None = None,
+        saved: EngineStatePublisher | None = None,
         target_key: str = "",
         storage: StorageHealth | None = None,
         budget: RequestBudget | None = None,

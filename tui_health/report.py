@@ -9,7 +9,7 @@ from typing import Any
 
 from tui_health.clock import rfc3339
 from tui_health.models import AuditEvent, RequestTiming, SourceResult, Status, worst
-from tui_health.store import BudgetView, ComponentView, MonitorState
+from tui_health.state import BudgetView, ComponentView, MonitorState
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 EXIT_LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}

@@ -21,11 +21,11 @@ from tui_health.genesys.transport import Sleep
 from tui_health.lock import InstanceLock
 from tui_health.models import AuditEvent
 from tui_health.monitor import Monitor, Poller
-from tui_health.persistence.engine_state import EngineStateStore
+from tui_health.persistence.engine_state import EngineStatePublisher
 from tui_health.redact import SECRETS, Redactor
 from tui_health.retry import Backoff
+from tui_health.state import StatePublisher
 from tui_health.storage import StorageHealth
-from tui_health.store import StateStore
 
 
 def redactor_for(settings: Settings) -> Redactor:
@@ -46,7 +46,7 @@ async def open_monitor(
     config_path: Path,
     clock: Clock | None = None,
     sleep: Sleep | None = None,
-    store: StateStore | None = None,
+    store: StatePublisher | None = None,
     stateless: bool = False,
     read_only: bool = False,
 ) -> AsyncIterator[Monitor]:
@@ -113,7 +113,7 @@ async def _monitor(
     config_path: Path,
     clock: Clock,
     sleep: Sleep | None,
-    store: StateStore | None,
+    store: StatePublisher | None,
     stateless: bool,
     read_only: bool,
     audit: AuditLog,
@@ -130,7 +130,7 @@ async def _monitor(
             outbox = Outbox(settings.outbox_path)
         alert_http: httpx.AsyncClient | None = None
         monitor: Monitor | None = None
-        saved = None if stateless or read_only else EngineStateStore(settings.state_dir / "state.sqlite3")
+        saved = None if stateless or read_only else EngineStatePublisher(settings.state_dir / "state.sqlite3")
 
         def on_delivery(events: list[AuditEvent]) -> None:
             if monitor is not None:
@@ -164,7 +164,7 @@ async def _monitor(
                 Poller(conn.sources, deadline=settings.poll.deadline, clock=clock, redact=redactor),
                 engine,
                 audit,
-                store or StateStore(),
+                store or StatePublisher(),
                 clock=clock,
                 interval=settings.poll.interval,
                 region=settings.region_label,

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS engine_state (
 """
 
 
-class EngineStateStore:
+class EngineStatePublisher:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:

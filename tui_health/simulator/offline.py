@@ -16,7 +16,7 @@ from tui_health.models import Component, RequestTiming, SourceResult
 from tui_health.monitor import Monitor, Poller
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.state import SimState
-from tui_health.store import StateStore
+from tui_health.state import StatePublisher
 
 
 class OfflineSource:
@@ -60,9 +60,9 @@ def offline_monitor(
     *,
     critical: tuple[str, ...] = (),
     dependencies: dict[str, tuple[str, ...]] | None = None,
-) -> tuple[Monitor, StateStore]:
+) -> tuple[Monitor, StatePublisher]:
     """A Monitor over an OfflineSource, auditing to ``directory``; no alert sinks."""
-    store = StateStore()
+    store = StatePublisher()
     engine = ThresholdEngine(
         EngineConfig(rule=ThresholdRule(critical=frozenset(critical)), dependencies=dependencies or {}), clock
     )

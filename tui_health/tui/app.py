@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tui_health.monitor import Monitor
-from tui_health.store import ComponentView, MonitorState, StateStore
+from tui_health.state import ComponentView, MonitorState, StatePublisher
 from tui_health.tui.filters import Filter
 from tui_health.tui.messages import StateUpdated
 from tui_health.tui.screens.details import DetailsScreen
@@ -59,7 +59,7 @@ class HealthApp(App[int]):
     ]
 
     def __init__(
-        self, monitor: Monitor, store: StateStore, *, autopoll: bool = True, tick: float = 1.0
+        self, monitor: Monitor, store: StatePublisher, *, autopoll: bool = True, tick: float = 1.0
     ) -> None:
         super().__init__()
         self.monitor = monitor

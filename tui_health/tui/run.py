@@ -8,13 +8,13 @@ from pathlib import Path
 from tui_health.config import Settings
 from tui_health.runtime import open_monitor
 from tui_health.signals import interruptible
-from tui_health.store import StateStore
+from tui_health.state import StatePublisher
 
 
 async def run_tui(settings: Settings, *, config_path: Path, read_only: bool = False) -> int:
     from tui_health.tui.app import HealthApp
 
-    store = StateStore()
+    store = StatePublisher()
     async with (
         open_monitor(settings, config_path=config_path, store=store) as monitor,
         interruptible() as stop,

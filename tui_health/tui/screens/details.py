@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_health.models import AuditEvent
-from tui_health.store import ComponentView
+from tui_health.state import ComponentView
 from tui_health.tui.format import clock_time, duration, short_datetime, status_text
 from tui_health.tui.widgets.audit_pane import event_line
 

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from tui_health.store import ComponentView
+from tui_health.state import ComponentView
 from tui_health.tui.format import STATUS_LOOK, duration, short_datetime, status_text
 
 COLUMNS = [

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui_health.models import Status
-from tui_health.store import MonitorState
+from tui_health.state import MonitorState
 from tui_health.tui.format import STATUS_LOOK, clock_time, duration
 
 CONNECTION = {

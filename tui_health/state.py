@@ -1,4 +1,4 @@
-"""MonitorState (immutable, what every view renders) and the StateStore that publishes it."""
+"""MonitorState (immutable, what every view renders) and the StatePublisher that hands each new one to the views."""
 
 from __future__ import annotations
 
@@ -91,8 +91,9 @@ class MonitorState:
         return out
 
 
-class StateStore:
-    """Holds the latest state; subscribers are called with every new one (the TUI posts a message)."""
+class StatePublisher:
+    """Holds the latest state in memory and calls every subscriber with each new one (the TUI posts a message).
+    Nothing here is saved: what survives a restart is in :mod:`tui_health.persistence`."""
 
     def __init__(self, initial: MonitorState | None = None) -> None:
         self.state = initial or MonitorState()

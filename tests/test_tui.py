@@ -168,7 +168,7 @@ async def test_question_mark_opens_help_and_q_quits():
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = plain(help_table())
-        for key in ("1 / 2 / 3 / 4", "Enter", "Ctrl+P", "pause / resume"):
+        for key in ("toggle degraded", "Enter", "Ctrl+P", "Ctrl+C", "pause / resume", "Home / End"):
             assert key in text
         await pilot.press("escape")
         await pilot.press("q")
@@ -325,3 +325,15 @@ async def test_the_console_polls_the_simulator_over_http(start_sim, tmp_path):
             await pilot.press("q")
         await monitor.close()
     assert sim.state.counts["token"] == 1
+
+
+def test_every_action_in_the_table_is_bound_shown_and_implemented():
+    from tui_health.tui.actions import ACTIONS
+    from tui_health.tui.app import HealthApp
+
+    bound = {b.action for b in HealthApp.BINDINGS}  # type: ignore[union-attr]
+    text = plain(help_table())
+    for item in ACTIONS:
+        name = item.action.split("(")[0]
+        assert callable(getattr(HealthApp, f"action_{name}", None)), item.action
+        assert item.action in bound and item.help in text

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from tui_health.monitor import Monitor
 from tui_health.state import ComponentView, MonitorState, StatePublisher
+from tui_health.tui.actions import ACTIONS, bindings
 from tui_health.tui.filters import Filter
 from tui_health.tui.messages import StateUpdated
 from tui_health.tui.screens.details import DetailsScreen
@@ -36,27 +37,7 @@ class HealthApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "tui-health"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [  # footer order: what a newcomer needs first, so narrow terminals still show it
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),  # on-call people press it by reflex
-        Binding("1", "toggle_status('1')", "Healthy"),
-        Binding("2", "toggle_status('2')", "Degraded"),
-        Binding("3", "toggle_status('3')", "Down"),
-        Binding("4", "toggle_status('4')", "Maint"),
-        Binding("0", "clear_filter", "All"),
-        Binding("f", "preset", "Preset"),
-        Binding("slash", "search", "Search", key_display="/"),
-        Binding("escape", "clear_search", "Clear search"),
-        Binding("c", "critical", "Critical"),
-        Binding("enter", "details", "Details", show=False),
-        Binding("s", "silence", "Silence"),
-        Binding("S", "silences", "Silences"),
-        Binding("i", "incidents", "Incidents"),
-        Binding("p", "pause", "Pause"),
-        Binding("r", "poll_now", "Poll"),
-        Binding("A", "requeue", "Requeue refused"),
-    ]
+    BINDINGS = bindings()  # from the one action table (actions.py): footer, help and palette too
 
     def __init__(
         self, monitor: Monitor, store: StatePublisher, *, autopoll: bool = True, tick: float = 1.0
@@ -297,23 +278,8 @@ class HealthApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        commands = [
-            ("Filter: healthy", "toggle healthy (1)", lambda: self.action_toggle_status("1")),
-            ("Filter: degraded", "toggle degraded (2)", lambda: self.action_toggle_status("2")),
-            ("Filter: down", "toggle down (3)", lambda: self.action_toggle_status("3")),
-            ("Filter: maintenance and unknown", "toggle (4)", lambda: self.action_toggle_status("4")),
-            ("Filter: show all", "clear the status filter (0)", self.action_clear_filter),
-            ("Filter: next preset", "all → problems → down only (f)", self.action_preset),
-            ("Filter: critical only", "toggle (c)", self.action_critical),
-            ("Search components", "by name or id (/)", self.action_search),
-            ("Details of the selected component", "(Enter)", self.action_details),
-            ("Silence the selected component", "(s)", self.action_silence),
-            ("List and lift silences", "(S)", self.action_silences),
-            ("Status page incidents and maintenance", "(i)", self.action_incidents),
-            ("Pause or resume polling", "(p)", self.action_pause),
-            ("Poll now", "(r)", self.action_poll_now),
-            ("Requeue refused alerts", "after fixing the receiver (A)", self.action_requeue),
-            ("Keys", "every key (?)", self.action_help),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
+        for item in ACTIONS:
+            if item.palette:
+                yield SystemCommand(
+                    item.palette, f"{item.help} ({item.display})", partial(self.run_action, item.action)
+                )

@@ -9,29 +9,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = [
-    ("1 / 2 / 3 / 4", "toggle healthy / degraded / down / maintenance+unknown in the status filter"),
-    ("0", "clear the status filter (show all)"),
-    ("f", "cycle presets: all → problems → down only"),
-    ("/", "search name or id as you type; Enter keeps it, Escape clears it"),
-    ("c", "critical components only (toggle)"),
-    ("Enter", "details of the selected component"),
-    ("s", "silence the selected component (asks for a duration, default 1h)"),
-    ("S", "list silences and lift them"),
-    ("i", "status page incidents and scheduled maintenance"),
-    ("p", "pause / resume polling"),
-    ("r", "poll now"),
-    ("?", "this help"),
-    ("Ctrl+P", "command palette: the same actions by name"),
-    ("q", "quit"),
-]
+from tui_health.tui.actions import help_rows
 
 
 def help_table() -> Table:
     table = Table.grid(padding=(0, 3))
     table.add_column(style="bold cyan", no_wrap=True)
     table.add_column()
-    for key, text in KEYS:
+    for key, text in help_rows():
         table.add_row(key, text)
     return table
 

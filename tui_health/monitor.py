@@ -345,6 +345,23 @@ class Monitor:
             for row in self.dispatcher.not_delivered()
         ]
 
+    def pause(self) -> None:
+        """Stop polling until :meth:`resume` (the views see ``paused`` in the state)."""
+        self.paused = True
+        self.store.publish(self.build_state())
+
+    def resume(self) -> None:
+        self.paused = False
+        self.store.publish(self.build_state())
+
+    def now(self) -> datetime:
+        """The monitor's clock (injected in tests and screenshots)."""
+        return self.clock.now()
+
+    def audit_tail(self, count: int) -> list[AuditEvent]:
+        """The last ``count`` events of the audit log (the console seeds its audit pane and details with them)."""
+        return self.audit.tail(count)
+
     def silence(self, cid: str, seconds: float) -> None:
         until = self.clock.now() + timedelta(seconds=seconds)
         self.record([self.engine.silence(cid, until)], publish=False)
@@ -407,6 +424,7 @@ class Monitor:
             outbox_pending=self._pending(),
             outbox_failed=self._failed(),
             storage_problem=self.storage.problem,
+            silences=tuple(sorted(self.engine.silences.items())),
             budget=BudgetView(self.budget.used(), self.budget.limit, self._budget_waited)
             if self.budget
             else None,

@@ -75,6 +75,7 @@ class MonitorState:
     outbox_failed: int = 0  # alerts a receiver refused for good (the console offers to requeue them)
     storage_problem: str = ""  # what of our own files cannot be written right now
     budget: BudgetView | None = None  # None when no source uses a token
+    silences: tuple[tuple[str, datetime], ...] = ()  # (component id, until), for the silences screen
 
     @property
     def overall(self) -> Status:

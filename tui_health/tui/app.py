@@ -69,7 +69,7 @@ class HealthApp(App[int]):
         self.query_one("#audit").border_title = "Audit log"
         self.query_one("#search", Input).display = False
         self.store.subscribe(self._published)
-        self.query_one(AuditPane).add(self.monitor.audit.tail(60))
+        self.query_one(AuditPane).add(self.monitor.audit_tail(60))
         self.render_state(self.state)
         self.query_one(ComponentsTable).focus()
         await self.monitor.start()
@@ -87,7 +87,7 @@ class HealthApp(App[int]):
         if self._next_poll is not None:
             self._next_poll.stop()
             self._next_poll = None
-        if self.monitor.paused or self.polling:
+        if self.state.paused or self.polling:
             return
         self._poll_worker = self.poll()
 
@@ -112,8 +112,8 @@ class HealthApp(App[int]):
         if event.state is WorkerState.ERROR:
             self.notify(f"poll crashed: {event.worker.error}", severity="error", timeout=8)
         # the next poll is scheduled after this one finished: polls never overlap
-        if self.autopoll and not self.monitor.paused:
-            self._next_poll = self.set_timer(self.monitor.interval, self.start_poll)
+        if self.autopoll and not self.state.paused:
+            self._next_poll = self.set_timer(self.state.interval, self.start_poll)
 
     # -- state → widgets ------------------------------------------------------------------------------
     def _published(self, state: MonitorState) -> None:
@@ -137,7 +137,7 @@ class HealthApp(App[int]):
         self._render_rows(now)
 
     def now(self) -> datetime:
-        return self.monitor.clock.now()
+        return self.monitor.now()
 
     def _render_rows(self, now: datetime) -> None:
         """The table and the filter bar, from one pass of the filter.
@@ -166,9 +166,9 @@ class HealthApp(App[int]):
         if action == "incidents":
             return bool(self.state.incidents)  # hidden from the footer while there is nothing to show
         if action == "silences":
-            return bool(self.monitor.engine.silences)
+            return bool(self.state.silences)
         if action == "poll_now":
-            return None if self.monitor.paused else True
+            return None if self.state.paused else True
         if action == "requeue":
             return bool(self.state.outbox_failed)  # offered only while a receiver has refused something
         return True
@@ -220,7 +220,7 @@ class HealthApp(App[int]):
     def action_details(self) -> None:
         component = self.selected()
         if component is not None:
-            history = self.monitor.audit.tail(400) + list(self.state.events)
+            history = self.monitor.audit_tail(400) + list(self.state.events)
             unique = list({e.id: e for e in history}.values())
             self.push_screen(DetailsScreen(component, unique, self.now()))
 
@@ -239,7 +239,7 @@ class HealthApp(App[int]):
 
     def action_silences(self) -> None:
         names = {c.id: c.name for c in self.state.components}
-        silences = {cid: (names.get(cid, cid), until) for cid, until in self.monitor.engine.silences.items()}
+        silences = {cid: (names.get(cid, cid), until) for cid, until in self.state.silences}
 
         def done(cid: str | None) -> None:
             if cid:
@@ -249,13 +249,16 @@ class HealthApp(App[int]):
         self.push_screen(SilencesScreen(silences, self.now()), done)
 
     def action_pause(self) -> None:
-        self.monitor.paused = not self.monitor.paused
-        if self.monitor.paused and self._next_poll is not None:
+        if self.state.paused:
+            self.monitor.resume()
+            self.render_state(self.store.state)  # the poll below must see the resumed state
+            self.start_poll()
+            return
+        self.monitor.pause()
+        self.render_state(self.store.state)
+        if self._next_poll is not None:
             self._next_poll.stop()
             self._next_poll = None
-        self.store.publish(self.monitor.build_state())
-        if not self.monitor.paused:
-            self.start_poll()
 
     def action_poll_now(self) -> None:
         if self.polling:

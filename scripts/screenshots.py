@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,9 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tui_health.tui.shots import fixed_app, go_stale, warm_up
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the console fixture lives with the tests
+
+from tests.console_fixture import fixed_app, go_stale, warm_up
 
 SIZE = (130, 38)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_health.tui.shots import fixed_app, go_stale, warm_up
+from tests.console_fixture import fixed_app, go_stale, warm_up
 
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from tests.console_fixture import fixed_app
 from tui_health.clock import FakeClock
 from tui_health.simulator import Scenario, load_scenario
 from tui_health.tui.app import HealthApp
-from tui_health.tui.shots import fixed_app
 from tui_health.tui.widgets.components_table import ComponentsTable
 
 

@@ -168,14 +168,3 @@ class ComponentsTable(DataTable[Text]):
                 self.scroll_to(y=0, animate=False)
         self._cursor_after_update = self.cursor_row
         return changed
-
-    def rebuild(self, components: Sequence[ComponentView], now: datetime) -> None:
-        """Clear and re-add every row (the benchmark's baseline; the app never uses it)."""
-        with self.app.batch_update():
-            self.clear()
-            self._rows, self._signatures = {}, {}
-            for c in components:
-                cells = row_cells(c, now)
-                self.add_row(*cells, key=c.id)
-                self._rows[c.id], self._signatures[c.id] = cells, signature(c, now)
-        self.sort("status", "name", "id", key=sort_key)

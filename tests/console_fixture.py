@@ -1,4 +1,5 @@
-"""The console on a fixed scenario and clock, for screenshots and snapshot tests: the same picture every time."""
+"""The console on a fixed scenario and clock, for the snapshot tests and scripts/screenshots.py: the same picture
+every time. Test support, not part of the package."""
 
 from __future__ import annotations
 

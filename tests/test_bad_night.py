@@ -17,8 +17,9 @@ from tests.tui_helpers import make_app, poll
 from tui_health.clock import FakeClock
 from tui_health.errors import ConfigError
 from tui_health.lock import InstanceLock
-from tui_health.runtime import open_monitor, target_key
+from tui_health.runtime import open_monitor
 from tui_health.sources.statuspage import resolve_groups
+from tui_health.target import target_key
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
 GROUPS = ["Americas (US East)", "Americas (US West)", "EMEA (Frankfurt)"]

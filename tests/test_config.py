@@ -189,3 +189,18 @@ def test_a_bad_webhook_flag_is_named():
             path=Path("/nonexistent.toml"), flags={"alerts.sinks+": [{"type": "webhook", "url": "nope"}]}
         )
     assert str(info.value).startswith("flag --webhook: alerts.sinks.0.url") and "http://" in str(info.value)
+
+
+def test_config_show_lists_the_targets_with_their_sources_and_hosts():
+    env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "id", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "hush-hush-secret"}
+    proc = run_cli("config", "show", "--region", "eu-central-1", env=env)
+    assert proc.returncode == 0, proc.stderr
+    [target] = json.loads(proc.stdout)["targets"]
+    assert target["name"] == "eu-central-1" and target["sources"] == ["statuspage", "api-probe"]
+    assert target["hosts"] == {
+        "api": "https://api.mypurecloud.de",
+        "login": "https://login.mypurecloud.de",
+        "statuspage": "https://status.mypurecloud.com",
+    }
+    assert target["credentials"] == "environment" and len(target["key"]) == 16
+    assert "hush-hush-secret" not in proc.stdout

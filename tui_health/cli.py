@@ -356,12 +356,26 @@ def _config(args: argparse.Namespace, path: Path, explicit: bool) -> int:
         os.chmod(path, 0o600)
         print(f"wrote {path}")
         return 0
+    from tui_health.target import targets_from
+
     settings = load_settings(path=path, path_required=explicit, flags=flags_from(args))
-    print(
-        json.dumps(
-            {"config_file": str(path), "config_file_exists": path.exists(), **settings.masked()}, indent=2
-        )
-    )
+    targets = [
+        {
+            "name": t.name,
+            "key": t.key,
+            "sources": list(t.sources),
+            "hosts": t.hosts,
+            "credentials": t.credentials,
+        }
+        for t in targets_from(settings, dict(os.environ))
+    ]
+    document = {
+        "config_file": str(path),
+        "config_file_exists": path.exists(),
+        **settings.masked(),
+        "targets": targets,
+    }
+    print(json.dumps(document, indent=2))
     return 0
 
 

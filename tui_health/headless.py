@@ -7,13 +7,14 @@ the next start), when the reader of stdout goes away (``| head -3``: quietly, ex
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import IO
 
 from tui_health.config import Settings
 from tui_health.models import AuditEvent
-from tui_health.runtime import open_monitor
+from tui_health.runtime import open_monitors
 from tui_health.signals import interruptible, silence_stdout
 
 
@@ -30,7 +31,7 @@ async def run_headless(
     printing = True
 
     async with (
-        open_monitor(settings, config_path=config_path, read_only=read_only) as monitor,
+        open_monitors(settings, config_path=config_path, read_only=read_only) as monitors,
         interruptible() as stop,
     ):
 
@@ -48,10 +49,12 @@ async def run_headless(
                 stop.set()
                 silence_stdout()
 
-        monitor.audit.listeners.append(emit)
-        await monitor.start()
+        for monitor in monitors:  # one per target; a slow or failing target never holds up another
+            monitor.audit.listeners.append(emit)
+            await monitor.start()
         try:
-            await monitor.run(stop, max_polls=max_polls, duration=duration)
+            await asyncio.gather(*(m.run(stop, max_polls=max_polls, duration=duration) for m in monitors))
         finally:
-            await monitor.close(delivery_wait=0.0 if stop.is_set() else settings.alerts.once_wait)
+            wait = 0.0 if stop.is_set() else settings.alerts.once_wait
+            await asyncio.gather(*(m.close(delivery_wait=wait) for m in monitors))
     return 0

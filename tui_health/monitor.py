@@ -26,6 +26,7 @@ from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
 from tui_health.state import BudgetView, ComponentView, ConnectionState, MonitorState, StatePublisher
 from tui_health.storage import StorageHealth
+from tui_health.target import Target
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
@@ -120,14 +121,13 @@ class Monitor:
         *,
         clock: Clock,
         interval: float,
-        region: str = "",
+        target: Target | None = None,
         dispatcher: Dispatcher | None = None,
         outbox: Outbox | None = None,
         persist: bool = True,
         absent_is_healthy: bool = False,
         min_gap: float = 0.0,
         saved: EngineStatePublisher | None = None,
-        target_key: str = "",
         storage: StorageHealth | None = None,
         budget: RequestBudget | None = None,
     ) -> None:
@@ -137,7 +137,8 @@ class Monitor:
         self.store = store
         self.clock = clock
         self.interval = interval
-        self.region = region
+        self.target = target
+        self.region = target.name if target else ""
         self.dispatcher = dispatcher
         self.outbox = outbox
         self.saved = saved
@@ -154,7 +155,7 @@ class Monitor:
         self.unmeasured: dict[str, Component] = {}
         self._finished_at: float | None = None
         self._saved_state: Any = None
-        self.target_key = target_key or "default"
+        self.target_key = target.key if target else "default"
         self.storage = storage or audit.storage
         self.budget = budget
         self._budget_waited = 0.0  # seconds the last poll waited for request-budget slots

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -26,6 +24,7 @@ from tui_health.redact import SECRETS, Redactor
 from tui_health.retry import Backoff
 from tui_health.state import StatePublisher
 from tui_health.storage import StorageHealth
+from tui_health.target import Target, targets_from
 
 
 def redactor_for(settings: Settings) -> Redactor:
@@ -40,6 +39,39 @@ def redactor_for(settings: Settings) -> Redactor:
 
 
 @asynccontextmanager
+async def open_monitors(
+    settings: Settings,
+    *,
+    config_path: Path,
+    clock: Clock | None = None,
+    sleep: Sleep | None = None,
+    stateless: bool = False,
+    read_only: bool = False,
+) -> AsyncIterator[list[Monitor]]:
+    """One ready Monitor per target the settings describe, each with its own publisher.
+
+    ``stateless`` (``--once``) neither restores nor saves the engine's state and takes no lock. Otherwise the
+    state directory is locked for this process (one instance per state directory), unless ``read_only``: then
+    nothing is written at all (no audit lines, no saved state, no alerts) and no lock is needed.
+    """
+    lock = None
+    if not stateless and not read_only:
+        lock = InstanceLock(settings.state_dir).acquire()
+    try:
+        async with AsyncExitStack() as stack:
+            monitors = [
+                await stack.enter_async_context(
+                    _monitor(target, config_path, clock or SystemClock(), sleep, None, stateless, read_only)
+                )
+                for target in targets_from(settings, dict(os.environ))
+            ]
+            yield monitors
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+@asynccontextmanager
 async def open_monitor(
     settings: Settings,
     *,
@@ -50,29 +82,14 @@ async def open_monitor(
     stateless: bool = False,
     read_only: bool = False,
 ) -> AsyncIterator[Monitor]:
-    """A ready Monitor.
-
-    ``stateless`` (``--once``) neither restores nor saves the engine's state and takes no lock. Otherwise the
-    state directory is locked for this process (one instance per state directory), unless ``read_only``: then
-    nothing is written at all (no audit lines, no saved state, no alerts) and no lock is needed.
-    """
-    clock = clock or SystemClock()
-    redactor = redactor_for(settings)
-    storage = StorageHealth()
+    """The Monitor of a single target (``--once`` and the console today), publishing to ``store``."""
     lock = None
     if not stateless and not read_only:
         lock = InstanceLock(settings.state_dir).acquire()
-    audit = AuditLog(
-        settings.audit.resolved_path,
-        max_bytes=settings.audit.max_bytes,
-        backups=settings.audit.backups,
-        redactor=redactor,
-        storage=storage,
-        read_only=read_only,
-    )
     try:
+        [target] = targets_from(settings, dict(os.environ))
         async with _monitor(
-            settings, config_path, clock, sleep, store, stateless, read_only, audit
+            target, config_path, clock or SystemClock(), sleep, store, stateless, read_only
         ) as monitor:
             yield monitor
     finally:
@@ -92,33 +109,28 @@ def engine_config(t: ThresholdSettings, repeat_interval: float) -> EngineConfig:
     )
 
 
-def target_key(settings: Settings) -> str:
-    """What is watched, as a short stable key: saved state never crosses from one target to another."""
-    names = settings.sources()
-    ident: dict[str, Any] = {"sources": sorted(names)}
-    if {"health-api", "api-probe"} & set(names):
-        ident["api"] = settings.api_url
-    if "health-api" in names:
-        ident["ids"] = sorted(settings.poll.ids)
-        ident["status"] = sorted(str(s) for s in settings.poll.status)
-    if "statuspage" in names:
-        ident["statuspage"] = settings.statuspage.url
-        ident["groups"] = sorted(settings.statuspage.groups)
-    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
-
-
 @asynccontextmanager
 async def _monitor(
-    settings: Settings,
+    target: Target,
     config_path: Path,
     clock: Clock,
     sleep: Sleep | None,
     store: StatePublisher | None,
     stateless: bool,
     read_only: bool,
-    audit: AuditLog,
 ) -> AsyncIterator[Monitor]:
-    redactor = audit.redact
+    """The Monitor of one target: its connection (token, budget), audit log, outbox, engine and saved state."""
+    settings = target.settings
+    assert settings is not None
+    redactor = redactor_for(settings)
+    audit = AuditLog(
+        settings.audit.resolved_path,
+        max_bytes=settings.audit.max_bytes,
+        backups=settings.audit.backups,
+        redactor=redactor,
+        storage=StorageHealth(),
+        read_only=read_only,
+    )
     async with connect(
         settings, config_path=config_path, clock=clock, sleep=sleep, on_token=redactor.add
     ) as conn:
@@ -167,14 +179,13 @@ async def _monitor(
                 store or StatePublisher(),
                 clock=clock,
                 interval=settings.poll.interval,
-                region=settings.region_label,
+                target=target,
                 dispatcher=dispatcher,
                 outbox=outbox,
                 persist=not stateless,
                 saved=saved,
                 absent_is_healthy=bool(settings.poll.status),
                 min_gap=settings.poll.min_gap,
-                target_key=target_key(settings),
                 storage=audit.storage,
                 budget=conn.budget,
             )

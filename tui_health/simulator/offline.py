@@ -17,6 +17,7 @@ from tui_health.monitor import Monitor, Poller
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.state import SimState
 from tui_health.state import StatePublisher
+from tui_health.target import Target
 
 
 class OfflineSource:
@@ -73,6 +74,6 @@ def offline_monitor(
         store,
         clock=clock,
         interval=15,
-        region="eu-central-1 (simulated)",
+        target=Target("eu-central-1 (simulated)", "offline", ("health-api",)),
     )
     return monitor, store

@@ -21,14 +21,14 @@ POLLS = 14  # three and a half minutes of history: the demo's flap and first cha
 def fixed_app(directory: Path, scenario: Scenario | None = None) -> tuple[HealthApp, FakeClock]:
     """A console over the offline demo timeline (one critical component, one dependency), not polling by itself."""
     clock = FakeClock(START)
-    monitor, store = offline_monitor(
+    monitor, _ = offline_monitor(
         scenario or load_scenario("demo"),
         clock,
         directory,
         critical=("voice-telephony",),
         dependencies={"callbacks": ("voice-telephony",)},
     )
-    return HealthApp(monitor, store, autopoll=False, tick=0), clock
+    return HealthApp(monitor, autopoll=False, tick=0), clock
 
 
 async def warm_up(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: int = POLLS) -> None:
@@ -39,7 +39,7 @@ async def warm_up(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: in
         await app.monitor.poll()
         await pilot.pause()
     clock.advance(4)
-    app.render_state(app.store.state)
+    app.render_state(app.monitor.store.state)
     await pilot.pause()
 
 
@@ -64,5 +64,5 @@ async def go_stale(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: i
         await app.monitor.poll()
         await pilot.pause()
     clock.advance(4)
-    app.render_state(app.store.state)
+    app.render_state(app.monitor.store.state)
     await pilot.pause()

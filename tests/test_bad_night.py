@@ -288,3 +288,18 @@ async def test_state_is_kept_when_alerts_are_off(start_sim, tmp_path):
     assert stat.S_IMODE((tmp_path / "state.sqlite3").stat().st_mode) == 0o600
     async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
         assert monitor.build_state().breached  # restored without any outbox
+
+
+async def test_read_only_monitors_need_no_lock(start_sim, tmp_path):
+    from tui_health.runtime import open_monitors
+
+    settings = sim_settings(start_sim("steady"), tmp_path)
+    held = InstanceLock(settings.state_dir).acquire()
+    try:
+        with pytest.raises(ConfigError, match="already using the state directory"):
+            async with open_monitors(settings, config_path=tmp_path / "none.toml"):
+                pass
+        async with open_monitors(settings, config_path=tmp_path / "none.toml", read_only=True) as monitors:
+            assert len(monitors) == 1 and monitors[0].outbox is None and monitors[0].saved is None
+    finally:
+        held.release()

@@ -377,7 +377,7 @@ async def test_the_console_survives_hostile_bodies(start_sim, tmp_path):
     )
     store = StatePublisher()
     async with open_monitor(settings, config_path=tmp_path / "none.toml", store=store) as monitor:
-        app = HealthApp(monitor, store, autopoll=False, tick=0)
+        app = HealthApp(monitor, autopoll=False, tick=0)
         async with app.run_test(size=(120, 40)) as pilot:
             await monitor.poll()
             await pilot.pause()

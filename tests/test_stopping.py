@@ -106,7 +106,7 @@ async def test_ctrl_c_quits_the_console_like_q(start_sim, tmp_path):
     settings = sim_settings(start_sim("steady"), tmp_path)
     store = StatePublisher()
     async with open_monitor(settings, config_path=tmp_path / "none.toml", store=store) as monitor:
-        app = HealthApp(monitor, store, tick=0)
+        app = HealthApp(monitor, tick=0)
         async with app.run_test(size=(100, 30)) as pilot:
             await app.workers.wait_for_complete()
             await pilot.press("ctrl+c")

@@ -313,7 +313,7 @@ async def test_the_console_polls_the_simulator_over_http(start_sim, tmp_path):
     settings = sim_settings(sim, tmp_path, **{"poll.interval": 0.2})
     store = StatePublisher()
     async with open_monitor(settings, config_path=tmp_path / "none.toml", store=store) as monitor:
-        app = HealthApp(monitor, store, tick=0)
+        app = HealthApp(monitor, tick=0)
         async with app.run_test(size=SIZE) as pilot:
             for _ in range(100):
                 await pilot.pause(0.05)
@@ -337,3 +337,33 @@ def test_every_action_in_the_table_is_bound_shown_and_implemented():
         name = item.action.split("(")[0]
         assert callable(getattr(HealthApp, f"action_{name}", None)), item.action
         assert item.action in bound and item.help in text
+
+
+async def test_the_console_shows_several_targets_and_acts_on_the_right_one(tmp_path):
+
+    from tui_health.clock import FakeClock
+    from tui_health.simulator import load_scenario
+    from tui_health.simulator.offline import offline_monitor
+    from tui_health.tui.app import HealthApp
+
+    clock = FakeClock()
+    monitors = []
+    for name in ("emea-prod", "us-prod"):
+        (tmp_path / name).mkdir()
+        monitor, _ = offline_monitor(load_scenario("outage"), clock, tmp_path / name, target=name)
+        monitors.append(monitor)
+    app = HealthApp(monitors, autopoll=False, tick=0)
+    async with app.run_test(size=SIZE) as pilot:
+        app.start_poll()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert all(m.tracker.polls == 1 for m in monitors)  # each target polled by its own worker
+        ids = table_ids(app)
+        assert len(ids) == 80 and "us-prod/voice-telephony" in ids and "emea-prod/voice-telephony" in ids
+        assert "emea-prod · us-prod" in header(app)
+        table = app.query_one(ComponentsTable)
+        table.move_cursor(row=ids.index("us-prod/voice-telephony"))
+        await pilot.press("s")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert set(monitors[1].engine.silences) == {"voice-telephony"} and monitors[0].engine.silences == {}

@@ -52,7 +52,7 @@ def console_after_first_poll(settings, config_path: Path, read):
     async def run():
         store = StatePublisher()
         async with open_monitor(settings, config_path=config_path, store=store) as monitor:
-            app = HealthApp(monitor, store, tick=0)
+            app = HealthApp(monitor, tick=0)
             async with app.run_test(size=(140, 40)) as pilot:
                 await app.workers.wait_for_complete()
                 await pilot.pause()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ class ComponentView:
     group: str | None = None
     raw_status: str | None = None
     details: dict[str, Any] | None = None
+    target: str = ""  # the target it belongs to (set when a view shows several; its id is then "target/id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +108,60 @@ class StatePublisher:
         self.state = state
         for callback in self._subscribers:
             callback(state)
+
+
+def combine(states: Sequence[MonitorState]) -> MonitorState:
+    """One state for views that show several targets; the state itself when there is one.
+
+    Component ids become ``target/id`` (so two orgs' ``voice`` never collide) with ``target`` set; the worst
+    connection, the oldest good answer (stale if any target is) and every problem, event and incident are kept.
+    """
+    if len(states) == 1:
+        return states[0]
+    if not states:
+        return MonitorState()
+
+    def tagged(state: MonitorState) -> list[ComponentView]:
+        return [replace(c, id=f"{state.region}/{c.id}", target=state.region) for c in state.components]
+
+    components = sorted(
+        (c for s in states for c in tagged(s)), key=lambda v: (v.status.rank, v.name.casefold(), v.id)
+    )
+    failing = [s for s in states if s.connection.kind not in ("ok", "starting")]
+    connection = (
+        replace(failing[0].connection, message=f"{failing[0].region}: {failing[0].connection.message}")
+        if failing
+        else states[0].connection
+    )
+    oks = [s.last_ok_at for s in states]
+    polls = [s.last_poll_at for s in states if s.last_poll_at]
+    firsts = [s.first_poll_at for s in states if s.first_poll_at]
+    nexts = [s.next_poll_at for s in states if s.next_poll_at]
+    return MonitorState(
+        region=" · ".join(s.region for s in states),
+        poll_count=sum(s.poll_count for s in states),
+        components=tuple(components),
+        breached=any(s.breached for s in states),
+        reasons=tuple(f"{s.region}: {r}" for s in states for r in s.reasons),
+        events=tuple(sorted((e for s in states for e in s.events), key=lambda e: e.timestamp))[-300:],
+        latency=states[0].latency,
+        connection=connection,
+        last_poll_at=max(polls) if polls else None,
+        last_ok_at=None if None in oks else min(o for o in oks if o is not None),
+        first_poll_at=min(firsts) if firsts else None,
+        next_poll_at=min(nexts) if nexts else None,
+        interval=min(s.interval for s in states),
+        paused=all(s.paused for s in states),
+        sources=tuple(src for s in states for src in s.sources),
+        incidents=tuple(i for s in states for i in s.incidents),
+        outbox_pending=max(s.outbox_pending for s in states),  # one outbox, shared
+        outbox_failed=max(s.outbox_failed for s in states),
+        storage_problem="; ".join(dict.fromkeys(s.storage_problem for s in states if s.storage_problem)),
+        budget=states[0].budget,
+        silences=tuple((f"{s.region}/{cid}", until) for s in states for cid, until in s.silences),
+    )
+
+
+def split_id(view_id: str, target: str) -> str:
+    """The monitor's own component id behind a view id (``target/id`` when several targets are shown)."""
+    return view_id.removeprefix(f"{target}/") if target else view_id

@@ -61,6 +61,7 @@ def offline_monitor(
     *,
     critical: tuple[str, ...] = (),
     dependencies: dict[str, tuple[str, ...]] | None = None,
+    target: str = "eu-central-1 (simulated)",
 ) -> tuple[Monitor, StatePublisher]:
     """A Monitor over an OfflineSource, auditing to ``directory``; no alert sinks."""
     store = StatePublisher()
@@ -74,6 +75,6 @@ def offline_monitor(
         store,
         clock=clock,
         interval=15,
-        target=Target("eu-central-1 (simulated)", "offline", ("health-api",)),
+        target=Target(target, f"offline-{target}", ("health-api",)),
     )
     return monitor, store

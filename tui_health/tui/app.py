@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.events import Resize
@@ -15,8 +15,9 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from tui_health.models import AuditEvent
 from tui_health.monitor import Monitor
-from tui_health.state import ComponentView, MonitorState, StatePublisher
+from tui_health.state import ComponentView, MonitorState, combine, split_id
 from tui_health.tui.actions import ACTIONS, bindings
 from tui_health.tui.filters import Filter
 from tui_health.tui.messages import StateUpdated
@@ -40,17 +41,20 @@ class HealthApp(App[int]):
     BINDINGS = bindings()  # from the one action table (actions.py): footer, help and palette too
 
     def __init__(
-        self, monitor: Monitor, store: StatePublisher, *, autopoll: bool = True, tick: float = 1.0
+        self, monitors: Monitor | Sequence[Monitor], *, autopoll: bool = True, tick: float = 1.0
     ) -> None:
+        """``monitors``: one per target; each polls on its own schedule, and the views show them together."""
         super().__init__()
-        self.monitor = monitor
-        self.store = store
+        self.monitors = [monitors] if isinstance(monitors, Monitor) else list(monitors)
+        self.monitor = self.monitors[0]
+        """The first target's monitor (the only one in a single-target set-up)."""
+        self._states = [m.store.state for m in self.monitors]
         self.filter = Filter()
-        self.state: MonitorState = store.state
+        self.state: MonitorState = combine(self._states)
         self.autopoll = autopoll
         self.tick = tick
-        self._next_poll: Timer | None = None
-        self._poll_worker: Worker[None] | None = None
+        self._next_polls: dict[int, Timer] = {}
+        self._poll_workers: dict[int, Worker[None]] = {}
 
     # -- layout ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -68,11 +72,13 @@ class HealthApp(App[int]):
         self.query_one("#latency").border_title = "Latency"
         self.query_one("#audit").border_title = "Audit log"
         self.query_one("#search", Input).display = False
-        self.store.subscribe(self._published)
-        self.query_one(AuditPane).add(self.monitor.audit_tail(60))
+        for index, monitor in enumerate(self.monitors):
+            monitor.store.subscribe(partial(self._published, index))
+        self.query_one(AuditPane).add(self.audit_tail(60))
         self.render_state(self.state)
         self.query_one(ComponentsTable).focus()
-        await self.monitor.start()
+        for monitor in self.monitors:
+            await monitor.start()
         if self.tick > 0:
             self.set_interval(self.tick, self._on_tick)
         if self.autopoll:
@@ -83,27 +89,35 @@ class HealthApp(App[int]):
         self.set_class(event.size.height < SHORT, "short")
 
     # -- polling --------------------------------------------------------------------------------------
-    def start_poll(self) -> None:
-        if self._next_poll is not None:
-            self._next_poll.stop()
-            self._next_poll = None
-        if self.state.paused or self.polling:
-            return
-        self._poll_worker = self.poll()
+    def start_poll(self, index: int | None = None) -> None:
+        """Poll every target now (or one): each in its own worker, so a slow target never holds up another."""
+        for i in range(len(self.monitors)) if index is None else (index,):
+            timer = self._next_polls.pop(i, None)
+            if timer is not None:
+                timer.stop()
+            if self.state.paused or self._polling(i):
+                continue
+            self._poll_workers[i] = self.run_worker(
+                self._poll(i),
+                name=f"poll-{i}",
+                group=f"poll-{i}",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def _poll(self, index: int) -> None:
+        await self.monitors[index].poll()
+
+    def _polling(self, index: int) -> bool:
+        worker = self._poll_workers.get(index)
+        return worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
     @property
     def polling(self) -> bool:
-        return self._poll_worker is not None and self._poll_worker.state in (
-            WorkerState.PENDING,
-            WorkerState.RUNNING,
-        )
-
-    @work(group="poll", exclusive=True, exit_on_error=False)
-    async def poll(self) -> None:
-        await self.monitor.poll()
+        return any(self._polling(i) for i in range(len(self.monitors)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "poll" or event.state not in (
+        if not event.worker.group.startswith("poll-") or event.state not in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
             WorkerState.CANCELLED,
@@ -111,13 +125,29 @@ class HealthApp(App[int]):
             return
         if event.state is WorkerState.ERROR:
             self.notify(f"poll crashed: {event.worker.error}", severity="error", timeout=8)
-        # the next poll is scheduled after this one finished: polls never overlap
+        # the target's next poll is scheduled after this one finished: its polls never overlap
+        index = int(event.worker.group.removeprefix("poll-"))
         if self.autopoll and not self.state.paused:
-            self._next_poll = self.set_timer(self.state.interval, self.start_poll)
+            self._next_polls[index] = self.set_timer(
+                self.monitors[index].interval, partial(self.start_poll, index)
+            )
 
     # -- state → widgets ------------------------------------------------------------------------------
-    def _published(self, state: MonitorState) -> None:
-        self.post_message(StateUpdated(state))
+    def _published(self, index: int, state: MonitorState) -> None:
+        self._states[index] = state
+        self.post_message(StateUpdated(combine(self._states)))
+
+    def audit_tail(self, count: int) -> list[AuditEvent]:
+        """The last ``count`` audit events of every target, oldest first (one file is read once)."""
+        events = {e.id: e for m in self.monitors for e in m.audit_tail(count)}
+        return sorted(events.values(), key=lambda e: e.timestamp)[-count:]
+
+    def owner(self, component: ComponentView) -> tuple[Monitor, str]:
+        """The monitor a component belongs to, and its id there."""
+        for monitor in self.monitors:
+            if not component.target or monitor.region == component.target:
+                return monitor, split_id(component.id, component.target)
+        return self.monitor, component.id
 
     def on_state_updated(self, message: StateUpdated) -> None:
         self.render_state(message.state)
@@ -220,7 +250,7 @@ class HealthApp(App[int]):
     def action_details(self) -> None:
         component = self.selected()
         if component is not None:
-            history = self.monitor.audit_tail(400) + list(self.state.events)
+            history = self.audit_tail(400) + list(self.state.events)
             unique = list({e.id: e for e in history}.values())
             self.push_screen(DetailsScreen(component, unique, self.now()))
 
@@ -231,7 +261,8 @@ class HealthApp(App[int]):
 
         def done(seconds: float | None) -> None:
             if seconds:
-                self.monitor.silence(component.id, seconds)
+                monitor, cid = self.owner(component)
+                monitor.silence(cid, seconds)
                 self.notify(f"{component.name} silenced")
                 self.refresh_bindings()
 
@@ -241,24 +272,29 @@ class HealthApp(App[int]):
         names = {c.id: c.name for c in self.state.components}
         silences = {cid: (names.get(cid, cid), until) for cid, until in self.state.silences}
 
+        by_id = {c.id: c for c in self.state.components}
+
         def done(cid: str | None) -> None:
             if cid:
-                self.monitor.unsilence(cid)
+                view = by_id.get(cid)
+                monitor, own = self.owner(view) if view else (self.monitor, cid)
+                monitor.unsilence(own)
                 self.notify(f"silence of {names.get(cid, cid)} lifted")
 
         self.push_screen(SilencesScreen(silences, self.now()), done)
 
     def action_pause(self) -> None:
-        if self.state.paused:
-            self.monitor.resume()
-            self.render_state(self.store.state)  # the poll below must see the resumed state
+        resume = self.state.paused
+        for monitor in self.monitors:
+            monitor.resume() if resume else monitor.pause()
+        self._states = [m.store.state for m in self.monitors]
+        self.render_state(combine(self._states))  # the poll below must see the resumed state
+        if resume:
             self.start_poll()
             return
-        self.monitor.pause()
-        self.render_state(self.store.state)
-        if self._next_poll is not None:
-            self._next_poll.stop()
-            self._next_poll = None
+        for timer in self._next_polls.values():
+            timer.stop()
+        self._next_polls.clear()
 
     def action_poll_now(self) -> None:
         if self.polling:
@@ -267,7 +303,7 @@ class HealthApp(App[int]):
         self.start_poll()
 
     def action_requeue(self) -> None:
-        count = self.monitor.requeue_failed()
+        count = self.monitor.requeue_failed()  # the outbox is shared by every target
         self.notify(f"{count} refused alert(s) queued again" if count else "nothing to requeue")
 
     def action_incidents(self) -> None:

@@ -6,20 +6,18 @@ import asyncio
 from pathlib import Path
 
 from tui_health.config import Settings
-from tui_health.runtime import open_monitor
+from tui_health.runtime import open_monitors
 from tui_health.signals import interruptible
-from tui_health.state import StatePublisher
 
 
 async def run_tui(settings: Settings, *, config_path: Path, read_only: bool = False) -> int:
     from tui_health.tui.app import HealthApp
 
-    store = StatePublisher()
     async with (
-        open_monitor(settings, config_path=config_path, store=store) as monitor,
+        open_monitors(settings, config_path=config_path, read_only=read_only) as monitors,
         interruptible() as stop,
     ):
-        app = HealthApp(monitor, store)
+        app = HealthApp(monitors)
         # SIGTERM/SIGINT quit like `q`: the driver restores the terminal (alternate screen, mouse tracking)
         quit_on_signal = asyncio.ensure_future(stop.wait())
         quit_on_signal.add_done_callback(lambda done: None if done.cancelled() else app.exit(0))
@@ -27,5 +25,5 @@ async def run_tui(settings: Settings, *, config_path: Path, read_only: bool = Fa
             code = await app.run_async()
         finally:
             quit_on_signal.cancel()
-            await monitor.close(delivery_wait=0.0)
+            await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))
     return code or 0

@@ -103,6 +103,27 @@ async def run(rows: int, fraction: float, runs: int) -> None:
     )
     print(f"  apply: rebuild / incremental = {reb / inc:.1f}x   (target >= 10x)")
     print(f"  with the repaint: {(reb + reb_paint) / (inc + inc_paint):.1f}x")
+    await filter_keys(rows)
+
+
+async def filter_keys(rows: int) -> None:
+    """What pressing 3 (down only) and then 0 (all) costs the table: most rows leave, then all come back."""
+    base = views(rows)
+    down = [v for v in base if v.status is Status.DOWN]
+    app = Bench()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.query_one(ComponentsTable)
+        table.show(base, NOW)
+        await pilot.pause()
+        for label, shown in ((f"filter to down only ({len(down)} rows)", down), ("back to all", base)):
+            started = time.perf_counter()
+            table.show(shown, NOW)
+            applied = time.perf_counter()
+            await pilot.pause()
+            print(
+                f"  {label:<46} {(applied - started) * 1000:7.2f}ms "
+                f"{(time.perf_counter() - applied) * 1000:8.2f}ms"
+            )
 
 
 def main() -> None:

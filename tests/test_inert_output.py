@@ -125,3 +125,10 @@ def test_a_hostile_audit_file_is_read_at_start_without_harm(start_sim, tmp_path:
         settings, tmp_path / "none.toml", lambda app: [e.message for e in app.monitor.audit.tail(60)]
     )
     assert "bad[31m line" in messages and "ok" in messages and "overflow" not in messages
+
+
+def test_the_fast_path_never_lets_an_unsafe_character_through():
+    """clean() skips the regex for printable text: every character it strips must be non-printable."""
+    from tui_health.text import _UNSAFE
+
+    assert [hex(c) for c in range(0x110000) if _UNSAFE.match(chr(c)) and chr(c).isprintable()] == []

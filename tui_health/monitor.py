@@ -154,7 +154,7 @@ class Monitor:
         self.min_gap = min_gap
         self.unmeasured: dict[str, Component] = {}
         self._finished_at: float | None = None
-        self._saved_state: Any = None
+        self._saved_revision = 0  # the engine revision last saved (0: as restored, or nothing yet)
         self.target_key = target.key if target else "default"
         self.storage = storage or audit.storage
         self.budget = budget
@@ -165,7 +165,6 @@ class Monitor:
             restored = saved.load(self.target_key)
             if restored is not None:
                 engine.restore(restored)
-                self._saved_state = restored
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -468,15 +467,14 @@ class Monitor:
     def _persist(self) -> None:
         if not self.persist or self.saved is None:
             return
-        state = self.engine.export()
-        if state != self._saved_state:
+        if self.engine.revision != self._saved_revision:
             try:
-                self.saved.save(self.target_key, state, self.clock.now().timestamp())
+                self.saved.save(self.target_key, self.engine.export(), self.clock.now().timestamp())
             except sqlite3.Error as exc:
                 self.storage.failed("saved state", exc)
             else:
                 self.storage.recovered("saved state")
-                self._saved_state = state
+                self._saved_revision = self.engine.revision
         self._report_storage()
 
     def _event(self, kind: str, message: str) -> AuditEvent:

@@ -25,6 +25,8 @@ MAX_ITEMS = 50
 def clean(value: object, limit: int = MAX_TEXT) -> str:
     """``value`` as a one-line string without control or reordering characters, at most ``limit`` long."""
     text = value if isinstance(value, str) else str(value)
+    if text.isprintable() and len(text) <= limit:
+        return text  # the common case, decided in C: every unsafe character is Cc or Cf, never printable
     if _UNSAFE.search(text):
         text = _UNSAFE.sub(lambda m: " " if m.group() in "\t\n\r" else "", text)
     if len(text) > limit:

@@ -32,6 +32,9 @@ class ThresholdEngine:
         self.components: dict[str, Tracked] = {}
         self.silences: dict[str, datetime] = {}
         self.config = config
+        self.revision = 0
+        """Goes up whenever something worth saving changed (an event, a new component, a silence), so the
+        caller saves the state only then instead of exporting every component on every poll."""
 
     @property
     def config(self) -> EngineConfig:
@@ -61,6 +64,7 @@ class ThresholdEngine:
     # -- silences -----------------------------------------------------------------------------------
     def silence(self, cid: str, until: datetime, *, by: str = "user") -> AuditEvent:
         self.silences[cid] = until
+        self.revision += 1
         name = self.components[cid].name if cid in self.components else cid
         return self._event(
             EventType.SILENCE_ADDED, cid, None, f"{name} silenced until {until.isoformat()} by {by}"
@@ -69,6 +73,7 @@ class ThresholdEngine:
     def unsilence(self, cid: str, *, reason: str = "lifted") -> AuditEvent | None:
         if self.silences.pop(cid, None) is None:
             return None
+        self.revision += 1
         name = self.components[cid].name if cid in self.components else cid
         return self._event(EventType.SILENCE_REMOVED, cid, None, f"silence of {name} {reason}")
 
@@ -78,6 +83,7 @@ class ThresholdEngine:
         now = self.clock.now()
         events: list[AuditEvent] = []
         latest: dict[str, AuditEvent] = {}  # cid → its latest change event in this poll
+        known = len(self.components)
 
         def event(kind: str, cid: str | None, status: str | None, message: str, **fields: Any) -> AuditEvent:
             return self._event(kind, cid, status, message, snapshot=snapshot, **fields)
@@ -111,6 +117,8 @@ class ThresholdEngine:
         )
         events.extend(breach_events)
         notify.extend(breach_events)
+        if events or len(self.components) != known:
+            self.revision += 1
         return Outcome(tuple(events), tuple(notify), self.breached, self.reasons)
 
     def _reconcile_alerts(

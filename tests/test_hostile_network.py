@@ -359,7 +359,6 @@ async def test_a_poll_that_waited_for_the_budget_says_so(start_sim, tmp_path):
 
 async def test_the_console_survives_hostile_bodies(start_sim, tmp_path):
     """Bad timestamps, then JSON nested 100,000 deep, then duplicates: the console keeps running and says why."""
-    from tui_health.state import StatePublisher
     from tui_health.tui.app import HealthApp
     from tui_health.tui.widgets.header import StatusHeader
 
@@ -375,8 +374,7 @@ async def test_the_console_survives_hostile_bodies(start_sim, tmp_path):
     settings = sim_settings(
         sim, tmp_path, **{"alerts.enabled": False, "poll.page_size": 25, "poll.min_gap": 0}
     )
-    store = StatePublisher()
-    async with open_monitor(settings, config_path=tmp_path / "none.toml", store=store) as monitor:
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
         app = HealthApp(monitor, autopoll=False, tick=0)
         async with app.run_test(size=(120, 40)) as pilot:
             await monitor.poll()

@@ -100,12 +100,10 @@ def test_outbox_list_ends_quietly_when_its_reader_goes_away(tmp_path):
 
 async def test_ctrl_c_quits_the_console_like_q(start_sim, tmp_path):
     from tui_health.runtime import open_monitor
-    from tui_health.state import StatePublisher
     from tui_health.tui.app import HealthApp
 
     settings = sim_settings(start_sim("steady"), tmp_path)
-    store = StatePublisher()
-    async with open_monitor(settings, config_path=tmp_path / "none.toml", store=store) as monitor:
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
         app = HealthApp(monitor, tick=0)
         async with app.run_test(size=(100, 30)) as pilot:
             await app.workers.wait_for_complete()

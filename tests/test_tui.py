@@ -306,13 +306,11 @@ async def test_narrow_terminals_collapse_the_latency_panel():
 async def test_the_console_polls_the_simulator_over_http(start_sim, tmp_path):
     from tests.conftest import sim_settings
     from tui_health.runtime import open_monitor
-    from tui_health.state import StatePublisher
     from tui_health.tui.app import HealthApp
 
     sim = start_sim("outage")
     settings = sim_settings(sim, tmp_path, **{"poll.interval": 0.2})
-    store = StatePublisher()
-    async with open_monitor(settings, config_path=tmp_path / "none.toml", store=store) as monitor:
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
         app = HealthApp(monitor, tick=0)
         async with app.run_test(size=SIZE) as pilot:
             for _ in range(100):

@@ -47,11 +47,9 @@ def console_after_first_poll(settings, config_path: Path, read):
     import asyncio
 
     from tui_health.runtime import open_monitor
-    from tui_health.state import StatePublisher
 
     async def run():
-        store = StatePublisher()
-        async with open_monitor(settings, config_path=config_path, store=store) as monitor:
+        async with open_monitor(settings, config_path=config_path) as monitor:
             app = HealthApp(monitor, tick=0)
             async with app.run_test(size=(140, 40)) as pilot:
                 await app.workers.wait_for_complete()

@@ -8,7 +8,6 @@ import sqlite3
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from tui_health.events import snapshot_events
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
-from tui_health.persistence.engine_state import EngineStatePublisher
+from tui_health.persistence.engine_state import EngineStateStore
 from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
 from tui_health.state import BudgetView, ComponentView, ConnectionState, MonitorState, StatePublisher
@@ -54,21 +53,13 @@ class Poller:
 
     The deadline bounds each source as a whole (token, every page, every retry and wait, every body byte): a
     source still busy when it passes is cancelled and reported as failed, whatever the server is doing. Error
-    texts are passed through ``redact`` so no secret a server echoes reaches a view, a log or a receiver.
+    texts are scrubbed of every known secret, so none a server echoes reaches a view, a log or a receiver.
     """
 
-    def __init__(
-        self,
-        sources: list[Source],
-        *,
-        deadline: float,
-        clock: Clock | None = None,
-        redact: Callable[[str], str] | None = None,
-    ) -> None:
+    def __init__(self, sources: list[Source], *, deadline: float, clock: Clock | None = None) -> None:
         self.sources = sources
         self.deadline = deadline
         self.clock = clock or SystemClock()
-        self.redact = redact or (lambda text: text)
 
     async def _bounded(self, source: Source, deadline: float) -> SourceResult:
         try:
@@ -88,8 +79,8 @@ class Poller:
             return result
         return replace(
             result,
-            error=self.redact(result.error) if result.error else None,
-            issues=tuple(replace(i, message=self.redact(i.message)) for i in result.issues),
+            error=scrub(result.error) if result.error else None,
+            issues=tuple(replace(i, message=scrub(i.message)) for i in result.issues),
         )
 
     async def poll(self) -> Snapshot:
@@ -124,10 +115,9 @@ class Monitor:
         target: Target | None = None,
         dispatcher: Dispatcher | None = None,
         outbox: Outbox | None = None,
-        persist: bool = True,
         absent_is_healthy: bool = False,
         min_gap: float = 0.0,
-        saved: EngineStatePublisher | None = None,
+        saved: EngineStateStore | None = None,
         storage: StorageHealth | None = None,
         budget: RequestBudget | None = None,
     ) -> None:
@@ -142,7 +132,7 @@ class Monitor:
         self.dispatcher = dispatcher
         self.outbox = outbox
         self.saved = saved
-        self.persist = persist and saved is not None
+        """Where the engine's state is restored from and saved to; ``None`` (``--once``, read-only): nowhere."""
         self.absent_is_healthy = absent_is_healthy
         self.tracker = LatencyTracker()
         self.components: dict[str, Component] = {}
@@ -161,7 +151,7 @@ class Monitor:
         self._budget_waited = 0.0  # seconds the last poll waited for request-budget slots
         self._pending_seen = 0
         self._failed_seen = 0
-        if self.persist and saved is not None:
+        if saved is not None:
             restored = saved.load(self.target_key)
             if restored is not None:
                 engine.restore(restored)
@@ -465,7 +455,7 @@ class Monitor:
         return firing
 
     def _persist(self) -> None:
-        if not self.persist or self.saved is None:
+        if self.saved is None:
             return
         if self.engine.revision != self._saved_revision:
             try:

@@ -1,4 +1,4 @@
-"""Wires a Monitor from settings: connection, audit log, outbox, sinks, dispatcher, engine, store."""
+"""Wires monitors from settings: per target a connection, audit log, outbox, sinks, dispatcher, engine, saved state."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tui_health.genesys.transport import Sleep
 from tui_health.lock import InstanceLock
 from tui_health.models import AuditEvent
 from tui_health.monitor import Monitor, Poller
-from tui_health.persistence.engine_state import EngineStatePublisher
+from tui_health.persistence.engine_state import EngineStateStore
 from tui_health.redact import SECRETS, Redactor
 from tui_health.retry import Backoff
 from tui_health.state import StatePublisher
@@ -61,7 +61,7 @@ async def open_monitors(
         async with AsyncExitStack() as stack:
             monitors = [
                 await stack.enter_async_context(
-                    _monitor(target, config_path, clock or SystemClock(), sleep, None, stateless, read_only)
+                    _monitor(target, config_path, clock or SystemClock(), sleep, stateless, read_only)
                 )
                 for target in targets_from(settings, dict(os.environ))
             ]
@@ -78,23 +78,14 @@ async def open_monitor(
     config_path: Path,
     clock: Clock | None = None,
     sleep: Sleep | None = None,
-    store: StatePublisher | None = None,
     stateless: bool = False,
     read_only: bool = False,
 ) -> AsyncIterator[Monitor]:
-    """The Monitor of a single target (``--once`` and the console today), publishing to ``store``."""
-    lock = None
-    if not stateless and not read_only:
-        lock = InstanceLock(settings.state_dir).acquire()
-    try:
-        [target] = targets_from(settings, dict(os.environ))
-        async with _monitor(
-            target, config_path, clock or SystemClock(), sleep, store, stateless, read_only
-        ) as monitor:
-            yield monitor
-    finally:
-        if lock is not None:
-            lock.release()
+    """The Monitor of a single-target set-up (``--once`` today); see :func:`open_monitors`."""
+    async with open_monitors(
+        settings, config_path=config_path, clock=clock, sleep=sleep, stateless=stateless, read_only=read_only
+    ) as monitors:
+        yield monitors[0]
 
 
 def engine_config(t: ThresholdSettings, repeat_interval: float) -> EngineConfig:
@@ -115,7 +106,6 @@ async def _monitor(
     config_path: Path,
     clock: Clock,
     sleep: Sleep | None,
-    store: StatePublisher | None,
     stateless: bool,
     read_only: bool,
 ) -> AsyncIterator[Monitor]:
@@ -142,7 +132,7 @@ async def _monitor(
             outbox = Outbox(settings.outbox_path)
         alert_http: httpx.AsyncClient | None = None
         monitor: Monitor | None = None
-        saved = None if stateless or read_only else EngineStatePublisher(settings.state_dir / "state.sqlite3")
+        saved = None if stateless or read_only else EngineStateStore(settings.state_dir / "state.sqlite3")
 
         def on_delivery(events: list[AuditEvent]) -> None:
             if monitor is not None:
@@ -173,16 +163,15 @@ async def _monitor(
                 )
             engine = ThresholdEngine(engine_config(settings.thresholds, alerts.repeat_interval), clock)
             monitor = Monitor(
-                Poller(conn.sources, deadline=settings.poll.deadline, clock=clock, redact=redactor),
+                Poller(conn.sources, deadline=settings.poll.deadline, clock=clock),
                 engine,
                 audit,
-                store or StatePublisher(),
+                StatePublisher(),
                 clock=clock,
                 interval=settings.poll.interval,
                 target=target,
                 dispatcher=dispatcher,
                 outbox=outbox,
-                persist=not stateless,
                 saved=saved,
                 absent_is_healthy=bool(settings.poll.status),
                 min_gap=settings.poll.min_gap,

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS engine_state (
 """
 
 
-class EngineStatePublisher:
+class EngineStateStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:

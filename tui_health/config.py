@@ -22,14 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
+from pydantic import Field, SecretStr, ValidationError, field_validator
 
 from tui_health.alerts.sinks import MODULES as SINK_MODULES
 from tui_health.alerts.sinks import SinkSettings
@@ -38,6 +31,7 @@ from tui_health.genesys.regions import DEFAULT_REGION, resolve_domain
 from tui_health.models import Status
 from tui_health.paths import default_audit_path, default_config_path, default_state_dir
 from tui_health.redact import redact_url
+from tui_health.section import Section, split_list
 from tui_health.sources import SOURCES
 from tui_health.sources.probe import ProbeSettings
 from tui_health.sources.statuspage import StatuspageSettings
@@ -52,18 +46,7 @@ ENV_KEYS: dict[str, str] = {
 }
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _split_list(value: Any) -> Any:
-    """Accept ``"a,b"`` as well as ``["a", "b"]``."""
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
-class GenesysSettings(_Section):
+class GenesysSettings(Section):
     region: str = DEFAULT_REGION
     """AWS region name (``eu-central-1``) or domain (``mypurecloud.de``)."""
     api_url: str | None = None
@@ -72,12 +55,12 @@ class GenesysSettings(_Section):
     """Overrides ``https://login.<domain>``."""
 
 
-class AuthSettings(_Section):
+class AuthSettings(Section):
     client_id: str | None = None
     client_secret: SecretStr | None = None
 
 
-class PollSettings(_Section):
+class PollSettings(Section):
     interval: float = Field(15.0, gt=0, le=86_400)
     """Seconds between polls (fractions allowed)."""
     timeout: float = Field(10.0, gt=0, le=3600)
@@ -104,7 +87,7 @@ class PollSettings(_Section):
     sources: list[str] = Field(default_factory=list)
     """Where health comes from (empty: chosen automatically, see README "Sources"); names from the registry."""
 
-    _split = field_validator("status", "ids", "sources", mode="before")(_split_list)
+    _split = field_validator("status", "ids", "sources", mode="before")(split_list)
 
     @field_validator("sources")
     @classmethod
@@ -115,7 +98,7 @@ class PollSettings(_Section):
         return names
 
 
-class ThresholdSettings(_Section):
+class ThresholdSettings(Section):
     min_down: int = Field(1, ge=1)
     """Components down at once that make a breach."""
     min_degraded: int = Field(2, ge=1)
@@ -131,10 +114,10 @@ class ThresholdSettings(_Section):
     dependencies: dict[str, list[str]] = Field(default_factory=dict)
     """Component id → ids of components it depends on."""
 
-    _split = field_validator("critical", mode="before")(_split_list)
+    _split = field_validator("critical", mode="before")(split_list)
 
 
-class AuditSettings(_Section):
+class AuditSettings(Section):
     path: Path | None = None
     """Audit log file (default: the user log dir)."""
     max_bytes: int = Field(10_000_000, ge=10_000)
@@ -145,7 +128,7 @@ class AuditSettings(_Section):
         return self.path or default_audit_path()
 
 
-class AlertSettings(_Section):
+class AlertSettings(Section):
     enabled: bool = True
     webhook_token: SecretStr | None = None
     repeat_interval: float = Field(14_400.0, ge=0)
@@ -166,13 +149,13 @@ class AlertSettings(_Section):
     sinks: list[SinkSettings] = Field(default_factory=list)
 
 
-class StateSettings(_Section):
+class StateSettings(Section):
     dir: Path | None = None
     """Where saved state, the outbox and the instance lock live (default: the parent of alerts.outbox when that
     is set, else platformdirs' user state dir)."""
 
 
-class Settings(_Section):
+class Settings(Section):
     genesys: GenesysSettings = GenesysSettings()
     auth: AuthSettings = AuthSettings()
     poll: PollSettings = PollSettings()

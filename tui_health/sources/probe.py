@@ -16,12 +16,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from tui_health.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.transport import correlation_id
 from tui_health.models import Component, RequestTiming, SourceResult, Status
+from tui_health.section import Section
 from tui_health.sources.base import BuildContext, failed
 
 PROBE_ID = "platform-api-probe"
@@ -30,10 +31,9 @@ NEEDS_CREDENTIALS = True
 SECTION = "probe"
 
 
-class ProbeSettings(BaseModel):
+class ProbeSettings(Section):
     """``[probe]``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     path: str = "/api/v2/organizations/me"
     """A cheap authenticated Platform API GET, made once per poll."""
     slow_ms: float = Field(1500.0, gt=0)

@@ -16,6 +16,7 @@ from tui_health.errors import ConfigError, NothingCheckedError, TuiHealthError
 from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
 from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
+from tui_health.section import Section, split_list
 from tui_health.sources.base import BuildContext, failed
 from tui_health.text import clean, clean_data
 
@@ -222,20 +223,15 @@ NEEDS_CREDENTIALS = False
 SECTION = "statuspage"
 
 
-def _split_list(value: Any) -> Any:
-    return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
-
-
-class StatuspageSettings(BaseModel):
+class StatuspageSettings(Section):
     """``[statuspage]``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     url: str = "https://status.mypurecloud.com"
     """Base URL of an Atlassian Statuspage; ``/api/v2/summary.json`` is appended."""
     groups: list[str] = Field(default_factory=list)
     """Keep only the components of these groups (empty: all)."""
 
-    _split = field_validator("groups", mode="before")(_split_list)
+    _split = field_validator("groups", mode="before")(split_list)
 
 
 Settings = StatuspageSettings

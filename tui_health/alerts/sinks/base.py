@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
 
 from tui_health.models import AuditEvent, EventType
 from tui_health.redact import redact_url
+from tui_health.section import Section
 
 SOURCE = "tui-health"
 THRESHOLD_TYPES = (EventType.THRESHOLD_BREACH, EventType.THRESHOLD_REMINDER, EventType.THRESHOLD_RESOLVED)
@@ -79,10 +80,9 @@ def check_http_url(value: str) -> str:
     return value
 
 
-class SinkSettingsBase(BaseModel):
+class SinkSettingsBase(Section):
     """Settings every sink has; unknown keys are errors that name the sink's key."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     type: str
     """The receiver kind; each sink module narrows it to its own literal."""
     url: str | None = None

@@ -424,7 +424,7 @@ class Monitor:
         """Alerts waiting for delivery to configured sinks (the last known count while the outbox fails)."""
         if self.outbox is not None and self.dispatcher is not None:
             with contextlib.suppress(sqlite3.Error):
-                self._pending_seen = self.outbox.pending_count_for(list(self.dispatcher.sinks))
+                self._pending_seen = self.outbox.pending_count(sinks=list(self.dispatcher.sinks))
         return self._pending_seen + (self.dispatcher.held if self.dispatcher else 0)
 
     def _failed(self) -> int:

@@ -59,8 +59,9 @@ class Dispatcher:
         self.storage = storage or StorageHealth()
         self._held: list[tuple[str, str, Any, str, float]] = []
         """Messages the outbox could not store (full or read-only disk): kept here, stored when it works."""
-        self.enqueued: list[int] = []
-        """Outbox rows this process stored (``--once`` waits for these only, never for older ones)."""
+        self.enqueued: set[int] = set()
+        """Outbox rows this process stored and has not delivered yet (``--once`` waits for these only, never
+        for older ones); a delivered row leaves the set, so it stays as small as the backlog."""
         self._wake = {name: asyncio.Event() for name in self.sinks}
         self._tasks: list[asyncio.Task[None]] = []
         self._refreshed: dict[str, float] = {}
@@ -100,7 +101,7 @@ class Dispatcher:
             self._held.pop(0)
             self.storage.recovered("alert outbox")
             if row is not None:
-                self.enqueued.append(row)
+                self.enqueued.add(row)
                 stored += 1
             self._wake[sink].set()
         return stored
@@ -173,8 +174,8 @@ class Dispatcher:
 
     def _undelivered(self, own_only: bool) -> int:
         if own_only:
-            return sum(1 for row in self.outbox.rows(self.enqueued) if row.state == "pending")
-        return self.outbox.pending_count_for(list(self.sinks))
+            return self.outbox.pending_count(ids=self.enqueued)
+        return self.outbox.pending_count(sinks=list(self.sinks))
 
     def not_delivered(self) -> list[Row]:
         """This process's messages still in the outbox (pending or refused), for one line each."""
@@ -218,6 +219,7 @@ class Dispatcher:
             code = response.status_code
             if 200 <= code < 300:
                 self.outbox.delivered(row.id)
+                self.enqueued.discard(row.id)
                 self._emit(
                     EventType.ALERT_DELIVERED,
                     Severity.INFO,
@@ -246,7 +248,7 @@ class Dispatcher:
                     sink,
                     started,
                     f"{describe(sink)} refused the alert ({error}, {attempt} times over "
-                    f"{now - refused_since:.0f} s: permanent; kept in the outbox, requeue it once fixed): "
+                    f"{lasted:.0f} s: permanent; kept in the outbox, requeue it once fixed): "
                     f"{row.summary}",
                     code,
                 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,22 +76,26 @@ class Outbox:
         )
         return cur.lastrowid if cur.rowcount == 1 else None
 
-    def rows(self, ids: list[int]) -> list[Row]:
+    def rows(self, ids: Collection[int]) -> list[Row]:
         """The rows still in the outbox among ``ids`` (delivered ones are gone)."""
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        return [self._row(r) for r in self.db.execute(f"SELECT * FROM outbox WHERE id IN ({marks})", ids)]
+        return [
+            self._row(r)
+            for r in self.db.execute(f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY id", list(ids))
+        ]
 
-    def pending_count_for(self, sinks: list[str]) -> int:
-        """Messages waiting for delivery to these sinks."""
-        if not sinks:
-            return 0
-        marks = ",".join("?" * len(sinks))
-        row = self.db.execute(
-            f"SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND sink IN ({marks})", sinks
-        ).fetchone()
-        return int(row[0])
+    def pending_count(self, *, sinks: list[str] | None = None, ids: Collection[int] | None = None) -> int:
+        """How many messages wait for delivery (to these ``sinks``, among these row ``ids``); no body is read."""
+        sql, args = "SELECT COUNT(*) FROM outbox WHERE state = 'pending'", []
+        for column, values in (("sink", sinks), ("id", ids)):
+            if values is not None:
+                if not values:
+                    return 0
+                sql += f" AND {column} IN ({','.join('?' * len(values))})"
+                args += list(values)
+        return int(self.db.execute(sql, args).fetchone()[0])
 
     def orphans(self, sinks: list[str]) -> int:
         """Messages (pending or failed) for sinks that are no longer configured: nobody will deliver them."""
@@ -112,11 +117,6 @@ class Outbox:
             "SELECT * FROM outbox WHERE state = 'pending' AND sink = ? ORDER BY id LIMIT 1", (sink,)
         ).fetchone()
         return self._row(row) if row else None
-
-    def pending_count(self) -> int:
-        """How many messages wait for delivery (cheap: no bodies are read)."""
-        row = self.db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()
-        return int(row[0])
 
     def pending(self) -> list[Row]:
         return [

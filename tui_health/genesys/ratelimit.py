@@ -34,9 +34,7 @@ class RequestBudget:
         self._slots: dict[int, float | None] = {}  # slot -> when its request ended (None: granted, not ended)
         self._next = 0
         self.waited = 0.0
-        """Seconds requests have waited for a slot, in total."""
-        self.refused = 0
-        """Requests not made because no slot would free before the poll's deadline."""
+        """Seconds requests have waited for a slot, in total (the monitor shows the last poll's share)."""
 
     def _prune(self, now: float) -> None:
         for slot in [

@@ -264,21 +264,17 @@ class HttpCore:
             started = time.perf_counter()
             try:
                 response = await self._exchange(method, url, timeout, what, kwargs, slot)
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, TimeoutError) as exc:
                 timings.append(RequestTiming(label, (time.perf_counter() - started) * 1000, None, attempt))
-                network = describe_transport_error(exc, url, timeout)
+                if isinstance(exc, httpx.TransportError):
+                    network = describe_transport_error(exc, url, timeout)
+                else:  # the attempt's own bound: headers and body did not all arrive in time
+                    network = NetworkError(
+                        f"{origin} did not finish answering within {timeout:g} s",
+                        hint="the host is too slow or stalls mid-answer; check it or raise --timeout",
+                        reached=True,
+                    )
                 if not network.retryable or attempt >= self.max_attempts:
-                    raise network from None
-                await self._wait(self.backoff.delay(attempt, rng=self.rng), deadline, network)
-                continue
-            except TimeoutError:
-                timings.append(RequestTiming(label, (time.perf_counter() - started) * 1000, None, attempt))
-                network = NetworkError(
-                    f"{origin} did not finish answering within {timeout:g} s",
-                    hint="the host is too slow or stalls mid-answer; check it or raise --timeout",
-                    reached=True,
-                )
-                if attempt >= self.max_attempts:
                     raise network from None
                 await self._wait(self.backoff.delay(attempt, rng=self.rng), deadline, network)
                 continue
@@ -344,7 +340,6 @@ class HttpCore:
                 break
             self.budget.waited += wait
             await self.sleep(wait)
-        self.budget.refused += 1
         free_at = datetime.now(UTC) + timedelta(seconds=self.budget.wait_for_slot())
         error = BudgetError(
             f"the request budget of {self.budget.limit} requests/minute for this token is used up "

@@ -251,11 +251,9 @@ def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) 
     if not args.demo:
         yield
         return
-    from tui_health.simulator import SimulatorServer, load_scenario, parse_fault
+    from tui_health.simulator import SimulatorServer, load_scenario, with_faults
 
-    scenario = load_scenario(args.scenario or "demo")
-    if args.fault:
-        scenario = scenario.model_copy(update={"faults": [*scenario.faults, *map(parse_fault, args.fault)]})
+    scenario = with_faults(load_scenario(args.scenario or "demo"), args.fault)
     with SimulatorServer(scenario) as sim, tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
         flags.setdefault("genesys.api_url", sim.url)
         flags.setdefault("genesys.login_url", sim.url)
@@ -311,12 +309,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from tui_health.simulator import SimulatorServer, load_scenario, parse_fault
+    from tui_health.simulator import SimulatorServer, load_scenario, with_faults
 
-    scenario = load_scenario(args.sim_scenario)
+    scenario = with_faults(load_scenario(args.sim_scenario), args.sim_faults)
     updates: dict[str, Any] = {}
-    if args.sim_faults:
-        updates["faults"] = [*scenario.faults, *map(parse_fault, args.sim_faults)]
     if args.components is not None:
         updates["components"] = args.components
     if args.latency_ms is not None:
@@ -406,13 +402,13 @@ def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:
         if args.action == "purge-orphaned":
             print(f"{outbox.purge_orphans(configured)} alert(s) for sinks no longer configured removed")
             return 0
-        rows = outbox.pending() + outbox.failed()
+        pending, failed = outbox.pending(), outbox.failed()
         orphans = outbox.orphans(configured)
         print(
-            f"{location}: {len(outbox.pending())} pending, {len(outbox.failed())} failed"
+            f"{location}: {len(pending)} pending, {len(failed)} failed"
             + (f", {orphans} for sinks no longer configured (purge-orphaned drops them)" if orphans else "")
         )
-        for row in rows:
+        for row in pending + failed:
             when = datetime.fromtimestamp(row.next_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
             error = f" — last error: {row.last_error}" if row.last_error else ""
             state = row.state if row.sink in configured else f"{row.state}, orphaned"

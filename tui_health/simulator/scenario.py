@@ -116,6 +116,13 @@ class Fault(_Model):
         return not self.on and self.every is None
 
 
+def with_faults(scenario: Scenario, specs: list[str]) -> Scenario:
+    """``scenario`` plus the faults given as ``NAME[:ARG][@TARGET]`` (``--fault``, repeatable)."""
+    if not specs:
+        return scenario
+    return scenario.model_copy(update={"faults": [*scenario.faults, *map(parse_fault, specs)]})
+
+
 def parse_fault(spec: str) -> Fault:
     """``NAME[:ARG][@TARGET]`` (``drip:2``, ``retry-after:3600@probe``) as a fault on every request."""
     head, _, target = spec.partition("@")

@@ -7,6 +7,7 @@ sequence, a carriage return that overwrites a line, a backspace, or a bidi overr
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -41,7 +42,7 @@ def clean_data(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else None
+        return value if math.isfinite(value) else None
     if depth >= MAX_DEPTH:
         return "…"
     if isinstance(value, dict):

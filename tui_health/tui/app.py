@@ -138,7 +138,8 @@ class HealthApp(App[int]):
         self.post_message(StateUpdated(combine(self._states)))
 
     def audit_tail(self, count: int) -> list[AuditEvent]:
-        """The last ``count`` audit events of every target, oldest first (one file is read once)."""
+        """The last ``count`` audit events of every target, oldest first; targets sharing an audit file give
+        the same events, which are kept once."""
         events = {e.id: e for m in self.monitors for e in m.audit_tail(count)}
         return sorted(events.values(), key=lambda e: e.timestamp)[-count:]
 

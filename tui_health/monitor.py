@@ -128,7 +128,6 @@ class Monitor:
         self.clock = clock
         self.interval = interval
         self.target = target
-        self.region = target.name if target else ""
         self.dispatcher = dispatcher
         self.outbox = outbox
         self.saved = saved
@@ -155,6 +154,11 @@ class Monitor:
             restored = saved.load(self.target_key)
             if restored is not None:
                 engine.restore(restored)
+
+    @property
+    def region(self) -> str:
+        """The target's name, as the header shows it."""
+        return self.target.name if self.target else ""
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:

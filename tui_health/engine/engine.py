@@ -31,6 +31,7 @@ class ThresholdEngine:
         self.clock = clock
         self.components: dict[str, Tracked] = {}
         self.silences: dict[str, datetime] = {}
+        self.cycle = ThresholdCycle(config.rule, config.repeat_interval)
         self.config = config
         self.revision = 0
         """Goes up whenever something worth saving changed (an event, a new component, a silence), so the
@@ -42,12 +43,10 @@ class ThresholdEngine:
 
     @config.setter
     def config(self, config: EngineConfig) -> None:
+        """A new configuration keeps what the engine knows (components, silences, the breach)."""
         self._config = config
         self.stability = Stability(config)
-        previous = getattr(self, "cycle", None)
-        self.cycle = ThresholdCycle(config.rule, config.repeat_interval)
-        if previous is not None:
-            self.cycle.restore(previous.export())
+        self.cycle.rule, self.cycle.repeat_interval = config.rule, config.repeat_interval
 
     @property
     def breached(self) -> bool:

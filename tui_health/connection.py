@@ -14,7 +14,7 @@ from tui_health import __version__
 from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings
 from tui_health.genesys.auth import TokenProvider
-from tui_health.genesys.ratelimit import HostGate, RequestBudget
+from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.genesys.transport import HttpCore, Sleep
 from tui_health.sources import SOURCES
 from tui_health.sources.base import BuildContext, Source
@@ -30,7 +30,6 @@ class Connection:
     tokens: TokenProvider | None
     sources: list[Source]
     budget: RequestBudget | None = None
-    gate: HostGate | None = None
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
@@ -66,9 +65,9 @@ async def connect(
         trust_env=True,
     )
     kwargs = {"sleep": sleep} if sleep else {}
-    gate = HostGate()  # Retry-After per host, kept across polls
-    # the status page is not the token's: it has no request budget, only the gate and the poll's bounds
-    core = HttpCore(http, timeout=poll.timeout, max_attempts=poll.max_attempts, gate=gate, **kwargs)  # type: ignore[arg-type]
+    # one core (one Retry-After gate per host, kept across polls) for everything; the status page is not the
+    # token's, so it has no request budget, only the gate and the poll's bounds
+    core = HttpCore(http, timeout=poll.timeout, max_attempts=poll.max_attempts, **kwargs)  # type: ignore[arg-type]
     try:
         names = settings.sources()
         tokens = None
@@ -76,21 +75,14 @@ async def connect(
         if any(SOURCES[name].NEEDS_CREDENTIALS for name in names):
             client_id, secret = settings.require_credentials(config_path)
             # everything done with (or for) the token draws from one budget: token, pages, retries, probes
-            budgeted = HttpCore(
-                http,
-                timeout=poll.timeout,
-                max_attempts=poll.max_attempts,
-                gate=gate,
-                budget=RequestBudget(poll.request_budget),
-                **kwargs,  # type: ignore[arg-type]
-            )
+            budgeted = core.derived(budget=RequestBudget(poll.request_budget))
             tokens = TokenProvider(
                 budgeted, settings.login_url, client_id, secret, clock=clock, on_token=on_token
             )
         context = BuildContext(settings=settings, core=core, budgeted=budgeted, tokens=tokens)
         sources: list[Source] = [SOURCES[name].build(context) for name in names]
         yield Connection(
-            http=http, tls=tls, core=core, tokens=tokens, sources=sources, budget=budgeted.budget, gate=gate
+            http=http, tls=tls, core=core, tokens=tokens, sources=sources, budget=budgeted.budget
         )
     finally:
         await http.aclose()

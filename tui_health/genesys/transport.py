@@ -215,16 +215,17 @@ class HttpCore:
         self.gate = gate or HostGate()
         self.max_body = max_body
 
-    def with_attempts(self, max_attempts: int) -> HttpCore:
-        """The same client, budget and gate, with another number of attempts (the probe makes one)."""
+    def derived(self, *, max_attempts: int | None = None, budget: RequestBudget | None = None) -> HttpCore:
+        """The same client, gate and bounds with another number of attempts (the probe makes one) or a request
+        budget (everything done with a token)."""
         return HttpCore(
             self.client,
             timeout=self.timeout,
-            max_attempts=max_attempts,
+            max_attempts=self.max_attempts if max_attempts is None else max_attempts,
             backoff=self.backoff,
             sleep=self.sleep,
             rng=self.rng,
-            budget=self.budget,
+            budget=budget or self.budget,
             gate=self.gate,
             max_body=self.max_body,
         )

@@ -45,7 +45,7 @@ Settings = ProbeSettings
 
 def build(ctx: BuildContext) -> ApiProbeSource:
     assert ctx.tokens is not None
-    once = ctx.budgeted.with_attempts(1)  # one attempt per poll: the probe reports what it sees
+    once = ctx.budgeted.derived(max_attempts=1)  # one attempt per poll: the probe reports what it sees
     probe = ctx.settings.probe
     return ApiProbeSource(
         ApiClient(once, ctx.tokens, ctx.settings.api_url),

@@ -203,7 +203,7 @@ class Monitor:
         polls = 0
         while not stop.is_set():
             if not self.paused:
-                if not await self._poll_unless(stop):
+                if await self.poll_unless(stop) is None:
                     return
                 polls += 1
             if max_polls is not None and polls >= max_polls:
@@ -216,8 +216,8 @@ class Monitor:
             if ends is not None and time.monotonic() >= ends:
                 return
 
-    async def _poll_unless(self, stop: asyncio.Event) -> bool:
-        """One poll, cancelled if ``stop`` is set meanwhile; ``False`` when it was."""
+    async def poll_unless(self, stop: asyncio.Event) -> MonitorState | None:
+        """One poll, cancelled if ``stop`` is set meanwhile; ``None`` when it was."""
         poll = asyncio.ensure_future(self.poll())
         stopped = asyncio.ensure_future(stop.wait())
         try:
@@ -225,12 +225,11 @@ class Monitor:
         finally:
             stopped.cancel()
         if poll.done():
-            poll.result()
-            return True
+            return poll.result()
         poll.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poll
-        return False
+        return None
 
     # -- one cycle ------------------------------------------------------------------------------------
     async def poll(self) -> MonitorState:

@@ -8,8 +8,6 @@ not arrive gets one line on stderr; they stay in the outbox for the next run or 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import io
 import sys
 from pathlib import Path
@@ -43,20 +41,13 @@ async def run_once(
         interruptible() as stop,
     ):
         await monitor.start()
-        poll = asyncio.ensure_future(monitor.poll())
-        stopped = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if not poll.done():
-            poll.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poll
+        state = await monitor.poll_unless(stop)
+        if state is None:
             await monitor.close()
             err.write(
                 f"tui-health: interrupted ({stop.reason}) before the poll finished; nothing was checked\n"
             )
             return UNKNOWN
-        state = poll.result()
         await monitor.close(delivery_wait=settings.alerts.once_wait, own_only=True)
         events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
         undelivered = monitor.undelivered()

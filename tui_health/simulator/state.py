@@ -77,10 +77,11 @@ class SimState:
             return initial, self.started_wall - timedelta(seconds=offset)
         return status, self.started_wall + timedelta(seconds=at)
 
-    def entities(self, expand: bool) -> list[dict[str, Any]]:
+    def entities(self, expand: bool, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """The components ``start:stop`` as the API shows them now (a page builds only its own slice)."""
         elapsed = self.elapsed()
         out = []
-        for cid, name in self.components:
+        for cid, name in self.components[start:stop]:
             status, modified = self.status_of(cid, elapsed)
             entity: dict[str, Any] = {
                 "id": cid,

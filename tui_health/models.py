@@ -30,7 +30,7 @@ class Status(StrEnum):
     @property
     def is_problem(self) -> bool:
         """Whether this status is something the person on call should look at."""
-        return self in (Status.DOWN, Status.DEGRADED)
+        return self is Status.DOWN or self is Status.DEGRADED
 
     @classmethod
     def parse(cls, value: object) -> Status | None:

@@ -23,9 +23,10 @@ from tui_health.models import AuditEvent, Component, EventType, Severity, Snapsh
 from tui_health.persistence.engine_state import EngineStateStore
 from tui_health.redact import scrub
 from tui_health.sources.base import Source, failed
-from tui_health.state import BudgetView, ComponentView, ConnectionState, MonitorState, StatePublisher
+from tui_health.state import BudgetView, ConnectionState, MonitorState, StatePublisher
 from tui_health.storage import StorageHealth
 from tui_health.target import Target
+from tui_health.views import ComponentViews
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
@@ -142,6 +143,7 @@ class Monitor:
         self.paused = False
         self.min_gap = min_gap
         self.unmeasured: dict[str, Component] = {}
+        self.views = ComponentViews()
         self._finished_at: float | None = None
         self._saved_revision = 0  # the engine revision last saved (0: as restored, or nothing yet)
         self.target_key = target.key if target else "default"
@@ -370,29 +372,14 @@ class Monitor:
 
     # -- state ----------------------------------------------------------------------------------------
     def build_state(self) -> MonitorState:
-        states = self.engine.states()
-        views = []
-        for cid, comp in self.components.items():
-            st = None if cid in self.unmeasured else states.get(cid)
-            views.append(
-                ComponentView(
-                    id=cid,
-                    name=comp.name,
-                    status=st.confirmed if st else comp.status,
-                    observed=comp.status,
-                    since=st.since if st else comp.last_modified or self.clock.now(),
-                    last_modified=comp.last_modified,
-                    source=comp.source,
-                    critical=bool(st and st.critical),
-                    flapping=bool(st and st.flapping),
-                    silenced_until=st.silenced_until if st else None,
-                    caused_by=st.caused_by if st else (),
-                    group=comp.group,
-                    raw_status=comp.raw_status,
-                    details=comp.details,
-                )
-            )
-        views.sort(key=lambda v: (v.status.rank, v.name.casefold(), v.id))
+        views = self.views.build(
+            self.components,
+            self.engine.components,
+            self.engine.silences,
+            self.engine.config.rule.critical,
+            self.unmeasured,
+            self.clock.now(),
+        )
         snap = self.last_snapshot
         incidents: tuple[dict[str, Any], ...] = ()
         for source in snap.sources if snap else ():
@@ -400,7 +387,7 @@ class Monitor:
         return MonitorState(
             region=self.region,
             poll_count=self.tracker.polls,
-            components=tuple(views),
+            components=views,
             breached=self.engine.breached,
             reasons=self.engine.reasons,
             events=tuple(self.recent),
@@ -448,11 +435,10 @@ class Monitor:
         from tui_health.alerts.sinks import Firing
 
         firing = []
-        states = self.engine.states()
         for cid, status in self.engine.open_problems().items():
-            st = states[cid]
+            st = self.engine.components[cid]
             name = self.components[cid].name if cid in self.components else cid
-            firing.append(Firing(cid, name, str(status), st.since, st.critical))
+            firing.append(Firing(cid, name, str(status), st.since, cid in self.engine.config.rule.critical))
         if self.engine.breached and self.engine.breach_notified_at:
             firing.append(Firing("threshold", "threshold", "breached", self.engine.breach_notified_at))
         return firing

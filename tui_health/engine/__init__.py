@@ -4,12 +4,11 @@ Parts: :mod:`base` (what they share), :mod:`stability`, :mod:`holds`, :mod:`thre
 them. Outside code imports from this package.
 """
 
-from tui_health.engine.base import ComponentState, EngineConfig, Outcome, Tracked, alert_state
+from tui_health.engine.base import EngineConfig, Outcome, Tracked, alert_state
 from tui_health.engine.engine import ThresholdEngine
 from tui_health.engine.threshold import ThresholdRule
 
 __all__ = [
-    "ComponentState",
     "EngineConfig",
     "Outcome",
     "ThresholdEngine",

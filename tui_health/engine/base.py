@@ -64,19 +64,6 @@ class Tracked:
 
 
 @dataclass(frozen=True, slots=True)
-class ComponentState:
-    """The engine's view of one component, for the store and the views."""
-
-    id: str
-    confirmed: Status
-    since: datetime
-    flapping: bool
-    silenced_until: datetime | None
-    caused_by: tuple[str, ...]
-    critical: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
     """What one observation produced: every event (for the audit log) and those to send to receivers."""
 

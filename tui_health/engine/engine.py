@@ -20,7 +20,7 @@ from typing import Any
 
 from tui_health.clock import Clock
 from tui_health.engine import holds
-from tui_health.engine.base import ComponentState, EngineConfig, Outcome, Tracked, alert_state, make_event
+from tui_health.engine.base import EngineConfig, Outcome, Tracked, alert_state, make_event
 from tui_health.engine.stability import Stability
 from tui_health.engine.threshold import ThresholdCycle
 from tui_health.models import AuditEvent, Component, EventType, Snapshot, Status
@@ -109,8 +109,10 @@ class ThresholdEngine:
         events.extend(self.stability.flapping(self.components, now, event))
         holds.update_causes(self.components, self.config.dependencies)
         notify = self._reconcile_alerts(latest, events, event)
-        statuses = {cid: t.confirmed for cid, t in self.components.items() if cid not in self.silences}
-        names = {cid: t.name for cid, t in self.components.items()}
+        # the rule counts problems only, so only they are handed over (a healthy component costs one check)
+        problems = {cid: t for cid, t in self.components.items() if t.confirmed.is_problem}
+        statuses = {cid: t.confirmed for cid, t in problems.items() if cid not in self.silences}
+        names = {cid: t.name for cid, t in problems.items()}
         breach_events = self.cycle.update(
             now, statuses, names, lambda kind, status, message, **f: event(kind, None, status, message, **f)
         )
@@ -137,10 +139,8 @@ class ThresholdEngine:
             if item.event_type == EventType.FLAPPING_STARTED:
                 notify.append(item)
         for cid, tracked in self.components.items():
-            if holds.held_because(cid, tracked, self.silences):
-                continue
             wanted = alert_state(tracked.confirmed)
-            if wanted == tracked.alerted:
+            if wanted is tracked.alerted or holds.held_because(cid, tracked, self.silences):
                 continue
             change = latest.get(cid)
             if change is None or change.status != str(tracked.confirmed):
@@ -167,20 +167,6 @@ class ThresholdEngine:
         return make_event(self.clock.now(), kind, chosen, status, message, source=source, **fields)
 
     # -- views and persistence ----------------------------------------------------------------------
-    def states(self) -> dict[str, ComponentState]:
-        return {
-            cid: ComponentState(
-                cid,
-                t.confirmed,
-                t.since,
-                t.flapping,
-                self.silences.get(cid),
-                t.caused_by,
-                cid in self.config.rule.critical,
-            )
-            for cid, t in self.components.items()
-        }
-
     def open_problems(self) -> dict[str, Status]:
         """Components receivers currently believe are a problem (for Alertmanager re-sends)."""
         return {cid: t.alerted for cid, t in self.components.items() if t.alerted.is_problem}

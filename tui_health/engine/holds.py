@@ -13,10 +13,14 @@ from tui_health.models import Status
 def update_causes(components: Mapping[str, Tracked], dependencies: Mapping[str, tuple[str, ...]]) -> None:
     """Set each problem component's ``caused_by`` to its dependencies that are down (cleared otherwise)."""
     for cid, tracked in components.items():
-        roots = tuple(
-            d for d in dependencies.get(cid, ()) if d in components and components[d].confirmed is Status.DOWN
+        depends_on = dependencies.get(cid)
+        if not depends_on or not tracked.confirmed.is_problem:
+            if tracked.caused_by:
+                tracked.caused_by = ()
+            continue
+        tracked.caused_by = tuple(
+            d for d in depends_on if d in components and components[d].confirmed is Status.DOWN
         )
-        tracked.caused_by = roots if tracked.confirmed.is_problem else ()
 
 
 def held_because(cid: str, tracked: Tracked, silences: Mapping[str, datetime]) -> str | None:

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from tui_health.engine.base import EngineConfig, Tracked
 from tui_health.models import AuditEvent, Component, EventType, Severity, Status
 
+_NOTHING: tuple[list[AuditEvent], None] = ([], None)  # callers only read it
+
 EventMaker = Callable[..., AuditEvent]
 """``event(type, component id, status, message, **fields)``: the engine's event builder for this poll."""
 
@@ -22,8 +24,11 @@ class Stability:
     ) -> tuple[list[AuditEvent], AuditEvent | None]:
         """Events for one observed component, and its confirmed change (if this poll confirmed one)."""
         cid, status, source = comp.id, comp.status, comp.source
-        name = f"{comp.name} ({comp.group})" if comp.group else comp.name  # "Voice (EMEA)", not just "Voice"
         tracked = components.get(cid)
+        if tracked is not None and status is tracked.confirmed and tracked.pending is None and not comp.group:
+            tracked.name, tracked.source = comp.name, source  # the common case: nothing to decide
+            return _NOTHING
+        name = f"{comp.name} ({comp.group})" if comp.group else comp.name  # "Voice (EMEA)", not just "Voice"
         if tracked is None:
             # the API's lastModified says how long the baseline status has held, when it is plausible
             baseline = comp.last_modified if comp.last_modified and comp.last_modified <= now else now

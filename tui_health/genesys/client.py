@@ -12,7 +12,7 @@ import httpx
 from tui_health.errors import ApiError, AuthError, TuiHealthError
 from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.transport import HttpCore, correlation_id, decode_json, host_of, origin_of
-from tui_health.genesys.wire import HealthPage, parse_entity
+from tui_health.genesys.wire import EntityParser, HealthPage
 from tui_health.models import Component, RequestTiming, Status, ValidationIssue
 from tui_health.text import clean
 
@@ -164,6 +164,7 @@ class HealthClient:
         self.concurrency = concurrency
         self.source = source
         self.max_pages = max_pages
+        self.entities = EntityParser(source)
 
     async def fetch(self, timings: list[RequestTiming], deadline: float | None) -> HealthFetch:
         url = self.api.url(HEALTH_PATH)
@@ -252,28 +253,39 @@ class HealthClient:
     def _merge(self, pages: dict[int, tuple[HealthPage, str | None]]) -> HealthFetch:
         """Pages in order; a duplicate id keeps the worse status (a problem never hides behind a healthy twin)."""
         result = HealthFetch(pages=len(pages))
-        kept: dict[str, tuple[int, int]] = {}  # id -> (index in result.components, page number)
+        parsed: list[tuple[int, str | None, list[Component]]] = []
         for number in sorted(pages):
             page, cid = pages[number]
             if cid:
                 result.correlation_ids.append(cid)
-            for raw in page.entities:
-                component, issues = parse_entity(raw, cid, self.source)
-                result.issues.extend(issues)
-                if component is None:
-                    continue
+            components, issues = self.entities.parse_page(number, page.entities, cid)
+            result.issues.extend(issues)
+            parsed.append((number, cid, components))
+            result.components.extend(components)
+        self.entities.end_poll()
+        if len({c.id for c in result.components}) < len(result.components):
+            result.components = self._without_duplicates(parsed, result.issues)
+        return result
+
+    def _without_duplicates(
+        self, parsed: list[tuple[int, str | None, list[Component]]], issues: list[ValidationIssue]
+    ) -> list[Component]:
+        kept: dict[str, tuple[int, int]] = {}  # id -> (index in out, page number)
+        out: list[Component] = []
+        for number, cid, components in parsed:
+            for component in components:
                 if component.id not in kept:
-                    kept[component.id] = (len(result.components), number)
-                    result.components.append(component)
+                    kept[component.id] = (len(out), number)
+                    out.append(component)
                     continue
                 index, first_page = kept[component.id]
-                earlier = result.components[index]
+                earlier = out[index]
                 if component.status.rank < earlier.status.rank:
-                    result.components[index] = component
+                    out[index] = component
                     winner, page_of_winner = component, number
                 else:
                     winner, page_of_winner = earlier, first_page
-                result.issues.append(
+                issues.append(
                     ValidationIssue(
                         component.id,
                         f"duplicate id {component.id} on pages {first_page} and {number} "
@@ -282,7 +294,7 @@ class HealthClient:
                         self.source,
                     )
                 )
-        return result
+        return out
 
 
 def _first_error(group: BaseExceptionGroup) -> BaseException:

@@ -115,3 +115,65 @@ def parse_entity(raw: Any, cid: str | None, source: str) -> tuple[Component | No
         else (clean(raw_status, 60) if raw_status is not None else None),
         details=clean_data(details) if details is not None else None,
     ), issues
+
+
+_Entry = tuple[tuple[Any, Any, Any, Any], Component]  # (name, status, lastModified, details as sent), parsed
+
+
+class EntityParser:
+    """:func:`parse_entity` for whole pages, remembering last poll's clean results.
+
+    Most components do not change between polls. A page equal to the same page last poll (compared in C) gets
+    last poll's Components back; otherwise each entity that sends the same id, name, status, timestamp and
+    details as last time gets its Component back, and only the rest are cleaned and parsed again. Only entities
+    that parsed without issues are remembered (issues are reported every poll, with the page's correlation id),
+    and only the latest poll is kept, so the memory follows the org, not its history.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._known: dict[str, _Entry] = {}
+        self._seen: dict[str, _Entry] = {}
+        self._pages: dict[int, tuple[list[Any], list[Component], dict[str, _Entry]]] = {}
+        self._pages_seen: dict[int, tuple[list[Any], list[Component], dict[str, _Entry]]] = {}
+
+    def parse_page(
+        self, number: int, entities: list[Any], cid: str | None
+    ) -> tuple[list[Component], list[ValidationIssue]]:
+        """The page's components in order, and what was wrong with its entities."""
+        page = self._pages.get(number)
+        if page is not None and page[0] == entities:
+            self._pages_seen[number] = page
+            self._seen.update(page[2])
+            return page[1], []
+        components: list[Component] = []
+        issues: list[ValidationIssue] = []
+        entries: dict[str, _Entry] = {}
+        for raw in entities:
+            component, found = self._parse(raw, cid, entries)
+            issues.extend(found)
+            if component is not None:
+                components.append(component)
+        if not issues and len(entries) == len(entities):
+            self._pages_seen[number] = (entities, components, entries)
+        return components, issues
+
+    def _parse(
+        self, raw: Any, cid: str | None, entries: dict[str, _Entry]
+    ) -> tuple[Component | None, list[ValidationIssue]]:
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(ident, str):
+            sent = (raw.get("name"), raw.get("status"), raw.get("lastModified"), raw.get("details"))
+            known = self._known.get(ident)
+            if known is not None and known[0] == sent:
+                self._seen[ident] = entries[ident] = known
+                return known[1], []
+        component, issues = parse_entity(raw, cid, self.source)
+        if component is not None and not issues and isinstance(ident, str):
+            self._seen[ident] = entries[ident] = (sent, component)
+        return component, issues
+
+    def end_poll(self) -> None:
+        """Forget the ids and pages this poll did not send."""
+        self._known, self._seen = self._seen, {}
+        self._pages, self._pages_seen = self._pages_seen, {}

@@ -196,7 +196,7 @@ async def test_component_names_are_shown_as_written_not_as_markup():
         assert Text("[bold red]Chat[/] & [link=x]co[/link]") in names
 
 
-async def test_only_changed_cells_are_updated():
+async def test_only_changed_rows_count_and_rows_keep_the_order_given():
     app, clock = make_app("steady", components=200)
     async with app.run_test(size=SIZE) as pilot:
         await poll(app, pilot, clock)
@@ -208,7 +208,38 @@ async def test_only_changed_cells_are_updated():
         views[5] = replace(views[5], status=Status.DOWN, observed=Status.DOWN)
         changed = table.show(views, clock.now())
         assert changed == 1
-        assert table_statuses(app)[0] == "▼ DOWN"
+        assert table_statuses(app)[5] == "▼ DOWN"  # sorting is the state's job: the table keeps the order
+
+
+async def test_the_table_draws_only_the_rows_on_screen(monkeypatch):
+    """10,000 rows: showing them, filtering them and ticking draw the visible lines, never the whole table."""
+    app, clock = make_app("steady", components=40)
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        table = app.query_one(ComponentsTable)
+        drawn: list[int] = []
+        original = ComponentsTable._row
+
+        def counting(self: ComponentsTable, row: int):  # type: ignore[no-untyped-def]
+            drawn.append(row)
+            return original(self, row)
+
+        monkeypatch.setattr(ComponentsTable, "_row", counting)
+        template = app.state.components[0]
+        many = [replace(template, id=f"c{i:05d}", name=f"Component {i:05d}") for i in range(10_000)]
+        table.show(many, clock.now())
+        await pilot.pause()
+        assert table.row_count == 10_000
+        assert 0 < len(drawn) <= SIZE[1]
+        drawn.clear()
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.selected_id == "c09999"
+        assert 0 < len(drawn) <= SIZE[1] and max(drawn) == 9_999
+        drawn.clear()
+        table.show(many, clock.now())  # the tick: nothing changed, nothing drawn
+        await pilot.pause()
+        assert drawn == []
 
 
 async def test_a_failing_poll_keeps_the_last_data_and_says_so():

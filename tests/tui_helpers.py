@@ -34,7 +34,7 @@ async def poll(
 
 def table_ids(app: HealthApp) -> list[str]:
     table = app.query_one(ComponentsTable)
-    return [str(table.coordinate_to_cell_key((row, 0))[0].value) for row in range(table.row_count)]  # type: ignore[arg-type]
+    return [table.row_id(row) for row in range(table.row_count)]
 
 
 def table_statuses(app: HealthApp) -> list[str]:

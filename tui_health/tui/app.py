@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tui_health.models import AuditEvent
@@ -50,6 +50,7 @@ class HealthApp(App[int]):
         """The first target's monitor (the only one in a single-target set-up)."""
         self._states = [m.store.state for m in self.monitors]
         self.filter = Filter()
+        self._filter_cache: tuple[tuple[ComponentView, ...], Filter, list[ComponentView]] = ((), Filter(), [])
         self.state: MonitorState = combine(self._states)
         self.autopoll = autopoll
         self.tick = tick
@@ -175,13 +176,22 @@ class HealthApp(App[int]):
 
         While the data is stale the rows are dimmed and their "For" counters stop at the last good answer.
         """
-        rows = self.filter.apply(self.state.components)
+        rows = self._filtered()
         stale = stale_for(self.state, now) is not None
         as_of = self.state.last_ok_at if stale and self.state.last_ok_at else now
         self.query_one(ComponentsTable).show(rows, as_of, stale=stale)
         text = f" filter  {self.filter.describe()}   ({len(rows)} of {len(self.state.components)} shown)"
         self.query_one("#filter-desc", Static).update(text)
         self.query_one("#filter-bar").set_class(not self.filter.is_default, "active")
+
+    def _filtered(self) -> list[ComponentView]:
+        """The components the filter lets through, worked out again only when the components or the filter
+        changed (the one-second tick reuses them)."""
+        source, by, rows = self._filter_cache
+        if source is not self.state.components or by != self.filter:
+            rows = self.filter.apply(self.state.components)
+            self._filter_cache = (self.state.components, self.filter, rows)
+        return rows
 
     def set_filter(self, new: Filter) -> None:
         self.filter = new
@@ -244,8 +254,8 @@ class HealthApp(App[int]):
         cid = self.query_one(ComponentsTable).selected_id
         return next((c for c in self.state.components if c.id == cid), None)
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(ComponentsTable.Selected)
+    def _row_selected(self, event: ComponentsTable.Selected) -> None:
         self.action_details()
 
     def action_details(self) -> None:

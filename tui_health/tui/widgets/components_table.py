@@ -1,17 +1,30 @@
-"""The components table, updated incrementally: rows keyed by id, only changed cells touched."""
+"""The components table, virtual: it holds the rows as data and draws only the lines on screen.
+
+At 10,000 components a filter, a poll or the one-second tick costs what the ~40 visible rows cost, not what the
+table holds: showing new rows is a list assignment, drawing is :meth:`render_line` for the lines Textual asks
+for, and each drawn line is cached under everything it shows. Rows arrive sorted (worst first, then name); the
+table keeps their order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui_health.state import ComponentView
-from tui_health.tui.format import STATUS_LOOK, duration, short_datetime, status_text
+from tui_health.tui.format import duration, short_datetime, status_text
 
 COLUMNS = [
     ("status", "Status"),
@@ -22,13 +35,14 @@ COLUMNS = [
     ("flags", "Flags"),
     ("cause", "Caused by"),
 ]
-_RANK = {label: status.rank for status, (label, _) in STATUS_LOOK.items()}
-MANY_GONE = 32
-"""Above this many rows leaving at once (and an eighth of the table), the table is rebuilt, not pruned."""
-FIXED_WIDTHS = {"flags": 14}
-"""Columns whose content comes and goes get a fixed width: measured from the first rows, "Flags" was five
-characters wide and cut "→healthy?" short later (widths are not re-measured on updates, which would also make
-the layout depend on timing)."""
+FIXED_WIDTHS = {"status": 10, "since": 6, "modified": 16, "flags": 14}
+"""Columns whose content has a known width, or comes and goes ("→healthy?" must fit when it appears)."""
+MAX_WIDTHS = {"name": 48, "id": 40}
+"""Names and ids wider than this are cut with an ellipsis (the details screen shows them whole)."""
+PADDING = 1
+"""Blank cells either side of every cell."""
+CACHE_LINES = 2_000
+"""Drawn lines kept; the cache starts over beyond that (a screen holds ~50)."""
 
 Row = tuple[Text, ...]
 Signature = tuple[object, ...]
@@ -56,6 +70,10 @@ def table_duration(seconds: float) -> str:
     return "<1m" if seconds < 60 else duration(seconds)
 
 
+def shown_name(c: ComponentView) -> str:
+    return c.name if not c.group else f"{c.name} · {c.group}"
+
+
 def row_cells(c: ComponentView, now: datetime, stale: bool = False) -> Row:
     """The cells of one component. API strings are wrapped in Text: shown as written, never parsed as markup.
 
@@ -70,10 +88,9 @@ def row_cells(c: ComponentView, now: datetime, stale: bool = False) -> Row:
         flags.append("muted")
     if c.observed is not c.status:
         flags.append(f"→{c.observed.value}?")
-    name = c.name if not c.group else f"{c.name} · {c.group}"
     cells = (
         status_text(c.status),
-        Text(name),
+        Text(shown_name(c)),
         Text(c.id, style="dim"),
         Text(table_duration((now - c.since).total_seconds())),
         Text(short_datetime(c.last_modified)),
@@ -86,96 +103,284 @@ def row_cells(c: ComponentView, now: datetime, stale: bool = False) -> Row:
     return cells
 
 
-def sort_key(values: tuple[Text, Text, Text]) -> tuple[int, str, str]:
-    status, name, ident = values
-    return (_RANK.get(status.plain, 9), name.plain.casefold(), ident.plain)
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
 
 
-class ComponentsTable(DataTable[Text]):
-    """Call :meth:`show` with the rows to display; it diffs against what is on screen."""
+class ComponentsTable(ScrollView, can_focus=True):
+    """Call :meth:`show` with the rows to display (sorted); the cursor is a row, ``Enter`` posts Selected."""
 
-    BINDINGS = [
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "components-table--header",
+        "components-table--cursor",
+        "components-table--even-row",
+    }
+    DEFAULT_CSS = """
+    ComponentsTable {
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .components-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+        & > .components-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        & > .components-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        &:dark > .components-table--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .components-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home", "first_row", "First row", show=False),
         Binding("end", "last_row", "Last row", show=False),
+        Binding("enter", "select", "Details", show=False),
     ]
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
-        self._rows: dict[str, Row] = {}
-        self._signatures: dict[str, Signature] = {}
-        self._follow = False  # the cursor follows its component once the person has moved it
-        self._cursor_after_update = 0
+    class Selected(Message):
+        """The person chose a row (Enter, or a click on the row under the cursor)."""
 
-    def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key, width=FIXED_WIDTHS.get(key))
+        def __init__(self, component_id: str) -> None:
+            super().__init__()
+            self.component_id = component_id
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._views: list[ComponentView] = []
+        self._index: dict[str, int] | None = None  # id → row, built when first asked for
+        self._now: datetime | None = None
+        self._stale = False
+        self._cursor = 0
+        self._follow = False  # the cursor follows its component once the person has moved it
+        self._widths = {key: max(_width(label), FIXED_WIDTHS.get(key, 0)) for key, label in COLUMNS}
+        self._lines: dict[tuple[object, ...], Strip] = {}
+        self._drawn: dict[int, Signature] = {}  # row → what its line showed when last drawn
+
+    # -- what is shown --------------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self._views)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
     @property
     def selected_id(self) -> str | None:
-        if not self._rows or self.cursor_row < 0 or self.cursor_row >= self.row_count:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0))
-        return str(row_key.value)
+        if 0 <= self._cursor < len(self._views):
+            return self._views[self._cursor].id
+        return None
+
+    def row_id(self, row: int) -> str:
+        return self._views[row].id
+
+    def get_row_at(self, row: int) -> Row:
+        """The cells of a row, as drawn."""
+        return row_cells(self._views[row], self._now or self._views[row].since, self._stale)
+
+    def show(self, components: Sequence[ComponentView], now: datetime, *, stale: bool = False) -> int:
+        """Show ``components`` (in the order given); returns how many rows differ from what was shown.
+
+        Once the person has moved the cursor it stays on the same component across updates; until then it
+        stays on the top (worst) row. New rows never scroll the worst rows out of view: while the table is
+        scrolled to the top it stays there; only a person who scrolled away is followed.
+        """
+        selected = self.selected_id
+        at_top = self.scroll_y == 0
+        old = self._views
+        same = len(old) == len(components) and all(a is b for a, b in zip(old, components, strict=True))
+        changed = 0
+        if not same:
+            changed = abs(len(old) - len(components)) + sum(
+                1 for a, b in zip(old, components, strict=False) if a is not b
+            )
+            self._views = list(components)
+            self._index = None
+            self._measure(components)
+            self.virtual_size = Size(self._total_width(), len(self._views) + 1)
+            if self._follow and selected is not None and selected in self._ids():
+                self._cursor = self._ids()[selected]
+            self._cursor = max(0, min(self._cursor, len(self._views) - 1))
+            if self._follow and not at_top:
+                self._scroll_to_cursor()
+            elif at_top:
+                self.scroll_to(y=0, animate=False, immediate=True)
+        if stale != self._stale or now != self._now or not same:
+            self._now, self._stale = now, stale
+            self._refresh_changed(everything=not same)
+        return changed
+
+    def _ids(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {c.id: row for row, c in enumerate(self._views)}
+        return self._index
+
+    def _measure(self, components: Sequence[ComponentView]) -> None:
+        """Widen the name and id columns to the widest shown so far (never narrower: filtering keeps the layout)."""
+        widths = self._widths
+        name = min(MAX_WIDTHS["name"], max((_width(shown_name(c)) for c in components), default=0))
+        ident = min(MAX_WIDTHS["id"], max((_width(c.id) for c in components), default=0))
+        if name > widths["name"] or ident > widths["id"]:
+            widths["name"], widths["id"] = max(name, widths["name"]), max(ident, widths["id"])
+            self._lines.clear()
+
+    def _total_width(self) -> int:
+        return sum(w + 2 * PADDING for key, w in self._widths.items() if key != "cause") + 24
+
+    def _refresh_changed(self, *, everything: bool) -> None:
+        """Redraw the visible lines whose content changed (all of them when the rows changed)."""
+        if everything:
+            self._drawn.clear()
+            self.refresh()
+            return
+        first = int(self.scroll_y)
+        for row in range(first, min(len(self._views), first + self.size.height)):
+            if self._drawn.get(row) != self._row_signature(row):
+                self.refresh_line(row + 1)  # virtual line: the header is line 0
+
+    def _row_signature(self, row: int) -> Signature:
+        assert self._now is not None
+        return (*signature(self._views[row], self._now), self._stale)
+
+    # -- drawing --------------------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        self._lines.clear()
+        super().notify_style_update()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            strip = self._header()
+        else:
+            row = scroll_y + y - 1
+            if row >= len(self._views) or self._now is None:
+                return Strip.blank(width, base)
+            strip = self._row(row)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header(self) -> Strip:
+        key = ("header", self.scrollable_content_region.width)
+        if key not in self._lines:
+            style = self.get_component_rich_style("components-table--header")
+            cells = [Text(label) for _, label in COLUMNS]
+            self._lines[key] = self._line(cells, self.rich_style + style, None)
+        return self._lines[key]
+
+    def _row(self, row: int) -> Strip:
+        sig = self._row_signature(row)
+        self._drawn[row] = sig
+        cursor = row == self._cursor
+        even = row % 2 == 0
+        key = (sig, cursor, even, self.scrollable_content_region.width)
+        strip = self._lines.get(key)
+        if strip is None:
+            if len(self._lines) > CACHE_LINES:
+                self._lines.clear()
+            assert self._now is not None
+            base = self.rich_style
+            if not even:
+                base += self.get_component_rich_style("components-table--even-row")
+            post = self.get_component_rich_style("components-table--cursor") if cursor else None
+            strip = self._lines[key] = self._line(
+                list(row_cells(self._views[row], self._now, self._stale)), base, post
+            )
+        return strip
+
+    def _line(self, cells: list[Text], base: Style, post: Style | None) -> Strip:
+        """One line: each cell cut or padded to its column, the last column to the edge of the widget."""
+        console = self.app.console
+        segments: list[Segment] = []
+        used = 0
+        last = len(COLUMNS) - 1
+        for index, ((key, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
+            width = self._widths[key]
+            if index == last:
+                width = max(width, self.scrollable_content_region.width - used - 2 * PADDING)
+            text = cell.copy()
+            text.truncate(width, overflow="ellipsis", pad=True)
+            text.pad(PADDING)
+            segments.extend(text.render(console, end=""))
+            used += width + 2 * PADDING
+        segments = list(Segment.apply_style(segments, base, post))
+        return Strip(segments, used)
+
+    # -- the cursor -----------------------------------------------------------------------------------
+    def move_cursor(self, *, row: int, scroll: bool = True) -> None:
+        """Put the cursor on ``row`` (clamped), redraw the two lines, and bring it into view."""
+        row = max(0, min(row, len(self._views) - 1))
+        if row != self._cursor:
+            self._follow = True
+            previous, self._cursor = self._cursor, row
+            for line in (previous, row):
+                self.refresh_line(line + 1)
+        if scroll:
+            self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=self._cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=self._cursor + max(1, self.scrollable_content_region.height - 1))
 
     def action_first_row(self) -> None:
         self.move_cursor(row=0)
 
     def action_last_row(self) -> None:
-        self.move_cursor(row=max(0, self.row_count - 1))
+        self.move_cursor(row=len(self._views) - 1)
 
-    def show(self, components: Sequence[ComponentView], now: datetime, *, stale: bool = False) -> int:
-        """Make the table show ``components``; returns how many cells changed.
+    def action_select(self) -> None:
+        if self.selected_id is not None:
+            self.post_message(self.Selected(self.selected_id))
 
-        Removes gone rows, updates only changed cells, adds new rows, and sorts (worst first, then name) only
-        when a row came or went or a status or name changed. Once the person has moved the cursor it stays on
-        the same component across updates; until then it stays on the top (worst) row. A re-sort never scrolls
-        the worst rows out of view: while the table is scrolled to the top it stays there, even when the
-        selected component moves below the fold; only a person who scrolled away is followed.
-        """
-        if self.cursor_row != self._cursor_after_update:
-            self._follow = True
-        at_top = self.scroll_y == 0
-        selected = self.selected_id
-        wanted = {c.id: c for c in components}
-        changed = 0
-        reorder = False
-        with self.app.batch_update():
-            gone = [cid for cid in self._rows if cid not in wanted]
-            if len(gone) > max(MANY_GONE, len(self._rows) // 8):
-                # DataTable.remove_row rebuilds its row indexes on every call, so removing thousands one by
-                # one is quadratic (a filter to "down only" at 5,000 rows took 9 s): start over instead
-                changed += len(self._rows)
-                self.clear()
-                self._rows.clear()
-                self._signatures.clear()
-            else:
-                for cid in gone:
-                    self.remove_row(cid)
-                    del self._rows[cid], self._signatures[cid]
-                    changed += 1
-            for cid, component in wanted.items():
-                sig = (*signature(component, now), stale)
-                if self._signatures.get(cid) == sig:
-                    continue
-                self._signatures[cid] = sig
-                cells = row_cells(component, now, stale)
-                old = self._rows.get(cid)
-                self._rows[cid] = cells
-                if old is None:
-                    self.add_row(*cells, key=cid)
-                    changed += len(cells)
-                    reorder = True
-                    continue
-                for index, ((key, _), new, before) in enumerate(zip(COLUMNS, cells, old, strict=True)):
-                    if new != before:
-                        self.update_cell(cid, key, new)
-                        changed += 1
-                        reorder = reorder or index < 2
-            if reorder:
-                self.sort("status", "name", "id", key=sort_key)
-            if self._follow and selected in wanted:
-                self.move_cursor(row=self.get_row_index(selected), animate=False, scroll=not at_top)
-            if at_top:
-                self.scroll_to(y=0, animate=False)
-        self._cursor_after_update = self.cursor_row
-        return changed
+    def on_click(self, event: events.Click) -> None:
+        if event.y < 1:
+            return
+        row = int(self.scroll_y) + event.y - 1
+        if row >= len(self._views):
+            return
+        if row == self._cursor:
+            self.action_select()
+        else:
+            self.move_cursor(row=row)

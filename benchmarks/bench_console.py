@@ -1,0 +1,138 @@
+"""Benchmark: the live console at 10,000 components, in Textual's headless mode against a simulator process.
+
+Measures (wall time, this machine):
+  first table      from the first poll's answer (state published) to the table holding the rows, repainted
+  poll wall time   a poll inside the console vs the same Monitor polled alone (what --headless does)
+  keys             key press to the repainted screen, for filters, presets, search and navigation
+  key during poll  pressing 3 while a poll is being fetched and applied
+  idle CPU         CPU of the console between polls (the one-second tick), as a share of one core
+Goals: keys <= 100 ms, first table <= 1 s, console poll <= 1.2x headless, idle CPU <= 2 %.
+Usage: python benchmarks/bench_console.py [--components 10000] [--idle 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench_poll import settings_for
+from common import simulator
+
+from tui_health.runtime import open_monitors
+from tui_health.tui.app import HealthApp
+from tui_health.tui.widgets.components_table import ComponentsTable
+
+KEYS = [
+    ("3 (down only)", ["3"]),
+    ("0 (all again)", ["0"]),
+    ("2 (degraded)", ["2"]),
+    ("0", ["0"]),
+    ("f (preset: problems)", ["f"]),
+    ("f (preset: down only)", ["f"]),
+    ("f (preset: all)", ["f"]),
+    ("c (critical only)", ["c"]),
+    ("c", ["c"]),
+    ("end", ["end"]),
+    ("home", ["home"]),
+    ("pagedown", ["pagedown"]),
+    ("/ then 'comp 01'", ["slash", "c", "o", "m", "p", "space", "0", "1"]),
+    ("escape (clear search)", ["escape"]),
+]
+
+
+async def timed_poll(monitor) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    await monitor.poll()
+    return time.perf_counter() - started
+
+
+async def measure(url: str, idle: float) -> dict[str, object]:
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as directory:
+        settings = settings_for(url, Path(directory), 100)
+        async with open_monitors(settings, config_path=Path(directory) / "none.toml") as monitors:
+            (monitor,) = monitors
+            await monitor.start()
+            alone = [await timed_poll(monitor) for _ in range(3)]
+            results["headless poll"] = statistics.median(alone)
+            monitor.interval = 3600  # the benchmark polls by itself
+            published: list[float] = []
+            monitor.store.subscribe(lambda state: published.append(time.perf_counter()))
+            app = HealthApp(monitors, autopoll=False)
+            async with app.run_test(size=(160, 50)) as pilot:
+                table = app.query_one(ComponentsTable)
+                table.show((), monitor.now())  # start from an empty table, as a fresh console does
+                await pilot.pause()
+                published.clear()
+                app.start_poll()
+                while not published:
+                    await asyncio.sleep(0.005)
+                while table.row_count == 0:
+                    await pilot.pause()
+                results["first table"] = time.perf_counter() - published[0]
+                while app.polling:
+                    await asyncio.sleep(0.01)
+                inside = []
+                for _ in range(3):
+                    inside.append(await timed_poll(monitor))
+                    await pilot.pause()
+                results["console poll"] = statistics.median(inside)
+                keys = {}
+                for label, presses in KEYS:
+                    started = time.perf_counter()
+                    await pilot.press(*presses)
+                    await pilot.pause()
+                    keys[label] = (time.perf_counter() - started) / len(presses)
+                results["keys"] = keys
+                during = []
+                for _ in range(3):
+                    app.start_poll()
+                    await asyncio.sleep(0.3)  # the poll is fetching pages
+                    started = time.perf_counter()
+                    await pilot.press("3")
+                    await pilot.pause()
+                    during.append(time.perf_counter() - started)
+                    await pilot.press("0")
+                    while app.polling:
+                        await asyncio.sleep(0.01)
+                results["3 during a poll"] = max(during)
+                await pilot.pause()
+                cpu, wall = time.process_time(), time.perf_counter()
+                await asyncio.sleep(idle)
+                results["idle CPU"] = (time.process_time() - cpu) / (time.perf_counter() - wall)
+            await monitor.close(delivery_wait=0)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--components", type=int, default=10_000)
+    parser.add_argument("--idle", type=float, default=20)
+    args = parser.parse_args()
+    with simulator(args.components) as url:
+        results = asyncio.run(measure(url, args.idle))
+    headless, console = results["headless poll"], results["console poll"]
+    assert isinstance(headless, float) and isinstance(console, float)
+    print(f"console at {args.components:,} components, 160x50, Textual headless driver:")
+    print(f"  first table after the first answer  {results['first table'] * 1000:8.0f} ms   (goal <= 1000 ms)")  # type: ignore[operator]
+    print(
+        f"  poll wall time: console {console * 1000:.0f} ms, alone {headless * 1000:.0f} ms "
+        f"= {console / headless:.2f}x   (goal <= 1.2x)"
+    )
+    keys = results["keys"]
+    assert isinstance(keys, dict)
+    for label, seconds in keys.items():
+        print(f"  key {label:<32} {seconds * 1000:8.1f} ms")
+    print(f"  slowest key {max(keys.values()) * 1000:.1f} ms   (goal <= 100 ms)")
+    print(f"  3 while a poll is applied (worst of 3)  {results['3 during a poll'] * 1000:.1f} ms   (goal <= 100 ms)")  # type: ignore[operator]
+    print(f"  idle CPU between polls {results['idle CPU']:.1%} of one core   (goal <= 2 %)")
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import tempfile
 import time
@@ -21,27 +22,50 @@ from pathlib import Path
 
 from bench_poll import settings_for
 from common import simulator
+from textual.widgets import Input
 
 from tui_health.runtime import open_monitors
 from tui_health.tui.app import HealthApp
 from tui_health.tui.widgets.components_table import ComponentsTable
 
-KEYS = [
-    ("3 (down only)", ["3"]),
-    ("0 (all again)", ["0"]),
-    ("2 (degraded)", ["2"]),
-    ("0", ["0"]),
-    ("f (preset: problems)", ["f"]),
-    ("f (preset: down only)", ["f"]),
-    ("f (preset: all)", ["f"]),
-    ("c (critical only)", ["c"]),
-    ("c", ["c"]),
-    ("end", ["end"]),
-    ("home", ["home"]),
-    ("pagedown", ["pagedown"]),
-    ("/ then 'comp 01'", ["slash", "c", "o", "m", "p", "space", "0", "1"]),
-    ("escape (clear search)", ["escape"]),
+KEYS = [  # (what the person pressed, the action its binding runs, on the app or on the table)
+    ("3 (down only)", "toggle_status('3')", "app"),
+    ("0 (all again)", "clear_filter", "app"),
+    ("2 (degraded)", "toggle_status('2')", "app"),
+    ("0", "clear_filter", "app"),
+    ("f (preset: problems)", "preset", "app"),
+    ("f (preset: down only)", "preset", "app"),
+    ("f (preset: all)", "preset", "app"),
+    ("c (critical only)", "critical", "app"),
+    ("c", "critical", "app"),
+    ("/ (search)", "search", "app"),
+    ("typing 'comp 01'", "type:comp 01", "app"),
+    ("escape (clear search)", "clear_search", "app"),
+    ("end", "last_row", "table"),
+    ("home", "first_row", "table"),
+    ("pagedown", "page_down", "table"),
+    ("down", "cursor_down", "table"),
 ]
+
+
+async def key(app: HealthApp, pilot, action: str, where: str) -> float:  # type: ignore[no-untyped-def]
+    """Seconds from a key's arrival to the screen repainted: waiting for the app to get to it (a poll's work
+    may hold the event loop), the action its binding runs, and the repaint that follows."""
+    started = time.perf_counter()
+    arrived = asyncio.Event()
+    app.call_later(arrived.set)  # queued behind whatever the app is busy with, as a key would be
+    await arrived.wait()
+    if action.startswith("type:"):
+        search = app.query_one("#search", Input)
+        for index in range(1, len(action) - 4):  # one change per character, as typing makes them
+            search.value = action[5 : 5 + index]
+            await pilot._wait_for_screen()
+    else:
+        await app.run_action(action, app.query_one(ComponentsTable) if where == "table" else app)
+    for _ in range(2):  # every widget has handled what the action caused, then the screen is repainted
+        await pilot._wait_for_screen()
+        app.screen._on_timer_update()
+    return time.perf_counter() - started
 
 
 async def timed_poll(monitor) -> float:  # type: ignore[no-untyped-def]
@@ -81,25 +105,16 @@ async def measure(url: str, idle: float) -> dict[str, object]:
                     inside.append(await timed_poll(monitor))
                     await pilot.pause()
                 results["console poll"] = statistics.median(inside)
-                keys = {}
-                for label, presses in KEYS:
-                    started = time.perf_counter()
-                    await pilot.press(*presses)
-                    await pilot.pause()
-                    keys[label] = (time.perf_counter() - started) / len(presses)
+                keys = {label: await key(app, pilot, action, where) for label, action, where in KEYS}
                 results["keys"] = keys
                 during = []
                 for _ in range(3):
                     app.start_poll()
-                    await asyncio.sleep(0.3)  # the poll is fetching pages
-                    started = time.perf_counter()
-                    await pilot.press("3")
-                    await pilot.pause()
-                    during.append(time.perf_counter() - started)
-                    await pilot.press("0")
-                    while app.polling:
-                        await asyncio.sleep(0.01)
-                results["3 during a poll"] = max(during)
+                    while app.polling:  # keys arrive at random moments of the poll, 3 then 0
+                        await asyncio.sleep(random.uniform(0.02, 0.15))
+                        during.append(await key(app, pilot, "toggle_status('3')", "app"))
+                        during.append(await key(app, pilot, "clear_filter", "app"))
+                results["keys during a poll"] = during
                 await pilot.pause()
                 cpu, wall = time.process_time(), time.perf_counter()
                 await asyncio.sleep(idle)
@@ -120,7 +135,9 @@ def main() -> None:
     headless, console = results["headless poll"], results["console poll"]
     assert isinstance(headless, float) and isinstance(console, float)
     print(f"console at {args.components:,} components, 160x50, Textual headless driver:")
-    print(f"  first table after the first answer  {results['first table'] * 1000:8.0f} ms   (goal <= 1000 ms)")  # type: ignore[operator]
+    print(
+        f"  first table after the first answer  {results['first table'] * 1000:8.0f} ms   (goal <= 1000 ms)"
+    )  # type: ignore[operator]
     print(
         f"  poll wall time: console {console * 1000:.0f} ms, alone {headless * 1000:.0f} ms "
         f"= {console / headless:.2f}x   (goal <= 1.2x)"
@@ -130,7 +147,12 @@ def main() -> None:
     for label, seconds in keys.items():
         print(f"  key {label:<32} {seconds * 1000:8.1f} ms")
     print(f"  slowest key {max(keys.values()) * 1000:.1f} ms   (goal <= 100 ms)")
-    print(f"  3 while a poll is applied (worst of 3)  {results['3 during a poll'] * 1000:.1f} ms   (goal <= 100 ms)")  # type: ignore[operator]
+    during = results["keys during a poll"]
+    assert isinstance(during, list)
+    print(
+        f"  keys arriving during polls: {len(during)}, median {statistics.median(during) * 1000:.1f} ms, "
+        f"worst {max(during) * 1000:.1f} ms   (goal <= 100 ms)"
+    )
     print(f"  idle CPU between polls {results['idle CPU']:.1%} of one core   (goal <= 2 %)")
 
 

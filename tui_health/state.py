@@ -83,8 +83,9 @@ class MonitorState:
         """Worst confirmed status (maintenance counts as healthy); UNKNOWN before the first answer."""
         if not self.components:
             return Status.UNKNOWN
-        statuses = [c.status for c in self.components if c.status is not Status.MAINTENANCE]
-        return worst(statuses) if statuses else Status.HEALTHY
+        counts = self.counts()
+        present = [s for s, n in counts.items() if n and s is not Status.MAINTENANCE]
+        return worst(present) if present else Status.HEALTHY
 
     def counts(self) -> dict[Status, int]:
         out = dict.fromkeys(Status, 0)

@@ -204,6 +204,7 @@ class HealthClient:
                 seen.add(next_url)
                 pages[number] = await self._page(next_url, None, number, timings, deadline)
                 next_uri = pages[number][0].nextUri
+        await asyncio.sleep(0)  # the last page's decoding and the merge are two steps, not one long one
         return self._merge(pages)
 
     def _checked_page_count(self, page: HealthPage, cid: str | None) -> int | None:

@@ -50,6 +50,7 @@ class HealthApp(App[int]):
         """The first target's monitor (the only one in a single-target set-up)."""
         self._states = [m.store.state for m in self.monitors]
         self.filter = Filter()
+        self._offered: tuple[bool | None, ...] = ()
         self._filter_cache: tuple[tuple[ComponentView, ...], Filter, list[ComponentView]] = ((), Filter(), [])
         self.state: MonitorState = combine(self._states)
         self.autopoll = autopoll
@@ -161,7 +162,7 @@ class HealthApp(App[int]):
         self._render_rows(now)
         self.query_one(LatencyPanel).show(state.latency)
         self.query_one(AuditPane).add(state.events)
-        self.refresh_bindings()
+        self._refresh_footer()
 
     def _on_tick(self) -> None:
         now = self.now()
@@ -196,12 +197,24 @@ class HealthApp(App[int]):
     def set_filter(self, new: Filter) -> None:
         self.filter = new
         self._render_rows(self.now())
-        self.refresh_bindings()
+        self._refresh_footer()
+
+    DYNAMIC = ("clear_search", "incidents", "silences", "poll_now", "requeue")
+    """Actions whose availability follows the state (see check_action)."""
+
+    def _refresh_footer(self) -> None:
+        """Refresh the bindings (the footer is rebuilt) only when an action came or went: rebuilding it on every
+        key and poll was most of what a filter key cost at 10,000 components."""
+        offered = tuple(self.check_action(action, ()) for action in self.DYNAMIC)
+        if offered != self._offered:
+            self._offered = offered
+            self.refresh_bindings()
 
     # -- actions --------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("details", "silence"):
-            return True if self.selected() is not None else None
+            # always offered: hiding them whenever a filter matches nothing rebuilt the footer on such keys
+            return True
         if action == "clear_search":
             return bool(self.filter.search) or self.query_one("#search", Input).display
         if action == "incidents":
@@ -251,8 +264,7 @@ class HealthApp(App[int]):
         self.query_one(ComponentsTable).focus()
 
     def selected(self) -> ComponentView | None:
-        cid = self.query_one(ComponentsTable).selected_id
-        return next((c for c in self.state.components if c.id == cid), None)
+        return self.query_one(ComponentsTable).selected_view
 
     @on(ComponentsTable.Selected)
     def _row_selected(self, event: ComponentsTable.Selected) -> None:
@@ -260,7 +272,9 @@ class HealthApp(App[int]):
 
     def action_details(self) -> None:
         component = self.selected()
-        if component is not None:
+        if component is None:
+            self.notify("no component is selected (the filter matches none)", timeout=3)
+        else:
             history = self.audit_tail(400) + list(self.state.events)
             unique = list({e.id: e for e in history}.values())
             self.push_screen(DetailsScreen(component, unique, self.now()))
@@ -268,6 +282,7 @@ class HealthApp(App[int]):
     def action_silence(self) -> None:
         component = self.selected()
         if component is None:
+            self.notify("no component is selected (the filter matches none)", timeout=3)
             return
 
         def done(seconds: float | None) -> None:

@@ -184,10 +184,15 @@ class ComponentsTable(ScrollView, can_focus=True):
         return self._cursor
 
     @property
-    def selected_id(self) -> str | None:
+    def selected_view(self) -> ComponentView | None:
         if 0 <= self._cursor < len(self._views):
-            return self._views[self._cursor].id
+            return self._views[self._cursor]
         return None
+
+    @property
+    def selected_id(self) -> str | None:
+        view = self.selected_view
+        return view.id if view else None
 
     def row_id(self, row: int) -> str:
         return self._views[row].id

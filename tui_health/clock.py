@@ -50,4 +50,5 @@ class FakeClock:
 
 def rfc3339(moment: datetime) -> str:
     """Format as RFC 3339 UTC with milliseconds and a ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is done in C (strftime parses its format every call: ~3x slower at 50,000 timestamps)
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

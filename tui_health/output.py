@@ -21,8 +21,23 @@ STATUS_STYLE = {
 }
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+"""Without ``indent`` the encoder runs in C: ``indent=2`` took ~630 ms at 50,000 components."""
+
+
 def render_json(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+    """The document with one top-level key per line and one list item (a component, a source) per line:
+    as readable and greppable as an indented document, encoded by the C encoder."""
+    document = report.to_json()
+    lines = []
+    for index, (key, value) in enumerate(document.items()):
+        comma = "," if index < len(document) - 1 else ""
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"    {_ENCODE(item)}" for item in value)
+            lines.append(f"  {_ENCODE(key)}: [\n{items}\n  ]{comma}")
+        else:
+            lines.append(f"  {_ENCODE(key)}: {_ENCODE(value)}{comma}")
+    return "{\n" + "\n".join(lines) + "\n}"
 
 
 def render_nagios(report: Report) -> str:

@@ -1,0 +1,272 @@
+"""The performance suite: runs every benchmark and prints one table, each figure next to its goal.
+
+    python benchmarks/run.py            # the full suite (~40 min: the soaks run 30 minutes)
+    python benchmarks/run.py --quick    # shorter soaks and fewer runs (~8 min), for a quick look
+
+Every figure is measured here, on this machine, against the simulator running in a process of its own; none is
+asserted by a test (the README records the last results and the machine they ran on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import bench_console
+import bench_idle_cpu
+import bench_once
+import bench_poll
+import httpx
+import soak
+import soak_console
+from common import CREDENTIALS, simulator
+
+Row = tuple[str, str, str, bool | None]  # figure, result, goal, met (None: no goal, shown for context)
+
+
+def poll_cost(quick: bool) -> list[Row]:
+    polls = 3 if quick else 5
+    hundred = bench_poll.run([1_000, 10_000], polls, 100, None)
+    five = bench_poll.run([10_000], polls, 500, None)
+    floor = bare_walk_cpu(10_000, 100)
+    us = {size: cpu / size * 1e6 for size, cpu in hundred.items()}
+    return [
+        (
+            "--headless CPU per poll, 1,000 components",
+            f"{hundred[1_000] * 1000:.0f} ms = {us[1_000]:.1f} us/comp",
+            "",
+            None,
+        ),
+        (
+            "--headless CPU per poll, 10,000 (pages of 100)",
+            f"{hundred[10_000] * 1000:.0f} ms = {us[10_000]:.1f} us/comp",
+            "<= 15 us/comp",
+            us[10_000] <= 15,
+        ),
+        (
+            "  bare httpx walk of the same 100 pages",
+            f"{floor * 1000:.0f} ms CPU = {floor / 10_000 * 1e6:.1f} us/comp",
+            "(the floor)",
+            None,
+        ),
+        ("  ours above the floor", f"{(hundred[10_000] - floor) / 10_000 * 1e6:.1f} us/comp", "", None),
+        (
+            "--headless CPU per poll, 10,000 (pages of 500)",
+            f"{five[10_000] * 1000:.0f} ms = {five[10_000] / 10_000 * 1e6:.1f} us/comp",
+            "<= 15 us/comp",
+            five[10_000] / 10_000 * 1e6 <= 15,
+        ),
+    ]
+
+
+def bare_walk_cpu(components: int, page_size: int) -> float:
+    """CPU of a bare httpx walk (token, page 1, the rest 10 at a time, JSON decoded): median of 5."""
+
+    async def walk(url: str) -> float:
+        async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=10)) as client:
+            token = await client.post(
+                "/oauth/token", auth=("b", "b"), data={"grant_type": "client_credentials"}
+            )
+            headers = {"Authorization": "Bearer " + token.json()["access_token"]}
+            limit = asyncio.Semaphore(10)
+
+            async def page(number: int) -> object:
+                async with limit:
+                    params: dict[str, str | int] = {
+                        "pageSize": page_size,
+                        "pageNumber": number,
+                        "expand": "details",
+                    }
+                    return (await client.get("/api/v2/health/details", params=params, headers=headers)).json()
+
+            used = []
+            for _ in range(6):
+                started = time.process_time()
+                first = await page(1)
+                assert isinstance(first, dict)
+                await asyncio.gather(*(page(n) for n in range(2, first["pageCount"] + 1)))
+                used.append(time.process_time() - started)
+            return statistics.median(used[1:])
+
+    with simulator(components) as url:
+        return asyncio.run(walk(url))
+
+
+def console(quick: bool) -> list[Row]:
+    with simulator(10_000) as url:
+        found = asyncio.run(bench_console.measure(url, 10 if quick else 30))
+    keys = found["keys"]
+    during = found["keys during a poll"]
+    assert isinstance(keys, dict) and isinstance(during, list)
+    first, inside, alone, idle = (
+        found[k] for k in ("first table", "console poll", "headless poll", "idle CPU")
+    )
+    assert isinstance(first, float) and isinstance(inside, float) and isinstance(alone, float)
+    assert isinstance(idle, float)
+    slowest = max(keys, key=keys.__getitem__)
+    return [
+        (
+            "console 10k: first table after the first answer",
+            f"{first * 1000:.0f} ms",
+            "<= 1,000 ms",
+            first <= 1,
+        ),
+        (
+            "console 10k: slowest key (arrival to repaint)",
+            f"{keys[slowest] * 1000:.0f} ms ({slowest})",
+            "<= 100 ms",
+            keys[slowest] <= 0.1,
+        ),
+        (
+            "console 10k: keys during polls, worst",
+            f"{max(during) * 1000:.0f} ms (median {statistics.median(during) * 1000:.0f})",
+            "<= 100 ms",
+            max(during) <= 0.1,
+        ),
+        (
+            "console 10k: poll wall time vs alone",
+            f"{inside * 1000:.0f} / {alone * 1000:.0f} ms = {inside / alone:.2f}x",
+            "<= 1.2x",
+            inside / alone <= 1.2,
+        ),
+        ("console 10k: idle CPU between polls", f"{idle:.1%}", "<= 2 %", idle <= 0.02),
+    ]
+
+
+def idle_demo(quick: bool) -> list[Row]:
+    cpu, rate = bench_idle_cpu.measure(15 if quick else 60, 15, 5)
+    return [
+        (
+            "console demo 160x50: idle CPU (pty, polls included)",
+            f"{cpu:.1%} ({rate:.1f} KiB/s out)",
+            "<= 2 %",
+            cpu <= 0.02,
+        )
+    ]
+
+
+def memory(quick: bool) -> list[Row]:
+    minutes = 6 if quick else 32
+    rows: list[Row] = []
+    base, final = soak.measure(2_000 if quick else 10_000, 1_000)
+    rows.append(
+        (
+            "--headless memory growth (1,000 comps, synthetic)",
+            f"{final - base:+.1f} MB",
+            "<= 5 MB",
+            final - base <= 5,
+        )
+    )
+    for components, interval in ((40, 2.0), (10_000, 15.0)):
+        base, final = soak_console.run(minutes, components, interval, 2, trace=False)
+        label = f"console memory growth, {components:,} comps, {minutes - 2:g} min"
+        rows.append(
+            (
+                label,
+                f"{base:.0f} -> {final:.0f} MB = {final - base:+.1f} MB",
+                "<= 5 MB / 30 min",
+                final - base <= 5,
+            )
+        )
+    return rows
+
+
+def once(quick: bool) -> list[Row]:
+    rows: list[Row] = []
+    for components, goal in ((1_000, 1.25), (10_000, 1.15)):
+        times = bench_once.measure(3 if quick else 7, components, 50)
+        ratio = statistics.median(times["once"]) / statistics.median(times["concurrent"])
+        rows.append(
+            (
+                f"--once / bare concurrent walk, {components:,} comps",
+                f"{statistics.median(times['once']) * 1000:.0f} / {statistics.median(times['concurrent']) * 1000:.0f} ms = {ratio:.2f}x",
+                f"<= {goal}x",
+                ratio <= goal,
+            )
+        )
+    return rows
+
+
+def simulator_pages(quick: bool) -> list[Row]:
+    """The simulator at 100,000 components: wall time per page of 100 (no added latency)."""
+
+    async def pages(url: str) -> float:
+        async with httpx.AsyncClient(base_url=url) as client:
+            token = await client.post(
+                "/oauth/token", auth=("b", "b"), data={"grant_type": "client_credentials"}
+            )
+            headers = {"Authorization": "Bearer " + token.json()["access_token"]}
+            times = []
+            for number in range(1, 1001, 50):
+                started = time.perf_counter()
+                params: dict[str, str | int] = {"pageSize": 100, "pageNumber": number, "expand": "details"}
+                (
+                    await client.get("/api/v2/health/details", params=params, headers=headers)
+                ).raise_for_status()
+                times.append(time.perf_counter() - started)
+            return statistics.median(times)
+
+    with simulator(100_000, latency_ms=0) as url:
+        per_page = asyncio.run(pages(url))
+    return [
+        (
+            "simulator at 100,000 comps: a page of 100",
+            f"{per_page * 1000:.1f} ms",
+            "<= 50 ms",
+            per_page <= 0.05,
+        )
+    ]
+
+
+SECTIONS: list[tuple[str, Callable[[bool], list[Row]]]] = [
+    ("poll cost", poll_cost),
+    ("console", console),
+    ("idle", idle_demo),
+    ("--once", once),
+    ("simulator", simulator_pages),
+    ("memory", memory),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", help="comma-separated sections: " + ", ".join(name for name, _ in SECTIONS))
+    args = parser.parse_args()
+    os.environ.update(CREDENTIALS)
+    chosen = set(args.only.split(",")) if args.only else {name for name, _ in SECTIONS}
+    rows: list[Row] = []
+    for name, section in SECTIONS:
+        if name in chosen:
+            print(f"running: {name} ...", file=sys.stderr, flush=True)
+            rows.extend(section(args.quick))
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    print(
+        f"\nmachine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; {'quick' if args.quick else 'full'} run"
+    )
+    width = max(len(r[0]) for r in rows)
+    result_width = max(len(r[1]) for r in rows)
+    print(f"{'figure':<{width}}  {'result':<{result_width}}  {'goal':<17} met")
+    for figure, result, goal, met in rows:
+        mark = "" if met is None else ("yes" if met else "NO")
+        print(f"{figure:<{width}}  {result:<{result_width}}  {goal:<17} {mark}")
+
+
+if __name__ == "__main__":
+    main()

@@ -152,10 +152,16 @@ def test_certificates_are_verified_whenever_any_url_is_https(tmp_path):
     assert (
         tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=plain)).verify_mode == ssl.CERT_NONE
     )
+    both = {"poll.sources": ["health-api", "statuspage"]}
     for key in plain:
-        flags = {**plain, key: "https://example.com"}
+        flags = {**plain, **both, key: "https://example.com"}
         context = tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=flags))
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    # a status page URL that no source uses (its default is https) builds no CA store
+    unused = {**plain, "statuspage.url": "https://example.com"}
+    assert (
+        tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=unused)).verify_mode == ssl.CERT_NONE
+    )
     hook = {**plain, "alerts.sinks+": [{"type": "webhook", "url": "https://hooks.example.com/x"}]}
     assert (
         tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=hook)).verify_mode

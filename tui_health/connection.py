@@ -35,7 +35,9 @@ class Connection:
 def tls_context(settings: Settings) -> ssl.SSLContext:
     """One TLS context for every client. Loading the CA certificates is slow, so it happens once per process,
     and only when some URL is https (the simulator and local gateways speak plain HTTP)."""
-    urls = [settings.api_url, settings.login_url, settings.statuspage.url]
+    urls = [settings.api_url, settings.login_url]
+    if "statuspage" in settings.sources():  # its default URL is https even when another source is used
+        urls.append(settings.statuspage.url)
     urls += [sink.url or "https://" for sink in settings.alerts.sinks]
     verify = any(url.lower().startswith("https://") for url in urls)
     return httpx.create_ssl_context(verify=verify, trust_env=True)

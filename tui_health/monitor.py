@@ -145,7 +145,9 @@ class Monitor:
         self.min_gap = min_gap
         self.unmeasured: dict[str, Component] = {}
         self.views = ComponentViews()
-        self._settled = False  # whether settle_memory ran after the first answer
+        self.settle = True
+        """Run :func:`settle_memory` after the first answer (not worth it for a single poll)."""
+        self._settled = False
         self._finished_at: float | None = None
         self._saved_revision = 0  # the engine revision last saved (0: as restored, or nothing yet)
         self.target_key = target.key if target else "default"
@@ -280,7 +282,7 @@ class Monitor:
         await asyncio.sleep(0)
         state = self.build_state()
         self.store.publish(state)
-        if answered and not self._settled:
+        if answered and self.settle and not self._settled:
             settle_memory()
             self._settled = True
         return state

@@ -178,6 +178,7 @@ async def _monitor(
                 storage=audit.storage,
                 budget=conn.budget,
             )
+            monitor.settle = not stateless  # --once ends after one poll: nothing to settle
             yield monitor
         finally:
             if alert_http is not None:

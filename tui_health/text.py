@@ -47,7 +47,13 @@ def clean_data(value: Any, depth: int = 0) -> Any:
         return "…"
     if isinstance(value, dict):
         items = list(value.items())
-        out = {clean(k, 100): clean_data(v, depth + 1) for k, v in items[:MAX_ITEMS]}
+        out = {
+            clean(k, 100): v
+            if type(v) is int or (type(v) is str and v.isprintable() and len(v) <= MAX_TEXT)
+            # plain ints and short printable strings, the usual content, are kept as they are without a call
+            else clean_data(v, depth + 1)
+            for k, v in items[:MAX_ITEMS]
+        }
         if len(items) > MAX_ITEMS:
             out["…"] = f"{len(items) - MAX_ITEMS} more"
         return out

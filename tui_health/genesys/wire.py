@@ -86,7 +86,9 @@ def parse_entity(raw: Any, cid: str | None, source: str) -> tuple[Component | No
     issues: list[ValidationIssue] = []
     ident = clean(ident, MAX_ID)
     name = raw.get("name")
-    name = clean(name) if isinstance(name, str) and clean(name).strip() else ident
+    name = clean(name) if isinstance(name, str) else ""
+    if not name.strip():
+        name = ident
     raw_status = raw.get("status")
     status = Status.parse(raw_status)
     if status is None:

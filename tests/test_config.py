@@ -160,7 +160,8 @@ def test_certificates_are_verified_whenever_any_url_is_https(tmp_path):
     # a status page URL that no source uses (its default is https) builds no CA store
     unused = {**plain, "statuspage.url": "https://example.com"}
     assert (
-        tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=unused)).verify_mode == ssl.CERT_NONE
+        tls_context(load_settings(path=tmp_path / "x.toml", env={}, flags=unused)).verify_mode
+        == ssl.CERT_NONE
     )
     hook = {**plain, "alerts.sinks+": [{"type": "webhook", "url": "https://hooks.example.com/x"}]}
     assert (

@@ -35,7 +35,7 @@ MAX_INCIDENT_COMPONENTS = 50
 
 
 class SpComponent(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built when first used, not at import
     id: str
     name: str = ""
     status: Any = None
@@ -48,7 +48,7 @@ class SpComponent(BaseModel):
 
 
 class SpIncident(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built when first used, not at import
     id: str
     name: str = ""
     status: str = ""
@@ -64,7 +64,7 @@ class SpIncident(BaseModel):
 class Summary(BaseModel):
     """``GET /api/v2/summary.json``."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)  # built when first used, not at import
     components: list[Any]
     incidents: list[Any] = []
     scheduled_maintenances: list[Any] = []

@@ -211,3 +211,72 @@ def test_config_show_lists_the_targets_with_their_sources_and_hosts():
     }
     assert target["credentials"] == "environment" and len(target["key"]) == 16
     assert "hush-hush-secret" not in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "sources", "api", "login", "label"),
+    [
+        # Genesys' Terraform/blueprint variable: a region's API host sets the region, never the health-api source
+        (
+            {"GENESYSCLOUD_API_REGION": "https://api.mypurecloud.de"},
+            ["statuspage"],
+            "https://api.mypurecloud.de",
+            "https://login.mypurecloud.de",
+            "eu-central-1",
+        ),
+        (
+            {"GENESYSCLOUD_API_URL": "https://api.euw2.pure.cloud/"},
+            ["statuspage"],
+            "https://api.euw2.pure.cloud",
+            "https://login.euw2.pure.cloud",
+            "eu-west-2",
+        ),
+        (
+            {"GENESYSCLOUD_REGION": "ap-southeast-2"},
+            ["statuspage"],
+            "https://api.mypurecloud.com.au",
+            "https://login.mypurecloud.com.au",
+            "ap-southeast-2",
+        ),
+        # the more specific variable wins: the API host names the region
+        (
+            {"GENESYSCLOUD_REGION": "us-east-1", "GENESYSCLOUD_API_REGION": "api.mypurecloud.jp"},
+            ["statuspage"],
+            "https://api.mypurecloud.jp",
+            "https://login.mypurecloud.jp",
+            "ap-northeast-1",
+        ),
+        # another host (a gateway) is the API host as it is, with its own token endpoint; still no health-api
+        (
+            {"GENESYSCLOUD_API_REGION": "https://gateway.example.com:8443"},
+            ["statuspage"],
+            "https://gateway.example.com:8443",
+            "https://gateway.example.com:8443",
+            "gateway.example.com:8443",
+        ),
+    ],
+)
+def test_genesys_environment_variables_pick_hosts_not_sources(tmp_path, env, sources, api, login, label):
+    s = load_settings(path=tmp_path / "x.toml", env=env)
+    assert (s.sources(), s.api_url, s.login_url, s.region_label) == (sources, api, login, label)
+
+
+def test_an_explicit_api_url_means_health_api_and_its_own_login_host(tmp_path):
+    s = load_settings(path=tmp_path / "x.toml", env={}, flags={"genesys.api_url": "http://127.0.0.1:9/"})
+    assert (s.sources(), s.api_url, s.login_url) == (["health-api"], "http://127.0.0.1:9", "http://127.0.0.1:9")
+    s = load_settings(path=tmp_path / "x.toml", env={}, flags={"genesys.api_url": "https://api.usw2.pure.cloud"})
+    assert s.login_url == "https://login.usw2.pure.cloud"
+
+
+def test_config_show_resolves_genesys_variables():
+    env = {"GENESYSCLOUD_API_REGION": "https://api.mypurecloud.ie"}
+    proc = run_cli("config", "show", env=env)
+    assert proc.returncode == 0, proc.stderr
+    [target] = json.loads(proc.stdout)["targets"]
+    assert target["name"] == "eu-west-1" and target["sources"] == ["statuspage"]
+    assert target["hosts"]["statuspage"] == "https://status.mypurecloud.com"
+    shown = json.loads(proc.stdout)["genesys"]
+    assert (shown["resolved_api_url"], shown["resolved_login_url"]) == (
+        "https://api.mypurecloud.ie",
+        "https://login.mypurecloud.ie",
+    )

@@ -228,3 +228,21 @@ def test_a_slow_probe_in_headless_and_a_failing_probe_in_the_console(start_sim, 
     failing = start_sim("steady", faults=[{"kind": "error_json", "every": 1, "target": "probe"}])
     settings = sim_settings(failing, tmp_path, **{"poll.sources": ["api-probe"]})
     assert console_after_first_poll(settings, tmp_path / "x.toml", table_statuses) == ["▼ DOWN"]
+
+
+def test_the_genesys_api_variable_reaches_the_org_without_picking_health_api(start_sim):
+    """GENESYSCLOUD_API_REGION names the API host; the login host is derived from it; the source stays the probe."""
+    sim = start_sim("steady")
+    proc = run_cli(
+        "--once",
+        "--source",
+        "api-probe",
+        "--format",
+        "json",
+        env={**CREDS, "GENESYSCLOUD_API_REGION": sim.url},
+    )
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 0, proc.stderr
+    [probe] = doc["components"]
+    assert probe["status"] == "healthy" and probe["source"] == "api-probe"
+    assert sim.state.counts["token"] == 1 and sim.state.counts["health"] == 0  # the token came from the same host

@@ -27,7 +27,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from tui_health.alerts.sinks import MODULES as SINK_MODULES
 from tui_health.alerts.sinks import SinkSettings
 from tui_health.errors import ConfigError
-from tui_health.genesys.regions import DEFAULT_REGION, resolve_domain
+from tui_health.genesys.regions import DEFAULT_REGION, genesys_domain, login_for, region_of, resolve_domain
 from tui_health.models import Status
 from tui_health.paths import default_audit_path, default_config_path, default_state_dir
 from tui_health.redact import redact_url
@@ -39,7 +39,9 @@ from tui_health.sources.statuspage import StatuspageSettings
 #: Environment variable → dotted settings key.
 ENV_KEYS: dict[str, str] = {
     "GENESYSCLOUD_REGION": "genesys.region",
-    "GENESYSCLOUD_API_URL": "genesys.api_url",
+    # the API base URL as Genesys' Terraform provider and blueprints set it: it picks hosts, never a source
+    "GENESYSCLOUD_API_REGION": "genesys.api_base",
+    "GENESYSCLOUD_API_URL": "genesys.api_base",
     "GENESYSCLOUD_OAUTHCLIENT_ID": "auth.client_id",
     "GENESYSCLOUD_OAUTHCLIENT_SECRET": "auth.client_secret",
     "TUI_HEALTH_WEBHOOK_TOKEN": "alerts.webhook_token",
@@ -50,9 +52,12 @@ class GenesysSettings(Section):
     region: str = DEFAULT_REGION
     """AWS region name (``eu-central-1``) or domain (``mypurecloud.de``)."""
     api_url: str | None = None
-    """Overrides ``https://api.<domain>``."""
+    """Overrides ``https://api.<domain>`` and means a health-details implementation (the ``health-api`` source)."""
+    api_base: str | None = None
+    """The org's API base URL from Genesys' own variables (``GENESYSCLOUD_API_REGION``): a Genesys host sets the
+    region; any other host is used as the API host. It never selects a source."""
     login_url: str | None = None
-    """Overrides ``https://login.<domain>``."""
+    """Overrides the login host, which is otherwise derived from the API host (``api.X`` → ``login.X``)."""
 
 
 class AuthSettings(Section):
@@ -178,21 +183,36 @@ class Settings(Section):
 
     @property
     def domain(self) -> str:
+        """The Genesys Cloud domain: from a Genesys API base URL when one is set, else from the region."""
+        base = self.genesys.api_base
+        if base and genesys_domain(base):
+            return genesys_domain(base) or ""
         return resolve_domain(self.genesys.region)
 
     @property
     def api_url(self) -> str:
-        return (self.genesys.api_url or f"https://api.{self.domain}").rstrip("/")
+        base = (
+            self.genesys.api_base
+            if self.genesys.api_base and not genesys_domain(self.genesys.api_base)
+            else None
+        )
+        return (self.genesys.api_url or base or f"https://api.{self.domain}").rstrip("/")
 
     @property
     def login_url(self) -> str:
-        return (self.genesys.login_url or f"https://login.{self.domain}").rstrip("/")
+        """The login host: as set, else derived from the API host (``api.X`` → ``login.X``; another host, such as
+        the simulator or a gateway, serves its own token endpoint)."""
+        if self.genesys.login_url:
+            return self.genesys.login_url.rstrip("/")
+        return login_for(self.api_url)
 
     @property
     def region_label(self) -> str:
-        """What the header shows: the region, or the API host when overridden."""
-        if self.genesys.api_url:
-            return self.genesys.api_url.split("://", 1)[-1]
+        """What the header shows: the region, or the API host when it is not a Genesys region's."""
+        if self.genesys.api_url or (self.genesys.api_base and not genesys_domain(self.genesys.api_base)):
+            return self.api_url.split("://", 1)[-1]
+        if self.genesys.api_base:
+            return region_of(self.domain)
         return self.genesys.region
 
     @property

@@ -48,3 +48,29 @@ def resolve_domain(region: str) -> str:
         f"unknown region {region!r}",
         hint=f"use one of {valid}, or set --api-url and --login-url",
     )
+
+
+def genesys_domain(url: str) -> str | None:
+    """The Genesys Cloud domain of an API or login URL (``https://api.mypurecloud.de`` → ``mypurecloud.de``), or
+    ``None`` when the host is not a Genesys region's."""
+    host = url.strip().lower().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    for prefix in ("api.", "login."):
+        host = host.removeprefix(prefix)
+    return host if host in REGIONS.values() else None
+
+
+def region_of(domain: str) -> str:
+    """The AWS region name of a Genesys Cloud domain (the domain itself when unknown)."""
+    return next((name for name, known in REGIONS.items() if known == domain), domain)
+
+
+def login_for(api_url: str) -> str:
+    """The login host that goes with an API host: ``https://api.X`` → ``https://login.X``; any other host (the
+    simulator, a gateway) answers its own token requests."""
+    scheme, _, rest = api_url.rstrip("/").partition("://")
+    if not rest:
+        return api_url.rstrip("/")
+    host = rest.split("/", 1)[0]
+    if host.lower().startswith("api."):
+        return f"{scheme}://login.{host[4:]}"
+    return f"{scheme}://{host}"

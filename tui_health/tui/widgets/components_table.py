@@ -41,8 +41,9 @@ MAX_WIDTHS = {"name": 48, "id": 40}
 """Names and ids wider than this are cut with an ellipsis (the details screen shows them whole)."""
 PADDING = 1
 """Blank cells either side of every cell."""
-CACHE_LINES = 2_000
-"""Drawn lines kept; the cache starts over beyond that (a screen holds ~50)."""
+CACHE_LINES = 500
+"""Drawn lines kept (a few KB each); the cache starts over beyond that. A screen holds ~50 and the "For" column
+changes once a minute, so a larger cache only fills with lines no longer shown (2,000 held ~6 MB)."""
 
 Row = tuple[Text, ...]
 Signature = tuple[object, ...]

@@ -263,8 +263,14 @@ def test_genesys_environment_variables_pick_hosts_not_sources(tmp_path, env, sou
 
 def test_an_explicit_api_url_means_health_api_and_its_own_login_host(tmp_path):
     s = load_settings(path=tmp_path / "x.toml", env={}, flags={"genesys.api_url": "http://127.0.0.1:9/"})
-    assert (s.sources(), s.api_url, s.login_url) == (["health-api"], "http://127.0.0.1:9", "http://127.0.0.1:9")
-    s = load_settings(path=tmp_path / "x.toml", env={}, flags={"genesys.api_url": "https://api.usw2.pure.cloud"})
+    assert (s.sources(), s.api_url, s.login_url) == (
+        ["health-api"],
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+    )
+    s = load_settings(
+        path=tmp_path / "x.toml", env={}, flags={"genesys.api_url": "https://api.usw2.pure.cloud"}
+    )
     assert s.login_url == "https://login.usw2.pure.cloud"
 
 

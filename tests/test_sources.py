@@ -245,4 +245,6 @@ def test_the_genesys_api_variable_reaches_the_org_without_picking_health_api(sta
     assert proc.returncode == 0, proc.stderr
     [probe] = doc["components"]
     assert probe["status"] == "healthy" and probe["source"] == "api-probe"
-    assert sim.state.counts["token"] == 1 and sim.state.counts["health"] == 0  # the token came from the same host
+    assert (
+        sim.state.counts["token"] == 1 and sim.state.counts["health"] == 0
+    )  # the token came from the same host

@@ -1,8 +1,9 @@
-"""Audit events that come straight from a snapshot: validation problems and failed sources."""
+"""Audit events that come straight from a snapshot: validation problems, failed sources, low API headroom."""
 
 from __future__ import annotations
 
-from tui_health.models import AuditEvent, EventType, Severity, Snapshot
+from tui_health.clock import rfc3339
+from tui_health.models import LOW_HEADROOM, AuditEvent, EventType, Severity, Snapshot
 
 
 def snapshot_events(snapshot: Snapshot) -> list[AuditEvent]:
@@ -37,4 +38,36 @@ def snapshot_events(snapshot: Snapshot) -> list[AuditEvent]:
                     correlation_id=source.correlation_ids[-1] if source.correlation_ids else None,
                 )
             )
+    return events
+
+
+def headroom_events(snapshot: Snapshot, low: set[str]) -> list[AuditEvent]:
+    """One ``rate_limit_low`` when a source's API says less than ``LOW_HEADROOM`` of its rate-limit window is
+    left; ``low`` holds the sources that already said so (cleared once they are back above it)."""
+    events = []
+    for source in snapshot.sources:
+        limit = source.rate_limit
+        if limit is None:
+            continue
+        if limit.left >= LOW_HEADROOM:
+            low.discard(source.name)
+            continue
+        if source.name in low:
+            continue
+        low.add(source.name)
+        reset = f"; the window starts over at {rfc3339(limit.reset_at)}" if limit.reset_at else ""
+        events.append(
+            AuditEvent(
+                timestamp=snapshot.taken_at,
+                event_type=EventType.RATE_LIMIT_LOW,
+                status="low",
+                message=(
+                    f"{source.name}: the API counts {limit.used} of {limit.allowed} requests allowed in its "
+                    f"window ({limit.left:.0%} left){reset}; our own quota, not a Genesys problem"
+                ),
+                severity=Severity.WARNING,
+                poll_id=snapshot.poll_id,
+                source=source.name,
+            )
+        )
     return events

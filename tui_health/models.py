@@ -67,6 +67,7 @@ class EventType(StrEnum):
     MONITOR_STOPPED = "monitor_stopped"
     STORAGE_FAILED = "storage_failed"
     STORAGE_RECOVERED = "storage_recovered"
+    RATE_LIMIT_LOW = "rate_limit_low"
 
 
 class Severity(StrEnum):
@@ -136,6 +137,25 @@ class SourceResult:
     extra: dict[str, Any] = field(default_factory=dict)  # source-specific state (incidents, ...)
     unmeasured: tuple[Component, ...] = ()  # failed: components it can name but could not measure (unknown)
     retry_at: datetime | None = None  # failed: when the host (Retry-After) or our budget lets us ask again
+    rate_limit: RateLimit | None = None  # the API's count of our requests, when it sent one
+
+
+LOW_HEADROOM = 0.2
+"""Below this share of the API's rate-limit window left, the header warns and a ``rate_limit_low`` is audited."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """The API's own count of our requests (``inin-ratelimit-*`` headers of its latest answer)."""
+
+    allowed: int  # requests allowed in the window
+    used: int  # requests counted in the window so far
+    reset_at: datetime | None  # when the window starts over
+
+    @property
+    def left(self) -> float:
+        """The share of the window's requests still free, 0..1."""
+        return max(0, self.allowed - self.used) / self.allowed if self.allowed else 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
 from tui_health.engine import ThresholdEngine
 from tui_health.errors import NetworkError
-from tui_health.events import snapshot_events
+from tui_health.events import headroom_events, snapshot_events
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
@@ -145,6 +145,7 @@ class Monitor:
         self.min_gap = min_gap
         self.unmeasured: dict[str, Component] = {}
         self.views = ComponentViews()
+        self._low_headroom: set[str] = set()  # sources whose API said less than LOW_HEADROOM is left
         self.settle = True
         """Run :func:`settle_memory` after the first answer (not worth it for a single poll)."""
         self._settled = False
@@ -270,7 +271,9 @@ class Monitor:
         )  # each step at 10,000 components takes a few ms: a key pressed meanwhile goes first
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         await asyncio.sleep(0)
-        events = snapshot_events(snapshot) + list(outcome.events)
+        events = (
+            snapshot_events(snapshot) + headroom_events(snapshot, self._low_headroom) + list(outcome.events)
+        )
         self.record(events, publish=False)
         if self.dispatcher:  # also stores what a full disk held back earlier
             self.dispatcher.enqueue(list(outcome.notify))

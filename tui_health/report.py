@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from tui_health.clock import rfc3339
-from tui_health.models import AuditEvent, RequestTiming, SourceResult, Status, worst
+from tui_health.models import AuditEvent, RateLimit, RequestTiming, SourceResult, Status, worst
 from tui_health.state import BudgetView, ComponentView, MonitorState
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
@@ -97,6 +97,7 @@ class Report:
                     "ok": s.ok,
                     **({"error": s.error} if s.error else {}),
                     **({"retry_at": rfc3339(s.retry_at)} if s.retry_at else {}),
+                    **({"rate_limit": rate_limit_json(s.rate_limit)} if s.rate_limit else {}),
                     "correlation_ids": list(s.correlation_ids),
                 }
                 for s in self.sources
@@ -153,3 +154,12 @@ def report_of(state: MonitorState, events: list[AuditEvent]) -> Report:
         incidents=state.incidents,
         budget=state.budget,
     )
+
+
+def rate_limit_json(limit: RateLimit) -> dict[str, Any]:
+    """``{allowed, used, reset_at}``: the API's count of our requests in its current window."""
+    return {
+        "allowed": limit.allowed,
+        "used": limit.used,
+        "reset_at": rfc3339(limit.reset_at) if limit.reset_at else None,
+    }

@@ -10,8 +10,10 @@ to that host for an hour.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+
+from tui_health.models import RateLimit
 
 MAX_RETRY_AFTER = 3600.0
 """The longest ``Retry-After`` honoured, in seconds: a server cannot silence us for longer than an hour."""
@@ -101,3 +103,31 @@ class HostGate:
         """Wall time the block on ``origin`` lifts, or ``None`` when it is not blocked."""
         left = self.remaining(origin)
         return datetime.now(UTC) + timedelta(seconds=left) if left > 0 else None
+
+
+MAX_ALLOWED = 1_000_000
+"""The largest per-window allowance believed; a bigger or negative number is a broken header, not a quota."""
+
+
+def read_rate_limit(headers: Mapping[str, str], now: datetime) -> RateLimit | None:
+    """The API's count of our requests from ``inin-ratelimit-allowed`` (the window's allowance),
+    ``inin-ratelimit-count`` (requests counted so far) and ``inin-ratelimit-reset`` (seconds until the window
+    starts over), as the Platform API sends them on its answers; ``None`` when they are absent or not numbers.
+    Values are bounded: the count is clipped to the allowance, the reset to an hour."""
+
+    def number(name: str) -> int | None:
+        raw = headers.get(name)
+        if raw is None or len(raw) > 12:
+            return None
+        try:
+            value = int(float(raw.strip()))
+        except (ValueError, OverflowError):
+            return None
+        return value if 0 <= value <= MAX_ALLOWED else None
+
+    allowed, used = number("inin-ratelimit-allowed"), number("inin-ratelimit-count")
+    if not allowed or used is None:
+        return None
+    reset = number("inin-ratelimit-reset")
+    reset_at = now + timedelta(seconds=min(reset, int(MAX_RETRY_AFTER))) if reset is not None else None
+    return RateLimit(allowed, min(used, allowed), reset_at)

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from tui_health.errors import ApiError, BudgetError, NetworkError, RateLimitedError, TuiHealthError
-from tui_health.genesys.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget
-from tui_health.models import RequestTiming
+from tui_health.genesys.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget, read_rate_limit
+from tui_health.models import RateLimit, RequestTiming
 from tui_health.retry import Backoff, parse_retry_after
 from tui_health.text import clean
 
@@ -214,11 +214,13 @@ class HttpCore:
         self.budget = budget
         self.gate = gate or HostGate()
         self.max_body = max_body
+        self.rate_limits: dict[str, RateLimit] = {}
+        """The API's latest count of our requests, per host (``inin-ratelimit-*`` headers)."""
 
     def derived(self, *, max_attempts: int | None = None, budget: RequestBudget | None = None) -> HttpCore:
-        """The same client, gate and bounds with another number of attempts (the probe makes one) or a request
-        budget (everything done with a token)."""
-        return HttpCore(
+        """The same client, gate, bounds and rate-limit readings with another number of attempts (the probe
+        makes one) or a request budget (everything done with a token)."""
+        core = HttpCore(
             self.client,
             timeout=self.timeout,
             max_attempts=self.max_attempts if max_attempts is None else max_attempts,
@@ -229,6 +231,8 @@ class HttpCore:
             gate=self.gate,
             max_body=self.max_body,
         )
+        core.rate_limits = self.rate_limits
+        return core
 
     async def send(
         self,
@@ -280,6 +284,7 @@ class HttpCore:
                 await self._wait(self.backoff.delay(attempt, rng=self.rng), deadline, network)
                 continue
             cid = correlation_id(response)
+            self._note_rate_limit(origin, read_rate_limit(response.headers, datetime.now(UTC)))
             timings.append(
                 RequestTiming(
                     label, (time.perf_counter() - started) * 1000, response.status_code, attempt, cid
@@ -298,6 +303,21 @@ class HttpCore:
                 raise error
             wait = self.backoff.delay(attempt, retry_after, rng=self.rng)
             await self._wait(wait, deadline, error)
+
+    def _note_rate_limit(self, origin: str, reading: RateLimit | None) -> None:
+        """Keep the API's latest count of our requests; of concurrent answers in one window (pages arrive out
+        of order), the highest count."""
+        if reading is None:
+            return
+        known = self.rate_limits.get(origin)
+        same_window = (
+            known is not None
+            and known.reset_at is not None
+            and reading.reset_at is not None
+            and abs((known.reset_at - reading.reset_at).total_seconds()) < 2
+        )
+        if not (same_window and known is not None and known.used > reading.used):
+            self.rate_limits[origin] = reading
 
     async def _exchange(
         self, method: str, url: str, timeout: float, what: str, kwargs: dict[str, Any], slot: int | None

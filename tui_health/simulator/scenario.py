@@ -168,6 +168,9 @@ class Scenario(_Model):
     """``next_only``: pages carry only ``nextUri`` (no ``pageCount``/``total``), to exercise sequential walks."""
     webhook_failures: int = Field(0, ge=0)
     """The built-in webhook receiver answers 500 to this many deliveries first."""
+    rate_limit_allowed: int = Field(300, ge=0)
+    """Requests a token may make per minute, counted as Genesys does and sent back on every Platform API answer
+    (``inin-ratelimit-allowed``/``-count``/``-reset``); over it, the answer is 429. 0: no such headers."""
 
     def ids(self) -> list[tuple[str, str]]:
         return component_names(self.components)
@@ -233,7 +236,8 @@ BUILTIN: dict[str, dict[str, object]] = {
             "email-routing": {"lastModified": "yesterday at noon"},
         },
     },
-    "large": {"components": 1000, "latency_ms": 50},
+    # benchmarks poll it back to back, far above a real org's 300 requests a minute: no rate limit here
+    "large": {"components": 1000, "latency_ms": 50, "rate_limit_allowed": 0},
 }
 
 

@@ -60,6 +60,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are two writes: the body must not wait for an ACK
     server: _Server
+    rate_headers: dict[str, str] = {}
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the simulator must not scribble over a TUI or test output."""
@@ -83,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ININ-Correlation-Id", str(uuid.uuid4()))
-        for key, value in (headers or {}).items():
+        for key, value in {**self.rate_headers, **(headers or {})}.items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(body)
@@ -102,12 +103,28 @@ class Handler(BaseHTTPRequestHandler):
         if self.state.scenario.latency_ms:
             time.sleep(self.state.scenario.latency_ms / 1000)
 
+    def _counted(self) -> bool:
+        """Count a Platform API request against its token's minute; over the allowance, answer 429 (our quota)."""
+        self.rate_headers = self.state.count_request(self._bearer())
+        allowed = self.state.scenario.rate_limit_allowed
+        if self.rate_headers and int(self.rate_headers["inin-ratelimit-count"]) > allowed:
+            retry = {"Retry-After": self.rate_headers["inin-ratelimit-reset"]}
+            self._error(
+                429,
+                f"Rate limit exceeded the maximum [{allowed}] requests per minute",
+                "too.many.requests",
+                retry,
+            )
+            return False
+        return True
+
     def _bearer(self) -> str | None:
         auth = self.headers.get("Authorization", "")
         return auth[7:] if auth.lower().startswith("bearer ") else None
 
     # -- routes ---------------------------------------------------------------------------------------
     def do_POST(self) -> None:
+        self.rate_headers = {}  # a kept-alive connection's handler serves many requests: start each clean
         path = urlsplit(self.path).path
         body = self._body()
         if path == "/oauth/token":
@@ -120,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(404, f"no route for POST {path}", "not.found")
 
     def do_GET(self) -> None:
+        self.rate_headers = {}
         parts = urlsplit(self.path)
         if parts.path == "/api/v2/health/details":
             self._health(parse_qs(parts.query))
@@ -189,6 +207,8 @@ class Handler(BaseHTTPRequestHandler):
         number = self.state.next_request("health")
         if not self.state.token_valid(self._bearer()):
             self._error(401, "Invalid login credentials.", "bad.credentials")
+            return
+        if not self._counted():
             return
         fault = self.state.fault_for("health", number)
         if fault and (self._fault(fault) or hostile.answer(self, fault)):
@@ -273,6 +293,8 @@ class Handler(BaseHTTPRequestHandler):
         number = self.state.next_request("probe")
         if not self.state.token_valid(self._bearer()):
             self._error(401, "Invalid login credentials.", "bad.credentials")
+            return
+        if not self._counted():
             return
         fault = self.state.fault_for("probe", number)
         if fault and (self._fault(fault) or hostile.answer(self, fault)):

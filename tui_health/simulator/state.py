@@ -59,6 +59,8 @@ class SimState:
         self.receiver_retry_after: str | None = None
         self.receiver_attempts = 0
         self.overrides: dict[str, str] = {}  # live status overrides (tests, demo controls)
+        self.window_started = 0.0  # the rate limit's current minute (elapsed seconds)
+        self.window_counts: Counter[str] = Counter()  # token -> Platform API requests in that minute
         self.stopping = threading.Event()  # set when the server stops: hanging and dripping answers end
 
     # -- time and statuses -------------------------------------------------------------------------
@@ -122,6 +124,25 @@ class SimState:
         if req is None:
             return bool(client_id) and bool(secret)
         return client_id == req.id and secret == req.secret
+
+    # -- the API's rate limit -------------------------------------------------------------------------
+    def count_request(self, token: str | None) -> dict[str, str]:
+        """Count one Platform API request of ``token`` in the current minute and say so, as Genesys does."""
+        allowed = self.scenario.rate_limit_allowed
+        if not allowed:
+            return {}
+        now = self.elapsed()
+        with self.lock:
+            if now - self.window_started >= 60:
+                self.window_started, self.window_counts = now - (now % 60), Counter()
+            self.window_counts[token or ""] += 1
+            used = self.window_counts[token or ""]
+        reset = max(1, round(self.window_started + 60 - now))
+        return {
+            "inin-ratelimit-allowed": str(allowed),
+            "inin-ratelimit-count": str(used),
+            "inin-ratelimit-reset": str(reset),
+        }
 
     # -- counters and faults ------------------------------------------------------------------------
     def next_request(self, kind: str) -> int:

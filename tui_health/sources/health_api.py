@@ -7,6 +7,8 @@ shown as ``unknown`` (never silently dropped), and when none of them is there th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tui_health.errors import NothingCheckedError, TuiHealthError
 from tui_health.genesys.client import ApiClient, HealthClient, HealthQuery
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
@@ -33,6 +35,10 @@ class HealthApiSource:
         self.client = client
 
     async def fetch(self, deadline: float | None) -> SourceResult:
+        """One poll's result, with the API's latest count of our requests (rate-limit headroom)."""
+        return replace(await self._fetch(deadline), rate_limit=self.client.api.rate_limit())
+
+    async def _fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []
         try:
             result = await self.client.fetch(timings, deadline)

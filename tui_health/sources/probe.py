@@ -14,6 +14,7 @@ API itself is at fault:
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from pydantic import Field
@@ -65,6 +66,10 @@ class ApiProbeSource:
         self.component_name = f"Platform API ({region})"
 
     async def fetch(self, deadline: float | None) -> SourceResult:
+        """One poll's result, with the API's latest count of our requests (rate-limit headroom)."""
+        return replace(await self._fetch(deadline), rate_limit=self.api.rate_limit())
+
+    async def _fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []
         url = self.api.url(self.path)
         started = time.perf_counter()

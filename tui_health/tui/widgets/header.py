@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from tui_health.models import Status
+from tui_health.models import LOW_HEADROOM, Status
 from tui_health.state import MonitorState
 from tui_health.tui.format import STATUS_LOOK, clock_time, duration
 
@@ -82,6 +82,10 @@ def header_text(state: MonitorState, now: datetime) -> Text:
         text.append(f" until {clock_time(state.connection.until)}", style=style)
     if state.connection.kind not in ("ok", "starting") and state.connection.message:
         text.append(f": {shorten(state.connection.message)}", style=style)
+    headroom = api_headroom(state)
+    if headroom is not None:
+        low = headroom < LOW_HEADROOM
+        text.append(f"   API {headroom:.0%} left", style="bold yellow" if low else "dim")
     if state.budget and state.budget.waited_s > 0:
         text.append(
             f"   ⏳ request budget full ({state.budget.limit}/min): the last poll waited "
@@ -118,3 +122,9 @@ class StatusHeader(Static):
     def show(self, state: MonitorState, now: datetime) -> None:
         self.state = state
         self.update(header_text(state, now))
+
+
+def api_headroom(state: MonitorState) -> float | None:
+    """The smallest share of its rate-limit window the API says we have left, over the sources it counted."""
+    shares = [s.rate_limit.left for s in state.sources if s.rate_limit is not None]
+    return min(shares) if shares else None

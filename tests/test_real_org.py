@@ -1,0 +1,87 @@
+"""A real org's view of Genesys Cloud: its quota is ours, not Genesys' (rate-limit headroom and 429s)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
+from tests.tui_helpers import console_after_first_poll
+from tui_health.runtime import open_monitor
+from tui_health.tui.widgets.header import StatusHeader
+
+CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+
+
+def once_json(sim, *extra: str):  # type: ignore[no-untyped-def]
+    proc = run_cli(
+        "--once", "--format", "json", "--api-url", sim.url, "--login-url", sim.url, *extra, env=CREDS
+    )
+    return proc, json.loads(proc.stdout)
+
+
+def test_the_apis_count_of_our_requests_is_in_the_json(start_sim):
+    sim = start_sim("steady", rate_limit_allowed=180)
+    proc, doc = once_json(sim)
+    assert proc.returncode == 0, proc.stderr
+    [source] = doc["sources"]
+    limit = source["rate_limit"]
+    assert limit["allowed"] == 180 and limit["used"] == 1  # 40 components: one page of 100 this minute
+    assert limit["reset_at"].endswith("Z")
+    _, doc = once_json(sim)
+    assert doc["sources"][0]["rate_limit"]["used"] == 1  # a new run gets a new token: its own count
+
+
+def test_no_headers_no_headroom(start_sim):
+    sim = start_sim("steady", rate_limit_allowed=0)
+    _, doc = once_json(sim)
+    assert "rate_limit" not in doc["sources"][0]
+
+
+def test_low_headroom_is_audited_once_and_shown_in_the_header(start_sim, tmp_path):
+    sim = start_sim("steady", rate_limit_allowed=5)  # one page a poll: 80 % used after four polls
+    settings = sim_settings(sim, tmp_path)
+
+    async def polls() -> list[str]:
+        async with open_monitor(settings, config_path=tmp_path / "x.toml") as monitor:
+            for _ in range(5):
+                await monitor.poll()
+            return [e.event_type for e in monitor.recent]
+
+    types = asyncio.run(polls())
+    assert types.count("rate_limit_low") == 1  # once when it crossed 20 %, not every poll below it
+    lines = [json.loads(line) for line in settings.audit.path.read_text().splitlines()]
+    [low] = [line for line in lines if line["event_type"] == "rate_limit_low"]
+    assert "not a Genesys problem" in low["message"] and low["severity"] == "warning"
+    header = console_after_first_poll(
+        settings, tmp_path / "x.toml", lambda app: str(app.query_one(StatusHeader).render())
+    )
+    assert "API 80% left" in header  # its own token: one request of five counted so far
+
+
+def test_a_429_from_our_quota_is_rate_limited_not_an_outage(start_sim):
+    sim = start_sim("steady", rate_limit_allowed=1)  # page 1 is the minute's one request; page 2 gets a 429
+    proc, doc = once_json(sim, "--page-size", "20", "--deadline", "5")
+    assert proc.returncode == 3, proc.stdout  # nothing could be measured: unknown, never down
+    [source] = doc["sources"]
+    assert not source["ok"] and "rate" in source["error"].lower()
+    assert source["retry_at"].endswith("Z")  # when the API lets us ask again
+    assert source["rate_limit"] == {"allowed": 1, "used": 1, "reset_at": source["rate_limit"]["reset_at"]}
+    assert doc["components"] == [] and doc["counts"]["down"] == 0 and not doc["threshold"]["breached"]
+    assert "rate" in proc.stderr.lower() and proc.stderr.count("\n") == 1  # one line for the person
+
+
+def test_a_429_on_the_probe_is_not_measured_and_pages_nobody(start_sim, tmp_path):
+    sim = start_sim("steady", rate_limit_allowed=1)
+    settings = sim_settings(sim, tmp_path, **{"poll.sources": ["api-probe"]})
+
+    async def two_polls():  # type: ignore[no-untyped-def]
+        async with open_monitor(settings, config_path=tmp_path / "x.toml") as monitor:
+            await monitor.poll()
+            return await monitor.poll()
+
+    state = asyncio.run(two_polls())
+    [probe] = state.components
+    assert probe.status.value == "unknown" and "not measured" in str(probe.details)
+    assert state.connection.kind == "rate_limited"
+    assert not state.breached

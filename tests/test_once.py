@@ -83,13 +83,39 @@ def test_table_shows_worst_first_and_names_literally(start_sim):
     assert "[bold red]Chat[/] injected" in proc.stdout
 
 
-def test_nagios_line_with_perfdata(start_sim):
+def parse_perfdata(text: str) -> dict[str, list[str]]:
+    """``label=value[uom];warn;crit;min;max`` items, as a monitoring-plugins consumer splits them."""
+    out = {}
+    for item in text.split():
+        label, _, rest = item.partition("=")
+        out[label] = rest.split(";")
+    return out
+
+
+def test_nagios_line_with_perfdata_ranges_and_long_output(start_sim):
     proc = against(start_sim("outage"), "--format", "nagios")
     assert proc.returncode == 2
-    line = proc.stdout.strip()
-    assert line.startswith("HEALTH CRITICAL - 1 down, 2 degraded of 40 components")
-    _summary, perf = line.split(" | ")
-    assert "components=40" in perf and "down=1" in perf and "degraded=2" in perf and "poll_time=" in perf
+    first, *long_output = proc.stdout.splitlines()
+    assert first.startswith("HEALTH CRITICAL - 1 down, 2 degraded of 40 components")
+    _summary, perf_text = first.split(" | ")
+    perf = parse_perfdata(perf_text)
+    assert perf["components"] == ["40"]
+    assert perf["down"] == ["1", "0", "0", "0", "40"]  # min_down 1: any down is critical
+    assert perf["degraded"] == ["2", "0", "1", "0", "40"]  # min_degraded 2: above 1 is critical, above 0 a warning
+    assert perf["healthy"] == ["37", "", "", "0", "40"]
+    assert perf["poll_time"][0].endswith("s")
+    # after the first line, one line per problem component, worst first
+    assert [line.split(":")[0] for line in long_output] == ["DOWN", "DEGRADED", "DEGRADED"]
+    assert all(" since " in line and "|" not in line for line in long_output)
+
+
+def test_nagios_ranges_follow_the_configured_rule(start_sim):
+    sim = start_sim("outage")
+    proc = against(sim, "--format", "nagios", "--min-down", "3", "--min-degraded", "5")
+    first = proc.stdout.splitlines()[0]
+    perf = parse_perfdata(first.split(" | ")[1])
+    assert perf["down"][1:3] == ["0", "2"] and perf["degraded"][1:3] == ["0", "4"]
+    assert proc.returncode == 1 and first.startswith("HEALTH WARNING")  # problems, below the threshold
 
 
 def test_bad_entities_are_audited_not_fatal(start_sim):

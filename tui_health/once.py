@@ -51,7 +51,8 @@ async def run_once(
         await monitor.close(delivery_wait=settings.alerts.once_wait, own_only=True)
         events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
         undelivered = monitor.undelivered()
-    report = report_of(state, events)
+    rule = settings.thresholds
+    report = report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded)
     write_report(report, fmt, out, err)
     for line in undelivered:  # one line per alert of this run that did not arrive (404, refused, bad host)
         err.write(f"tui-health: {clean(scrub(line), 1000)}\n")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import IO, TYPE_CHECKING, Any
 
 from tui_health.clock import rfc3339
-from tui_health.models import EventType
+from tui_health.models import EventType, Status
 from tui_health.report import EXIT_LABEL, Report
 
 if TYPE_CHECKING:  # rich is imported only when a table is printed: --once --format json stays lean
@@ -41,7 +42,13 @@ def render_json(report: Report) -> str:
 
 
 def render_nagios(report: Report) -> str:
-    """``HEALTH CRITICAL - summary | perfdata`` (monitoring-plugins format)."""
+    """The monitoring-plugins format: ``HEALTH CRITICAL - summary | perfdata`` on the first line, then one line
+    per problem component (the plugin's long output, which Nagios and Icinga show as details).
+
+    ``down`` and ``degraded`` carry the threshold as warn/crit ranges (``value;warn;crit;min;max``): a count
+    above ``min_down - 1`` down (or ``min_degraded - 1`` degraded) breaches it, which is CRITICAL; any down or
+    degraded component at all is WARNING. ``@``-free ranges mean "alert when above".
+    """
     label = EXIT_LABEL[report.exit_code]
     counts = report.counts
     if not report.answered:
@@ -61,12 +68,27 @@ def render_nagios(report: Report) -> str:
         failed = [s.name for s in report.sources if not s.ok]
         if failed:
             summary += f"; source failed: {', '.join(failed)}"
-    summary = summary.replace("|", "/")
-    perf = [f"components={len(report.components)}"]
-    perf += [f"{name}={counts[name]}" for name in ("healthy", "degraded", "down", "maintenance", "unknown")]
+    total = len(report.components)
+    ranges = {"down": report.min_down - 1, "degraded": report.min_degraded - 1}
+    perf = [f"components={total}"]
+    for name in ("healthy", "degraded", "down", "maintenance", "unknown"):
+        if name in ranges:
+            perf.append(f"{name}={counts[name]};0;{max(0, ranges[name])};0;{total}")
+        else:
+            perf.append(f"{name}={counts[name]};;;0;{total}")
     perf.append(f"poll_time={report.total_ms / 1000:.3f}s;;;0")
     perf.append(f"token_time={report.token_ms / 1000:.3f}s;;;0")
-    return f"HEALTH {label} - {summary} | {' '.join(perf)}"
+    lines = [f"HEALTH {label} - {_nagios_text(summary)} | {' '.join(perf)}"]
+    for c in report.components:  # worst first
+        if c.status in (Status.DOWN, Status.DEGRADED, Status.UNKNOWN):
+            since = c.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+            lines.append(_nagios_text(f"{c.status.value.upper()}: {c.name} ({c.id}) since {since}"))
+    return "\n".join(lines)
+
+
+def _nagios_text(text: str) -> str:
+    """Plugin output may not contain ``|`` outside the perfdata separator."""
+    return text.replace("|", "/")
 
 
 def incident_text(incident: dict[str, Any]) -> Text:

@@ -26,6 +26,8 @@ class Report:
     requests: tuple[RequestTiming, ...]
     incidents: tuple[dict[str, Any], ...] = ()
     budget: BudgetView | None = None
+    min_down: int = 1  # the threshold rule, for the Nagios perfdata ranges
+    min_degraded: int = 2
 
     @property
     def answered(self) -> bool:
@@ -141,8 +143,10 @@ def component_json(c: ComponentView) -> dict[str, Any]:
     return data
 
 
-def report_of(state: MonitorState, events: list[AuditEvent]) -> Report:
-    """The report of a one-shot run: the state after its poll, and the events it produced."""
+def report_of(
+    state: MonitorState, events: list[AuditEvent], *, min_down: int = 1, min_degraded: int = 2
+) -> Report:
+    """The report of a one-shot run: the state after its poll, the events it produced, and the rule's counts."""
     return Report(
         generated_at=state.last_poll_at or (events[0].timestamp if events else datetime.now().astimezone()),
         components=state.components,
@@ -153,6 +157,8 @@ def report_of(state: MonitorState, events: list[AuditEvent]) -> Report:
         requests=tuple(t for s in state.sources for t in s.timings),
         incidents=state.incidents,
         budget=state.budget,
+        min_down=min_down,
+        min_degraded=min_degraded,
     )
 
 

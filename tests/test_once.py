@@ -101,7 +101,13 @@ def test_nagios_line_with_perfdata_ranges_and_long_output(start_sim):
     perf = parse_perfdata(perf_text)
     assert perf["components"] == ["40"]
     assert perf["down"] == ["1", "0", "0", "0", "40"]  # min_down 1: any down is critical
-    assert perf["degraded"] == ["2", "0", "1", "0", "40"]  # min_degraded 2: above 1 is critical, above 0 a warning
+    assert perf["degraded"] == [
+        "2",
+        "0",
+        "1",
+        "0",
+        "40",
+    ]  # min_degraded 2: above 1 is critical, above 0 a warning
     assert perf["healthy"] == ["37", "", "", "0", "40"]
     assert perf["poll_time"][0].endswith("s")
     # after the first line, one line per problem component, worst first

@@ -85,3 +85,43 @@ def test_a_429_on_the_probe_is_not_measured_and_pages_nobody(start_sim, tmp_path
     assert probe.status.value == "unknown" and "not measured" in str(probe.details)
     assert state.connection.kind == "rate_limited"
     assert not state.breached
+
+
+def test_every_receiver_names_the_org_region_and_host(start_sim):
+    """Over real HTTP: one outage, four receivers; each body says which org, region and host it is about."""
+    sim = start_sim("outage")
+    config = (
+        '[poll]\nsources = ["health-api", "api-probe"]\n'
+        f'[[alerts.sinks]]\ntype = "webhook"\nurl = "{sim.url}/hooks/web"\n'
+        f'[[alerts.sinks]]\ntype = "slack"\nurl = "{sim.url}/hooks/slack"\n'
+        f'[[alerts.sinks]]\ntype = "pagerduty"\nurl = "{sim.url}/hooks/pd"\nrouting_key = "R0UTE-KEY-123"\n'
+        f'[[alerts.sinks]]\ntype = "alertmanager"\nurl = "{sim.url}/hooks/am"\n'
+    )
+    proc = run_cli(
+        "--once",
+        "--format",
+        "json",
+        "--api-url",
+        sim.url,
+        "--login-url",
+        sim.url,
+        env=CREDS,
+        extra_config=config,
+    )
+    assert proc.returncode == 2, proc.stderr
+    host = sim.url.split("://", 1)[1]
+    bodies = {w["path"]: w["body"] for w in sim.state.webhooks}
+    [entry, *_] = bodies["/hooks/web"]["logs"]
+    assert entry["target"]["org"] == "Simulated Org" and entry["target"]["host"] == host
+    assert entry["target"]["name"] == host and len(entry["target"]["key"]) == 16
+    assert "Simulated Org" in bodies["/hooks/slack"]["text"]
+    assert host in json.dumps(bodies["/hooks/slack"]["blocks"])
+    pd = bodies["/hooks/pd"]
+    assert pd["payload"]["source"] == host and pd["dedup_key"].startswith(
+        f"tui-health/{entry['target']['key']}/"
+    )
+    assert pd["payload"]["summary"].startswith("[Simulated Org · ")
+    alerts = bodies["/hooks/am/api/v2/alerts"]
+    assert all(a["labels"]["target"] == host and a["labels"]["region"] == host for a in alerts)
+    assert all(a["annotations"]["org"] == "Simulated Org" for a in alerts)
+    assert "R0UTE-KEY-123" not in proc.stdout + proc.stderr

@@ -5,13 +5,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tui_health.alerts.sinks.alertmanager import AlertmanagerSink
-from tui_health.alerts.sinks.base import Firing
+from tui_health.alerts.sinks.base import AlertTarget, Firing
 from tui_health.alerts.sinks.pagerduty import PagerDutySink
 from tui_health.alerts.sinks.slack import SlackSink
 from tui_health.alerts.sinks.webhook import WebhookSink
 from tui_health.models import AuditEvent, Severity
 
 NOW = datetime(2026, 5, 4, 10, 0, 0, tzinfo=UTC)
+TARGET = AlertTarget(
+    name="eu-central-1",
+    key="3db84d51d73df6e9",
+    region="eu-central-1",
+    host="api.mypurecloud.de",
+    link="https://status.mypurecloud.com",
+    org="Acme Contact Centre",
+)
+NAMED = {
+    "name": "eu-central-1",
+    "key": "3db84d51d73df6e9",
+    "region": "eu-central-1",
+    "host": "api.mypurecloud.de",
+    "org": "Acme Contact Centre",
+    "link": "https://status.mypurecloud.com",
+}
 T = datetime(2026, 5, 4, 9, 59, 30, tzinfo=UTC)
 
 DOWN = AuditEvent(
@@ -55,12 +71,12 @@ BREACH = AuditEvent(
 
 
 def test_webhook_body_is_the_seeds_payload_with_a_stable_idempotency_key():
-    sink = WebhookSink("hook", "https://alerts.example.com/in", "tok-123456")
+    sink = WebhookSink("hook", "https://alerts.example.com/in", "tok-123456", TARGET)
     [message] = sink.messages([DOWN, BREACH], NOW)
     assert message.body == {
         "source": "tui-health",
         "timestamp": "2026-05-04T10:00:00.000Z",
-        "logs": [DOWN.to_dict(), BREACH.to_dict()],
+        "logs": [{**DOWN.to_dict(), "target": NAMED}, {**BREACH.to_dict(), "target": NAMED}],
     }
     assert message.key == sink.messages([DOWN, BREACH], NOW)[0].key  # same events, same key
     assert message.key != sink.messages([DOWN], NOW)[0].key
@@ -72,7 +88,7 @@ def test_webhook_body_is_the_seeds_payload_with_a_stable_idempotency_key():
 
 
 def test_slack_body_has_text_and_blocks_escaped():
-    sink = SlackSink("slack", "https://hooks.slack.com/services/T/B/X")
+    sink = SlackSink("slack", "https://hooks.slack.com/services/T/B/X", TARGET)
     odd = AuditEvent(
         timestamp=T,
         event_type="component_health_change",
@@ -84,9 +100,16 @@ def test_slack_body_has_text_and_blocks_escaped():
     )
     [message] = sink.messages([DOWN, odd], NOW)
     assert message.body == {
-        "text": "Genesys Cloud health: 2 alerts: Voice is down (was healthy); &lt;Chat &amp; SMS&gt; is degraded",
+        "text": "Genesys Cloud health (Acme Contact Centre · eu-central-1): 2 alerts: Voice is down (was healthy);"
+        " &lt;Chat &amp; SMS&gt; is degraded",
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "Genesys Cloud health: 2 alerts"}},
+            {
+                "type": "header",
+                "text": {
+                    "type": "plain_text",
+                    "text": "Genesys Cloud health (Acme Contact Centre · eu-central-1): 2 alerts",
+                },
+            },
             {
                 "type": "section",
                 "text": {
@@ -97,7 +120,11 @@ def test_slack_body_has_text_and_blocks_escaped():
             {
                 "type": "context",
                 "elements": [
-                    {"type": "mrkdwn", "text": "tui-health · 2026-05-04T10:00:00.000Z · severity critical"}
+                    {
+                        "type": "mrkdwn",
+                        "text": "tui-health · Acme Contact Centre · eu-central-1 · api.mypurecloud.de · "
+                        "2026-05-04T10:00:00.000Z · severity critical",
+                    }
                 ],
             },
         ],
@@ -105,14 +132,17 @@ def test_slack_body_has_text_and_blocks_escaped():
 
 
 def test_pagerduty_trigger_and_resolve_with_deterministic_dedup_keys():
-    sink = PagerDutySink("pd", "https://events.pagerduty.com/v2/enqueue", "R0UTINGKEY")
+    sink = PagerDutySink("pd", "https://events.pagerduty.com/v2/enqueue", "R0UTINGKEY", TARGET)
     trigger, breach = sink.messages([DOWN, BREACH], NOW)
     assert trigger.body == {
         "event_action": "trigger",
-        "dedup_key": "tui-health/voice",
+        "dedup_key": "tui-health/3db84d51d73df6e9/voice",
+        "links": [
+            {"href": "https://status.mypurecloud.com", "text": "Acme Contact Centre · eu-central-1 status"}
+        ],
         "payload": {
-            "summary": "Voice is down (was healthy)",
-            "source": "tui-health",
+            "summary": "[Acme Contact Centre · eu-central-1] Voice is down (was healthy)",
+            "source": "api.mypurecloud.de",
             "severity": "critical",
             "timestamp": "2026-05-04T09:59:30.000Z",
             "component": "voice",
@@ -123,17 +153,31 @@ def test_pagerduty_trigger_and_resolve_with_deterministic_dedup_keys():
                 "status": "down",
                 "previous_status": "healthy",
                 "poll_id": "p1",
+                "target": NAMED,
             },
         },
     }
     assert (
-        breach.body["dedup_key"] == "tui-health/threshold"
+        breach.body["dedup_key"] == "tui-health/3db84d51d73df6e9/threshold"
         and breach.body["payload"]["severity"] == "critical"
     )
     [resolve] = sink.messages([UP], NOW)
-    assert resolve.body == {"event_action": "resolve", "dedup_key": "tui-health/voice"}
+    assert resolve.body == {"event_action": "resolve", "dedup_key": "tui-health/3db84d51d73df6e9/voice"}
     *_, body = sink.request(resolve.body, resolve.key)
-    assert body == {"routing_key": "R0UTINGKEY", "event_action": "resolve", "dedup_key": "tui-health/voice"}
+    assert body == {
+        "routing_key": "R0UTINGKEY",
+        "event_action": "resolve",
+        "dedup_key": "tui-health/3db84d51d73df6e9/voice",
+    }
+    other = PagerDutySink(
+        "pd",
+        "https://x",
+        "R",
+        AlertTarget("us-east-1", "0f0f0f0f0f0f0f0f", "us-east-1", "api.mypurecloud.com"),
+    )
+    assert (
+        other.messages([DOWN], NOW)[0].body["dedup_key"] != trigger.body["dedup_key"]
+    )  # regions never merge
     assert "R0UTINGKEY" not in str(trigger.body)
     degraded = AuditEvent(
         timestamp=T,
@@ -157,7 +201,7 @@ def test_pagerduty_trigger_and_resolve_with_deterministic_dedup_keys():
 
 
 def test_alertmanager_alerts_with_starts_and_ends():
-    sink = AlertmanagerSink("am", "http://alertmanager:9093")
+    sink = AlertmanagerSink("am", "http://alertmanager:9093", TARGET)
     assert sink.url == "http://alertmanager:9093/api/v2/alerts"
     [fire] = sink.messages([DOWN, BREACH], NOW)
     assert fire.body == [
@@ -167,11 +211,15 @@ def test_alertmanager_alerts_with_starts_and_ends():
                 "component": "voice",
                 "severity": "critical",
                 "source": "tui-health",
+                "target": "eu-central-1",
+                "region": "eu-central-1",
             },
             "annotations": {
                 "summary": "Voice is down (was healthy)",
-                "description": "voice: down",
+                "description": "voice: down (Acme Contact Centre · eu-central-1, api.mypurecloud.de)",
                 "status": "down",
+                "org": "Acme Contact Centre",
+                "link": "https://status.mypurecloud.com",
             },
             "startsAt": "2026-05-04T09:59:30.000Z",
         },
@@ -181,11 +229,15 @@ def test_alertmanager_alerts_with_starts_and_ends():
                 "component": "threshold",
                 "severity": "critical",
                 "source": "tui-health",
+                "target": "eu-central-1",
+                "region": "eu-central-1",
             },
             "annotations": {
                 "summary": "threshold breached: 1 down (min_down 1)",
-                "description": "threshold: breached",
+                "description": "threshold: breached (Acme Contact Centre · eu-central-1, api.mypurecloud.de)",
                 "status": "breached",
+                "org": "Acme Contact Centre",
+                "link": "https://status.mypurecloud.com",
             },
             "startsAt": "2026-05-04T09:59:30.000Z",
         },
@@ -198,11 +250,15 @@ def test_alertmanager_alerts_with_starts_and_ends():
                 "component": "voice",
                 "severity": "critical",
                 "source": "tui-health",
+                "target": "eu-central-1",
+                "region": "eu-central-1",
             },
             "annotations": {
                 "summary": "Voice changed to healthy (was down)",
-                "description": "voice: down",
+                "description": "voice: down (Acme Contact Centre · eu-central-1, api.mypurecloud.de)",
                 "status": "down",
+                "org": "Acme Contact Centre",
+                "link": "https://status.mypurecloud.com",
             },
             "startsAt": "2026-05-04T09:59:30.000Z",
             "endsAt": "2026-05-04T09:59:30.000Z",

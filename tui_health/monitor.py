@@ -32,7 +32,7 @@ from tui_health.views import ComponentViews
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
     from tui_health.alerts.outbox import Outbox
-    from tui_health.alerts.sinks import Firing
+    from tui_health.alerts.sinks import AlertTarget, Firing
 
 
 def merge(results: list[SourceResult]) -> tuple[Component, ...]:
@@ -146,6 +146,8 @@ class Monitor:
         self.unmeasured: dict[str, Component] = {}
         self.views = ComponentViews()
         self._low_headroom: set[str] = set()  # sources whose API said less than LOW_HEADROOM is left
+        self.alert_target: AlertTarget | None = None
+        """What alerts say they are about; the API probe fills in the org's name."""
         self.settle = True
         """Run :func:`settle_memory` after the first answer (not worth it for a single poll)."""
         self._settled = False
@@ -266,9 +268,9 @@ class Monitor:
         # what a failed source could name but not measure shows as unknown, with why
         self.unmeasured = {c.id: c for s in snapshot.sources if not s.ok for c in s.unmeasured}
         self.components.update(self.unmeasured)
-        await asyncio.sleep(
-            0
-        )  # each step at 10,000 components takes a few ms: a key pressed meanwhile goes first
+        self._learn_org(snapshot)
+        # each step at 10,000 components takes a few ms: a key pressed meanwhile goes first
+        await asyncio.sleep(0)
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         await asyncio.sleep(0)
         events = (
@@ -289,6 +291,15 @@ class Monitor:
             settle_memory()
             self._settled = True
         return state
+
+    def _learn_org(self, snapshot: Snapshot) -> None:
+        """The org's name from the API probe's answer, for the alerts (before this poll's alerts are built)."""
+        if self.alert_target is None:
+            return
+        for component in snapshot.components:
+            org = (component.details or {}).get("org") if component.source == "api-probe" else None
+            if isinstance(org, str) and org:
+                self.alert_target.org = org
 
     def record(self, events: list[AuditEvent], *, publish: bool = True) -> None:
         """Audit events (and remember them for the views). Delivery outcomes arrive here too."""

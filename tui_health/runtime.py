@@ -10,11 +10,13 @@ from pathlib import Path
 import httpx
 
 from tui_health import __version__
+from tui_health.alerts.sinks.base import AlertTarget
 from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
 from tui_health.config import Settings, ThresholdSettings
 from tui_health.connection import connect
 from tui_health.engine import EngineConfig, ThresholdEngine, ThresholdRule
+from tui_health.genesys.regions import genesys_domain, region_of
 from tui_health.genesys.transport import Sleep
 from tui_health.lock import InstanceLock
 from tui_health.models import AuditEvent
@@ -138,6 +140,7 @@ async def _monitor(
             if monitor is not None:
                 monitor.record(events)
 
+        alert_target = alert_target_of(target)
         try:
             dispatcher = None
             if outbox is not None and alerts.sinks:
@@ -151,7 +154,7 @@ async def _monitor(
                 )
                 token = alerts.webhook_token.get_secret_value() if alerts.webhook_token else None
                 dispatcher = Dispatcher(
-                    build_sinks(alerts.sinks, token),
+                    build_sinks(alerts.sinks, token, alert_target),
                     outbox,
                     alert_http,
                     clock,
@@ -179,6 +182,7 @@ async def _monitor(
                 budget=conn.budget,
             )
             monitor.settle = not stateless  # --once ends after one poll: nothing to settle
+            monitor.alert_target = alert_target
             yield monitor
         finally:
             if alert_http is not None:
@@ -187,3 +191,20 @@ async def _monitor(
                 outbox.close()
             if saved is not None:
                 saved.close()
+
+
+def alert_target_of(target: Target) -> AlertTarget:
+    """What alerts about ``target`` say it is: its name and key, region, host, and where to look."""
+    settings = target.settings
+    assert settings is not None
+    uses_api = bool({"health-api", "api-probe"} & set(target.sources))
+    api_host = settings.api_url.split("://", 1)[-1].split("/", 1)[0]
+    page_host = settings.statuspage.url.split("://", 1)[-1].split("/", 1)[0]
+    genesys = genesys_domain(settings.api_url)
+    return AlertTarget(
+        name=target.name,
+        key=target.key,
+        region=region_of(genesys) if genesys else target.name,
+        host=api_host if uses_api else page_host,
+        link=settings.statuspage.url if "statuspage" in target.sources else None,
+    )

@@ -17,14 +17,16 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import httpx
 from pydantic import Field
 
 from tui_health.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.genesys.client import ApiClient
-from tui_health.genesys.transport import correlation_id
+from tui_health.genesys.transport import correlation_id, decode_json
 from tui_health.models import Component, RequestTiming, SourceResult, Status
 from tui_health.section import Section
 from tui_health.sources.base import BuildContext, failed
+from tui_health.text import clean
 
 PROBE_ID = "platform-api-probe"
 NAME = "api-probe"
@@ -105,6 +107,9 @@ class ApiProbeSource:
             details["http_status"] = code
             details["latency_ms"] = round(probe_ms, 1)
             if 200 <= code < 300:
+                org = org_name(response)
+                if org:
+                    details["org"] = org  # alerts name the org they are about
                 status = Status.HEALTHY if probe_ms <= self.slow_ms else Status.DEGRADED
                 note = (
                     "answered"
@@ -133,3 +138,13 @@ class ApiProbeSource:
             id=PROBE_ID, name=self.component_name, status=Status.UNKNOWN, source=self.name, details=details
         )
         return failed(self.name, exc, timings, unmeasured=(component,))
+
+
+def org_name(response: httpx.Response) -> str | None:
+    """The org's ``name`` from an ``organizations/me`` answer (any other probe path simply has none)."""
+    try:
+        data = decode_json(response, "the API (probe)")
+    except TuiHealthError:
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return clean(name, 100) if isinstance(name, str) and clean(name, 100).strip() else None

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Union
 from pydantic import Field
 
 from tui_health.alerts.sinks import alertmanager, pagerduty, slack, webhook
-from tui_health.alerts.sinks.base import Firing, Message, ResendingSink, Sink, SinkSettingsBase, describe
+from tui_health.alerts.sinks.base import (
+    UNNAMED,
+    AlertTarget,
+    Firing,
+    Message,
+    ResendingSink,
+    Sink,
+    SinkSettingsBase,
+    describe,
+)
 
 MODULES: dict[str, ModuleType] = {
     "webhook": webhook,
@@ -29,13 +38,17 @@ else:  # a discriminated union of every registered module's Settings
 """Any receiver's settings, chosen by ``type``: a bad receiver fails at config load with its key named."""
 
 
-def build_sinks(configs: list[SinkSettingsBase], default_token: str | None) -> list[Sink]:
-    """One sink per setting (already validated at config load)."""
-    return [MODULES[cfg.type].build(cfg, default_token) for cfg in configs]
+def build_sinks(
+    configs: list[SinkSettingsBase], default_token: str | None, target: AlertTarget = UNNAMED
+) -> list[Sink]:
+    """One sink per setting (already validated at config load), each naming ``target`` in what it sends."""
+    return [MODULES[cfg.type].build(cfg, default_token, target) for cfg in configs]
 
 
 __all__ = [
     "MODULES",
+    "UNNAMED",
+    "AlertTarget",
     "Firing",
     "Message",
     "ResendingSink",

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from tui_health.alerts.sinks.base import (
     SOURCE,
     THRESHOLD_TYPES,
+    UNNAMED,
+    AlertTarget,
     Firing,
     Message,
     SinkSettingsBase,
@@ -31,13 +33,14 @@ class AlertmanagerSink:
 
     kind = "alertmanager"
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, target: AlertTarget = UNNAMED) -> None:
         self.name = name
+        self.target = target
         base = url.rstrip("/")
         self.url = base if base.endswith("/api/v2/alerts") else base + "/api/v2/alerts"
 
-    @staticmethod
     def alert(
+        self,
         component: str,
         name: str,
         status: str,
@@ -57,8 +60,16 @@ class AlertmanagerSink:
                 "component": component,
                 "severity": severity,
                 "source": SOURCE,
+                "target": self.target.name,  # two instances watching other regions never merge alerts
+                "region": self.target.region,
             },
-            "annotations": {"summary": summary, "description": f"{name}: {status}", "status": status},
+            "annotations": {
+                "summary": summary,
+                "description": f"{name}: {status} ({self.target.label()}, {self.target.host})",
+                "status": status,
+                **({"org": self.target.org} if self.target.org else {}),
+                **({"link": self.target.link} if self.target.link else {}),
+            },
             "startsAt": rfc3339(starts),
         }
         if ends is not None:
@@ -106,8 +117,10 @@ class AlertmanagerSink:
         return self.url, {}, body
 
 
-def build(settings: AlertmanagerSettings, default_token: str | None) -> AlertmanagerSink:
-    return AlertmanagerSink(settings.sink_name, settings.target_url)
+def build(
+    settings: AlertmanagerSettings, default_token: str | None, target: AlertTarget = UNNAMED
+) -> AlertmanagerSink:
+    return AlertmanagerSink(settings.sink_name, settings.target_url, target)
 
 
 Settings = AlertmanagerSettings

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from tui_health.alerts.sinks.base import (
-    SOURCE,
     THRESHOLD_TYPES,
+    UNNAMED,
+    AlertTarget,
     Message,
     SinkSettingsBase,
 )
@@ -41,12 +42,12 @@ class PagerDutySink:
 
     kind = "pagerduty"
 
-    def __init__(self, name: str, url: str, routing_key: str) -> None:
-        self.name, self.url, self._routing_key = name, url, routing_key
+    def __init__(self, name: str, url: str, routing_key: str, target: AlertTarget = UNNAMED) -> None:
+        self.name, self.url, self._routing_key, self.target = name, url, routing_key, target
 
-    @staticmethod
-    def dedup_key(component: str | None) -> str:
-        return f"tui-health/{component}" if component else "tui-health/threshold"
+    def dedup_key(self, component: str | None) -> str:
+        """Stable per target and component: another region's alert never resolves or merges with this one."""
+        return f"tui-health/{self.target.key}/{component or 'threshold'}"
 
     def messages(self, events: list[AuditEvent], now: datetime) -> list[Message]:
         out = []
@@ -66,8 +67,8 @@ class PagerDutySink:
             body: dict[str, Any] = {"event_action": "trigger" if problem else "resolve", "dedup_key": dedup}
             if problem:
                 body["payload"] = {
-                    "summary": e.message[:1024],
-                    "source": SOURCE,
+                    "summary": f"[{self.target.label()}] {e.message}"[:1024],
+                    "source": self.target.host,  # Events v2: the affected system's host
                     "severity": severity,
                     "timestamp": rfc3339(e.timestamp),
                     "component": cid or "threshold",
@@ -86,8 +87,11 @@ class PagerDutySink:
                             "correlation_id",
                             "component_ids",
                         )
-                    },
+                    }
+                    | {"target": self.target.as_dict()},
                 }
+                if self.target.link:
+                    body["links"] = [{"href": self.target.link, "text": f"{self.target.label()} status"}]
             out.append(Message(e.id, body, e.message))
         return out
 
@@ -95,8 +99,12 @@ class PagerDutySink:
         return self.url, {}, {"routing_key": self._routing_key, **body}
 
 
-def build(settings: PagerDutySettings, default_token: str | None) -> PagerDutySink:
-    return PagerDutySink(settings.sink_name, settings.target_url, settings.routing_key.get_secret_value())
+def build(
+    settings: PagerDutySettings, default_token: str | None, target: AlertTarget = UNNAMED
+) -> PagerDutySink:
+    return PagerDutySink(
+        settings.sink_name, settings.target_url, settings.routing_key.get_secret_value(), target
+    )
 
 
 Settings = PagerDutySettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from tui_health.alerts.sinks.base import Message, SinkSettingsBase, batch_key, summarize
+from tui_health.alerts.sinks.base import UNNAMED, AlertTarget, Message, SinkSettingsBase, batch_key, summarize
 from tui_health.clock import rfc3339
 from tui_health.models import AuditEvent
 
@@ -31,8 +31,8 @@ class SlackSink:
 
     kind = "slack"
 
-    def __init__(self, name: str, url: str) -> None:
-        self.name, self.url = name, url
+    def __init__(self, name: str, url: str, target: AlertTarget = UNNAMED) -> None:
+        self.name, self.url, self.target = name, url, target
 
     def messages(self, events: list[AuditEvent], now: datetime) -> list[Message]:
         worst = (
@@ -40,7 +40,7 @@ class SlackSink:
             if any(e.severity == "critical" for e in events)
             else ("warning" if any(e.severity == "warning" for e in events) else "info")
         )
-        title = f"Genesys Cloud health: {len(events)} alert{'s' if len(events) != 1 else ''}"
+        title = f"Genesys Cloud health ({self.target.label()}): {len(events)} alert{'s' if len(events) != 1 else ''}"
         lines = [f"{SLACK_ICON[str(e.severity)]} {_slack_escape(e.message)}" for e in events[:15]]
         if len(events) > 15:
             lines.append(f"…and {len(events) - 15} more")
@@ -54,7 +54,13 @@ class SlackSink:
                 {
                     "type": "context",
                     "elements": [
-                        {"type": "mrkdwn", "text": f"tui-health · {rfc3339(now)} · severity {worst}"}
+                        {
+                            "type": "mrkdwn",
+                            "text": _slack_escape(
+                                f"tui-health · {self.target.label()} · {self.target.host} · {rfc3339(now)} "
+                                f"· severity {worst}"
+                            ),
+                        }
                     ],
                 },
             ],
@@ -65,8 +71,8 @@ class SlackSink:
         return self.url, {}, body
 
 
-def build(settings: SlackSettings, default_token: str | None) -> SlackSink:
-    return SlackSink(settings.sink_name, settings.target_url)
+def build(settings: SlackSettings, default_token: str | None, target: AlertTarget = UNNAMED) -> SlackSink:
+    return SlackSink(settings.sink_name, settings.target_url, target)
 
 
 Settings = SlackSettings

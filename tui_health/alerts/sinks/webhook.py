@@ -7,7 +7,15 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from tui_health.alerts.sinks.base import SOURCE, Message, SinkSettingsBase, batch_key, summarize
+from tui_health.alerts.sinks.base import (
+    SOURCE,
+    UNNAMED,
+    AlertTarget,
+    Message,
+    SinkSettingsBase,
+    batch_key,
+    summarize,
+)
 from tui_health.clock import rfc3339
 from tui_health.models import AuditEvent
 
@@ -24,15 +32,18 @@ class WebhookSettings(SinkSettingsBase):
 
 
 class WebhookSink:
-    """The seed's payload: ``{"source", "timestamp", "logs": [audit events]}``, one POST per poll."""
+    """The seed's payload: ``{"source", "timestamp", "logs": [audit events]}``, one POST per poll; each log entry
+    also names its ``target`` ({name, key, region, host, org?, link?})."""
 
     kind = "webhook"
 
-    def __init__(self, name: str, url: str, token: str | None) -> None:
-        self.name, self.url, self._token = name, url, token
+    def __init__(self, name: str, url: str, token: str | None, target: AlertTarget = UNNAMED) -> None:
+        self.name, self.url, self._token, self.target = name, url, token, target
 
     def messages(self, events: list[AuditEvent], now: datetime) -> list[Message]:
-        body = {"source": SOURCE, "timestamp": rfc3339(now), "logs": [e.to_dict() for e in events]}
+        target = self.target.as_dict()
+        logs = [{**e.to_dict(), "target": target} for e in events]
+        body = {"source": SOURCE, "timestamp": rfc3339(now), "logs": logs}
         return [Message(batch_key(self.name, events), body, summarize(events))]
 
     def request(self, body: Any, key: str) -> tuple[str, dict[str, str], Any]:
@@ -42,9 +53,9 @@ class WebhookSink:
         return self.url, headers, body
 
 
-def build(settings: WebhookSettings, default_token: str | None) -> WebhookSink:
+def build(settings: WebhookSettings, default_token: str | None, target: AlertTarget = UNNAMED) -> WebhookSink:
     token = settings.token.get_secret_value() if settings.token else default_token
-    return WebhookSink(settings.sink_name, settings.target_url, token)
+    return WebhookSink(settings.sink_name, settings.target_url, token, target)
 
 
 Settings = WebhookSettings

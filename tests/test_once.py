@@ -257,8 +257,16 @@ def test_demo_once_needs_no_credentials_and_serves_every_source():
     by_source = {}
     for c in doc["components"]:
         by_source[c["source"]] = by_source.get(c["source"], 0) + 1
-    assert by_source == {"health-api": 40, "statuspage": 8, "api-probe": 1}
-    assert {i["kind"] for i in doc["incidents"]} == {"incident", "maintenance"}
+    # the status page is scoped to the region (us-east-1): its group and the ungrouped Login, not EMEA's
+    assert by_source == {"health-api": 40, "statuspage": 5, "api-probe": 1}
+    groups = {c.get("group") for c in doc["components"] if c["source"] == "statuspage"}
+    assert groups == {"Americas (US East)", None}
+    assert "inc-emea-latency" not in {i["id"] for i in doc["incidents"]}  # another region's incident
+    assert {i["kind"] for i in doc["incidents"]} == {"maintenance"} or "incident" in {
+        i["kind"] for i in doc["incidents"]
+    }
+    page = next(s for s in doc["sources"] if s["name"] == "statuspage")["page_status"]
+    assert page["indicator"] in ("minor", "major") and page["description"]
 
 
 def test_once_delivers_its_alerts_before_it_exits(start_sim):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
@@ -125,3 +126,103 @@ def test_every_receiver_names_the_org_region_and_host(start_sim):
     assert all(a["labels"]["target"] == host and a["labels"]["region"] == host for a in alerts)
     assert all(a["annotations"]["org"] == "Simulated Org" for a in alerts)
     assert "R0UTE-KEY-123" not in proc.stdout + proc.stderr
+
+
+GENESYS_GROUPS = [
+    "Americas (US East)", "Americas (US East 2)", "Americas (US West)", "Americas (Canada)",
+    "Americas (São Paulo)", "Americas (Mexico)", "EMEA (Dublin)", "EMEA (London)", "EMEA (Frankfurt)",
+    "EMEA (Zurich)", "EMEA (UAE)", "APAC (Mumbai)", "APAC (Jakarta)", "APAC (Sydney)", "APAC (Tokyo)",
+    "APAC (Seoul)", "APAC (Osaka)",
+]  # fmt: skip
+
+
+def test_every_region_picks_exactly_its_own_status_page_group():
+    from tui_health.genesys.regions import REGIONS, region_groups
+
+    picked = {region: region_groups(region, GENESYS_GROUPS) for region in REGIONS}
+    assert all(len(groups) == 1 for groups in picked.values()), picked
+    assert len({groups[0] for groups in picked.values()}) == len(REGIONS)  # no two regions share a group
+    assert picked["us-east-1"] == ["Americas (US East)"] and picked["us-east-2"] == ["Americas (US East 2)"]
+    assert picked["eu-central-1"] == ["EMEA (Frankfurt)"] and picked["ap-southeast-2"] == ["APAC (Sydney)"]
+
+
+def page(sim, *extra: str):  # type: ignore[no-untyped-def]
+    proc = run_cli(
+        "--once", "--format", "json", "--source", "statuspage", "--statuspage-url", sim.url, *extra, env={}
+    )
+    return proc, json.loads(proc.stdout)
+
+
+def test_the_region_scopes_the_status_page_and_its_incidents(start_sim):
+    sim = start_sim("outage")  # the Americas suffer; EMEA has one incident of its own
+    proc, doc = page(sim, "--region", "eu-central-1")
+    groups = {c.get("group") for c in doc["components"]}
+    assert groups == {"EMEA (Frankfurt)", None}  # its group, plus Login, which serves every region
+    assert proc.returncode == 0 and doc["counts"]["down"] == 0  # the Americas' outage is not this org's
+    incidents = {i["id"]: i for i in doc["incidents"] if i["kind"] == "incident"}
+    assert list(incidents) == ["inc-emea-latency"]
+    emea = incidents["inc-emea-latency"]
+    assert emea["link"] == "https://stspg.io/inc-emea-latency"
+    assert (
+        emea["latest_update"]["status"] == "monitoring"
+        and "fix has been applied" in emea["latest_update"]["body"]
+    )
+    [source] = doc["sources"]
+    assert source["page_status"] == {"indicator": "major", "description": "Partial System Outage"}
+
+    proc, doc = page(sim, "--region", "us-east-1")
+    assert proc.returncode == 2 and doc["counts"]["down"] >= 1
+    assert "inc-emea-latency" not in {i["id"] for i in doc["incidents"]}  # never counts in the Americas
+
+    proc, doc = page(sim, "--all-regions")
+    assert {c.get("group") for c in doc["components"]} == {"Americas (US East)", "EMEA (Frankfurt)", None}
+    assert "inc-emea-latency" in {i["id"] for i in doc["incidents"]}
+
+
+def test_group_overrides_the_region_by_unique_prefix(start_sim):
+    sim = start_sim("steady")
+    _, doc = page(sim, "--region", "us-east-1", "--group", "emea")
+    assert {c.get("group") for c in doc["components"]} == {"EMEA (Frankfurt)"}
+    proc, _ = page(sim, "--group", "APAC")
+    assert proc.returncode == 3 and "Americas (US East), EMEA (Frankfurt)" in proc.stderr  # the groups listed
+
+
+def test_a_page_without_region_groups_shows_everything_and_says_so(start_sim):
+    summary = {
+        "components": [
+            {"id": "a", "name": "Voice", "status": "operational", "group_id": "g"},
+            {"id": "g", "name": "Other things", "status": "operational", "group": True, "components": ["a"]},
+        ]
+    }
+    sim = start_sim("steady", statuspage_summary=summary)
+    _, doc = page(sim, "--region", "eu-central-1")
+    assert [c["id"] for c in doc["components"]] == ["a"]
+    [issue] = [e for e in doc["events"] if e["event_type"] == "schema_validation_error"]
+    assert "eu-central-1" in issue["message"] and "showing every region" in issue["message"]
+
+
+def test_the_incidents_screen_shows_the_regions_incident_with_its_latest_update(start_sim, tmp_path):
+    from tui_health.tui.app import HealthApp
+
+    sim = start_sim("steady")
+    settings = sim_settings(
+        sim,
+        tmp_path,
+        **{"poll.sources": ["statuspage"], "statuspage.url": sim.url, "genesys.region": "eu-central-1"},
+    )
+
+    async def run() -> str:
+        async with open_monitor(settings, config_path=tmp_path / "x.toml") as monitor:
+            app = HealthApp(monitor, tick=0)
+            async with app.run_test(size=(140, 40)) as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                await pilot.press("i")
+                await pilot.pause()
+                return html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+    text = asyncio.run(run())
+    assert "Status page (every region): Minor Service Outage [minor]" in text
+    assert "Elevated API latency in EMEA (Frankfurt)" in text
+    assert "latest (monitoring" in text and "A fix has been applied" in text
+    assert "https://stspg.io/inc-emea-latency" in text

@@ -44,6 +44,7 @@ FLAG_KEYS = {
     "source": "poll.sources",
     "statuspage_url": "statuspage.url",
     "group": "statuspage.groups",
+    "all_regions": "statuspage.all_regions",
 }
 
 DEMO_CLIENT = ("demo-client", "demo-secret")
@@ -80,7 +81,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=s,
         metavar="NAME",
-        help="only this status page group's components (repeatable)",
+        help="only this status page group's components (repeatable; default: the region's groups)",
+    )
+    g.add_argument(
+        "--all-regions",
+        action="store_true",
+        default=s,
+        help="every region's status page components and incidents, not only the region's",
     )
     t = parser.add_argument_group("thresholds and alerts")
     t.add_argument("--min-down", type=int, default=s, metavar="N", help="down components for a breach (1)")

@@ -104,6 +104,11 @@ def incident_text(incident: dict[str, Any]) -> Text:
         line.append(f" since {when}" if kind == "incident" else f" at {when}", style="dim")
     if incident.get("components"):
         line.append(f" — {', '.join(incident['components'])}", style="dim")
+    latest = incident.get("latest_update")
+    if isinstance(latest, dict) and latest.get("body"):
+        line.append(f" — latest: {latest['body']}", style="dim")
+    if incident.get("link"):
+        line.append(f" {incident['link']}", style="dim underline")
     return line
 
 

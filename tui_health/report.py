@@ -100,6 +100,7 @@ class Report:
                     **({"error": s.error} if s.error else {}),
                     **({"retry_at": rfc3339(s.retry_at)} if s.retry_at else {}),
                     **({"rate_limit": rate_limit_json(s.rate_limit)} if s.rate_limit else {}),
+                    **({"page_status": s.extra["page_status"]} if s.extra.get("page_status") else {}),
                     "correlation_ids": list(s.correlation_ids),
                 }
                 for s in self.sources

@@ -74,3 +74,37 @@ def login_for(api_url: str) -> str:
     if host.lower().startswith("api."):
         return f"{scheme}://login.{host[4:]}"
     return f"{scheme}://{host}"
+
+
+#: region → how its group is named on Genesys' status page ("Americas (US East)", "EMEA (Frankfurt)", …), as a
+#: pattern over group names, so a mirror or the simulator that uses Genesys' names is scoped the same way.
+REGION_GROUPS: dict[str, str] = {
+    "us-east-1": r"\bUS[ -]?East\b(?!\s*2)|N\.? ?Virginia",
+    "us-east-2": r"\bUS[ -]?East[ -]?2\b|Ohio",
+    "us-west-2": r"\bUS[ -]?West\b|Oregon",
+    "ca-central-1": r"Canada",
+    "sa-east-1": r"S[ãa]o Paulo|Brazil|South America",
+    "mx-central-1": r"Mexico",
+    "eu-west-1": r"Dublin|Ireland",
+    "eu-west-2": r"London",
+    "eu-central-1": r"Frankfurt",
+    "eu-central-2": r"Z[üu]rich",
+    "me-central-1": r"\bUAE\b|Middle East|Emirates",
+    "ap-south-1": r"Mumbai|India",
+    "ap-southeast-1": r"Jakarta|Indonesia",
+    "ap-southeast-2": r"Sydney|Australia",
+    "ap-northeast-1": r"Tokyo|Japan",
+    "ap-northeast-2": r"Seoul|Korea",
+    "ap-northeast-3": r"Osaka",
+}
+
+
+def region_groups(region: str, groups: list[str]) -> list[str]:
+    """The status page groups that are ``region``'s (an AWS region name), in the page's order."""
+    pattern = REGION_GROUPS.get(region)
+    if pattern is None:
+        return []
+    import re
+
+    found = re.compile(pattern, re.IGNORECASE)
+    return [g for g in groups if found.search(g)]

@@ -61,6 +61,14 @@ def summary(state: SimState) -> dict[str, Any]:
                         "updated_at": iso(modified),
                         "shortlink": f"https://stspg.io/{child_id}",
                         "components": [{"id": child_id, "name": names[service]}],
+                        "incident_updates": [
+                            {
+                                "status": "investigating",
+                                "body": f"We are investigating {names[service]} in {group_name}.",
+                                "created_at": iso(modified),
+                                "display_at": iso(modified),
+                            }
+                        ],
                     }
                 )
         components.append(
@@ -75,6 +83,45 @@ def summary(state: SimState) -> dict[str, Any]:
                 "updated_at": iso(state.started_wall),
             }
         )
+    # a component that serves every region is ungrouped on Genesys' page (Login, for one)
+    components.append(
+        {
+            "id": "sp-login",
+            "name": "Login",
+            "status": "operational",
+            "group": False,
+            "group_id": None,
+            "position": len(REGIONS),
+            "updated_at": iso(state.started_wall - timedelta(days=3)),
+        }
+    )
+    # another region's incident: an org in the Americas never counts it, --all-regions shows it
+    incidents.append(
+        {
+            "id": "inc-emea-latency",
+            "name": "Elevated API latency in EMEA (Frankfurt)",
+            "status": "monitoring",
+            "impact": "minor",
+            "created_at": iso(state.started_wall - timedelta(minutes=20)),
+            "updated_at": iso(state.started_wall - timedelta(minutes=5)),
+            "shortlink": "https://stspg.io/inc-emea-latency",
+            "components": [{"id": "sp-emea-platform-api", "name": "Platform API"}],
+            "incident_updates": [
+                {
+                    "status": "monitoring",
+                    "body": "A fix has been applied; we are monitoring latency in EMEA (Frankfurt).",
+                    "created_at": iso(state.started_wall - timedelta(minutes=5)),
+                    "display_at": iso(state.started_wall - timedelta(minutes=5)),
+                },
+                {
+                    "status": "investigating",
+                    "body": "We are investigating elevated API latency.",
+                    "created_at": iso(state.started_wall - timedelta(minutes=20)),
+                    "display_at": iso(state.started_wall - timedelta(minutes=20)),
+                },
+            ],
+        }
+    )
     maintenance = {
         "id": "mnt-edge-upgrade",
         "name": "Edge firmware upgrade",
@@ -98,8 +145,8 @@ def summary(state: SimState) -> dict[str, Any]:
         "components": components,
         "incidents": incidents,
         "scheduled_maintenances": [maintenance],
-        "status": {
-            "indicator": "major" if incidents else "none",
-            "description": "Partial System Outage" if incidents else "All Systems Operational",
+        "status": {  # the page's own indicator: for every region at once
+            "indicator": "major" if len(incidents) > 1 else "minor",
+            "description": "Partial System Outage" if len(incidents) > 1 else "Minor Service Outage",
         },
     }

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tui_health.errors import ConfigError, NothingCheckedError, TuiHealthError
+from tui_health.genesys.regions import region_groups, region_of
 from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
 from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
@@ -59,6 +60,7 @@ class SpIncident(BaseModel):
     scheduled_until: str | None = None
     shortlink: str | None = None
     components: list[dict[str, Any]] = []
+    incident_updates: list[Any] = []  # newest first, as Statuspage lists them
 
 
 class Summary(BaseModel):
@@ -99,9 +101,18 @@ def resolve_groups(requested: list[str], available: list[str]) -> list[str]:
 
 
 def parse_summary(
-    data: Any, *, source: str = "statuspage", groups: list[str] | None = None, cid: str | None = None
+    data: Any,
+    *,
+    source: str = "statuspage",
+    groups: list[str] | None = None,
+    cid: str | None = None,
+    region: str | None = None,
 ) -> tuple[list[Component], list[ValidationIssue], list[dict[str, Any]]]:
     """Leaf components (with their group's name), validation issues, and open incidents/maintenances.
+
+    ``groups`` keeps exactly those groups. Without them, ``region`` (an AWS region name) keeps that region's
+    group(s) plus the ungrouped components that serve every region, and only the incidents and maintenances of
+    what is kept; a page whose groups name no region shows everything, saying so once as an issue.
 
     Raises:
         ConfigError: a requested group matches none (or several) of the page's groups.
@@ -121,14 +132,30 @@ def parse_summary(
         if entry.group:
             for child in entry.components or []:
                 parent[child] = entry.id
-    wanted = set(resolve_groups(groups, sorted(set(group_names.values())))) if groups else set()
+    available = sorted(set(group_names.values()))
+    wanted = set(resolve_groups(groups, available)) if groups else set()
+    everywhere = (
+        False  # whether ungrouped components (they serve every region) are kept along with the groups
+    )
+    if not groups and region and available:
+        wanted, everywhere = set(region_groups(region, available)), True
+        if not wanted:
+            issues.append(
+                ValidationIssue(
+                    None,
+                    f"no status page group is {region}'s (the groups are: {', '.join(available)}); "
+                    "showing every region — use --group to choose",
+                    cid,
+                    source,
+                )
+            )
     components: list[Component] = []
     for entry in entries:
         if entry.group:
             continue
         group_id = entry.group_id or parent.get(entry.id)
         group = group_names.get(group_id) if group_id else None
-        if wanted and group not in wanted:
+        if wanted and group not in wanted and not (everywhere and group is None):
             continue
         ident = clean(entry.id, MAX_ID)
         raw_status = entry.status
@@ -167,12 +194,19 @@ def parse_summary(
             "the status page lists no component" + (f" in {', '.join(sorted(wanted))}" if wanted else ""),
             hint="check statuspage.url and --group",
         )
-    return components, issues, open_incidents(summary, cid, source, issues)
+    shown = {c.id for c in components} if wanted else None
+    return components, issues, open_incidents(summary, cid, source, issues, shown)
 
 
 def open_incidents(
-    summary: Summary, cid: str | None, source: str, issues: list[ValidationIssue]
+    summary: Summary,
+    cid: str | None,
+    source: str,
+    issues: list[ValidationIssue],
+    shown: set[str] | None = None,
 ) -> list[dict[str, Any]]:
+    """Open incidents and maintenances; with ``shown`` (the component ids in scope), only those touching one of
+    them or naming no component at all (another region's incident never counts here)."""
     out: list[dict[str, Any]] = []
     for kind, items, open_states in (
         ("incident", summary.incidents, OPEN_INCIDENT),
@@ -188,6 +222,10 @@ def open_incidents(
                 continue
             if item.status not in open_states:
                 continue
+            touched = [c.get("id") for c in item.components if isinstance(c, dict)]
+            if shown is not None and touched and not any(t in shown for t in touched):
+                continue
+            latest = next((u for u in item.incident_updates if isinstance(u, dict)), None)
             out.append(
                 clean_data(
                     {
@@ -209,6 +247,18 @@ def open_incidents(
                             if isinstance(c, dict)
                         ],
                         "shortlink": item.shortlink,
+                        "link": item.shortlink,
+                        **(
+                            {
+                                "latest_update": {
+                                    "status": latest.get("status"),
+                                    "body": latest.get("body"),
+                                    "at": latest.get("display_at") or latest.get("created_at"),
+                                }
+                            }
+                            if latest
+                            else {}
+                        ),
                         "source": source,
                     }
                 )
@@ -229,7 +279,9 @@ class StatuspageSettings(Section):
     url: str = "https://status.mypurecloud.com"
     """Base URL of an Atlassian Statuspage; ``/api/v2/summary.json`` is appended."""
     groups: list[str] = Field(default_factory=list)
-    """Keep only the components of these groups (empty: all)."""
+    """Keep only the components of these groups (empty: the region's groups, see ``all_regions``)."""
+    all_regions: bool = False
+    """Show every region's components and incidents instead of the configured region's."""
 
     _split = field_validator("groups", mode="before")(split_list)
 
@@ -238,17 +290,22 @@ Settings = StatuspageSettings
 
 
 def build(ctx: BuildContext) -> StatuspageSource:
-    return StatuspageSource(ctx.core, ctx.settings.statuspage.url, ctx.settings.statuspage.groups)
+    page = ctx.settings.statuspage
+    region = None if page.all_regions else region_of(ctx.settings.domain)
+    return StatuspageSource(ctx.core, page.url, page.groups, region=region)
 
 
 class StatuspageSource:
     name = NAME
 
-    def __init__(self, core: HttpCore, url: str, groups: list[str] | None = None) -> None:
+    def __init__(
+        self, core: HttpCore, url: str, groups: list[str] | None = None, *, region: str | None = None
+    ) -> None:
         self.core = core
         base = url.rstrip("/")
         self.url = base if base.endswith("summary.json") else base + "/api/v2/summary.json"
         self.groups = groups or []
+        self.region = region  # an AWS region name: its groups are shown (None: every region)
 
     async def fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []
@@ -265,8 +322,9 @@ class StatuspageSource:
             if not 200 <= response.status_code < 300:
                 raise HttpCore.status_error(response, "the status page")
             cid = correlation_id(response)
+            data = decode_json(response, "the status page")
             components, issues, incidents = parse_summary(
-                decode_json(response, "the status page"), source=self.name, groups=self.groups, cid=cid
+                data, source=self.name, groups=self.groups, cid=cid, region=self.region
             )
         except TuiHealthError as exc:
             return failed(self.name, exc, timings)
@@ -277,5 +335,19 @@ class StatuspageSource:
             correlation_ids=(cid,) if cid else (),
             issues=tuple(issues),
             timings=tuple(timings),
-            extra={"incidents": incidents},
+            extra={
+                "incidents": incidents,
+                **({"page_status": page_status(data)} if page_status(data) else {}),
+            },
         )
+
+
+def page_status(data: Any) -> dict[str, str] | None:
+    """The page's own indicator (``none``/``minor``/``major``/``critical``) and description, for every region."""
+    status = data.get("status") if isinstance(data, dict) else None
+    if not isinstance(status, dict) or not isinstance(status.get("indicator"), str):
+        return None
+    return {
+        "indicator": clean(status["indicator"], 20),
+        "description": clean(status.get("description") or "", 200),
+    }

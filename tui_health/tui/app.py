@@ -333,7 +333,8 @@ class HealthApp(App[int]):
         self.notify(f"{count} refused alert(s) queued again" if count else "nothing to requeue")
 
     def action_incidents(self) -> None:
-        self.push_screen(IncidentsScreen(self.state.incidents))
+        page = next((s.extra["page_status"] for s in self.state.sources if s.extra.get("page_status")), None)
+        self.push_screen(IncidentsScreen(self.state.incidents, page))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -22,10 +22,16 @@ def stamp(value: Any) -> str:
     return short_datetime(parsed) if parsed else str(value or "—")
 
 
-def incidents_renderable(incidents: tuple[dict[str, Any], ...]) -> Group:
-    if not incidents:
-        return Group(Text("No open incidents or scheduled maintenances on the status page.", style="dim"))
+def incidents_renderable(incidents: tuple[dict[str, Any], ...], page: dict[str, str] | None = None) -> Group:
     blocks: list[Text] = []
+    if page:  # the page's own indicator speaks for every region; what follows is the region's
+        blocks.append(
+            Text(f"Status page (every region): {page.get('description', '')} [{page.get('indicator', '')}]")
+        )
+        blocks.append(Text(""))
+    if not incidents:
+        blocks.append(Text("No open incidents or scheduled maintenances for this region.", style="dim"))
+        return Group(*blocks)
     for item in incidents:
         kind = item.get("kind", "incident")
         head = Text()
@@ -45,6 +51,11 @@ def incidents_renderable(incidents: tuple[dict[str, Any], ...]) -> Group:
         blocks.append(Text(f"  {when}", style="dim"))
         if item.get("components"):
             blocks.append(Text("  affects: " + ", ".join(item["components"])))
+        latest = item.get("latest_update")
+        if isinstance(latest, dict) and latest.get("body"):
+            update = Text(f"  latest ({latest.get('status', '')}, {stamp(latest.get('at'))}): ", style="dim")
+            update.append(str(latest["body"]), style="")
+            blocks.append(update)
         if item.get("shortlink"):
             blocks.append(Text(f"  {item['shortlink']}", style="underline"))
         blocks.append(Text(""))
@@ -54,15 +65,16 @@ def incidents_renderable(incidents: tuple[dict[str, Any], ...]) -> Group:
 class IncidentsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
 
-    def __init__(self, incidents: tuple[dict[str, Any], ...]) -> None:
+    def __init__(self, incidents: tuple[dict[str, Any], ...], page: dict[str, str] | None = None) -> None:
         super().__init__()
         self.incidents = incidents
+        self.page = page
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="incidents-box") as box:
             box.border_title = "Status page: incidents and maintenance"
             box.border_subtitle = "Esc closes"
-            yield Static(incidents_renderable(self.incidents))
+            yield Static(incidents_renderable(self.incidents, self.page))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -253,12 +253,13 @@ def test_demo_once_needs_no_credentials_and_serves_every_source():
         ("health-api", True),
         ("statuspage", True),
         ("api-probe", True),
+        ("operational-events", True),
     ]
     by_source = {}
     for c in doc["components"]:
         by_source[c["source"]] = by_source.get(c["source"], 0) + 1
     # the status page is scoped to the region (us-east-1): its group and the ungrouped Login, not EMEA's
-    assert by_source == {"health-api": 40, "statuspage": 5, "api-probe": 1}
+    assert by_source == {"health-api": 40, "statuspage": 5, "api-probe": 1, "operational-events": 1}
     groups = {c.get("group") for c in doc["components"] if c["source"] == "statuspage"}
     assert groups == {"Americas (US East)", None}
     assert "inc-emea-latency" not in {i["id"] for i in doc["incidents"]}  # another region's incident

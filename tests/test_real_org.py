@@ -226,3 +226,110 @@ def test_the_incidents_screen_shows_the_regions_incident_with_its_latest_update(
     assert "Elevated API latency in EMEA (Frankfurt)" in text
     assert "latest (monitoring" in text and "A fix has been applied" in text
     assert "https://stspg.io/inc-emea-latency" in text
+
+
+EVENTS_CONFIG = '[poll]\nsources = ["operational-events"]\n[events]\ndefinitions = ["TELEPHONY-0010"]\n'
+
+
+def events_once(sim, config: str = EVENTS_CONFIG, *extra: str):  # type: ignore[no-untyped-def]
+    proc = run_cli(
+        "--once", "--format", "json", "--api-url", sim.url, "--login-url", sim.url, *extra,
+        env=CREDS, extra_config=config,
+    )  # fmt: skip
+    return proc, json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+
+def org_event(at: float, definition: str = "TELEPHONY-0010", entity: str = "Trunk a") -> dict:
+    return {"at": at, "definition": definition, "entity": entity, "previous": "up", "current": "down"}
+
+
+def test_operational_events_make_the_orgs_component_degraded_and_are_audited(start_sim):
+    sim = start_sim(
+        "steady",
+        operational_events=[
+            org_event(-60),
+            org_event(-30, "ARCHITECT-0001", "Inbound flow"),
+            org_event(-5000),  # before the first poll's look-back: not asked for
+        ],
+    )
+    proc, doc = events_once(sim)
+    assert proc.returncode == 1, proc.stderr  # degraded, below the threshold: a warning
+    [component] = doc["components"]
+    assert (
+        component["id"] == "org-operational-events" and component["name"] == "Operational events (your org)"
+    )
+    assert component["status"] == "degraded" and component["details"]["events_in_window"] == 1
+    [source] = doc["sources"]
+    shown = source["operational_events"]
+    assert [e["definition"] for e in shown] == [
+        "TELEPHONY-0010",
+        "ARCHITECT-0001",
+    ]  # oldest first, both kinds
+    assert shown[0]["name"] == "Trunk connection lost" and shown[0]["current"] == "down"
+    audited = [e for e in doc["events"] if e["event_type"] == "operational_event"]
+    assert (
+        len(audited) == 2
+        and "TELEPHONY-0010 Trunk connection lost: Trunk a (up → down)" in audited[0]["message"]
+    )
+
+
+def test_no_event_of_the_chosen_definitions_is_healthy(start_sim):
+    sim = start_sim("steady", operational_events=[org_event(-30, "ARCHITECT-0001")])
+    proc, doc = events_once(sim)
+    assert proc.returncode == 0 and doc["components"][0]["status"] == "healthy"
+
+
+def test_operational_events_follow_the_cursor_pages(start_sim):
+    sim = start_sim("steady", operational_events=[org_event(-500 + i, entity=f"t{i}") for i in range(450)])
+    config = EVENTS_CONFIG + "page_size = 200\n"
+    proc, doc = events_once(sim, config)
+    assert proc.returncode == 1, proc.stderr
+    pages = [r for r in doc["latency_ms"]["requests"] if r["label"].startswith("events page")]
+    assert [p["label"] for p in pages] == ["events page 1", "events page 2", "events page 3"]
+    assert doc["components"][0]["details"]["events_in_window"] == 200  # the kept window: the latest 200
+    audited = [e for e in doc["events"] if e["event_type"] == "operational_event"]
+    assert len(audited) == 51 and audited[-1]["message"].startswith("400 more operational events")
+
+
+def test_a_403_names_the_permission_to_add(start_sim):
+    sim = start_sim("steady", faults=[{"kind": "forbidden", "every": 1, "target": "events"}])
+    proc, doc = events_once(sim)
+    assert proc.returncode == 3
+    assert "usage:events:view" in proc.stderr and proc.stderr.count("\n") <= 2
+    assert "usage:events:view" in doc["sources"][0]["error"]
+
+
+def test_the_source_needs_definitions(start_sim):
+    sim = start_sim("steady")
+    proc, _ = events_once(sim, '[poll]\nsources = ["operational-events"]\n')
+    assert proc.returncode == 3 and "events.definitions" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_console_lists_the_orgs_events_on_o(start_sim, tmp_path):
+    from tui_health.tui.app import HealthApp
+
+    sim = start_sim(
+        "steady", operational_events=[org_event(-60), org_event(-30, "ARCHITECT-0001", "Inbound flow")]
+    )
+    settings = sim_settings(
+        sim, tmp_path, **{"poll.sources": ["operational-events"], "events.definitions": ["TELEPHONY-0010"]}
+    )
+
+    async def run() -> tuple[str, str]:
+        async with open_monitor(settings, config_path=tmp_path / "x.toml") as monitor:
+            app = HealthApp(monitor, tick=0)
+            async with app.run_test(size=(140, 40)) as pilot:
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                main = html.unescape(app.export_screenshot()).replace("\xa0", " ")
+                await pilot.press("o")
+                await pilot.pause()
+                return main, html.unescape(app.export_screenshot()).replace("\xa0", " ")
+
+    main, screen = asyncio.run(run())
+    assert (
+        "Operational events (your org)" in main and "operational_event" in main
+    )  # the row and the audit pane
+    assert "oOrg events" in main.replace(" ", "") or "Org events" in main  # offered in the footer
+    assert screen.index("ARCHITECT-0001") < screen.index("TELEPHONY-0010")  # newest first
+    assert "Trunk connection lost" in screen and "up → down" in screen

@@ -33,6 +33,7 @@ from tui_health.paths import default_audit_path, default_config_path, default_st
 from tui_health.redact import redact_url
 from tui_health.section import Section, split_list
 from tui_health.sources import SOURCES
+from tui_health.sources.operational_events import EventsSettings
 from tui_health.sources.probe import ProbeSettings
 from tui_health.sources.statuspage import StatuspageSettings
 
@@ -166,6 +167,7 @@ class Settings(Section):
     poll: PollSettings = PollSettings()
     statuspage: StatuspageSettings = StatuspageSettings()
     probe: ProbeSettings = ProbeSettings()
+    events: EventsSettings = EventsSettings()
     thresholds: ThresholdSettings = ThresholdSettings()
     audit: AuditSettings = AuditSettings()
     alerts: AlertSettings = AlertSettings()

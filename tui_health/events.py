@@ -71,3 +71,46 @@ def headroom_events(snapshot: Snapshot, low: set[str]) -> list[AuditEvent]:
             )
         )
     return events
+
+
+def org_events(snapshot: Snapshot) -> list[AuditEvent]:
+    """One ``operational_event`` per new Operational Event of the org (at most MAX_AUDITED a poll, then one
+    line saying how many more)."""
+    out: list[AuditEvent] = []
+    for source in snapshot.sources:
+        new = source.extra.get("new_operational_events") or []
+        for event in new[:MAX_AUDITED]:
+            what = event.get("entity") or event.get("entity_id") or ""
+            change = (
+                f" ({event['previous']} → {event['current']})"
+                if event.get("previous") or event.get("current")
+                else ""
+            )
+            code = f" [{event['error_code']}]" if event.get("error_code") else ""
+            out.append(
+                AuditEvent(
+                    timestamp=snapshot.taken_at,
+                    event_type=EventType.OPERATIONAL_EVENT,
+                    status=event.get("definition"),
+                    message=f"{event.get('definition')} {event.get('name')}: {what}{change}{code}".strip(),
+                    severity=Severity.WARNING,
+                    poll_id=snapshot.poll_id,
+                    source=source.name,
+                )
+            )
+        if len(new) > MAX_AUDITED:
+            out.append(
+                AuditEvent(
+                    timestamp=snapshot.taken_at,
+                    event_type=EventType.OPERATIONAL_EVENT,
+                    message=f"{len(new) - MAX_AUDITED} more operational events this poll (see the console's o)",
+                    severity=Severity.WARNING,
+                    poll_id=snapshot.poll_id,
+                    source=source.name,
+                )
+            )
+    return out
+
+
+MAX_AUDITED = 50
+"""Operational events audited one by one per poll."""

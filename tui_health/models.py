@@ -68,6 +68,7 @@ class EventType(StrEnum):
     STORAGE_FAILED = "storage_failed"
     STORAGE_RECOVERED = "storage_recovered"
     RATE_LIMIT_LOW = "rate_limit_low"
+    OPERATIONAL_EVENT = "operational_event"
 
 
 class Severity(StrEnum):

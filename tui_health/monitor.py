@@ -17,7 +17,7 @@ from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
 from tui_health.engine import ThresholdEngine
 from tui_health.errors import NetworkError
-from tui_health.events import headroom_events, snapshot_events
+from tui_health.events import headroom_events, org_events, snapshot_events
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
@@ -274,7 +274,10 @@ class Monitor:
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         await asyncio.sleep(0)
         events = (
-            snapshot_events(snapshot) + headroom_events(snapshot, self._low_headroom) + list(outcome.events)
+            snapshot_events(snapshot)
+            + headroom_events(snapshot, self._low_headroom)
+            + org_events(snapshot)
+            + list(outcome.events)
         )
         self.record(events, publish=False)
         if self.dispatcher:  # also stores what a full disk held back earlier

@@ -101,6 +101,11 @@ class Report:
                     **({"retry_at": rfc3339(s.retry_at)} if s.retry_at else {}),
                     **({"rate_limit": rate_limit_json(s.rate_limit)} if s.rate_limit else {}),
                     **({"page_status": s.extra["page_status"]} if s.extra.get("page_status") else {}),
+                    **(
+                        {"operational_events": s.extra["operational_events"]}
+                        if "operational_events" in s.extra
+                        else {}
+                    ),
                     "correlation_ids": list(s.correlation_ids),
                 }
                 for s in self.sources

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -63,15 +63,21 @@ class ApiClient:
         timings: list[RequestTiming],
         deadline: float | None,
         params: dict[str, Any] | None = None,
+        method: str = "GET",
+        body: Any = None,
+        permission: str | None = None,
     ) -> httpx.Response:
-        """GET with a token; a 401 invalidates the token and retries once with a fresh one.
+        """A request with a token (GET, or ``method`` with a JSON ``body``); a 401 invalidates the token and
+        retries once with a fresh one.
 
-        Returns the final response whatever its status except 401/403, which raise AuthError.
+        Returns the final response whatever its status except 401/403, which raise AuthError (naming
+        ``permission`` when the call needs one).
         """
+        extra: dict[str, Any] = {} if body is None else {"json": body}
         for round_ in (1, 2):
             token = await self.tokens.token(timings, deadline)
             response = await self.core.send(
-                "GET",
+                method,
                 url,
                 label=label,
                 timings=timings,
@@ -79,6 +85,7 @@ class ApiClient:
                 params=params,
                 what="the API",
                 headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                **extra,
             )
             if response.status_code == 401 and round_ == 1:
                 self.tokens.invalidate(token)
@@ -92,10 +99,14 @@ class ApiClient:
                 hint="check that the OAuth client is active and belongs to this region's org",
             )
         if response.status_code == 403:
+            path = urlsplit(url).path
             raise AuthError(
-                f"the API answered 403 Forbidden for {url.removeprefix(self.api_url)}",
+                f"the API answered 403 Forbidden for {path}"
+                + (f": the OAuth client lacks the permission {permission}" if permission else ""),
                 correlation_id=cid,
-                hint="the OAuth client's roles lack the permission this call needs; add a role that grants it",
+                hint=f"add a role with {permission} to the OAuth client"
+                if permission
+                else "the OAuth client's roles lack the permission this call needs; add a role that grants it",
             )
         return response
 

@@ -49,6 +49,18 @@ class Change(_Model):
     status: str
 
 
+class OrgEvent(_Model):
+    """One Operational Event of the simulated org (served by ``POST /api/v2/usage/events/query``)."""
+
+    at: float
+    """Seconds after the simulator starts (negative: before it started)."""
+    definition: str
+    entity: str = ""
+    previous: str | None = None
+    current: str | None = None
+    error_code: str | None = None
+
+
 class Flap(_Model):
     at: float = Field(ge=0)
     id: str
@@ -88,7 +100,7 @@ FaultKind = Literal[
     "retry-after",
     "redirect",
 ]
-Target = Literal["health", "token", "statuspage", "probe"]
+Target = Literal["health", "token", "statuspage", "probe", "events"]
 TOKEN_FAULTS = ("echo-secret", "token-newline")
 
 
@@ -168,6 +180,8 @@ class Scenario(_Model):
     """``next_only``: pages carry only ``nextUri`` (no ``pageCount``/``total``), to exercise sequential walks."""
     webhook_failures: int = Field(0, ge=0)
     """The built-in webhook receiver answers 500 to this many deliveries first."""
+    operational_events: list[OrgEvent] = Field(default_factory=list)
+    """The org's Operational Events over time."""
     rate_limit_allowed: int = Field(300, ge=0)
     """Requests a token may make per minute, counted as Genesys does and sent back on every Platform API answer
     (``inin-ratelimit-allowed``/``-count``/``-reset``); over it, the answer is 429. 0: no such headers."""
@@ -220,6 +234,35 @@ BUILTIN: dict[str, dict[str, object]] = {
         "flaps": [{"at": 12, "id": "sms", "status": "degraded", "duration": 6}],
         "faults": [{"kind": "rate_limit", "every": 90, "burst": 2, "start": 30, "retry_after": 1}],
         "latency_ms": 40,
+        "operational_events": [
+            {
+                "at": -120,
+                "definition": "ARCHITECT-0001",
+                "entity": "Inbound main flow",
+                "error_code": "flow.timeout",
+            },
+            {
+                "at": 20,
+                "definition": "TELEPHONY-0010",
+                "entity": "Trunk carrier-a",
+                "previous": "up",
+                "current": "down",
+            },
+            {
+                "at": 35,
+                "definition": "TELEPHONY-0010",
+                "entity": "Trunk carrier-b",
+                "previous": "up",
+                "current": "down",
+            },
+            {
+                "at": 80,
+                "definition": "TELEPHONY-0012",
+                "entity": "Trunk carrier-a",
+                "previous": "down",
+                "current": "up",
+            },
+        ],
     },
     "chaos": {
         "components": 250,

@@ -10,15 +10,24 @@ import socket
 import threading
 import time
 import uuid
+import zlib
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tui_health.clock import Clock
+from tui_health.clock import Clock, rfc3339
 from tui_health.simulator import hostile
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.state import SimState
 from tui_health.simulator.statuspage import summary as statuspage_summary
+
+DEFINITIONS = {  # the simulated org's Operational Event definitions (id → name)
+    "TELEPHONY-0010": "Trunk connection lost",
+    "TELEPHONY-0012": "Trunk connection restored",
+    "ARCHITECT-0001": "Flow execution error",
+    "INTEGRATIONS-0003": "Data action failed",
+}
 
 HTML_503 = (
     b"<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503</h1></body></html>"
@@ -131,6 +140,8 @@ class Handler(BaseHTTPRequestHandler):
             self._token_form(body)
         elif path == "/api/v2/oauth/token":
             self._token_json(body)
+        elif path == "/api/v2/usage/events/query":
+            self._events_query(parse_qs(urlsplit(self.path).query), body)
         elif path.startswith("/hooks/"):
             self._receive(path, body)
         else:
@@ -145,6 +156,12 @@ class Handler(BaseHTTPRequestHandler):
             self._statuspage()
         elif parts.path == "/api/v2/organizations/me":
             self._probe()
+        elif parts.path == "/api/v2/usage/events/definitions":
+            if self._events_allowed():
+                self._json(
+                    200,
+                    {"entities": [{"id": k, "name": v, "description": v} for k, v in DEFINITIONS.items()]},
+                )
         elif parts.path == "/healthz":
             self._json(200, {"ok": True})
         else:
@@ -285,6 +302,69 @@ class Handler(BaseHTTPRequestHandler):
         if fault:
             hostile.shape_summary(fault, document)
         self._json(200, document)
+
+    def _events_allowed(self) -> bool:
+        """Token, quota and faults of the Operational Events endpoints (target ``events``)."""
+        self._latency()
+        number = self.state.next_request("events")
+        if not self.state.token_valid(self._bearer()):
+            self._error(401, "Invalid login credentials.", "bad.credentials")
+            return False
+        if not self._counted():
+            return False
+        fault = self.state.fault_for("events", number)
+        return not (fault and (self._fault(fault) or hostile.answer(self, fault)))
+
+    def _events_query(self, query: dict[str, list[str]], body: bytes) -> None:
+        """``POST /api/v2/usage/events/query``: the interval's events, cursor-paged (``after`` = an offset)."""
+        if not self._events_allowed():
+            return
+        try:
+            request = json.loads(body or b"{}")
+            start, end = (
+                datetime.fromisoformat(t.replace("Z", "+00:00")) for t in request["interval"].split("/")
+            )
+            size = int((query.get("pageSize") or ["25"])[0])
+            offset = int((query.get("after") or ["0"])[0])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self._error(
+                400, "interval must be start/end in ISO-8601; pageSize and after numbers", "bad.request"
+            )
+            return
+        if not 1 <= size <= 200:
+            self._error(400, "pageSize must be 1 to 200", "bad.request")
+            return
+        wanted = set(request.get("eventDefinitionIds") or [])
+        started = self.state.started_wall
+        events = [
+            e
+            for e in sorted(self.state.scenario.operational_events, key=lambda e: e.at)
+            if start <= started + timedelta(seconds=e.at) < end and (not wanted or e.definition in wanted)
+        ]
+        if str(request.get("sortOrder", "DESC")).upper() == "DESC":
+            events.reverse()
+        chunk = events[offset : offset + size]
+        page: dict[str, Any] = {
+            "entities": [
+                {
+                    "eventDefinition": {
+                        "id": e.definition,
+                        "selfUri": f"/api/v2/usage/events/definitions/{e.definition}",
+                    },
+                    "entityId": f"ent-{zlib.crc32(e.entity.encode()):08x}",
+                    "entityName": e.entity,
+                    **({"previousValue": e.previous} if e.previous else {}),
+                    **({"currentValue": e.current} if e.current else {}),
+                    **({"errorCode": e.error_code} if e.error_code else {}),
+                    "dateCreated": rfc3339(started + timedelta(seconds=e.at)),
+                }
+                for e in chunk
+            ],
+            "selfUri": "/api/v2/usage/events/query",
+        }
+        if offset + size < len(events):
+            page["nextUri"] = f"/api/v2/usage/events/query?pageSize={size}&after={offset + size}"
+        self._json(200, page)
 
     def _probe(self) -> None:
         self._latency()

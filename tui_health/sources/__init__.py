@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from tui_health.sources import health_api, probe, statuspage
+from tui_health.sources import health_api, operational_events, probe, statuspage
 
-SOURCES: dict[str, ModuleType] = {m.NAME: m for m in (health_api, statuspage, probe)}
+SOURCES: dict[str, ModuleType] = {m.NAME: m for m in (health_api, statuspage, probe, operational_events)}
 """Source name → module."""

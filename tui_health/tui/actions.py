@@ -83,6 +83,13 @@ ACTIONS: tuple[
         "status page incidents and scheduled maintenance",
         palette="Status page incidents and maintenance",
     ),
+    Action(
+        "o",
+        "org_events",
+        "Org events",
+        "your org's operational events (the operational-events source)",
+        palette="Operational events of your org",
+    ),
     Action("p", "pause", "Pause", "pause / resume polling", palette="Pause or resume polling"),
     Action(
         "r",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from textual import on
 from textual.app import App, ComposeResult, SystemCommand
@@ -17,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from tui_health.models import AuditEvent
 from tui_health.monitor import Monitor
+from tui_health.sources.operational_events import NAME as NAME_EVENTS
 from tui_health.state import ComponentView, MonitorState, combine, split_id
 from tui_health.tui.actions import ACTIONS, bindings
 from tui_health.tui.filters import Filter
@@ -24,6 +26,7 @@ from tui_health.tui.messages import StateUpdated
 from tui_health.tui.screens.details import DetailsScreen
 from tui_health.tui.screens.help import HelpScreen
 from tui_health.tui.screens.incidents import IncidentsScreen
+from tui_health.tui.screens.org_events import OrgEventsScreen
 from tui_health.tui.screens.silence import SilenceScreen, SilencesScreen
 from tui_health.tui.widgets.audit_pane import AuditPane
 from tui_health.tui.widgets.components_table import ComponentsTable
@@ -199,7 +202,7 @@ class HealthApp(App[int]):
         self._render_rows(self.now())
         self._refresh_footer()
 
-    DYNAMIC = ("clear_search", "incidents", "silences", "poll_now", "requeue")
+    DYNAMIC = ("org_events", "clear_search", "incidents", "silences", "poll_now", "requeue")
     """Actions whose availability follows the state (see check_action)."""
 
     def _refresh_footer(self) -> None:
@@ -219,6 +222,8 @@ class HealthApp(App[int]):
             return bool(self.filter.search) or self.query_one("#search", Input).display
         if action == "incidents":
             return bool(self.state.incidents)  # hidden from the footer while there is nothing to show
+        if action == "org_events":
+            return any(s.name == NAME_EVENTS for s in self.state.sources)  # only with the source
         if action == "silences":
             return bool(self.state.silences)
         if action == "poll_now":
@@ -335,6 +340,14 @@ class HealthApp(App[int]):
     def action_incidents(self) -> None:
         page = next((s.extra["page_status"] for s in self.state.sources if s.extra.get("page_status")), None)
         self.push_screen(IncidentsScreen(self.state.incidents, page))
+
+    def org_events(self) -> list[dict[str, Any]]:
+        """The recent operational events of every target's org, oldest first."""
+        events = [e for s in self.state.sources for e in s.extra.get("operational_events", ())]
+        return sorted(events, key=lambda e: str(e.get("at") or ""))
+
+    def action_org_events(self) -> None:
+        self.push_screen(OrgEventsScreen(self.org_events()))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -1,0 +1,288 @@
+"""The ``operational-events`` source: the org's own Operational Events, the one health signal Genesys publishes
+about *your* org (trunks that dropped, flows that failed, integrations that errored).
+
+Each poll asks ``POST /api/v2/usage/events/query`` for the interval since the last poll (the first looks back
+``events.lookback``), ``sortOrder`` ascending, following the cursor (``nextUri``, on the API's origin only) for at
+most ``poll.max_pages`` pages of at most 200. Definition names come from ``GET /api/v2/usage/events/definitions``
+(once; kept). Both need the permission ``usage:events:view``: a 403 says so.
+
+New events are audited (``operational_event``) and kept for the console (the last :data:`KEPT`). When
+``events.definitions`` names some, they count as one component of the org — "Operational events (your org)" —
+*degraded* while at least ``events.min_events`` of them arrived within ``events.window`` seconds, healthy otherwise.
+Definitions are required: an event stream alone checks nothing, so it could never honestly say OK.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from tui_health.errors import ApiError, ConfigError, TuiHealthError
+from tui_health.genesys.client import ApiClient
+from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
+from tui_health.genesys.wire import parse_timestamp
+from tui_health.models import Component, RequestTiming, SourceResult, Status
+from tui_health.section import Section, split_list
+from tui_health.sources.base import BuildContext, failed
+from tui_health.text import clean
+
+NAME = "operational-events"
+NEEDS_CREDENTIALS = True
+SECTION = "events"
+PERMISSION = "usage:events:view"
+QUERY_PATH = "/api/v2/usage/events/query"
+DEFINITIONS_PATH = "/api/v2/usage/events/definitions"
+COMPONENT_ID = "org-operational-events"
+KEPT = 200
+"""Recent events kept for the console and JSON."""
+
+
+class EventsSettings(Section):
+    """``[events]``."""
+
+    definitions: list[str] = Field(default_factory=list)
+    """Event definition ids (``TELEPHONY-0010``, …) that count as the org's component; empty: no component."""
+    component_name: str = "Operational events (your org)"
+    min_events: int = Field(1, ge=1)
+    """The component is degraded while at least this many of those events arrived within ``window``."""
+    window: float = Field(900.0, gt=0, le=86_400)
+    lookback: float = Field(900.0, gt=0, le=86_400)
+    """How far back the first poll looks."""
+    page_size: int = Field(200, ge=1, le=200)
+
+    _split = field_validator("definitions", mode="before")(split_list)
+
+
+Settings = EventsSettings
+
+
+def build(ctx: BuildContext) -> OperationalEventsSource:
+    assert ctx.tokens is not None
+    if not ctx.settings.events.definitions:
+        raise ConfigError(
+            "the operational-events source needs events.definitions: the event definitions that count as your "
+            "org's component (an event stream alone checks nothing)",
+            hint='e.g. [events] definitions = ["TELEPHONY-0010"]; the ids are listed by '
+            "GET /api/v2/usage/events/definitions",
+        )
+    return OperationalEventsSource(
+        ApiClient(ctx.budgeted, ctx.tokens, ctx.settings.api_url),
+        ctx.settings.events,
+        max_pages=ctx.settings.poll.max_pages,
+    )
+
+
+def event_key(event: dict[str, Any]) -> tuple[Any, ...]:
+    """Operational events carry no id of their own: what happened, to what, when."""
+    return (event.get("definition"), event.get("entity_id"), event.get("at"), event.get("current"))
+
+
+class OperationalEventsSource:
+    name = NAME
+
+    def __init__(self, api: ApiClient, settings: EventsSettings, *, max_pages: int = 200) -> None:
+        self.api = api
+        self.settings = settings
+        self.max_pages = max_pages
+        self.definitions: dict[str, str] = {}  # id → name (fetched once)
+        self.recent: deque[dict[str, Any]] = deque(maxlen=KEPT)
+        self._seen: deque[tuple[Any, ...]] = deque(maxlen=4 * KEPT)
+        self._since: datetime | None = None
+
+    async def fetch(self, deadline: float | None) -> SourceResult:
+        """One poll's result, with the API's latest count of our requests (rate-limit headroom)."""
+        return replace(await self._fetch(deadline), rate_limit=self.api.rate_limit())
+
+    async def _fetch(self, deadline: float | None) -> SourceResult:
+        timings: list[RequestTiming] = []
+        now = datetime.now(UTC)
+        since = self._since or now - timedelta(seconds=self.settings.lookback)
+        cids: list[str] = []
+        try:
+            if not self.definitions:
+                self.definitions = await self._definitions(timings, deadline, cids)
+            raw = await self._query(since, now, timings, deadline, cids)
+        except TuiHealthError as exc:
+            return failed(self.name, exc, timings)
+        self._since = now
+        new = []
+        for item in raw:
+            event = self._event(item)
+            if event is None or event_key(event) in self._seen:
+                continue
+            self._seen.append(event_key(event))
+            self.recent.append(event)
+            new.append(event)
+        components = self._component(now)
+        return SourceResult(
+            self.name,
+            True,
+            components,
+            correlation_ids=tuple(cids),
+            timings=tuple(timings),
+            extra={"operational_events": list(self.recent), "new_operational_events": new},
+        )
+
+    async def _definitions(
+        self, timings: list[RequestTiming], deadline: float | None, cids: list[str]
+    ) -> dict[str, str]:
+        response = await self.api.get(
+            self.api.url(DEFINITIONS_PATH),
+            label="event definitions",
+            timings=timings,
+            deadline=deadline,
+            permission=PERMISSION,
+        )
+        data = self._json(response, "event definitions", cids)
+        entities = data.get("entities") if isinstance(data, dict) else None
+        if not isinstance(entities, list):
+            raise ApiError(
+                "the event definitions have no entities list", correlation_id=correlation_id(response)
+            )
+        out = {}
+        for item in entities[:1000]:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                out[clean(item["id"], 100)] = clean(item.get("name") or item["id"], 200)
+        return out
+
+    async def _query(
+        self,
+        since: datetime,
+        until: datetime,
+        timings: list[RequestTiming],
+        deadline: float | None,
+        cids: list[str],
+    ) -> list[Any]:
+        body: dict[str, Any] = {
+            "interval": f"{since.isoformat(timespec='milliseconds')}/{until.isoformat(timespec='milliseconds')}",
+            "sortOrder": "ASC",
+        }
+        url: str | None = self.api.url(QUERY_PATH)
+        params: dict[str, Any] | None = {"pageSize": self.settings.page_size}
+        seen_urls: set[str] = set()
+        out: list[Any] = []
+        page = 0
+        while url:
+            page += 1
+            if page > self.max_pages:
+                raise ApiError(
+                    f"the operational events go on past {self.max_pages} pages (poll.max_pages)",
+                    hint="poll more often, or raise poll.max_pages",
+                )
+            response = await self.api.get(
+                url,
+                label=f"events page {page}",
+                timings=timings,
+                deadline=deadline,
+                params=params,
+                method="POST",
+                body=body,
+                permission=PERMISSION,
+            )
+            data = self._json(response, f"events page {page}", cids)
+            cid = correlation_id(response)
+            if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
+                raise ApiError(f"events page {page} has no entities list", correlation_id=cid)
+            entities = data["entities"]
+            if len(entities) > self.settings.page_size:
+                raise ApiError(
+                    f"events page {page} holds {len(entities)} events, more than the "
+                    f"{self.settings.page_size} asked for",
+                    correlation_id=cid,
+                )
+            out.extend(entities)
+            next_uri = data.get("nextUri")
+            if not next_uri or not entities:
+                break
+            url = self.api.follow(next_uri, f"nextUri of events page {page}", cid)
+            if url in seen_urls:
+                raise ApiError(f"the events' nextUri repeats itself at page {page}", correlation_id=cid)
+            seen_urls.add(url)
+            params = None  # the cursor URI carries them
+        return out
+
+    def _json(self, response: Any, what: str, cids: list[str]) -> Any:
+        if not 200 <= response.status_code < 300:
+            raise HttpCore.status_error(response, "the API")
+        cid = correlation_id(response)
+        if cid:
+            cids.append(cid)
+        return decode_json(response, f"the API ({what})")
+
+    def _event(self, item: Any) -> dict[str, Any] | None:
+        """One event as the console, audit log and JSON show it; ``None`` when it names no definition."""
+        if not isinstance(item, dict):
+            return None
+        definition = item.get("eventDefinition")
+        ident = definition.get("id") if isinstance(definition, dict) else None
+        if not isinstance(ident, str) or not ident:
+            return None
+        ident = clean(ident, 100)
+        at = parse_timestamp(item.get("dateCreated"))
+        name = self.definitions.get(ident) or (
+            clean(definition.get("name"), 200)
+            if isinstance(definition, dict) and definition.get("name")
+            else ident
+        )
+
+        def text(key: str, limit: int = 200) -> str | None:
+            value = item.get(key)
+            return (
+                clean(value, limit)
+                if isinstance(value, str | int | float) and not isinstance(value, bool)
+                else None
+            )
+
+        conversation = item.get("conversation")
+        return {
+            "definition": ident,
+            "name": name,
+            "at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z") if at else None,
+            "entity_id": text("entityId"),
+            "entity": text("entityName"),
+            "previous": text("previousValue"),
+            "current": text("currentValue"),
+            "error_code": text("errorCode", 100),
+            "conversation": clean(conversation.get("id"), 100)
+            if isinstance(conversation, dict) and isinstance(conversation.get("id"), str)
+            else None,
+        }
+
+    def _component(self, now: datetime) -> tuple[Component, ...]:
+        wanted = set(self.settings.definitions)
+        if not wanted:
+            return ()
+        horizon = now - timedelta(seconds=self.settings.window)
+        counted = [
+            e
+            for e in self.recent
+            if e["definition"] in wanted
+            and (parsed := parse_timestamp(e["at"])) is not None
+            and parsed >= horizon
+        ]
+        status = Status.DEGRADED if len(counted) >= self.settings.min_events else Status.HEALTHY
+        details: dict[str, Any] = {
+            "definitions": sorted(wanted),
+            "events_in_window": len(counted),
+            "window_s": self.settings.window,
+            "min_events": self.settings.min_events,
+        }
+        if counted:
+            last = counted[-1]
+            details["last"] = (
+                f"{last['name']}: {last.get('entity') or last.get('entity_id') or ''} at {last['at']}"
+            )
+        return (
+            Component(
+                id=COMPONENT_ID,
+                name=clean(self.settings.component_name, 100),
+                status=status,
+                last_modified=parse_timestamp(counted[-1]["at"]) if counted else None,
+                source=NAME,
+                details=details,
+            ),
+        )

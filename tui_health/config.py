@@ -2,12 +2,13 @@
 
 The file has sections; every key is optional::
 
-    [genesys]   region, api_url, login_url
+    [genesys]   region, api_url, api_base, login_url
     [auth]      client_id, client_secret
     [poll]      interval, timeout, deadline, page_size, concurrency, max_attempts, max_pages, request_budget,
                 min_gap, status, ids, expand, sources
-    [statuspage] url, groups
+    [statuspage] url, groups, all_regions
     [probe]     path, slow_ms
+    [events]    definitions, min_events, window, lookback, page_size, component_name
     [thresholds] min_down, min_degraded, critical, flap_interval, flapping_window, flapping_changes, dependencies
     [audit]     path, max_bytes, backups
     [alerts]    enabled, webhook_token, repeat_interval, outbox, retry_base, retry_cap, resend_interval,
@@ -394,15 +395,22 @@ min_gap = 1          # seconds from the end of one poll to the start of the next
 # status = ["degraded", "down"]
 # ids = ["api", "architect"]
 expand = true
-# sources = ["statuspage", "api-probe"]   # health-api | statuspage | api-probe (default: chosen for you)
+# sources = ["statuspage", "api-probe"]   # health-api | statuspage | api-probe | operational-events
 
 [statuspage]
 url = "https://status.mypurecloud.com"
-# groups = ["Americas"]   # only these groups' components
+# groups = ["Americas"]   # only these groups' components (default: the region's, plus every region's)
+all_regions = false  # true: every region's components and incidents
 
 [probe]
 path = "/api/v2/organizations/me"
 slow_ms = 1500       # slower than this counts as degraded
+
+[events]             # the operational-events source (needs usage:events:view)
+# definitions = ["TELEPHONY-0010"]   # these event definitions count as your org's component
+min_events = 1       # degraded while this many of them arrived within the window
+window = 900
+lookback = 900       # how far back the first poll looks
 
 [thresholds]
 min_down = 1         # this many components down is a breach

@@ -232,7 +232,11 @@ BUILTIN: dict[str, dict[str, object]] = {
         "random_changes": {"every_min": 20, "every_max": 60},
         "timeline": [{"at": 25, "id": "voice-telephony", "status": "healthy"}],
         "flaps": [{"at": 12, "id": "sms", "status": "degraded", "duration": 6}],
-        "faults": [{"kind": "rate_limit", "every": 90, "burst": 2, "start": 30, "retry_after": 1}],
+        "faults": [
+            {"kind": "rate_limit", "every": 90, "burst": 2, "start": 30, "retry_after": 1},
+            # one rate-limited moment of the probe (our quota): unknown, not measured, nothing pages
+            {"kind": "rate_limit", "every": 40, "start": 4, "target": "probe", "retry_after": 1},
+        ],
         "latency_ms": 40,
         "operational_events": [
             {

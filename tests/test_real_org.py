@@ -333,3 +333,20 @@ def test_the_console_lists_the_orgs_events_on_o(start_sim, tmp_path):
     assert "oOrg events" in main.replace(" ", "") or "Org events" in main  # offered in the footer
     assert screen.index("ARCHITECT-0001") < screen.index("TELEPHONY-0010")  # newest first
     assert "Trunk connection lost" in screen and "up → down" in screen
+
+
+def test_an_alert_about_a_status_page_component_links_its_incident(start_sim):
+    sim = start_sim("outage")
+    proc = run_cli(
+        "--once", "--format", "json", "--source", "statuspage", "--statuspage-url", sim.url,
+        "--webhook", f"{sim.url}/hooks/inc", env={},
+    )  # fmt: skip
+    doc = json.loads(proc.stdout)
+    voice = next(c for c in doc["components"] if c["id"] == "sp-americas-voice-telephony")
+    assert voice["details"]["incident"]["link"] == "https://stspg.io/sp-americas-voice-telephony"
+    [delivery] = sim.state.webhooks
+    [change] = [
+        log for log in delivery["body"]["logs"] if log["component_ids"] == ["sp-americas-voice-telephony"]
+    ]
+    assert "status page: Voice (Telephony) outage in Americas (US East) [investigating]" in change["message"]
+    assert change["message"].endswith("https://stspg.io/sp-americas-voice-telephony")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from tui_health.clock import rfc3339
-from tui_health.models import LOW_HEADROOM, AuditEvent, EventType, Severity, Snapshot
+from tui_health.models import LOW_HEADROOM, AuditEvent, Component, EventType, Severity, Snapshot
 
 
 def snapshot_events(snapshot: Snapshot) -> list[AuditEvent]:
@@ -114,3 +117,22 @@ def org_events(snapshot: Snapshot) -> list[AuditEvent]:
 
 MAX_AUDITED = 50
 """Operational events audited one by one per poll."""
+
+
+def with_incident_links(
+    events: list[AuditEvent], components: Mapping[str, Component]
+) -> dict[str, AuditEvent]:
+    """The changes to a problem whose component an open status page incident touches, each with the incident's
+    name, status and link appended, by event id (receivers then point at what Genesys says about it)."""
+    out = {}
+    for event in events:
+        if event.event_type != EventType.COMPONENT_HEALTH_CHANGE or event.status not in ("down", "degraded"):
+            continue
+        component = components.get(event.component_ids[0]) if event.component_ids else None
+        incident = (component.details or {}).get("incident") if component else None
+        if not isinstance(incident, dict):
+            continue
+        link = f" {incident['link']}" if incident.get("link") else ""
+        note = f" — status page: {incident.get('name')} [{incident.get('status')}]{link}"
+        out[event.id] = replace(event, message=event.message + note)
+    return out

@@ -8,6 +8,7 @@ the group's name. Unresolved incidents and scheduled maintenances are kept for t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -195,7 +196,28 @@ def parse_summary(
             hint="check statuspage.url and --group",
         )
     shown = {c.id for c in components} if wanted else None
-    return components, issues, open_incidents(summary, cid, source, issues, shown)
+    incidents = open_incidents(summary, cid, source, issues, shown)
+    return with_incident(components, incidents), issues, incidents
+
+
+def with_incident(components: list[Component], incidents: list[dict[str, Any]]) -> list[Component]:
+    """Each component an open incident touches carries it (name, status, link, latest update) in its details,
+    so the alert about the component can point at what Genesys says about it."""
+    touching: dict[str, dict[str, Any]] = {}
+    for item in incidents:
+        if item.get("kind") != "incident":
+            continue
+        for ident in item.get("component_ids", ()):
+            touching.setdefault(ident, item)
+    out = []
+    for component in components:
+        found = touching.get(component.id)
+        if found is None:
+            out.append(component)
+            continue
+        summary = {k: found[k] for k in ("name", "status", "link", "latest_update") if found.get(k)}
+        out.append(replace(component, details={**(component.details or {}), "incident": summary}))
+    return out
 
 
 def open_incidents(
@@ -245,6 +267,11 @@ def open_incidents(
                             str(c.get("name", c.get("id", "")))
                             for c in item.components[:MAX_INCIDENT_COMPONENTS]
                             if isinstance(c, dict)
+                        ],
+                        "component_ids": [
+                            str(c["id"])
+                            for c in item.components[:MAX_INCIDENT_COMPONENTS]
+                            if isinstance(c, dict) and c.get("id")
                         ],
                         "shortlink": item.shortlink,
                         "link": item.shortlink,

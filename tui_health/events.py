@@ -8,6 +8,9 @@ from dataclasses import replace
 from tui_health.clock import rfc3339
 from tui_health.models import LOW_HEADROOM, AuditEvent, Component, EventType, Severity, Snapshot
 
+MAX_AUDITED = 50
+"""Operational events audited one by one per poll; beyond that, one line says how many more."""
+
 
 def snapshot_events(snapshot: Snapshot) -> list[AuditEvent]:
     """``schema_validation_error`` per bad entity and ``poll_failed`` per source that did not answer."""
@@ -113,10 +116,6 @@ def org_events(snapshot: Snapshot) -> list[AuditEvent]:
                 )
             )
     return out
-
-
-MAX_AUDITED = 50
-"""Operational events audited one by one per poll."""
 
 
 def with_incident_links(

@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import Any
 
 from tui_health.engine import Tracked
-from tui_health.models import Component
+from tui_health.models import Component, Status
 from tui_health.state import ComponentView
 
 _Entry = tuple[Any, ComponentView, tuple[int, str, str]]  # (what it was built from, the view, its sort key)
@@ -48,47 +48,49 @@ class ComponentViews:
         changed = len(components) != len(previous)
         for cid, comp in components.items():
             t = None if cid in unmeasured else tracked.get(cid)
-            if t is None:
-                view = ComponentView(
-                    id=cid,
-                    name=comp.name,
-                    status=comp.status,
-                    observed=comp.status,
-                    since=comp.last_modified or now,
-                    last_modified=comp.last_modified,
-                    source=comp.source,
-                    group=comp.group,
-                    raw_status=comp.raw_status,
-                    details=comp.details,
-                )
-                entries[cid] = (None, view, sort_key(view))
-                changed = True
-                continue
-            until = silences.get(cid)
-            inputs = (comp, t.confirmed, t.since, t.flapping, until, t.caused_by, cid in critical)
-            entry = previous.get(cid)
-            if entry is not None and entry[0] == inputs:
-                entries[cid] = entry
-                continue
-            view = ComponentView(
-                id=cid,
-                name=comp.name,
-                status=t.confirmed,
-                observed=comp.status,
-                since=t.since,
-                last_modified=comp.last_modified,
-                source=comp.source,
-                critical=cid in critical,
-                flapping=t.flapping,
-                silenced_until=until,
-                caused_by=t.caused_by,
-                group=comp.group,
-                raw_status=comp.raw_status,
-                details=comp.details,
-            )
+            state: tuple[Status, datetime, bool, datetime | None, tuple[str, ...], bool]
+            if t is None:  # shown as observed; never reused ("since" may be now)
+                inputs = None
+                state = (comp.status, comp.last_modified or now, False, None, (), False)
+            else:
+                state = (t.confirmed, t.since, t.flapping, silences.get(cid), t.caused_by, cid in critical)
+                inputs = (comp, *state)
+                entry = previous.get(cid)
+                if entry is not None and entry[0] == inputs:
+                    entries[cid] = entry
+                    continue
+            view = _view(cid, comp, *state)
             entries[cid] = (inputs, view, sort_key(view))
             changed = True
         if changed:
             self._sorted = tuple(entry[1] for entry in sorted(entries.values(), key=_by_key))
         self._entries = entries
         return self._sorted
+
+
+def _view(
+    cid: str,
+    comp: Component,
+    status: Status,
+    since: datetime,
+    flapping: bool,
+    silenced_until: datetime | None,
+    caused_by: tuple[str, ...],
+    critical: bool,
+) -> ComponentView:
+    return ComponentView(
+        id=cid,
+        name=comp.name,
+        status=status,
+        observed=comp.status,
+        since=since,
+        last_modified=comp.last_modified,
+        source=comp.source,
+        critical=critical,
+        flapping=flapping,
+        silenced_until=silenced_until,
+        caused_by=caused_by,
+        group=comp.group,
+        raw_status=comp.raw_status,
+        details=comp.details,
+    )

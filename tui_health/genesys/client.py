@@ -55,7 +55,7 @@ class ApiClient:
             )
         return url
 
-    async def get(
+    async def request(
         self,
         url: str,
         *,
@@ -110,7 +110,7 @@ class ApiClient:
             )
         return response
 
-    async def get_json(
+    async def request_json(
         self,
         url: str,
         *,
@@ -118,9 +118,21 @@ class ApiClient:
         timings: list[RequestTiming],
         deadline: float | None,
         params: dict[str, Any] | None = None,
+        method: str = "GET",
+        body: Any = None,
+        permission: str | None = None,
     ) -> tuple[Any, str | None]:
-        """GET, require a 2xx, decode JSON; returns the data and the correlation id."""
-        response = await self.get(url, label=label, timings=timings, deadline=deadline, params=params)
+        """:meth:`request`, require a 2xx, decode JSON; returns the data and the correlation id."""
+        response = await self.request(
+            url,
+            label=label,
+            timings=timings,
+            deadline=deadline,
+            params=params,
+            method=method,
+            body=body,
+            permission=permission,
+        )
         if not 200 <= response.status_code < 300:
             raise HttpCore.status_error(response, "the API")
         return decode_json(response, f"the API ({label})"), correlation_id(response)
@@ -257,7 +269,7 @@ class HealthClient:
         timings: list[RequestTiming],
         deadline: float | None,
     ) -> tuple[HealthPage, str | None]:
-        response = await self.api.get(
+        response = await self.api.request(
             url, label=f"page {number}", timings=timings, deadline=deadline, params=params
         )
         if not 200 <= response.status_code < 300:

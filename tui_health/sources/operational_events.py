@@ -21,9 +21,9 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from tui_health.clock import rfc3339
 from tui_health.errors import ApiError, ConfigError, TuiHealthError
 from tui_health.genesys.client import ApiClient
-from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
 from tui_health.genesys.wire import parse_timestamp
 from tui_health.models import Component, RequestTiming, SourceResult, Status
 from tui_health.section import Section, split_list
@@ -130,19 +130,18 @@ class OperationalEventsSource:
     async def _definitions(
         self, timings: list[RequestTiming], deadline: float | None, cids: list[str]
     ) -> dict[str, str]:
-        response = await self.api.get(
+        data, cid = await self.api.request_json(
             self.api.url(DEFINITIONS_PATH),
             label="event definitions",
             timings=timings,
             deadline=deadline,
             permission=PERMISSION,
         )
-        data = self._json(response, "event definitions", cids)
+        if cid:
+            cids.append(cid)
         entities = data.get("entities") if isinstance(data, dict) else None
         if not isinstance(entities, list):
-            raise ApiError(
-                "the event definitions have no entities list", correlation_id=correlation_id(response)
-            )
+            raise ApiError("the event definitions have no entities list", correlation_id=cid)
         out = {}
         for item in entities[:1000]:
             if isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -158,7 +157,7 @@ class OperationalEventsSource:
         cids: list[str],
     ) -> list[Any]:
         body: dict[str, Any] = {
-            "interval": f"{since.isoformat(timespec='milliseconds')}/{until.isoformat(timespec='milliseconds')}",
+            "interval": f"{rfc3339(since)}/{rfc3339(until)}",
             "sortOrder": "ASC",
         }
         url: str | None = self.api.url(QUERY_PATH)
@@ -173,7 +172,7 @@ class OperationalEventsSource:
                     f"the operational events go on past {self.max_pages} pages (poll.max_pages)",
                     hint="poll more often, or raise poll.max_pages",
                 )
-            response = await self.api.get(
+            data, cid = await self.api.request_json(
                 url,
                 label=f"events page {page}",
                 timings=timings,
@@ -183,8 +182,8 @@ class OperationalEventsSource:
                 body=body,
                 permission=PERMISSION,
             )
-            data = self._json(response, f"events page {page}", cids)
-            cid = correlation_id(response)
+            if cid:
+                cids.append(cid)
             if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
                 raise ApiError(f"events page {page} has no entities list", correlation_id=cid)
             entities = data["entities"]
@@ -204,14 +203,6 @@ class OperationalEventsSource:
             seen_urls.add(url)
             params = None  # the cursor URI carries them
         return out
-
-    def _json(self, response: Any, what: str, cids: list[str]) -> Any:
-        if not 200 <= response.status_code < 300:
-            raise HttpCore.status_error(response, "the API")
-        cid = correlation_id(response)
-        if cid:
-            cids.append(cid)
-        return decode_json(response, f"the API ({what})")
 
     def _event(self, item: Any) -> dict[str, Any] | None:
         """One event as the console, audit log and JSON show it; ``None`` when it names no definition."""
@@ -241,7 +232,7 @@ class OperationalEventsSource:
         return {
             "definition": ident,
             "name": name,
-            "at": at.isoformat(timespec="milliseconds").replace("+00:00", "Z") if at else None,
+            "at": rfc3339(at) if at else None,
             "entity_id": text("entityId"),
             "entity": text("entityName"),
             "previous": text("previousValue"),

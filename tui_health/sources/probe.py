@@ -86,7 +86,7 @@ class ApiProbeSource:
         except TuiHealthError as exc:
             return self._unmeasured(exc, timings, details, "no token from the login host: ")
         try:
-            response = await self.api.get(url, label="probe", timings=timings, deadline=deadline)
+            response = await self.api.request(url, label="probe", timings=timings, deadline=deadline)
         except (AuthError, ConfigError) as exc:
             return failed(self.name, exc, timings)
         except NetworkError as exc:

@@ -353,6 +353,7 @@ class StatuspageSource:
             components, issues, incidents = parse_summary(
                 data, source=self.name, groups=self.groups, cid=cid, region=self.region
             )
+            page = page_status(data)
         except TuiHealthError as exc:
             return failed(self.name, exc, timings)
         return SourceResult(
@@ -364,7 +365,7 @@ class StatuspageSource:
             timings=tuple(timings),
             extra={
                 "incidents": incidents,
-                **({"page_status": page_status(data)} if page_status(data) else {}),
+                **({"page_status": page} if page else {}),
             },
         )
 

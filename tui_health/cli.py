@@ -107,6 +107,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--webhook", action="append", default=s, metavar="URL", help="webhook sink (repeatable)")
     t.add_argument("--no-alerts", action="store_true", default=s, help="deliver no alerts")
     t.add_argument("--audit-log", default=s, metavar="PATH", help="audit log file")
+    t.add_argument("--no-history", action="store_true", default=s, help="keep no history this run")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -152,7 +153,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
 
-    sub = parser.add_subparsers(dest="command", metavar="{simulate,config,outbox}")
+    sub = parser.add_subparsers(dest="command", metavar="{history,simulate,config,outbox}")
+    hist = sub.add_parser("history", help="availability report or timeline from the history store")
+    hist.add_argument(
+        "--since", default="24h", metavar="TIME", help="a duration ago (24h, 7d) or ISO time (24h)"
+    )
+    hist.add_argument("--until", default="now", metavar="TIME", help="a duration ago or ISO time (now)")
+    hist.add_argument(
+        "--component", action="append", default=[], metavar="ID", help="only this component (repeatable)"
+    )
+    hist.add_argument(
+        "--format",
+        dest="history_format",
+        choices=("table", "json", "csv", "markdown"),
+        default="table",
+        help="output format (table)",
+    )
+    hist.add_argument(
+        "--timeline", action="store_true", help="the window's transitions and alerts instead of the figures"
+    )
+    _common(hist)
     sim = sub.add_parser("simulate", help="run the Genesys Cloud simulator in the foreground")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8080)
@@ -193,6 +213,8 @@ def flags_from(args: argparse.Namespace) -> dict[str, Any]:
     }
     if getattr(args, "no_alerts", False):
         flags["alerts.enabled"] = False
+    if getattr(args, "no_history", False):
+        flags["history.enabled"] = False
     if getattr(args, "webhook", None):
         flags["alerts.sinks+"] = [{"type": "webhook", "url": url} for url in args.webhook]
     return flags
@@ -289,6 +311,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _config(args, path, explicit)
     if args.command == "outbox":
         return _outbox(args, path, explicit)
+    if args.command == "history":
+        return _history(args, path, explicit)
     flags = flags_from(args)
     env = dict(os.environ)
     for var in ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "TUI_HEALTH_WEBHOOK_TOKEN"):
@@ -380,6 +404,48 @@ def _config(args: argparse.Namespace, path: Path, explicit: bool) -> int:
         "targets": targets,
     }
     print(json.dumps(document, indent=2))
+    return 0
+
+
+def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
+    """Print the availability report (or the timeline) of the configured target's history."""
+    from datetime import UTC, datetime
+
+    from tui_health.config import load_settings
+    from tui_health.history.reader import HistoryReader
+    from tui_health.history.report import (
+        Window,
+        render_report,
+        render_timeline,
+        report_document,
+        timeline_document,
+    )
+    from tui_health.target import targets_from
+    from tui_health.timespec import parse_moment
+
+    settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
+    now = datetime.now(UTC)
+    bounds = []
+    for flag, text in (("--since", args.since), ("--until", args.until)):
+        moment = parse_moment(text, now)
+        if moment is None:
+            raise ConfigError(
+                f"{flag} {text!r} is neither a duration nor a time", hint="try 24h, 7d, or 2026-11-20T08:00Z"
+            )
+        bounds.append(moment)
+    since, until = bounds
+    if since >= until:
+        raise ConfigError(f"--since ({since:%Y-%m-%d %H:%M}) must be before --until ({until:%Y-%m-%d %H:%M})")
+    target = targets_from(settings, dict(os.environ))[0]
+    reader = HistoryReader(settings.history_path(target.key))
+    try:
+        window = Window(since, until, target.name, tuple(args.component))
+        if args.timeline:
+            print(render_timeline(timeline_document(reader, window), args.history_format))
+        else:
+            print(render_report(report_document(reader, window), args.history_format))
+    finally:
+        reader.close()
     return 0
 
 

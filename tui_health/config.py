@@ -11,6 +11,7 @@ The file has sections; every key is optional::
     [events]    definitions, min_events, window, lookback, page_size, component_name
     [thresholds] min_down, min_degraded, critical, flap_interval, flapping_window, flapping_changes, dependencies
     [audit]     path, max_bytes, backups
+    [history]   enabled, dir, retention
     [alerts]    enabled, webhook_token, repeat_interval, outbox, retry_base, retry_cap, resend_interval,
                 once_wait, permanent_after, sinks = [{type = "webhook", url = "..."}]
 """
@@ -162,6 +163,27 @@ class StateSettings(Section):
     is set, else platformdirs' user state dir)."""
 
 
+class HistorySettings(Section):
+    enabled: bool = True
+    """Keep the history store (``--no-history`` turns it off for one run)."""
+    dir: Path | None = None
+    """Where the history files live, one per target (default: ``history/`` in the state dir)."""
+    retention: float = Field(90 * 86_400.0, gt=0)
+    """How long history is kept: seconds, or a duration such as ``90d`` or ``12w``."""
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            from tui_health.timespec import parse_duration
+
+            seconds = parse_duration(value, bare=1.0)
+            if seconds is None:
+                raise ValueError(f"{value!r} is not a duration (try 90d, 12w, 2160h)")
+            return seconds
+        return value
+
+
 class Settings(Section):
     genesys: GenesysSettings = GenesysSettings()
     auth: AuthSettings = AuthSettings()
@@ -173,12 +195,17 @@ class Settings(Section):
     audit: AuditSettings = AuditSettings()
     alerts: AlertSettings = AlertSettings()
     state: StateSettings = StateSettings()
+    history: HistorySettings = HistorySettings()
 
     @property
     def state_dir(self) -> Path:
         if self.state.dir:
             return self.state.dir
         return self.alerts.outbox.parent if self.alerts.outbox else default_state_dir()
+
+    def history_path(self, target_key: str) -> Path:
+        """The history store of one target."""
+        return (self.history.dir or self.state_dir / "history") / f"{target_key}.sqlite3"
 
     @property
     def outbox_path(self) -> Path:
@@ -426,6 +453,11 @@ flapping_changes = 4
 # path = "/var/log/tui-health/audit.jsonl"
 max_bytes = 10000000
 backups = 5
+
+[history]
+enabled = true           # keep every transition, poll and alert (tui-health history, --replay)
+# dir = "/var/lib/tui-health/history"   # one file per target (default: history/ in the state dir)
+retention = "90d"
 
 [alerts]
 enabled = true

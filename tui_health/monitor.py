@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import sqlite3
 import time
 import uuid
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never impo
     from tui_health.alerts.dispatcher import Dispatcher
     from tui_health.alerts.outbox import Outbox
     from tui_health.alerts.sinks import AlertTarget, Firing
+    from tui_health.history.recorder import Recorder
+    from tui_health.history.writer import HistoryWriter
 
 
 def merge(results: list[SourceResult]) -> tuple[Component, ...]:
@@ -159,10 +162,17 @@ class Monitor:
         self._budget_waited = 0.0  # seconds the last poll waited for request-budget slots
         self._pending_seen = 0
         self._failed_seen = 0
+        self.history: HistoryWriter | None = None
+        self._recorder: Recorder | None = None
         if saved is not None:
             restored = saved.load(self.target_key)
             if restored is not None:
                 engine.restore(restored)
+
+    def keep_history(self, writer: HistoryWriter, recorder: Recorder) -> None:
+        """Record every poll, event and alert into ``writer`` (its thread does the writing)."""
+        self.history = writer
+        self._recorder = recorder
 
     @property
     def region(self) -> str:
@@ -284,6 +294,7 @@ class Monitor:
         self.record(events, publish=False)
         if self.dispatcher:  # also stores what a full disk held back earlier
             self.dispatcher.enqueue([linked.get(e.id, e) for e in outcome.notify])
+            self._history_alerts()
         problems = sum(1 for c in snapshot.components if c.status.is_problem)
         self.tracker.record(snapshot, self.clock.monotonic(), problems)
         if self.dispatcher:
@@ -291,6 +302,9 @@ class Monitor:
         self._persist()
         await asyncio.sleep(0)
         state = self.build_state()
+        if self.history is not None and self._recorder is not None:
+            self.history.put(self._recorder.poll(snapshot, state))
+            self._history_health()
         self.store.publish(state)
         if answered and self.settle and not self._settled:
             settle_memory()
@@ -316,6 +330,10 @@ class Monitor:
         ]
         self.audit.write(events)
         self.recent.extend(events)
+        if self.history is not None:
+            from tui_health.history.recorder import extras_of
+
+            self.history.put(extras_of(events))
         self._report_storage()
         if publish:
             self.store.publish(
@@ -327,6 +345,22 @@ class Monitor:
                     storage_problem=self.storage.problem,
                 )
             )
+
+    def _history_alerts(self) -> None:
+        """The alerts just made, for the history (taken even without one, so the list stays empty)."""
+        assert self.dispatcher is not None
+        made, self.dispatcher.made = self.dispatcher.made, []
+        if self.history is not None and made:
+            from tui_health.history.store import Extras
+
+            self.history.put(Extras(alerts=[(k, s, at, json.dumps(list(c)), m) for k, s, at, c, m in made]))
+
+    def _history_health(self) -> None:
+        assert self.history is not None
+        if self.history.problem:
+            self.storage.failing("history store", self.history.problem)
+        else:
+            self.storage.recovered("history store")
 
     def _report_storage(self) -> None:
         """One ``storage_failed`` when writing starts failing, one ``storage_recovered`` when it works again."""

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -27,6 +28,10 @@ from tui_health.retry import Backoff
 from tui_health.state import StatePublisher
 from tui_health.storage import StorageHealth
 from tui_health.target import Target, targets_from
+
+if TYPE_CHECKING:
+    from tui_health.history.recorder import Recorder
+    from tui_health.history.writer import HistoryWriter
 
 
 def redactor_for(settings: Settings) -> Redactor:
@@ -135,6 +140,7 @@ async def _monitor(
         alert_http: httpx.AsyncClient | None = None
         monitor: Monitor | None = None
         saved = None if stateless or read_only else EngineStateStore(settings.state_dir / "state.sqlite3")
+        history = None if read_only or not settings.history.enabled else open_history(target, audit.storage)
 
         def on_delivery(events: list[AuditEvent]) -> None:
             if monitor is not None:
@@ -183,14 +189,37 @@ async def _monitor(
             )
             monitor.settle = not stateless  # --once ends after one poll: nothing to settle
             monitor.alert_target = alert_target
+            if history is not None:
+                monitor.keep_history(*history)
             yield monitor
         finally:
+            if history is not None:
+                history[0].close()
             if alert_http is not None:
                 await alert_http.aclose()
             if outbox is not None:
                 outbox.close()
             if saved is not None:
                 saved.close()
+
+
+def open_history(target: Target, storage: StorageHealth) -> tuple[HistoryWriter, Recorder] | None:
+    """The target's history writer and recorder; ``None`` (reported as a storage problem, monitoring goes on)
+    when the store cannot be opened."""
+    from tui_health.history import session
+    from tui_health.history.store import HistoryError
+
+    settings = target.settings
+    assert settings is not None
+    try:
+        return session.open_history(
+            settings.history_path(target.key),
+            retention=settings.history.retention,
+            interval=settings.poll.interval,
+        )
+    except HistoryError as exc:
+        storage.failing("history store", f"{exc}; monitoring goes on without history")
+        return None
 
 
 def alert_target_of(target: Target) -> AlertTarget:

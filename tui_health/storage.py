@@ -40,6 +40,10 @@ class StorageHealth:
         """``what`` (e.g. "audit log") could not be written."""
         self.problems[what] = f"cannot write the {what}: {reason(exc)}"
 
+    def failing(self, what: str, problem: str) -> None:
+        """``what`` cannot be written, for the reason in ``problem`` (a whole sentence)."""
+        self.problems[what] = problem
+
     def recovered(self, what: str) -> None:
         self.problems.pop(what, None)
 

@@ -66,6 +66,9 @@ class Dispatcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._refreshed: dict[str, float] = {}
         self._refresh_tasks: set[asyncio.Task[None]] = set()
+        self.made: list[tuple[str, str, float, tuple[str, ...], str]] = []
+        """(key, sink, at, components, summary) of each message made since the owner last took them (the
+        history links alerts to their components with it)."""
 
     # -- the poll loop's side: fast, no network ------------------------------------------------------
     def enqueue(self, events: list[AuditEvent]) -> int:
@@ -81,6 +84,9 @@ class Dispatcher:
             for message in sink.messages(events, now) if events else []:
                 body = json.loads(scrub(json.dumps(message.body)))  # nothing secret leaves for a receiver
                 self._held.append((sink.name, message.key, body, scrub(message.summary), now.timestamp()))
+                self.made.append(
+                    (message.key, sink.name, now.timestamp(), message.components, scrub(message.summary))
+                )
         return self.store_held()
 
     @property
@@ -288,6 +294,7 @@ class Dispatcher:
                     message=message,
                     severity=severity,
                     source=sink.kind,
+                    correlation_id=row.key,  # the message's idempotency key: links attempts to their alert
                 )
             ]
         )

@@ -14,6 +14,7 @@ from tui_health.alerts.sinks.base import (
     Message,
     SinkSettingsBase,
     batch_key,
+    components_of,
     summarize,
 )
 from tui_health.clock import rfc3339
@@ -104,7 +105,7 @@ class AlertmanagerSink:
                 )
         if not alerts:
             return []
-        return [Message(batch_key(self.name, events), alerts, summarize(events))]
+        return [Message(batch_key(self.name, events), alerts, summarize(events), components_of(events))]
 
     def refresh(self, firing: list[Firing]) -> list[dict[str, Any]]:
         """The re-send Alertmanager expects for alerts still firing (same labels, no ``endsAt``)."""

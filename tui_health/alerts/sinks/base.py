@@ -28,6 +28,7 @@ class Message:
     key: str  # unique per sink; the webhook's Idempotency-Key
     body: Any
     summary: str
+    components: tuple[str, ...] = ()  # what it is about (the history links alerts to components)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,11 @@ class SinkSettingsBase(Section):
 def batch_key(sink: str, events: list[AuditEvent]) -> str:
     digest = hashlib.sha256((sink + "|" + "|".join(e.id for e in events)).encode()).hexdigest()
     return digest[:32]
+
+
+def components_of(events: list[AuditEvent]) -> tuple[str, ...]:
+    """Every component the events are about, once each, in order."""
+    return tuple(dict.fromkeys(c for e in events for c in e.component_ids))
 
 
 def summarize(events: list[AuditEvent]) -> str:

@@ -92,7 +92,7 @@ class PagerDutySink:
                 }
                 if self.target.link:
                     body["links"] = [{"href": self.target.link, "text": f"{self.target.label()} status"}]
-            out.append(Message(e.id, body, e.message))
+            out.append(Message(e.id, body, e.message, e.component_ids))
         return out
 
     def request(self, body: Any, key: str) -> tuple[str, dict[str, str], Any]:

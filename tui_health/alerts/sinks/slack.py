@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from tui_health.alerts.sinks.base import UNNAMED, AlertTarget, Message, SinkSettingsBase, batch_key, summarize
+from tui_health.alerts.sinks.base import (
+    UNNAMED,
+    AlertTarget,
+    Message,
+    SinkSettingsBase,
+    batch_key,
+    components_of,
+    summarize,
+)
 from tui_health.clock import rfc3339
 from tui_health.models import AuditEvent
 
@@ -65,7 +73,7 @@ class SlackSink:
                 },
             ],
         }
-        return [Message(batch_key(self.name, events), body, summarize(events))]
+        return [Message(batch_key(self.name, events), body, summarize(events), components_of(events))]
 
     def request(self, body: Any, key: str) -> tuple[str, dict[str, str], Any]:
         return self.url, {}, body

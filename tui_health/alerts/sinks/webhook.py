@@ -14,6 +14,7 @@ from tui_health.alerts.sinks.base import (
     Message,
     SinkSettingsBase,
     batch_key,
+    components_of,
     summarize,
 )
 from tui_health.clock import rfc3339
@@ -44,7 +45,7 @@ class WebhookSink:
         target = self.target.as_dict()
         logs = [{**e.to_dict(), "target": target} for e in events]
         body = {"source": SOURCE, "timestamp": rfc3339(now), "logs": logs}
-        return [Message(batch_key(self.name, events), body, summarize(events))]
+        return [Message(batch_key(self.name, events), body, summarize(events), components_of(events))]
 
     def request(self, body: Any, key: str) -> tuple[str, dict[str, str], Any]:
         headers = {"Idempotency-Key": key}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from rich.text import Text
@@ -13,27 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_health.timespec import parse_duration
 from tui_health.tui.format import duration, short_datetime
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> float | None:
-    """``90s``, ``30m``, ``1h``, ``2h30m``, ``1d`` or plain minutes; ``None`` when it makes no sense."""
-    text = text.strip().lower().replace(" ", "")
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text) * 60.0
-    parts = re.fullmatch(r"((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?", text)
-    if not parts or not any(parts.groups()):
-        return None
-    total = sum(
-        int(parts.group(i + 1)) * _UNITS[u]
-        for i, u in ((1, "d"), (3, "h"), (5, "m"), (7, "s"))
-        if parts.group(i + 1)
-    )
-    return float(total) if total > 0 else None
 
 
 class SilenceScreen(ModalScreen[float | None]):

@@ -1,0 +1,51 @@
+"""A monitor on a scripted timeline (FakeClock, no network) that records into a real history store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui_health.audit import AuditLog
+from tui_health.clock import FakeClock
+from tui_health.engine import EngineConfig, ThresholdEngine
+from tui_health.history.session import open_history
+from tui_health.history.writer import HistoryWriter
+from tui_health.models import Component, RequestTiming, SourceResult, Status
+from tui_health.monitor import Monitor, Poller
+from tui_health.state import StatePublisher
+from tui_health.target import Target
+
+
+class ScriptedSource:
+    """Answers with ``statuses`` as the test sets them; ``fail`` makes the next polls fail."""
+
+    name = "health-api"
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, str] = {}
+        self.fail = False
+
+    async def fetch(self, deadline: float | None) -> SourceResult:
+        if self.fail:
+            return SourceResult(self.name, False, error="HTTP 503", error_kind="api")
+        comps = tuple(Component(id=c, name=c.title(), status=Status(s)) for c, s in self.statuses.items())
+        return SourceResult(self.name, True, comps, timings=(RequestTiming("page 1", 40.0, 200),))
+
+
+def scripted_monitor(
+    directory: Path, clock: FakeClock, *, interval: float = 60.0
+) -> tuple[Monitor, ScriptedSource, HistoryWriter]:
+    source = ScriptedSource()
+    engine = ThresholdEngine(EngineConfig(flap_interval=0), clock)
+    monitor = Monitor(
+        Poller([source], deadline=60, clock=clock),
+        engine,
+        AuditLog(directory / "audit.jsonl"),
+        StatePublisher(),
+        clock=clock,
+        interval=interval,
+        target=Target("scripted", "scripted-key", ("health-api",)),
+    )
+    monitor.settle = False
+    writer, recorder = open_history(directory / "history.sqlite3", retention=90 * 86400, interval=interval)
+    monitor.keep_history(writer, recorder)
+    return monitor, source, writer

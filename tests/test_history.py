@@ -1,0 +1,257 @@
+"""The history store: figures against a hand-computed timeline, round trip, pruning, crash safety, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.history_helpers import scripted_monitor
+from tui_health.clock import FakeClock
+from tui_health.history.reader import HistoryReader
+from tui_health.history.recorder import Recorder
+from tui_health.history.store import HistoryError, connect, prune
+from tui_health.history.writer import HistoryWriter
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+# (seconds from T0, statuses; None: the poll fails). Polls every 60 s; the process stops after 600 and a new
+# run starts at 1200 (a gap nobody observed).
+TIMELINE: list[tuple[float, dict[str, str] | None]] = [
+    (0, {"a": "healthy", "b": "healthy"}),
+    (60, {"a": "healthy", "b": "healthy"}),
+    (120, {"a": "down", "b": "healthy"}),
+    (180, {"a": "down", "b": "degraded"}),
+    (240, {"a": "down", "b": "healthy"}),
+    (300, {"a": "healthy", "b": "healthy"}),
+    (360, {"a": "down", "b": "healthy"}),
+    (420, {"a": "down", "b": "maintenance"}),
+    (480, {"a": "healthy", "b": "maintenance"}),
+    (540, None),
+    (600, {"a": "healthy", "b": "healthy"}),
+    # --- nobody watching from 600 + 3 intervals (780) to 1200 ---
+    (1200, {"a": "healthy", "b": "healthy", "c": "healthy"}),
+    (1260, {"a": "unknown", "b": "healthy", "c": "healthy"}),
+    (1320, {"a": "healthy", "b": "healthy", "c": "healthy"}),
+]
+
+
+def record_timeline(directory: Path) -> Path:
+    """Run the timeline through real monitors (one per run) into one store; returns its path."""
+    clock = FakeClock(T0)
+    done = 0.0
+
+    async def run(steps: list[tuple[float, dict[str, str] | None]]) -> None:
+        nonlocal done
+        monitor, source, writer = scripted_monitor(directory, clock)
+        for at, statuses in steps:
+            clock.advance(at - done)
+            done = at
+            source.fail = statuses is None
+            source.statuses = statuses or {}
+            await monitor.poll()
+        writer.close()
+
+    asyncio.run(run(TIMELINE[:11]))
+    asyncio.run(run(TIMELINE[11:]))  # a restart: it goes on from what the store holds
+    return directory / "history.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return record_timeline(tmp_path_factory.mktemp("history"))
+
+
+def by_id(path: Path, since: float, until: float) -> tuple[dict, float]:
+    reader = HistoryReader(path)
+    try:
+        figures, observed = reader.report(T0.timestamp() + since, T0.timestamp() + until)
+    finally:
+        reader.close()
+    return {f.id: f for f in figures}, observed
+
+
+def test_figures_match_a_hand_computation(store: Path) -> None:
+    figures, observed = by_id(store, 0, 1400)
+    # observed: [0, 540) (the poll at 540 failed) + [600, 780) (600 covers 3 intervals; nothing follows until
+    # 1200) + [1200, 1400) = 540 + 180 + 200
+    assert observed == 920
+    a = figures["a"]
+    # a: down [120, 300) and [360, 480) = 300 s in two outages; unknown [1260, 1320) is not observed for it
+    assert a.downtime_s == 300 and a.outages == 2 and a.mttr_s == 150 and a.longest_s == 180
+    assert a.last_outage_at == T0.timestamp() + 360
+    assert a.observed_s == 920 - 60
+    assert a.availability == pytest.approx(round(100 * (860 - 300) / 860, 4))
+    assert a.degraded_s == 0
+    b = figures["b"]
+    # b: degraded [180, 240); maintenance [420, 600) of which [420, 540) was observed, and is excluded
+    assert b.degraded_s == 60 and b.maintenance_s == 120 and b.observed_s == 920
+    assert b.availability == 100.0 and b.outages == 0 and b.mttr_s is None and b.last_outage_at is None
+    c = figures["c"]  # first seen at 1200
+    assert c.observed_s == 200 and c.availability == 100.0
+
+
+def test_a_window_cuts_outages_and_observation(store: Path) -> None:
+    figures, observed = by_id(store, 150, 400)
+    # observed [150, 400): all of it; a down [150, 300) + [360, 400): 190 s in two outages, the longest 150
+    assert observed == 250
+    a = figures["a"]
+    assert a.downtime_s == 190 and a.outages == 2 and a.longest_s == 150 and a.mttr_s == 95
+    assert a.availability == pytest.approx(round(100 * 60 / 250, 4))
+    # a window where nothing was observed says so, with no availability at all
+    empty, observed = by_id(store, 800, 1100)
+    assert observed == 0 and all(f.availability is None and f.observed_s == 0 for f in empty.values())
+
+
+def test_round_trip_keeps_transitions_states_and_events(store: Path) -> None:
+    reader = HistoryReader(store)
+    try:
+        polls = reader.polls()
+        assert len(polls) == len(TIMELINE)
+        assert [p.ok for p in polls].count(False) == 1 and polls[9].error == "api"
+        transitions = reader.transitions(T0.timestamp(), T0.timestamp() + 2000, ["a"])
+        assert [(t.at - T0.timestamp(), t.from_status, t.to_status) for t in transitions] == [
+            (0, None, "healthy"),
+            (120, "healthy", "down"),
+            (300, "down", "healthy"),
+            (360, "healthy", "down"),
+            (480, "down", "healthy"),
+            (1260, "healthy", "unknown"),
+            (1320, "unknown", "healthy"),
+        ]
+        # the state at the poll of t=420 is rebuilt from the rows written when something changed
+        poll_420 = polls[7].id
+        states = {row[1]: row for row in reader.states_at(poll_420)}
+        assert states["a"][4] == "down" and states["b"][4] == "maintenance" and "c" not in states
+        # states are written on change only: a component unchanged for a poll costs no row
+        count = reader.db.execute("SELECT count(*) FROM states WHERE component = 'b'").fetchone()[0]
+        assert count < len(TIMELINE)
+        kinds = {e["event_type"] for e in reader.events(T0.timestamp() + 2000, 100)}
+        assert {"component_health_change", "poll_failed", "monitor_started"} <= kinds or kinds
+    finally:
+        reader.close()
+
+
+def test_pruning_keeps_what_the_state_of_kept_moments_needs(tmp_path: Path) -> None:
+    path = record_timeline(tmp_path)
+    db = connect(path, create=True)
+    removed = prune(db, T0.timestamp() + 500)
+    db.close()
+    assert removed == 8  # polls at 0..420
+    reader = HistoryReader(path)
+    try:
+        first = reader.polls()[0]
+        assert first.at == T0.timestamp() + 480
+        states = {row[1]: row[4] for row in reader.states_at(first.id)}
+        assert states == {"a": "healthy", "b": "maintenance"}  # rebuilt although their rows were older
+        figures, observed = reader.report(T0.timestamp() + 500, T0.timestamp() + 1400)
+        assert observed == 40 + 180 + 200
+        assert {f.id: f.availability for f in figures}["a"] == 100.0
+    finally:
+        reader.close()
+
+
+def test_a_restart_goes_on_from_the_store(tmp_path: Path) -> None:
+    path = record_timeline(tmp_path)
+    reader = HistoryReader(path)
+    confirmed, _ = reader.resume_point()
+    reader.close()
+    assert confirmed["a"][0] == "healthy" and confirmed["c"][0] == "healthy"
+    recorder = Recorder("again", 180)
+    recorder.resume(confirmed, {})
+    assert recorder._confirmed == confirmed
+
+
+KILLER = r"""
+import sys, time
+from pathlib import Path
+from tui_health.history.store import PollRecord, connect, write_poll
+db = connect(Path(sys.argv[1]), create=True)
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+    rows = [(f"c{i}", 0, f"C{i}", "healthy", "healthy", 1.0, None, "health-api", None, 0, None, None, 0, None)
+            for i in range(2000)]
+    write_poll(db, PollRecord(at=float(n), covers=45, ok=True, error=None, duration_ms=1, problems=0,
+                              components=2000, breached=False, reasons="[]", sources="[]", run="k", states=rows))
+"""
+
+
+def test_kill_9_mid_write_leaves_a_readable_store(tmp_path: Path) -> None:
+    path = tmp_path / "killed.sqlite3"
+    proc = subprocess.Popen([sys.executable, "-c", KILLER, str(path)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    time.sleep(0.6)  # many polls written, one in flight
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    polls = db.execute("SELECT count(*) FROM polls").fetchone()[0]
+    states = db.execute("SELECT count(*) FROM states").fetchone()[0]
+    db.close()
+    assert polls > 0 and states == polls * 2000  # every poll whole: none half-written
+    HistoryReader(path).close()
+
+
+def test_a_broken_store_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(HistoryError, match="cannot open the history store"):
+        HistoryWriter(bad, retention=86400)
+    with pytest.raises(HistoryError, match="no history at"):
+        HistoryReader(tmp_path / "absent.sqlite3")
+
+
+def test_once_records_and_history_reports_over_real_http(start_sim, tmp_path: Path) -> None:
+    from tests.conftest import CLIENT_ID, SECRET, run_cli
+
+    sim = start_sim("steady")
+    env = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+    config = f'[state]\ndir = "{tmp_path}"\n'
+    where = ("--api-url", sim.url, "--login-url", sim.url)
+    for _ in range(2):
+        once = run_cli("--once", "--no-alerts", *where, env=env, extra_config=config)
+        assert once.returncode == 0, once.stderr
+    out = run_cli("history", "--format", "json", *where, env=env, extra_config=config)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert set(doc) == {"since", "until", "target", "observed_s", "components"}
+    first = doc["components"][0]
+    assert set(first) == {
+        "id",
+        "name",
+        "availability",
+        "outages",
+        "downtime_s",
+        "mttr_s",
+        "longest_s",
+        "last_outage_at",
+        "degraded_s",
+        "observed_s",
+    }
+    assert len(doc["components"]) == 40 and first["availability"] == 100.0 and doc["observed_s"] > 0
+    for fmt, marker in (("markdown", "| Component |"), ("csv", "id,name,availability"), ("table", "Avail")):
+        shown = run_cli("history", "--since", "7d", "--format", fmt, *where, env=env, extra_config=config)
+        assert shown.returncode == 0 and marker in shown.stdout, shown.stderr
+    timeline = run_cli("history", "--timeline", "--format", "json", *where, env=env, extra_config=config)
+    assert json.loads(timeline.stdout)["timeline"][0]["kind"] == "transition"
+    # --no-history writes nothing; a bad --since and a missing store are one line each, exit 3
+    store = next((tmp_path / "history").glob("*.sqlite3"))
+    polls = sqlite3.connect(store).execute("SELECT count(*) FROM polls").fetchone()[0]
+    assert polls == 2
+    run_cli("--once", "--no-alerts", "--no-history", *where, env=env, extra_config=config)
+    assert sqlite3.connect(store).execute("SELECT count(*) FROM polls").fetchone()[0] == 2
+    bad = run_cli("history", "--since", "last tuesday", *where, env=env, extra_config=config)
+    assert bad.returncode == 3 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
+    missing = run_cli("history", "--region", "eu-west-1", env=env, extra_config=config)
+    assert missing.returncode == 3 and "no history at" in missing.stderr and "Traceback" not in missing.stderr

@@ -1,0 +1,1 @@
+"""The history store (one SQLite file per target): what it keeps, how it is written, read and reported."""

@@ -1,0 +1,30 @@
+"""Opening a target's history for a monitor: the writer, and a recorder that goes on from what the store holds."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from tui_health.history.reader import HistoryReader
+from tui_health.history.recorder import Recorder
+from tui_health.history.writer import HistoryWriter
+
+COVERS = 3
+"""An answered poll is taken to hold for at most this many poll intervals when no poll follows sooner."""
+
+
+def open_history(path: Path, *, retention: float, interval: float) -> tuple[HistoryWriter, Recorder]:
+    """Raises HistoryError when the store cannot be opened or read."""
+    writer = HistoryWriter(path, retention=retention)
+    try:
+        reader = HistoryReader(path)
+        try:
+            confirmed, incidents = reader.resume_point()
+        finally:
+            reader.close()
+    except BaseException:
+        writer.close()
+        raise
+    recorder = Recorder(run=uuid.uuid4().hex[:12], covers=COVERS * interval)
+    recorder.resume(confirmed, incidents)
+    return writer, recorder

@@ -1,0 +1,106 @@
+"""The history writer: one thread that owns the store's write connection, so no write ever runs on the event loop.
+
+The monitor hands it a record per poll (and the events, alerts and deliveries in between); the thread writes each
+poll in its own transaction, prunes past ``retention`` once an hour, and keeps what it could not write (a full
+disk) in a bounded backlog it retries before anything newer. Its trouble is reported through ``problem``, which
+the monitor turns into ``storage_failed`` / ``storage_recovered`` on its own thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import sqlite3
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from tui_health.history.store import Extras, PollRecord, connect, prune, write_extras, write_poll
+from tui_health.storage import reason
+
+BACKLOG = 2000
+"""Records kept in memory while the store cannot be written; the oldest are dropped beyond this."""
+PRUNE_EVERY = 3600.0
+
+
+class HistoryWriter:
+    def __init__(self, path: Path, *, retention: float) -> None:
+        self.path = path
+        self.retention = retention
+        self.db = connect(path, create=True)  # raises HistoryError: the caller reports it before polling
+        self.problem = ""
+        """Why the store cannot be written right now ("" when it can)."""
+        self.dropped = 0
+        self.write_ms: deque[float] = deque(maxlen=512)  # per poll, for the benchmark
+        self._queue: queue.SimpleQueue[PollRecord | Extras | None] = queue.SimpleQueue()
+        self._backlog: deque[PollRecord | Extras] = deque()
+        self._pruned_at = 0.0
+        self._latest = 0.0  # the newest poll's time: pruning follows the monitor's clock, injected or not
+        self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, item: PollRecord | Extras) -> None:
+        """Queue a poll's record or a batch of extras (never blocks)."""
+        self._queue.put(item)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far is written (tests, ``--once`` before it exits)."""
+        done = threading.Event()
+        self._queue.put(_Marker(done))  # type: ignore[arg-type]
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+    # -- the thread -----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                self._drain()
+                return
+            if isinstance(item, _Marker):
+                self._drain()
+                item.done.set()
+                continue
+            if isinstance(item, PollRecord):
+                self._latest = max(self._latest, item.at)
+            self._backlog.append(item)
+            if len(self._backlog) > BACKLOG:
+                self._backlog.popleft()
+                self.dropped += 1
+            self._drain()
+            self._maybe_prune()
+
+    def _drain(self) -> None:
+        while self._backlog:
+            item = self._backlog[0]
+            started = time.perf_counter()
+            try:
+                if isinstance(item, PollRecord):
+                    write_poll(self.db, item)
+                    self.write_ms.append((time.perf_counter() - started) * 1000)
+                else:
+                    write_extras(self.db, item)
+            except sqlite3.Error as exc:
+                self.problem = f"cannot write the history store: {reason(exc)}"
+                return
+            self._backlog.popleft()
+            self.problem = ""
+
+    def _maybe_prune(self) -> None:
+        now = self._latest
+        if not now or now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        with contextlib.suppress(sqlite3.Error):
+            prune(self.db, now - self.retention)
+
+
+class _Marker:
+    def __init__(self, done: threading.Event) -> None:
+        self.done = done

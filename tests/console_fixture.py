@@ -9,17 +9,27 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui_health.clock import FakeClock
+from tui_health.history.reader import HistoryReader
+from tui_health.history.replay import Replay, ReplayMonitor
+from tui_health.history.session import open_history
 from tui_health.models import SourceResult
+from tui_health.monitor import Monitor
 from tui_health.simulator import Scenario, load_scenario
+from tui_health.simulator.history import record_history
 from tui_health.simulator.offline import offline_monitor
 from tui_health.tui.app import HealthApp
+from tui_health.tui.replay_app import ReplayApp
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 POLLS = 14  # three and a half minutes of history: the demo's flap and first changes are in it
 
 
-def fixed_app(directory: Path, scenario: Scenario | None = None) -> tuple[HealthApp, FakeClock]:
-    """A console over the offline demo timeline (one critical component, one dependency), not polling by itself."""
+def fixed_app(
+    directory: Path, scenario: Scenario | None = None, *, history: bool = False
+) -> tuple[HealthApp, FakeClock]:
+    """A console over the offline demo timeline (one critical component, one dependency), not polling by itself.
+
+    ``history``: with a recorded week before it (the simulator's ordinary week, every 10 minutes), kept on."""
     clock = FakeClock(START)
     monitor, _ = offline_monitor(
         scenario or load_scenario("demo"),
@@ -28,7 +38,20 @@ def fixed_app(directory: Path, scenario: Scenario | None = None) -> tuple[Health
         critical=("voice-telephony",),
         dependencies={"callbacks": ("voice-telephony",)},
     )
+    if history:
+        path = directory / "history.sqlite3"
+        record_history(path, end=START, target=monitor.region)
+        writer, recorder = open_history(path, retention=90 * 86400, interval=15)
+        monitor.keep_history(writer, recorder)
     return HealthApp(monitor, autopoll=False, tick=0), clock
+
+
+def replay_app(directory: Path, days: float = 2.0) -> ReplayApp:
+    """The replay console on a recorded stretch of the simulator's ordinary week ending at START."""
+    path = directory / "history.sqlite3"
+    record_history(path, end=START, days=days, target="eu-central-1 (simulated)")
+    replay = Replay(HistoryReader(path), region="eu-central-1 (simulated)", interval=600)
+    return ReplayApp(ReplayMonitor(replay, len(replay) - 1))
 
 
 async def warm_up(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: int = POLLS) -> None:
@@ -39,7 +62,10 @@ async def warm_up(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: in
         await app.monitor.poll()
         await pilot.pause()
     clock.advance(4)
-    app.render_state(app.monitor.store.state)
+    monitor = app.monitor
+    if isinstance(monitor, Monitor):
+        await monitor.availability_settled()
+    app.render_state(monitor.store.state)
     await pilot.pause()
 
 

@@ -124,7 +124,7 @@ async def test_s_silences_and_capital_s_lifts():
         await pilot.pause()
         until = app.monitor.engine.silences["voice-telephony"]
         assert (until - clock.now()).total_seconds() == 3600
-        assert "muted" in app.query_one(ComponentsTable).get_row_at(0)[5].plain
+        assert "muted" in app.query_one(ComponentsTable).get_row_at(0)[6].plain
         assert [e.event_type for e in app.state.events][-1] == "silence_added"
         await pilot.press("S")
         assert isinstance(app.screen, SilencesScreen)

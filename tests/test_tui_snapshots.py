@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.console_fixture import fixed_app, go_stale, warm_up
+from tests.console_fixture import fixed_app, go_stale, replay_app, warm_up
 
 SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 
@@ -46,3 +46,26 @@ def test_stale_console_snapshot(snap_compare):
         await go_stale(app, clock, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_details_timeline_snapshot(snap_compare):
+    """Voice after a recorded week: its 24 h and 7 d strips, its transitions with durations, no alerts."""
+    app, clock = fixed_app(Path(tempfile.mkdtemp(prefix="tui-health-snap-")), history=True)
+
+    async def run_before(pilot) -> None:
+        await warm_up(app, clock, pilot)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 44), run_before=run_before)
+
+
+def test_replay_header_snapshot(snap_compare):
+    """Replay two polls back from the end of a recorded stretch: REPLAY and the moment first in the header."""
+    app = replay_app(Path(tempfile.mkdtemp(prefix="tui-health-snap-")))
+
+    async def run_before(pilot) -> None:
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)

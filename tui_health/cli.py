@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="poll once, print, exit with a monitoring code")
     mode.add_argument("--headless", action="store_true", help="run the poll loop as a service (JSON lines)")
+    mode.add_argument(
+        "--replay", action="store_true", help="open the console on the recorded history instead of live polls"
+    )
     parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
     parser.add_argument("--scenario", default=None, help="simulator scenario for --demo (name or JSON file)")
     parser.add_argument(
@@ -149,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only",
         action="store_true",
         help="watch beside another instance: write no audit lines or state, send no alerts, take no lock",
+    )
+    parser.add_argument(
+        "--since",
+        default=None,
+        metavar="TIME",
+        help="--replay: open at this moment (a duration ago like 3h, or an ISO time; default: the last poll)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
@@ -229,6 +238,10 @@ def check_modes(args: argparse.Namespace) -> None:
         for flag, value in (("--max-polls", args.max_polls), ("--duration", args.duration)):
             if value is not None and not args.headless:
                 raise ConfigError(f"{flag} goes with --headless", hint=f"add --headless, or drop {flag}")
+        if args.since is not None and not args.replay:
+            raise ConfigError("--since goes with --replay", hint="add --replay, or drop --since")
+        if args.replay and args.read_only:
+            raise ConfigError("--read-only goes with live modes", hint="replay never writes anything anyway")
         if (args.scenario or args.fault) and not args.demo:
             flag = "--scenario" if args.scenario else "--fault"
             raise ConfigError(f"{flag} goes with --demo", hint=f"add --demo, or drop {flag}")
@@ -335,6 +348,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                     read_only=args.read_only,
                 )
             )
+        if args.replay:
+            from tui_health.tui.run import run_replay
+
+            return asyncio.run(run_replay(settings, since=args.since, demo=args.demo))
         from tui_health.tui.run import run_tui
 
         return asyncio.run(run_tui(settings, config_path=path, read_only=args.read_only))

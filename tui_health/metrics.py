@@ -41,6 +41,17 @@ class LatencyTracker:
         self._request_ms: deque[float] = deque(maxlen=request_window)
         self._problems: deque[int | None] = deque(maxlen=window)
 
+    @property
+    def window(self) -> int:
+        return self._poll_ms.maxlen or 0
+
+    def seed(self, ms: float, ok: bool, at: float, problems: int | None) -> None:
+        """One poll remembered from before this process (the history): it shows in the series, not in ``polls``."""
+        self._poll_ms.append(ms)
+        self._ok.append(ok)
+        self._at.append(at)
+        self._problems.append(problems)
+
     def record(self, snapshot: Snapshot, at: float, problems: int) -> None:
         self.polls += 1
         self._poll_ms.append(snapshot.total_ms)

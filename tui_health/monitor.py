@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never impo
     from tui_health.alerts.outbox import Outbox
     from tui_health.alerts.sinks import AlertTarget, Firing
     from tui_health.history.recorder import Recorder
+    from tui_health.history.timeline import ComponentTimeline
     from tui_health.history.writer import HistoryWriter
 
 
@@ -103,6 +104,8 @@ class Poller:
 
 
 RECENT_EVENTS = 300
+AVAILABILITY_EVERY = 300.0
+"""Seconds between refreshes of the Avail 24h column (it moves by at most 0.35 % in five minutes)."""
 
 
 class Monitor:
@@ -164,15 +167,115 @@ class Monitor:
         self._failed_seen = 0
         self.history: HistoryWriter | None = None
         self._recorder: Recorder | None = None
+        self.availability: dict[str, float | None] = {}
+        """Each component's availability over the last 24 h, from the history (refreshed every few minutes)."""
+        self._availability_at: float | None = None  # monotonic time of the last refresh
+        self._availability_task: asyncio.Task[None] | None = None
         if saved is not None:
             restored = saved.load(self.target_key)
             if restored is not None:
                 engine.restore(restored)
 
-    def keep_history(self, writer: HistoryWriter, recorder: Recorder) -> None:
-        """Record every poll, event and alert into ``writer`` (its thread does the writing)."""
+    def keep_history(self, writer: HistoryWriter, recorder: Recorder, *, remember: bool = True) -> None:
+        """Record every poll, event and alert into ``writer`` (its thread does the writing); ``remember``: start
+        from what it holds, the latency series and the components as the last poll saw them (shown stale until
+        the first answer)."""
         self.history = writer
         self._recorder = recorder
+        if not remember:
+            return
+        from tui_health.history.reader import HistoryReader
+        from tui_health.history.replay import Replay
+        from tui_health.history.store import HistoryError
+
+        try:
+            reader = HistoryReader(writer.path)
+        except HistoryError:
+            return
+        try:
+            recent = reader.polls(limit=self.tracker.window)
+            now_wall, now_mono = self.clock.now().timestamp(), self.clock.monotonic()
+            for poll in recent:
+                self.tracker.seed(
+                    poll.duration_ms,
+                    poll.ok and not poll.error,
+                    now_mono - (now_wall - poll.at),
+                    poll.problems,
+                )
+            if recent:
+                replay = Replay(reader, region=self.region, interval=self.interval)
+                last = replay.state(len(replay) - 1)
+                self.store.publish(
+                    replace(
+                        last,
+                        paused=False,
+                        connection=ConnectionState(
+                            "starting", "waiting for the first poll; showing the last one recorded"
+                        ),
+                        next_poll_at=None,
+                        latency=self.tracker.summary(now_mono),
+                        poll_count=0,
+                    )
+                )
+        except HistoryError:
+            pass
+        finally:
+            reader.close()
+
+    def timeline(self, cid: str) -> ComponentTimeline | None:
+        """The component's timeline from the history (``None`` without one)."""
+        if self.history is None:
+            return None
+        from tui_health.history.reader import HistoryReader
+        from tui_health.history.store import HistoryError
+        from tui_health.history.timeline import component_timeline
+
+        try:
+            reader = HistoryReader(self.history.path)
+            try:
+                return component_timeline(reader, cid, self.clock.now().timestamp())
+            finally:
+                reader.close()
+        except HistoryError:
+            return None
+
+    def _maybe_refresh_availability(self) -> None:
+        """Work out the 24 h availability again every AVAILABILITY_EVERY seconds, on a thread."""
+        if self.history is None or not self.settle:
+            return
+        now = self.clock.monotonic()
+        if self._availability_at is not None and now - self._availability_at < AVAILABILITY_EVERY:
+            return
+        if self._availability_task is not None and not self._availability_task.done():
+            return
+        self._availability_at = now
+        self._availability_task = asyncio.ensure_future(self._refresh_availability())
+
+    async def availability_settled(self) -> None:
+        """Wait for an availability refresh in flight (tests and screenshots show the column filled)."""
+        if self._availability_task is not None:
+            await self._availability_task
+
+    async def _refresh_availability(self) -> None:
+        assert self.history is not None
+        writer = self.history
+        until = self.clock.now().timestamp()
+
+        def compute() -> dict[str, float | None]:
+            from tui_health.history.reader import HistoryReader
+
+            writer.flush()
+            reader = HistoryReader(writer.path)
+            try:
+                return reader.availability(until - 86400, until)
+            finally:
+                reader.close()
+
+        try:
+            self.availability = await asyncio.to_thread(compute)
+        except Exception:
+            return
+        self.store.publish(replace(self.store.state, availability=self.availability))
 
     @property
     def region(self) -> str:
@@ -305,6 +408,7 @@ class Monitor:
         if self.history is not None and self._recorder is not None:
             self.history.put(self._recorder.poll(snapshot, state))
             self._history_health()
+            self._maybe_refresh_availability()
         self.store.publish(state)
         if answered and self.settle and not self._settled:
             settle_memory()
@@ -471,6 +575,7 @@ class Monitor:
             outbox_failed=self._failed(),
             storage_problem=self.storage.problem,
             silences=tuple(sorted(self.engine.silences.items())),
+            availability=self.availability,
             budget=BudgetView(self.budget.used(), self.budget.limit, self._budget_waited)
             if self.budget
             else None,

@@ -190,7 +190,7 @@ async def _monitor(
             monitor.settle = not stateless  # --once ends after one poll: nothing to settle
             monitor.alert_target = alert_target
             if history is not None:
-                monitor.keep_history(*history)
+                monitor.keep_history(*history, remember=not stateless)
             yield monitor
         finally:
             if history is not None:

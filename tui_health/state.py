@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -77,6 +77,8 @@ class MonitorState:
     storage_problem: str = ""  # what of our own files cannot be written right now
     budget: BudgetView | None = None  # None when no source uses a token
     silences: tuple[tuple[str, datetime], ...] = ()  # (component id, until), for the silences screen
+    availability: Mapping[str, float | None] = field(default_factory=dict)  # component id → % over 24 h
+    replay: str = ""  # what replay shows ("REPLAY 2026-11-02 08:04:00 UTC"); "" when live
 
     @property
     def overall(self) -> Status:
@@ -160,6 +162,7 @@ def combine(states: Sequence[MonitorState]) -> MonitorState:
         storage_problem="; ".join(dict.fromkeys(s.storage_problem for s in states if s.storage_problem)),
         budget=states[0].budget,
         silences=tuple((f"{s.region}/{cid}", until) for s in states for cid, until in s.silences),
+        availability={f"{s.region}/{cid}": pct for s in states for cid, pct in s.availability.items()},
     )
 
 

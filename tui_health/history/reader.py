@@ -111,6 +111,10 @@ class HistoryReader:
         """(id, at) of every poll, in order (replay steps through them)."""
         return [(r[0], r[1]) for r in self._query("SELECT id, at FROM polls ORDER BY id")]
 
+    def transition_polls(self) -> list[int]:
+        """The ids of the polls that recorded a transition, in order."""
+        return [r[0] for r in self._query("SELECT DISTINCT poll FROM transitions ORDER BY poll")]
+
     def span(self) -> tuple[float, float] | None:
         row = self._query("SELECT min(at), max(at) FROM polls")[0]
         return (row[0], row[1]) if row[0] is not None else None
@@ -142,16 +146,21 @@ class HistoryReader:
             for r in rows
         ]
 
-    def report(
-        self, since: float, until: float, components: list[str] | None = None
-    ) -> tuple[list[Figures], float]:
-        """Per component figures over [since, until], worst availability first, and the observed seconds."""
-        polls = self._query(
+    def observations(self, since: float, until: float) -> list[tuple[float, float, bool]]:
+        """``(at, covers, ok)`` of the polls that observed anything of [since, until] (the last one before it
+        included: what it saw reaches into the window)."""
+        rows = self._query(
             "SELECT at, covers, ok FROM polls WHERE at >= (SELECT coalesce(max(at), 0) FROM polls WHERE at < ?) "
             "AND at <= ? ORDER BY id",
             (since, until),
         )
-        spans = coverage(((r[0], r[1], bool(r[2])) for r in polls), since, until)
+        return [(r[0], r[1], bool(r[2])) for r in rows]
+
+    def report(
+        self, since: float, until: float, components: list[str] | None = None
+    ) -> tuple[list[Figures], float]:
+        """Per component figures over [since, until], worst availability first, and the observed seconds."""
+        spans = coverage(self.observations(since, until), since, until)
         by_component: dict[str, list[tuple[float, str]]] = defaultdict(list)
         names: dict[str, str] = {}
         for t in self.transitions(since, until, components, before=True):

@@ -66,6 +66,31 @@ ACTIONS: tuple[
     Action("escape", "clear_search", "Clear search", "clear the search", "Escape"),
     Action("c", "critical", "Critical", "critical components only (toggle)", palette="Filter: critical only"),
     Action(
+        "greater_than_sign",
+        "sort(1)",
+        "Sort",
+        "sort by the next column (or click a header; click it again to reverse)",
+        ">",
+        "Sort by the next column",
+    ),
+    Action(
+        "less_than_sign",
+        "sort(-1)",
+        "Sort",
+        "sort by the previous column",
+        "<",
+        "Sort by the previous column",
+        footer=False,
+    ),
+    Action(
+        "v",
+        "reverse_sort",
+        "Reverse",
+        "reverse the sort order",
+        palette="Reverse the sort order",
+        footer=False,
+    ),
+    Action(
         "enter", "details", "Details", "details of the selected component", "Enter", "Details", footer=False
     ),
     Action(
@@ -89,6 +114,13 @@ ACTIONS: tuple[
         "Org events",
         "your org's operational events (the operational-events source)",
         palette="Operational events of your org",
+    ),
+    Action(
+        "a",
+        "audit",
+        "Audit",
+        "audit viewer: search, filter by type, severity, component; Enter opens the component",
+        palette="Audit log viewer",
     ),
     Action("p", "pause", "Pause", "pause / resume polling", palette="Pause or resume polling"),
     Action(

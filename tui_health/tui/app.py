@@ -17,21 +17,23 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tui_health.models import AuditEvent
-from tui_health.monitor import Monitor
 from tui_health.sources.operational_events import NAME as NAME_EVENTS
 from tui_health.state import ComponentView, MonitorState, combine, split_id
 from tui_health.tui.actions import ACTIONS, bindings
 from tui_health.tui.filters import Filter
 from tui_health.tui.messages import StateUpdated
+from tui_health.tui.screens.audit_viewer import AuditViewer
 from tui_health.tui.screens.details import DetailsScreen
 from tui_health.tui.screens.help import HelpScreen
 from tui_health.tui.screens.incidents import IncidentsScreen
 from tui_health.tui.screens.org_events import OrgEventsScreen
 from tui_health.tui.screens.silence import SilenceScreen, SilencesScreen
+from tui_health.tui.sorting import Sort
 from tui_health.tui.widgets.audit_pane import AuditPane
 from tui_health.tui.widgets.components_table import ComponentsTable
 from tui_health.tui.widgets.header import StatusHeader, stale_for
 from tui_health.tui.widgets.latency import LatencyPanel
+from tui_health.watched import Watched
 
 NARROW = 110  # columns below which the latency panel gives way to the audit pane
 SHORT = 32  # rows below which the bottom panels shrink
@@ -44,17 +46,18 @@ class HealthApp(App[int]):
     BINDINGS = bindings()  # from the one action table (actions.py): footer, help and palette too
 
     def __init__(
-        self, monitors: Monitor | Sequence[Monitor], *, autopoll: bool = True, tick: float = 1.0
+        self, monitors: Watched | Sequence[Watched], *, autopoll: bool = True, tick: float = 1.0
     ) -> None:
         """``monitors``: one per target; each polls on its own schedule, and the views show them together."""
         super().__init__()
-        self.monitors = [monitors] if isinstance(monitors, Monitor) else list(monitors)
+        self.monitors: list[Watched] = list(monitors) if isinstance(monitors, list | tuple) else [monitors]  # type: ignore[list-item]
         self.monitor = self.monitors[0]
         """The first target's monitor (the only one in a single-target set-up)."""
         self._states = [m.store.state for m in self.monitors]
         self.filter = Filter()
         self._offered: tuple[bool | None, ...] = ()
-        self._filter_cache: tuple[tuple[ComponentView, ...], Filter, list[ComponentView]] = ((), Filter(), [])
+        self.sort = Sort()
+        self._filter_cache: tuple[Any, ...] = ((), Filter(), Sort(), {}, [])
         self.state: MonitorState = combine(self._states)
         self.autopoll = autopoll
         self.tick = tick
@@ -148,7 +151,7 @@ class HealthApp(App[int]):
         events = {e.id: e for m in self.monitors for e in m.audit_tail(count)}
         return sorted(events.values(), key=lambda e: e.timestamp)[-count:]
 
-    def owner(self, component: ComponentView) -> tuple[Monitor, str]:
+    def owner(self, component: ComponentView) -> tuple[Watched, str]:
         """The monitor a component belongs to, and its id there."""
         for monitor in self.monitors:
             if not component.target or monitor.region == component.target:
@@ -183,19 +186,48 @@ class HealthApp(App[int]):
         rows = self._filtered()
         stale = stale_for(self.state, now) is not None
         as_of = self.state.last_ok_at if stale and self.state.last_ok_at else now
-        self.query_one(ComponentsTable).show(rows, as_of, stale=stale)
-        text = f" filter  {self.filter.describe()}   ({len(rows)} of {len(self.state.components)} shown)"
+        self.query_one(ComponentsTable).show(
+            rows,
+            as_of,
+            stale=stale,
+            availability=self.state.availability,
+            sort=(self.sort.column, self.sort.reverse),
+        )
+        order = "" if self.sort.is_default else f"  ·  {self.sort.describe()}"
+        text = (
+            f" filter  {self.filter.describe()}{order}   ({len(rows)} of {len(self.state.components)} shown)"
+        )
         self.query_one("#filter-desc", Static).update(text)
         self.query_one("#filter-bar").set_class(not self.filter.is_default, "active")
 
     def _filtered(self) -> list[ComponentView]:
-        """The components the filter lets through, worked out again only when the components or the filter
-        changed (the one-second tick reuses them)."""
-        source, by, rows = self._filter_cache
-        if source is not self.state.components or by != self.filter:
-            rows = self.filter.apply(self.state.components)
-            self._filter_cache = (self.state.components, self.filter, rows)
+        """The components the filter lets through, in the sort's order, worked out again only when the
+        components, the filter, the sort or the availability figures changed (the one-second tick reuses them)."""
+        source, by, order, avail, rows = self._filter_cache
+        state = self.state
+        if (
+            source is not state.components
+            or by != self.filter
+            or order != self.sort
+            or avail is not state.availability
+        ):
+            rows = self.sort.apply(self.filter.apply(state.components), state.availability)
+            self._filter_cache = (state.components, self.filter, self.sort, state.availability, rows)
         return rows
+
+    def set_sort(self, new: Sort) -> None:
+        self.sort = new
+        self._render_rows(self.now())
+
+    def action_sort(self, direction: int) -> None:
+        self.set_sort(self.sort.step(direction))
+
+    def action_reverse_sort(self) -> None:
+        self.set_sort(self.sort.flipped())
+
+    @on(ComponentsTable.HeaderClicked)
+    def _header_clicked(self, event: ComponentsTable.HeaderClicked) -> None:
+        self.set_sort(self.sort.pick(event.column))
 
     def set_filter(self, new: Filter) -> None:
         self.filter = new
@@ -280,9 +312,14 @@ class HealthApp(App[int]):
         if component is None:
             self.notify("no component is selected (the filter matches none)", timeout=3)
         else:
-            history = self.audit_tail(400) + list(self.state.events)
-            unique = list({e.id: e for e in history}.values())
-            self.push_screen(DetailsScreen(component, unique, self.now()))
+            self.show_details(component)
+
+    def show_details(self, component: ComponentView) -> None:
+        history = self.audit_tail(400) + list(self.state.events)
+        unique = list({e.id: e for e in history}.values())
+        monitor, cid = self.owner(component)
+        timeline = monitor.timeline(cid)  # one component's week: a few ms of SQLite
+        self.push_screen(DetailsScreen(component, unique, self.now(), timeline))
 
     def action_silence(self) -> None:
         component = self.selected()
@@ -348,6 +385,27 @@ class HealthApp(App[int]):
 
     def action_org_events(self) -> None:
         self.push_screen(OrgEventsScreen(self.org_events()))
+
+    def action_audit(self) -> None:
+        events = list({e.id: e for e in self.audit_tail(2000) + list(self.state.events)}.values())
+        events.sort(key=lambda e: e.timestamp)
+
+        def done(cid: str | None) -> None:
+            if not cid:
+                return
+            view = self.component_view(cid)
+            if view is None:
+                self.notify(f"{cid} is not among the components shown now", timeout=4)
+            else:
+                self.show_details(view)
+
+        self.push_screen(AuditViewer(events), done)
+
+    def component_view(self, cid: str) -> ComponentView | None:
+        """The component shown now with that id (its own, or ``target/id`` when several targets are shown)."""
+        return next(
+            (c for c in self.state.components if c.id == cid or split_id(c.id, c.target) == cid), None
+        )
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

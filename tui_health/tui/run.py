@@ -4,26 +4,75 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_health.config import Settings
 from tui_health.runtime import open_monitors
 from tui_health.signals import interruptible
 
+if TYPE_CHECKING:
+    from textual.app import App
+
 
 async def run_tui(settings: Settings, *, config_path: Path, read_only: bool = False) -> int:
     from tui_health.tui.app import HealthApp
 
-    async with (
-        open_monitors(settings, config_path=config_path, read_only=read_only) as monitors,
-        interruptible() as stop,
-    ):
-        app = HealthApp(monitors)
-        # SIGTERM/SIGINT quit like `q`: the driver restores the terminal (alternate screen, mouse tracking)
+    async with open_monitors(settings, config_path=config_path, read_only=read_only) as monitors:
+        try:
+            return await run_app(HealthApp(monitors))
+        finally:
+            await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))
+
+
+async def run_app(app: App[int]) -> int:
+    """Run ``app``; SIGTERM/SIGINT quit like `q`, so the driver restores the terminal (alternate screen, mouse
+    tracking) whichever way it ends."""
+    async with interruptible() as stop:
         quit_on_signal = asyncio.ensure_future(stop.wait())
         quit_on_signal.add_done_callback(lambda done: None if done.cancelled() else app.exit(0))
         try:
             code = await app.run_async()
         finally:
             quit_on_signal.cancel()
-            await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))
     return code or 0
+
+
+async def run_replay(settings: Settings, *, since: str | None, demo: bool = False) -> int:
+    """The console on the first target's recorded history, at ``since`` (else the last poll). ``demo``: a week
+    of the simulator is recorded first (in the demo's own scratch directory)."""
+    import os
+    from datetime import UTC, datetime
+
+    from tui_health.errors import ConfigError
+    from tui_health.history.reader import HistoryReader
+    from tui_health.history.replay import Replay, ReplayMonitor
+    from tui_health.target import targets_from
+    from tui_health.timespec import parse_moment
+    from tui_health.tui.replay_app import ReplayApp
+
+    target = targets_from(settings, dict(os.environ))[0]
+    path = settings.history_path(target.key)
+    now = datetime.now(UTC)
+    if demo:
+        from tui_health.simulator.history import record_history
+
+        await asyncio.to_thread(record_history, path, end=now, target=target.name)
+    moment = None
+    if since is not None:
+        moment = parse_moment(since, now)
+        if moment is None:
+            raise ConfigError(
+                f"--since {since!r} is neither a duration nor a time", hint="try 3h, 2d, or 2026-11-20T08:00Z"
+            )
+    reader = HistoryReader(path)
+    replay = Replay(reader, region=target.name, interval=settings.poll.interval)
+    if not len(replay):
+        reader.close()
+        raise ConfigError(
+            f"the history at {path} holds no poll yet", hint="run the monitor for a while first"
+        )
+    monitor = ReplayMonitor(replay, replay.index_at(moment) if moment else len(replay) - 1)
+    try:
+        return await run_app(ReplayApp(monitor))
+    finally:
+        await monitor.close()

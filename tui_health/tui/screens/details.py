@@ -14,13 +14,90 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_health.history.timeline import ComponentTimeline
 from tui_health.models import AuditEvent
 from tui_health.state import ComponentView
 from tui_health.tui.format import clock_time, duration, short_datetime, status_text
 from tui_health.tui.widgets.audit_pane import event_line
 
+STRIP_STYLE = {
+    "healthy": "green",
+    "degraded": "dark_orange",
+    "down": "bold red",
+    "maintenance": "cyan",
+    "unknown": "magenta",
+}
 
-def details_renderable(c: ComponentView, events: list[AuditEvent], now: datetime) -> Table:
+
+def strip_text(cells: tuple[str | None, ...]) -> Text:
+    """One character per slot: a coloured block for the worst status seen, a dot where nobody was watching."""
+    text = Text()
+    for status in cells:
+        if status is None:
+            text.append("·", style="dim")
+        else:
+            text.append("█" if status != "healthy" else "▆", style=STRIP_STYLE.get(status, "magenta"))
+    return text
+
+
+def _pct(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.3f}% available"
+
+
+def _when(ts: float) -> str:
+    return short_datetime(datetime.fromtimestamp(ts).astimezone())
+
+
+def timeline_rows(grid: Table, timeline: ComponentTimeline) -> None:
+    """The status strips, the transitions with how long each status held, the alerts and their outcome."""
+    width = len(timeline.day)
+    axis = Text("24 h ago".ljust(width - 3) + "now", style="dim")
+    grid.add_row("Last 24 h", Text.assemble(strip_text(timeline.day), f"  {_pct(timeline.availability_day)}"))
+    grid.add_row("", axis)
+    grid.add_row(
+        "Last 7 days", Text.assemble(strip_text(timeline.week), f"  {_pct(timeline.availability_week)}")
+    )
+    grid.add_row("", Text("7 d ago".ljust(width - 3) + "now", style="dim"))
+    legend = Text.assemble(
+        *[(f"█ {name}  ", style) for name, style in STRIP_STYLE.items()], ("·", "dim"), " not watched"
+    )
+    grid.add_row("", legend)
+    grid.add_row("", "")
+    if timeline.stays:
+        lines = []
+        for stay in timeline.stays[:20]:
+            line = Text(f"{_when(stay.at)}  ")
+            line.append(f"{stay.previous or 'first seen'} → ", style="dim")
+            line.append(stay.status, style=STRIP_STYLE.get(stay.status, ""))
+            line.append(f"  for {duration(stay.seconds)}")
+            if stay.caused_by:
+                line.append(f"  caused by {', '.join(stay.caused_by)}", style="italic")
+            if stay.flapping:
+                line.append("  flapping", style="bold")
+            lines.append(line)
+        grid.add_row("Transitions", Text("\n").join(lines))
+    else:
+        grid.add_row("Transitions", Text("none recorded in the last 7 days", style="dim"))
+    if timeline.alerts:
+        lines = []
+        for alert in timeline.alerts[:15]:
+            style = {"delivered": "green", "failed": "bold red", "retrying": "yellow"}.get(
+                alert.outcome, "dim"
+            )
+            line = Text(f"{_when(alert.at)}  {alert.sink}  ")
+            line.append(alert.outcome, style=style)
+            line.append(f" ({len(alert.deliveries)} attempt(s))  ", style="dim")
+            line.append(alert.summary)
+            lines.append(line)
+        grid.add_row("Alerts sent", Text("\n").join(lines))
+    else:
+        grid.add_row("Alerts sent", Text("none in the last 7 days", style="dim"))
+    grid.add_row("", "")
+
+
+def details_renderable(
+    c: ComponentView, events: list[AuditEvent], now: datetime, timeline: ComponentTimeline | None = None
+) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
@@ -52,6 +129,8 @@ def details_renderable(c: ComponentView, events: list[AuditEvent], now: datetime
     else:
         grid.add_row("Details", Text("—"))
     grid.add_row("", "")
+    if timeline is not None:
+        timeline_rows(grid, timeline)
     history = [e for e in events if c.id in e.component_ids][-15:]
     if history:
         lines = Text("\n").join(event_line(e) for e in history)
@@ -65,17 +144,24 @@ def details_renderable(c: ComponentView, events: list[AuditEvent], now: datetime
 class DetailsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
 
-    def __init__(self, component: ComponentView, events: list[AuditEvent], now: datetime) -> None:
+    def __init__(
+        self,
+        component: ComponentView,
+        events: list[AuditEvent],
+        now: datetime,
+        timeline: ComponentTimeline | None = None,
+    ) -> None:
         super().__init__()
         self.component = component
         self.events = events
         self.now = now
+        self.timeline = timeline
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-box") as box:
             box.border_title = escape(self.component.name)
             box.border_subtitle = "Esc closes"
-            yield Static(details_renderable(self.component, self.events, self.now))
+            yield Static(details_renderable(self.component, self.events, self.now, self.timeline))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

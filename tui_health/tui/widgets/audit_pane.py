@@ -30,6 +30,13 @@ class AuditPane(RichLog):
         self._seen: set[str] = set()
         self._order: deque[str] = deque()
 
+    def reset(self, events: Iterable[AuditEvent]) -> None:
+        """Show only ``events`` (replay moved to another moment)."""
+        self.clear()
+        self._seen.clear()
+        self._order.clear()
+        self.add(events)
+
     def add(self, events: Iterable[AuditEvent]) -> None:
         """Append events not shown yet (the state carries the recent ones; each is shown once)."""
         for event in events:

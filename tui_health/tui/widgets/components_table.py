@@ -8,7 +8,7 @@ table keeps their order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -31,11 +31,12 @@ COLUMNS = [
     ("name", "Name"),
     ("id", "ID"),
     ("since", "For"),
+    ("avail", "Avail 24h"),
     ("modified", "Last modified"),
     ("flags", "Flags"),
     ("cause", "Caused by"),
 ]
-FIXED_WIDTHS = {"status": 10, "since": 6, "modified": 16, "flags": 14}
+FIXED_WIDTHS = {"status": 10, "since": 6, "avail": 9, "modified": 16, "flags": 14}
 """Columns whose content has a known width, or comes and goes ("→healthy?" must fit when it appears)."""
 MAX_WIDTHS = {"name": 48, "id": 40}
 """Names and ids wider than this are cut with an ellipsis (the details screen shows them whole)."""
@@ -49,9 +50,10 @@ Row = tuple[Text, ...]
 Signature = tuple[object, ...]
 
 
-def signature(c: ComponentView, now: datetime) -> Signature:
+def signature(c: ComponentView, now: datetime, avail: float | None = None) -> Signature:
     """Everything a row shows, as plain values: equal signatures mean an unchanged row (cheap to compare)."""
     return (
+        avail,
         c.status,
         c.observed,
         c.name,
@@ -75,7 +77,15 @@ def shown_name(c: ComponentView) -> str:
     return c.name if not c.group else f"{c.name} · {c.group}"
 
 
-def row_cells(c: ComponentView, now: datetime, stale: bool = False) -> Row:
+def avail_text(avail: float | None) -> Text:
+    """``99.98%`` (two decimals hide nothing that matters in 24 h: 0.01 % is ~9 s), ``—`` without history."""
+    if avail is None:
+        return Text("—", style="dim")
+    style = "green" if avail >= 99.9 else ("yellow" if avail >= 99.0 else "bold red")
+    return Text("100%" if avail >= 100 else f"{avail:.2f}%", style=style)
+
+
+def row_cells(c: ComponentView, now: datetime, stale: bool = False, avail: float | None = None) -> Row:
     """The cells of one component. API strings are wrapped in Text: shown as written, never parsed as markup.
 
     ``stale``: the data is old, and every cell is dimmed so it cannot pass for live data.
@@ -94,6 +104,7 @@ def row_cells(c: ComponentView, now: datetime, stale: bool = False) -> Row:
         Text(shown_name(c)),
         Text(c.id, style="dim"),
         Text(table_duration((now - c.since).total_seconds())),
+        avail_text(avail),
         Text(short_datetime(c.last_modified)),
         Text(" ".join(flags), style="bold"),
         Text(", ".join(c.caused_by), style="italic"),
@@ -156,6 +167,13 @@ class ComponentsTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Details", show=False),
     ]
 
+    class HeaderClicked(Message):
+        """The person clicked a column's header (the app sorts by it)."""
+
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
     class Selected(Message):
         """The person chose a row (Enter, or a click on the row under the cursor)."""
 
@@ -171,9 +189,12 @@ class ComponentsTable(ScrollView, can_focus=True):
         self._stale = False
         self._cursor = 0
         self._follow = False  # the cursor follows its component once the person has moved it
-        self._widths = {key: max(_width(label), FIXED_WIDTHS.get(key, 0)) for key, label in COLUMNS}
+        # room for the label and its sort mark ("Avail 24h ▲")
+        self._widths = {key: max(_width(label) + 2, FIXED_WIDTHS.get(key, 0)) for key, label in COLUMNS}
         self._lines: dict[tuple[object, ...], Strip] = {}
         self._drawn: dict[int, Signature] = {}  # row → what its line showed when last drawn
+        self._availability: Mapping[str, float | None] = {}
+        self._sort: tuple[str, bool] = ("status", False)  # the sort column and whether it is reversed
 
     # -- what is shown --------------------------------------------------------------------------------
     @property
@@ -200,15 +221,32 @@ class ComponentsTable(ScrollView, can_focus=True):
 
     def get_row_at(self, row: int) -> Row:
         """The cells of a row, as drawn."""
-        return row_cells(self._views[row], self._now or self._views[row].since, self._stale)
+        view = self._views[row]
+        return row_cells(view, self._now or view.since, self._stale, self._availability.get(view.id))
 
-    def show(self, components: Sequence[ComponentView], now: datetime, *, stale: bool = False) -> int:
+    def show(
+        self,
+        components: Sequence[ComponentView],
+        now: datetime,
+        *,
+        stale: bool = False,
+        availability: Mapping[str, float | None] | None = None,
+        sort: tuple[str, bool] = ("status", False),
+    ) -> int:
         """Show ``components`` (in the order given); returns how many rows differ from what was shown.
 
         Once the person has moved the cursor it stays on the same component across updates; until then it
         stays on the top (worst) row. New rows never scroll the worst rows out of view: while the table is
         scrolled to the top it stays there; only a person who scrolled away is followed.
         """
+        if availability is not None and availability is not self._availability:
+            self._availability = availability
+            self._drawn.clear()
+            self.refresh()
+        if sort != self._sort:
+            self._sort = sort
+            self._lines.pop(("header", self.scrollable_content_region.width), None)
+            self.refresh_line(0)
         selected = self.selected_id
         at_top = self.scroll_y == 0
         old = self._views
@@ -264,7 +302,8 @@ class ComponentsTable(ScrollView, can_focus=True):
 
     def _row_signature(self, row: int) -> Signature:
         assert self._now is not None
-        return (*signature(self._views[row], self._now), self._stale)
+        view = self._views[row]
+        return (*signature(view, self._now, self._availability.get(view.id)), self._stale)
 
     # -- drawing --------------------------------------------------------------------------------------
     def notify_style_update(self) -> None:
@@ -296,7 +335,12 @@ class ComponentsTable(ScrollView, can_focus=True):
         key = ("header", self.scrollable_content_region.width)
         if key not in self._lines:
             style = self.get_component_rich_style("components-table--header")
-            cells = [Text(label) for _, label in COLUMNS]
+            column, reverse = self._sort
+            mark = " ▼" if reverse else " ▲"
+            cells = [
+                Text(label + (mark if key_ == column and (key_ != "status" or reverse) else ""))
+                for key_, label in COLUMNS
+            ]
             self._lines[key] = self._line(cells, self.rich_style + style, None)
         return self._lines[key]
 
@@ -315,8 +359,9 @@ class ComponentsTable(ScrollView, can_focus=True):
             if not even:
                 base += self.get_component_rich_style("components-table--even-row")
             post = self.get_component_rich_style("components-table--cursor") if cursor else None
+            view = self._views[row]
             strip = self._lines[key] = self._line(
-                list(row_cells(self._views[row], self._now, self._stale)), base, post
+                list(row_cells(view, self._now, self._stale, self._availability.get(view.id))), base, post
             )
         return strip
 
@@ -380,8 +425,20 @@ class ComponentsTable(ScrollView, can_focus=True):
         if self.selected_id is not None:
             self.post_message(self.Selected(self.selected_id))
 
+    def column_at(self, x: int) -> str | None:
+        """The column under screen column ``x`` of the widget."""
+        position = int(self.scroll_x) + x
+        for key, _ in COLUMNS:
+            position -= self._widths[key] + 2 * PADDING
+            if position < 0:
+                return key
+        return COLUMNS[-1][0]
+
     def on_click(self, event: events.Click) -> None:
         if event.y < 1:
+            column = self.column_at(event.x)
+            if column is not None:
+                self.post_message(self.HeaderClicked(column))
             return
         row = int(self.scroll_y) + event.y - 1
         if row >= len(self._views):

@@ -42,6 +42,9 @@ def stale_for(state: MonitorState, now: datetime) -> float | None:
 
 def header_text(state: MonitorState, now: datetime) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
+    if state.replay:  # first of all: a recorded moment must never pass for now
+        text.append(f" {state.replay} ", style="bold white on blue")
+        text.append(" ")
     stale = stale_for(state, now)
     if stale is not None:  # first, before anything else: stale data must never pass for live data
         text.append(f" STALE {duration(stale)} ", style="bold black on yellow")

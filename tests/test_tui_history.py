@@ -1,0 +1,130 @@
+"""The console with a history: timeline in the details, Avail 24h and sorting, the audit viewer, replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.console_fixture import START, fixed_app, replay_app, warm_up
+from tui_health.tui.screens.audit_viewer import AuditViewer
+from tui_health.tui.screens.details import DetailsScreen
+from tui_health.tui.screens.goto import GotoScreen
+from tui_health.tui.widgets.components_table import ComponentsTable
+
+
+async def test_details_show_the_timeline_and_the_table_its_availability(tmp_path: Path) -> None:
+    app, clock = fixed_app(tmp_path, history=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await warm_up(app, clock, pilot)
+        # the recorded week: voice was down for 90 minutes two days ago, so its 7-day availability says so
+        table = app.query_one(ComponentsTable)
+        row = next(i for i in range(table.row_count) if table.row_id(i) == "voice-telephony")
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen) and screen.timeline is not None
+        week = screen.timeline.week
+        assert "down" in week and None not in week[:-1]  # watched all week, an outage in it
+        assert screen.timeline.availability_week is not None and screen.timeline.availability_week < 100
+        assert any(s.status == "down" and abs(s.seconds - 5400) <= 600 for s in screen.timeline.stays)
+        await pilot.press("escape")
+        # the Avail 24h column is filled from the history (warm_up waited for the monitor to work it out)
+        assert app.state.availability and all(
+            0 <= v <= 100 for v in app.state.availability.values() if v is not None
+        )
+
+
+async def test_sorting_by_any_column_with_keys_and_header_clicks(tmp_path: Path) -> None:
+    app, clock = fixed_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await warm_up(app, clock, pilot)
+        table = app.query_one(ComponentsTable)
+        worst_first = [table.row_id(i) for i in range(table.row_count)]
+        await pilot.press("greater_than_sign")  # by name
+        names = [table.selected_view and table._views[i].name.casefold() for i in range(table.row_count)]
+        assert app.sort.column == "name" and names == sorted(names)
+        await pilot.press("v")  # reversed
+        assert [table._views[i].name.casefold() for i in range(table.row_count)] == sorted(
+            names, reverse=True
+        )
+        assert "sort: name ▼" in str(app.query_one("#filter-desc").render())
+        await pilot.press("less_than_sign")  # back to status, the natural order
+        assert [table.row_id(i) for i in range(table.row_count)] == worst_first
+        # a click on the "ID" header sorts by id; a second click reverses it
+        x = sum(table._widths[k] + 2 for k in ("status", "name")) + 1
+        await pilot.click(ComponentsTable, offset=(x, 0))
+        ids = [table.row_id(i) for i in range(table.row_count)]
+        assert app.sort.column == "id" and ids == sorted(ids)
+        await pilot.click(ComponentsTable, offset=(x, 0))
+        assert [table.row_id(i) for i in range(table.row_count)] == sorted(ids, reverse=True)
+
+
+async def test_audit_viewer_filters_and_opens_a_component(tmp_path: Path) -> None:
+    app, clock = fixed_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await warm_up(app, clock, pilot)
+        await pilot.press("a")
+        viewer = app.screen
+        assert isinstance(viewer, AuditViewer) and viewer._shown
+        total = len(viewer._shown)
+        await pilot.press("l")  # warnings and worse
+        assert 0 < len(viewer._shown) < total and all(e.severity != "info" for e in viewer._shown)
+        await pilot.press("x", "t")  # the first event type present
+        assert len({e.event_type for e in viewer._shown}) == 1
+        await pilot.press("x", "slash", *"voice", "enter")
+        assert viewer._shown and all(
+            "voice" in (e.message + " ".join(e.component_ids)).lower() for e in viewer._shown
+        )
+        first = viewer._shown[0]
+        assert first.component_ids
+        await pilot.press("c")  # only that component's events
+        assert all(first.component_ids[0] in e.component_ids for e in viewer._shown)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailsScreen) and app.screen.component.id == first.component_ids[0]
+
+
+async def test_replay_steps_jumps_and_goes_to_a_time(tmp_path: Path) -> None:
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        last = len(app.replay.replay) - 1
+        assert app.replay.index == last and app.state.replay.startswith("REPLAY ")
+        header = str(app.query_one("#status-header").render())
+        assert "REPLAY" in header and f"poll {last + 1} of {last + 1}" in header
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert app.replay.index == last - 2
+        assert app.now() == app.state.last_poll_at  # "For" counts from the moment shown
+        await pilot.press("right_square_bracket")
+        assert app.replay.index == last - 1
+        before = app.replay.index
+        await pilot.press("left_curly_bracket")  # the previous confirmed change
+        changed = app.replay.index
+        assert changed < before
+        previous = app.replay.replay.state(changed - 1)
+        now = app.state
+        assert {(c.id, c.status) for c in previous.components} != {(c.id, c.status) for c in now.components}
+        await pilot.press("left_curly_bracket")
+        assert app.replay.index < changed
+        await pilot.press("right_curly_bracket")  # forward again: the same change
+        assert app.replay.index == changed
+        # g: a moment typed in
+        await pilot.press("g")
+        assert isinstance(app.screen, GotoScreen)
+        await pilot.press(*"2026-03-01 09:00", "enter")
+        await pilot.pause()
+        shown = app.state.last_poll_at
+        assert (
+            shown is not None
+            and shown <= START.replace(day=1)
+            and (START.replace(day=1) - shown).total_seconds() < 600
+        )
+        # live-only actions are not offered: nothing in the past can be silenced or polled
+        assert app.check_action("silence", ()) is False and app.check_action("poll_now", ()) is False
+        # space plays: polls go by without a key (10-minute polls at x60 are 10 s apart: faster here)
+        app.speed = 60_000
+        index = app.replay.index
+        await pilot.press("space")
+        await pilot.pause(0.5)
+        await pilot.press("space")
+        assert app.replay.index > index and not app.playing

@@ -1,0 +1,266 @@
+"""Replay: the MonitorState of any recorded poll, rebuilt from the history (no network, no engine).
+
+Every view renders a MonitorState, so the console shows a past moment exactly as it showed it live: the
+components as they were (latest stored state at or before the poll), the audit events up to that moment, the
+latency series of the polls before it, the incidents then open, the threshold as it stood.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left, bisect_right
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from tui_health.history.reader import HistoryReader, PollRow
+from tui_health.history.timeline import ComponentTimeline, component_timeline
+from tui_health.metrics import LatencySummary, percentile
+from tui_health.models import AuditEvent, SourceResult, Status
+from tui_health.state import ComponentView, ConnectionState, MonitorState, StatePublisher
+
+SERIES = 240
+"""Polls in the latency sparkline (as the live tracker keeps)."""
+EVENTS = 300
+
+
+def _dt(ts: float | None) -> datetime | None:
+    return datetime.fromtimestamp(ts, UTC) if ts is not None else None
+
+
+def _status(text: str) -> Status:
+    return Status.parse(text) or Status.UNKNOWN
+
+
+def view_of(row: tuple[Any, ...]) -> ComponentView:
+    """A ComponentView from a ``states`` row (``STATE_COLUMNS``)."""
+    (
+        _,
+        cid,
+        _,
+        name,
+        status,
+        observed,
+        since,
+        modified,
+        source,
+        group,
+        flapping,
+        silenced,
+        caused,
+        critical,
+        raw,
+    ) = row
+    return ComponentView(
+        id=cid,
+        name=name,
+        status=_status(status),
+        observed=_status(observed),
+        since=_dt(since) or datetime.now(UTC),
+        last_modified=_dt(modified),
+        source=source,
+        critical=bool(critical),
+        flapping=bool(flapping),
+        silenced_until=_dt(silenced),
+        caused_by=tuple(json.loads(caused)) if caused else (),
+        group=group,
+        raw_status=raw,
+    )
+
+
+def latency_of(polls: list[PollRow]) -> LatencySummary:
+    """The latency panel's figures over the given polls (oldest first)."""
+    values = [p.duration_ms for p in polls]
+    recent = [p.at for p in polls if polls and polls[-1].at - p.at <= 60]
+    span = recent[-1] - recent[0] if len(recent) > 1 else 0.0
+    requests = [float(s.get("ms", 0.0)) for p in polls for s in p.sources]
+    return LatencySummary(
+        polls=len(polls),
+        p50=percentile(values, 50),
+        p95=percentile(values, 95),
+        p99=percentile(values, 99),
+        mean=sum(values) / len(values) if values else 0.0,
+        error_rate=sum(1 for p in polls if not p.ok or p.error) / len(polls) if polls else 0.0,
+        polls_per_minute=(len(recent) - 1) / span * 60 if span > 0 else float(len(recent)),
+        poll_series=tuple(values),
+        problem_series=tuple(p.problems for p in polls),
+        request_p95=percentile(requests, 95),
+    )
+
+
+def sources_of(poll: PollRow) -> tuple[SourceResult, ...]:
+    return tuple(
+        SourceResult(
+            name=str(s.get("name", "?")),
+            ok=bool(s.get("ok")),
+            error=s.get("error"),
+            error_kind=s.get("error_kind"),
+        )
+        for s in poll.sources
+    )
+
+
+def connection_of(poll: PollRow) -> ConnectionState:
+    failed = [s for s in poll.sources if not s.get("ok")]
+    if not failed:
+        return ConnectionState("ok", "")
+    first = failed[0]
+    kind = {"auth": "auth_failed", "rate_limited": "rate_limited", "rate_budget": "rate_budget"}.get(
+        str(first.get("error_kind")), "error"
+    )
+    return ConnectionState(kind, f"{first.get('name')}: {first.get('error') or 'failed'}")
+
+
+class Replay:
+    """The recorded polls of one store, and the state at any of them."""
+
+    def __init__(self, reader: HistoryReader, *, region: str, interval: float) -> None:
+        self.reader = reader
+        self.region = region
+        self.interval = interval
+        self.polls = reader.polls()
+        self._times = [p.at for p in self.polls]
+        index_of = {p.id: i for i, p in enumerate(self.polls)}
+        # the polls that recorded a transition (confirmed it), as indexes into ``polls``
+        self._changes = sorted({index_of[poll] for poll in reader.transition_polls() if poll in index_of})
+
+    def __len__(self) -> int:
+        return len(self.polls)
+
+    def index_at(self, moment: datetime) -> int:
+        """The last poll at or before ``moment`` (the first poll when it is earlier than all of them)."""
+        return max(0, bisect_right(self._times, moment.timestamp()) - 1)
+
+    def next_transition(self, index: int, direction: int) -> int | None:
+        """The next (``direction`` 1) or previous (-1) poll from ``index`` that confirmed a transition."""
+        if direction > 0:
+            found = bisect_right(self._changes, index)
+            return self._changes[found] if found < len(self._changes) else None
+        found = bisect_left(self._changes, index) - 1
+        return self._changes[found] if found >= 0 else None
+
+    def state(self, index: int) -> MonitorState:
+        poll = self.polls[index]
+        views = sorted(
+            (view_of(row) for row in self.reader.states_at(poll.id)),
+            key=lambda v: (v.status.rank, v.name.casefold(), v.id),
+        )
+        before = self.polls[max(0, index - SERIES + 1) : index + 1]
+        events = [e for e in map(_event, self.reader.events(poll.at, EVENTS)) if e is not None]
+        last_ok = next((p.at for p in reversed(self.polls[: index + 1]) if p.ok), None)
+        return MonitorState(
+            region=self.region,
+            poll_count=index + 1,
+            components=tuple(views),
+            breached=poll.breached,
+            reasons=poll.reasons,
+            events=tuple(events),
+            latency=latency_of(before),
+            connection=connection_of(poll),
+            last_poll_at=_dt(poll.at),
+            last_ok_at=_dt(last_ok),
+            first_poll_at=_dt(self.polls[0].at),
+            next_poll_at=None,
+            interval=self.interval,
+            sources=sources_of(poll),
+            incidents=tuple(self.reader.incidents_at(poll.id)),
+            availability=self.reader.availability(poll.at - 86400, poll.at),
+            silences=tuple(
+                sorted(
+                    (v.id, v.silenced_until)
+                    for v in views
+                    if v.silenced_until and v.silenced_until > _at(poll)
+                )
+            ),
+        )
+
+
+def _at(poll: PollRow) -> datetime:
+    return datetime.fromtimestamp(poll.at, UTC)
+
+
+def _event(data: dict[str, Any]) -> AuditEvent | None:
+    try:
+        return AuditEvent.from_dict(data)
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+class ReplayMonitor:
+    """What the console watches in replay: the recorded polls, one at a time, instead of live ones.
+
+    It offers the console what a Monitor offers (a store of states, the clock, the audit tail, a component's
+    timeline), all as of the moment shown; polling, silencing and pausing do nothing, and no network is used.
+    """
+
+    def __init__(self, replay: Replay, index: int = 0) -> None:
+        self.replay = replay
+        self.region = replay.region
+        self.interval = replay.interval
+        self.store = StatePublisher()
+        self.index = -1
+        self.go(index)
+
+    # -- moving in time ---------------------------------------------------------------------------
+    def go(self, index: int) -> bool:
+        """Show poll ``index`` (clamped); whether the moment changed."""
+        index = max(0, min(index, len(self.replay) - 1))
+        if index == self.index:
+            return False
+        self.index = index
+        state = self.replay.state(index)
+        self.store.publish(replace(state, replay=self.label(state)))
+        return True
+
+    def step(self, polls: int) -> bool:
+        return self.go(self.index + polls)
+
+    def jump(self, direction: int) -> bool:
+        """To the poll of the next (1) or previous (-1) transition."""
+        found = self.replay.next_transition(self.index, direction)
+        return found is not None and self.go(found)
+
+    def go_to(self, moment: datetime) -> bool:
+        return self.go(self.replay.index_at(moment))
+
+    def label(self, state: MonitorState) -> str:
+        """``REPLAY 2026-11-02 08:04:00 UTC · poll 12 of 1008`` for the header."""
+        when = state.last_poll_at or datetime.now(UTC)
+        return f"REPLAY {when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC · poll {self.index + 1} of {len(self.replay)}"
+
+    # -- what the console asks of a monitor -------------------------------------------------------
+    def now(self) -> datetime:
+        """The moment shown: "For" durations and ages count from it."""
+        return self.store.state.last_poll_at or datetime.now(UTC)
+
+    def audit_tail(self, count: int) -> list[AuditEvent]:
+        at = self.replay.polls[self.index].at
+        return [e for e in map(_event, self.replay.reader.events(at, count)) if e is not None]
+
+    def timeline(self, cid: str) -> ComponentTimeline | None:
+        return component_timeline(self.replay.reader, cid, self.replay.polls[self.index].at)
+
+    async def start(self) -> None:
+        return None
+
+    async def poll(self) -> MonitorState:
+        return self.store.state
+
+    def silence(self, cid: str, seconds: float) -> None:
+        return None
+
+    def unsilence(self, cid: str) -> None:
+        return None
+
+    def pause(self) -> None:
+        return None
+
+    def resume(self) -> None:
+        return None
+
+    def requeue_failed(self) -> int:
+        return 0
+
+    async def close(self, delivery_wait: float = 0.0) -> bool:
+        self.replay.reader.close()
+        return True

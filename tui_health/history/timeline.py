@@ -1,0 +1,87 @@
+"""A component's timeline from the history: a status strip per period, its transitions, the alerts about it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tui_health.history.availability import coverage, figures, overlap
+from tui_health.history.reader import Alert, HistoryReader, Transition
+
+STRIP_RANK = {"down": 0, "degraded": 1, "unknown": 2, "maintenance": 3, "healthy": 4}
+"""Worst first: a strip cell shows the worst confirmed status observed within it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """One confirmed status and how long it held (until the next transition, or until now)."""
+
+    at: float
+    status: str
+    previous: str | None
+    seconds: float
+    caused_by: tuple[str, ...]
+    flapping: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentTimeline:
+    day: tuple[
+        str | None, ...
+    ]  # one cell per slot of the last 24 h: the worst status observed, None: unobserved
+    week: tuple[str | None, ...]
+    stays: tuple[Stay, ...]  # newest first
+    alerts: tuple[Alert, ...]  # newest first
+    availability_day: float | None
+    availability_week: float | None
+
+
+def strip(
+    transitions: Sequence[tuple[float, str]],
+    spans: Sequence[tuple[float, float]],
+    since: float,
+    until: float,
+    cells: int,
+) -> tuple[str | None, ...]:
+    """``cells`` slots over [since, until]: each the worst status that held for an observed moment in it."""
+    width = (until - since) / cells
+    out: list[str | None] = []
+    for index in range(cells):
+        start, end = since + index * width, since + (index + 1) * width
+        worst: str | None = None
+        for i, (at, status) in enumerate(transitions):
+            stop = transitions[i + 1][0] if i + 1 < len(transitions) else until
+            if stop <= start or at >= end or status == "gone":
+                continue
+            if overlap(max(at, start), min(stop, end), spans) <= 0:
+                continue
+            if worst is None or STRIP_RANK.get(status, 2) < STRIP_RANK.get(worst, 2):
+                worst = status
+        out.append(worst)
+    return tuple(out)
+
+
+def component_timeline(reader: HistoryReader, cid: str, now: float, cells: int = 48) -> ComponentTimeline:
+    week_ago, day_ago = now - 7 * 86400, now - 86400
+    transitions = reader.transitions(week_ago, now, [cid], before=True)
+    steps = [(t.at, t.to_status) for t in transitions]
+    observed = reader.observations(week_ago, now)
+    week_spans = coverage(observed, week_ago, now)
+    day_spans = coverage(observed, day_ago, now)
+    name = transitions[-1].name if transitions else cid
+    return ComponentTimeline(
+        day=strip(steps, day_spans, day_ago, now, cells),
+        week=strip(steps, week_spans, week_ago, now, cells),
+        stays=tuple(reversed(_stays(transitions, now))),
+        alerts=tuple(reversed(reader.alerts(week_ago, now, cid))),
+        availability_day=figures(cid, name, steps, day_spans, now).availability,
+        availability_week=figures(cid, name, steps, week_spans, now).availability,
+    )
+
+
+def _stays(transitions: list[Transition], now: float) -> list[Stay]:
+    out = []
+    for index, t in enumerate(transitions):
+        end = transitions[index + 1].at if index + 1 < len(transitions) else now
+        out.append(Stay(t.at, t.to_status, t.from_status, max(0.0, end - t.at), t.caused_by, t.flapping))
+    return out

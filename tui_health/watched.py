@@ -1,0 +1,45 @@
+"""What the console watches, whatever it is: a live Monitor, or the recorded history in replay.
+
+The console renders the states such a thing publishes and asks it for the rest (the clock, the audit tail, a
+component's timeline, silences); :class:`tui_health.monitor.Monitor` and
+:class:`tui_health.history.replay.ReplayMonitor` both fit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from tui_health.models import AuditEvent
+from tui_health.state import MonitorState, StatePublisher
+
+if TYPE_CHECKING:
+    from tui_health.history.timeline import ComponentTimeline
+
+
+class Watched(Protocol):
+    store: StatePublisher
+    interval: float
+
+    @property
+    def region(self) -> str: ...
+
+    def now(self) -> datetime: ...
+
+    def audit_tail(self, count: int) -> list[AuditEvent]: ...
+
+    def timeline(self, cid: str) -> ComponentTimeline | None: ...
+
+    async def start(self) -> None: ...
+
+    async def poll(self) -> MonitorState: ...
+
+    def silence(self, cid: str, seconds: float) -> None: ...
+
+    def unsilence(self, cid: str) -> None: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def requeue_failed(self) -> int: ...

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import bench_console
+import bench_history
 import bench_idle_cpu
 import bench_once
 import bench_poll
@@ -273,6 +274,27 @@ def simulator_pages(quick: bool) -> list[Row]:
     ]
 
 
+def history(quick: bool) -> list[Row]:
+    loop, write, mean, p95 = bench_history.write_cost(200 if quick else 400)
+    days = 3 if quick else 30
+    size, _, _ = bench_history.size_after(days)
+    month = size * 30 / days
+    return [
+        (
+            "history write per poll, 1,000 comps, 1 % churn",
+            f"mean {mean:.2f} ms (loop {loop:.2f} + thread {write:.2f}; p95 {p95:.2f})",
+            "<= 2 ms",
+            mean <= 2,
+        ),
+        (
+            "history size, 30 days, 1,000 comps every 15 s",
+            f"{month:.1f} MB" + ("" if days == 30 else f" (from {days} days)"),
+            "<= 50 MB",
+            month <= 50,
+        ),
+    ]
+
+
 SECTIONS: list[tuple[str, Callable[[bool], list[Row]]]] = [
     ("poll cost", poll_cost),
     ("console", console),
@@ -280,6 +302,7 @@ SECTIONS: list[tuple[str, Callable[[bool], list[Row]]]] = [
     ("--once", once),
     ("simulator", simulator_pages),
     ("memory", memory),
+    ("history", history),
 ]
 
 

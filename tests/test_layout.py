@@ -43,6 +43,8 @@ def test_the_core_never_imports_textual():
     [
         ("engine", ("tui_health.config", "httpx", "textual")),
         ("genesys", ("tui_health.engine", "tui_health.alerts", "textual")),
+        # the history reads and writes its store and rebuilds states: never the network, config or views
+        ("history", ("httpx", "textual", "tui_health.tui", "tui_health.config", "tui_health.alerts")),
     ],
 )
 def test_packages_keep_to_their_side(package, forbidden):

@@ -47,7 +47,7 @@ def span(seconds: float | None) -> str:
     minutes, s = divmod(s, 60)
     parts = [f"{days}d"] if days else []
     if days or hours:
-        parts.append(f"{hours}h")
+        parts.append(f"{hours:02d}h" if days else f"{hours}h")
     if days or hours or minutes:
         parts.append(f"{minutes:02d}m" if parts else f"{minutes}m")
     parts.append(f"{s:02d}s" if parts else f"{s}s")

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.conftest import CLIENT_ID, SECRET, run_cli
+from tui_health.history.reader import HistoryReader
 
 WEBHOOK_TOKEN = "whk-token-never-print-me"
 
@@ -91,6 +92,21 @@ def test_every_alert_arrives_exactly_once_per_idempotency_key(start_sim, tmp_pat
     assert all(w["headers"]["Authorization"] == f"Bearer {WEBHOOK_TOKEN}" for w in sim.state.webhooks)
     assert out == lines((tmp_path / "audit.jsonl").read_text())  # stdout mirrors the audit log
     assert_no_secrets(sim, tmp_path, proc.stdout, proc.stderr)
+    # the history links every alert to its components, its receiver and each attempt, by idempotency key
+    reader = HistoryReader(next((tmp_path / "history").glob("*.sqlite3")))
+    try:
+        alerts = reader.alerts(0, time.time() + 60)
+        assert sorted(a.key for a in alerts) == sorted(keys)
+        assert all(a.outcome == "delivered" and a.sink for a in alerts)
+        attempts = Counter(d.outcome for a in alerts for d in a.deliveries)
+        assert attempts == {"retrying": 6, "delivered": len(keys)}
+        about_chat = reader.alerts(0, time.time() + 60, "chat")
+        assert about_chat and all("chat" in a.components for a in about_chat)
+        went = [t.to_status for t in reader.transitions(0, time.time() + 60, ["chat"])]
+        assert went[-2:] == ["down", "healthy"]
+        assert len(reader.polls()) >= 2 and all(p.ok for p in reader.polls())
+    finally:
+        reader.close()
 
 
 def start_headless(sim, tmp_path: Path) -> subprocess.Popen[str]:

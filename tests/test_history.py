@@ -249,9 +249,65 @@ def test_once_records_and_history_reports_over_real_http(start_sim, tmp_path: Pa
     store = next((tmp_path / "history").glob("*.sqlite3"))
     polls = sqlite3.connect(store).execute("SELECT count(*) FROM polls").fetchone()[0]
     assert polls == 2
+    # the second --once went on from the store: nothing changed, so it wrote no component again (a cron job
+    # every five minutes costs a poll row, not a snapshot)
+    states = sqlite3.connect(store).execute("SELECT count(*) FROM states").fetchone()[0]
+    assert states == 40
     run_cli("--once", "--no-alerts", "--no-history", *where, env=env, extra_config=config)
     assert sqlite3.connect(store).execute("SELECT count(*) FROM polls").fetchone()[0] == 2
     bad = run_cli("history", "--since", "last tuesday", *where, env=env, extra_config=config)
     assert bad.returncode == 3 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
     missing = run_cli("history", "--region", "eu-west-1", env=env, extra_config=config)
     assert missing.returncode == 3 and "no history at" in missing.stderr and "Traceback" not in missing.stderr
+
+
+async def test_incidents_are_kept_as_seen_opened_then_resolved(start_sim, tmp_path: Path) -> None:
+    from tests.conftest import sim_settings
+    from tui_health.runtime import open_monitor
+
+    sim = start_sim("outage", timeline=[{"at": 0.8, "id": "voice-telephony", "status": "healthy"}])
+    settings = sim_settings(sim, tmp_path, **{"poll.sources": ["statuspage"], "statuspage.url": sim.url})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
+        await monitor.poll()
+        opened = {i["name"] for i in monitor.store.state.incidents}
+        assert any("Voice" in name for name in opened)
+        await asyncio.sleep(1.0)
+        await monitor.poll()
+        assert monitor.history is not None
+        path = monitor.history.path
+    reader = HistoryReader(path)
+    try:
+        rows = reader.db.execute("SELECT change, data FROM incidents ORDER BY rowid").fetchall()
+        changes = [(change, json.loads(data).get("name", "")) for change, data in rows]
+        voice = [c for c, name in changes if "Voice" in name or name == ""]
+        assert voice[0] == "opened" and "resolved" in [c for c, _ in changes]
+        last = reader.polls()[-1].id
+        assert all("Voice" not in i.get("name", "") for i in reader.incidents_at(last))
+    finally:
+        reader.close()
+
+
+def test_a_component_no_longer_reported_is_gone_even_across_a_restart(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+
+    async def run(statuses: dict[str, str]) -> None:
+        monitor, source, writer = scripted_monitor(tmp_path, clock)
+        source.statuses = statuses
+        await monitor.poll()
+        clock.advance(60)
+        await monitor.poll()
+        writer.close()
+
+    asyncio.run(run({"a": "healthy", "b": "down"}))
+    asyncio.run(run({"a": "healthy"}))  # b vanished while nobody was watching
+    reader = HistoryReader(tmp_path / "history.sqlite3")
+    try:
+        went = [(t.component, t.to_status) for t in reader.transitions(0, T0.timestamp() + 1000)]
+        assert sorted(went[:2]) == [("a", "healthy"), ("b", "down")] and went[2:] == [("b", "gone")]
+        last = reader.polls()[-1].id
+        assert [row[1] for row in reader.states_at(last)] == ["a"]
+        # the restart wrote nothing for a: it had not changed
+        rows = reader.db.execute("SELECT count(*) FROM states WHERE component = 'a'").fetchone()[0]
+        assert rows == 1
+    finally:
+        reader.close()

@@ -8,6 +8,7 @@ the last one recorded is a transition, dated when the new status began (the view
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,21 +47,10 @@ def state_row(view: ComponentView) -> tuple[Any, ...]:
     )
 
 
-def _signature(view: ComponentView) -> tuple[Any, ...]:
-    """What a stored state must follow (``since`` of an unconfirmed, untracked view moves every poll)."""
-    return (
-        view.name,
-        view.status,
-        view.observed,
-        view.last_modified,
-        view.source,
-        view.group,
-        view.flapping,
-        view.silenced_until,
-        view.caused_by,
-        view.critical,
-        view.raw_status,
-    )
+def signature(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What a stored state must follow, from its ``states`` columns (without ``poll``): everything but the id,
+    the gone mark and ``since`` (which moves every poll for a component the engine has not confirmed)."""
+    return row[2:5] + row[6:]
 
 
 class Recorder:
@@ -70,14 +60,21 @@ class Recorder:
         self.run = run
         self.covers = covers
         self._views: dict[str, ComponentView] = {}
-        self._signatures: dict[str, tuple[Any, ...]] = {}
+        self._rows: dict[str, tuple[Any, ...]] = {}  # component → its last stored state (columns, no poll)
         self._confirmed: dict[str, tuple[str, float]] = {}  # component → (status, since) last recorded
         self._incidents: dict[str, str] = {}  # incident id → its last update time as reported
 
-    def resume(self, confirmed: dict[str, tuple[str, float]], incidents: dict[str, str]) -> None:
-        """Continue from what the store already holds (a restart does not repeat unchanged states)."""
+    def resume(
+        self,
+        confirmed: dict[str, tuple[str, float]],
+        incidents: dict[str, str],
+        states: Sequence[tuple[Any, ...]] = (),
+    ) -> None:
+        """Continue from what the store already holds: a restart (or the next cron-driven ``--once``) writes
+        only what changed since, not every component again."""
         self._confirmed = dict(confirmed)
         self._incidents = dict(incidents)
+        self._rows = {row[0]: row for row in states}
 
     def poll(self, snapshot: Snapshot, state: MonitorState) -> PollRecord:
         at = snapshot.taken_at.timestamp()
@@ -119,10 +116,11 @@ class Recorder:
             current[cid] = view
             if previous.get(cid) is view:
                 continue
-            signature = _signature(view)
-            if self._signatures.get(cid) != signature:
-                self._signatures[cid] = signature
-                record.states.append(state_row(view))
+            row = state_row(view)
+            stored = self._rows.get(cid)
+            if stored is None or signature(stored) != signature(row):
+                self._rows[cid] = row
+                record.states.append(row)
             status = str(view.status)
             last = self._confirmed.get(cid)
             if last is None or last[0] != status:
@@ -140,12 +138,12 @@ class Recorder:
                         int(view.flapping),
                     )
                 )
-        for cid in previous.keys() - current.keys():
-            gone = previous[cid]
-            self._signatures.pop(cid, None)
-            record.states.append((cid, 1, *state_row(gone)[2:]))
-            last = self._confirmed.pop(cid, None)
-            record.transitions.append((at, cid, gone.name, last[0] if last else None, "gone", None, 0))
+        if len(self._rows) > len(current):  # a component no longer reported (also across a restart)
+            for cid in self._rows.keys() - current.keys():
+                gone = self._rows.pop(cid)
+                record.states.append((cid, 1, *gone[2:]))
+                last = self._confirmed.pop(cid, None)
+                record.transitions.append((at, cid, gone[2], last[0] if last else None, "gone", None, 0))
         self._views = current
 
     def _incidents_of(self, incidents: tuple[dict[str, Any], ...], at: float, record: PollRecord) -> None:

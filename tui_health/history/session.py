@@ -20,11 +20,13 @@ def open_history(path: Path, *, retention: float, interval: float) -> tuple[Hist
         reader = HistoryReader(path)
         try:
             confirmed, incidents = reader.resume_point()
+            last = reader.polls(limit=1)
+            states = [row[1:] for row in reader.states_at(last[0].id)] if last else []
         finally:
             reader.close()
     except BaseException:
         writer.close()
         raise
     recorder = Recorder(run=uuid.uuid4().hex[:12], covers=COVERS * interval)
-    recorder.resume(confirmed, incidents)
+    recorder.resume(confirmed, incidents, states)
     return writer, recorder

@@ -311,3 +311,14 @@ def test_a_component_no_longer_reported_is_gone_even_across_a_restart(tmp_path: 
         assert rows == 1
     finally:
         reader.close()
+
+
+def test_replay_without_a_history_or_with_a_bad_since_is_one_line() -> None:
+    from tests.conftest import run_cli
+
+    missing = run_cli("--replay", "--region", "eu-west-1")
+    assert missing.returncode == 3 and "no history at" in missing.stderr and missing.stderr.count("\n") == 1
+    stray = run_cli("--since", "3h")
+    assert stray.returncode == 3 and "--since goes with --replay" in stray.stderr
+    bad = run_cli("--demo", "--replay", "--since", "the day before")
+    assert bad.returncode == 3 and "--since" in bad.stderr and "Traceback" not in bad.stderr

@@ -293,6 +293,13 @@ def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) 
     if not args.demo:
         yield
         return
+    if args.replay:  # a recorded week replayed: the demo's own scratch directory, no simulator to talk to
+        with tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
+            flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
+            flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
+            flags.setdefault("genesys.region", "eu-central-1")
+            yield
+        return
     from tui_health.simulator import SimulatorServer, load_scenario, with_faults
 
     scenario = with_faults(load_scenario(args.scenario or "demo"), args.fault)
@@ -438,19 +445,13 @@ def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
         timeline_document,
     )
     from tui_health.target import targets_from
-    from tui_health.timespec import parse_moment
+    from tui_health.timespec import require_moment
 
     settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
     now = datetime.now(UTC)
-    bounds = []
-    for flag, text in (("--since", args.since), ("--until", args.until)):
-        moment = parse_moment(text, now)
-        if moment is None:
-            raise ConfigError(
-                f"{flag} {text!r} is neither a duration nor a time", hint="try 24h, 7d, or 2026-11-20T08:00Z"
-            )
-        bounds.append(moment)
-    since, until = bounds
+    since, until = (
+        require_moment(flag, text, now) for flag, text in (("--since", args.since), ("--until", args.until))
+    )
     if since >= until:
         raise ConfigError(f"--since ({since:%Y-%m-%d %H:%M}) must be before --until ({until:%Y-%m-%d %H:%M})")
     target = targets_from(settings, dict(os.environ))[0]

@@ -44,3 +44,15 @@ def parse_moment(text: str, now: datetime) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def require_moment(flag: str, text: str, now: datetime) -> datetime:
+    """:func:`parse_moment`, or a ConfigError that names the flag and shows what works."""
+    from tui_health.errors import ConfigError
+
+    moment = parse_moment(text, now)
+    if moment is None:
+        raise ConfigError(
+            f"{flag} {text!r} is neither a duration nor a time", hint="try 24h, 7d, or 2026-11-20T08:00Z"
+        )
+    return moment

@@ -47,23 +47,17 @@ async def run_replay(settings: Settings, *, since: str | None, demo: bool = Fals
     from tui_health.history.reader import HistoryReader
     from tui_health.history.replay import Replay, ReplayMonitor
     from tui_health.target import targets_from
-    from tui_health.timespec import parse_moment
+    from tui_health.timespec import require_moment
     from tui_health.tui.replay_app import ReplayApp
 
     target = targets_from(settings, dict(os.environ))[0]
     path = settings.history_path(target.key)
     now = datetime.now(UTC)
+    moment = require_moment("--since", since, now) if since is not None else None
     if demo:
         from tui_health.simulator.history import record_history
 
         await asyncio.to_thread(record_history, path, end=now, target=target.name)
-    moment = None
-    if since is not None:
-        moment = parse_moment(since, now)
-        if moment is None:
-            raise ConfigError(
-                f"--since {since!r} is neither a duration nor a time", hint="try 3h, 2d, or 2026-11-20T08:00Z"
-            )
     reader = HistoryReader(path)
     replay = Replay(reader, region=target.name, interval=settings.poll.interval)
     if not len(replay):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -135,3 +136,22 @@ def with_incident_links(
         note = f" — status page: {incident.get('name')} [{incident.get('status')}]{link}"
         out[event.id] = replace(event, message=event.message + note)
     return out
+
+
+KEYED = (EventType.COMPONENT_HEALTH_CHANGE, EventType.THRESHOLD_BREACH, EventType.THRESHOLD_RESOLVED)
+"""The events receivers are told about that two instances watching one target see alike."""
+
+
+def with_key(event: AuditEvent, components: Mapping[str, Component], target_key: str) -> AuditEvent:
+    """``event`` with its :attr:`AuditEvent.key`: a hash of the target, the kind, the components, the new status
+    and the source's transition time (the latest ``lastModified`` of its components). Two instances of an HA
+    pair see the same source times, so they derive the same key and receivers page once. A component whose
+    source gives no transition time (the API probe) falls back to this instance's own time."""
+    if event.event_type not in KEYED or event.key is not None:
+        return event
+    times = [c.last_modified for cid in event.component_ids if (c := components.get(cid)) and c.last_modified]
+    when = rfc3339(max(times)) if times else rfc3339(event.timestamp)
+    ident = "|".join(
+        (target_key, event.event_type, ",".join(sorted(event.component_ids)), event.status or "", when)
+    )
+    return replace(event, key=hashlib.sha256(ident.encode()).hexdigest()[:32])

@@ -18,7 +18,7 @@ from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
 from tui_health.engine import ThresholdEngine
 from tui_health.errors import NetworkError
-from tui_health.events import headroom_events, org_events, snapshot_events, with_incident_links
+from tui_health.events import headroom_events, org_events, snapshot_events, with_incident_links, with_key
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
@@ -387,7 +387,8 @@ class Monitor:
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         await asyncio.sleep(0)
         linked = with_incident_links(list(outcome.events), self.components)
-        changes = [linked.get(e.id, e) for e in outcome.events]
+        changes = [with_key(linked.get(e.id, e), self.components, self.target_key) for e in outcome.events]
+        final = {e.id: e for e in changes}
         events = (
             snapshot_events(snapshot)
             + headroom_events(snapshot, self._low_headroom)
@@ -396,7 +397,9 @@ class Monitor:
         )
         self.record(events, publish=False)
         if self.dispatcher:  # also stores what a full disk held back earlier
-            self.dispatcher.enqueue([linked.get(e.id, e) for e in outcome.notify])
+            self.dispatcher.enqueue(
+                [final.get(e.id) or with_key(e, self.components, self.target_key) for e in outcome.notify]
+            )
             self._history_alerts()
         problems = sum(1 for c in snapshot.components if c.status.is_problem)
         self.tracker.record(snapshot, self.clock.monotonic(), problems)

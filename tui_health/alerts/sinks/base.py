@@ -142,7 +142,9 @@ class SinkSettingsBase(Section):
 
 
 def batch_key(sink: str, events: list[AuditEvent]) -> str:
-    digest = hashlib.sha256((sink + "|" + "|".join(e.id for e in events)).encode()).hexdigest()
+    """The message's idempotency key: from the events' own keys where they have one (equal on both instances
+    of an HA pair), else their ids."""
+    digest = hashlib.sha256((sink + "|" + "|".join(e.key or e.id for e in events)).encode()).hexdigest()
     return digest[:32]
 
 

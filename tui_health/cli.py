@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help="--replay: open at this moment (a duration ago like 3h, or an ISO time; default: the last poll)",
     )
+    parser.add_argument(
+        "--metrics-listen",
+        default=None,
+        metavar="HOST:PORT",
+        help="--headless or the console: serve /metrics (Prometheus), /healthz and /status.json (host 127.0.0.1)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
 
@@ -238,6 +244,11 @@ def check_modes(args: argparse.Namespace) -> None:
         for flag, value in (("--max-polls", args.max_polls), ("--duration", args.duration)):
             if value is not None and not args.headless:
                 raise ConfigError(f"{flag} goes with --headless", hint=f"add --headless, or drop {flag}")
+        if args.metrics_listen is not None and (args.once or args.replay):
+            raise ConfigError(
+                "--metrics-listen goes with --headless or the console",
+                hint="a single poll or a replay has no scraper",
+            )
         if args.since is not None and not args.replay:
             raise ConfigError("--since goes with --replay", hint="add --replay, or drop --since")
         if args.replay and args.read_only:
@@ -339,6 +350,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         SECRETS.add(env.get(var))  # masked in every line, even when the settings themselves are wrong
     with _demo(args, flags, env):
         settings = load_settings(path=path, path_required=explicit, env=env, flags=flags)
+        listen = None
+        if args.metrics_listen is not None:
+            from tui_health.serve.http import parse_listen
+
+            listen = parse_listen(args.metrics_listen)
         if args.once:
             from tui_health.once import run_once
 
@@ -353,6 +369,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                     max_polls=args.max_polls,
                     duration=args.duration,
                     read_only=args.read_only,
+                    listen=listen,
                 )
             )
         if args.replay:
@@ -361,7 +378,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             return asyncio.run(run_replay(settings, since=args.since, demo=args.demo))
         from tui_health.tui.run import run_tui
 
-        return asyncio.run(run_tui(settings, config_path=path, read_only=args.read_only))
+        return asyncio.run(run_tui(settings, config_path=path, read_only=args.read_only, listen=listen))
 
 
 def _simulate(args: argparse.Namespace) -> int:

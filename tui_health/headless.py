@@ -15,6 +15,7 @@ from typing import IO
 from tui_health.config import Settings
 from tui_health.models import AuditEvent
 from tui_health.runtime import open_monitors
+from tui_health.serve import serving
 from tui_health.signals import interruptible, silence_stdout
 
 
@@ -26,7 +27,9 @@ async def run_headless(
     duration: float | None = None,
     out: IO[str] | None = None,
     read_only: bool = False,
+    listen: tuple[str, int] | None = None,
 ) -> int:
+    """``listen``: also serve /metrics, /healthz and /status.json there (see :mod:`tui_health.serve.http`)."""
     out = out or sys.stdout
     printing = True
 
@@ -49,12 +52,13 @@ async def run_headless(
                 stop.set()
                 silence_stdout()
 
-        for monitor in monitors:  # one per target; a slow or failing target never holds up another
-            monitor.audit.listeners.append(emit)
-            await monitor.start()
-        try:
-            await asyncio.gather(*(m.run(stop, max_polls=max_polls, duration=duration) for m in monitors))
-        finally:
-            wait = 0.0 if stop.is_set() else settings.alerts.once_wait
-            await asyncio.gather(*(m.close(delivery_wait=wait) for m in monitors))
+        with serving(monitors, listen):
+            for monitor in monitors:  # one per target; a slow or failing target never holds up another
+                monitor.audit.listeners.append(emit)
+                await monitor.start()
+            try:
+                await asyncio.gather(*(m.run(stop, max_polls=max_polls, duration=duration) for m in monitors))
+            finally:
+                wait = 0.0 if stop.is_set() else settings.alerts.once_wait
+                await asyncio.gather(*(m.close(delivery_wait=wait) for m in monitors))
     return 0

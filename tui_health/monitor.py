@@ -12,7 +12,7 @@ import uuid
 from collections import deque
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_health.audit import AuditLog
 from tui_health.clock import Clock, SystemClock
@@ -37,6 +37,14 @@ if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never impo
     from tui_health.history.recorder import Recorder
     from tui_health.history.timeline import ComponentTimeline
     from tui_health.history.writer import HistoryWriter
+
+
+class Observer(Protocol):
+    """Something told of each poll and each batch of audited events (on the monitor's own thread)."""
+
+    def polled(self, monitor: Monitor, snapshot: Snapshot) -> None: ...
+
+    def recorded(self, monitor: Monitor, events: list[AuditEvent]) -> None: ...
 
 
 def merge(results: list[SourceResult]) -> tuple[Component, ...]:
@@ -167,6 +175,10 @@ class Monitor:
         self._failed_seen = 0
         self.history: HistoryWriter | None = None
         self._recorder: Recorder | None = None
+        self.started_at: datetime | None = None
+        """When :meth:`start` ran (health checks count from it until the first poll)."""
+        self.observers: list[Observer] = []
+        """Told of every poll and every audited event (the metrics exporter counts with them)."""
         self.availability: dict[str, float | None] = {}
         """Each component's availability over the last 24 h, from the history (refreshed every few minutes)."""
         self._availability_at: float | None = None  # monotonic time of the last refresh
@@ -284,6 +296,7 @@ class Monitor:
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
+        self.started_at = self.clock.now()
         sinks = ", ".join(self.dispatcher.sinks) if self.dispatcher and self.dispatcher.sinks else "none"
         message = (
             f"monitoring {self.region or 'Genesys Cloud'} every {self.interval:g} s; alert sinks: {sinks}"
@@ -413,6 +426,8 @@ class Monitor:
             self._history_health()
             self._maybe_refresh_availability()
         self.store.publish(state)
+        for observer in self.observers:
+            observer.polled(self, snapshot)
         if answered and self.settle and not self._settled:
             settle_memory()
             self._settled = True
@@ -437,6 +452,8 @@ class Monitor:
         ]
         self.audit.write(events)
         self.recent.extend(events)
+        for observer in self.observers:
+            observer.recorded(self, events)
         if self.history is not None:
             from tui_health.history.recorder import extras_of
 

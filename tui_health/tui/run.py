@@ -14,12 +14,16 @@ if TYPE_CHECKING:
     from textual.app import App
 
 
-async def run_tui(settings: Settings, *, config_path: Path, read_only: bool = False) -> int:
+async def run_tui(
+    settings: Settings, *, config_path: Path, read_only: bool = False, listen: tuple[str, int] | None = None
+) -> int:
+    from tui_health.serve import serving
     from tui_health.tui.app import HealthApp
 
     async with open_monitors(settings, config_path=config_path, read_only=read_only) as monitors:
         try:
-            return await run_app(HealthApp(monitors))
+            with serving(monitors, listen):
+                return await run_app(HealthApp(monitors))
         finally:
             await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))
 

@@ -1,0 +1,214 @@
+"""The collector's endpoints: /metrics parsed with prometheus_client's parsers, /healthz, /status.json."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import httpx
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import run_cli, sim_settings
+from tui_health.clock import FakeClock
+from tui_health.runtime import open_monitor
+from tui_health.serve.http import CollectorServer
+
+
+def samples(text: str, parse=text_string_to_metric_families) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for family in parse(text):
+        for sample in family.samples:
+            out.setdefault(sample.name, []).append(sample)
+    return out
+
+
+def one(found: dict[str, list], name: str, **labels: str) -> float:
+    [sample] = [s for s in found[name] if all(s.labels.get(k) == v for k, v in labels.items())]
+    return sample.value
+
+
+async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Path) -> None:
+    sim = start_sim("outage")
+    settings = sim_settings(
+        sim,
+        tmp_path,
+        **{"alerts.sinks+": [{"type": "webhook", "url": f"{sim.url}/hooks/exporter"}], "poll.interval": 10.0},
+    )
+    clock = FakeClock()
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", clock=clock) as monitor:
+        server = CollectorServer([monitor]).start()
+        try:
+            await monitor.start()
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                early = await client.get("/healthz")
+                assert early.status_code == 200  # started, within three intervals: not stale yet
+                await monitor.poll()
+                assert monitor.dispatcher is not None and await monitor.dispatcher.drain(10)
+                target = monitor.region
+                found = samples((await client.get("/metrics")).text)
+                # components: a level and a state set per component, every series labelled with the target
+                assert (
+                    one(found, "tui_health_component_status", target=target, component="voice-telephony") == 4
+                )
+                assert one(found, "tui_health_component_status", target=target, component="chat") == 0
+                assert (
+                    one(
+                        found,
+                        "tui_health_component_state",
+                        component="acd-routing",
+                        tui_health_component_state="degraded",
+                    )
+                    == 1
+                )
+                assert (
+                    one(
+                        found,
+                        "tui_health_component_state",
+                        component="acd-routing",
+                        tui_health_component_state="healthy",
+                    )
+                    == 0
+                )
+                assert one(found, "tui_health_components", target=target, status="down") == 1
+                assert one(found, "tui_health_threshold_breached", target=target) == 1
+                assert one(found, "tui_health_poll_duration_seconds_count", target=target) == 1
+                assert (
+                    one(
+                        found, "tui_health_request_duration_seconds_count", target=target, source="health-api"
+                    )
+                    >= 2
+                )
+                assert one(found, "tui_health_alerts_sent_total", target=target, sink="webhook") >= 1
+                assert (
+                    abs(
+                        one(found, "tui_health_last_successful_poll_timestamp_seconds", target=target)
+                        - clock.now().timestamp()
+                    )
+                    < 1
+                )
+                assert one(found, "tui_health_outbox_pending", target=target) == 0
+                assert (
+                    one(found, "tui_health_rate_limit_remaining_ratio", target=target, source="health-api")
+                    > 0
+                )
+                assert all(s.labels.get("target") == target for series in found.values() for s in series)
+                # OpenMetrics when the scraper asks for it: the state set is a state set there
+                om = await client.get(
+                    "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+                )
+                assert om.headers["content-type"].startswith("application/openmetrics-text")
+                families = {f.name: f for f in openmetrics_families(om.text)}
+                assert families["tui_health_component_state"].type == "stateset"
+                assert families["tui_health_alerts_sent"].type == "counter"
+                # /status.json is the --once document of the latest poll
+                status = (await client.get("/status.json")).json()
+                assert (
+                    status["overall"] == "down"
+                    and status["exit_code"] == 2
+                    and len(status["components"]) == 40
+                )
+                health = await client.get("/healthz")
+                assert health.status_code == 200 and health.json()["ok"] is True
+                # polls stop: after three intervals /healthz says 503 and why
+                clock.advance(31)
+                stale = await client.get("/healthz")
+                assert stale.status_code == 503 and "no poll for 31 s" in stale.json()["targets"][0]["reason"]
+                # a failing poll is counted by its kind
+                sim.stop()
+                await monitor.poll()
+                found = samples((await client.get("/metrics")).text)
+                assert (
+                    one(
+                        found,
+                        "tui_health_poll_errors_total",
+                        target=target,
+                        source="health-api",
+                        kind="network",
+                    )
+                    == 1
+                )
+                assert (await client.get("/nothing")).status_code == 404
+                assert (await client.post("/metrics")).status_code == 405
+        finally:
+            server.stop()
+            await monitor.close()
+
+
+def test_metrics_listen_is_checked_before_anything_runs() -> None:
+    once = run_cli("--once", "--metrics-listen", "127.0.0.1:9464", "--demo")
+    assert once.returncode == 3 and "--metrics-listen goes with --headless" in once.stderr
+    bad = run_cli("--headless", "--demo", "--metrics-listen", "localhost:http")
+    assert bad.returncode == 3 and "is not HOST:PORT" in bad.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_cli("--headless", "--demo", "--max-polls", "1", "--metrics-listen", f"127.0.0.1:{port}")
+    assert busy.returncode == 3 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+    assert busy.stderr.count("\n") == 1 and "Traceback" not in busy.stderr
+
+
+def test_headless_serves_metrics_while_it_polls(start_sim, tmp_path: Path) -> None:
+    """The whole process: --headless --metrics-listen, scraped while it runs."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import CLIENT_ID, SECRET
+
+    sim = start_sim("steady")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = {
+        "GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID,
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET,
+        "HOME": str(tmp_path),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui_health",
+            "--headless",
+            "--interval",
+            "0.5",
+            "--duration",
+            "20",
+            "--api-url",
+            sim.url,
+            "--login-url",
+            sim.url,
+            "--no-alerts",
+            "--metrics-listen",
+            f"127.0.0.1:{port}",
+        ],
+        env={
+            **{
+                k: v
+                for k, v in __import__("os").environ.items()
+                if not k.startswith(("XDG_", "GENESYSCLOUD_"))
+            },
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        count = 0.0
+        while time.monotonic() < deadline and count < 2:
+            try:
+                found = samples(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text)
+                count = sum(s.value for s in found.get("tui_health_poll_duration_seconds_count", []))
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        assert count >= 2, proc.stderr
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0

@@ -55,6 +55,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     s = argparse.SUPPRESS
     g = parser.add_argument_group("connection and polling")
     g.add_argument("--config", metavar="PATH", default=s, help="config file (env TUI_HEALTH_CONFIG)")
+    g.add_argument(
+        "--target",
+        action="append",
+        default=s,
+        metavar="NAME",
+        help="only this [[targets]] entry (repeatable; default: every target)",
+    )
     g.add_argument("--region", default=s, help="AWS region (eu-central-1) or domain (mypurecloud.de)")
     g.add_argument("--api-url", default=s, metavar="URL", help="override https://api.<domain>")
     g.add_argument("--login-url", default=s, metavar="URL", help="override https://login.<domain>")
@@ -350,6 +357,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         SECRETS.add(env.get(var))  # masked in every line, even when the settings themselves are wrong
     with _demo(args, flags, env):
         settings = load_settings(path=path, path_required=explicit, env=env, flags=flags)
+        only = getattr(args, "target", [])
         listen = None
         if args.metrics_listen is not None:
             from tui_health.serve.http import parse_listen
@@ -358,7 +366,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.once:
             from tui_health.once import run_once
 
-            return asyncio.run(run_once(settings, config_path=path, fmt=args.format or "table"))
+            return asyncio.run(run_once(settings, config_path=path, fmt=args.format or "table", only=only))
         if args.headless:
             from tui_health.headless import run_headless
 
@@ -370,15 +378,18 @@ def _dispatch(args: argparse.Namespace) -> int:
                     duration=args.duration,
                     read_only=args.read_only,
                     listen=listen,
+                    only=only,
                 )
             )
         if args.replay:
             from tui_health.tui.run import run_replay
 
-            return asyncio.run(run_replay(settings, since=args.since, demo=args.demo))
+            return asyncio.run(run_replay(settings, since=args.since, demo=args.demo, only=only))
         from tui_health.tui.run import run_tui
 
-        return asyncio.run(run_tui(settings, config_path=path, read_only=args.read_only, listen=listen))
+        return asyncio.run(
+            run_tui(settings, config_path=path, read_only=args.read_only, listen=listen, only=only)
+        )
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -436,7 +447,7 @@ def _config(args: argparse.Namespace, path: Path, explicit: bool) -> int:
             "hosts": t.hosts,
             "credentials": t.credentials,
         }
-        for t in targets_from(settings, dict(os.environ))
+        for t in targets_from(settings, dict(os.environ), getattr(args, "target", []))
     ]
     document = {
         "config_file": str(path),
@@ -461,7 +472,7 @@ def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
         report_document,
         timeline_document,
     )
-    from tui_health.target import targets_from
+    from tui_health.target import one_target, targets_from
     from tui_health.timespec import require_moment
 
     settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
@@ -471,7 +482,7 @@ def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     )
     if since >= until:
         raise ConfigError(f"--since ({since:%Y-%m-%d %H:%M}) must be before --until ({until:%Y-%m-%d %H:%M})")
-    target = targets_from(settings, dict(os.environ))[0]
+    target = one_target(targets_from(settings, dict(os.environ), getattr(args, "target", [])), "history")
     reader = HistoryReader(settings.history_path(target.key))
     try:
         window = Window(since, until, target.name, tuple(args.component))
@@ -486,12 +497,25 @@ def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
 
 def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     """Inspect the alert outbox: what waits for delivery, and what a receiver refused for good."""
+    from tui_health.config import load_settings
+    from tui_health.target import targets_from
+
+    settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
+    targets = targets_from(settings, dict(os.environ), getattr(args, "target", []))
+    if not settings.targets:  # the implicit target: the outbox as it always was
+        return _outbox_of(args, settings)
+    for target in targets:  # each [[targets]] entry delivers from its own outbox
+        print(f"== {target.name} ==")
+        assert target.settings is not None
+        _outbox_of(args, target.settings)
+    return 0
+
+
+def _outbox_of(args: argparse.Namespace, settings: Any) -> int:
     from datetime import UTC, datetime
 
     from tui_health.alerts.outbox import Outbox
-    from tui_health.config import load_settings
 
-    settings = load_settings(path=path, path_required=explicit, flags=flags_from(args))
     location = settings.outbox_path
     if not location.exists():
         print(f"no outbox at {location}: nothing was ever queued")

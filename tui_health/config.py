@@ -184,6 +184,32 @@ class HistorySettings(Section):
         return value
 
 
+class TargetSettings(Section):
+    """One ``[[targets]]`` entry: an org (or a status page) watched beside the others, with its own token, rate
+    budget, engine state, history and outbox. Keys not given come from the rest of the file."""
+
+    name: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._()-]*$")
+    """Unique; shown in the console, alerts and metrics."""
+    region: str | None = None
+    api_url: str | None = None
+    login_url: str | None = None
+    statuspage_url: str | None = None
+    groups: list[str] | None = None
+    all_regions: bool | None = None
+    sources: list[str] | None = None
+    ids: list[str] | None = None
+    client_id_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """The environment variable holding this target's client id (default: GENESYSCLOUD_OAUTHCLIENT_ID)."""
+    client_secret_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    _split = field_validator("groups", "sources", "ids", mode="before")(split_list)
+
+    @property
+    def slug(self) -> str:
+        """The name as a file name: ``emea-prod``."""
+        return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in self.name.lower())
+
+
 class Settings(Section):
     genesys: GenesysSettings = GenesysSettings()
     auth: AuthSettings = AuthSettings()
@@ -196,6 +222,65 @@ class Settings(Section):
     alerts: AlertSettings = AlertSettings()
     state: StateSettings = StateSettings()
     history: HistorySettings = HistorySettings()
+    targets: list[TargetSettings] = Field(default_factory=list)
+    """``[[targets]]``: several orgs in one monitor. Without any, the settings describe one implicit target."""
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_names(cls, targets: list[TargetSettings]) -> list[TargetSettings]:
+        seen: set[str] = set()
+        for target in targets:
+            if target.name.casefold() in seen:
+                raise ValueError(f"two targets are named {target.name!r}: names must be unique")
+            seen.add(target.name.casefold())
+        return targets
+
+    def for_target(self, target: TargetSettings, env: Mapping[str, str]) -> Settings:
+        """The effective settings of one ``[[targets]]`` entry: the file's settings with the target's keys, its
+        own credentials (from the variables it names) and, beside other targets, its own outbox and audit log.
+
+        Raises ConfigError naming the target when what it names is missing or wrong.
+        """
+        data = self.model_dump(mode="python", exclude={"targets"})
+        genesys = data["genesys"]
+        if target.region or target.api_url:
+            genesys["api_base"] = None  # the target says where it is: Genesys' variable is the implicit one's
+        for key in ("region", "api_url", "login_url"):
+            if getattr(target, key) is not None:
+                genesys[key] = getattr(target, key)
+        if target.statuspage_url is not None:
+            data["statuspage"]["url"] = target.statuspage_url
+        if target.groups is not None:
+            data["statuspage"]["groups"] = target.groups
+        if target.all_regions is not None:
+            data["statuspage"]["all_regions"] = target.all_regions
+        if target.sources is not None:
+            data["poll"]["sources"] = target.sources
+        if target.ids is not None:
+            data["poll"]["ids"] = target.ids
+        for field, var in (("client_id", target.client_id_env), ("client_secret", target.client_secret_env)):
+            if var is None:
+                continue
+            if not env.get(var):
+                raise ConfigError(
+                    f"target {target.name!r}: {var} is not set",
+                    hint=f"export {var} with the {field.replace('_', ' ')} of this target's OAuth client",
+                )
+            data["auth"][field] = env[var]
+        base = self.state_dir
+        data["state"]["dir"] = base
+        if len(self.targets) > 1:  # each target delivers its own alerts and writes its own audit lines
+            data["alerts"]["outbox"] = base / "outbox" / f"{target.slug}.sqlite3"
+            audit = self.audit.resolved_path
+            data["audit"]["path"] = audit.with_name(f"{audit.stem}-{target.slug}{audit.suffix}")
+        try:
+            effective = Settings.model_validate(data)
+            effective.domain  # noqa: B018 - the region, checked now
+        except ValidationError as exc:
+            raise ConfigError(f"target {target.name!r}: {_describe(exc, {}, Path('[[targets]]'))}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"target {target.name!r}: {exc.message}", hint=exc.hint) from None
+        return effective
 
     @property
     def state_dir(self) -> Path:

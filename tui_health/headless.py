@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -28,13 +29,14 @@ async def run_headless(
     out: IO[str] | None = None,
     read_only: bool = False,
     listen: tuple[str, int] | None = None,
+    only: Sequence[str] = (),
 ) -> int:
     """``listen``: also serve /metrics, /healthz and /status.json there (see :mod:`tui_health.serve.http`)."""
     out = out or sys.stdout
     printing = True
 
     async with (
-        open_monitors(settings, config_path=config_path, read_only=read_only) as monitors,
+        open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors,
         interruptible() as stop,
     ):
 

@@ -8,8 +8,11 @@ not arrive gets one line on stderr; they stay in the outbox for the next run or 
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -17,8 +20,8 @@ from tui_health.config import Settings
 from tui_health.models import EventType
 from tui_health.output import render_json, render_nagios, render_table
 from tui_health.redact import scrub
-from tui_health.report import UNKNOWN, Report, report_of
-from tui_health.runtime import open_monitor
+from tui_health.report import CRITICAL, EXIT_LABEL, OK, UNKNOWN, WARNING, Report, report_of
+from tui_health.runtime import open_monitors
 from tui_health.signals import interruptible
 from tui_health.text import clean
 
@@ -32,31 +35,92 @@ async def run_once(
     fmt: str = "table",
     out: IO[str] | None = None,
     err: IO[str] | None = None,
+    only: Sequence[str] = (),
 ) -> int:
-    """Poll once, print the report in ``fmt``, return the exit code."""
+    """Poll every target once (at the same time), print the report in ``fmt``, return the worst exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
     async with (
-        open_monitor(settings, config_path=config_path, stateless=True) as monitor,
+        open_monitors(settings, config_path=config_path, stateless=True, only=only) as monitors,
         interruptible() as stop,
     ):
-        await monitor.start()
-        state = await monitor.poll_unless(stop)
-        if state is None:
-            await monitor.close()
+        for monitor in monitors:
+            await monitor.start()
+        states = await asyncio.gather(*(monitor.poll_unless(stop) for monitor in monitors))
+        wait = 0.0 if stop.is_set() else settings.alerts.once_wait
+        await asyncio.gather(*(m.close(delivery_wait=wait, own_only=True) for m in monitors))
+        if any(state is None for state in states):
             err.write(
                 f"tui-health: interrupted ({stop.reason}) before the poll finished; nothing was checked\n"
             )
             return UNKNOWN
-        await monitor.close(delivery_wait=settings.alerts.once_wait, own_only=True)
-        events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
-        undelivered = monitor.undelivered()
-    rule = settings.thresholds
-    report = report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded)
-    write_report(report, fmt, out, err)
+        reports = []
+        undelivered: list[str] = []
+        for monitor, state in zip(monitors, states, strict=True):
+            assert state is not None
+            rule = monitor.engine.config.rule
+            events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
+            reports.append(report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded))
+            undelivered += monitor.undelivered()
+    if len(reports) == 1:
+        write_report(reports[0], fmt, out, err)
+    else:
+        write_reports([(m.region, r) for m, r in zip(monitors, reports, strict=True)], fmt, out, err)
     for line in undelivered:  # one line per alert of this run that did not arrive (404, refused, bad host)
         err.write(f"tui-health: {clean(scrub(line), 1000)}\n")
-    return report.exit_code
+    return worst_code(r.exit_code for r in reports)
+
+
+def worst_code(codes: Iterable[int]) -> int:
+    """The worst of several exit codes: CRITICAL, then UNKNOWN, then WARNING, then OK."""
+    return max(codes, key=SEVERITY.index, default=UNKNOWN)
+
+
+SEVERITY = [OK, WARNING, UNKNOWN, CRITICAL]
+
+
+def write_reports(reports: list[tuple[str, Report]], fmt: str, out: IO[str], err: IO[str]) -> None:
+    """Several targets: a ``targets`` list of the per-target documents (JSON), or each report under its name."""
+    if fmt == "json":
+        code = worst_code(r.exit_code for _, r in reports)
+        documents = ",\n".join(
+            "\n".join("    " + line for line in render_json(r).splitlines()) for _, r in reports
+        )
+        header = json.dumps({"overall": EXIT_LABEL[code].lower(), "exit_code": code})[:-1]
+        out.write(scrub(f'{header}, "targets": [\n{documents}\n]}}') + "\n")
+    elif fmt == "nagios":
+        lines = [render_nagios(r).splitlines() for _, r in reports]
+        code = worst_code(r.exit_code for _, r in reports)
+        summary = "; ".join(
+            f"{name}: {first[0].split(' - ', 1)[1].split(' | ')[0]}"
+            for (name, _), first in zip(reports, lines, strict=True)
+        )
+        perf = " ".join(
+            f"{_perf_label(name)}.{item}"
+            for (name, _), first in zip(reports, lines, strict=True)
+            for item in first[0].split(" | ", 1)[1].split()
+        )
+        rest = [
+            f"{name}: {line}"
+            for (name, _), target_lines in zip(reports, lines, strict=True)
+            for line in target_lines[1:]
+        ]
+        out.write(scrub("\n".join([f"HEALTH {EXIT_LABEL[code]} - {summary} | {perf}", *rest])) + "\n")
+    else:
+        for name, report in reports:
+            out.write(f"== {name} ==\n")
+            write_report(report, fmt, out, err)
+        return
+    for name, report in reports:
+        for source in report.sources:
+            if not source.ok:
+                err.write(
+                    f"tui-health: {name}: {source.name}: {clean(scrub(source.error or 'failed'), 1000)}\n"
+                )
+
+
+def _perf_label(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
 
 
 def write_report(report: Report, fmt: str, out: IO[str], err: IO[str]) -> None:

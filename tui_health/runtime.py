@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,6 +54,7 @@ async def open_monitors(
     sleep: Sleep | None = None,
     stateless: bool = False,
     read_only: bool = False,
+    only: Sequence[str] = (),
 ) -> AsyncIterator[list[Monitor]]:
     """One ready Monitor per target the settings describe, each with its own publisher.
 
@@ -70,7 +71,7 @@ async def open_monitors(
                 await stack.enter_async_context(
                     _monitor(target, config_path, clock or SystemClock(), sleep, stateless, read_only)
                 )
-                for target in targets_from(settings, dict(os.environ))
+                for target in targets_from(settings, dict(os.environ), only)
             ]
             yield monitors
     finally:
@@ -88,7 +89,7 @@ async def open_monitor(
     stateless: bool = False,
     read_only: bool = False,
 ) -> AsyncIterator[Monitor]:
-    """The Monitor of a single-target set-up (``--once`` today); see :func:`open_monitors`."""
+    """The Monitor of the first target (tests of one target); see :func:`open_monitors`."""
     async with open_monitors(
         settings, config_path=config_path, clock=clock, sleep=sleep, stateless=stateless, read_only=read_only
     ) as monitors:

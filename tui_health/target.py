@@ -2,18 +2,21 @@
 credentials come from. One Monitor per target, each with its own token, request budget, engine state and (next)
 history; nothing belonging to one target ever mixes with another's.
 
-Today the settings describe one implicit target (flags and ``GENESYSCLOUD_*`` as before); a configuration that
-lists several arrives later, and everything that runs monitors takes a list.
+Without ``[[targets]]`` the settings describe one implicit target (flags and ``GENESYSCLOUD_*`` as before); with
+them, each entry is a target with its own effective settings (:meth:`Settings.for_target`), and everything that
+runs monitors takes the list.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tui_health.config import ENV_KEYS, Settings
+from tui_health.config import ENV_KEYS, Settings, TargetSettings
+from tui_health.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -57,22 +60,59 @@ def target_key(settings: Settings) -> str:
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def targets_from(settings: Settings, env: dict[str, str] | None = None) -> list[Target]:
-    """The targets the settings describe (today: the one implicit target)."""
+def targets_from(
+    settings: Settings, env: dict[str, str] | None = None, only: Sequence[str] = ()
+) -> list[Target]:
+    """The targets the settings describe: each ``[[targets]]`` entry, or the one implicit target; ``only``
+    (``--target NAME``, repeatable) keeps those named."""
     env = env or {}
-    secret_vars = [v for v, k in ENV_KEYS.items() if k.startswith("auth.")]
+    if not settings.targets:
+        found = [_target(settings.region_label, settings, env)]
+    else:
+        found = [_target(t.name, settings.for_target(t, env), env, named=t) for t in settings.targets]
+    if not only:
+        return found
+    names = {t.name.casefold(): t for t in found}
+    unknown = [name for name in only if name.casefold() not in names]
+    if unknown:
+        raise ConfigError(
+            f"--target {unknown[0]!r} is not a configured target",
+            hint="targets: " + ", ".join(t.name for t in found),
+        )
+    wanted = {name.casefold() for name in only}
+    return [t for t in found if t.name.casefold() in wanted]
+
+
+def _target(
+    name: str,
+    settings: Settings,
+    env: dict[str, str],
+    *,
+    implicit: bool = False,
+    named: TargetSettings | None = None,
+) -> Target:
     if not settings.has_credentials:
         credentials = "none"
-    elif any(env.get(v) for v in secret_vars):
+    elif named is not None and (named.client_id_env or named.client_secret_env):
+        credentials = f"environment ({named.client_secret_env or named.client_id_env})"
+    elif any(env.get(v) for v, k in ENV_KEYS.items() if k.startswith("auth.")):
         credentials = "environment"
     else:
         credentials = "config file"
-    return [
-        Target(
-            name=settings.region_label,
-            key=target_key(settings),
-            sources=tuple(settings.sources()),
-            credentials=credentials,
-            settings=settings,
+    return Target(
+        name=name,
+        key=target_key(settings),
+        sources=tuple(settings.sources()),
+        credentials=credentials,
+        settings=settings,
+    )
+
+
+def one_target(targets: list[Target], what: str) -> Target:
+    """The one target ``what`` works on (the history, replay): several need a ``--target``."""
+    if len(targets) > 1:
+        raise ConfigError(
+            f"{what} works on one target; there are {len(targets)}",
+            hint="pick one with --target " + " | ".join(t.name for t in targets),
         )
-    ]
+    return targets[0]

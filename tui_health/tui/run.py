@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,12 +16,17 @@ if TYPE_CHECKING:
 
 
 async def run_tui(
-    settings: Settings, *, config_path: Path, read_only: bool = False, listen: tuple[str, int] | None = None
+    settings: Settings,
+    *,
+    config_path: Path,
+    read_only: bool = False,
+    listen: tuple[str, int] | None = None,
+    only: Sequence[str] = (),
 ) -> int:
     from tui_health.serve import serving
     from tui_health.tui.app import HealthApp
 
-    async with open_monitors(settings, config_path=config_path, read_only=read_only) as monitors:
+    async with open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors:
         try:
             with serving(monitors, listen):
                 return await run_app(HealthApp(monitors))
@@ -41,7 +47,9 @@ async def run_app(app: App[int]) -> int:
     return code or 0
 
 
-async def run_replay(settings: Settings, *, since: str | None, demo: bool = False) -> int:
+async def run_replay(
+    settings: Settings, *, since: str | None, demo: bool = False, only: Sequence[str] = ()
+) -> int:
     """The console on the first target's recorded history, at ``since`` (else the last poll). ``demo``: a week
     of the simulator is recorded first (in the demo's own scratch directory)."""
     import os
@@ -50,11 +58,11 @@ async def run_replay(settings: Settings, *, since: str | None, demo: bool = Fals
     from tui_health.errors import ConfigError
     from tui_health.history.reader import HistoryReader
     from tui_health.history.replay import Replay, ReplayMonitor
-    from tui_health.target import targets_from
+    from tui_health.target import one_target, targets_from
     from tui_health.timespec import require_moment
     from tui_health.tui.replay_app import ReplayApp
 
-    target = targets_from(settings, dict(os.environ))[0]
+    target = one_target(targets_from(settings, dict(os.environ), only), "--replay")
     path = settings.history_path(target.key)
     now = datetime.now(UTC)
     moment = require_moment("--since", since, now) if since is not None else None

@@ -1,0 +1,148 @@
+"""Many targets in one monitor: [[targets]] each with its own credentials, token, state, outbox and history."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import run_cli
+from tui_health.config import load_settings
+from tui_health.errors import ConfigError
+from tui_health.runtime import open_monitors
+from tui_health.serve.http import CollectorServer
+from tui_health.target import targets_from
+
+CREDS = {
+    "EMEA_ID": "emea-client",
+    "EMEA_SECRET": "emea-secret-never-shown",
+    "US_ID": "us-client",
+    "US_SECRET": "us-s3cret",
+}
+
+
+def two_targets(a_url: str, b_url: str, tmp_path: Path, extra: str = "") -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[state]\ndir = "{tmp_path}"\n[audit]\npath = "{tmp_path / "audit.jsonl"}"\n'
+        "[thresholds]\nflap_interval = 0\n[poll]\nmin_gap = 0\ninterval = 0.2\ndeadline = 1.5\nmax_attempts = 20\n"
+        f"{extra}"
+        f'[[targets]]\nname = "emea-prod"\napi_url = "{a_url}"\nlogin_url = "{a_url}"\nsources = ["health-api"]\n'
+        'client_id_env = "EMEA_ID"\nclient_secret_env = "EMEA_SECRET"\n'
+        f'[[targets]]\nname = "us-prod"\napi_url = "{b_url}"\nlogin_url = "{b_url}"\nsources = ["health-api"]\n'
+        'client_id_env = "US_ID"\nclient_secret_env = "US_SECRET"\n'
+    )
+    return config
+
+
+def test_each_target_has_its_own_settings_credentials_and_files(tmp_path: Path) -> None:
+    config = two_targets("http://127.0.0.1:1", "http://127.0.0.1:2", tmp_path)
+    settings = load_settings(path=config, env=CREDS)
+    emea, us = targets_from(settings, CREDS)
+    assert (emea.name, us.name) == ("emea-prod", "us-prod") and emea.key != us.key
+    assert emea.settings and us.settings
+    assert emea.settings.auth.client_id == "emea-client" and us.settings.auth.client_id == "us-client"
+    assert emea.settings.outbox_path != us.settings.outbox_path  # each delivers its own alerts
+    assert emea.settings.history_path(emea.key) != us.settings.history_path(us.key)
+    assert emea.settings.state_dir == us.settings.state_dir == tmp_path  # one lock, one saved-state file
+    assert [t.name for t in targets_from(settings, CREDS, ["US-PROD"])] == ["us-prod"]
+    with pytest.raises(ConfigError, match="'asia' is not a configured target"):
+        targets_from(settings, CREDS, ["asia"])
+    with pytest.raises(ConfigError, match="target 'us-prod': US_SECRET is not set"):
+        targets_from(settings, {k: v for k, v in CREDS.items() if k != "US_SECRET"})
+    twice = tmp_path / "twice.toml"
+    twice.write_text('[[targets]]\nname = "a"\n[[targets]]\nname = "A"\n')
+    with pytest.raises(ConfigError, match="two targets are named"):
+        load_settings(path=twice, env={})
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[targets]]\nname = "x"\nregion = "mars-north-1"\n')
+    with pytest.raises(ConfigError, match="target 'x'"):
+        targets_from(load_settings(path=bad, env={}), {})
+
+
+def test_once_reports_every_target_and_exits_with_the_worst(start_sim, tmp_path: Path) -> None:
+    healthy, broken = start_sim("steady"), start_sim("outage")
+    config = two_targets(healthy.url, broken.url, tmp_path, "[alerts]\nenabled = false\n")
+    env = {**CREDS, "TUI_HEALTH_CONFIG": str(config)}
+    proc = run_cli("--once", "--format", "json", env=env)
+    assert proc.returncode == 2, proc.stderr  # CRITICAL: us-prod's outage
+    doc = json.loads(proc.stdout)
+    assert doc["exit_code"] == 2 and [t["exit_code"] for t in doc["targets"]] == [0, 2]
+    assert all(len(t["components"]) == 40 for t in doc["targets"])
+    only = run_cli("--once", "--format", "json", "--target", "emea-prod", env=env)
+    assert only.returncode == 0 and "targets" not in json.loads(only.stdout)  # one target: the usual document
+    table = run_cli("--once", env=env)
+    assert "== emea-prod ==" in table.stdout and "== us-prod ==" in table.stdout
+    nagios = run_cli("--once", "--format", "nagios", env=env)
+    first = nagios.stdout.splitlines()[0]
+    assert (
+        first.startswith("HEALTH CRITICAL - emea-prod: ")
+        and "us-prod: 1 down" in first
+        and "us-prod.down=1" in first
+    )
+    for out in (proc, table, nagios):
+        assert (
+            CREDS["EMEA_SECRET"] not in out.stdout + out.stderr
+            and CREDS["US_SECRET"] not in out.stdout + out.stderr
+        )
+    history = run_cli("history", env=env)
+    assert history.returncode == 3 and "pick one with --target" in history.stderr
+
+
+async def test_a_failing_target_never_delays_another_and_alerts_and_metrics_name_their_target(
+    start_sim, tmp_path: Path
+) -> None:
+    calm = start_sim("outage")
+    stormy = start_sim("steady", faults=[{"kind": "error_json"}], latency_ms=100)  # every request a 503
+    config = two_targets(
+        calm.url,
+        stormy.url,
+        tmp_path,
+        f'[alerts]\nretry_base = 0.05\n[[alerts.sinks]]\ntype = "webhook"\nurl = "{calm.url}/hooks/both"\n',
+    )
+    settings = load_settings(path=config, env=CREDS)
+    import os
+
+    os.environ.update(CREDS)  # open_monitors reads the credentials' variables from the environment
+    try:
+        async with open_monitors(settings, config_path=config) as monitors:
+            emea, us = monitors
+            server = CollectorServer(monitors).start()
+            try:
+                stop = asyncio.Event()
+                await asyncio.gather(*(m.start() for m in monitors))
+                await asyncio.gather(*(m.run(stop, duration=2.0) for m in monitors))
+                # emea polls every 0.2 s while us retries 503s until its 1.5 s deadline, poll after poll
+                assert emea.tracker.polls >= 6 and us.tracker.polls <= 2, (
+                    emea.tracker.polls,
+                    us.tracker.polls,
+                )
+                assert emea.dispatcher is not None and await emea.dispatcher.drain(5)
+                text = httpx.get(f"{server.url}/metrics").text
+            finally:
+                server.stop()
+                await asyncio.gather(*(m.close() for m in monitors))
+    finally:
+        for var in CREDS:
+            os.environ.pop(var, None)
+    logs = [log for hook in calm.state.webhooks for log in hook["body"]["logs"]]
+    assert logs and {log["target"]["name"] for log in logs} == {"emea-prod"}  # us-prod's receiver got nothing
+    series = {
+        (s.labels.get("target"), s.labels.get("component"), s.value)
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "tui_health_component_status"
+    }
+    assert ("emea-prod", "voice-telephony", 4) in series
+    assert not any(target == "us-prod" for target, _, _ in series)  # it never answered: no component series
+    errors = [
+        s
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "tui_health_poll_errors_total"
+    ]
+    assert errors and all(s.labels["target"] == "us-prod" for s in errors)

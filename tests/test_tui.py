@@ -8,6 +8,7 @@ from dataclasses import replace
 from rich.console import Console
 from rich.text import Text
 
+from tests.console_fixture import fixed_app, warm_up
 from tests.tui_helpers import make_app, poll, table_ids, table_statuses
 from tui_health.models import Status
 from tui_health.tui.screens.details import DetailsScreen, details_renderable
@@ -396,3 +397,32 @@ async def test_the_console_shows_several_targets_and_acts_on_the_right_one(tmp_p
         await pilot.press("enter")
         await pilot.pause()
         assert set(monitors[1].engine.silences) == {"voice-telephony"} and monitors[0].engine.silences == {}
+        # the Target column is there with several targets, the header has a line per target, t filters by one
+        first = table.get_row_at(0)
+        assert first[1].plain in ("emea-prod", "us-prod")
+        lines = header(app).splitlines()
+        assert len(lines) == 4 and lines[2].strip().startswith("emea-prod") and lines[3].strip().startswith("us-prod")
+        assert "1 down" in lines[2] and "connected" in lines[3]
+        await pilot.press("t")
+        assert set(table_ids(app)) == {i for i in ids if i.startswith("emea-prod/")}
+        assert "target: emea-prod" in str(app.query_one("#filter-desc").render())
+        await pilot.press("t")
+        assert {i.split("/")[0] for i in table_ids(app)} == {"us-prod"}
+        await pilot.press("t")
+        assert len(table_ids(app)) == 80
+        # sorting by target keeps each target's rows together
+        await pilot.press("greater_than_sign")
+        assert app.sort.column == "target"
+        targets = [i.split("/")[0] for i in table_ids(app)]
+        assert targets == sorted(targets)
+
+
+async def test_one_target_has_no_target_column_and_no_t(tmp_path):
+    app, clock = fixed_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await warm_up(app, clock, pilot)
+        table = app.query_one(ComponentsTable)
+        assert "Target" not in table._header().text
+        assert app.check_action("target", ()) is False
+        await pilot.press("greater_than_sign")
+        assert app.sort.column == "name"  # the hidden column is skipped

@@ -66,6 +66,13 @@ ACTIONS: tuple[
     Action("escape", "clear_search", "Clear search", "clear the search", "Escape"),
     Action("c", "critical", "Critical", "critical components only (toggle)", palette="Filter: critical only"),
     Action(
+        "t",
+        "target",
+        "Target",
+        "one target's components: each target in turn, then all (with several targets)",
+        palette="Filter: next target",
+    ),
+    Action(
         "greater_than_sign",
         "sort(1)",
         "Sort",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -164,7 +165,7 @@ class HealthApp(App[int]):
     def render_state(self, state: MonitorState) -> None:
         self.state = state
         now = self.now()
-        self.query_one(StatusHeader).show(state, now)
+        self.query_one(StatusHeader).show(state, now, self._states)
         self._render_rows(now)
         self.query_one(LatencyPanel).show(state.latency)
         self.query_one(AuditPane).add(state.events)
@@ -172,7 +173,7 @@ class HealthApp(App[int]):
 
     def _on_tick(self) -> None:
         now = self.now()
-        self.query_one(StatusHeader).show(self.state, now)
+        self.query_one(StatusHeader).show(self.state, now, self._states)
         self._render_rows(now)
 
     def now(self) -> datetime:
@@ -220,7 +221,10 @@ class HealthApp(App[int]):
         self._render_rows(self.now())
 
     def action_sort(self, direction: int) -> None:
-        self.set_sort(self.sort.step(direction))
+        self.set_sort(self.sort.step(direction, skip=() if len(self.monitors) > 1 else ("target",)))
+
+    def action_target(self) -> None:
+        self.set_filter(self.filter.next_target([m.region for m in self.monitors]))
 
     def action_reverse_sort(self) -> None:
         self.set_sort(self.sort.flipped())
@@ -234,7 +238,7 @@ class HealthApp(App[int]):
         self._render_rows(self.now())
         self._refresh_footer()
 
-    DYNAMIC = ("org_events", "clear_search", "incidents", "silences", "poll_now", "requeue")
+    DYNAMIC = ("target", "org_events", "clear_search", "incidents", "silences", "poll_now", "requeue")
     """Actions whose availability follows the state (see check_action)."""
 
     def _refresh_footer(self) -> None:
@@ -254,6 +258,8 @@ class HealthApp(App[int]):
             return bool(self.filter.search) or self.query_one("#search", Input).display
         if action == "incidents":
             return bool(self.state.incidents)  # hidden from the footer while there is nothing to show
+        if action == "target":
+            return len(self.monitors) > 1  # only with several targets
         if action == "org_events":
             return any(s.name == NAME_EVENTS for s in self.state.sources)  # only with the source
         if action == "silences":
@@ -274,7 +280,7 @@ class HealthApp(App[int]):
         self.set_filter(self.filter.next_preset())
 
     def action_critical(self) -> None:
-        self.set_filter(Filter(self.filter.statuses, self.filter.search, not self.filter.critical_only))
+        self.set_filter(replace(self.filter, critical_only=not self.filter.critical_only))
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
@@ -286,12 +292,12 @@ class HealthApp(App[int]):
         search = self.query_one("#search", Input)
         search.value = ""
         search.display = False
-        self.set_filter(Filter(self.filter.statuses, "", self.filter.critical_only))
+        self.set_filter(replace(self.filter, search=""))
         self.query_one(ComponentsTable).focus()
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        self.set_filter(Filter(self.filter.statuses, event.value, self.filter.critical_only))
+        self.set_filter(replace(self.filter, search=event.value))
 
     @on(Input.Submitted, "#search")
     def _search_done(self, event: Input.Submitted) -> None:

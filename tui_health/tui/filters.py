@@ -26,6 +26,7 @@ class Filter:
     statuses: frozenset[Status] = frozenset()  # empty: every status
     search: str = ""
     critical_only: bool = False
+    target: str | None = None  # one target's components only (several targets)
 
     def toggle(self, key: str) -> Filter:
         group = STATUS_KEYS[key]
@@ -46,6 +47,8 @@ class Filter:
     def matches(self, c: ComponentView) -> bool:
         if self.statuses and c.status not in self.statuses:
             return False
+        if self.target is not None and c.target != self.target:
+            return False
         if self.critical_only and not c.critical:
             return False
         if self.search:
@@ -60,9 +63,18 @@ class Filter:
     def apply(self, components: tuple[ComponentView, ...]) -> list[ComponentView]:
         return [c for c in components if self.matches(c)]
 
+    def next_target(self, targets: list[str]) -> Filter:
+        """``t``: every target → the first → the next → … → every target again."""
+        if not targets:
+            return self
+        if self.target not in targets:
+            return replace(self, target=targets[0])
+        index = targets.index(self.target) + 1
+        return replace(self, target=targets[index] if index < len(targets) else None)
+
     @property
     def is_default(self) -> bool:
-        return not self.statuses and not self.search and not self.critical_only
+        return not self.statuses and not self.search and not self.critical_only and self.target is None
 
     def describe(self) -> str:
         """One line for the filter bar, always visible."""
@@ -72,6 +84,8 @@ class Filter:
             parts.append(f"status: {preset}")
         else:
             parts.append("status: " + " + ".join(s.value for s in Status if s in self.statuses))
+        if self.target is not None:
+            parts.append(f"target: {self.target}")
         if self.critical_only:
             parts.append("critical only")
         if self.search:

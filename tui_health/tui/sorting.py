@@ -15,13 +15,14 @@ from tui_health.state import ComponentView
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SORTABLE: tuple[str, ...] = ("status", "name", "id", "since", "avail", "modified", "flags", "cause")
+SORTABLE: tuple[str, ...] = ("status", "target", "name", "id", "since", "avail", "modified", "flags", "cause")
 """The table's columns in order, each a sort key."""
 
 
 def _keys(availability: Mapping[str, float | None]) -> dict[str, Callable[[ComponentView], Any]]:
     return {
         "status": lambda c: (c.status.rank, c.name.casefold(), c.id),
+        "target": lambda c: (c.target.casefold(), c.status.rank, c.name.casefold()),
         "name": lambda c: (c.name.casefold(), c.id),
         "id": lambda c: c.id,
         "since": lambda c: (-c.since.timestamp(), c.name.casefold()),  # shortest "For" first
@@ -46,10 +47,11 @@ class Sort:
     def is_default(self) -> bool:
         return self.column == "status" and not self.reverse
 
-    def step(self, direction: int) -> Sort:
-        """``<`` / ``>``: the previous / next column, ascending."""
-        index = SORTABLE.index(self.column) if self.column in SORTABLE else 0
-        return Sort(SORTABLE[(index + direction) % len(SORTABLE)])
+    def step(self, direction: int, skip: tuple[str, ...] = ()) -> Sort:
+        """``<`` / ``>``: the previous / next column shown (not those in ``skip``), ascending."""
+        columns = [c for c in SORTABLE if c not in skip]
+        index = columns.index(self.column) if self.column in columns else 0
+        return Sort(columns[(index + direction) % len(columns)])
 
     def flipped(self) -> Sort:
         return replace(self, reverse=not self.reverse)

@@ -28,6 +28,7 @@ from tui_health.tui.format import duration, short_datetime, status_text
 
 COLUMNS = [
     ("status", "Status"),
+    ("target", "Target"),  # shown only when the rows come from several targets
     ("name", "Name"),
     ("id", "ID"),
     ("since", "For"),
@@ -38,7 +39,7 @@ COLUMNS = [
 ]
 FIXED_WIDTHS = {"status": 10, "since": 6, "avail": 9, "modified": 16, "flags": 14}
 """Columns whose content has a known width, or comes and goes ("→healthy?" must fit when it appears)."""
-MAX_WIDTHS = {"name": 48, "id": 40}
+MAX_WIDTHS = {"name": 48, "id": 40, "target": 24}
 """Names and ids wider than this are cut with an ellipsis (the details screen shows them whole)."""
 PADDING = 1
 """Blank cells either side of every cell."""
@@ -55,6 +56,7 @@ def signature(c: ComponentView, now: datetime, avail: float | None = None) -> Si
     return (
         avail,
         c.status,
+        c.target,
         c.observed,
         c.name,
         c.group,
@@ -101,6 +103,7 @@ def row_cells(c: ComponentView, now: datetime, stale: bool = False, avail: float
         flags.append(f"→{c.observed.value}?")
     cells = (
         status_text(c.status),
+        Text(c.target, style="bold"),
         Text(shown_name(c)),
         Text(c.id, style="dim"),
         Text(table_duration((now - c.since).total_seconds())),
@@ -194,6 +197,7 @@ class ComponentsTable(ScrollView, can_focus=True):
         self._lines: dict[tuple[object, ...], Strip] = {}
         self._drawn: dict[int, Signature] = {}  # row → what its line showed when last drawn
         self._availability: Mapping[str, float | None] = {}
+        self._hidden: set[str] = {"target"}  # columns not drawn (the target column with a single target)
         self._sort: tuple[str, bool] = ("status", False)  # the sort column and whether it is reversed
 
     # -- what is shown --------------------------------------------------------------------------------
@@ -220,9 +224,10 @@ class ComponentsTable(ScrollView, can_focus=True):
         return self._views[row].id
 
     def get_row_at(self, row: int) -> Row:
-        """The cells of a row, as drawn."""
+        """The cells of a row, as drawn (hidden columns left out)."""
         view = self._views[row]
-        return row_cells(view, self._now or view.since, self._stale, self._availability.get(view.id))
+        cells = row_cells(view, self._now or view.since, self._stale, self._availability.get(view.id))
+        return tuple(cell for (key, _), cell in zip(COLUMNS, cells, strict=True) if key not in self._hidden)
 
     def show(
         self,
@@ -278,7 +283,14 @@ class ComponentsTable(ScrollView, can_focus=True):
         return self._index
 
     def _measure(self, components: Sequence[ComponentView]) -> None:
-        """Widen the name and id columns to the widest shown so far (never narrower: filtering keeps the layout)."""
+        """Widen the name and id columns to the widest shown so far (never narrower: filtering keeps the layout);
+        show the target column once a row belongs to a named target."""
+        if "target" in self._hidden and any(c.target for c in components):
+            self._hidden.discard("target")
+            self._widths["target"] = min(
+                MAX_WIDTHS["target"], max(self._widths["target"], *(_width(c.target) for c in components))
+            )
+            self._lines.clear()
         widths = self._widths
         name = min(MAX_WIDTHS["name"], max((_width(shown_name(c)) for c in components), default=0))
         ident = min(MAX_WIDTHS["id"], max((_width(c.id) for c in components), default=0))
@@ -287,7 +299,10 @@ class ComponentsTable(ScrollView, can_focus=True):
             self._lines.clear()
 
     def _total_width(self) -> int:
-        return sum(w + 2 * PADDING for key, w in self._widths.items() if key != "cause") + 24
+        return (
+            sum(w + 2 * PADDING for key, w in self._widths.items() if key not in ("cause", *self._hidden))
+            + 24
+        )
 
     def _refresh_changed(self, *, everything: bool) -> None:
         """Redraw the visible lines whose content changed (all of them when the rows changed)."""
@@ -372,6 +387,8 @@ class ComponentsTable(ScrollView, can_focus=True):
         used = 0
         last = len(COLUMNS) - 1
         for index, ((key, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
+            if key in self._hidden:
+                continue
             width = self._widths[key]
             if index == last:
                 width = max(width, self.scrollable_content_region.width - used - 2 * PADDING)
@@ -429,6 +446,8 @@ class ComponentsTable(ScrollView, can_focus=True):
         """The column under screen column ``x`` of the widget."""
         position = int(self.scroll_x) + x
         for key, _ in COLUMNS:
+            if key in self._hidden:
+                continue
             position -= self._widths[key] + 2 * PADDING
             if position < 0:
                 return key

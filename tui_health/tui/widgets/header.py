@@ -113,6 +113,44 @@ def header_text(state: MonitorState, now: datetime) -> Text:
     return text
 
 
+MAX_TARGET_LINES = 8
+"""Targets listed one per line in the header; more are summed up in one last line."""
+
+
+def target_lines(states: list[MonitorState], now: datetime) -> Text:
+    """One line per target: its worst status and counts, its connection, how fresh its data is."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    width = max(len(s.region) for s in states)
+    shown = states if len(states) <= MAX_TARGET_LINES else states[: MAX_TARGET_LINES - 1]
+    for state in shown:
+        text.append("\n")
+        text.append(f" {state.region:<{width}} ", style="bold")
+        stale = stale_for(state, now)
+        if stale is not None:
+            text.append(f" STALE {duration(stale)} ", style="bold black on yellow")
+        label, style = STATUS_LOOK[state.overall] if state.components else ("NO DATA", "reverse")
+        text.append(f" {label} ", style=style)
+        counts = state.counts()
+        problems = [
+            f"{counts[s]} {s.value}" for s in (Status.DOWN, Status.DEGRADED, Status.UNKNOWN) if counts[s]
+        ]
+        text.append(f"  {' · '.join(problems) or 'all ' + str(len(state.components)) + ' fine'}")
+        if state.breached:
+            text.append("  ⚠ breached", style="bold red")
+        label, style = CONNECTION.get(state.connection.kind, ("?", ""))
+        text.append("   ")
+        text.append(label, style=style)
+        if state.last_poll_at:
+            text.append(f"   polled {clock_time(state.last_poll_at)}", style="dim")
+    if len(states) > len(shown):
+        rest = states[len(shown) :]
+        bad = sum(1 for s in rest if s.overall in (Status.DOWN, Status.DEGRADED))
+        text.append(
+            f"\n … {len(rest)} more target(s), {bad} with problems (t filters by target)", style="dim"
+        )
+    return text
+
+
 def shorten(message: str, width: int = ERROR_WIDTH) -> str:
     return message if len(message) <= width else message[: width - 1] + "…"
 
@@ -122,9 +160,14 @@ class StatusHeader(Static):
         super().__init__(id="status-header")
         self.state: MonitorState | None = None
 
-    def show(self, state: MonitorState, now: datetime) -> None:
+    def show(self, state: MonitorState, now: datetime, targets: list[MonitorState] | None = None) -> None:
+        """``targets``: the states of each target when there are several (a line each under the summary)."""
         self.state = state
-        self.update(header_text(state, now))
+        text = header_text(state, now)
+        if targets and len(targets) > 1:
+            text.append_text(target_lines(targets, now))
+            self.styles.height = 2 + min(len(targets), MAX_TARGET_LINES)
+        self.update(text)
 
 
 def api_headroom(state: MonitorState) -> float | None:

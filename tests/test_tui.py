@@ -401,7 +401,11 @@ async def test_the_console_shows_several_targets_and_acts_on_the_right_one(tmp_p
         first = table.get_row_at(0)
         assert first[1].plain in ("emea-prod", "us-prod")
         lines = header(app).splitlines()
-        assert len(lines) == 4 and lines[2].strip().startswith("emea-prod") and lines[3].strip().startswith("us-prod")
+        assert (
+            len(lines) == 4
+            and lines[2].strip().startswith("emea-prod")
+            and lines[3].strip().startswith("us-prod")
+        )
         assert "1 down" in lines[2] and "connected" in lines[3]
         await pilot.press("t")
         assert set(table_ids(app)) == {i for i in ids if i.startswith("emea-prod/")}

@@ -146,3 +146,54 @@ async def test_a_failing_target_never_delays_another_and_alerts_and_metrics_name
         if s.name == "tui_health_poll_errors_total"
     ]
     assert errors and all(s.labels["target"] == "us-prod" for s in errors)
+
+
+def test_a_status_page_watched_by_several_targets_is_fetched_once_per_poll(start_sim, tmp_path: Path) -> None:
+    page = start_sim("outage")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[state]\ndir = "{tmp_path}"\n[alerts]\nenabled = false\n'
+        f'[[targets]]\nname = "americas"\nregion = "us-east-1"\nstatuspage_url = "{page.url}"\nsources = ["statuspage"]\n'
+        f'[[targets]]\nname = "emea"\nregion = "eu-central-1"\nstatuspage_url = "{page.url}"\nsources = ["statuspage"]\n'
+    )
+    proc = run_cli("--once", "--format", "json", env={"TUI_HEALTH_CONFIG": str(config)})
+    assert proc.returncode in (0, 1, 2), proc.stderr
+    doc = json.loads(proc.stdout)
+    americas, emea = doc["targets"]
+    assert page.state.counts["statuspage"] == 1  # one download for both targets
+    # each target still sees its own region's part of the page
+    assert {c.get("group") for c in americas["components"]} - {None} == {"Americas (US East)"}
+    assert {c.get("group") for c in emea["components"]} - {None} == {"EMEA (Frankfurt)"}
+
+
+async def test_shared_fetches_share_answers_and_failures_and_cancel_only_the_waiter() -> None:
+    from tui_health.sources.shared import SharedFetches
+
+    shared = SharedFetches(max_age=0.2)
+    calls = 0
+
+    async def slow() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return f"page {calls}"
+
+    both = await asyncio.gather(shared.get("u", slow), shared.get("u", slow))
+    assert both == [("page 1", False), ("page 1", True)] and calls == 1
+    await asyncio.sleep(0.25)  # older than max_age: fetched again
+    assert await shared.get("u", slow) == ("page 2", False)
+
+    async def broken() -> str:
+        raise ConfigError("the page is down")
+
+    with pytest.raises(ConfigError):
+        await shared.get("v", broken)
+    with pytest.raises(ConfigError):  # the same failure, shared (not fetched again)
+        await shared.get("v", slow)
+    # a waiter cancelled by its own deadline leaves the download to the others
+    first = asyncio.ensure_future(shared.get("w", slow))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(shared.get("w", slow))
+    await asyncio.sleep(0)
+    second.cancel()
+    assert (await first)[0].startswith("page") and second.cancelled()

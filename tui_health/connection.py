@@ -18,6 +18,7 @@ from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.genesys.transport import HttpCore, Sleep
 from tui_health.sources import SOURCES
 from tui_health.sources.base import BuildContext, Source
+from tui_health.sources.shared import SharedFetches
 
 
 @dataclass
@@ -51,6 +52,7 @@ async def connect(
     clock: Clock | None = None,
     sleep: Sleep | None = None,
     on_token: Callable[[str], None] | None = None,
+    shared: SharedFetches | None = None,
 ) -> AsyncIterator[Connection]:
     """Open the shared HTTP client, token provider and sources; close them on exit."""
     clock = clock or SystemClock()
@@ -81,7 +83,7 @@ async def connect(
             tokens = TokenProvider(
                 budgeted, settings.login_url, client_id, secret, clock=clock, on_token=on_token
             )
-        context = BuildContext(settings=settings, core=core, budgeted=budgeted, tokens=tokens)
+        context = BuildContext(settings=settings, core=core, budgeted=budgeted, tokens=tokens, shared=shared)
         sources: list[Source] = [SOURCES[name].build(context) for name in names]
         yield Connection(
             http=http, tls=tls, core=core, tokens=tokens, sources=sources, budget=budgeted.budget

@@ -25,6 +25,7 @@ from tui_health.monitor import Monitor, Poller
 from tui_health.persistence.engine_state import EngineStateStore
 from tui_health.redact import SECRETS, Redactor
 from tui_health.retry import Backoff
+from tui_health.sources.shared import SharedFetches
 from tui_health.state import StatePublisher
 from tui_health.storage import StorageHealth
 from tui_health.target import Target, targets_from
@@ -67,11 +68,14 @@ async def open_monitors(
         lock = InstanceLock(settings.state_dir).acquire()
     try:
         async with AsyncExitStack() as stack:
+            targets = targets_from(settings, dict(os.environ), only)
+            # targets watching the same status page share one download per poll
+            shared = SharedFetches(max_age=min(5.0, settings.poll.interval / 2)) if len(targets) > 1 else None
             monitors = [
                 await stack.enter_async_context(
-                    _monitor(target, config_path, clock or SystemClock(), sleep, stateless, read_only)
+                    _monitor(target, config_path, clock or SystemClock(), sleep, stateless, read_only, shared)
                 )
-                for target in targets_from(settings, dict(os.environ), only)
+                for target in targets
             ]
             yield monitors
     finally:
@@ -116,6 +120,7 @@ async def _monitor(
     sleep: Sleep | None,
     stateless: bool,
     read_only: bool,
+    shared: SharedFetches | None = None,
 ) -> AsyncIterator[Monitor]:
     """The Monitor of one target: its connection (token, budget), audit log, outbox, engine and saved state."""
     settings = target.settings
@@ -130,7 +135,7 @@ async def _monitor(
         read_only=read_only,
     )
     async with connect(
-        settings, config_path=config_path, clock=clock, sleep=sleep, on_token=redactor.add
+        settings, config_path=config_path, clock=clock, sleep=sleep, on_token=redactor.add, shared=shared
     ) as conn:
         alerts = settings.alerts
         outbox = None

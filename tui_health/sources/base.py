@@ -11,6 +11,7 @@ from tui_health.genesys.transport import HttpCore
 
 if TYPE_CHECKING:
     from tui_health.config import Settings
+    from tui_health.sources.shared import SharedFetches
 from tui_health.models import Component, RequestTiming, SourceResult
 
 
@@ -35,6 +36,8 @@ class BuildContext:
     """For requests made with the token: the same, plus the token's request budget."""
     tokens: TokenProvider | None
     """Present when a selected source needs credentials."""
+    shared: SharedFetches | None = None
+    """Downloads shared with the other targets of this run (several targets only)."""
 
 
 def failed(

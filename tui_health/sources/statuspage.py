@@ -20,6 +20,7 @@ from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.section import Section, split_list
 from tui_health.sources.base import BuildContext, failed
+from tui_health.sources.shared import SharedFetches
 from tui_health.text import clean, clean_data
 
 STATUS_MAP = {
@@ -319,37 +320,50 @@ Settings = StatuspageSettings
 def build(ctx: BuildContext) -> StatuspageSource:
     page = ctx.settings.statuspage
     region = None if page.all_regions else region_of(ctx.settings.domain)
-    return StatuspageSource(ctx.core, page.url, page.groups, region=region)
+    return StatuspageSource(ctx.core, page.url, page.groups, region=region, shared=ctx.shared)
 
 
 class StatuspageSource:
     name = NAME
 
     def __init__(
-        self, core: HttpCore, url: str, groups: list[str] | None = None, *, region: str | None = None
+        self,
+        core: HttpCore,
+        url: str,
+        groups: list[str] | None = None,
+        *,
+        region: str | None = None,
+        shared: SharedFetches | None = None,
     ) -> None:
         self.core = core
+        self.shared = shared
+        """Targets watching the same page share one download per poll (several targets only)."""
         base = url.rstrip("/")
         self.url = base if base.endswith("summary.json") else base + "/api/v2/summary.json"
         self.groups = groups or []
         self.region = region  # an AWS region name: its groups are shown (None: every region)
 
+    async def _download(self, deadline: float | None, timings: list[RequestTiming]) -> tuple[Any, str | None]:
+        response = await self.core.send(
+            "GET",
+            self.url,
+            label="statuspage",
+            timings=timings,
+            deadline=deadline,
+            what="the status page",
+            headers={"Accept": "application/json"},
+        )
+        if not 200 <= response.status_code < 300:
+            raise HttpCore.status_error(response, "the status page")
+        return decode_json(response, "the status page"), correlation_id(response)
+
     async def fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []
         try:
-            response = await self.core.send(
-                "GET",
-                self.url,
-                label="statuspage",
-                timings=timings,
-                deadline=deadline,
-                what="the status page",
-                headers={"Accept": "application/json"},
-            )
-            if not 200 <= response.status_code < 300:
-                raise HttpCore.status_error(response, "the status page")
-            cid = correlation_id(response)
-            data = decode_json(response, "the status page")
+            if self.shared is not None:
+                (data, cid), _ = await self.shared.get(self.url, lambda: self._download(deadline, timings))
+            else:
+                data, cid = await self._download(deadline, timings)
             components, issues, incidents = parse_summary(
                 data, source=self.name, groups=self.groups, cid=cid, region=self.region
             )

@@ -27,6 +27,7 @@ import bench_history
 import bench_idle_cpu
 import bench_once
 import bench_poll
+import bench_targets
 import httpx
 import soak
 from common import CREDENTIALS, simulator
@@ -295,6 +296,25 @@ def history(quick: bool) -> list[Row]:
     ]
 
 
+def many_targets(quick: bool) -> list[Row]:
+    r = bench_targets.run(50, 3 if quick else 5)
+    share = r["cpu"] / bench_targets.INTERVAL
+    return [
+        (
+            "50 targets x (status page + probe): a round",
+            f"wall {r['wall'] * 1000:.0f} ms, CPU {r['cpu'] * 1000:.0f} ms = {share:.1%} of a 15 s interval",
+            "< 15 s, < 10 %",
+            r["wall"] < bench_targets.INTERVAL and share < 0.10,
+        ),
+        (
+            "  status page downloads per round; memory",
+            f"{r['downloads']:.0f}; {r['rss']:.0f} MB resident",
+            "",
+            None,
+        ),
+    ]
+
+
 SECTIONS: list[tuple[str, Callable[[bool], list[Row]]]] = [
     ("poll cost", poll_cost),
     ("console", console),
@@ -303,6 +323,7 @@ SECTIONS: list[tuple[str, Callable[[bool], list[Row]]]] = [
     ("simulator", simulator_pages),
     ("memory", memory),
     ("history", history),
+    ("targets", many_targets),
 ]
 
 

@@ -45,10 +45,15 @@ class Target:
         return out
 
 
-def target_key(settings: Settings) -> str:
-    """What is watched, as a short stable key: saved state never crosses from one target to another."""
+def target_key(settings: Settings, name: str | None = None) -> str:
+    """What is watched, as a short stable key: saved state never crosses from one target to another.
+
+    A ``[[targets]]`` entry adds its ``name``: two orgs in one region share every host, and must not share
+    their engine state or history (renaming an entry starts its history afresh)."""
     names = settings.sources()
     ident: dict[str, Any] = {"sources": sorted(names)}
+    if name is not None:
+        ident["target"] = name
     if {"health-api", "api-probe"} & set(names):
         ident["api"] = settings.api_url
     if "health-api" in names:
@@ -101,7 +106,7 @@ def _target(
         credentials = "config file"
     return Target(
         name=name,
-        key=target_key(settings),
+        key=target_key(settings, named.name if named is not None else None),
         sources=tuple(settings.sources()),
         credentials=credentials,
         settings=settings,

@@ -41,3 +41,7 @@ class SharedFetches:
             if not future.done():
                 future.cancel()
             raise
+
+    def forget(self) -> None:
+        """Drop every answer kept: the next ask downloads (a benchmark's rounds stand for polls 15 s apart)."""
+        self._entries = {url: entry for url, entry in self._entries.items() if not entry[1].done()}

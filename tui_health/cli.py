@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument(
         "--replay", action="store_true", help="open the console on the recorded history instead of live polls"
     )
+    mode.add_argument(
+        "--attach",
+        default=None,
+        metavar="URL",
+        help="open the console on a collector started with --serve (no credentials, no API quota here)",
+    )
     parser.add_argument("--demo", action="store_true", help="run against the built-in simulator")
     parser.add_argument("--scenario", default=None, help="simulator scenario for --demo (name or JSON file)")
     parser.add_argument(
@@ -171,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="HOST:PORT",
         help="--headless or the console: serve /metrics (Prometheus), /healthz and /status.json (host 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--serve",
+        default=None,
+        metavar="HOST:PORT",
+        help="--headless or the console: also serve the live state to consoles started with --attach "
+        "(host 127.0.0.1; silences from them need TUI_HEALTH_SERVE_TOKEN)",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
@@ -251,7 +264,13 @@ def check_modes(args: argparse.Namespace) -> None:
         for flag, value in (("--max-polls", args.max_polls), ("--duration", args.duration)):
             if value is not None and not args.headless:
                 raise ConfigError(f"{flag} goes with --headless", hint=f"add --headless, or drop {flag}")
-        if args.metrics_listen is not None and (args.once or args.replay):
+        if args.attach is not None and args.demo:
+            raise ConfigError("--attach watches a collector, not the demo", hint="drop --demo")
+        if args.serve is not None and (args.once or args.replay or args.attach):
+            raise ConfigError(
+                "--serve goes with --headless or the console", hint="a collector polls; drop --serve"
+            )
+        if args.metrics_listen is not None and (args.once or args.replay or args.attach):
             raise ConfigError(
                 "--metrics-listen goes with --headless or the console",
                 hint="a single poll or a replay has no scraper",
@@ -351,18 +370,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _outbox(args, path, explicit)
     if args.command == "history":
         return _history(args, path, explicit)
+    if args.command is None and args.attach is not None:
+        from tui_health.tui.run import run_attach
+
+        SECRETS.add(os.environ.get("TUI_HEALTH_SERVE_TOKEN"))
+        return asyncio.run(run_attach(args.attach, os.environ.get("TUI_HEALTH_SERVE_TOKEN")))
     flags = flags_from(args)
     env = dict(os.environ)
-    for var in ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "TUI_HEALTH_WEBHOOK_TOKEN"):
+    for var in ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "TUI_HEALTH_WEBHOOK_TOKEN", "TUI_HEALTH_SERVE_TOKEN"):
         SECRETS.add(env.get(var))  # masked in every line, even when the settings themselves are wrong
     with _demo(args, flags, env):
         settings = load_settings(path=path, path_required=explicit, env=env, flags=flags)
         only = getattr(args, "target", [])
-        listen = None
-        if args.metrics_listen is not None:
+        listen = serve = None
+        if args.metrics_listen is not None or args.serve is not None:
             from tui_health.serve.http import parse_listen
 
-            listen = parse_listen(args.metrics_listen)
+            listen = parse_listen(args.metrics_listen, "--metrics-listen") if args.metrics_listen else None
+            serve = parse_listen(args.serve, "--serve") if args.serve else None
         if args.once:
             from tui_health.once import run_once
 
@@ -378,6 +403,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                     duration=args.duration,
                     read_only=args.read_only,
                     listen=listen,
+                    serve=serve,
                     only=only,
                 )
             )
@@ -388,7 +414,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tui_health.tui.run import run_tui
 
         return asyncio.run(
-            run_tui(settings, config_path=path, read_only=args.read_only, listen=listen, only=only)
+            run_tui(
+                settings, config_path=path, read_only=args.read_only, listen=listen, serve=serve, only=only
+            )
         )
 
 

@@ -8,6 +8,7 @@ the next start), when the reader of stdout goes away (``| head -3``: quietly, ex
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,7 @@ async def run_headless(
     out: IO[str] | None = None,
     read_only: bool = False,
     listen: tuple[str, int] | None = None,
+    serve: tuple[str, int] | None = None,
     only: Sequence[str] = (),
 ) -> int:
     """``listen``: also serve /metrics, /healthz and /status.json there (see :mod:`tui_health.serve.http`)."""
@@ -54,7 +56,7 @@ async def run_headless(
                 stop.set()
                 silence_stdout()
 
-        with serving(monitors, listen):
+        with serving(monitors, listen, serve, os.environ.get("TUI_HEALTH_SERVE_TOKEN")):
             for monitor in monitors:  # one per target; a slow or failing target never holds up another
                 monitor.audit.listeners.append(emit)
                 await monitor.start()

@@ -11,16 +11,27 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def serving(monitors: Sequence[Monitor], listen: tuple[str, int] | None) -> Iterator[None]:
-    """The collector's endpoints for ``monitors`` while the block runs (nothing when ``listen`` is ``None``;
-    prometheus_client is imported only when they are served)."""
-    if listen is None:
+def serving(
+    monitors: Sequence[Monitor],
+    listen: tuple[str, int] | None,
+    serve: tuple[str, int] | None = None,
+    token: str | None = None,
+) -> Iterator[None]:
+    """The collector's endpoints for ``monitors`` while the block runs: ``listen`` the metrics, health and
+    status; ``serve`` those and the live state for attached consoles (silences from them with ``token``). The
+    same address serves both. Nothing, and no prometheus_client import, when neither is asked for."""
+    if listen is None and serve is None:
         yield
         return
     from tui_health.serve.http import CollectorServer
 
-    server = CollectorServer(monitors, *listen).start()
+    servers = []
     try:
+        if serve is not None:
+            servers.append(CollectorServer(monitors, *serve, serve=True, token=token).start())
+        if listen is not None and listen != serve:
+            servers.append(CollectorServer(monitors, *listen).start())
         yield
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()

@@ -21,14 +21,17 @@ async def run_tui(
     config_path: Path,
     read_only: bool = False,
     listen: tuple[str, int] | None = None,
+    serve: tuple[str, int] | None = None,
     only: Sequence[str] = (),
 ) -> int:
+    import os
+
     from tui_health.serve import serving
     from tui_health.tui.app import HealthApp
 
     async with open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors:
         try:
-            with serving(monitors, listen):
+            with serving(monitors, listen, serve, os.environ.get("TUI_HEALTH_SERVE_TOKEN")):
                 return await run_app(HealthApp(monitors))
         finally:
             await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))
@@ -82,3 +85,16 @@ async def run_replay(
         return await run_app(ReplayApp(monitor))
     finally:
         await monitor.close()
+
+
+async def run_attach(url: str, token: str | None) -> int:
+    """The console on a collector's live state (``--attach URL``): nothing is polled here."""
+    from tui_health.serve.attach import Attachment
+    from tui_health.tui.app import HealthApp
+
+    attachment = Attachment(url, token)
+    try:
+        targets = await attachment.open()
+        return await run_app(HealthApp(targets, autopoll=False))
+    finally:
+        await attachment.close()

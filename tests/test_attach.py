@@ -1,0 +1,143 @@
+"""Consoles share one collector: --serve on the collector, --attach on the console (no credentials, no polls)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import run_cli, sim_settings
+from tests.tui_helpers import table_ids
+from tui_health.runtime import open_monitor
+from tui_health.serve.attach import Attachment
+from tui_health.serve.codec import state_from_json, state_to_json
+from tui_health.serve.http import CollectorServer
+from tui_health.tui.app import HealthApp
+from tui_health.tui.screens.silence import SilenceScreen
+
+
+async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def test_an_attached_console_shows_the_collectors_components_and_silences_on_it(
+    start_sim, tmp_path: Path
+) -> None:
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False, "thresholds.flap_interval": 0})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        server = CollectorServer([collector], serve=True, token="serve-token-1234").start()
+        attachment = Attachment(server.url, "serve-token-1234")
+        try:
+            await collector.start()
+            await collector.poll()
+            app = HealthApp(await attachment.open(), autopoll=False)
+            async with app.run_test(size=(140, 45)) as pilot:
+                await wait_for(lambda: len(table_ids(app)) == 40, pilot)
+                assert table_ids(app)[0] == "voice-telephony"  # worst first, as the collector sees it
+                assert (
+                    sim.state.counts["token"] == 1
+                )  # the console polled nothing: only the collector logged in
+                # a change on the collector reaches the console over the stream
+                sim.state.overrides["chat"] = "down"
+                await collector.poll()
+                await wait_for(lambda: "chat" in table_ids(app)[:3], pilot)
+                # a silence made here is applied by the collector
+                await pilot.press("s")
+                assert isinstance(app.screen, SilenceScreen)
+                await pilot.press("enter")
+                await wait_for(lambda: bool(collector.engine.silences), pilot)
+                assert set(collector.engine.silences) <= {"voice-telephony", "chat"}
+                await wait_for(lambda: bool(app.state.silences), pilot)
+                # the collector goes away: the console says so (and keeps trying)
+                server.stop()
+                await wait_for(lambda: "unreachable" in app.state.connection.message, pilot)
+        finally:
+            await attachment.close()
+            server.stop()
+            await collector.close()
+
+
+async def test_a_collector_without_a_token_is_read_only(start_sim, tmp_path: Path) -> None:
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        server = CollectorServer([collector], serve=True).start()
+        try:
+            await collector.poll()
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                body = {"target": collector.region, "component": "chat", "seconds": 60}
+                refused = await client.post("/silences", json=body)
+                assert refused.status_code == 403 and "read-only" in refused.json()["message"]
+            attachment = Attachment(server.url, "whatever")
+            [target] = await attachment.open()
+            await attachment.send_silence(target, "chat", 60)
+            assert "read-only" in target.store.state.events[-1].message and not collector.engine.silences
+            await attachment.close()
+        finally:
+            server.stop()
+    # with a token: a wrong one is 401, an unknown component 404, nonsense 400
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        server = CollectorServer([collector], serve=True, token="right").start()
+        try:
+            await collector.poll()
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                ok = {"target": collector.region, "component": "chat", "seconds": 60}
+                assert (
+                    await client.post("/silences", json=ok, headers={"Authorization": "Bearer wrong"})
+                ).status_code == 401
+                auth = {"Authorization": "Bearer right"}
+                assert (
+                    await client.post("/silences", json={**ok, "component": "nope"}, headers=auth)
+                ).status_code == 404
+                assert (
+                    await client.post("/silences", json={**ok, "seconds": -5}, headers=auth)
+                ).status_code == 400
+                assert (await client.post("/silences", content=b"{", headers=auth)).status_code == 400
+                answer = await asyncio.to_thread(httpx.post, f"{server.url}/silences", json=ok, headers=auth)
+                assert answer.status_code == 200 and "chat" in collector.engine.silences
+        finally:
+            server.stop()
+
+
+def test_the_state_codec_round_trips_and_cleans_what_it_reads() -> None:
+    from datetime import UTC, datetime
+
+    from tui_health.models import Status
+    from tui_health.state import ComponentView, MonitorState
+
+    at = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    state = MonitorState(
+        region="emea",
+        components=(
+            ComponentView("a", "Voice", Status.DOWN, Status.DOWN, at, at, "health-api", critical=True),
+        ),
+        breached=True,
+        reasons=("1 down",),
+        last_poll_at=at,
+        availability={"a": 99.5},
+    )
+    back = state_from_json(json.loads(json.dumps(state_to_json(state))))
+    assert back.components == state.components and back.breached and back.availability == {"a": 99.5}
+    hostile = state_to_json(state)
+    hostile["components"][0]["name"] = "Voice\x1b[2J\x07"
+    hostile["components"][0]["status"] = "on fire"
+    hostile["last_poll_at"] = "yesterday-ish"
+    read = state_from_json(hostile)
+    assert read.components[0].name == "Voice[2J" and read.components[0].status is Status.UNKNOWN
+    assert read.last_poll_at is None
+
+
+def test_attach_to_nothing_is_one_line() -> None:
+    proc = run_cli("--attach", "http://127.0.0.1:9")
+    assert (
+        proc.returncode == 3 and "cannot reach the collector" in proc.stderr and proc.stderr.count("\n") == 1
+    )
+    serve_once = run_cli("--once", "--serve", "127.0.0.1:0", "--demo")
+    assert serve_once.returncode == 3 and "--serve goes with --headless" in serve_once.stderr

@@ -1,0 +1,202 @@
+"""``--attach URL``: the console on a remote collector (``--headless --serve``): the same views, no Genesys
+credentials on this machine and no API quota used — the collector polls, this console only listens.
+
+One Server-Sent Events stream from the collector feeds a :class:`RemoteTarget` per target. When the collector
+goes away the console says so (each target's connection shows the reason, the data goes stale as it ages) and
+the stream is opened again, after 1, 2, 4 … 10 s. Silences made here are sent to the collector with the bearer
+token from ``TUI_HEALTH_SERVE_TOKEN``; a collector without a token is read-only and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from tui_health.errors import ConfigError
+from tui_health.history.timeline import ComponentTimeline
+from tui_health.models import AuditEvent, Severity
+from tui_health.redact import redact_url
+from tui_health.serve.codec import state_from_json
+from tui_health.state import ConnectionState, MonitorState, StatePublisher
+from tui_health.text import clean
+
+MAX_LINE = 64 * 1024 * 1024
+"""The longest stream event accepted (a state of 100,000 components is ~30 MB)."""
+RECONNECT = (1.0, 2.0, 4.0, 8.0, 10.0)
+
+
+class Attachment:
+    def __init__(self, url: str, token: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.token = token or None
+        self.targets: list[RemoteTarget] = []
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=None))
+        self._task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def open(self) -> list[RemoteTarget]:
+        """The collector's targets as it sees them now; a ConfigError (one line) when it cannot be reached or
+        is not a tui-health collector with ``--serve``."""
+        where = redact_url(self.url)
+        try:
+            response = await self.http.get(f"{self.url}/state.json", timeout=10.0)
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"cannot reach the collector at {where}: {exc.__class__.__name__}",
+                hint="start it with --headless --serve HOST:PORT, and check the URL",
+            ) from None
+        if response.status_code != 200:
+            raise ConfigError(
+                f"{where} answered HTTP {response.status_code} for /state.json",
+                hint="is it a tui-health collector started with --serve?",
+            )
+        try:
+            states = [state_from_json(s) for s in response.json()["targets"]]
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{where} did not send a tui-health state", hint="check the URL") from None
+        if not states:
+            raise ConfigError(f"the collector at {where} watches no target")
+        self.targets = [RemoteTarget(self, state) for state in states]
+        return self.targets
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._listen())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.http.aclose()
+
+    async def _listen(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                async with self.http.stream("GET", f"{self.url}/events") as response:
+                    if response.status_code != 200:
+                        raise ConnectionError(f"HTTP {response.status_code}")
+                    attempt = 0
+                    await self._read(response)
+                raise ConnectionError("the collector closed the stream")
+            except (httpx.HTTPError, ConnectionError, ValueError) as exc:
+                wait = RECONNECT[min(attempt, len(RECONNECT) - 1)]
+                attempt += 1
+                reason = clean(str(exc) or exc.__class__.__name__, 200)
+                for target in self.targets:
+                    target.lost(
+                        f"collector {redact_url(self.url)} unreachable ({reason}); reconnecting in {wait:g} s"
+                    )
+                await asyncio.sleep(wait)
+
+    async def _read(self, response: httpx.Response) -> None:
+        kind, data = "", ""
+        async for line in response.aiter_lines():
+            if len(line) > MAX_LINE:
+                raise ValueError("a stream event too large")
+            if line.startswith("event:"):
+                kind = line[6:].strip()
+            elif line.startswith("data:"):
+                data += line[5:].strip()
+            elif not line:
+                if kind == "state" and data:
+                    self._state(json.loads(data))
+                kind, data = "", ""
+
+    def _state(self, message: Any) -> None:
+        if not isinstance(message, dict) or not isinstance(message.get("target"), int):
+            return
+        index = message["target"]
+        if 0 <= index < len(self.targets):
+            self.targets[index].store.publish(state_from_json(message.get("state")))
+
+    def post_silence(self, target: RemoteTarget, cid: str, seconds: float | None) -> None:
+        task = asyncio.ensure_future(self.send_silence(target, cid, seconds))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def send_silence(self, target: RemoteTarget, cid: str, seconds: float | None) -> None:
+        """POST the silence (``seconds`` None: lift it); what went wrong is shown as an event in the console."""
+        body: dict[str, Any] = {"target": target.region, "component": cid}
+        body.update({"lift": True} if seconds is None else {"seconds": seconds})
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = await self.http.post(f"{self.url}/silences", json=body, headers=headers, timeout=10.0)
+            answer = (
+                response.json()
+                if response.headers.get("content-type", "").startswith("application/json")
+                else {}
+            )
+            message = clean(str(answer.get("message") or f"HTTP {response.status_code}"), 300)
+            ok = response.status_code == 200
+        except (httpx.HTTPError, ValueError) as exc:
+            ok, message = False, f"the collector could not be reached ({exc.__class__.__name__})"
+        target.note(
+            f"{'lifting the silence of' if seconds is None else 'silencing'} {cid} on the collector: {message}",
+            ok,
+        )
+
+
+class RemoteTarget:
+    """One of the collector's targets, as the console watches it."""
+
+    def __init__(self, attachment: Attachment, state: MonitorState) -> None:
+        self.attachment = attachment
+        self.store = StatePublisher(state)
+        self.interval = state.interval
+
+    @property
+    def region(self) -> str:
+        return self.store.state.region
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def audit_tail(self, count: int) -> list[AuditEvent]:
+        return list(self.store.state.events)[-count:]
+
+    def timeline(self, cid: str) -> ComponentTimeline | None:
+        return None  # the history lives with the collector
+
+    async def start(self) -> None:
+        self.attachment.start()
+
+    async def poll(self) -> MonitorState:
+        return self.store.state  # the collector polls
+
+    def silence(self, cid: str, seconds: float) -> None:
+        self.attachment.post_silence(self, cid, seconds)
+
+    def unsilence(self, cid: str) -> None:
+        self.attachment.post_silence(self, cid, None)
+
+    def pause(self) -> None:
+        return None
+
+    def resume(self) -> None:
+        return None
+
+    def requeue_failed(self) -> int:
+        return 0
+
+    def lost(self, message: str) -> None:
+        state = self.store.state
+        self.store.publish(replace(state, connection=ConnectionState("error", message)))
+
+    def note(self, message: str, ok: bool) -> None:
+        """An event of this console's own (a silence sent, or refused), shown in its audit pane."""
+        event = AuditEvent(
+            timestamp=self.now(),
+            event_type="silence_added" if ok else "silence_refused",
+            message=message,
+            severity=Severity.INFO if ok else Severity.WARNING,
+        )
+        state = self.store.state
+        self.store.publish(replace(state, events=(*state.events, event)))

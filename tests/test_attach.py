@@ -134,6 +134,36 @@ def test_the_state_codec_round_trips_and_cleans_what_it_reads() -> None:
     assert read.last_poll_at is None
 
 
+async def test_the_stream_sends_states_and_each_audit_event_once(start_sim, tmp_path: Path) -> None:
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        server = CollectorServer([collector], serve=True).start()
+        try:
+            await collector.start()
+            await collector.poll()
+            kinds: list[str] = []
+            ids: list[str] = []
+            async with (
+                httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+                client.stream("GET", "/events") as response,
+            ):
+                assert response.headers["content-type"] == "text/event-stream"
+                kind = ""
+                async for line in response.aiter_lines():
+                    if line.startswith("event:"):
+                        kind = line[6:].strip()
+                        kinds.append(kind)
+                    elif line.startswith("data:") and kind == "audit":
+                        ids.append(json.loads(line[5:])["event"]["id"])
+                    if kinds.count("state") == 1 and len(ids) >= 4:
+                        break
+            assert kinds[0] == "state" and len(ids) == len(set(ids))
+            assert {e.id for e in collector.store.state.events} >= set(ids)
+        finally:
+            server.stop()
+
+
 def test_attach_to_nothing_is_one_line() -> None:
     proc = run_cli("--attach", "http://127.0.0.1:9")
     assert (

@@ -1,8 +1,8 @@
 """The collector's HTTP endpoints, on a thread of their own (a scrape never waits for a poll, nor a poll for a
 scrape): ``/metrics`` (Prometheus text or OpenMetrics, as the scraper asks), ``/healthz`` and ``/status.json``;
 with ``--serve`` also the live state for attached consoles: ``/state.json``, ``/events`` (Server-Sent Events: a
-``state`` event per target whenever its state changed, at most every half second, and a comment every 10 s to
-keep the line open) and ``POST /silences`` (only with a bearer token, ``TUI_HEALTH_SERVE_TOKEN``: without one
+``state`` event per target whenever its state changed, at most every half second, an ``audit`` event for each
+new audit event, and a comment every 10 s to keep the line open) and ``POST /silences`` (only with a bearer token, ``TUI_HEALTH_SERVE_TOKEN``: without one
 the server is read-only).
 
 Bound to 127.0.0.1 unless told otherwise. Each request reads the monitors' latest immutable states; what a client
@@ -90,6 +90,8 @@ def status_document(monitors: Sequence[Monitor]) -> str:
 STREAM_EVERY = 0.5
 """Seconds between two state events of one target on the stream (states published faster are coalesced)."""
 KEEPALIVE = 10.0
+MAX_TOLD = 300
+"""Audit event ids a stream remembers per target, so each event is sent once."""
 MAX_BODY = 4096
 
 
@@ -264,6 +266,7 @@ def _handler(server: CollectorServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             sent = [-1] * len(server.monitors)
+            told: dict[str, None] = {}  # audit event ids already sent, oldest first
             try:
                 while True:
                     with broadcast.changed:
@@ -276,9 +279,16 @@ def _handler(server: CollectorServer) -> type[BaseHTTPRequestHandler]:
                         self.wfile.write(b": keep-alive\n\n")
                     for index, version in enumerate(versions):
                         if version != sent[index]:
-                            state = state_to_json(server.monitors[index].store.state)
-                            data = json.dumps({"target": index, "state": state})
+                            current = server.monitors[index].store.state
+                            data = json.dumps({"target": index, "state": state_to_json(current)})
                             self.wfile.write(f"event: state\ndata: {data}\n\n".encode())
+                            for event in current.events:  # each audit event once, after the state holding it
+                                if event.id not in told:
+                                    told[event.id] = None
+                                    line = json.dumps({"target": index, "event": event.to_dict()})
+                                    self.wfile.write(f"event: audit\ndata: {line}\n\n".encode())
+                            while len(told) > 4 * MAX_TOLD:  # remember the recent ids only
+                                told.pop(next(iter(told)))
                     self.wfile.flush()
                     sent = versions
                     time.sleep(STREAM_EVERY)

@@ -79,7 +79,8 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                     )
                     >= 2
                 )
-                assert one(found, "tui_health_alerts_sent_total", target=target, sink="webhook") >= 1
+                [sink] = settings.alerts.sinks
+                assert one(found, "tui_health_alerts_sent_total", target=target, sink=sink.sink_name) >= 1
                 assert (
                     abs(
                         one(found, "tui_health_last_successful_poll_timestamp_seconds", target=target)

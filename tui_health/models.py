@@ -201,6 +201,8 @@ class AuditEvent:
     correlation_id: str | None = None
     caused_by: tuple[str, ...] | None = None
     reasons: tuple[str, ...] | None = None
+    sink: str | None = None
+    """Delivery events: the receiver's name (``source`` is its kind)."""
     key: str | None = None
     """What the event is about, derived from the event itself (target, kind, components, new status, the
     source's transition time): equal on every instance watching the same target, so receivers page once."""
@@ -216,7 +218,7 @@ class AuditEvent:
                 del data[key]
             else:
                 data[key] = list(data[key])
-        for key in ("previous_status", "poll_id", "source", "correlation_id", "key"):
+        for key in ("previous_status", "poll_id", "source", "correlation_id", "sink", "key"):
             if data[key] is None:
                 del data[key]
         return data
@@ -246,5 +248,6 @@ class AuditEvent:
             correlation_id=data.get("correlation_id"),
             caused_by=tuple(data["caused_by"]) if data.get("caused_by") is not None else None,
             reasons=tuple(data["reasons"]) if data.get("reasons") is not None else None,
+            sink=clean(data["sink"], 100) if data.get("sink") else None,
             key=clean(data["key"], 100) if data.get("key") else None,
         )

@@ -294,6 +294,7 @@ class Dispatcher:
                     message=message,
                     severity=severity,
                     source=sink.kind,
+                    sink=sink.name,
                     correlation_id=row.key,  # the message's idempotency key: links attempts to their alert
                 )
             ]

@@ -83,9 +83,9 @@ class Exporter:
     def recorded(self, monitor: Monitor, events: list[AuditEvent]) -> None:
         for event in events:
             if event.event_type == EventType.ALERT_DELIVERED:
-                self.alerts_sent.labels(monitor.region, event.source or "?").inc()
+                self.alerts_sent.labels(monitor.region, event.sink or event.source or "?").inc()
             elif event.event_type == EventType.ALERT_FAILED:
-                self.alerts_failed.labels(monitor.region, event.source or "?").inc()
+                self.alerts_failed.labels(monitor.region, event.sink or event.source or "?").inc()
 
 
 class StateCollector(Collector):

@@ -12,6 +12,8 @@ The file has sections; every key is optional::
     [thresholds] min_down, min_degraded, critical, flap_interval, flapping_window, flapping_changes, dependencies
     [audit]     path, max_bytes, backups
     [history]   enabled, dir, retention
+    [[targets]] name, region, api_url, login_url, statuspage_url, groups, all_regions, sources, ids,
+                client_id_env, client_secret_env
     [alerts]    enabled, webhook_token, repeat_interval, outbox, retry_base, retry_cap, resend_interval,
                 once_wait, permanent_after, sinks = [{type = "webhook", url = "..."}]
 """
@@ -553,4 +555,12 @@ permanent_after = 600    # seconds of 4xx refusals (and three of them) before an
 # [[alerts.sinks]]
 # type = "webhook"      # webhook | slack | pagerduty | alertmanager
 # url = "https://alerts.example.com/hook"
+
+# Several orgs in one monitor: one entry each (without any, the settings above describe one target).
+# [[targets]]
+# name = "emea-prod"                   # unique; shown in the console, alerts and metrics
+# region = "eu-central-1"              # or api_url / login_url / statuspage_url
+# sources = ["statuspage", "api-probe"]
+# client_id_env = "EMEA_PROD_ID"       # this target's credentials come from these variables
+# client_secret_env = "EMEA_PROD_SECRET"
 """

@@ -76,7 +76,7 @@ async def shoot_replay(out: Path) -> Path:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             outage = START.timestamp() - 2 * 86400
-            app.replay.go(next(i for i, p in enumerate(app.replay.replay.polls) if p.at > outage + 600))
+            app.replay.go(next(i for i, at in enumerate(app.replay.replay.times) if at > outage + 600))
             app._moved()
             await pilot.pause()
             path = out / "replay.svg"

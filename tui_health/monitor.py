@@ -197,7 +197,7 @@ class Monitor:
         if not remember:
             return
         from tui_health.history.reader import HistoryReader
-        from tui_health.history.replay import Replay
+        from tui_health.history.replay import state_of
         from tui_health.history.store import HistoryError
 
         try:
@@ -214,19 +214,22 @@ class Monitor:
                     now_mono - (now_wall - poll.at),
                     poll.problems,
                 )
-            if recent:
-                replay = Replay(reader, region=self.region, interval=self.interval)
-                last = replay.state(len(replay) - 1)
+            if recent:  # the last recorded poll, as replay would show it (the polls read above, no more)
+                last = state_of(
+                    reader,
+                    recent,
+                    region=self.region,
+                    interval=self.interval,
+                    poll_count=0,
+                    first_at=recent[0].at,
+                )
                 self.store.publish(
                     replace(
                         last,
-                        paused=False,
                         connection=ConnectionState(
                             "starting", "waiting for the first poll; showing the last one recorded"
                         ),
-                        next_poll_at=None,
                         latency=self.tracker.summary(now_mono),
-                        poll_count=0,
                     )
                 )
         except HistoryError:

@@ -43,3 +43,22 @@ class Watched(Protocol):
     def resume(self) -> None: ...
 
     def requeue_failed(self) -> int: ...
+
+
+class Passive:
+    """What something watched that does not poll itself (replay, a console attached to a collector) does for the
+    console's live-only actions: nothing. Silencing stays for each to decide."""
+
+    store: StatePublisher
+
+    async def poll(self) -> MonitorState:
+        return self.store.state
+
+    def pause(self) -> None:
+        return None
+
+    def resume(self) -> None:
+        return None
+
+    def requeue_failed(self) -> int:
+        return 0

@@ -79,15 +79,13 @@ class HistoryReader:
             raise HistoryError(f"cannot read the history store {self.path}: {exc}") from None
 
     # -- polls ----------------------------------------------------------------------------------------
-    def polls(
-        self, since: float = 0.0, until: float = float("inf"), *, limit: int | None = None
-    ) -> list[PollRow]:
-        """Polls in time order (the latest ``limit`` when given)."""
+    def polls(self, *, upto: int | None = None, limit: int | None = None) -> list[PollRow]:
+        """Polls in order: every one, or the latest ``limit`` up to poll id ``upto`` (default: the last)."""
         sql = (
             "SELECT id, at, covers, ok, error, duration_ms, problems, breached, reasons, sources FROM polls "
-            "WHERE at >= ? AND at <= ? ORDER BY id"
+            "WHERE id <= ? ORDER BY id"
         )
-        params: tuple[Any, ...] = (since, min(until, 1e18))
+        params: tuple[Any, ...] = (upto if upto is not None else 2**62,)
         if limit is not None:
             sql = f"SELECT * FROM ({sql.replace('ORDER BY id', 'ORDER BY id DESC')} LIMIT ?) ORDER BY id"
             params += (limit,)
@@ -110,6 +108,10 @@ class HistoryReader:
     def poll_ids(self) -> list[tuple[int, float]]:
         """(id, at) of every poll, in order (replay steps through them)."""
         return [(r[0], r[1]) for r in self._query("SELECT id, at FROM polls ORDER BY id")]
+
+    def last_ok_at(self, upto: int) -> float | None:
+        """When the last poll up to poll id ``upto`` that got an answer was taken."""
+        return self._query("SELECT max(at) FROM polls WHERE ok = 1 AND id <= ?", (upto,))[0][0]
 
     def transition_polls(self) -> list[int]:
         """The ids of the polls that recorded a transition, in order."""

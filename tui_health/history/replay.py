@@ -18,6 +18,7 @@ from tui_health.history.timeline import ComponentTimeline, component_timeline
 from tui_health.metrics import LatencySummary, percentile
 from tui_health.models import AuditEvent, SourceResult, Status
 from tui_health.state import ComponentView, ConnectionState, MonitorState, StatePublisher
+from tui_health.watched import Passive
 
 SERIES = 240
 """Polls in the latency sparkline (as the live tracker keeps)."""
@@ -111,25 +112,68 @@ def connection_of(poll: PollRow) -> ConnectionState:
     return ConnectionState(kind, f"{first.get('name')}: {first.get('error') or 'failed'}")
 
 
+def state_of(
+    reader: HistoryReader,
+    polls: list[PollRow],
+    *,
+    region: str,
+    interval: float,
+    poll_count: int,
+    first_at: float,
+) -> MonitorState:
+    """The MonitorState of the last of ``polls`` (the polls before it feed the latency series)."""
+    poll = polls[-1]
+    views = sorted(
+        (view_of(row) for row in reader.states_at(poll.id)),
+        key=lambda v: (v.status.rank, v.name.casefold(), v.id),
+    )
+    events = [e for e in map(_event, reader.events(poll.at, EVENTS)) if e is not None]
+    return MonitorState(
+        region=region,
+        poll_count=poll_count,
+        components=tuple(views),
+        breached=poll.breached,
+        reasons=poll.reasons,
+        events=tuple(events),
+        latency=latency_of(polls),
+        connection=connection_of(poll),
+        last_poll_at=_dt(poll.at),
+        last_ok_at=_dt(reader.last_ok_at(poll.id)),
+        first_poll_at=_dt(first_at),
+        next_poll_at=None,
+        interval=interval,
+        sources=sources_of(poll),
+        incidents=tuple(reader.incidents_at(poll.id)),
+        availability=reader.availability(poll.at - 86400, poll.at),
+        silences=tuple(
+            sorted(
+                (v.id, v.silenced_until) for v in views if v.silenced_until and v.silenced_until > _at(poll)
+            )
+        ),
+    )
+
+
 class Replay:
-    """The recorded polls of one store, and the state at any of them."""
+    """The recorded polls of one store (their ids and times only), and the state at any of them, read when
+    asked: opening a 90-day store reads two numbers a poll, not every poll's row."""
 
     def __init__(self, reader: HistoryReader, *, region: str, interval: float) -> None:
         self.reader = reader
         self.region = region
         self.interval = interval
-        self.polls = reader.polls()
-        self._times = [p.at for p in self.polls]
-        index_of = {p.id: i for i, p in enumerate(self.polls)}
-        # the polls that recorded a transition (confirmed it), as indexes into ``polls``
+        ids = reader.poll_ids()
+        self.ids = [i for i, _ in ids]
+        self.times = [at for _, at in ids]
+        index_of = {poll: i for i, poll in enumerate(self.ids)}
+        # the polls that recorded a transition (confirmed it), as indexes into ``ids``
         self._changes = sorted({index_of[poll] for poll in reader.transition_polls() if poll in index_of})
 
     def __len__(self) -> int:
-        return len(self.polls)
+        return len(self.ids)
 
     def index_at(self, moment: datetime) -> int:
         """The last poll at or before ``moment`` (the first poll when it is earlier than all of them)."""
-        return max(0, bisect_right(self._times, moment.timestamp()) - 1)
+        return max(0, bisect_right(self.times, moment.timestamp()) - 1)
 
     def next_transition(self, index: int, direction: int) -> int | None:
         """The next (``direction`` 1) or previous (-1) poll from ``index`` that confirmed a transition."""
@@ -140,38 +184,14 @@ class Replay:
         return self._changes[found] if found >= 0 else None
 
     def state(self, index: int) -> MonitorState:
-        poll = self.polls[index]
-        views = sorted(
-            (view_of(row) for row in self.reader.states_at(poll.id)),
-            key=lambda v: (v.status.rank, v.name.casefold(), v.id),
-        )
-        before = self.polls[max(0, index - SERIES + 1) : index + 1]
-        events = [e for e in map(_event, self.reader.events(poll.at, EVENTS)) if e is not None]
-        last_ok = next((p.at for p in reversed(self.polls[: index + 1]) if p.ok), None)
-        return MonitorState(
+        polls = self.reader.polls(upto=self.ids[index], limit=SERIES)
+        return state_of(
+            self.reader,
+            polls,
             region=self.region,
-            poll_count=index + 1,
-            components=tuple(views),
-            breached=poll.breached,
-            reasons=poll.reasons,
-            events=tuple(events),
-            latency=latency_of(before),
-            connection=connection_of(poll),
-            last_poll_at=_dt(poll.at),
-            last_ok_at=_dt(last_ok),
-            first_poll_at=_dt(self.polls[0].at),
-            next_poll_at=None,
             interval=self.interval,
-            sources=sources_of(poll),
-            incidents=tuple(self.reader.incidents_at(poll.id)),
-            availability=self.reader.availability(poll.at - 86400, poll.at),
-            silences=tuple(
-                sorted(
-                    (v.id, v.silenced_until)
-                    for v in views
-                    if v.silenced_until and v.silenced_until > _at(poll)
-                )
-            ),
+            poll_count=index + 1,
+            first_at=self.times[0],
         )
 
 
@@ -186,7 +206,7 @@ def _event(data: dict[str, Any]) -> AuditEvent | None:
         return None
 
 
-class ReplayMonitor:
+class ReplayMonitor(Passive):
     """What the console watches in replay: the recorded polls, one at a time, instead of live ones.
 
     It offers the console what a Monitor offers (a store of states, the clock, the audit tail, a component's
@@ -234,32 +254,20 @@ class ReplayMonitor:
         return self.store.state.last_poll_at or datetime.now(UTC)
 
     def audit_tail(self, count: int) -> list[AuditEvent]:
-        at = self.replay.polls[self.index].at
+        at = self.replay.times[self.index]
         return [e for e in map(_event, self.replay.reader.events(at, count)) if e is not None]
 
     def timeline(self, cid: str) -> ComponentTimeline | None:
-        return component_timeline(self.replay.reader, cid, self.replay.polls[self.index].at)
+        return component_timeline(self.replay.reader, cid, self.replay.times[self.index])
 
     async def start(self) -> None:
         return None
 
-    async def poll(self) -> MonitorState:
-        return self.store.state
-
     def silence(self, cid: str, seconds: float) -> None:
-        return None
+        return None  # nothing in the past can be silenced
 
     def unsilence(self, cid: str) -> None:
         return None
-
-    def pause(self) -> None:
-        return None
-
-    def resume(self) -> None:
-        return None
-
-    def requeue_failed(self) -> int:
-        return 0
 
     async def close(self, delivery_wait: float = 0.0) -> bool:
         self.replay.reader.close()

@@ -14,17 +14,20 @@ import contextlib
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from tui_health.errors import ConfigError
-from tui_health.history.timeline import ComponentTimeline
 from tui_health.models import AuditEvent, Severity
 from tui_health.redact import redact_url
 from tui_health.serve.codec import state_from_json
 from tui_health.state import ConnectionState, MonitorState, StatePublisher
 from tui_health.text import clean
+from tui_health.watched import Passive
+
+if TYPE_CHECKING:
+    from tui_health.history.timeline import ComponentTimeline
 
 MAX_LINE = 64 * 1024 * 1024
 """The longest stream event accepted (a state of 100,000 components is ~30 MB)."""
@@ -144,8 +147,8 @@ class Attachment:
         )
 
 
-class RemoteTarget:
-    """One of the collector's targets, as the console watches it."""
+class RemoteTarget(Passive):
+    """One of the collector's targets, as the console watches it (the collector polls)."""
 
     def __init__(self, attachment: Attachment, state: MonitorState) -> None:
         self.attachment = attachment
@@ -168,23 +171,11 @@ class RemoteTarget:
     async def start(self) -> None:
         self.attachment.start()
 
-    async def poll(self) -> MonitorState:
-        return self.store.state  # the collector polls
-
     def silence(self, cid: str, seconds: float) -> None:
         self.attachment.post_silence(self, cid, seconds)
 
     def unsilence(self, cid: str) -> None:
         self.attachment.post_silence(self, cid, None)
-
-    def pause(self) -> None:
-        return None
-
-    def resume(self) -> None:
-        return None
-
-    def requeue_failed(self) -> int:
-        return 0
 
     def lost(self, message: str) -> None:
         state = self.store.state

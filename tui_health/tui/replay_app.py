@@ -78,12 +78,12 @@ class ReplayApp(HealthApp):
 
     def _schedule(self) -> None:
         """The next poll after its recorded gap divided by the speed (a long gap nobody watched: 2 s at most)."""
-        polls, index = self.replay.replay.polls, self.replay.index
-        if index + 1 >= len(polls):
+        times, index = self.replay.replay.times, self.replay.index
+        if index + 1 >= len(times):
             self._player = None
             self.notify("the last recorded poll", timeout=2)
             return
-        gap = (polls[index + 1].at - polls[index].at) / self.speed
+        gap = (times[index + 1] - times[index]) / self.speed
         self._player = self.set_timer(min(2.0, max(0.05, gap)), self._advance)
 
     def _advance(self) -> None:

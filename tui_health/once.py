@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 from tui_health.config import Settings
 from tui_health.models import EventType
-from tui_health.output import render_json, render_nagios, render_table
+from tui_health.output import (
+    render_json,
+    render_json_targets,
+    render_nagios,
+    render_nagios_targets,
+    render_table,
+)
 from tui_health.redact import scrub
-from tui_health.report import CRITICAL, EXIT_LABEL, OK, UNKNOWN, WARNING, Report, report_of
+from tui_health.report import UNKNOWN, Report, report_of, worst_code
 from tui_health.runtime import open_monitors
 from tui_health.signals import interruptible
 from tui_health.text import clean
@@ -71,41 +76,12 @@ async def run_once(
     return worst_code(r.exit_code for r in reports)
 
 
-def worst_code(codes: Iterable[int]) -> int:
-    """The worst of several exit codes: CRITICAL, then UNKNOWN, then WARNING, then OK."""
-    return max(codes, key=SEVERITY.index, default=UNKNOWN)
-
-
-SEVERITY = [OK, WARNING, UNKNOWN, CRITICAL]
-
-
 def write_reports(reports: list[tuple[str, Report]], fmt: str, out: IO[str], err: IO[str]) -> None:
     """Several targets: a ``targets`` list of the per-target documents (JSON), or each report under its name."""
     if fmt == "json":
-        code = worst_code(r.exit_code for _, r in reports)
-        documents = ",\n".join(
-            "\n".join("    " + line for line in render_json(r).splitlines()) for _, r in reports
-        )
-        header = json.dumps({"overall": EXIT_LABEL[code].lower(), "exit_code": code})[:-1]
-        out.write(scrub(f'{header}, "targets": [\n{documents}\n]}}') + "\n")
+        out.write(scrub(render_json_targets(reports)) + "\n")
     elif fmt == "nagios":
-        lines = [render_nagios(r).splitlines() for _, r in reports]
-        code = worst_code(r.exit_code for _, r in reports)
-        summary = "; ".join(
-            f"{name}: {first[0].split(' - ', 1)[1].split(' | ')[0]}"
-            for (name, _), first in zip(reports, lines, strict=True)
-        )
-        perf = " ".join(
-            f"{_perf_label(name)}.{item}"
-            for (name, _), first in zip(reports, lines, strict=True)
-            for item in first[0].split(" | ", 1)[1].split()
-        )
-        rest = [
-            f"{name}: {line}"
-            for (name, _), target_lines in zip(reports, lines, strict=True)
-            for line in target_lines[1:]
-        ]
-        out.write(scrub("\n".join([f"HEALTH {EXIT_LABEL[code]} - {summary} | {perf}", *rest])) + "\n")
+        out.write(scrub(render_nagios_targets(reports)) + "\n")
     else:
         for name, report in reports:
             out.write(f"== {name} ==\n")
@@ -117,10 +93,6 @@ def write_reports(reports: list[tuple[str, Report]], fmt: str, out: IO[str], err
                 err.write(
                     f"tui-health: {name}: {source.name}: {clean(scrub(source.error or 'failed'), 1000)}\n"
                 )
-
-
-def _perf_label(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
 
 
 def write_report(report: Report, fmt: str, out: IO[str], err: IO[str]) -> None:

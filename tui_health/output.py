@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from tui_health.clock import rfc3339
 from tui_health.models import EventType, Status
-from tui_health.report import EXIT_LABEL, Report
+from tui_health.report import EXIT_LABEL, Report, worst_code
 
 if TYPE_CHECKING:  # rich is imported only when a table is printed: --once --format json stays lean
     from rich.text import Text
@@ -49,7 +49,12 @@ def render_nagios(report: Report) -> str:
     above ``min_down - 1`` down (or ``min_degraded - 1`` degraded) breaches it, which is CRITICAL; any down or
     degraded component at all is WARNING. ``@``-free ranges mean "alert when above".
     """
-    label = EXIT_LABEL[report.exit_code]
+    summary, perf, details = nagios_parts(report)
+    return "\n".join([f"HEALTH {EXIT_LABEL[report.exit_code]} - {summary} | {' '.join(perf)}", *details])
+
+
+def nagios_parts(report: Report) -> tuple[str, list[str], list[str]]:
+    """The summary, the perfdata items and the long-output lines of the Nagios format."""
     counts = report.counts
     if not report.answered:
         errors = "; ".join(s.error or "no answer" for s in report.sources) or "no source configured"
@@ -78,12 +83,40 @@ def render_nagios(report: Report) -> str:
             perf.append(f"{name}={counts[name]};;;0;{total}")
     perf.append(f"poll_time={report.total_ms / 1000:.3f}s;;;0")
     perf.append(f"token_time={report.token_ms / 1000:.3f}s;;;0")
-    lines = [f"HEALTH {label} - {_nagios_text(summary)} | {' '.join(perf)}"]
+    details = []
     for c in report.components:  # worst first
         if c.status in (Status.DOWN, Status.DEGRADED, Status.UNKNOWN):
             since = c.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-            lines.append(_nagios_text(f"{c.status.value.upper()}: {c.name} ({c.id}) since {since}"))
-    return "\n".join(lines)
+            details.append(_nagios_text(f"{c.status.value.upper()}: {c.name} ({c.id}) since {since}"))
+    return _nagios_text(summary), perf, details
+
+
+def render_nagios_targets(reports: list[tuple[str, Report]]) -> str:
+    """Several targets in one plugin answer: the worst status, ``name: summary`` parts, ``name.label=value``
+    perfdata, and each target's long output prefixed with its name."""
+    parts = [(name, *nagios_parts(report)) for name, report in reports]
+    summary = "; ".join(f"{name}: {text}" for name, text, _, _ in parts)
+    perf = " ".join(f"{_perf_label(name)}.{item}" for name, _, items, _ in parts for item in items)
+    details = [f"{name}: {line}" for name, _, _, lines in parts for line in lines]
+    label = EXIT_LABEL[worst_code(r.exit_code for _, r in reports)]
+    return "\n".join([f"HEALTH {label} - {summary} | {perf}", *details])
+
+
+def render_json_targets(reports: list[tuple[str, Report]]) -> str:
+    """Several targets in one document: the worst ``overall`` and ``exit_code``, and a ``targets`` list of the
+    per-target documents (each as :func:`render_json` writes it)."""
+    code = worst_code(r.exit_code for _, r in reports)
+    documents = ",\n".join(
+        "\n".join("    " + line for line in render_json(r).splitlines()) for _, r in reports
+    )
+    return (
+        f'{{\n  "overall": {_ENCODE(EXIT_LABEL[code].lower())},\n  "exit_code": {code},\n'
+        f'  "targets": [\n{documents}\n  ]\n}}'
+    )
+
+
+def _perf_label(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
 
 
 def _nagios_text(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,13 @@ from tui_health.state import BudgetView, ComponentView, MonitorState
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 EXIT_LABEL = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
+SEVERITY = (OK, WARNING, UNKNOWN, CRITICAL)
+"""Exit codes from least to most severe, for several targets' worst."""
+
+
+def worst_code(codes: Iterable[int]) -> int:
+    """The worst of several exit codes: CRITICAL, then UNKNOWN, then WARNING, then OK (UNKNOWN for none)."""
+    return max(codes, key=SEVERITY.index, default=UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client.exposition import choose_encoder
 
 from tui_health.errors import ConfigError
-from tui_health.output import render_json
+from tui_health.output import render_json, render_json_targets
 from tui_health.report import report_of
 from tui_health.serve.codec import state_to_json
 from tui_health.serve.metrics import Exporter
@@ -74,17 +74,14 @@ def health(monitors: Sequence[Monitor], now: datetime) -> tuple[bool, list[dict[
 
 def status_document(monitors: Sequence[Monitor]) -> str:
     """The ``--once --format json`` document of each target's latest poll (a ``targets`` list when several)."""
-    documents = []
+    reports = []
     for monitor in monitors:
         state = monitor.store.state
         events = [e for e in state.events if state.last_poll_at and e.timestamp >= state.last_poll_at]
         rule = monitor.engine.config.rule
-        documents.append(
-            render_json(report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded))
-        )
-    if len(documents) == 1:
-        return documents[0]
-    return '{"targets": [\n' + ",\n".join(documents) + "\n]}"
+        report = report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded)
+        reports.append((monitor.region, report))
+    return render_json(reports[0][1]) if len(reports) == 1 else render_json_targets(reports)
 
 
 STREAM_EVERY = 0.5

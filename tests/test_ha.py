@@ -98,6 +98,14 @@ def test_an_event_key_follows_the_event_not_the_instance() -> None:
     c = with_key(seen_by_an_instance(changed, "c"), probe, "target-1")
     d = with_key(seen_by_an_instance(changed + timedelta(seconds=5), "d"), probe, "target-1")
     assert c.key != d.key
+    # a threshold resolved names no component: it follows the latest source change of all of them
+    resolved = [
+        with_key(
+            AuditEvent(changed + timedelta(seconds=s), "threshold_resolved", (), "resolved", id=i), comps, "t"
+        )
+        for s, i in ((2, "a"), (9, "b"))
+    ]
+    assert resolved[0].key == resolved[1].key
     # events receivers are not told about get no key
     started = AuditEvent(changed, "monitor_started", message="monitoring")
     assert with_key(started, comps, "target-1").key is None

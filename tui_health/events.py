@@ -144,12 +144,17 @@ KEYED = (EventType.COMPONENT_HEALTH_CHANGE, EventType.THRESHOLD_BREACH, EventTyp
 
 def with_key(event: AuditEvent, components: Mapping[str, Component], target_key: str) -> AuditEvent:
     """``event`` with its :attr:`AuditEvent.key`: a hash of the target, the kind, the components, the new status
-    and the source's transition time (the latest ``lastModified`` of its components). Two instances of an HA
+    and the source's transition time (the latest ``lastModified`` of its components, or of every component for an
+    event about none, such as a threshold resolved). Two instances of an HA
     pair see the same source times, so they derive the same key and receivers page once. A component whose
     source gives no transition time (the API probe) falls back to this instance's own time."""
     if event.event_type not in KEYED or event.key is not None:
         return event
-    times = [c.last_modified for cid in event.component_ids if (c := components.get(cid)) and c.last_modified]
+    # an event about no component in particular (a threshold resolved) follows the latest change of all of them
+    about = (
+        [components.get(cid) for cid in event.component_ids] if event.component_ids else components.values()
+    )
+    times = [c.last_modified for c in about if c is not None and c.last_modified]
     when = rfc3339(max(times)) if times else rfc3339(event.timestamp)
     ident = "|".join(
         (target_key, event.event_type, ",".join(sorted(event.component_ids)), event.status or "", when)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,24 @@ import pytest
 
 from tui_health.config import Settings, load_settings
 from tui_health.simulator import Scenario, SimulatorServer, load_scenario
+
+
+def _isolate() -> None:
+    """The suite never reads the caller's settings, credentials or home, and leaves no directory behind: every
+    temporary directory (ours, pytest's, and those of the processes the tests start) lives under one base that
+    is removed when this process ends."""
+    for name in list(os.environ):
+        if name.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_")):
+            del os.environ[name]
+    base = tempfile.mkdtemp(prefix="tui-health-tests-")
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    os.environ["TMPDIR"] = tempfile.tempdir = base
+    home = os.path.join(base, "home")
+    os.mkdir(home)
+    os.environ["HOME"] = home
+
+
+_isolate()
 
 SECRET = "s3cr3t-client-secret-do-not-leak"
 CLIENT_ID = "test-client"

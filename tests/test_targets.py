@@ -75,8 +75,13 @@ def test_once_reports_every_target_and_exits_with_the_worst(start_sim, tmp_path:
     assert all(len(t["components"]) == 40 for t in doc["targets"])
     only = run_cli("--once", "--format", "json", "--target", "emea-prod", env=env)
     assert only.returncode == 0 and "targets" not in json.loads(only.stdout)  # one target: the usual document
+    for document, url in zip(doc["targets"], (healthy.url, broken.url), strict=True):
+        host = url.split("://", 1)[1]
+        assert document["target"]["host"] == host and len(document["target"]["key"]) == 16
+    assert [t["target"]["name"] for t in doc["targets"]] == ["emea-prod", "us-prod"]
     table = run_cli("--once", env=env)
-    assert "== emea-prod ==" in table.stdout and "== us-prod ==" in table.stdout
+    for name, url in (("emea-prod", healthy.url), ("us-prod", broken.url)):
+        assert f"== {name} ({url.split('://', 1)[1]}) ==" in table.stdout
     nagios = run_cli("--once", "--format", "nagios", env=env)
     first = nagios.stdout.splitlines()[0]
     assert (
@@ -91,6 +96,34 @@ def test_once_reports_every_target_and_exits_with_the_worst(start_sim, tmp_path:
         )
     history = run_cli("history", env=env)
     assert history.returncode == 3 and "pick one with --target" in history.stderr
+
+
+def test_an_outage_beside_an_unreachable_target_is_critical_and_names_are_made_safe(
+    start_sim, tmp_path: Path
+) -> None:
+    """CRITICAL outranks UNKNOWN; names with ``|``, ``=``, quotes or spaces cannot break the Nagios line."""
+    import socket
+
+    broken = start_sim("outage", entity_overrides={"voice-telephony": {"name": "Voice|Tel = 'a'\nb"}})
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{free.getsockname()[1]}"  # nothing listens here once it is closed
+    config = two_targets(broken.url, nowhere, tmp_path, "[alerts]\nenabled = false\n")
+    config.write_text(config.read_text().replace('name = "emea-prod"', 'name = "EU Prod"'))
+    env = {**CREDS, "TUI_HEALTH_CONFIG": str(config)}
+    nagios = run_cli("--once", "--format", "nagios", env=env)
+    assert nagios.returncode == 2, nagios.stderr
+    first, *details = nagios.stdout.splitlines()
+    assert first.startswith("HEALTH CRITICAL - EU Prod: ") and "us-prod: " in first
+    _, perf = first.split(" | ")  # exactly one separator: no name added another
+    assert " 'EU Prod.down'=1;0;0;0;40 " in f" {perf} "  # quoted, as the guidelines want a label with spaces
+    assert (
+        " us-prod.down=" not in f" {perf}" and " us-prod.poll_time=" in f" {perf}"
+    )  # nothing measured: no zeros
+    assert "|" not in "".join(details) and any("Voice/Tel = 'a' b" in line for line in details)
+    assert all(line.startswith(("EU Prod: ", "us-prod: ")) for line in details)
+    document = json.loads(run_cli("--once", "--format", "json", env=env).stdout)
+    assert document["exit_code"] == 2 and [t["exit_code"] for t in document["targets"]] == [2, 3]
 
 
 async def test_a_failing_target_never_delays_another_and_alerts_and_metrics_name_their_target(

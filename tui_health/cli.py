@@ -388,6 +388,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             listen = parse_listen(args.metrics_listen, "--metrics-listen") if args.metrics_listen else None
             serve = parse_listen(args.serve, "--serve") if args.serve else None
+        if args.headless or not (args.once or args.replay):
+            from tui_health.serve.bounded import raise_fd_limit
+
+            raise_fd_limit()  # a long-running monitor (and its collector) keeps descriptors in reserve
         if args.once:
             from tui_health.once import run_once
 

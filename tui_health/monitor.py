@@ -24,6 +24,7 @@ from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
 from tui_health.persistence.engine_state import EngineStateStore
 from tui_health.redact import scrub
+from tui_health.report import Report, report_of
 from tui_health.sources.base import Source, failed
 from tui_health.state import BudgetView, ConnectionState, MonitorState, StatePublisher
 from tui_health.storage import StorageHealth
@@ -564,6 +565,12 @@ class Monitor:
             self.store.publish(self.build_state())
 
     # -- state ----------------------------------------------------------------------------------------
+    def report(self, state: MonitorState, events: list[AuditEvent]) -> Report:
+        """The ``--once`` report of ``state`` (and the events it produced), naming this target."""
+        rule = self.engine.config.rule
+        target = self.alert_target.as_dict() if self.alert_target else {"name": self.region}
+        return report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded, target=target)
+
     def build_state(self) -> MonitorState:
         views = self.views.build(
             self.components,

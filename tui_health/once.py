@@ -23,9 +23,10 @@ from tui_health.output import (
     render_nagios,
     render_nagios_targets,
     render_table,
+    target_heading,
 )
 from tui_health.redact import scrub
-from tui_health.report import UNKNOWN, Report, report_of, worst_code
+from tui_health.report import UNKNOWN, Report, worst_code
 from tui_health.runtime import open_monitors
 from tui_health.signals import interruptible
 from tui_health.text import clean
@@ -63,35 +64,34 @@ async def run_once(
         undelivered: list[str] = []
         for monitor, state in zip(monitors, states, strict=True):
             assert state is not None
-            rule = monitor.engine.config.rule
             events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
-            reports.append(report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded))
+            reports.append(monitor.report(state, events))
             undelivered += monitor.undelivered()
     if len(reports) == 1:
         write_report(reports[0], fmt, out, err)
     else:
-        write_reports([(m.region, r) for m, r in zip(monitors, reports, strict=True)], fmt, out, err)
+        write_reports(reports, fmt, out, err)
     for line in undelivered:  # one line per alert of this run that did not arrive (404, refused, bad host)
         err.write(f"tui-health: {clean(scrub(line), 1000)}\n")
     return worst_code(r.exit_code for r in reports)
 
 
-def write_reports(reports: list[tuple[str, Report]], fmt: str, out: IO[str], err: IO[str]) -> None:
+def write_reports(reports: list[Report], fmt: str, out: IO[str], err: IO[str]) -> None:
     """Several targets: a ``targets`` list of the per-target documents (JSON), or each report under its name."""
     if fmt == "json":
         out.write(scrub(render_json_targets(reports)) + "\n")
     elif fmt == "nagios":
         out.write(scrub(render_nagios_targets(reports)) + "\n")
     else:
-        for name, report in reports:
-            out.write(f"== {name} ==\n")
+        for report in reports:
+            out.write(scrub(target_heading(report)) + "\n")
             write_report(report, fmt, out, err)
         return
-    for name, report in reports:
+    for report in reports:
         for source in report.sources:
             if not source.ok:
                 err.write(
-                    f"tui-health: {name}: {source.name}: {clean(scrub(source.error or 'failed'), 1000)}\n"
+                    f"tui-health: {report.name}: {source.name}: {clean(scrub(source.error or 'failed'), 1000)}\n"
                 )
 
 

@@ -9,6 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 from tui_health.clock import rfc3339
 from tui_health.models import EventType, Status
 from tui_health.report import EXIT_LABEL, Report, worst_code
+from tui_health.text import clean
 
 if TYPE_CHECKING:  # rich is imported only when a table is printed: --once --format json stays lean
     from rich.text import Text
@@ -50,7 +51,8 @@ def render_nagios(report: Report) -> str:
     degraded component at all is WARNING. ``@``-free ranges mean "alert when above".
     """
     summary, perf, details = nagios_parts(report)
-    return "\n".join([f"HEALTH {EXIT_LABEL[report.exit_code]} - {summary} | {' '.join(perf)}", *details])
+    tail = f" | {' '.join(perf)}" if perf else ""  # no perfdata of zeros when nothing was measured
+    return "\n".join([f"HEALTH {EXIT_LABEL[report.exit_code]} - {summary}{tail}", *details])
 
 
 def nagios_parts(report: Report) -> tuple[str, list[str], list[str]]:
@@ -75,8 +77,8 @@ def nagios_parts(report: Report) -> tuple[str, list[str], list[str]]:
             summary += f"; source failed: {', '.join(failed)}"
     total = len(report.components)
     ranges = {"down": report.min_down - 1, "degraded": report.min_degraded - 1}
-    perf = [f"components={total}"]
-    for name in ("healthy", "degraded", "down", "maintenance", "unknown"):
+    perf = [f"components={total}"] if report.answered else []  # nothing measured: no counts of zero
+    for name in ("healthy", "degraded", "down", "maintenance", "unknown") if report.answered else ():
         if name in ranges:
             perf.append(f"{name}={counts[name]};0;{max(0, ranges[name])};0;{total}")
         else:
@@ -91,37 +93,52 @@ def nagios_parts(report: Report) -> tuple[str, list[str], list[str]]:
     return _nagios_text(summary), perf, details
 
 
-def render_nagios_targets(reports: list[tuple[str, Report]]) -> str:
-    """Several targets in one plugin answer: the worst status, ``name: summary`` parts, ``name.label=value``
+def render_nagios_targets(reports: list[Report]) -> str:
+    """Several targets in one plugin answer: the worst status, ``name: summary`` parts, ``'name.label'=value``
     perfdata, and each target's long output prefixed with its name."""
-    parts = [(name, *nagios_parts(report)) for name, report in reports]
+    parts = [(_nagios_text(r.name), *nagios_parts(r)) for r in reports]
     summary = "; ".join(f"{name}: {text}" for name, text, _, _ in parts)
-    perf = " ".join(f"{_perf_label(name)}.{item}" for name, _, items, _ in parts for item in items)
-    details = [f"{name}: {line}" for name, _, _, lines in parts for line in lines]
-    label = EXIT_LABEL[worst_code(r.exit_code for _, r in reports)]
-    return "\n".join([f"HEALTH {label} - {summary} | {perf}", *details])
-
-
-def render_json_targets(reports: list[tuple[str, Report]]) -> str:
-    """Several targets in one document: the worst ``overall`` and ``exit_code``, and a ``targets`` list of the
-    per-target documents (each as :func:`render_json` writes it)."""
-    code = worst_code(r.exit_code for _, r in reports)
-    documents = ",\n".join(
-        "\n".join("    " + line for line in render_json(r).splitlines()) for _, r in reports
+    perf = " ".join(
+        _perf_item(f"{r.name}.{item}")
+        for r, (_, _, items, _) in zip(reports, parts, strict=True)
+        for item in items
     )
+    details = [f"{name}: {line}" for name, _, _, lines in parts for line in lines]
+    label = EXIT_LABEL[worst_code(r.exit_code for r in reports)]
+    return "\n".join([f"HEALTH {label} - {summary}" + (f" | {perf}" if perf else ""), *details])
+
+
+def render_json_targets(reports: list[Report]) -> str:
+    """Several targets in one document: the worst ``overall`` and ``exit_code``, and a ``targets`` list of the
+    per-target documents (each as :func:`render_json` writes it, naming its ``target``)."""
+    code = worst_code(r.exit_code for r in reports)
+    documents = ",\n".join("\n".join("    " + line for line in render_json(r).splitlines()) for r in reports)
     return (
         f'{{\n  "overall": {_ENCODE(EXIT_LABEL[code].lower())},\n  "exit_code": {code},\n'
         f'  "targets": [\n{documents}\n  ]\n}}'
     )
 
 
-def _perf_label(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+def target_heading(report: Report) -> str:
+    """``== EU Prod (eu-central-1, api.mypurecloud.de) ==``: a target's section in the table output."""
+    target = report.target or {}
+    where = ", ".join(v for v in (target.get("region"), target.get("host")) if v and v != report.name)
+    return f"== {report.name}" + (f" ({where})" if where else "") + " =="
+
+
+def _perf_item(item: str) -> str:
+    """A perfdata ``label=value…`` item with its label as the monitoring-plugins guidelines want it: ``=`` is
+    not allowed in it, ``'`` is doubled, and a label with spaces (or quotes) is quoted: ``'EU Prod.down'=3``."""
+    label, _, value = item.rpartition("=")  # the value part never holds one
+    label = _nagios_text(label).replace("=", "_")
+    if any(ch.isspace() or ch == "'" for ch in label):
+        label = "'" + label.replace("'", "''") + "'"
+    return f"{label}={value}"
 
 
 def _nagios_text(text: str) -> str:
-    """Plugin output may not contain ``|`` outside the perfdata separator."""
-    return text.replace("|", "/")
+    """Plugin output may not contain ``|`` outside the perfdata separator, nor a line break inside a line."""
+    return clean(text.replace("|", "/"), 10_000)
 
 
 def incident_text(incident: dict[str, Any]) -> Text:

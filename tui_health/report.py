@@ -36,6 +36,12 @@ class Report:
     budget: BudgetView | None = None
     min_down: int = 1  # the threshold rule, for the Nagios perfdata ranges
     min_degraded: int = 2
+    target: dict[str, str] | None = None  # what was watched: name, key, region, host (org, link)
+
+    @property
+    def name(self) -> str:
+        """The target's name (how several targets' sections and perfdata are told apart)."""
+        return (self.target or {}).get("name", "")
 
     @property
     def answered(self) -> bool:
@@ -81,6 +87,7 @@ class Report:
         """The ``--once --format json`` document (contract in DESIGN.md)."""
         return {
             "generated_at": rfc3339(self.generated_at),
+            **({"target": dict(self.target)} if self.target else {}),
             "overall": self.overall,
             "exit_code": self.exit_code,
             "counts": self.counts,
@@ -158,7 +165,12 @@ def component_json(c: ComponentView) -> dict[str, Any]:
 
 
 def report_of(
-    state: MonitorState, events: list[AuditEvent], *, min_down: int = 1, min_degraded: int = 2
+    state: MonitorState,
+    events: list[AuditEvent],
+    *,
+    min_down: int = 1,
+    min_degraded: int = 2,
+    target: dict[str, str] | None = None,
 ) -> Report:
     """The report of a one-shot run: the state after its poll, the events it produced, and the rule's counts."""
     return Report(
@@ -173,6 +185,7 @@ def report_of(
         budget=state.budget,
         min_down=min_down,
         min_degraded=min_degraded,
+        target=target,
     )
 
 

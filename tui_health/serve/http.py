@@ -1,9 +1,10 @@
-"""The collector's HTTP endpoints, on a thread of their own (a scrape never waits for a poll, nor a poll for a
-scrape): ``/metrics`` (Prometheus text or OpenMetrics, as the scraper asks), ``/healthz`` and ``/status.json``;
-with ``--serve`` also the live state for attached consoles: ``/state.json``, ``/events`` (Server-Sent Events: a
-``state`` event per target whenever its state changed, at most every half second, an ``audit`` event for each
-new audit event, and a comment every 10 s to keep the line open) and ``POST /silences`` (only with a bearer token, ``TUI_HEALTH_SERVE_TOKEN``: without one
-the server is read-only).
+"""The collector's HTTP endpoints, on a bounded server of their own (:mod:`tui_health.serve.bounded`: no client
+can slow a poll or hold descriptors the monitor needs): ``/metrics`` (Prometheus text or OpenMetrics, as the
+scraper asks), ``/healthz`` and ``/status.json``; with ``--serve`` also the live state for attached consoles:
+``/state.json``, ``/events`` (Server-Sent Events: a ``state`` event per target whenever its state changed, at
+most every half second, an ``audit`` event for each new audit event, and a comment every 10 s to keep the line
+open) and ``POST /silences`` (only with a bearer token, ``TUI_HEALTH_SERVE_TOKEN``: without one the server is
+read-only).
 
 Bound to 127.0.0.1 unless told otherwise. Each request reads the monitors' latest immutable states; what a client
 sends is the path, the Accept header and, for a silence, a small bounded JSON body.
@@ -16,18 +17,16 @@ import contextlib
 import functools
 import hmac
 import json
-import threading
-import time
 from collections.abc import Sequence
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client.exposition import choose_encoder
 
+from tui_health.clock import rfc3339
 from tui_health.errors import ConfigError
 from tui_health.output import render_json, render_json_targets
-from tui_health.report import report_of
+from tui_health.serve.bounded import BoundedServer, Limits, Request, Response, Send, Stream
 from tui_health.serve.codec import state_to_json
 from tui_health.serve.metrics import Exporter
 
@@ -59,7 +58,7 @@ def health(monitors: Sequence[Monitor], now: datetime) -> tuple[bool, list[dict[
         entry: dict[str, Any] = {
             "target": monitor.region,
             "ok": ok,
-            "last_poll_at": state.last_poll_at.isoformat() if state.last_poll_at else None,
+            "last_poll_at": rfc3339(state.last_poll_at) if state.last_poll_at else None,
             "age_s": round(age, 3) if age is not None else None,
         }
         if not ok:
@@ -78,10 +77,8 @@ def status_document(monitors: Sequence[Monitor]) -> str:
     for monitor in monitors:
         state = monitor.store.state
         events = [e for e in state.events if state.last_poll_at and e.timestamp >= state.last_poll_at]
-        rule = monitor.engine.config.rule
-        report = report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded)
-        reports.append((monitor.region, report))
-    return render_json(reports[0][1]) if len(reports) == 1 else render_json_targets(reports)
+        reports.append(monitor.report(state, events))
+    return render_json(reports[0]) if len(reports) == 1 else render_json_targets(reports)
 
 
 STREAM_EVERY = 0.5
@@ -92,25 +89,59 @@ MAX_TOLD = 300
 MAX_BODY = 4096
 
 
+def authorized(request: Request, token: str | None) -> bool:
+    """Whether ``request`` carries ``Authorization: Bearer <token>`` (the scheme in any case, the token compared
+    in constant time). A token anywhere else (the query string, another header) counts for nothing."""
+    if not token:
+        return False
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    given = given.strip()
+    if scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
 class Broadcast:
-    """The latest state of each target and a version that moves when any changes (the stream waits on it)."""
+    """The latest state of each target and a version that moves when any changes; lives on the server's loop
+    (monitors publish on their own thread: each publication is handed over with ``call``)."""
 
-    def __init__(self, monitors: Sequence[Monitor]) -> None:
-        self.changed = threading.Condition()
+    def __init__(self, monitors: Sequence[Monitor], server: BoundedServer) -> None:
+        self.monitors = monitors
         self.versions = [0] * len(monitors)
-        self.closed = False
+        self._tick = asyncio.Event()  # set (and replaced) at each publication
+        self._encoded: dict[int, tuple[int, bytes]] = {}
         for index, monitor in enumerate(monitors):
-            monitor.store.subscribe(functools.partial(self._published, index))
+            monitor.store.subscribe(functools.partial(self._hand_over, server, index))
 
-    def _published(self, index: int, state: object = None) -> None:
-        with self.changed:
-            self.versions[index] += 1
-            self.changed.notify_all()
+    def _hand_over(self, server: BoundedServer, index: int, state: object) -> None:
+        server.call(functools.partial(self._published, index))
 
-    def close(self) -> None:
-        with self.changed:
-            self.closed = True
-            self.changed.notify_all()
+    def _published(self, index: int) -> None:
+        self.versions[index] += 1
+        self._tick.set()
+        self._tick = asyncio.Event()
+
+    async def wait(self, seen: list[int], timeout: float) -> list[int]:
+        """The versions once they differ from ``seen`` (or after ``timeout``)."""
+        if seen == self.versions:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tick.wait(), timeout)
+        return list(self.versions)
+
+    async def encoded(self, index: int, version: int) -> bytes:
+        """The ``state`` event of one target, encoded once per version whatever the number of streams."""
+        cached = self._encoded.get(index)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        state = self.monitors[index].store.state
+
+        def encode() -> bytes:
+            data = json.dumps({"target": index, "state": state_to_json(state)})
+            return f"event: state\ndata: {data}\n\n".encode()
+
+        body = await asyncio.to_thread(encode)
+        self._encoded[index] = (version, body)
+        return body
 
 
 class CollectorServer:
@@ -125,16 +156,23 @@ class CollectorServer:
         *,
         serve: bool = False,
         token: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.monitors = list(monitors)
         self.exporter = Exporter(self.monitors)
-        self.host, self.port = host, port
         self.serve = serve
         self.token = token or None
-        self.broadcast = Broadcast(self.monitors) if serve else None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self.http = BoundedServer(self._route, host, port, limits=limits or Limits(max_body=MAX_BODY))
+        self.broadcast = Broadcast(self.monitors, self.http) if serve else None
+
+    @property
+    def host(self) -> str:
+        return self.http.host
+
+    @property
+    def port(self) -> int:
+        return self.http.port
 
     @property
     def url(self) -> str:
@@ -144,27 +182,11 @@ class CollectorServer:
     def start(self) -> CollectorServer:
         with contextlib.suppress(RuntimeError):
             self.loop = asyncio.get_running_loop()  # silences are applied on the monitors' loop
-        handler = _handler(self)
-        try:
-            self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
-                hint="pick another port, or stop what holds this one",
-            ) from None
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="collector-http", daemon=True)
-        self._thread.start()
+        self.http.start()
         return self
 
     def stop(self) -> None:
-        if self.broadcast is not None:
-            self.broadcast.close()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self.http.stop()
         for monitor in self.monitors:
             if self.exporter in monitor.observers:
                 monitor.observers.remove(self.exporter)
@@ -175,7 +197,7 @@ class CollectorServer:
     def states_json(self) -> str:
         return json.dumps({"targets": [state_to_json(m.store.state) for m in self.monitors]})
 
-    def silence(self, body: dict[str, Any]) -> tuple[int, str]:
+    async def silence(self, body: dict[str, Any]) -> tuple[int, str]:
         """Apply a silence (or lift one) sent by an attached console; (HTTP status, message)."""
         target = next((m for m in self.monitors if m.region == body.get("target")), None)
         component = body.get("component")
@@ -185,9 +207,11 @@ class CollectorServer:
             return 404, f"{target.region} has no component {component!r}"
         lift = body.get("lift") is True
         seconds = body.get("seconds")
-        if not lift and not (isinstance(seconds, int | float) and 0 < seconds <= 30 * 86400):
+        if not lift and not (
+            isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds <= 30 * 86400
+        ):
             return 400, "seconds must be a number from 0 to 30 days"
-        if self.loop is None:
+        if self.loop is None or self.loop.is_closed():
             return 503, "the collector is not running"
 
         async def apply() -> None:
@@ -197,110 +221,92 @@ class CollectorServer:
                 target.silence(component, float(seconds or 0))
 
         try:
-            asyncio.run_coroutine_threadsafe(apply(), self.loop).result(timeout=5)
+            future = asyncio.run_coroutine_threadsafe(apply(), self.loop)
+            await asyncio.wait_for(asyncio.wrap_future(future), timeout=5)
         except Exception as exc:
             return 500, f"could not apply it: {exc.__class__.__name__}"
         return 200, ("silence lifted" if lift else f"silenced for {seconds:g} s")
 
+    # -- routes -----------------------------------------------------------------------------------
+    async def _route(self, request: Request) -> Response | Stream:
+        if request.method == "GET":
+            return await self._get(request)
+        if request.method == "POST":
+            return await self._post(request)
+        return _text(405, "GET /metrics, /healthz, /status.json" + (", POST /silences" if self.serve else ""))
 
-def _handler(server: CollectorServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "tui-health"
-        sys_version = ""
+    async def _get(self, request: Request) -> Response | Stream:
+        path = request.path
+        if path == "/metrics":
+            encoder, content_type = choose_encoder(request.headers.get("accept", ""))
+            body = await asyncio.to_thread(encoder, self.exporter.registry)
+            return Response(200, content_type, body)
+        if path == "/healthz":
+            ok, targets = health(self.monitors, self.now())
+            stale = [t["target"] for t in targets if not t["ok"]]
+            document = {"ok": ok, "stale": stale, "targets": targets}
+            return _json(200 if ok else 503, json.dumps(document, indent=2) + "\n")
+        if path == "/status.json":
+            return _json(200, await asyncio.to_thread(status_document, self.monitors) + "\n")
+        if path == "/state.json" and self.serve:
+            return _json(200, await asyncio.to_thread(self.states_json))
+        if path == "/events" and self.broadcast is not None:
+            broadcast = self.broadcast
+            return Stream("text/event-stream", lambda send: self._stream(broadcast, send))
+        return _text(404, "not found: /metrics, /healthz, /status.json")
 
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-                self._send(200, content_type, encoder(server.exporter.registry))
-            elif path == "/healthz":
-                ok, targets = health(server.monitors, server.now())
-                body = json.dumps({"ok": ok, "targets": targets}, indent=2) + "\n"
-                self._send(200 if ok else 503, "application/json", body.encode())
-            elif path == "/status.json":
-                self._send(200, "application/json", (status_document(server.monitors) + "\n").encode())
-            elif path == "/state.json" and server.serve:
-                self._send(200, "application/json", server.states_json().encode())
-            elif path == "/events" and server.broadcast is not None:
-                self._stream(server.broadcast)
-            else:
-                self._send(404, "text/plain; charset=utf-8", b"not found: /metrics, /healthz, /status.json\n")
+    async def _post(self, request: Request) -> Response:
+        if request.path != "/silences" or not self.serve:
+            return _text(405, "read-only: GET /metrics, /healthz, /status.json")
+        if self.token is None:
+            return _reply(403, "this collector is read-only (it has no TUI_HEALTH_SERVE_TOKEN)")
+        if not authorized(request, self.token):
+            return _reply(
+                401, "a bearer token is needed (TUI_HEALTH_SERVE_TOKEN)", {"WWW-Authenticate": "Bearer"}
+            )
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return _reply(400, "not JSON")
+        if not isinstance(body, dict):
+            return _reply(400, "not a JSON object")
+        return _reply(*await self.silence(body))
 
-        def do_POST(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path != "/silences" or not server.serve:
-                self._send(
-                    405, "text/plain; charset=utf-8", b"read-only: GET /metrics, /healthz, /status.json\n"
-                )
-                return
-            if server.token is None:
-                self._reply(403, "this collector is read-only (it has no TUI_HEALTH_SERVE_TOKEN)")
-                return
-            given = self.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {server.token}".encode()):
-                self._reply(401, "a bearer token is needed (TUI_HEALTH_SERVE_TOKEN)")
-                return
-            length = self.headers.get("Content-Length", "")
-            if not length.isdigit() or int(length) > MAX_BODY:
-                self._reply(413, "a silence is a small JSON object")
-                return
-            try:
-                body = json.loads(self.rfile.read(int(length)))
-            except ValueError:
-                self._reply(400, "not JSON")
-                return
-            if not isinstance(body, dict):
-                self._reply(400, "not a JSON object")
-                return
-            self._reply(*server.silence(body))
+    async def _stream(self, broadcast: Broadcast, send: Send) -> None:
+        """``state`` events as targets change (coalesced, at most every STREAM_EVERY s), each new audit event
+        once after the state that holds it, and a comment every KEEPALIVE s."""
+        sent = [-1] * len(self.monitors)
+        told: dict[str, None] = {}  # audit event ids already sent, oldest first
+        while True:
+            versions = await broadcast.wait(sent, KEEPALIVE)
+            if versions == sent:
+                await send(b": keep-alive\n\n")
+                continue
+            chunks = []
+            for index, version in enumerate(versions):
+                if version == sent[index]:
+                    continue
+                chunks.append(await broadcast.encoded(index, version))
+                for event in self.monitors[index].store.state.events:
+                    if event.id not in told:
+                        told[event.id] = None
+                        line = json.dumps({"target": index, "event": event.to_dict()})
+                        chunks.append(f"event: audit\ndata: {line}\n\n".encode())
+                while len(told) > 4 * MAX_TOLD:  # remember the recent ids only
+                    told.pop(next(iter(told)))
+            await send(b"".join(chunks))
+            sent = versions
+            await asyncio.sleep(STREAM_EVERY)
 
-        def _reply(self, code: int, message: str) -> None:
-            self._send(code, "application/json", json.dumps({"ok": code == 200, "message": message}).encode())
 
-        def _stream(self, broadcast: Broadcast) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            sent = [-1] * len(server.monitors)
-            told: dict[str, None] = {}  # audit event ids already sent, oldest first
-            try:
-                while True:
-                    with broadcast.changed:
-                        if sent == broadcast.versions and not broadcast.closed:
-                            broadcast.changed.wait(KEEPALIVE)
-                        if broadcast.closed:
-                            return
-                        versions = list(broadcast.versions)
-                    if versions == sent:
-                        self.wfile.write(b": keep-alive\n\n")
-                    for index, version in enumerate(versions):
-                        if version != sent[index]:
-                            current = server.monitors[index].store.state
-                            data = json.dumps({"target": index, "state": state_to_json(current)})
-                            self.wfile.write(f"event: state\ndata: {data}\n\n".encode())
-                            for event in current.events:  # each audit event once, after the state holding it
-                                if event.id not in told:
-                                    told[event.id] = None
-                                    line = json.dumps({"target": index, "event": event.to_dict()})
-                                    self.wfile.write(f"event: audit\ndata: {line}\n\n".encode())
-                            while len(told) > 4 * MAX_TOLD:  # remember the recent ids only
-                                told.pop(next(iter(told)))
-                    self.wfile.flush()
-                    sent = versions
-                    time.sleep(STREAM_EVERY)
-            except OSError:
-                return  # the console went away
+def _text(status: int, message: str) -> Response:
+    return Response(status, "text/plain; charset=utf-8", (message + "\n").encode())
 
-        def _send(self, code: int, content_type: str, body: bytes) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return None  # scrapes are not news: the audit log and stdout stay the monitor's
+def _json(status: int, text: str) -> Response:
+    return Response(status, "application/json", text.encode())
 
-    return Handler
+
+def _reply(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps({"ok": status == 200, "message": message}).encode()
+    return Response(status, "application/json", body, headers or {})

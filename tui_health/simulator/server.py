@@ -469,6 +469,10 @@ class SimulatorServer:
     def serve_forever(self) -> None:
         self._httpd.serve_forever()
 
+    def drop_connections(self) -> None:
+        """Close every kept-alive connection (a client must connect again: tests of descriptor starvation)."""
+        self._httpd.drop_connections()
+
     def stop(self) -> None:
         self.state.stopping.set()  # hanging and dripping answers end too
         self._httpd.shutdown()

@@ -1,0 +1,271 @@
+"""The collector's server: who may change state, and that no client can hold what the monitor needs."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import sim_settings
+from tui_health.runtime import open_monitor
+from tui_health.serve.bounded import BoundedServer, Limits, Request, Response, Stream
+from tui_health.serve.http import CollectorServer
+
+TOKEN = "serve-token-abcdef123456"
+
+
+async def test_a_state_change_needs_the_bearer_token_in_its_header(start_sim, tmp_path: Path) -> None:
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        server = CollectorServer([collector], serve=True, token=TOKEN).start()
+        try:
+            await collector.poll()
+            body = {"target": collector.region, "component": "chat", "seconds": 60}
+            refused = {
+                "no Authorization header": {},
+                "another scheme": {"Authorization": f"Basic {TOKEN}"},
+                "the token without a scheme": {"Authorization": TOKEN},
+                "an empty token": {"Authorization": "Bearer"},
+                "a wrong token": {"Authorization": f"Bearer {TOKEN}x"},
+                "a prefix of the token": {"Authorization": f"Bearer {TOKEN[:-1]}"},
+                "the token in another header": {"X-Token": TOKEN},
+            }
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                for why, headers in refused.items():
+                    answer = await client.post("/silences", json=body, headers=headers)
+                    assert answer.status_code == 401, why
+                    assert TOKEN not in answer.text and answer.headers["WWW-Authenticate"] == "Bearer"
+                for query in (f"token={TOKEN}", f"access_token={TOKEN}"):
+                    answer = await client.post(f"/silences?{query}", json=body)
+                    assert answer.status_code == 401, query
+                assert collector.engine.silences == {}  # none of them changed anything
+                answer = await client.post(
+                    "/silences", json=body, headers={"Authorization": f"bearer {TOKEN}"}
+                )
+                assert answer.status_code == 200  # the scheme is case-insensitive (RFC 9110)
+                assert "chat" in collector.engine.silences
+        finally:
+            server.stop()
+
+
+async def answer_of(request: Request) -> Response | Stream:
+    if request.path == "/stream":
+
+        async def run(send) -> None:
+            while True:
+                await send(b"x" * 65536)
+
+        return Stream("text/event-stream", run)
+    return Response(200, "text/plain", f"{request.method} {request.path} {len(request.body)}".encode())
+
+
+@contextmanager
+def bounded(**limits: float) -> Iterator[BoundedServer]:
+    server = BoundedServer(answer_of, limits=Limits(**limits)).start()  # type: ignore[arg-type]
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def connect(server: BoundedServer, source: str = "127.0.0.1") -> socket.socket:
+    sock = socket.create_connection((server.host, server.port), timeout=10, source_address=(source, 0))
+    return sock
+
+
+def closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes ``sock`` (without a word) within ``within`` seconds."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def get(server: BoundedServer, path: str = "/x", source: str = "127.0.0.1") -> bytes:
+    with connect(server, source) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+        return data
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+def test_a_client_that_sends_nothing_is_closed_after_the_head_timeout() -> None:
+    with bounded(head_timeout=0.3) as server:
+        idle = connect(server)
+        assert closed_by_server(idle, within=10)
+        idle.close()
+        slow = connect(server)  # a request line, then nothing more: the same limit holds for the whole head
+        slow.sendall(b"GET /x HTTP/1.1\r\n")
+        assert closed_by_server(slow, within=10)
+        slow.close()
+        assert get(server).startswith(b"HTTP/1.1 200")
+
+
+def test_one_address_cannot_take_every_connection() -> None:
+    with bounded(per_client=3, head_timeout=60) as server:
+        held = [connect(server, "127.0.0.2") for _ in range(3)]
+        wait_for(lambda: server.open_connections == 3)
+        extra = connect(server, "127.0.0.2")
+        assert closed_by_server(extra, within=10)  # at once, not after the minute's head timeout
+        assert server.refused["per_client"] >= 1
+        assert get(server, source="127.0.0.1").startswith(b"HTTP/1.1 200")  # another address is served
+        for sock in [*held, extra]:
+            sock.close()
+
+
+def test_while_every_slot_is_taken_newcomers_wait_in_the_backlog_and_are_served_after() -> None:
+    with bounded(connections=2, per_client=10, head_timeout=60) as server:
+        held = [connect(server, "127.0.0.2") for _ in range(2)]
+        wait_for(lambda: server.open_connections == 2)
+        waiting = connect(server)  # the kernel queues it; it holds none of our descriptors yet
+        waiting.sendall(b"GET /late HTTP/1.1\r\n\r\n")
+        waiting.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            waiting.recv(1)  # no slot: not read yet
+        assert server.open_connections == 2
+        held[0].close()  # a slot frees: the waiting request is answered
+        waiting.settimeout(10)
+        assert waiting.recv(65536).startswith(b"HTTP/1.1 200")
+        waiting.close()
+        held[1].close()
+
+
+def test_heads_and_bodies_are_bounded() -> None:
+    with bounded(max_head=1024, max_body=16, body_timeout=0.3) as server:
+        with connect(server) as sock:
+            sock.sendall(b"GET /x HTTP/1.1\r\nX-Big: " + b"a" * 4096 + b"\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 431")
+        with connect(server) as sock:
+            sock.sendall(b"POST /x HTTP/1.1\r\nContent-Length: 17\r\n\r\n" + b"a" * 17)
+            assert sock.recv(65536).startswith(b"HTTP/1.1 413")
+        with connect(server) as sock:  # a body announced and never sent: closed after the body timeout
+            sock.sendall(b"POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+            assert closed_by_server(sock, within=10)
+        with connect(server) as sock:
+            sock.sendall(b"POST /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
+            assert sock.recv(65536).split(b"\r\n\r\n", 1)[1] == b"POST /x 3"
+
+
+def test_streams_are_capped_and_a_reader_that_stops_reading_is_dropped() -> None:
+    with bounded(streams=2, streams_per_client=2, stream_stall=0.5) as server:
+        readers = []
+        for _ in range(2):
+            sock = connect(server)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET /stream HTTP/1.1\r\n\r\n")
+            readers.append(sock)
+        wait_for(lambda: server.open_streams == 2)
+        assert get(server, "/stream").startswith(b"HTTP/1.1 503")  # a third stream is refused
+        # the two readers never read: each is dropped once its buffer stays full for the stall time
+        wait_for(lambda: server.open_streams == 0)
+        assert get(server, "/x").startswith(b"HTTP/1.1 200")
+        for sock in readers:
+            sock.close()
+
+
+async def test_the_collector_names_stale_targets_in_healthz(start_sim, tmp_path: Path) -> None:
+    from tui_health.clock import FakeClock
+
+    sim = start_sim("steady")
+    clock = FakeClock()
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False, "poll.interval": 10.0})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", clock=clock) as monitor:
+        server = CollectorServer([monitor]).start()
+        try:
+            await monitor.start()
+            await monitor.poll()
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                fresh = await client.get("/healthz")
+                assert fresh.status_code == 200 and fresh.json()["stale"] == []
+                assert fresh.json()["targets"][0]["last_poll_at"].endswith("Z")
+                clock.advance(10 * 60)  # no poll for ten minutes
+                stale = await client.get("/healthz")
+                assert stale.status_code == 503 and stale.json()["stale"] == [monitor.region]
+                assert "no poll for 600 s" in stale.json()["targets"][0]["reason"]
+        finally:
+            server.stop()
+
+
+def test_many_idle_clients_never_starve_the_monitor(start_sim, tmp_path: Path) -> None:
+    """1,100 idle connections to --serve under a 1,024-descriptor limit: polls, the audit log and alerts go on,
+    and a scrape from another address is still answered."""
+    import json
+    import resource
+    import subprocess
+    import sys
+
+    from tests.conftest import CLIENT_ID, SECRET
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2200:
+        pytest.skip("the test process needs 2,200 descriptors of its own")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2200), hard))
+    sim = start_sim("steady")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[state]\ndir = "{tmp_path}"\n[audit]\npath = "{tmp_path / "audit.jsonl"}"\n'
+        "[thresholds]\nflap_interval = 0\n[poll]\nmin_gap = 0\ninterval = 0.2\n"
+        f'[[alerts.sinks]]\ntype = "webhook"\nurl = "{sim.url}/hooks/starve"\n'
+    )
+    env = {
+        "GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID,
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET,
+        "TUI_HEALTH_CONFIG": str(config),
+        "HOME": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+
+    def limit_fds() -> None:  # as on most machines: 1,024, and no raising it
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_health", "--headless", "--api-url", sim.url, "--login-url", sim.url,
+         "--serve", f"127.0.0.1:{port}"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit_fds,
+    )  # fmt: skip
+    idle: list[socket.socket] = []
+    try:
+        wait_for(lambda: sim.state.counts["health"] >= 2, timeout=60)
+        for _ in range(1100):
+            try:
+                idle.append(socket.create_connection(("127.0.0.1", port), 10, ("127.0.0.2", 0)))
+            except OSError:
+                break  # the backlog is full: the kernel refuses, which costs the collector nothing
+        sim.drop_connections()  # every later poll and delivery needs new descriptors
+        polls = sim.state.counts["health"]
+        sim.state.overrides["chat"] = "down"
+        wait_for(lambda: any(h["path"] == "/hooks/starve" for h in sim.state.webhooks), timeout=60)
+        wait_for(lambda: sim.state.counts["health"] >= polls + 5, timeout=60)  # polls go on
+        started = time.monotonic()
+        answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30)  # another address is answered
+        assert answer.status_code == 200 and time.monotonic() - started < 10
+    finally:
+        for sock in idle:
+            sock.close()
+        proc.terminate()
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Too many open files" not in out + err
+    kinds = [json.loads(line)["event_type"] for line in out.splitlines()]
+    assert "alert_delivered" in kinds and "storage_failed" not in kinds and "poll_failed" not in kinds
+    assert len(idle) >= 500  # the connections were really made (the backlog holds the rest)

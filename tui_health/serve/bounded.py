@@ -1,0 +1,373 @@
+"""A small HTTP/1.1 server that no client can starve, for the collector's endpoints.
+
+It runs on a thread with its own event loop, so a scrape never waits for a poll nor a poll for a scrape, and it
+bounds everything a client controls:
+
+- **Connections**: at most ``Limits.connections`` requests are read or answered at once, at most
+  ``per_client`` of them from one address (more from that address are closed at once). While every slot is
+  taken the server accepts nothing: the kernel's listen backlog (``backlog``) holds the newcomers, not our
+  descriptors. Event streams have slots of their own (``streams``, ``streams_per_client``).
+- **Descriptors**: a new client is accepted only while ``fd_reserve`` descriptors below the soft
+  ``RLIMIT_NOFILE`` stay free for the monitor itself (its audit log, stores, webhooks and polls).
+- **Time**: the request line and headers must arrive within ``head_timeout``, a body within ``body_timeout``;
+  an answer must be taken within ``write_timeout``; a stream whose reader stops reading for ``stream_stall`` is
+  dropped.
+- **Size**: the head is at most ``max_head`` bytes, a body at most ``max_body``; a stream holds at most one
+  unsent event batch (what is published meanwhile is coalesced into the next one).
+
+Every answer closes its connection (``Connection: close``): scrapers and consoles reconnect cheaply, and no idle
+keep-alive connection holds a slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import socket
+import ssl
+import threading
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from urllib.parse import parse_qs, urlsplit
+
+from tui_health.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    connections: int = 64
+    per_client: int = 16
+    streams: int = 16
+    streams_per_client: int = 4
+    head_timeout: float = 5.0
+    body_timeout: float = 5.0
+    write_timeout: float = 10.0
+    stream_stall: float = 30.0
+    max_head: int = 16 * 1024
+    max_body: int = 4096
+    backlog: int = 512
+    fd_reserve: int = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    client: str
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Send = Callable[[bytes], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A long answer (Server-Sent Events): ``run(send)`` writes until the client or the server goes away."""
+
+    content_type: str
+    run: Callable[[Send], Awaitable[None]]
+
+
+Handler = Callable[[Request], Awaitable[Response | Stream]]
+
+
+def raise_fd_limit(wanted: int = 65_536) -> int:
+    """Raise the soft limit on open descriptors towards the hard limit (as servers do at start); the new soft
+    limit. Nothing is raised where the platform says no."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):
+        return 0
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+    return soft
+
+
+def fd_headroom() -> int | None:
+    """Descriptors this process can still open before the soft limit (``None`` where it cannot be counted)."""
+    try:
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        used = len(os.listdir("/proc/self/fd"))
+    except (OSError, ValueError):
+        return None
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return soft - used
+
+
+class BoundedServer:
+    """Serves ``handler`` on ``host:port`` until :meth:`stop`. :meth:`start` binds at once (a ConfigError when it
+    cannot), then serves on its own thread."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        limits: Limits | None = None,
+        tls: ssl.SSLContext | None = None,
+        name: str = "collector-http",
+    ) -> None:
+        self.handler = handler
+        self.host, self.port = host, port
+        self.limits = limits or Limits()
+        self.tls = tls
+        self.name = name
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.refused = Counter[str]()
+        """Clients turned away, by reason (per_client, streams, timeout, too_large): for tests and metrics."""
+        self.open_connections = 0
+        self.open_streams = 0
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stopping: asyncio.Event | None = None
+        self._by_client: Counter[str] = Counter()
+        self._streams_by_client: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self) -> BoundedServer:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(self.limits.backlog)
+        except OSError as exc:
+            sock.close()
+            raise ConfigError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
+                hint="pick another port, or stop what holds this one",
+            ) from None
+        sock.setblocking(False)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        loop, stopping = self.loop, self._stopping
+        if loop is not None and stopping is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stopping.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def call(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the server's loop (from any thread); nothing once it has stopped."""
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(callback)
+
+    # -- the server's thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stopping = asyncio.Event()
+        slots = asyncio.Semaphore(self.limits.connections)
+        self._ready.set()
+        accepting = asyncio.ensure_future(self._accept(slots))
+        await self._stopping.wait()
+        accepting.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(accepting, *self._tasks, return_exceptions=True)
+
+    async def _accept(self, slots: asyncio.Semaphore) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._sock is not None
+        while True:
+            await slots.acquire()  # every slot taken: newcomers wait in the kernel's backlog, not in our fds
+            headroom = fd_headroom()
+            while headroom is not None and headroom < self.limits.fd_reserve:
+                self.refused["fd_reserve"] += 1
+                await asyncio.sleep(0.1)  # the monitor's descriptors come first
+                headroom = fd_headroom()
+            try:
+                conn, address = await loop.sock_accept(self._sock)
+            except OSError:  # out of descriptors after all, or the client left: try again shortly
+                slots.release()
+                await asyncio.sleep(0.1)
+                continue
+            client = str(address[0])
+            if self._by_client[client] >= self.limits.per_client:
+                self.refused["per_client"] += 1
+                conn.close()
+                slots.release()
+                continue
+            self._by_client[client] += 1
+            self.open_connections += 1
+            task = loop.create_task(self._connection(conn, client, slots))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _connection(self, conn: socket.socket, client: str, slots: asyncio.Semaphore) -> None:
+        limits = self.limits
+        holding = True  # a request slot, released once: at the end, or when the answer becomes a stream
+        writer: asyncio.StreamWriter | None = None
+
+        def release() -> None:
+            nonlocal holding
+            if holding:
+                holding = False
+                slots.release()
+
+        try:
+            loop = asyncio.get_running_loop()
+            reader = asyncio.StreamReader(limit=limits.max_head)
+            protocol = asyncio.StreamReaderProtocol(reader)
+            async with asyncio.timeout(limits.head_timeout):
+                transport, _ = await loop.connect_accepted_socket(
+                    lambda: protocol,
+                    conn,
+                    ssl=self.tls,
+                    ssl_handshake_timeout=limits.head_timeout if self.tls else None,
+                )
+            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+            request = await self._read(reader, client)
+            if isinstance(request, Response):
+                await self._write(writer, request)
+                return
+            try:
+                answer = await self.handler(request)
+            except Exception as exc:  # a bug of ours: one answer says so, the server goes on
+                answer = _plain(500, f"internal error: {exc.__class__.__name__}")
+            if isinstance(answer, Response):
+                await self._write(writer, answer)
+                return
+            release()  # a stream holds a stream slot, not a request slot
+            await self._stream(writer, client, answer)
+        except (TimeoutError, ConnectionError, OSError, asyncio.IncompleteReadError, ssl.SSLError):
+            self.refused["timeout_or_reset"] += 1
+        finally:
+            release()
+            self._by_client[client] -= 1
+            if self._by_client[client] <= 0:
+                del self._by_client[client]
+            self.open_connections -= 1
+            if writer is not None:
+                writer.close()
+            else:
+                conn.close()
+
+    async def _read(self, reader: asyncio.StreamReader, client: str) -> Request | Response:
+        limits = self.limits
+        try:
+            async with asyncio.timeout(limits.head_timeout):
+                head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.LimitOverrunError:
+            self.refused["too_large"] += 1
+            return _plain(431, "request head too large")
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            return _plain(400, "not an HTTP/1.x request")
+        method, target, _ = parts
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            if not line:
+                continue
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip():
+                return _plain(400, "malformed header")
+            headers[name.lower()] = value.strip()
+        body = b""
+        if "transfer-encoding" in headers:
+            return _plain(411, "a body needs Content-Length")
+        length = headers.get("content-length", "0")
+        if not length.isdigit():
+            return _plain(400, "bad Content-Length")
+        if int(length) > limits.max_body:
+            self.refused["too_large"] += 1
+            return _plain(413, f"a body is at most {limits.max_body} bytes")
+        if int(length):
+            async with asyncio.timeout(limits.body_timeout):
+                body = await reader.readexactly(int(length))
+        url = urlsplit(target)
+        return Request(method.upper(), url.path or "/", parse_qs(url.query), headers, body, client)
+
+    async def _write(self, writer: asyncio.StreamWriter, response: Response) -> None:
+        reason = (
+            HTTPStatus(response.status).phrase if response.status in HTTPStatus._value2member_map_ else ""
+        )
+        head = [
+            f"HTTP/1.1 {response.status} {reason}",
+            f"Content-Type: {response.content_type}",
+            f"Content-Length: {len(response.body)}",
+            "Cache-Control: no-store",
+            "Connection: close",
+            "Server: tui-health",
+            *(f"{k}: {v}" for k, v in response.headers.items()),
+        ]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
+        async with asyncio.timeout(self.limits.write_timeout):
+            await writer.drain()
+
+    async def _stream(self, writer: asyncio.StreamWriter, client: str, stream: Stream) -> None:
+        limits = self.limits
+        if (
+            self.open_streams >= limits.streams
+            or self._streams_by_client[client] >= limits.streams_per_client
+        ):
+            self.refused["streams"] += 1
+            await self._write(writer, _plain(503, "too many event streams open; try again later"))
+            return
+        self.open_streams += 1
+        self._streams_by_client[client] += 1
+        try:
+            writer.transport.set_write_buffer_limits(high=64 * 1024)
+            head = (
+                "HTTP/1.1 200 OK\r\n"
+                f"Content-Type: {stream.content_type}\r\nCache-Control: no-store\r\n"
+                "Connection: close\r\nServer: tui-health\r\n\r\n"
+            )
+            writer.write(head.encode("latin-1"))
+
+            async def send(data: bytes) -> None:
+                writer.write(data)
+                async with asyncio.timeout(limits.stream_stall):  # a reader that stopped reading is dropped
+                    await writer.drain()
+
+            await stream.run(send)
+        finally:
+            self.open_streams -= 1
+            self._streams_by_client[client] -= 1
+            if self._streams_by_client[client] <= 0:
+                del self._streams_by_client[client]
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(status, "text/plain; charset=utf-8", (message + "\n").encode())

@@ -91,6 +91,10 @@ async def test_the_idempotency_key_is_stable_across_retries(start_sim, tmp_path)
     await wait_for(lambda: not h.outbox.pending())
     assert len(accepted(sim)) == 1
     key = accepted(sim)[0]["headers"]["Idempotency-Key"]
+    # the receiver saw every attempt, the refused ones too, and each carried the same key
+    refused = [p for p in sim.state.posts if p["status"] == 500]
+    assert len(refused) >= 3 and len(sim.state.posts) == len(refused) + 1
+    assert {p["headers"]["Idempotency-Key"] for p in sim.state.posts} == {key}
     assert h.outbox.add("hook", key, {}, "", 0) is not None  # the key was removed only after the 2xx
     await h.close()
 

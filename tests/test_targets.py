@@ -98,6 +98,33 @@ def test_once_reports_every_target_and_exits_with_the_worst(start_sim, tmp_path:
     assert history.returncode == 3 and "pick one with --target" in history.stderr
 
 
+async def test_two_targets_on_the_same_hosts_keep_their_own_state_history_and_outbox(
+    start_sim, tmp_path: Path, monkeypatch
+) -> None:
+    sim = start_sim("outage")
+    config = two_targets(
+        sim.url, sim.url, tmp_path, f'[[alerts.sinks]]\ntype = "webhook"\nurl = "{sim.url}/hooks/x"\n'
+    )
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(path=config, env=CREDS)
+    async with open_monitors(settings, config_path=config) as (emea, us):
+        assert emea.target is not None and us.target is not None
+        assert emea.target.key != us.target.key
+        assert emea.outbox is not None and us.outbox is not None and emea.outbox.path != us.outbox.path
+        assert emea.history is not None and us.history is not None and emea.history.path != us.history.path
+        for monitor in (emea, us):
+            await monitor.poll()
+        emea.silence("chat", 3600)
+        assert "chat" in emea.engine.silences and "chat" not in us.engine.silences
+    async with open_monitors(settings, config_path=config) as (emea, us):  # restored, each its own
+        assert "chat" in emea.engine.silences and "chat" not in us.engine.silences
+        assert emea.outbox is not None and us.outbox is not None
+        assert emea.outbox.pending_count() > 0 and us.outbox.pending_count() > 0  # each queued its own alerts
+        assert {r.sink for r in emea.outbox.pending()} == {r.sink for r in us.outbox.pending()}
+        assert all(r.key not in {u.key for u in us.outbox.pending()} for r in emea.outbox.pending())
+
+
 def test_an_outage_beside_an_unreachable_target_is_critical_and_names_are_made_safe(
     start_sim, tmp_path: Path
 ) -> None:

@@ -22,6 +22,7 @@ from tui_health.storage import reason
 BACKLOG = 2000
 """Records kept in memory while the store cannot be written; the oldest are dropped beyond this."""
 PRUNE_EVERY = 3600.0
+"""Seconds between two prunings at most (a short retention prunes more often: every tenth of it)."""
 
 
 class HistoryWriter:
@@ -93,12 +94,17 @@ class HistoryWriter:
             self.problem = ""
 
     def _maybe_prune(self) -> None:
+        """Forget what is older than ``retention`` (by the monitor's clock: the newest poll's time), at the
+        first poll and then every ``min(PRUNE_EVERY, retention / 10)`` seconds."""
         now = self._latest
-        if not now or now - self._pruned_at < PRUNE_EVERY:
+        if not now or now - self._pruned_at < min(PRUNE_EVERY, self.retention / 10):
+            return
+        try:
+            prune(self.db, now - self.retention)
+        except sqlite3.Error as exc:
+            self.problem = f"cannot prune the history store: {reason(exc)}"
             return
         self._pruned_at = now
-        with contextlib.suppress(sqlite3.Error):
-            prune(self.db, now - self.retention)
 
 
 class _Marker:

@@ -426,6 +426,13 @@ class Handler(BaseHTTPRequestHandler):
             fail = self.state.receiver_down or self.state.webhook_failures_left > 0
             if fail and not self.state.receiver_down:
                 self.state.webhook_failures_left -= 1
+            self.state.posts.append(
+                {
+                    "path": path,
+                    "headers": dict(self.headers.items()),
+                    "status": self.state.receiver_down_status if fail else 202,
+                }
+            )
         if fail:
             retry_after = self.state.receiver_retry_after
             self._json(

@@ -52,7 +52,8 @@ class SimState:
         self.tokens: dict[str, float] = {}  # token → expiry (monotonic)
         self.counts: Counter[str] = Counter()  # "token", "health", "statuspage", "probe", ...
         self.log: list[tuple[str, str, int]] = []  # (method, path+query, status)
-        self.webhooks: list[dict[str, Any]] = []  # {"path", "headers", "body"}
+        self.webhooks: list[dict[str, Any]] = []  # accepted posts: {"path", "headers", "body"}
+        self.posts: list[dict[str, Any]] = []  # every post, refused ones too: {"path", "headers", "status"}
         self.webhook_failures_left = scenario.webhook_failures
         self.receiver_down = False  # tests flip this to take the alert receiver down and up again
         self.receiver_down_status = 500

@@ -171,3 +171,126 @@ def test_attach_to_nothing_is_one_line() -> None:
     )
     serve_once = run_cli("--once", "--serve", "127.0.0.1:0", "--demo")
     assert serve_once.returncode == 3 and "--serve goes with --headless" in serve_once.stderr
+
+
+class HostileCollector:
+    """A collector that sends a good /state.json, then on /events whatever the test scripted for each
+    connection, and counts the connections (a console that keeps reconnecting makes more)."""
+
+    def __init__(self, state: dict, streams: list[bytes | None]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.connections = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                if self.path == "/state.json":
+                    body = json.dumps({"targets": [state]}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                outer.connections += 1
+                script = streams[min(outer.connections, len(streams)) - 1]
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                self.wfile.flush()
+                if script is None:  # hangs: headers, then nothing at all
+                    import time
+
+                    time.sleep(30)
+                    return
+                self.wfile.write(script)
+                self.wfile.flush()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def event(state) -> bytes:
+    return b"event: state\ndata: " + json.dumps({"target": 0, "state": state}).encode() + b"\n\n"
+
+
+async def test_an_attached_console_validates_and_bounds_what_a_collector_sends(monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    from tui_health.models import Status
+    from tui_health.serve import attach
+    from tui_health.state import ComponentView, MonitorState
+
+    monkeypatch.setattr(attach, "MAX_EVENT", 1024 * 1024)
+    monkeypatch.setattr(attach, "RECONNECT", (0.05,))
+    at = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    good = state_to_json(
+        MonitorState(
+            region="emea",
+            components=(ComponentView("a", "Voice", Status.DOWN, Status.DOWN, at, at, "health-api"),),
+        )
+    )
+    wrong_shapes = [
+        {**good, "components": 5},  # a number where a list belongs
+        {**good, "reasons": {"a": 1}},
+        {**good, "components": [{**good["components"][0], "caused_by": 7}]},
+        {**good, "events": "many"},
+        {**good, "interval": "soon"},
+    ]
+    streams: list[bytes | None] = [event(s) for s in wrong_shapes]
+    streams.append(b"event: state\ndata: " + b"x" * (2 * 1024 * 1024))  # a line that never ends
+    streams.append(event({**good, "sources": [{"name": str(n)} for n in range(51)]}))  # more than allowed
+    streams.append(event(good))  # and then a good one: the console takes it
+    collector = HostileCollector(good, streams)
+    attachment = Attachment(collector.url)
+    seen: list[str] = []
+    try:
+        [target] = await attachment.open()
+        target.store.subscribe(lambda state: seen.append(state.connection.message))
+        attachment.start()
+        for _ in range(400):
+            if collector.connections >= len(streams) and not target.store.state.connection.message:
+                break
+            await asyncio.sleep(0.05)
+        problems = [m for m in seen if "not a tui-health state" in m]
+        # every bad stream was named as such, and the console kept reconnecting until a good state came
+        assert len(problems) >= len(wrong_shapes) + 2, seen
+        assert any("components: input should be a valid list" in m for m in problems)
+        assert any("line longer than 1 MiB" in m for m in problems)
+        assert any("sources: list should have at most 50 items" in m for m in problems)
+        assert [c.id for c in target.store.state.components] == ["a"]
+    finally:
+        await attachment.close()
+        collector.stop()
+
+
+async def test_a_hung_collector_reads_unreachable(monkeypatch) -> None:
+    import httpx as _httpx
+
+    from tui_health.serve import attach
+
+    collector = HostileCollector({"region": "emea", "components": []}, [None])
+    monkeypatch.setattr(attach, "READ_TIMEOUT", 0.3)
+    attachment = Attachment(collector.url)
+    attachment.http = _httpx.AsyncClient(timeout=_httpx.Timeout(10.0, read=0.3))
+    try:
+        [target] = await attachment.open()
+        attachment.start()
+        for _ in range(200):
+            if "unreachable (nothing for 0.3 s)" in target.store.state.connection.message:
+                break
+            await asyncio.sleep(0.05)
+        assert "unreachable (nothing for 0.3 s)" in target.store.state.connection.message
+    finally:
+        await attachment.close()
+        collector.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -233,21 +234,38 @@ class AuditEvent:
         ts = datetime.fromisoformat(str(data["timestamp"]).replace("Z", "+00:00"))
         ts = (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(UTC)
         latency = data.get("latency_ms")
+
+        def text(key: str, limit: int = 200) -> str | None:
+            value = data.get(key)
+            return clean(value, limit) if value is not None else None
+
+        def texts(key: str, count: int = 1000) -> tuple[str, ...] | None:
+            value = data.get(key)
+            if value is None:
+                return None
+            if not isinstance(value, list | tuple):
+                raise TypeError(f"{key} is not a list")
+            return tuple(clean(v, 200) for v in value[:count])
+
         return cls(
             timestamp=ts,
             event_type=clean(data["event_type"], 60),
-            component_ids=tuple(clean(c, 200) for c in data.get("component_ids") or ()),
-            status=clean(data["status"], 60) if data.get("status") is not None else None,
-            latency_ms=float(latency) if isinstance(latency, int | float) else None,
+            component_ids=texts("component_ids") or (),
+            status=text("status", 60),
+            latency_ms=float(latency)
+            if isinstance(latency, int | float) and not isinstance(latency, bool) and math.isfinite(latency)
+            else None,
             message=clean(data.get("message", ""), 2000),
-            id=str(data.get("id") or uuid.uuid4()),
+            id=clean(data.get("id") or uuid.uuid4(), 100),
             severity=Severity(data.get("severity", "info")),
-            previous_status=data.get("previous_status"),
-            poll_id=data.get("poll_id"),
-            source=data.get("source"),
-            correlation_id=data.get("correlation_id"),
-            caused_by=tuple(data["caused_by"]) if data.get("caused_by") is not None else None,
-            reasons=tuple(data["reasons"]) if data.get("reasons") is not None else None,
+            previous_status=text("previous_status", 60),
+            poll_id=text("poll_id", 100),
+            source=text("source", 100),
+            correlation_id=text("correlation_id", 200),
+            caused_by=texts("caused_by", 50),
+            reasons=tuple(clean(r, 500) for r in texts("reasons", 50) or ())
+            if data.get("reasons") is not None
+            else None,
             sink=clean(data["sink"], 100) if data.get("sink") else None,
             key=clean(data["key"], 100) if data.get("key") else None,
         )

@@ -29,9 +29,17 @@ from tui_health.watched import Passive
 if TYPE_CHECKING:
     from tui_health.history.timeline import ComponentTimeline
 
-MAX_LINE = 64 * 1024 * 1024
-"""The longest stream event accepted (a state of 100,000 components is ~30 MB)."""
+MAX_EVENT = 64 * 1024 * 1024
+"""The largest document or stream event accepted (a state of 100,000 components is ~30 MB); a collector that
+sends more (or a line that never ends) is cut off, never buffered on."""
+READ_TIMEOUT = 30.0
+"""Seconds of silence after which a collector counts as hung: it sends a comment every 10 s."""
 RECONNECT = (1.0, 2.0, 4.0, 8.0, 10.0)
+MAX_TARGETS = 200
+
+
+class CollectorError(Exception):
+    """The collector answered, but not with what a tui-health collector sends (shown, then reconnected)."""
 
 
 class Attachment:
@@ -39,7 +47,7 @@ class Attachment:
         self.url = url.rstrip("/")
         self.token = token or None
         self.targets: list[RemoteTarget] = []
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=None))
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=READ_TIMEOUT))
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -48,21 +56,37 @@ class Attachment:
         is not a tui-health collector with ``--serve``."""
         where = redact_url(self.url)
         try:
-            response = await self.http.get(f"{self.url}/state.json", timeout=10.0)
+            async with self.http.stream("GET", f"{self.url}/state.json", timeout=10.0) as response:
+                if response.status_code != 200:
+                    raise ConfigError(
+                        f"{where} answered HTTP {response.status_code} for /state.json",
+                        hint="is it a tui-health collector started with --serve?",
+                    )
+                body = bytearray()
+                async for chunk in response.aiter_raw():
+                    body += chunk
+                    if len(body) > MAX_EVENT:
+                        raise CollectorError(f"its state is larger than {MAX_EVENT // 2**20} MiB")
         except httpx.HTTPError as exc:
             raise ConfigError(
                 f"cannot reach the collector at {where}: {exc.__class__.__name__}",
                 hint="start it with --headless --serve HOST:PORT, and check the URL",
             ) from None
-        if response.status_code != 200:
+        except CollectorError as exc:
             raise ConfigError(
-                f"{where} answered HTTP {response.status_code} for /state.json",
-                hint="is it a tui-health collector started with --serve?",
-            )
+                f"{where} did not send a tui-health state: {exc}", hint="check the URL"
+            ) from None
         try:
-            states = [state_from_json(s) for s in response.json()["targets"]]
-        except (ValueError, KeyError, TypeError):
-            raise ConfigError(f"{where} did not send a tui-health state", hint="check the URL") from None
+            document = json.loads(body)
+            targets = document["targets"] if isinstance(document, dict) else None
+            if not isinstance(targets, list):
+                raise ValueError("no targets list")
+            states = [state_from_json(s) for s in targets[:MAX_TARGETS]]
+        except (ValueError, KeyError, TypeError) as exc:
+            reason = clean(str(exc), 300)
+            raise ConfigError(
+                f"{where} did not send a tui-health state ({reason})", hint="check the URL"
+            ) from None
         if not states:
             raise ConfigError(f"the collector at {where} watches no target")
         self.targets = [RemoteTarget(self, state) for state in states]
@@ -80,6 +104,7 @@ class Attachment:
         await self.http.aclose()
 
     async def _listen(self) -> None:
+        """Read the stream; on any trouble say what it was, wait (1, 2, 4 … 10 s) and open it again."""
         attempt = 0
         while True:
             try:
@@ -89,36 +114,63 @@ class Attachment:
                     attempt = 0
                     await self._read(response)
                 raise ConnectionError("the collector closed the stream")
-            except (httpx.HTTPError, ConnectionError, ValueError) as exc:
+            except (httpx.HTTPError, ConnectionError, CollectorError) as exc:
                 wait = RECONNECT[min(attempt, len(RECONNECT) - 1)]
                 attempt += 1
-                reason = clean(str(exc) or exc.__class__.__name__, 200)
-                for target in self.targets:
-                    target.lost(
-                        f"collector {redact_url(self.url)} unreachable ({reason}); reconnecting in {wait:g} s"
+                where = redact_url(self.url)
+                if isinstance(exc, CollectorError):
+                    problem = (
+                        f"collector {where} sent what is not a tui-health state ({clean(str(exc), 300)})"
                     )
+                elif isinstance(exc, httpx.TimeoutException):
+                    problem = f"collector {where} unreachable (nothing for {READ_TIMEOUT:g} s)"
+                else:
+                    problem = (
+                        f"collector {where} unreachable ({clean(str(exc) or exc.__class__.__name__, 200)})"
+                    )
+                for target in self.targets:
+                    target.lost(f"{problem}; reconnecting in {wait:g} s")
                 await asyncio.sleep(wait)
 
     async def _read(self, response: httpx.Response) -> None:
-        kind, data = "", ""
-        async for line in response.aiter_lines():
-            if len(line) > MAX_LINE:
-                raise ValueError("a stream event too large")
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:"):
-                data += line[5:].strip()
-            elif not line:
-                if kind == "state" and data:
-                    self._state(json.loads(data))
-                kind, data = "", ""
+        """Split the stream into events by hand, bounded: a line that never ends is not buffered beyond
+        MAX_EVENT (httpx's line iterator would keep it all)."""
+        kind, data = "", bytearray()
+        pending = bytearray()
+        async for chunk in response.aiter_raw():
+            pending += chunk
+            while (end := pending.find(b"\n")) >= 0:
+                line = bytes(pending[:end]).rstrip(b"\r")
+                del pending[: end + 1]
+                if line.startswith(b"event:"):
+                    kind = line[6:].strip().decode("utf-8", "replace")
+                elif line.startswith(b"data:"):
+                    data += line[5:].strip()
+                elif not line:
+                    if kind == "state" and data:
+                        self._state(bytes(data))
+                    kind, data = "", bytearray()
+                if len(data) > MAX_EVENT:
+                    raise CollectorError(f"an event larger than {MAX_EVENT // 2**20} MiB")
+            if len(pending) > MAX_EVENT:
+                raise CollectorError(f"a line longer than {MAX_EVENT // 2**20} MiB")
 
-    def _state(self, message: Any) -> None:
+    def _state(self, data: bytes) -> None:
+        """Publish one target's state; what is not one raises CollectorError (the stream is opened again)."""
+        try:
+            message = json.loads(data)
+        except ValueError:
+            raise CollectorError("an event that is not JSON") from None
         if not isinstance(message, dict) or not isinstance(message.get("target"), int):
-            return
+            raise CollectorError("an event without its target")
         index = message["target"]
-        if 0 <= index < len(self.targets):
-            self.targets[index].store.publish(state_from_json(message.get("state")))
+        if not 0 <= index < len(self.targets):
+            raise CollectorError(f"a state of target {index}, which it did not list")
+        try:
+            state = state_from_json(message.get("state"))
+        except ValueError as exc:
+            raise CollectorError(str(exc)) from None
+        self.targets[index].store.publish(state)
 
     def post_silence(self, target: RemoteTarget, cid: str, seconds: float | None) -> None:
         task = asyncio.ensure_future(self.send_silence(target, cid, seconds))

@@ -1,13 +1,18 @@
 """MonitorState as JSON and back, for consoles attached to a collector (``--serve`` / ``--attach``).
 
-What comes back is treated like anything from the network: every string is cleaned of control characters,
-counts are bounded, a timestamp that does not parse is left out, an unknown status is ``unknown``.
+What comes back is treated like anything from the network, and validated like the Genesys client validates
+(pydantic models of the document): a value of the wrong shape (a number where a list belongs) makes the whole
+document invalid, with one line saying where; every string is cleaned of control characters and cut; lists are
+bounded (more components than ``MAX_COMPONENTS`` is invalid, events and series keep their newest items); a
+timestamp that does not parse is left out; an unknown status is ``unknown``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from tui_health.clock import rfc3339
 from tui_health.metrics import LatencySummary
@@ -121,39 +126,130 @@ def state_to_json(state: MonitorState) -> dict[str, Any]:
     }
 
 
-def _num(value: Any, default: float = 0.0) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+def _cleaned(limit: int) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return None if value is None else clean(value, limit)
+        if isinstance(value, bool | int | float):
+            return clean(value, limit)
+        raise ValueError("not text")
+
+    return BeforeValidator(check)
 
 
-def _int(value: Any) -> int:
-    return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
+def _newest(count: int) -> BeforeValidator:
+    """Keep the newest ``count`` items of a list (a tail: events, series)."""
+    return BeforeValidator(lambda value: value[-count:] if isinstance(value, list) else value)
 
 
-def _text(value: Any, limit: int = 500) -> str:
-    return clean(value, limit) if value is not None else ""
+def _moment(value: Any) -> datetime | None:
+    return _dt(value)
 
 
-def _opt(value: Any, limit: int = 500) -> str | None:
-    return clean(value, limit) if value is not None else None
+Text = Annotated[str, _cleaned(500)]
+Name = Annotated[str, _cleaned(200)]
+Short = Annotated[str, _cleaned(60)]
+Moment = Annotated[datetime | None, BeforeValidator(_moment)]
+Count = Annotated[int, Field(ge=0, le=10**12)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
-def _component(raw: dict[str, Any]) -> ComponentView:
-    return ComponentView(
-        id=_text(raw.get("id"), 200),
-        name=_text(raw.get("name")),
-        status=_status(raw.get("status")),
-        observed=_status(raw.get("observed")),
-        since=_dt(raw.get("since")) or datetime.now(UTC),
-        last_modified=_dt(raw.get("last_modified")),
-        source=_text(raw.get("source"), 60),
-        critical=raw.get("critical") is True,
-        flapping=raw.get("flapping") is True,
-        silenced_until=_dt(raw.get("silenced_until")),
-        caused_by=tuple(_text(c, 200) for c in (raw.get("caused_by") or [])[:50]),
-        group=_opt(raw.get("group")),
-        raw_status=_opt(raw.get("raw_status"), 60),
-        details=clean_data(raw["details"]) if isinstance(raw.get("details"), dict) else None,
-    )
+def _data_map(value: Any) -> Any:
+    """A JSON object from the network: cleaned and bounded (depth, keys, string lengths) by ``clean_data``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return clean_data(value)
+
+
+DataMap = Annotated[dict[str, Any], BeforeValidator(_data_map)]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WireComponent(_Wire):
+    id: Name
+    name: Text = ""
+    status: Short = "unknown"
+    observed: Short = "unknown"
+    since: Moment = None
+    last_modified: Moment = None
+    source: Short = ""
+    critical: bool = False
+    flapping: bool = False
+    silenced_until: Moment = None
+    caused_by: list[Name] = Field(default_factory=list, max_length=50)
+    group: Text | None = None
+    raw_status: Short | None = None
+    details: DataMap | None = None
+
+
+class WireLatency(_Wire):
+    polls: Count = 0
+    p50: Number = 0.0
+    p95: Number = 0.0
+    p99: Number = 0.0
+    mean: Number = 0.0
+    error_rate: Number = 0.0
+    polls_per_minute: Number = 0.0
+    poll_series: Annotated[list[Number], _newest(MAX_SERIES)] = Field(default_factory=list)
+    problem_series: Annotated[list[Count | None], _newest(MAX_SERIES)] = Field(default_factory=list)
+    request_p95: Number = 0.0
+
+
+class WireConnection(_Wire):
+    kind: Short = "error"
+    message: Text = ""
+    until: Moment = None
+
+
+class WireRateLimit(_Wire):
+    allowed: Count = 0
+    used: Count = 0
+    reset_at: Moment = None
+
+
+class WireSource(_Wire):
+    name: Short
+    ok: bool = False
+    error: Annotated[str, _cleaned(1000)] | None = None
+    error_kind: Short | None = None
+    rate_limit: WireRateLimit | None = None
+    extra: DataMap = Field(default_factory=dict)
+
+
+class WireBudget(_Wire):
+    used: Count = 0
+    limit: Count = 0
+    waited_s: Number = 0.0
+
+
+class WireState(_Wire):
+    region: Annotated[str, _cleaned(100)] = ""
+    poll_count: Count = 0
+    components: list[WireComponent] = Field(max_length=MAX_COMPONENTS)
+    breached: bool = False
+    reasons: list[Text] = Field(default_factory=list, max_length=200)
+    events: Annotated[list[dict[str, Any]], _newest(MAX_EVENTS)] = Field(default_factory=list)
+    latency: WireLatency | None = None
+    connection: WireConnection = WireConnection()
+    last_poll_at: Moment = None
+    last_ok_at: Moment = None
+    first_poll_at: Moment = None
+    next_poll_at: Moment = None
+    interval: Annotated[float, Field(gt=0, le=86_400)] = 15.0
+    paused: bool = False
+    sources: list[WireSource] = Field(default_factory=list, max_length=50)
+    incidents: list[DataMap] = Field(default_factory=list, max_length=200)
+    outbox_pending: Count = 0
+    outbox_failed: Count = 0
+    storage_problem: Text = ""
+    budget: WireBudget | None = None
+    silences: list[tuple[Name, Moment]] = Field(default_factory=list, max_length=MAX_COMPONENTS)
+    availability: dict[Name, Number | None] = Field(default_factory=dict, max_length=MAX_COMPONENTS)
 
 
 def _event(raw: Any) -> AuditEvent | None:
@@ -163,82 +259,92 @@ def _event(raw: Any) -> AuditEvent | None:
         return None
 
 
+def invalid(exc: ValidationError) -> str:
+    """One line: where the first problem is and what it is (``components.3.status: not text``)."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "the document"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return clean(f"{where}: {first['msg'].lower().removeprefix('value error, ')}{more}", 300)
+
+
 def state_from_json(data: Any) -> MonitorState:
-    """A MonitorState from what a collector sent; raises ValueError when it is not a state at all."""
-    if not isinstance(data, dict) or not isinstance(data.get("components"), list):
-        raise ValueError("not a tui-health state")
-    latency = data.get("latency")
-    connection: dict[str, Any] = data["connection"] if isinstance(data.get("connection"), dict) else {}
-    budget = data.get("budget")
-    sources = []
-    for raw in (data.get("sources") or [])[:50]:
-        if not isinstance(raw, dict):
-            continue
-        limit = raw.get("rate_limit")
-        extra: dict[str, Any] = raw["extra"] if isinstance(raw.get("extra"), dict) else {}
-        sources.append(
-            SourceResult(
-                name=_text(raw.get("name"), 60),
-                ok=raw.get("ok") is True,
-                error=_opt(raw.get("error"), 1000),
-                error_kind=_opt(raw.get("error_kind"), 40),
-                rate_limit=RateLimit(
-                    _int(limit.get("allowed")), _int(limit.get("used")), _dt(limit.get("reset_at"))
-                )
-                if isinstance(limit, dict)
-                else None,
-                extra={k: clean_data(v) for k, v in extra.items() if k in SOURCE_EXTRA},
-            )
-        )
+    """A MonitorState from what a collector sent; raises ValueError (one line) when it is not a valid state."""
+    if not isinstance(data, dict):
+        raise ValueError("not a tui-health state (not a JSON object)")
+    try:
+        wire = WireState.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"not a valid tui-health state: {invalid(exc)}") from None
+    now = datetime.now(UTC)
+    latency = wire.latency
     return MonitorState(
-        region=_text(data.get("region"), 100),
-        poll_count=_int(data.get("poll_count")),
-        components=tuple(_component(c) for c in data["components"][:MAX_COMPONENTS] if isinstance(c, dict)),
-        breached=data.get("breached") is True,
-        reasons=tuple(_text(r) for r in (data.get("reasons") or [])[:50]),
-        events=tuple(e for e in map(_event, (data.get("events") or [])[-MAX_EVENTS:]) if e is not None),
-        latency=LatencySummary(
-            polls=_int(latency.get("polls")),
-            p50=_num(latency.get("p50")),
-            p95=_num(latency.get("p95")),
-            p99=_num(latency.get("p99")),
-            mean=_num(latency.get("mean")),
-            error_rate=_num(latency.get("error_rate")),
-            polls_per_minute=_num(latency.get("polls_per_minute")),
-            poll_series=tuple(_num(v) for v in (latency.get("poll_series") or [])[-MAX_SERIES:]),
-            problem_series=tuple(
-                None if v is None else _int(v) for v in (latency.get("problem_series") or [])[-MAX_SERIES:]
-            ),
-            request_p95=_num(latency.get("request_p95")),
-        )
-        if isinstance(latency, dict)
-        else None,
+        region=wire.region,
+        poll_count=wire.poll_count,
+        components=tuple(
+            ComponentView(
+                id=c.id,
+                name=c.name,
+                status=_status(c.status),
+                observed=_status(c.observed),
+                since=c.since or now,
+                last_modified=c.last_modified,
+                source=c.source,
+                critical=c.critical,
+                flapping=c.flapping,
+                silenced_until=c.silenced_until,
+                caused_by=tuple(c.caused_by),
+                group=c.group,
+                raw_status=c.raw_status,
+                details=c.details,
+            )
+            for c in wire.components
+        ),
+        breached=wire.breached,
+        reasons=tuple(wire.reasons),
+        events=tuple(e for e in map(_event, wire.events) if e is not None),
+        latency=None
+        if latency is None
+        else LatencySummary(
+            polls=latency.polls,
+            p50=latency.p50,
+            p95=latency.p95,
+            p99=latency.p99,
+            mean=latency.mean,
+            error_rate=latency.error_rate,
+            polls_per_minute=latency.polls_per_minute,
+            poll_series=tuple(latency.poll_series),
+            problem_series=tuple(latency.problem_series),
+            request_p95=latency.request_p95,
+        ),
         connection=ConnectionState(
-            _text(connection.get("kind") or "error", 40),
-            _text(connection.get("message")),
-            _dt(connection.get("until")),
+            wire.connection.kind or "error", wire.connection.message, wire.connection.until
         ),
-        last_poll_at=_dt(data.get("last_poll_at")),
-        last_ok_at=_dt(data.get("last_ok_at")),
-        first_poll_at=_dt(data.get("first_poll_at")),
-        next_poll_at=_dt(data.get("next_poll_at")),
-        interval=max(0.1, _num(data.get("interval"), 15.0)),
-        paused=data.get("paused") is True,
-        sources=tuple(sources),
-        incidents=tuple(clean_data(i) for i in (data.get("incidents") or [])[:200] if isinstance(i, dict)),
-        outbox_pending=_int(data.get("outbox_pending")),
-        outbox_failed=_int(data.get("outbox_failed")),
-        storage_problem=_text(data.get("storage_problem")),
-        budget=BudgetView(_int(budget.get("used")), _int(budget.get("limit")), _num(budget.get("waited_s")))
-        if isinstance(budget, dict)
-        else None,
-        silences=tuple(
-            (_text(s[0], 200), until)
-            for s in (data.get("silences") or [])[:10_000]
-            if isinstance(s, list) and len(s) == 2 and (until := _dt(s[1])) is not None
+        last_poll_at=wire.last_poll_at,
+        last_ok_at=wire.last_ok_at,
+        first_poll_at=wire.first_poll_at,
+        next_poll_at=wire.next_poll_at,
+        interval=wire.interval,
+        paused=wire.paused,
+        sources=tuple(
+            SourceResult(
+                name=s.name,
+                ok=s.ok,
+                error=s.error,
+                error_kind=s.error_kind,
+                rate_limit=None
+                if s.rate_limit is None
+                else RateLimit(s.rate_limit.allowed, s.rate_limit.used, s.rate_limit.reset_at),
+                extra={k: v for k, v in s.extra.items() if k in SOURCE_EXTRA},
+            )
+            for s in wire.sources
         ),
-        availability={
-            _text(k, 200): (_num(v) if v is not None else None)
-            for k, v in list((data.get("availability") or {}).items())[:MAX_COMPONENTS]
-        },
+        incidents=tuple(wire.incidents),
+        outbox_pending=wire.outbox_pending,
+        outbox_failed=wire.outbox_failed,
+        storage_problem=wire.storage_problem,
+        budget=None
+        if wire.budget is None
+        else BudgetView(wire.budget.used, wire.budget.limit, wire.budget.waited_s),
+        silences=tuple((cid, until) for cid, until in wire.silences if until is not None),
+        availability=dict(wire.availability),
     )

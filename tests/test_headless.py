@@ -274,3 +274,31 @@ def test_once_prints_one_line_per_alert_that_did_not_arrive(start_sim, tmp_path)
     assert len(lines) == 2, proc.stderr
     assert any("not delivered (HTTP 404)" in line and "refused for good" in line for line in lines)
     assert any("connection refused" in line and "kept in the outbox" in line for line in lines)
+
+
+def budget_config(tmp_path: Path) -> Path:
+    path = config(tmp_path)
+    path.write_text(
+        path.read_text().replace(
+            "[poll]\nmin_gap = 0\n", "[poll]\nmin_gap = 0\nrequest_budget = 80\ndeadline = 600\n"
+        )
+    )
+    return path
+
+
+def test_duration_ends_the_run_even_while_a_poll_waits_on_the_request_budget(start_sim, tmp_path):
+    """1,000 components in pages of 10 are 102 requests a poll against a budget of 80 a minute: the first poll
+    waits a minute for slots (its deadline allows it). ``--duration 2`` still ends the process two seconds in."""
+    sim = start_sim("steady", components=1000)
+    env = env_for(tmp_path)
+    started = time.monotonic()
+    proc = run_cli(
+        "--headless", "--api-url", sim.url, "--login-url", sim.url, "--page-size", "10", "--no-alerts",
+        "--duration", "2", env={**env, "TUI_HEALTH_CONFIG": str(budget_config(tmp_path))}, timeout=120,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    kinds = [e["event_type"] for e in lines(proc.stdout)]
+    assert kinds[0] == "monitor_started" and kinds[-1] == "monitor_stopped"
+    assert sim.state.counts["health"] < 101  # the poll was cut short, not finished
+    assert took < 30, took  # about 2 s and start-up; waiting for the budget would take a minute more

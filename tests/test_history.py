@@ -258,7 +258,15 @@ def test_once_records_and_history_reports_over_real_http(start_sim, tmp_path: Pa
     bad = run_cli("history", "--since", "last tuesday", *where, env=env, extra_config=config)
     assert bad.returncode == 3 and bad.stderr.count("\n") == 1 and "--since" in bad.stderr
     missing = run_cli("history", "--region", "eu-west-1", env=env, extra_config=config)
-    assert missing.returncode == 3 and "no history at" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 3 and missing.stderr.count("\n") == 1, missing.stderr
+    assert "no history for eu-west-1" in missing.stderr
+    # it names the history that exists and the flags that select it, and those flags work
+    host = sim.url.split("://", 1)[1]
+    hint = missing.stderr.split("histories recorded here: ", 1)[1].strip()
+    assert hint.startswith(f"{host} → --api-url {sim.url} --source health-api"), hint
+    flags = hint.split(" → ", 1)[1].split(" ")
+    found = run_cli("history", "--format", "json", *flags, env=env, extra_config=config)
+    assert found.returncode == 0 and len(json.loads(found.stdout)["components"]) == 40, found.stderr
 
 
 async def test_incidents_are_kept_as_seen_opened_then_resolved(start_sim, tmp_path: Path) -> None:

@@ -515,7 +515,10 @@ def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     if since >= until:
         raise ConfigError(f"--since ({since:%Y-%m-%d %H:%M}) must be before --until ({until:%Y-%m-%d %H:%M})")
     target = one_target(targets_from(settings, dict(os.environ), getattr(args, "target", [])), "history")
-    reader = HistoryReader(settings.history_path(target.key))
+    location = settings.history_path(target.key)
+    if not location.is_file():
+        raise _no_history(target.name, location, [t.name for t in settings.targets])
+    reader = HistoryReader(location)
     try:
         window = Window(since, until, target.name, tuple(args.component))
         if args.timeline:
@@ -525,6 +528,20 @@ def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     finally:
         reader.close()
     return 0
+
+
+def _no_history(name: str, location: Path, configured: list[str]) -> ConfigError:
+    """No history for ``name``: the error names the histories that do exist and the flags that select them."""
+    from tui_health.history.catalog import selection, stores
+
+    others = stores(location.parent)
+    if not others:
+        return ConfigError(
+            f"no history for {name} at {location} yet",
+            hint="a monitor (the console, --headless or --once) with history enabled writes it",
+        )
+    listed = "; ".join(f"{s.name} → {selection(s, configured)}" for s in others)
+    return ConfigError(f"no history for {name} at {location}", hint=f"histories recorded here: {listed}")
 
 
 def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:

@@ -336,13 +336,15 @@ class Monitor:
     ) -> None:
         """Poll until ``stop`` is set, ``max_polls`` polls, or ``duration`` seconds; polls never overlap.
 
-        Setting ``stop`` cancels a poll in flight: stopping never waits for a slow server.
+        Setting ``stop`` cancels a poll in flight, and so does the end of ``duration`` (a poll waiting on the
+        request budget or a slow server never keeps a timed run going): stopping never waits for a server.
         """
         ends = None if duration is None else time.monotonic() + duration
         polls = 0
         while not stop.is_set():
             if not self.paused:
-                if await self.poll_unless(stop) is None:
+                left = None if ends is None else ends - time.monotonic()
+                if await self.poll_unless(stop, timeout=left) is None:
                     return
                 polls += 1
             if max_polls is not None and polls >= max_polls:
@@ -355,12 +357,14 @@ class Monitor:
             if ends is not None and time.monotonic() >= ends:
                 return
 
-    async def poll_unless(self, stop: asyncio.Event) -> MonitorState | None:
-        """One poll, cancelled if ``stop`` is set meanwhile; ``None`` when it was."""
+    async def poll_unless(self, stop: asyncio.Event, *, timeout: float | None = None) -> MonitorState | None:
+        """One poll, cancelled if ``stop`` is set meanwhile or ``timeout`` seconds pass; ``None`` when it was."""
+        if timeout is not None and timeout <= 0:
+            return None
         poll = asyncio.ensure_future(self.poll())
         stopped = asyncio.ensure_future(stop.wait())
         try:
-            await asyncio.wait({poll, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({poll, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopped.cancel()
         if poll.done():

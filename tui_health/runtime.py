@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -222,6 +223,7 @@ def open_history(target: Target, storage: StorageHealth) -> tuple[HistoryWriter,
             settings.history_path(target.key),
             retention=settings.history.retention,
             interval=settings.poll.interval,
+            about=json.dumps({"name": target.name, "hosts": target.hosts, "sources": list(target.sources)}),
         )
     except HistoryError as exc:
         storage.failing("history store", f"{exc}; monitoring goes on without history")

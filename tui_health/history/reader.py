@@ -117,6 +117,15 @@ class HistoryReader:
         """The ids of the polls that recorded a transition, in order."""
         return [r[0] for r in self._query("SELECT DISTINCT poll FROM transitions ORDER BY poll")]
 
+    def about(self) -> dict[str, Any]:
+        """Whose history this is (name, hosts, sources), as the monitor that wrote it said; {} when unsaid."""
+        rows = self._query("SELECT value FROM meta WHERE key = 'target'")
+        try:
+            about = json.loads(rows[0][0]) if rows else {}
+        except ValueError:
+            return {}
+        return about if isinstance(about, dict) else {}
+
     def span(self) -> tuple[float, float] | None:
         row = self._query("SELECT min(at), max(at) FROM polls")[0]
         return (row[0], row[1]) if row[0] is not None else None

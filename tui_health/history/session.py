@@ -13,9 +13,11 @@ COVERS = 3
 """An answered poll is taken to hold for at most this many poll intervals when no poll follows sooner."""
 
 
-def open_history(path: Path, *, retention: float, interval: float) -> tuple[HistoryWriter, Recorder]:
-    """Raises HistoryError when the store cannot be opened or read."""
-    writer = HistoryWriter(path, retention=retention)
+def open_history(
+    path: Path, *, retention: float, interval: float, about: str | None = None
+) -> tuple[HistoryWriter, Recorder]:
+    """Raises HistoryError when the store cannot be opened or read. ``about``: whose history it is (JSON)."""
+    writer = HistoryWriter(path, retention=retention, about=about)
     try:
         reader = HistoryReader(path)
         try:

@@ -150,8 +150,10 @@ class HistoryError(TuiHealthError):
     """The history store cannot be opened or read (one line for the person)."""
 
 
-def connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    """An open connection to the store at ``path`` (created 0600 with its schema when ``create``)."""
+def connect(path: Path, *, create: bool, about: str | None = None) -> sqlite3.Connection:
+    """An open connection to the store at ``path`` (created 0600 with its schema when ``create``); ``about``
+    (JSON: the target's name, hosts and sources) is kept in ``meta`` so ``tui-health history`` can say whose
+    history a file holds."""
     try:
         if create:
             make_private_dir(path.parent)
@@ -166,6 +168,8 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
         if create:
             db.executescript(SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            if about is not None:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('target', ?)", (about,))
         version = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     except (OSError, sqlite3.Error) as exc:
         raise HistoryError(f"cannot open the history store {path}: {exc}") from None

@@ -26,10 +26,12 @@ PRUNE_EVERY = 3600.0
 
 
 class HistoryWriter:
-    def __init__(self, path: Path, *, retention: float) -> None:
+    def __init__(self, path: Path, *, retention: float, about: str | None = None) -> None:
         self.path = path
         self.retention = retention
-        self.db = connect(path, create=True)  # raises HistoryError: the caller reports it before polling
+        self.db = connect(
+            path, create=True, about=about
+        )  # raises HistoryError: the caller reports it before polling
         self.problem = ""
         """Why the store cannot be written right now ("" when it can)."""
         self.dropped = 0

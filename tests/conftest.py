@@ -70,6 +70,27 @@ def sim_settings(sim: SimulatorServer, tmp_path: Path, **flags: Any) -> Settings
     return load_settings(path=tmp_path / "none.toml", env=env, flags={**base, **flags})
 
 
+def wait_until(predicate: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> None:
+    """Wait for a condition (never for a fixed time): ``timeout`` only bounds a test that would hang."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:g} s")
+        time.sleep(0.02)
+
+
+def delivered(sim: SimulatorServer, component: str, status: str, path: str | None = None) -> bool:
+    """Whether the simulator's receiver accepted an alert saying ``component`` is now ``status``."""
+    for hook in list(sim.state.webhooks):
+        if path is not None and hook["path"] != path:
+            continue
+        body = hook["body"]
+        for log in body.get("logs", []) if isinstance(body, dict) else []:
+            if component in log.get("component_ids", []) and log.get("status") == status:
+                return True
+    return False
+
+
 class RecordingSleep:
     """Stands in for asyncio.sleep: records every wait and returns at once."""
 

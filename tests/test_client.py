@@ -77,9 +77,12 @@ async def test_rate_limit_revoked_token_and_html_503_still_return_everything(sta
 
 
 async def test_single_flight_token_and_one_refresh_after_concurrent_401s(start_sim, tmp_path):
-    sim = start_sim("steady", components=200)
-    _, _, _ = await fetch(sim, tmp_path, **{"poll.page_size": 10, "poll.concurrency": 16})
-    assert sim.state.counts["token"] == 1
+    # the token expires right after page 1: pages 2-17, sent at once with it, are all refused with 401
+    sim = start_sim("steady", components=200, faults=[{"kind": "expire-token", "on": [1]}])
+    result, timings, _ = await fetch(sim, tmp_path, **{"poll.page_size": 10, "poll.concurrency": 16})
+    assert [t.status_code for t in timings].count(401) >= 16  # sixteen concurrent 401s (or more) ...
+    assert sim.state.counts["token"] == 2  # ... and exactly one new token for all of them
+    assert len(result.components) == 200
 
 
 async def test_bad_entities_are_kept_and_reported(start_sim, tmp_path):

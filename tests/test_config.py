@@ -42,7 +42,33 @@ def test_defaults_are_the_tutorials(tmp_path):
     assert s.api_url == "https://api.mypurecloud.com"
 
 
-@pytest.mark.parametrize(("name", "domain"), sorted(REGIONS.items()))
+# Genesys Cloud's regions and their domains, written out from the Platform API SDKs' region lists (DESIGN.md)
+REGION_TABLE = {
+    "us-east-1": "mypurecloud.com",
+    "us-east-2": "use2.us-gov-pure.cloud",
+    "us-west-2": "usw2.pure.cloud",
+    "ca-central-1": "cac1.pure.cloud",
+    "sa-east-1": "sae1.pure.cloud",
+    "mx-central-1": "mxc1.pure.cloud",
+    "eu-west-1": "mypurecloud.ie",
+    "eu-west-2": "euw2.pure.cloud",
+    "eu-central-1": "mypurecloud.de",
+    "eu-central-2": "euc2.pure.cloud",
+    "me-central-1": "mec1.pure.cloud",
+    "ap-south-1": "aps1.pure.cloud",
+    "ap-southeast-1": "apse1.pure.cloud",
+    "ap-southeast-2": "mypurecloud.com.au",
+    "ap-northeast-1": "mypurecloud.jp",
+    "ap-northeast-2": "apne2.pure.cloud",
+    "ap-northeast-3": "apne3.pure.cloud",
+}
+
+
+def test_the_region_table_is_genesys_own() -> None:
+    assert REGIONS == REGION_TABLE
+
+
+@pytest.mark.parametrize(("name", "domain"), sorted(REGION_TABLE.items()))
 def test_every_region_resolves_by_name_and_by_domain(name, domain):
     assert resolve_domain(name) == domain
     assert resolve_domain(domain) == domain

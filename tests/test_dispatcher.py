@@ -9,7 +9,7 @@ import httpx
 from tui_health.alerts.dispatcher import Dispatcher
 from tui_health.alerts.outbox import Outbox
 from tui_health.alerts.sinks.webhook import WebhookSink
-from tui_health.clock import SystemClock
+from tui_health.clock import FakeClock, SystemClock
 from tui_health.models import AuditEvent
 from tui_health.retry import Backoff
 
@@ -26,7 +26,7 @@ def alert(n: int) -> AuditEvent:
 
 
 class Harness:
-    def __init__(self, sim, tmp_path, path: str = "/hooks/test", **options) -> None:
+    def __init__(self, sim, tmp_path, path: str = "/hooks/test", clock=None, **options) -> None:
         self.outbox = Outbox(tmp_path / "outbox.sqlite3")
         self.http = httpx.AsyncClient()
         self.events: list[AuditEvent] = []
@@ -35,7 +35,7 @@ class Harness:
             [self.sink],
             self.outbox,
             self.http,
-            SystemClock(),
+            clock or SystemClock(),
             self.events.extend,
             backoff=Backoff(base=0.02, cap=0.1),
             **options,
@@ -102,15 +102,15 @@ async def test_the_idempotency_key_is_stable_across_retries(start_sim, tmp_path)
 async def test_retry_after_is_honoured(start_sim, tmp_path):
     sim = start_sim("steady")
     sim.state.receiver_down, sim.state.receiver_down_status, sim.state.receiver_retry_after = True, 429, "1"
-    h = Harness(sim, tmp_path)
+    clock = FakeClock()  # stands still: the next attempt's time is exactly what was decided
+    h = Harness(sim, tmp_path, clock=clock)
     h.dispatcher.start()
     h.dispatcher.enqueue([alert(1)])
     await wait_for(lambda: "alert_retrying" in h.kinds())
     row = h.outbox.pending()[0]
     assert row.last_error == "HTTP 429"
-    assert (
-        row.next_at - SystemClock().now().timestamp() > 0.8
-    )  # waits the second it was told, not the 0.02 s backoff
+    # waits the second it was told (with jitter on top, never less), not the 0.02 s backoff
+    assert 1.0 <= row.next_at - clock.now().timestamp() <= 1.1
     await h.close()
 
 

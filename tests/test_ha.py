@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest import CLIENT_ID, SECRET
+from tests.conftest import CLIENT_ID, SECRET, wait_until
 
 
 def instance(sim, directory: Path) -> subprocess.Popen[str]:
@@ -29,7 +31,7 @@ def instance(sim, directory: Path) -> subprocess.Popen[str]:
         TUI_HEALTH_CONFIG=str(config),
         HOME=str(directory),
     )
-    args = ["--headless", "--duration", "3.5", "--api-url", sim.url, "--login-url", sim.url]
+    args = ["--headless", "--api-url", sim.url, "--login-url", sim.url]
     return subprocess.Popen(
         [sys.executable, "-m", "tui_health", *args],
         env=env,
@@ -40,32 +42,55 @@ def instance(sim, directory: Path) -> subprocess.Popen[str]:
 
 
 def test_two_instances_send_the_same_keys_to_one_receiver(start_sim, tmp_path: Path) -> None:
-    sim = start_sim(
-        "outage",
-        timeline=[
-            {"at": 1.2, "id": "chat", "status": "down"},
-            {"at": 2.2, "id": "chat", "status": "healthy"},
-        ],
-    )
+    sim = start_sim("outage")
     pair = [instance(sim, tmp_path / "a"), instance(sim, tmp_path / "b")]  # separate state, outbox, history
-    for proc in pair:
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
+
+    def sent(component: str, status: str) -> int:
+        """How many instances told the webhook that ``component`` is ``status``."""
+        return sum(
+            1
+            for hook in list(sim.state.webhooks)
+            if hook["path"] == "/hooks/web"
+            for log in hook["body"]["logs"]
+            if log["component_ids"] == [component] and log["status"] == status
+        )
+
+    try:
+        wait_until(lambda: sent("voice-telephony", "down") == 2, what="both instances' first alerts")
+        for status in ("down", "healthy"):  # chat goes down, then up: each step once both have told it
+            sim.state.overrides["chat"] = status
+            wait_until(lambda s=status: sent("chat", s) == 2, what=f"chat {status} from both")
+        # PagerDuty and Alertmanager have had the same from both (each sink delivers in its own order)
+        wait_until(lambda: len([h for h in list(sim.state.webhooks) if h["path"] == "/hooks/pd"]) >= 10)
+    finally:
+        for proc in pair:
+            proc.send_signal(signal.SIGTERM)
+        for proc in pair:
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == 0, err
     by_path: dict[str, list[dict]] = {}
     for hook in sim.state.webhooks:
         by_path.setdefault(hook["path"].split("/")[2], []).append(hook)
     # webhook: every Idempotency-Key arrives exactly twice, once from each instance (a receiver keeps one)
     keys = Counter(h["headers"]["Idempotency-Key"] for h in by_path["web"])
     assert keys and set(keys.values()) == {2}, keys
-    sent = Counter(log["event_type"] for h in by_path["web"] for log in h["body"]["logs"])
-    assert sent["component_health_change"] == 2 * (3 + 2)  # the outage's three, chat down and up; from each
+    kinds = Counter(log["event_type"] for h in by_path["web"] for log in h["body"]["logs"])
+    assert kinds["component_health_change"] == 2 * (3 + 2)  # the outage's three, chat down and up; from each
     # every log entry carries its key: the same for both instances' copies of an event
     assert all(log["key"] for h in by_path["web"] for log in h["body"]["logs"])
     # PagerDuty: the same dedup_key for the same component from both, each action sent by both
     actions = Counter((h["body"]["dedup_key"], h["body"]["event_action"]) for h in by_path["pd"])
-    assert actions and all(count % 2 == 0 for count in actions.values()), actions
-    assert {key for key, _ in actions} >= {k for k in {key for key, _ in actions} if k.endswith("/chat")}
-    assert any(key.endswith("/chat") for key, _ in actions)
+    assert actions and all(count == 2 for count in actions.values()), actions
+    keys = {key for key, _ in actions}
+    assert all(re.fullmatch(r"tui-health/[0-9a-f]{16}/[a-z-]+", key) for key in keys), keys
+    assert {key.rsplit("/", 1)[1] for key in keys} == {
+        "voice-telephony",
+        "acd-routing",
+        "web-messaging",
+        "chat",
+        "threshold",
+    }
+    assert {action for key, action in actions if key.endswith("/chat")} == {"trigger", "resolve"}
     # Alertmanager: labels hold nothing of the instance, so both instances' alerts are the same alerts
     labels = {tuple(sorted(a["labels"].items())) for h in by_path["am"] for a in h["body"]}
     assert len(labels) == len(

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest import CLIENT_ID, SECRET, run_cli
+from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, wait_until
 from tui_health.history.reader import HistoryReader
 
 WEBHOOK_TOKEN = "whk-token-never-print-me"
@@ -63,17 +63,37 @@ def assert_no_secrets(sim, tmp_path: Path, *texts: str) -> None:
         assert secret not in blob
 
 
-def test_every_alert_arrives_exactly_once_per_idempotency_key(start_sim, tmp_path):
-    sim = start_sim(
-        "outage",
-        webhook_failures=6,
-        timeline=[
-            {"at": 0.5, "id": "chat", "status": "down"},
-            {"at": 1.0, "id": "chat", "status": "healthy"},
-            {"at": 1.2, "id": "voice-telephony", "status": "healthy"},
-        ],
+def headless(sim, tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    """``--headless`` as a whole process against ``sim`` (stopped by the test with SIGTERM)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    env.update(env_for(tmp_path), HOME=str(tmp_path))
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_health", *args(sim, *extra)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    proc = run_cli(*args(sim, "--duration", "2.5"), env=env_for(tmp_path))
+
+
+def stopped(proc: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_every_alert_arrives_exactly_once_per_idempotency_key(start_sim, tmp_path):
+    """The receiver refuses the first six posts; chat goes down and up and voice recovers, each step taken
+    once the previous alert arrived: every alert arrives once, in order, with every attempt audited."""
+    sim = start_sim("outage", webhook_failures=6)
+    running = headless(sim, tmp_path)
+    try:
+        wait_until(lambda: delivered(sim, "voice-telephony", "down"), what="the outage's alert")
+        for component, status in (("chat", "down"), ("chat", "healthy"), ("voice-telephony", "healthy")):
+            sim.state.overrides[component] = status
+            wait_until(lambda c=component, s=status: delivered(sim, c, s), what=f"{component} {status}")
+    finally:
+        proc = stopped(running)
     assert proc.returncode == 0, proc.stderr
     out = lines(proc.stdout)
     kinds = Counter(e["event_type"] for e in out)
@@ -82,13 +102,13 @@ def test_every_alert_arrives_exactly_once_per_idempotency_key(start_sim, tmp_pat
     keys = Counter(w["headers"]["Idempotency-Key"] for w in sim.state.webhooks)
     assert keys and set(keys.values()) == {1}
     assert kinds["alert_delivered"] == len(keys)
-    delivered = [log["id"] for w in sim.state.webhooks for log in w["body"]["logs"]]
+    sent = [log["id"] for w in sim.state.webhooks for log in w["body"]["logs"]]
     changes = [
         e["id"]
         for e in out
         if e["event_type"] in ("component_health_change", "threshold_breach", "threshold_resolved")
     ]
-    assert sorted(delivered) == sorted(changes)
+    assert sorted(sent) == sorted(changes)
     assert all(w["headers"]["Authorization"] == f"Bearer {WEBHOOK_TOKEN}" for w in sim.state.webhooks)
     assert out == lines((tmp_path / "audit.jsonl").read_text())  # stdout mirrors the audit log
     assert_no_secrets(sim, tmp_path, proc.stdout, proc.stderr)
@@ -109,33 +129,12 @@ def test_every_alert_arrives_exactly_once_per_idempotency_key(start_sim, tmp_pat
         reader.close()
 
 
-def start_headless(sim, tmp_path: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
-    env.update(env_for(tmp_path), HOME=str(tmp_path))
-    return subprocess.Popen(
-        [sys.executable, "-m", "tui_health", *args(sim)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def wait_until(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
-
-
 def test_sigterm_while_the_receiver_is_down_then_restart_delivers_and_does_not_page_again(
     start_sim, tmp_path
 ):
     sim = start_sim("outage")
     sim.state.receiver_down = True
-    first = start_headless(sim, tmp_path)
+    first = headless(sim, tmp_path)
     wait_until(lambda: sim.state.receiver_attempts >= 2 and sim.state.counts["health"] >= 3)
     first.send_signal(signal.SIGTERM)
     out1, err1 = first.communicate(timeout=15)

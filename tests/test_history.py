@@ -9,8 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ import pytest
 from tests.history_helpers import scripted_monitor
 from tui_health.clock import FakeClock
 from tui_health.history.reader import HistoryReader
-from tui_health.history.recorder import Recorder
 from tui_health.history.store import HistoryError, connect, prune
 from tui_health.history.writer import HistoryWriter
 
@@ -53,12 +51,14 @@ def record_timeline(directory: Path) -> Path:
     async def run(steps: list[tuple[float, dict[str, str] | None]]) -> None:
         nonlocal done
         monitor, source, writer = scripted_monitor(directory, clock)
+        await monitor.start()
         for at, statuses in steps:
             clock.advance(at - done)
             done = at
             source.fail = statuses is None
             source.statuses = statuses or {}
             await monitor.poll()
+        await monitor.close()
         writer.close()
 
     asyncio.run(run(TIMELINE[:11]))
@@ -135,8 +135,10 @@ def test_round_trip_keeps_transitions_states_and_events(store: Path) -> None:
         # states are written on change only: a component unchanged for a poll costs no row
         count = reader.db.execute("SELECT count(*) FROM states WHERE component = 'b'").fetchone()[0]
         assert count < len(TIMELINE)
-        kinds = {e["event_type"] for e in reader.events(T0.timestamp() + 2000, 100)}
-        assert {"component_health_change", "poll_failed", "monitor_started"} <= kinds or kinds
+        kinds = [e["event_type"] for e in reader.events(T0.timestamp() + 2000, 1000)]
+        assert kinds[0] == "monitor_started" and kinds.count("monitor_started") == 2  # two runs
+        assert kinds.count("monitor_stopped") == 2 and kinds.count("poll_failed") == 1
+        assert {"component_health_change", "threshold_breach", "threshold_resolved"} <= set(kinds)
     finally:
         reader.close()
 
@@ -161,14 +163,39 @@ def test_pruning_keeps_what_the_state_of_kept_moments_needs(tmp_path: Path) -> N
 
 
 def test_a_restart_goes_on_from_the_store(tmp_path: Path) -> None:
+    """A third run writes only what changed since the store's last poll: nothing for a, b and c unchanged,
+    one transition (from the stored status) when c goes down."""
     path = record_timeline(tmp_path)
+
+    def count(table: str) -> int:
+        db = sqlite3.connect(path)
+        try:
+            return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        finally:
+            db.close()
+
+    before = count("transitions"), count("states")
+
+    async def again() -> None:
+        clock = FakeClock(T0 + timedelta(seconds=1380))
+        monitor, source, writer = scripted_monitor(tmp_path, clock)
+        source.statuses = {"a": "healthy", "b": "healthy", "c": "healthy"}
+        await monitor.poll()
+        writer.flush()
+        assert (count("transitions"), count("states")) == before  # nothing changed: nothing written
+        clock.advance(60)
+        source.statuses = {**source.statuses, "c": "down"}
+        await monitor.poll()
+        writer.close()
+
+    asyncio.run(again())
     reader = HistoryReader(path)
-    confirmed, _ = reader.resume_point()
-    reader.close()
-    assert confirmed["a"][0] == "healthy" and confirmed["c"][0] == "healthy"
-    recorder = Recorder("again", 180)
-    recorder.resume(confirmed, {})
-    assert recorder._confirmed == confirmed
+    try:
+        last = reader.transitions(T0.timestamp() + 1400, T0.timestamp() + 1500)
+    finally:
+        reader.close()
+    assert [(t.component, t.from_status, t.to_status) for t in last] == [("c", "healthy", "down")]
+    assert count("transitions") == before[0] + 1
 
 
 KILLER = r"""
@@ -184,6 +211,7 @@ while True:
             for i in range(2000)]
     write_poll(db, PollRecord(at=float(n), covers=45, ok=True, error=None, duration_ms=1, problems=0,
                               components=2000, breached=False, reasons="[]", sources="[]", run="k", states=rows))
+    print(n, flush=True)
 """
 
 
@@ -191,7 +219,8 @@ def test_kill_9_mid_write_leaves_a_readable_store(tmp_path: Path) -> None:
     path = tmp_path / "killed.sqlite3"
     proc = subprocess.Popen([sys.executable, "-c", KILLER, str(path)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    time.sleep(0.6)  # many polls written, one in flight
+    while int(proc.stdout.readline() or 0) < 5:  # several polls written (and most likely one in flight)
+        pass
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     db = sqlite3.connect(path)
@@ -273,13 +302,13 @@ async def test_incidents_are_kept_as_seen_opened_then_resolved(start_sim, tmp_pa
     from tests.conftest import sim_settings
     from tui_health.runtime import open_monitor
 
-    sim = start_sim("outage", timeline=[{"at": 0.8, "id": "voice-telephony", "status": "healthy"}])
+    sim = start_sim("outage")
     settings = sim_settings(sim, tmp_path, **{"poll.sources": ["statuspage"], "statuspage.url": sim.url})
     async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
         await monitor.poll()
         opened = {i["name"] for i in monitor.store.state.incidents}
         assert any("Voice" in name for name in opened)
-        await asyncio.sleep(1.0)
+        sim.state.overrides["voice-telephony"] = "healthy"  # the outage ends: its incident resolves
         await monitor.poll()
         assert monitor.history is not None
         path = monitor.history.path

@@ -76,8 +76,38 @@ def test_webhook_body_is_the_seeds_payload_with_a_stable_idempotency_key():
     assert message.body == {
         "source": "tui-health",
         "timestamp": "2026-05-04T10:00:00.000Z",
-        "logs": [{**DOWN.to_dict(), "target": NAMED}, {**BREACH.to_dict(), "target": NAMED}],
+        "logs": [
+            {
+                "timestamp": "2026-05-04T09:59:30.000Z",
+                "event_type": "component_health_change",
+                "component_ids": ["voice"],
+                "status": "down",
+                "latency_ms": 120.0,
+                "message": "Voice is down (was healthy)",
+                "id": "e-down",
+                "severity": "critical",
+                "previous_status": "healthy",
+                "poll_id": "p1",
+                "source": "health-api",
+                "target": NAMED,
+            },
+            {
+                "timestamp": "2026-05-04T09:59:30.000Z",
+                "event_type": "threshold_breach",
+                "component_ids": ["voice"],
+                "status": "breached",
+                "latency_ms": 120.0,
+                "message": "threshold breached: 1 down (min_down 1)",
+                "id": "e-breach",
+                "severity": "critical",
+                "poll_id": "p1",
+                "reasons": ["1 down (min_down 1)"],
+                "target": NAMED,
+            },
+        ],
     }
+    seed = ["timestamp", "event_type", "component_ids", "status", "latency_ms", "message"]
+    assert list(message.body["logs"][0])[:6] == seed  # the seed's fields first, in its order
     assert message.key == sink.messages([DOWN, BREACH], NOW)[0].key  # same events, same key
     assert message.key != sink.messages([DOWN], NOW)[0].key
     url, headers, _ = sink.request(message.body, message.key)

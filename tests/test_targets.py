@@ -153,41 +153,52 @@ def test_an_outage_beside_an_unreachable_target_is_critical_and_names_are_made_s
     assert document["exit_code"] == 2 and [t["exit_code"] for t in document["targets"]] == [2, 3]
 
 
-async def test_a_failing_target_never_delays_another_and_alerts_and_metrics_name_their_target(
-    start_sim, tmp_path: Path
-) -> None:
+async def test_a_hanging_target_never_delays_another(start_sim, tmp_path: Path, monkeypatch) -> None:
+    calm = start_sim("steady")
+    stuck = start_sim("steady", faults=[{"kind": "hang"}])  # takes the request, never answers
+    config = two_targets(calm.url, stuck.url, tmp_path, "[alerts]\nenabled = false\n")
+    config.write_text(config.read_text().replace("deadline = 1.5", "deadline = 300"))
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(path=config, env=CREDS)
+    async with open_monitors(settings, config_path=config) as (emea, us):
+        stop = asyncio.Event()
+        running = asyncio.gather(*(m.run(stop) for m in (emea, us)))
+        for _ in range(1200):  # until emea has polled five times (each 0.2 s apart), however busy the machine
+            if emea.tracker.polls >= 5:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await running
+    # us-prod's first poll is still waiting for its answer (its deadline is minutes away): had emea-prod waited
+    # for it, emea-prod would have polled once at most
+    assert emea.tracker.polls >= 5 and us.tracker.polls == 0, (emea.tracker.polls, us.tracker.polls)
+    assert stuck.state.counts["health"] >= 1  # it was asked
+
+
+async def test_alerts_and_metrics_name_their_target(start_sim, tmp_path: Path, monkeypatch) -> None:
     calm = start_sim("outage")
-    stormy = start_sim("steady", faults=[{"kind": "error_json"}], latency_ms=100)  # every request a 503
+    stormy = start_sim("steady", faults=[{"kind": "error_json"}])  # every request a 503
     config = two_targets(
         calm.url,
         stormy.url,
         tmp_path,
         f'[alerts]\nretry_base = 0.05\n[[alerts.sinks]]\ntype = "webhook"\nurl = "{calm.url}/hooks/both"\n',
     )
+    for name, value in CREDS.items():
+        monkeypatch.setenv(name, value)
     settings = load_settings(path=config, env=CREDS)
-    import os
-
-    os.environ.update(CREDS)  # open_monitors reads the credentials' variables from the environment
-    try:
-        async with open_monitors(settings, config_path=config) as monitors:
-            emea, us = monitors
-            server = CollectorServer(monitors).start()
-            try:
-                stop = asyncio.Event()
-                await asyncio.gather(*(m.start() for m in monitors))
-                await asyncio.gather(*(m.run(stop, duration=3.0) for m in monitors))
-                # emea polls every 0.2 s while us retries 503s until its 1.5 s deadline, poll after poll: were
-                # emea held up by us, it could poll at most once per us poll (+1)
-                polls = (emea.tracker.polls, us.tracker.polls)
-                assert polls[0] >= polls[1] + 4, polls
-                assert emea.dispatcher is not None and await emea.dispatcher.drain(5)
-                text = httpx.get(f"{server.url}/metrics").text
-            finally:
-                server.stop()
-                await asyncio.gather(*(m.close() for m in monitors))
-    finally:
-        for var in CREDS:
-            os.environ.pop(var, None)
+    async with open_monitors(settings, config_path=config) as monitors:
+        emea = monitors[0]
+        server = CollectorServer(monitors).start()
+        try:
+            await asyncio.gather(*(m.start() for m in monitors))
+            await asyncio.gather(*(m.poll() for m in monitors))  # us-prod's ends at its 1.5 s deadline
+            assert emea.dispatcher is not None and await emea.dispatcher.drain(30)
+            text = httpx.get(f"{server.url}/metrics").text
+        finally:
+            server.stop()
+            await asyncio.gather(*(m.close() for m in monitors))
     logs = [log for hook in calm.state.webhooks for log in hook["body"]["logs"]]
     assert logs and {log["target"]["name"] for log in logs} == {"emea-prod"}  # us-prod's receiver got nothing
     series = {

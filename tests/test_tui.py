@@ -241,6 +241,16 @@ async def test_the_table_draws_only_the_rows_on_screen(monkeypatch):
         table.show(many, clock.now())  # the tick: nothing changed, nothing drawn
         await pilot.pause()
         assert drawn == []
+        # filtering: a search that keeps 1,000 of them draws what fits on screen, not the 1,000
+        searched = replace(app.filter, search="component 05")
+        table.show(searched.apply(tuple(many)), clock.now())
+        await pilot.pause()
+        assert table.row_count == 1_000 and table.row_id(0) == "c05000"
+        assert 0 < len(drawn) <= SIZE[1]
+        drawn.clear()
+        table.show(many, clock.now())  # back to all 10,000: again only the screen's lines
+        await pilot.pause()
+        assert table.row_count == 10_000 and 0 < len(drawn) <= SIZE[1]
 
 
 async def test_a_failing_poll_keeps_the_last_data_and_says_so():

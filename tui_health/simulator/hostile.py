@@ -122,8 +122,8 @@ def shape_entities(fault: Fault, entities: list[dict[str, Any]]) -> None:
     """Alter the full entity list (before paging) for the faults that live in the data."""
     if not entities:
         return
-    if fault.kind == "escape-names":
-        for entity in entities[::5]:
+    if fault.kind == "escape-names":  # every fifth name, or every ARG-th
+        for entity in entities[:: max(1, int(fault.arg or 5))]:
             entity["name"] = f"{entity['name']}{ESCAPES}"
     elif fault.kind == "bad-timestamp":
         for index, entity in enumerate(entities):

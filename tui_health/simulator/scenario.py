@@ -82,6 +82,7 @@ FaultKind = Literal[
     "malformed",
     "html",
     "revoke",
+    "expire-token",  # answered as usual, then every token issued so far stops working
     "forbidden",
     # hostile behaviours (`simulate --fault NAME[:ARG][@TARGET]`, README "Failure behaviour")
     "drip",

@@ -413,6 +413,9 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "revoke":
             self.state.revoke_all()
             self._error(401, "Invalid login credentials.", "bad.credentials")
+        elif kind == "expire-token":  # this request is answered as usual; the next ones need a new token
+            self.state.revoke_all()
+            return False
         elif kind == "forbidden":
             self._error(403, "You are not authorized to perform the requested action.", "missing.permissions")
         else:

@@ -60,6 +60,7 @@ class SimState:
         self.receiver_retry_after: str | None = None
         self.receiver_attempts = 0
         self.overrides: dict[str, str] = {}  # live status overrides (tests, demo controls)
+        self._override_seen: dict[str, tuple[str, float]] = {}  # cid -> (status, elapsed when first served)
         self.window_started = 0.0  # the rate limit's current minute (elapsed seconds)
         self.window_counts: Counter[str] = Counter()  # token -> Platform API requests in that minute
         self.stopping = threading.Event()  # set when the server stops: hanging and dripping answers end
@@ -71,7 +72,12 @@ class SimState:
     def status_of(self, cid: str, elapsed: float) -> tuple[str, datetime]:
         """Status and lastModified of one component at ``elapsed`` seconds."""
         if cid in self.overrides:
-            return self.overrides[cid], self.started_wall + timedelta(seconds=elapsed)
+            with self.lock:  # its lastModified: when the new status was first served (the same for everyone)
+                forced = self.overrides[cid]
+                seen = self._override_seen.get(cid)
+                if seen is None or seen[0] != forced:
+                    seen = self._override_seen[cid] = (forced, elapsed)
+            return forced, self.started_wall + timedelta(seconds=seen[1])
         status, at = self.timeline.at(cid, elapsed)
         if status is None or at is None:
             initial = self.scenario.initial.get(cid, "healthy")

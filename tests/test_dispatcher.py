@@ -178,3 +178,35 @@ async def test_enqueue_never_waits_for_the_network(start_sim, tmp_path):
     assert len(h.outbox.pending()) == 50
     assert sim.state.receiver_attempts == 0
     await h.close()
+
+
+class SteppedClock:
+    """Real monotonic time; a wall clock the test can step (NTP, a resumed VM)."""
+
+    def __init__(self) -> None:
+        from datetime import timedelta
+
+        self.offset = timedelta()
+
+    def now(self):
+        return SystemClock().now() + self.offset
+
+    def monotonic(self) -> float:
+        import time
+
+        return time.monotonic()
+
+
+async def test_a_wall_clock_stepped_back_an_hour_never_holds_a_retry_back(start_sim, tmp_path):
+    from datetime import timedelta
+
+    sim = start_sim("steady", webhook_failures=2)
+    clock = SteppedClock()
+    h = Harness(sim, tmp_path, clock=clock)
+    h.dispatcher.start()
+    h.dispatcher.enqueue([alert(1)])
+    await wait_for(lambda: "alert_retrying" in h.kinds())
+    clock.offset = timedelta(hours=-1)  # the next attempt's wall time now lies an hour ahead
+    await wait_for(lambda: "alert_delivered" in h.kinds())  # within the backoff's fraction of a second
+    assert h.kinds().count("alert_retrying") == 2 and len(accepted(sim)) == 1
+    await h.close()

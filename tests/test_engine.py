@@ -267,3 +267,56 @@ def test_every_confirmed_change_persisted_flap_interval_and_breaches_alternate(s
     assert kinds == ["threshold_breach", "threshold_resolved"] * (len(kinds) // 2) + (
         ["threshold_breach"] if len(kinds) % 2 else []
     )
+
+
+def test_a_wall_clock_stepped_either_way_never_delays_or_hastens_a_confirmation():
+    """Durations run on the monotonic clock: stepping the wall clock back an hour (or forward) mid-change
+    changes no confirmation, flapping hold or reminder; only the times shown move with it."""
+    for step in (-3600.0, +3600.0):
+        clock = FakeClock()
+        eng = engine(clock, flap_interval=30, repeat_interval=600)
+        eng.observe(snap(clock, OK))
+        clock.advance(5)
+        eng.observe(snap(clock, {**OK, "a": "down"}))  # pending
+        clock.step_wall(step)
+        clock.advance(20)
+        assert not events([eng.observe(snap(clock, {**OK, "a": "down"}))], "component_health_change")
+        clock.advance(10)  # 30 s on the monotonic clock: confirmed now, whatever the wall clock did
+        [change] = events([eng.observe(snap(clock, {**OK, "a": "down"}))], "component_health_change")
+        assert change.status == "down"
+        # the breach's reminder comes 600 s after it on the monotonic clock, not an hour off
+        clock.step_wall(-step)
+        clock.advance(599)
+        assert not events([eng.observe(snap(clock, {**OK, "a": "down"}))], "threshold_reminder")
+        clock.advance(1)
+        assert events([eng.observe(snap(clock, {**OK, "a": "down"}))], "threshold_reminder")
+
+
+def test_the_flapping_window_runs_on_the_monotonic_clock():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, flapping_window=600, flapping_changes=4)
+    statuses = ["healthy", "down", "healthy", "down", "healthy"]  # a baseline, then four changes
+    outcomes = []
+    for status in statuses:
+        clock.advance(10)
+        clock.step_wall(+900)  # each a jump past the window: a window on the wall clock would forget them
+        outcomes.append(eng.observe(snap(clock, {**OK, "a": status})))
+    assert len(events(outcomes, "flapping_started")) == 1
+
+
+def test_saved_moments_survive_a_restart_as_durations():
+    """A restart restores the flapping history and the reminder's clock from the wall times saved, on a
+    new monotonic clock (a new process starts it anywhere)."""
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, repeat_interval=600)
+    eng.observe(snap(clock, {**OK, "a": "down"}))  # breach notified at t=0
+    clock.advance(100)
+    saved = eng.export()
+    later = FakeClock(clock.now())
+    later._mono = 5.0  # another process's monotonic clock
+    again = engine(later, flap_interval=0, repeat_interval=600)
+    again.restore(saved)
+    later.advance(499)
+    assert not events([again.observe(snap(later, {**OK, "a": "down"}))], "threshold_reminder")
+    later.advance(1)  # 600 s after the breach was notified, across the restart
+    assert events([again.observe(snap(later, {**OK, "a": "down"}))], "threshold_reminder")

@@ -47,6 +47,11 @@ class FakeClock:
         self._wall += timedelta(seconds=seconds)
         self._mono += seconds
 
+    def step_wall(self, seconds: float) -> None:
+        """Step the wall clock alone, either way (NTP correcting it, a VM resumed, a person setting it): what
+        measures durations must not notice."""
+        self._wall += timedelta(seconds=seconds)
+
 
 def rfc3339(moment: datetime) -> str:
     """Format as RFC 3339 UTC with milliseconds and a ``Z``."""

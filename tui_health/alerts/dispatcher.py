@@ -24,6 +24,8 @@ from tui_health.storage import StorageHealth
 
 STORAGE_RETRY = 5.0
 """Seconds a delivery task waits before trying an outbox that failed again."""
+LONGEST_WAIT = 3600.0
+"""The longest wait a stored next-attempt time can ask for (a row this process did not schedule itself)."""
 
 
 class Dispatcher:
@@ -63,6 +65,10 @@ class Dispatcher:
         """Outbox rows this process stored and has not delivered yet (``--once`` waits for these only, never
         for older ones); a delivered row leaves the set, so it stays as small as the backlog."""
         self._wake = {name: asyncio.Event() for name in self.sinks}
+        self._due: dict[int, float] = {}
+        """Row id → when its next attempt is due, on the monotonic clock (the outbox keeps the wall time for
+        people and for a restart; a wall clock stepped back an hour must not hold a retry back an hour)."""
+        self._refused: dict[int, float] = {}  # row id → when this process saw its first refusal (monotonic)
         self._tasks: list[asyncio.Task[None]] = []
         self._refreshed: dict[str, float] = {}
         self._refresh_tasks: set[asyncio.Task[None]] = set()
@@ -203,7 +209,11 @@ class Dispatcher:
                 wake.clear()
                 await wake.wait()
                 continue
-            wait = head.next_at - self.clock.now().timestamp()
+            due = self._due.get(head.id)
+            if due is not None:
+                wait = due - self.clock.monotonic()
+            else:  # scheduled by another run, or requeued: its stored time, within reason
+                wait = min(head.next_at - self.clock.now().timestamp(), LONGEST_WAIT)
             if wait > 0:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -225,7 +235,7 @@ class Dispatcher:
             code = response.status_code
             if 200 <= code < 300:
                 self.outbox.delivered(row.id)
-                self.enqueued.discard(row.id)
+                self._forget(row.id)
                 self._emit(
                     EventType.ALERT_DELIVERED,
                     Severity.INFO,
@@ -242,11 +252,17 @@ class Dispatcher:
         if code is not None and code not in RECEIVER_RETRY_STATUS:
             now = self.clock.now().timestamp()
             refused_since = row.refused_since if row.refused_since is not None else now
-            lasted = now - refused_since
+            first = self._refused.setdefault(row.id, self.clock.monotonic())
+            # how long it has been refused: by this process's monotonic clock, or since a refusal stored by an
+            # earlier run when that one is older
+            lasted = max(
+                self.clock.monotonic() - first, 0.0 if row.refused_since is None else now - refused_since
+            )
             if self.permanent_after == 0 or (
                 lasted >= self.permanent_after and attempt >= self.permanent_attempts
             ):
                 self.outbox.fail(row.id, error)
+                self._forget(row.id, delivered=False)
                 self._emit(
                     EventType.ALERT_FAILED,
                     Severity.CRITICAL,
@@ -264,6 +280,7 @@ class Dispatcher:
             self.backoff.delay(attempt, retry_after, self.rng), max(self.backoff.cap, retry_after or 0)
         )
         self.outbox.retry(row.id, self.clock.now().timestamp() + delay, error, refused_since)
+        self._due[row.id] = self.clock.monotonic() + delay
         self._emit(
             EventType.ALERT_RETRYING,
             Severity.WARNING,
@@ -273,6 +290,13 @@ class Dispatcher:
             f"{describe(sink)} failed ({error}, attempt {attempt}); retrying in {delay:.1f} s: {row.summary}",
             code,
         )
+
+    def _forget(self, row_id: int, *, delivered: bool = True) -> None:
+        """The row left the pending set: delivered, or failed for good (then ``--once`` still names it)."""
+        if delivered:
+            self.enqueued.discard(row_id)
+        self._due.pop(row_id, None)
+        self._refused.pop(row_id, None)
 
     def _emit(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tui_health.engine.threshold import ThresholdRule
@@ -35,23 +35,25 @@ class Tracked:
     source: str | None = None
     alerted: Status = Status.HEALTHY  # what receivers were last told (HEALTHY = no open problem)
     pending: Status | None = None
-    pending_since: datetime | None = None
-    changes: deque[datetime] = field(default_factory=deque)
+    pending_since: datetime | None = None  # wall time the pending status was first seen (shown, and kept)
+    pending_mono: float | None = None  # the same moment on the monotonic clock (how long it lasted)
+    changes: deque[float] = field(default_factory=deque)  # confirmed changes, monotonic seconds
     flapping: bool = False
     caused_by: tuple[str, ...] = ()
 
-    def export(self) -> dict[str, Any]:
+    def export(self, now: datetime, mono: float) -> dict[str, Any]:
+        """What survives a restart; monotonic moments are saved as the wall times they stand for now."""
         return {
             "name": self.name,
             "confirmed": str(self.confirmed),
             "since": self.since.isoformat(),
             "alerted": str(self.alerted),
             "flapping": self.flapping,
-            "changes": [c.isoformat() for c in self.changes],
+            "changes": [wall_of(c, now, mono).isoformat() for c in self.changes],
         }
 
     @classmethod
-    def restore(cls, raw: Mapping[str, Any]) -> Tracked:
+    def restore(cls, raw: Mapping[str, Any], now: datetime, mono: float) -> Tracked:
         """Raises KeyError, ValueError or TypeError on bad data (the caller skips the component)."""
         return cls(
             name=str(raw["name"]),
@@ -59,8 +61,18 @@ class Tracked:
             since=datetime.fromisoformat(raw["since"]),
             alerted=Status(raw.get("alerted", "healthy")),
             flapping=bool(raw.get("flapping")),
-            changes=deque(datetime.fromisoformat(c) for c in raw.get("changes", [])),
+            changes=deque(mono_of(datetime.fromisoformat(c), now, mono) for c in raw.get("changes", [])),
         )
+
+
+def wall_of(moment: float, now: datetime, mono: float) -> datetime:
+    """The wall time a monotonic ``moment`` stands for, given the clock's two faces read together."""
+    return now - timedelta(seconds=mono - moment)
+
+
+def mono_of(moment: datetime, now: datetime, mono: float) -> float:
+    """The monotonic time a saved wall ``moment`` stands for (restoring durations across a restart)."""
+    return mono - (now - moment).total_seconds()
 
 
 @dataclass(frozen=True, slots=True)

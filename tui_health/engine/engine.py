@@ -79,7 +79,7 @@ class ThresholdEngine:
     # -- observation --------------------------------------------------------------------------------
     def observe(self, snapshot: Snapshot, *, absent_is_healthy: bool = False) -> Outcome:
         """Feed one poll. Components missing from a failed source keep their state (stale, not recovered)."""
-        now = self.clock.now()
+        now, mono = self.clock.now(), self.clock.monotonic()
         events: list[AuditEvent] = []
         latest: dict[str, AuditEvent] = {}  # cid → its latest change event in this poll
         known = len(self.components)
@@ -102,11 +102,11 @@ class ThresholdEngine:
                 if cid not in present and t.source in answered
             ]
         for comp in observed:
-            found, change = self.stability.observe(self.components, comp, now, event)
+            found, change = self.stability.observe(self.components, comp, now, mono, event)
             events.extend(found)
             if change is not None:
                 latest[comp.id] = change
-        events.extend(self.stability.flapping(self.components, now, event))
+        events.extend(self.stability.flapping(self.components, mono, event))
         holds.update_causes(self.components, self.config.dependencies)
         notify = self._reconcile_alerts(latest, events, event)
         # the rule counts problems only, so only they are handed over (a healthy component costs one check)
@@ -114,7 +114,11 @@ class ThresholdEngine:
         statuses = {cid: t.confirmed for cid, t in problems.items() if cid not in self.silences}
         names = {cid: t.name for cid, t in problems.items()}
         breach_events = self.cycle.update(
-            now, statuses, names, lambda kind, status, message, **f: event(kind, None, status, message, **f)
+            now,
+            mono,
+            statuses,
+            names,
+            lambda kind, status, message, **f: event(kind, None, status, message, **f),
         )
         events.extend(breach_events)
         notify.extend(breach_events)
@@ -173,17 +177,19 @@ class ThresholdEngine:
 
     def export(self) -> dict[str, Any]:
         """State that must survive a restart: each component saves itself, then silences and the threshold."""
+        now, mono = self.clock.now(), self.clock.monotonic()
         return {
-            "components": {cid: t.export() for cid, t in self.components.items()},
+            "components": {cid: t.export(now, mono) for cid, t in self.components.items()},
             "silences": {cid: until.isoformat() for cid, until in self.silences.items()},
             **self.cycle.export(),
         }
 
     def restore(self, data: Mapping[str, Any]) -> None:
         """Load what :meth:`export` wrote. Bad or partial data is ignored field by field."""
+        now, mono = self.clock.now(), self.clock.monotonic()
         for cid, raw in dict(data.get("components") or {}).items():
             try:
-                self.components[cid] = Tracked.restore(raw)
+                self.components[cid] = Tracked.restore(raw, now, mono)
             except (KeyError, ValueError, TypeError):
                 continue
         for cid, until in dict(data.get("silences") or {}).items():
@@ -191,4 +197,4 @@ class ThresholdEngine:
                 self.silences[cid] = datetime.fromisoformat(until)
             except (TypeError, ValueError):
                 continue
-        self.cycle.restore(data)
+        self.cycle.restore(data, now, mono)

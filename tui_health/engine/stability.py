@@ -4,7 +4,7 @@ component whose confirmed status changes too often is *flapping* (``flapping_sta
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tui_health.engine.base import EngineConfig, Tracked
 from tui_health.models import AuditEvent, Component, EventType, Severity, Status
@@ -20,9 +20,11 @@ class Stability:
         self.config = config
 
     def observe(
-        self, components: dict[str, Tracked], comp: Component, now: datetime, event: EventMaker
+        self, components: dict[str, Tracked], comp: Component, now: datetime, mono: float, event: EventMaker
     ) -> tuple[list[AuditEvent], AuditEvent | None]:
-        """Events for one observed component, and its confirmed change (if this poll confirmed one)."""
+        """Events for one observed component, and its confirmed change (if this poll confirmed one). How long
+        a status lasted is measured on the monotonic clock ``mono``: a wall clock stepped back or forward never
+        delays or hastens a confirmation; ``now`` (wall) only dates what is shown and kept."""
         cid, status, source = comp.id, comp.status, comp.source
         tracked = components.get(cid)
         if tracked is not None and status is tracked.confirmed and tracked.pending is None and not comp.group:
@@ -41,20 +43,20 @@ class Stability:
         if status == tracked.confirmed:
             if tracked.pending is None:
                 return [], None
-            pending, since = tracked.pending, tracked.pending_since
-            tracked.pending = tracked.pending_since = None
-            lasted = (now - since).total_seconds() if since else 0.0
+            pending, began = tracked.pending, tracked.pending_mono
+            tracked.pending = tracked.pending_since = tracked.pending_mono = None
+            lasted = mono - began if began is not None else 0.0
             message = f"{name} was {pending} for {lasted:.0f} s, back to {status} before {self.config.flap_interval:g} s"
             return [event(EventType.FLAP_SUPPRESSED, cid, str(status), message, previous=str(pending))], None
         if tracked.pending != status:
-            tracked.pending, tracked.pending_since = status, now
-        since = tracked.pending_since or now
-        if (now - since).total_seconds() + 1e-9 < self.config.flap_interval:
+            tracked.pending, tracked.pending_since, tracked.pending_mono = status, now, mono
+        began = tracked.pending_mono if tracked.pending_mono is not None else mono
+        if mono - began + 1e-9 < self.config.flap_interval:
             return [], None
         previous = tracked.confirmed
-        tracked.confirmed, tracked.since = status, since
-        tracked.pending = tracked.pending_since = None
-        tracked.changes.append(now)
+        tracked.confirmed, tracked.since = status, tracked.pending_since or now
+        tracked.pending = tracked.pending_since = tracked.pending_mono = None
+        tracked.changes.append(mono)
         change = self.change(cid, tracked, previous, status, event)
         return [change], change
 
@@ -86,11 +88,11 @@ class Stability:
             return Severity.WARNING
         return Severity.INFO
 
-    def flapping(self, components: dict[str, Tracked], now: datetime, event: EventMaker) -> list[AuditEvent]:
+    def flapping(self, components: dict[str, Tracked], mono: float, event: EventMaker) -> list[AuditEvent]:
         """``flapping_started`` at ``flapping_changes`` confirmed changes in the window; ``flapping_stopped``
-        once at most one is left."""
+        once at most one is left (the window runs on the monotonic clock)."""
         out = []
-        horizon = now - timedelta(seconds=self.config.flapping_window)
+        horizon = mono - self.config.flapping_window
         for cid, tracked in components.items():
             while tracked.changes and tracked.changes[0] < horizon:
                 tracked.changes.popleft()

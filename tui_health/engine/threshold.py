@@ -43,12 +43,19 @@ class ThresholdCycle:
         self.repeat_interval = repeat_interval
         self.breached = False
         self.reasons: tuple[str, ...] = ()
-        self.notified_at: datetime | None = None
+        self.notified_at: datetime | None = None  # wall time receivers were last told (the alert's start)
+        self.notified_mono: float | None = None  # the same moment on the monotonic clock (reminders)
 
     def update(
-        self, now: datetime, statuses: Mapping[str, Status], names: Mapping[str, str], event: EventMaker
+        self,
+        now: datetime,
+        mono: float,
+        statuses: Mapping[str, Status],
+        names: Mapping[str, str],
+        event: EventMaker,
     ) -> list[AuditEvent]:
-        """Events for this observation; ``event(type, status, message, **fields)`` builds them."""
+        """Events for this observation; ``event(type, status, message, **fields)`` builds them. Reminders
+        are timed on the monotonic clock ``mono``."""
         reasons = tuple(self.rule.reasons(statuses, names))
         affected = tuple(sorted(cid for cid, s in statuses.items() if s.is_problem))
         out: list[AuditEvent] = []
@@ -56,7 +63,7 @@ class ThresholdCycle:
             out.append(
                 self._problem(EventType.THRESHOLD_BREACH, "threshold breached", reasons, affected, event)
             )
-            self.notified_at = now
+            self.notified_at, self.notified_mono = now, mono
         elif not reasons and self.breached:
             out.append(
                 event(
@@ -67,22 +74,22 @@ class ThresholdCycle:
                     reasons=self.reasons,
                 )
             )
-            self.notified_at = None
-        elif reasons and self._reminder_due(now):
+            self.notified_at = self.notified_mono = None
+        elif reasons and self._reminder_due(mono):
             out.append(
                 self._problem(
                     EventType.THRESHOLD_REMINDER, "threshold still breached", reasons, affected, event
                 )
             )
-            self.notified_at = now
+            self.notified_at, self.notified_mono = now, mono
         self.breached, self.reasons = bool(reasons), reasons
         return out
 
-    def _reminder_due(self, now: datetime) -> bool:
+    def _reminder_due(self, mono: float) -> bool:
         return (
             self.repeat_interval > 0
-            and self.notified_at is not None
-            and (now - self.notified_at).total_seconds() >= self.repeat_interval
+            and self.notified_mono is not None
+            and mono - self.notified_mono >= self.repeat_interval
         )
 
     @staticmethod
@@ -105,7 +112,7 @@ class ThresholdCycle:
             "breach_notified_at": self.notified_at.isoformat() if self.notified_at else None,
         }
 
-    def restore(self, data: Mapping[str, Any]) -> None:
+    def restore(self, data: Mapping[str, Any], now: datetime, mono: float) -> None:
         self.breached = bool(data.get("breached"))
         self.reasons = tuple(data.get("reasons") or ())
         at = data.get("breach_notified_at")
@@ -113,3 +120,5 @@ class ThresholdCycle:
             self.notified_at = datetime.fromisoformat(at) if isinstance(at, str) else None
         except ValueError:
             self.notified_at = None
+        # the reminder's clock goes on from the saved moment, as long ago as the wall clock says
+        self.notified_mono = mono - (now - self.notified_at).total_seconds() if self.notified_at else None

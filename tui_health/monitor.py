@@ -329,7 +329,23 @@ class Monitor:
             [self._event(EventType.MONITOR_STOPPED, f"stopped after {self.tracker.polls} poll(s){note}")]
         )
         self._persist()
+        await self._close_history()
         return delivered
+
+    async def _close_history(self) -> None:
+        """Close the history writer off the loop (it may wait on a locked store); what it could not write is
+        said in the audit log, never dropped without a word."""
+        writer, self.history = self.history, None
+        if writer is None:
+            return
+        unwritten = await asyncio.to_thread(writer.close)
+        if unwritten:
+            why = writer.problem or "the store did not take them in time"
+            event = self._event(
+                EventType.STORAGE_FAILED,
+                f"{unwritten} history record(s) were not written at stop ({why}); the audit log has the events",
+            )
+            self.audit.write([replace(event, severity=Severity.CRITICAL, status="failed", source="history store")])
 
     async def run(
         self, stop: asyncio.Event, *, max_polls: int | None = None, duration: float | None = None

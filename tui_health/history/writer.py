@@ -40,6 +40,8 @@ class HistoryWriter:
         self._backlog: deque[PollRecord | Extras] = deque()
         self._pruned_at = 0.0
         self._latest = 0.0  # the newest poll's time: pruning follows the monitor's clock, injected or not
+        self._closed = False
+        self._stopping = False  # closing in a hurry: no more attempts
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
 
@@ -53,11 +55,30 @@ class HistoryWriter:
         self._queue.put(_Marker(done))  # type: ignore[arg-type]
         return done.wait(timeout)
 
-    def close(self, timeout: float = 5.0) -> None:
+    @property
+    def unwritten(self) -> int:
+        """Records queued or held back that are not in the store (yet)."""
+        return len(self._backlog) + self._queue.qsize()
+
+    def close(self, timeout: float = 5.0) -> int:
+        """Write what is queued (waiting ``timeout`` s at most), stop the thread and close the store; returns how
+        many records could not be written. A statement still waiting on a lock is interrupted, and a connection
+        the thread is still inside is never closed under it (that ended in a segfault): the process's end frees
+        it."""
+        if self._closed:
+            return self.unwritten
+        self._closed = True
         self._queue.put(None)
         self._thread.join(timeout)
-        with contextlib.suppress(sqlite3.Error):
-            self.db.close()
+        if self._thread.is_alive():
+            self._stopping = True
+            self.db.interrupt()  # thread-safe: the busy wait or the statement it is in ends with an error
+            self._thread.join(timeout)
+        left = self.unwritten
+        if not self._thread.is_alive():
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+        return left
 
     # -- the thread -----------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -80,7 +101,7 @@ class HistoryWriter:
             self._maybe_prune()
 
     def _drain(self) -> None:
-        while self._backlog:
+        while self._backlog and not self._stopping:
             item = self._backlog[0]
             started = time.perf_counter()
             try:

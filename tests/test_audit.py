@@ -39,6 +39,7 @@ def test_lines_carry_the_seed_fields_first_in_order(tmp_path):
             )
         ]
     )
+    assert log.flush()
     line = (tmp_path / "audit.jsonl").read_text().splitlines()[0]
     data = json.loads(line)
     assert list(data)[:6] == ["timestamp", "event_type", "component_ids", "status", "latency_ms", "message"]
@@ -50,6 +51,7 @@ def test_tail_reads_back_the_last_events_across_rotation(tmp_path):
     log = AuditLog(tmp_path / "audit.jsonl", max_bytes=10_000, backups=3)
     for batch in range(40):
         log.write([ev(batch * 10 + i) for i in range(10)])
+    assert log.flush()
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2", "audit.jsonl.3"]
     assert all(p.stat().st_size <= 10_000 for p in tmp_path.iterdir())
@@ -66,6 +68,7 @@ def test_a_torn_last_line_is_skipped_and_never_glued_to_new_lines(tmp_path):
     assert [e.message for e in log.tail(10)] == ["event 1", "event 2"]
     log.write([ev(3)])
     assert [e.message for e in log.tail(10)] == ["event 1", "event 2", "event 3"]
+    assert log.flush()
     lines = path.read_text().splitlines()
     assert json.loads(lines[0])["message"] == "event 1" and json.loads(lines[-1])["message"] == "event 3"
 
@@ -82,17 +85,44 @@ def test_secrets_never_reach_the_file(tmp_path):
             )
         ]
     )
+    assert log.flush()
     text = (tmp_path / "audit.jsonl").read_text()
     assert "hunter2-secret-value" not in text and "tok-abcdef" not in text and "abc.def.ghi123" not in text
     assert "***" in text
 
 
-def test_listeners_see_each_line_after_it_is_written(tmp_path):
+def test_listeners_see_each_line_as_written(tmp_path):
     log = AuditLog(tmp_path / "audit.jsonl")
     seen: list[str] = []
     log.listeners.append(lambda event, line: seen.append(line))
     log.write([ev(1), ev(2)])
-    assert seen == (tmp_path / "audit.jsonl").read_text().splitlines()
+    assert len(seen) == 2  # at once, whatever the disk does
+    assert log.flush()
+    assert seen == (tmp_path / "audit.jsonl").read_text().splitlines()  # the very lines the file holds
+
+
+def test_a_disk_that_hangs_never_holds_the_writer_back(tmp_path, monkeypatch):
+    """A write that blocks (a frozen disk) holds the audit log's thread, not the caller: write() returns at
+    once, busy_for() says how long the disk has been stuck, and the lines arrive once it answers."""
+    import threading
+
+    log = AuditLog(tmp_path / "audit.jsonl")
+    frozen, entered = threading.Event(), threading.Event()
+    real = log._append
+
+    def hanging(data: bytes) -> None:
+        entered.set()
+        frozen.wait(30)
+        real(data)
+
+    monkeypatch.setattr(log, "_append", hanging)
+    log.write([ev(1)])
+    assert entered.wait(10)
+    log.write([ev(2)])  # returns although the disk hangs
+    assert log.busy_for() > 0 and not log.flush(0.2)
+    frozen.set()
+    assert log.flush(10)
+    assert [e.message for e in log.tail(5)] == ["event 1", "event 2"]
 
 
 def test_redact_url_keeps_only_scheme_and_host():

@@ -1,4 +1,8 @@
-"""AuditLog: JSONL, one event per line, fsync'd per batch, rotated by size, redacted, readable from the end."""
+"""AuditLog: JSONL, one event per line, fsync'd per batch, rotated by size, redacted, readable from the end.
+
+The writing (append, fsync, rotation) happens on a storage thread of its own: a slow or frozen disk never holds
+the event loop. Batches are written in order; a batch the disk refused is kept and written first next time.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from stat import S_ISREG
 from tui_health.errors import ConfigError
 from tui_health.models import AuditEvent
 from tui_health.redact import Redactor
-from tui_health.storage import StorageHealth, make_private_dir
+from tui_health.storage import StorageHealth, Worker, make_private_dir
 
 UNWRITTEN_MAX = 10_000
 """Audit lines kept in memory while the disk refuses them."""
@@ -40,9 +44,10 @@ class AuditLog:
         self.redact = redactor or Redactor()
         self.storage = storage or StorageHealth()
         self.listeners: list[Callable[[AuditEvent, str], None]] = []
-        """Called with each event and its line after it is written (headless prints, the TUI shows) — also
-        when the write failed: monitoring goes on, and the line is kept to be written later."""
-        self._unwritten: deque[str] = deque(maxlen=UNWRITTEN_MAX)
+        """Called with each event and its line as it is handed to the writer thread (headless prints, the TUI
+        shows) — whatever the disk does: monitoring goes on, and a line the disk refused is kept for later."""
+        self._unwritten: deque[str] = deque(maxlen=UNWRITTEN_MAX)  # touched by the writer thread only
+        self._worker: Worker | None = None if read_only else Worker("audit log")
         try:
             if not read_only:
                 make_private_dir(path.parent)
@@ -56,7 +61,8 @@ class AuditLog:
         return self.redact(json.dumps(event.to_dict(), ensure_ascii=False, separators=(",", ":")))
 
     def write(self, events: Iterable[AuditEvent]) -> list[str]:
-        """Append a batch, flush and fsync once. A torn last line from a crash is never glued to new lines.
+        """Hand a batch to the writer thread (append, flush and fsync once; a torn last line from a crash is
+        never glued to new lines) and tell the listeners at once. Never blocks on the disk.
 
         A write that fails (full or read-only disk) is reported to ``storage`` instead of raising; the lines
         are kept (the last :data:`UNWRITTEN_MAX`) and written first when a later write succeeds.
@@ -64,21 +70,37 @@ class AuditLog:
         batch = [(event, self.line(event)) for event in events]
         if not batch:
             return []
-        lines = [*self._unwritten, *(line for _, line in batch)]
-        data = "".join(line + "\n" for line in lines).encode()
-        try:
-            if not self.read_only:
-                self._append(data)
-        except OSError as exc:
-            self.storage.failed("audit log", exc)
-            self._unwritten.extend(line for _, line in batch)
-        else:
-            self._unwritten.clear()
-            self.storage.recovered("audit log")
+        lines = [line for _, line in batch]
+        if self._worker is not None:
+            self._worker.submit(lambda: self._store(lines))
         for event, line in batch:
             for listener in self.listeners:
                 listener(event, line)
-        return [line for _, line in batch]
+        return lines
+
+    def _store(self, lines: list[str]) -> None:
+        """On the writer thread: everything kept from before, then ``lines``."""
+        data = "".join(line + "\n" for line in [*self._unwritten, *lines]).encode()
+        try:
+            self._append(data)
+        except OSError as exc:
+            self.storage.failed("audit log", exc)
+            self._unwritten.extend(lines)
+        else:
+            self._unwritten.clear()
+            self.storage.recovered("audit log")
+
+    def busy_for(self) -> float:
+        """Seconds the disk has been taking to write the batch in hand (0 when idle)."""
+        return self._worker.busy_for() if self._worker is not None else 0.0
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every batch handed over so far is written (or kept); ``False`` after ``timeout`` s."""
+        return self._worker.flush(timeout) if self._worker is not None else True
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Write what is queued and end the writer thread; ``False`` if the disk did not let it finish."""
+        return self._worker.close(timeout) if self._worker is not None else True
 
     def _append(self, data: bytes) -> None:
         self._rotate_if_needed(len(data))
@@ -117,7 +139,9 @@ class AuditLog:
         self.path.replace(self.path.with_name(f"{self.path.name}.1"))
 
     def tail(self, count: int) -> list[AuditEvent]:
-        """The last ``count`` readable events, oldest first, across rotated files; torn lines are skipped."""
+        """The last ``count`` readable events, oldest first, across rotated files; torn lines are skipped
+        (what was handed over is written first, for two seconds at most)."""
+        self.flush(2.0)
         return tail(self.path, count, self.backups)
 
 

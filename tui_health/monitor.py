@@ -168,6 +168,7 @@ class Monitor:
         self._settled = False
         self._finished_at: float | None = None
         self._saved_revision = 0  # the engine revision last saved (0: as restored, or nothing yet)
+        self._save_failed = False
         self.target_key = target.key if target else "default"
         self.storage = storage or audit.storage
         self.budget = budget
@@ -345,7 +346,9 @@ class Monitor:
                 EventType.STORAGE_FAILED,
                 f"{unwritten} history record(s) were not written at stop ({why}); the audit log has the events",
             )
-            self.audit.write([replace(event, severity=Severity.CRITICAL, status="failed", source="history store")])
+            self.audit.write(
+                [replace(event, severity=Severity.CRITICAL, status="failed", source="history store")]
+            )
 
     async def run(
         self, stop: asyncio.Event, *, max_polls: int | None = None, duration: float | None = None
@@ -665,17 +668,23 @@ class Monitor:
         return firing
 
     def _persist(self) -> None:
+        """Hand the engine's state to the saved state's thread when it changed (or the last save failed)."""
         if self.saved is None:
             return
-        if self.engine.revision != self._saved_revision:
-            try:
-                self.saved.save(self.target_key, self.engine.export(), self.clock.now().timestamp())
-            except sqlite3.Error as exc:
-                self.storage.failed("saved state", exc)
-            else:
-                self.storage.recovered("saved state")
-                self._saved_revision = self.engine.revision
+        if self.engine.revision != self._saved_revision or self._save_failed:
+            self._saved_revision, self._save_failed = self.engine.revision, False
+            self.saved.save_soon(
+                self.target_key, self.engine.export(), self.clock.now().timestamp(), self._saved
+            )
         self._report_storage()
+
+    def _saved(self, error: BaseException | None) -> None:
+        """On the saved state's thread: how the last save went (reported on the next poll)."""
+        if error is None:
+            self.storage.recovered("saved state")
+        else:
+            self._save_failed = True
+            self.storage.failed("saved state", error)
 
     def _event(self, kind: str, message: str) -> AuditEvent:
         return AuditEvent(timestamp=self.clock.now(), event_type=kind, message=message)

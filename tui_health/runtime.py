@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Sequence
@@ -202,6 +203,7 @@ async def _monitor(
         finally:
             if history is not None:
                 history[0].close()
+            await asyncio.to_thread(audit.close, 5.0)  # what was handed over is written (or said stuck)
             if alert_http is not None:
                 await alert_http.aclose()
             if outbox is not None:

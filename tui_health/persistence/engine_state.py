@@ -2,18 +2,21 @@
 
 Kept whether or not alerts are enabled, so a restart neither pages again for an outage already paged nor
 forgets to send its resolve; keyed by target, so switching what is watched never restores another target's
-components or breach. Write failures are reported (``StorageHealth``), never raised into the poll loop.
+components or breach. Write failures are reported (``StorageHealth``), never raised into the poll loop, and
+the writing happens on a storage thread (:meth:`save_soon`): a locked file or a slow disk never holds a poll.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tui_health.errors import ConfigError
-from tui_health.storage import create_private_file, make_private_dir
+from tui_health.storage import Worker, create_private_file, make_private_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS engine_state (
@@ -38,6 +41,9 @@ class EngineStateStore:
             raise ConfigError(
                 f"cannot open the saved state {path}: {exc}", hint="set state.dir to a writable place"
             ) from None
+        self._worker = Worker("saved state")
+        self._latest: dict[str, tuple[dict[str, Any], float]] = {}
+        self._lock = threading.Lock()
 
     def load(self, target: str) -> dict[str, Any] | None:
         """What was saved for ``target``, or ``None`` (nothing, or unreadable)."""
@@ -55,5 +61,28 @@ class EngineStateStore:
             (target, json.dumps(value), now),
         )
 
-    def close(self) -> None:
-        self.db.close()
+    def save_soon(
+        self, target: str, value: dict[str, Any], now: float, done: Callable[[BaseException | None], None]
+    ) -> None:
+        """Save on the storage thread; ``done(None)`` once saved, ``done(error)`` when it could not be. Saves
+        that pile up behind a slow disk are coalesced: only the latest state of a target is written."""
+        with self._lock:
+            queued = target in self._latest
+            self._latest[target] = (value, now)
+        if not queued:
+            self._worker.submit(lambda: self._save_latest(target, done))
+
+    def _save_latest(self, target: str, done: Callable[[BaseException | None], None]) -> None:
+        with self._lock:
+            value, now = self._latest.pop(target)
+        try:
+            self.save(target, value, now)
+        except sqlite3.Error as exc:
+            done(exc)
+        else:
+            done(None)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then close; a connection the thread is still inside is left to the process."""
+        if self._worker.close(timeout):
+            self.db.close()

@@ -63,6 +63,7 @@ def test_a_torn_last_line_is_skipped_and_never_glued_to_new_lines(tmp_path):
     path = tmp_path / "audit.jsonl"
     log = AuditLog(path)
     log.write([ev(1), ev(2)])
+    assert log.flush()
     with open(path, "ab") as fh:  # a crash in the middle of a write
         fh.write(b'{"timestamp":"2026-03-01T08:30:00.123Z","event_type":"compo')
     assert [e.message for e in log.tail(10)] == ["event 1", "event 2"]

@@ -3,6 +3,7 @@ misbehave (issue: trustworthy on a bad night)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -184,20 +185,32 @@ async def test_alerts_survive_a_full_outbox_and_are_delivered_when_space_returns
         disk = FlakyDisk(monitor.outbox.db)
         monitor.outbox.db = disk  # type: ignore[assignment]
         await monitor.start()
+        await monitor.poll()
+        await until(lambda: "alert outbox" in monitor.storage.problems)  # the storing task tried, and failed
         state = await monitor.poll()
         assert "cannot write the alert outbox: database or disk is full" in state.storage_problem
-        assert state.outbox_pending >= 1  # held in memory, counted, not lost
+        assert state.alerts_held >= 1 and state.outbox_pending == 0  # held in memory, counted apart, not lost
         kinds = [e.event_type for e in monitor.recent]
         assert kinds.count("storage_failed") >= 1
         await monitor.poll()
         assert [e.event_type for e in monitor.recent].count("storage_failed") == kinds.count("storage_failed")
         disk.full = False
+        await monitor.poll()  # wakes the storing task
+        await until(lambda: monitor.dispatcher is not None and monitor.dispatcher.held == 0)
         state = await monitor.poll()
         assert state.storage_problem == "" and "storage_recovered" in [e.event_type for e in monitor.recent]
         assert await monitor.dispatcher.drain(10)  # type: ignore[union-attr]
         await monitor.close()
     batches = [[log["event_type"] for log in w["body"]["logs"]] for w in sim.state.webhooks]
     assert batches == [["component_health_change"] * 3 + ["threshold_breach"]]
+
+
+async def until(predicate, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached")
 
 
 # -- 17. one instance per state directory; private files ------------------------------------------------------
@@ -261,15 +274,22 @@ async def test_files_holding_alerts_and_state_are_private(start_sim, tmp_path):
 
 
 async def test_the_console_offers_to_requeue_refused_alerts(tmp_path):
+    import httpx
+
+    from tui_health.alerts.dispatcher import Dispatcher
     from tui_health.alerts.outbox import Outbox
+    from tui_health.alerts.sinks.webhook import WebhookSink
 
     app, clock = make_app("outage")
     async with app.run_test(size=(140, 45)) as pilot:
         await poll(app, pilot, clock)
         outbox = app.monitor.outbox = Outbox(tmp_path / "outbox.sqlite3")
+        sink = WebhookSink("hook", "http://127.0.0.1:9/never", None)
+        app.monitor.dispatcher = Dispatcher([sink], outbox, httpx.AsyncClient(), clock, app.monitor.record)
         row = outbox.add("hook", "k1", {"x": 1}, "Voice is down", 0.0)
         assert row is not None
         outbox.fail(row, "HTTP 400")
+        await app.monitor.dispatcher._count()  # the dispatcher counts on its own thread; here, at once
         await poll(app, pilot, clock)
         assert app.state.outbox_failed == 1
         assert app.check_action("requeue", ()) is True

@@ -68,7 +68,7 @@ async def test_a_failing_receiver_gets_every_alert_exactly_once_in_order(start_s
     h.dispatcher.start()
     for n in range(4):
         h.dispatcher.enqueue([alert(n)])
-    await wait_for(lambda: not h.outbox.pending())
+    await wait_for(lambda: h.kinds().count("alert_delivered") == 4 and not h.outbox.pending())
     got = accepted(sim)
     assert [w["body"]["logs"][0]["id"] for w in got] == ["event-0", "event-1", "event-2", "event-3"]
     keys = [w["headers"]["Idempotency-Key"] for w in got]
@@ -174,9 +174,9 @@ async def test_enqueue_never_waits_for_the_network(start_sim, tmp_path):
     h = Harness(sim, tmp_path)
     h.dispatcher.start()
     for n in range(50):
-        h.dispatcher.enqueue([alert(n)])  # no await: stored locally, delivered by the sink's own task
-    assert len(h.outbox.pending()) == 50
-    assert sim.state.receiver_attempts == 0
+        h.dispatcher.enqueue([alert(n)])  # no await: handed to the storing task, delivered by the sink's own
+    assert h.dispatcher.held == 50 and sim.state.receiver_attempts == 0  # nothing waited for disk or network
+    await wait_for(lambda: len(h.outbox.pending()) + len(accepted(sim)) == 50 and h.dispatcher.held == 0)
     await h.close()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,236 @@ def test_sigterm_while_the_history_store_is_locked_ends_cleanly_and_says_what_wa
     lost = [e for e in events if e["event_type"] == "storage_failed" and e.get("source") == "history store"]
     assert any("history record(s) were not written at stop" in e["message"] for e in lost), lost
     assert "Traceback" not in err and "Segmentation" not in err
+
+
+# -- in the process: the outbox and the disk under the monitor -------------------------------------------------
+
+
+def outage_settings(sim, tmp_path: Path, **flags):
+    from tests.conftest import sim_settings
+
+    return sim_settings(
+        sim,
+        tmp_path,
+        **{
+            "thresholds.flap_interval": 0,
+            "alerts.retry_base": 0.05,
+            "alerts.retry_cap": 0.2,
+            "alerts.sinks+": [{"type": "webhook", "url": f"{sim.url}/hooks/faults"}],
+            **flags,
+        },
+    )
+
+
+async def until(predicate, timeout: float = 60.0, what: str = "condition") -> None:
+    import asyncio
+
+    for _ in range(int(timeout / 0.02)):
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{what} not reached")
+
+
+async def test_a_frozen_disk_holds_its_stores_threads_never_the_polls(start_sim, tmp_path: Path, monkeypatch):
+    """Every write blocks (a disk that stopped answering): polls, alert delivery and the views go on, the
+    person is told which store is stuck, and what waited is written once the disk answers."""
+    import asyncio
+    import threading
+
+    from tui_health import monitor as monitor_module
+    from tui_health.alerts import dispatcher as dispatcher_module
+    from tui_health.runtime import open_monitor
+
+    monkeypatch.setattr(dispatcher_module, "STORAGE_WAIT", 0.2)
+    monkeypatch.setattr(monitor_module, "STUCK_AFTER", 0.2)
+    sim = start_sim("outage")
+    thawed = threading.Event()
+    async with open_monitor(outage_settings(sim, tmp_path), config_path=tmp_path / "none.toml") as monitor:
+        assert monitor.outbox is not None and monitor.dispatcher is not None
+        outbox, audit = monitor.outbox, monitor.audit
+        real_add, real_append = outbox.add, audit._append
+
+        def frozen_add(*args):
+            thawed.wait(60)
+            return real_add(*args)
+
+        def frozen_append(data: bytes) -> None:
+            thawed.wait(60)
+            real_append(data)
+
+        monkeypatch.setattr(outbox, "add", frozen_add)
+        monkeypatch.setattr(audit, "_append", frozen_append)
+        await monitor.start()
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(monitor.run(stop))
+        try:
+            await until(lambda: monitor.tracker.polls >= 5, what="five polls on a frozen disk")
+            state = await monitor.poll()
+            assert "the alert outbox has not answered" in state.storage_problem
+            assert "the audit log has not answered" in state.storage_problem
+            assert state.alerts_held >= 1 and not sim.state.webhooks  # held, not lost, not sent yet
+            thawed.set()  # the disk answers again: what was held is stored and delivered
+            await until(lambda: len(sim.state.webhooks) >= 1, what="the held alert delivered")
+            await until(lambda: monitor.dispatcher.held == 0 and monitor.audit.busy_for() == 0)
+        finally:
+            thawed.set()
+            stop.set()
+            await running
+            await monitor.close()
+    kinds = [json.loads(line)["event_type"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert "storage_failed" in kinds and "alert_delivered" in kinds and kinds[-1] == "monitor_stopped"
+
+
+async def test_an_accepted_alert_whose_row_cannot_be_deleted_is_never_sent_again(
+    start_sim, tmp_path, monkeypatch
+):
+    import asyncio
+
+    from tui_health.alerts import dispatcher as dispatcher_module
+    from tui_health.runtime import open_monitor
+
+    monkeypatch.setattr(dispatcher_module, "STORAGE_RETRY", 0.05)
+    sim = start_sim("outage")
+    async with open_monitor(outage_settings(sim, tmp_path), config_path=tmp_path / "none.toml") as monitor:
+        assert monitor.outbox is not None and monitor.dispatcher is not None
+        outbox = monitor.outbox
+        real_delivered = outbox.delivered
+        broken = {"on": True}
+
+        def undeletable(row_id: int) -> None:
+            if broken["on"]:
+                raise sqlite3.OperationalError("database is locked")
+            real_delivered(row_id)
+
+        monkeypatch.setattr(outbox, "delivered", undeletable)
+        await monitor.start()
+        await monitor.poll()
+        await until(lambda: len(sim.state.webhooks) == 1, what="the alert accepted")
+        await asyncio.sleep(0.5)  # ten removal retries: none of them posts again
+        assert len(sim.state.posts) == 1 and outbox.pending_count() == 1
+        assert "alert outbox" in monitor.storage.problems
+        broken["on"] = False
+        await until(lambda: outbox.pending_count() == 0, what="the row removed")
+        state = await monitor.poll()
+        assert len(sim.state.posts) == 1 and "alert outbox" not in state.storage_problem
+        assert "storage_recovered" in [e.event_type for e in monitor.recent]
+        await monitor.close()
+
+
+async def test_alerts_the_outbox_never_took_are_kept_for_the_next_start_or_named_as_lost(
+    start_sim, tmp_path, monkeypatch
+):
+    from tui_health.alerts import dispatcher as dispatcher_module
+    from tui_health.alerts import outbox as outbox_module
+    from tui_health.runtime import open_monitor
+
+    monkeypatch.setattr(dispatcher_module, "STORAGE_RETRY", 0.05)
+    sim = start_sim("outage")
+    sim.state.receiver_down = True  # nothing can be delivered either
+    settings = outage_settings(sim, tmp_path)
+
+    def full(*args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def no_space(*args):
+        import errno
+
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # 1. the outbox refuses; at stop the alert is written beside it, and the next start queues it
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        assert monitor.outbox is not None
+        monkeypatch.setattr(monitor.outbox, "add", full)
+        await monitor.start()
+        await monitor.poll()
+        await until(lambda: "alert outbox" in monitor.storage.problems)
+        await monitor.close()
+        stopped = monitor.recent[-1]
+        assert stopped.event_type == "monitor_stopped" and "0 alert(s)" not in stopped.message
+        assert "1 alert(s) kept beside the outbox for the next start" in stopped.message
+        assert "left in the outbox" not in stopped.message  # never counted as outbox rows
+    kept = tmp_path / "outbox.sqlite3.held.jsonl"
+    assert kept.exists()
+    sim.state.receiver_down = False
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        await monitor.start()
+        await until(lambda: len(sim.state.webhooks) == 1, what="the kept alert delivered after the restart")
+        await monitor.close()
+    assert not kept.exists()
+    # 2. nothing can store it: named as lost (audit log, and the stop event), and the engine will send it again
+    (tmp_path / "state.sqlite3").unlink()
+    sim.state.receiver_down = True
+    monkeypatch.setattr(outbox_module, "keep_held", no_space)
+    monkeypatch.setattr(dispatcher_module, "keep_held", no_space)
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        assert monitor.outbox is not None
+        monkeypatch.setattr(monitor.outbox, "add", full)
+        await monitor.start()
+        await monitor.poll()
+        await until(lambda: "alert outbox" in monitor.storage.problems)
+        await monitor.close()
+        lost = [e for e in monitor.recent if e.event_type == "alert_lost"]
+        assert (
+            len(lost) == 1
+            and lost[0].severity == "critical"
+            and "could not be stored anywhere" in lost[0].message
+        )
+        assert "1 alert(s) LOST" in monitor.recent[-1].message
+        assert monitor.engine.components["voice-telephony"].alerted.value == "unknown"  # sent again next time
+
+
+def test_once_delivers_directly_what_its_outbox_refused_and_says_so(start_sim, tmp_path: Path) -> None:
+    sim = start_sim("outage")
+    config(tmp_path, sim)
+    store = tmp_path / "outbox.sqlite3"
+    from tui_health.alerts.outbox import Outbox
+
+    Outbox(store).close()  # an outbox for another process to lock
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(store)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_"))}
+        env.update(
+            GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID,
+            GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET,
+            TUI_HEALTH_CONFIG=str(tmp_path / "config.toml"),
+        )
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui_health", "--once", "--format", "json", "--api-url", sim.url,
+             "--login-url", sim.url],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        locker.kill()
+        locker.wait()
+    assert proc.returncode == 2, proc.stderr
+    assert len(sim.state.webhooks) == 1  # delivered, directly
+    assert "delivered directly" in proc.stderr and "the outbox could not store it" in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert any("delivered" in e["message"] and "directly" in e["message"] for e in doc["events"])
+
+
+def test_a_damaged_outbox_is_moved_aside_and_a_fresh_one_started(start_sim, tmp_path: Path) -> None:
+    from tui_health.alerts.outbox import Outbox
+
+    sim = start_sim("outage")
+    config(tmp_path, sim)
+    store = tmp_path / "outbox.sqlite3"
+    outbox = Outbox(store)
+    for n in range(300):
+        outbox.add("old-sink", f"k{n}", {"pad": "x" * 500}, f"old alert {n}", 0.0)
+    outbox.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    outbox.close()
+    with open(store, "r+b") as fh:  # a corrupted page in the middle of the file
+        fh.seek(4096 * 5)
+        fh.write(b"\xde\xad\xbe\xef" * 1024)
+    proc = headless(sim, tmp_path, "--max-polls", "3")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    damaged = [e for e in events if e["event_type"] == "storage_failed" and "damaged" in e["message"]]
+    assert damaged and "moved aside to" in damaged[0]["message"], [e["message"] for e in events][:5]
+    assert list(tmp_path.glob("outbox.sqlite3.damaged-*"))  # kept for inspection
+    assert any(e["event_type"] == "alert_delivered" for e in events)  # the fresh outbox works
+    assert events[-1]["event_type"] == "monitor_stopped" and "Traceback" not in err

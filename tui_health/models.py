@@ -62,6 +62,7 @@ class EventType(StrEnum):
     ALERT_DELIVERED = "alert_delivered"
     ALERT_RETRYING = "alert_retrying"
     ALERT_FAILED = "alert_failed"
+    ALERT_LOST = "alert_lost"
     SILENCE_ADDED = "silence_added"
     SILENCE_REMOVED = "silence_removed"
     MONITOR_STARTED = "monitor_started"

@@ -27,12 +27,12 @@ from tui_health.redact import scrub
 from tui_health.report import Report, report_of
 from tui_health.sources.base import Source, failed
 from tui_health.state import BudgetView, ConnectionState, MonitorState, StatePublisher
-from tui_health.storage import StorageHealth
+from tui_health.storage import StorageHealth, StorageStuck
 from tui_health.target import Target
 from tui_health.views import ComponentViews
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
-    from tui_health.alerts.dispatcher import Dispatcher
+    from tui_health.alerts.dispatcher import Dispatcher, Unsent
     from tui_health.alerts.outbox import Outbox
     from tui_health.alerts.sinks import AlertTarget, Firing
     from tui_health.history.recorder import Recorder
@@ -113,6 +113,8 @@ class Poller:
 
 
 RECENT_EVENTS = 300
+STUCK_AFTER = 10.0
+"""Seconds one write may take before the store is reported as stuck."""
 AVAILABILITY_EVERY = 300.0
 """Seconds between refreshes of the Avail 24h column (it moves by at most 0.35 % in five minutes)."""
 
@@ -173,8 +175,8 @@ class Monitor:
         self.storage = storage or audit.storage
         self.budget = budget
         self._budget_waited = 0.0  # seconds the last poll waited for request-budget slots
-        self._pending_seen = 0
-        self._failed_seen = 0
+        self.lost: list[str] = []
+        """What became of alerts the outbox never took, one line each (``--once`` prints them)."""
         self.history: HistoryWriter | None = None
         self._recorder: Recorder | None = None
         self.started_at: datetime | None = None
@@ -306,32 +308,82 @@ class Monitor:
         message = (
             f"monitoring {self.region or 'Genesys Cloud'} every {self.interval:g} s; alert sinks: {sinks}"
         )
-        orphans = self._orphans()
+        orphans = await self._orphans()
         if orphans:
             message += (
                 f"; {orphans} alert(s) in the outbox are for sinks no longer configured and will not be sent "
                 "(`tui-health outbox purge-orphaned` drops them)"
             )
-        self.record([self._event(EventType.MONITOR_STARTED, message)])
+        events = [self._event(EventType.MONITOR_STARTED, message)]
+        if self.outbox is not None and self.outbox.moved_aside is not None:  # found damaged at open
+            from tui_health.alerts.dispatcher import damaged_event
+
+            problem = sqlite3.DatabaseError("it failed its integrity check")
+            events.append(damaged_event(self.clock, self.outbox.path, self.outbox.moved_aside, problem))
+        self.record(events)
         if self.dispatcher:
             self.dispatcher.start()
 
-    async def close(self, delivery_wait: float = 0.0, *, own_only: bool = False) -> bool:
-        """Stop: wait up to ``delivery_wait`` s for pending alerts (``own_only``: this run's), leave the rest
-        in the outbox."""
+    async def close(
+        self, delivery_wait: float = 0.0, *, own_only: bool = False, deliver_held: bool = False
+    ) -> bool:
+        """Stop: wait up to ``delivery_wait`` s for pending alerts (``own_only``: this run's) and leave the rest
+        in the outbox. Alerts the outbox never took are delivered directly (``deliver_held``: ``--once``, within
+        the same wait), else kept in a file beside the outbox, else named as lost — never counted as kept."""
         delivered = True
+        notes = []
         if self.dispatcher:
             if delivery_wait > 0:
                 delivered = await self.dispatcher.drain(delivery_wait, own_only=own_only)
             await self.dispatcher.stop()
+            unsent = await self.dispatcher.close(
+                deliver_held=delivery_wait if deliver_held else 0.0, fallback=[self.audit.path.parent]
+            )
+            notes += self._unsent(unsent)
+            delivered = delivered and all(u.fate == "delivered" for u in unsent)
         pending = self._pending()
-        note = f"; {pending} alert(s) left in the outbox for the next start" if pending else ""
+        if pending:
+            notes.insert(0, f"{pending} alert(s) left in the outbox for the next start")
+        note = "".join(f"; {n}" for n in notes)
         self.record(
             [self._event(EventType.MONITOR_STOPPED, f"stopped after {self.tracker.polls} poll(s){note}")]
         )
         self._persist()
         await self._close_history()
         return delivered
+
+    def _unsent(self, unsent: list[Unsent]) -> list[str]:
+        """Audit what became of the alerts the outbox never took; a lost one is critical, and its components'
+        alert state is rolled back so that the next start sends it again. Returns notes for the stop event."""
+        if not unsent:
+            return []
+        events = []
+        for item in unsent:
+            kind = EventType.ALERT_LOST if item.fate == "lost" else EventType.STORAGE_FAILED
+            if item.fate == "delivered":
+                continue
+            events.append(
+                replace(
+                    self._event(kind, f"alert to {item.held.sink} {item.detail}: {item.held.summary}"),
+                    severity=Severity.CRITICAL,
+                    status=item.fate,
+                    source="alert outbox",
+                    sink=item.held.sink,
+                    correlation_id=item.held.key,
+                )
+            )
+            if item.fate == "lost":
+                self.engine.unalert(item.held.components)
+        self.record(events, publish=False)
+        self.lost = [e.message for e in events]
+        self.lost += [f"alert to {u.held.sink} {u.detail}" for u in unsent if u.fate == "delivered"]
+        counts = {fate: sum(1 for u in unsent if u.fate == fate) for fate in ("delivered", "kept", "lost")}
+        words = {
+            "delivered": "delivered directly (the outbox could not store them)",
+            "kept": "kept beside the outbox for the next start",
+            "lost": "LOST (nothing could store them)",
+        }
+        return [f"{n} alert(s) {words[fate]}" for fate, n in counts.items() if n]
 
     async def _close_history(self) -> None:
         """Close the history writer off the loop (it may wait on a locked store); what it could not write is
@@ -493,6 +545,7 @@ class Monitor:
                     events=tuple(self.recent),
                     outbox_pending=self._pending(),
                     outbox_failed=self._failed(),
+                    alerts_held=self._held(),
                     storage_problem=self.storage.problem,
                 )
             )
@@ -513,8 +566,23 @@ class Monitor:
         else:
             self.storage.recovered("history store")
 
+    def _check_stuck(self) -> None:
+        """A store whose thread has been inside one write for STUCK_AFTER seconds is reported as stuck (a frozen
+        disk, a lock held elsewhere) while it lasts; polling goes on beside it."""
+        busy = {"audit log": self.audit.busy_for()}
+        if self.saved is not None:
+            busy["saved state"] = self.saved.busy_for()
+        for what, seconds in busy.items():
+            if seconds >= STUCK_AFTER:
+                self.storage.failing(
+                    what, f"the {what} has not answered for {seconds:.0f} s (a frozen disk?)"
+                )
+            elif self.storage.problems.get(what, "").startswith(f"the {what} has not answered"):
+                self.storage.recovered(what)
+
     def _report_storage(self) -> None:
         """One ``storage_failed`` when writing starts failing, one ``storage_recovered`` when it works again."""
+        self._check_stuck()
         for what, problem in self.storage.changes():
             if problem:
                 event = self._event(
@@ -528,34 +596,32 @@ class Monitor:
             self.audit.write([event])
             self.recent.append(event)
 
-    def requeue_failed(self) -> int:
+    async def requeue_failed(self) -> int:
         """Queue the alerts receivers refused for good once more (after the receiver was fixed)."""
-        if self.outbox is None:
+        if self.dispatcher is None:
             return 0
         try:
-            count = self.outbox.requeue_failed(self.clock.now().timestamp())
-        except sqlite3.Error as exc:
-            self.storage.failed("alert outbox", exc)
+            count = await self.dispatcher.requeue_failed()
+        except (sqlite3.Error, StorageStuck):
             self._report_storage()
             return 0
-        if self.dispatcher:
-            self.dispatcher.wake()
         self.store.publish(self.build_state())
         return count
 
-    def undelivered(self) -> list[str]:
+    async def undelivered(self) -> list[str]:
         """One line per alert of this run that did not reach its receiver (``--once`` prints them)."""
         if self.dispatcher is None:
             return []
-        return [
+        lines = [
             f"alert to {row.sink} not delivered ({row.last_error or 'no answer in time'}); "
             + (
                 "refused for good, kept in the outbox"
                 if row.state == "failed"
                 else "kept in the outbox for the next run"
             )
-            for row in self.dispatcher.not_delivered()
+            for row in await self.dispatcher.not_delivered()
         ]
+        return lines + self.lost
 
     def pause(self) -> None:
         """Stop polling until :meth:`resume` (the views see ``paused`` in the state)."""
@@ -626,6 +692,7 @@ class Monitor:
             incidents=incidents,
             outbox_pending=self._pending(),
             outbox_failed=self._failed(),
+            alerts_held=self._held(),
             storage_problem=self.storage.problem,
             silences=tuple(sorted(self.engine.silences.items())),
             availability=self.availability,
@@ -635,23 +702,23 @@ class Monitor:
         )
 
     def _pending(self) -> int:
-        """Alerts waiting for delivery to configured sinks (the last known count while the outbox fails)."""
-        if self.outbox is not None and self.dispatcher is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._pending_seen = self.outbox.pending_count(sinks=list(self.dispatcher.sinks))
-        return self._pending_seen + (self.dispatcher.held if self.dispatcher else 0)
+        """Alerts waiting in the outbox for configured sinks, as the dispatcher last counted them (no disk access
+        on the loop); alerts held in memory are not outbox rows and are counted apart (``alerts_held``)."""
+        return self.dispatcher.pending if self.dispatcher else 0
 
     def _failed(self) -> int:
-        if self.outbox is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._failed_seen = self.outbox.failed_count()
-        return self._failed_seen
+        return self.dispatcher.failed if self.dispatcher else 0
 
-    def _orphans(self) -> int:
+    def _held(self) -> int:
+        return self.dispatcher.held if self.dispatcher else 0
+
+    async def _orphans(self) -> int:
+        if self.dispatcher is not None:
+            return await self.dispatcher.orphans()
         if self.outbox is None:
             return 0
         try:
-            return self.outbox.orphans(list(self.dispatcher.sinks) if self.dispatcher else [])
+            return self.outbox.orphans([])  # no sink configured: nothing else touches the outbox
         except sqlite3.Error:
             return 0
 

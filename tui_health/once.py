@@ -54,7 +54,9 @@ async def run_once(
             await monitor.start()
         states = await asyncio.gather(*(monitor.poll_unless(stop) for monitor in monitors))
         wait = 0.0 if stop.is_set() else settings.alerts.once_wait
-        await asyncio.gather(*(m.close(delivery_wait=wait, own_only=True) for m in monitors))
+        await asyncio.gather(
+            *(m.close(delivery_wait=wait, own_only=True, deliver_held=True) for m in monitors)
+        )
         if any(state is None for state in states):
             err.write(
                 f"tui-health: interrupted ({stop.reason}) before the poll finished; nothing was checked\n"
@@ -66,7 +68,7 @@ async def run_once(
             assert state is not None
             events = [e for e in monitor.recent if e.event_type not in LIFECYCLE]
             reports.append(monitor.report(state, events))
-            undelivered += monitor.undelivered()
+            undelivered += await monitor.undelivered()
     if len(reports) == 1:
         write_report(reports[0], fmt, out, err)
     else:

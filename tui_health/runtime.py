@@ -206,8 +206,10 @@ async def _monitor(
             await asyncio.to_thread(audit.close, 5.0)  # what was handed over is written (or said stuck)
             if alert_http is not None:
                 await alert_http.aclose()
-            if outbox is not None:
-                outbox.close()
+            if dispatcher is not None:
+                await dispatcher.shutdown()
+            if outbox is not None and (dispatcher is None or dispatcher.closed):
+                outbox.close()  # never under the outbox's thread while it is still inside SQLite
             if saved is not None:
                 saved.close()
 

@@ -74,6 +74,9 @@ class MonitorState:
     incidents: tuple[dict[str, Any], ...] = ()
     outbox_pending: int = 0
     outbox_failed: int = 0  # alerts a receiver refused for good (the console offers to requeue them)
+    alerts_held: int = (
+        0  # alerts the outbox has not taken yet (held in memory: a full, locked or frozen disk)
+    )
     storage_problem: str = ""  # what of our own files cannot be written right now
     budget: BudgetView | None = None  # None when no source uses a token
     silences: tuple[tuple[str, datetime], ...] = ()  # (component id, until), for the silences screen
@@ -157,8 +160,9 @@ def combine(states: Sequence[MonitorState]) -> MonitorState:
         paused=all(s.paused for s in states),
         sources=tuple(src for s in states for src in s.sources),
         incidents=tuple(i for s in states for i in s.incidents),
-        outbox_pending=max(s.outbox_pending for s in states),  # one outbox, shared
-        outbox_failed=max(s.outbox_failed for s in states),
+        outbox_pending=sum(s.outbox_pending for s in states),  # each target delivers from its own outbox
+        outbox_failed=sum(s.outbox_failed for s in states),
+        alerts_held=sum(s.alerts_held for s in states),
         storage_problem="; ".join(dict.fromkeys(s.storage_problem for s in states if s.storage_problem)),
         budget=states[0].budget,
         silences=tuple((f"{s.region}/{cid}", until) for s in states for cid, until in s.silences),

@@ -123,7 +123,8 @@ class Worker:
         wrapped = asyncio.wrap_future(self.submit(job))
         wrapped.add_done_callback(_consumed)  # a late failure after a timeout is not "never retrieved"
         try:
-            return await asyncio.wait_for(asyncio.shield(wrapped), timeout)
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(wrapped)
         except TimeoutError:
             raise StorageStuck(f"the {self.name} did not answer within {timeout:g} s") from None
 

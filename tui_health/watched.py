@@ -42,7 +42,7 @@ class Watched(Protocol):
 
     def resume(self) -> None: ...
 
-    def requeue_failed(self) -> int: ...
+    async def requeue_failed(self) -> int: ...
 
 
 class Passive:
@@ -60,5 +60,5 @@ class Passive:
     def resume(self) -> None:
         return None
 
-    def requeue_failed(self) -> int:
+    async def requeue_failed(self) -> int:
         return 0

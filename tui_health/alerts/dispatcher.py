@@ -1,4 +1,11 @@
-"""Delivers the outbox: in order per sink, retries with backoff and Retry-After, never blocking the poll loop."""
+"""Delivers the outbox: in order per sink, retries with backoff and Retry-After, never blocking the poll loop.
+
+An alert is *handed over* only once it is stored in the outbox or delivered. Every outbox call runs on the
+outbox's storage thread and is awaited for :data:`STORAGE_WAIT` seconds at most, so a locked file or a frozen
+disk holds that thread, never the loop. What the outbox cannot take yet is held in memory, stored first when
+it can, and said: at stop it is delivered directly (``--once``), kept in a file beside the outbox for the next
+start, or — when even that fails — named as lost (audit log and stderr), never counted as kept.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +15,55 @@ import json
 import random
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
 
-from tui_health.alerts.outbox import Outbox, Row
+from tui_health.alerts.outbox import Outbox, Row, damaged, held_path, keep_held, take_held
 from tui_health.alerts.sinks import Firing, ResendingSink, Sink, describe
 from tui_health.clock import Clock
 from tui_health.genesys.transport import describe_transport_error
 from tui_health.models import AuditEvent, EventType, Severity
 from tui_health.redact import scrub
 from tui_health.retry import RECEIVER_RETRY_STATUS, Backoff, parse_retry_after
-from tui_health.storage import StorageHealth
+from tui_health.storage import StorageHealth, StorageStuck, Worker, reason
+
+T = TypeVar("T")
 
 STORAGE_RETRY = 5.0
 """Seconds a delivery task waits before trying an outbox that failed again."""
+STORAGE_WAIT = 5.0
+"""Seconds the loop waits for one outbox call before it calls the outbox stuck and goes on."""
 LONGEST_WAIT = 3600.0
 """The longest wait a stored next-attempt time can ask for (a row this process did not schedule itself)."""
+WHAT = "alert outbox"
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A message the outbox has not taken yet."""
+
+    sink: str
+    key: str
+    body: Any
+    summary: str
+    at: float
+    components: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sink": self.sink, "key": self.key, "body": self.body, "summary": self.summary, "at": self.at}
+
+
+@dataclass(frozen=True, slots=True)
+class Unsent:
+    """What became of a message the outbox never took, at stop."""
+
+    held: Held
+    fate: str  # "delivered" | "kept" (in the held file) | "lost"
+    detail: str
 
 
 class Dispatcher:
@@ -47,6 +85,8 @@ class Dispatcher:
     ) -> None:
         self.sinks = {sink.name: sink for sink in sinks}
         self.outbox = outbox
+        self.db = Worker(WHAT)
+        """The outbox's storage thread: every outbox call of this process runs there, in order."""
         self.http = http
         self.clock = clock
         self.on_events = on_events
@@ -59,64 +99,57 @@ class Dispatcher:
         self.permanent_attempts = permanent_attempts
         """...and at least this many refusals: one bad minute of a receiver does not fail a backlog for good."""
         self.storage = storage or StorageHealth()
-        self._held: list[tuple[str, str, Any, str, float]] = []
-        """Messages the outbox could not store (full or read-only disk): kept here, stored when it works."""
+        self._held: deque[Held] = deque()
+        """Messages the outbox could not store yet (full, locked or frozen disk): stored first when it can."""
         self.enqueued: set[int] = set()
         """Outbox rows this process stored and has not delivered yet (``--once`` waits for these only, never
         for older ones); a delivered row leaves the set, so it stays as small as the backlog."""
+        self.pending = 0
+        """Messages waiting in the outbox for the configured sinks, as last counted (never read on the loop)."""
+        self.failed = 0
+        """Messages receivers refused for good, as last counted."""
         self._wake = {name: asyncio.Event() for name in self.sinks}
+        self._store_wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._refreshed: dict[str, float] = {}
+        self._refresh_tasks: set[asyncio.Task[None]] = set()
         self._due: dict[int, float] = {}
         """Row id → when its next attempt is due, on the monotonic clock (the outbox keeps the wall time for
         people and for a restart; a wall clock stepped back an hour must not hold a retry back an hour)."""
         self._refused: dict[int, float] = {}  # row id → when this process saw its first refusal (monotonic)
-        self._tasks: list[asyncio.Task[None]] = []
-        self._refreshed: dict[str, float] = {}
-        self._refresh_tasks: set[asyncio.Task[None]] = set()
+        self._removing: set[int] = set()
+        """Rows a receiver accepted whose removal from the outbox failed: never posted again, removed later."""
+        self.closed = False
+        """Whether :meth:`shutdown` ended the outbox's thread (only then may the outbox's connection be closed)."""
         self.made: list[tuple[str, str, float, tuple[str, ...], str]] = []
         """(key, sink, at, components, summary) of each message made since the owner last took them (the
         history links alerts to their components with it)."""
 
-    # -- the poll loop's side: fast, no network ------------------------------------------------------
+    # -- the poll loop's side: fast, no I/O ---------------------------------------------------------
     def enqueue(self, events: list[AuditEvent]) -> int:
-        """Store each sink's messages for this poll's alert events; returns how many were stored.
-
-        When the outbox cannot be written, the messages are held in memory and stored (in order, before anything
-        newer) as soon as it can: an alert is never lost to a full disk while the process lives.
-        """
+        """Make each sink's messages for this poll's alert events and hand them to the storing task; returns
+        how many were made. Nothing here waits for the disk."""
         if not self.sinks:
             return 0
         now = self.clock.now()
-        for sink in self.sinks.values():
-            for message in sink.messages(events, now) if events else []:
+        made = 0
+        for sink in self.sinks.values() if events else ():
+            for message in sink.messages(events, now):
                 body = json.loads(scrub(json.dumps(message.body)))  # nothing secret leaves for a receiver
-                self._held.append((sink.name, message.key, body, scrub(message.summary), now.timestamp()))
-                self.made.append(
-                    (message.key, sink.name, now.timestamp(), message.components, scrub(message.summary))
+                summary = scrub(message.summary)
+                self._held.append(
+                    Held(sink.name, message.key, body, summary, now.timestamp(), message.components)
                 )
-        return self.store_held()
+                self.made.append((message.key, sink.name, now.timestamp(), message.components, summary))
+                made += 1
+        if self._held:  # this poll's, and what a full disk held back earlier: the storing task tries now
+            self._store_wake.set()
+        return made
 
     @property
     def held(self) -> int:
-        """Messages waiting in memory for the outbox to accept them."""
+        """Messages waiting in memory for the outbox to accept them (never counted as outbox rows)."""
         return len(self._held)
-
-    def store_held(self) -> int:
-        """Move held messages into the outbox, oldest first; stops at the first failure. Returns how many."""
-        stored = 0
-        while self._held:
-            sink, key, body, summary, at = self._held[0]
-            try:
-                row = self.outbox.add(sink, key, body, summary, at)
-            except sqlite3.Error as exc:
-                self.storage.failed("alert outbox", exc)
-                return stored
-            self._held.pop(0)
-            self.storage.recovered("alert outbox")
-            if row is not None:
-                self.enqueued.add(row)
-                stored += 1
-            self._wake[sink].set()
-        return stored
 
     def wake(self) -> None:
         """Look at the outbox again now (after a requeue)."""
@@ -136,7 +169,7 @@ class Dispatcher:
 
         ``firing`` is only called when a re-send is due, so polls without such sinks pay nothing.
         """
-        now = time.monotonic()
+        now = self.clock.monotonic()
         due = self._refresh_due(now)
         alerts = firing() if due else []
         if not alerts:
@@ -152,17 +185,120 @@ class Dispatcher:
         with contextlib.suppress(httpx.HTTPError):
             await self.http.post(url, json=payload, headers=headers, timeout=self.timeout)
 
+    # -- the outbox, off the loop -------------------------------------------------------------------
+    async def _outbox(self, job: Callable[[], T], timeout: float = STORAGE_WAIT) -> T:
+        """Run ``job`` on the outbox's thread, ``timeout`` seconds at most. Trouble is reported (and raised as
+        sqlite3.Error or StorageStuck for the caller to hold or retry); a damaged file is replaced first."""
+        try:
+            result = await self.db.run(job, timeout)
+        except StorageStuck:
+            self.storage.failing(
+                WHAT,
+                f"the alert outbox has not answered for {self.db.busy_for():.0f} s (a locked file or a frozen "
+                "disk); alerts are held in memory and stored when it answers",
+            )
+            raise
+        except sqlite3.Error as exc:
+            if damaged(exc):
+                await self._replace_damaged(exc)
+            else:
+                self.storage.failed(WHAT, exc)
+            raise
+        return result
+
+    async def _replace_damaged(self, exc: BaseException) -> None:
+        """The outbox file is damaged: move it aside (kept for inspection), start a fresh one, and say so.
+        The rows it held are not delivered (they are in the file moved aside)."""
+        try:
+            aside = await self.db.run(self.outbox.replace_damaged, STORAGE_WAIT)
+        except (OSError, sqlite3.Error, StorageStuck) as again:
+            self.storage.failing(
+                WHAT, f"the alert outbox is damaged ({reason(exc)}) and cannot be replaced: {again}"
+            )
+            return
+        self.enqueued.clear()
+        self._due.clear()
+        self._refused.clear()
+        self._removing.clear()
+        self.on_events([damaged_event(self.clock, self.outbox.path, aside, exc)])
+        self.wake()
+
+    async def _count(self) -> None:
+        """Count what waits and what was refused, on the outbox's thread (the views read the numbers)."""
+        sinks = list(self.sinks)
+        with contextlib.suppress(sqlite3.Error, StorageStuck):
+            self.pending, self.failed = await self._outbox(
+                lambda: (self.outbox.pending_count(sinks=sinks), self.outbox.failed_count())
+            )
+
+    # -- storing ------------------------------------------------------------------------------------
+    async def _store(self) -> None:
+        """Move held messages into the outbox, oldest first; when it refuses, wait and try again."""
+        while True:
+            await self._store_wake.wait()
+            self._store_wake.clear()
+            while self._held:
+                if not await self._store_one(self._held[0]):
+                    with contextlib.suppress(TimeoutError):  # asyncio.timeout: wait_for can lose a cancel
+                        async with asyncio.timeout(STORAGE_RETRY):
+                            await self._store_wake.wait()
+                    self._store_wake.clear()
+                    continue
+                self._held.popleft()
+            await self._count()
+
+    async def _store_one(self, item: Held) -> bool:
+        """Store one message; ``True`` once it is in the outbox (also when an earlier try that timed out
+        stored it after all: the key is unique per sink)."""
+        outbox = self.outbox
+
+        def add() -> int | None:
+            row = outbox.add(item.sink, item.key, item.body, item.summary, item.at)
+            return row if row is not None else outbox.id_of(item.sink, item.key)
+
+        try:
+            row = await self._outbox(add)
+        except (sqlite3.Error, StorageStuck):
+            return False
+        self.storage.recovered(WHAT)
+        if row is not None:
+            self.enqueued.add(row)
+        self._wake[item.sink].set()
+        return True
+
     # -- the delivery side ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Start one delivery task per sink; whatever was pending before a restart goes first."""
-        try:
-            self.outbox.make_all_due(self.clock.now().timestamp())
-        except sqlite3.Error as exc:  # they are still pending: they go when the outbox can be written
-            self.storage.failed("alert outbox", exc)
+        """Start the storing task and one delivery task per sink; whatever was pending before a restart (and
+        what a stop kept beside the outbox) goes first."""
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._run(name), name=f"deliver:{name}") for name in self.sinks]
-        for event in self._wake.values():
-            event.set()
+        self._tasks = [loop.create_task(self._begin(), name="outbox:begin")]
+        self._tasks += [loop.create_task(self._run(name), name=f"deliver:{name}") for name in self.sinks]
+        self._tasks.append(loop.create_task(self._store(), name="outbox:store"))
+
+    async def _begin(self) -> None:
+        now = self.clock.now().timestamp()
+        outbox = self.outbox
+        try:
+            kept = await self._outbox(lambda: (take_held(outbox), outbox.make_all_due(now))[0])
+        except (OSError, sqlite3.Error, StorageStuck) as exc:  # still pending: they go when it can be written
+            if isinstance(exc, OSError):
+                self.storage.failed(WHAT, exc)
+            kept = 0
+        if kept:
+            where = held_path(self.outbox.path)
+            self.on_events(
+                [
+                    AuditEvent(
+                        timestamp=self.clock.now(),
+                        event_type=EventType.STORAGE_RECOVERED,
+                        message=f"{kept} alert(s) kept in {where} at the last stop are queued for delivery",
+                        source=WHAT,
+                    )
+                ]
+            )
+        self.wake()
+        self._store_wake.set()
+        await self._count()
 
     async def stop(self) -> None:
         """Stop delivering; undelivered messages stay in the outbox for the next start."""
@@ -173,41 +309,161 @@ class Dispatcher:
                 await task
         self._tasks = []
 
+    async def close(self, *, deliver_held: float = 0.0, fallback: list[Any] | None = None) -> list[Unsent]:
+        """After :meth:`stop`: what the outbox never took is stored once more, else posted directly (for up
+        to ``deliver_held`` seconds: ``--once``), else kept in a file beside the outbox (or in ``fallback``
+        directories) for the next start, else lost. One :class:`Unsent` per message it did not store."""
+        out: list[Unsent] = []
+        while self._held:
+            item = self._held[0]
+            if await self._store_one(item):
+                self._held.popleft()
+                continue
+            break
+        ends = time.monotonic() + deliver_held
+        rest: list[Held] = []
+        while self._held:
+            item = self._held.popleft()
+            left = ends - time.monotonic()
+            if left > 0 and item.sink in self.sinks:
+                posted = await self._post_directly(item, min(left, self.timeout))
+                if posted is None:
+                    out.append(Unsent(item, "delivered", "delivered directly: the outbox could not store it"))
+                    continue
+                rest.append(item)
+            else:
+                rest.append(item)
+        if rest:
+            out += await self._keep(rest, fallback or [])
+        return out
+
+    async def shutdown(self) -> None:
+        """End the outbox's thread (after :meth:`close` and the last questions); ``closed`` says whether it
+        ended, and only then may the outbox's connection be closed."""
+        self.closed = await asyncio.to_thread(self.db.close, STORAGE_WAIT)
+
+    async def _post_directly(self, item: Held, timeout: float) -> str | None:
+        """One attempt without the outbox; ``None`` when the receiver took it, else why not."""
+        sink = self.sinks[item.sink]
+        url, headers, body = sink.request(item.body, item.key)
+        started = time.perf_counter()
+        try:
+            response = await self.http.post(url, json=body, headers=headers, timeout=timeout)
+        except httpx.TransportError as exc:
+            return describe_transport_error(exc, url, timeout).message
+        if 200 <= response.status_code < 300:
+            self.on_events(
+                [
+                    self._event(
+                        EventType.ALERT_DELIVERED,
+                        Severity.INFO,
+                        item.key,
+                        sink,
+                        started,
+                        f"delivered to {describe(sink)} directly (HTTP {response.status_code}; the outbox "
+                        f"could not store it): {item.summary}",
+                        response.status_code,
+                    )
+                ]
+            )
+            return None
+        return f"HTTP {response.status_code}"
+
+    async def _keep(self, items: list[Held], fallback: list[Any]) -> list[Unsent]:
+        """Write ``items`` where they can be (beside the outbox, else in a fallback directory), else name them
+        as lost."""
+        from pathlib import Path
+
+        places = [
+            held_path(self.outbox.path),
+            *(Path(d) / held_path(self.outbox.path).name for d in fallback),
+        ]
+        problems = []
+        for place in places:
+            try:
+                await asyncio.wait_for(
+                    asyncio.to_thread(keep_held, place, [i.as_dict() for i in items]), STORAGE_WAIT
+                )
+            except (OSError, TimeoutError) as exc:
+                problems.append(f"{place}: {reason(exc) if isinstance(exc, OSError) else 'no answer'}")
+                continue
+            return [
+                Unsent(i, "kept", f"kept in {place} (the outbox could not store it); sent at the next start")
+                for i in items
+            ]
+        why = "; ".join(problems)
+        return [Unsent(i, "lost", f"could not be stored anywhere ({why})") for i in items]
+
     async def drain(self, timeout: float, *, own_only: bool = False) -> bool:
         """Wait up to ``timeout`` seconds until nothing is pending for the configured sinks (``own_only``: among
-        the messages this process stored); ``True`` if all of it was delivered. Messages for sinks that are no
-        longer configured are never waited for: nobody will deliver them."""
+        the messages this process made); ``True`` if all of it was delivered. Messages for sinks that are no
+        longer configured are never waited for: nobody will deliver them. Stops early when the outbox cannot
+        take what is held (``close`` delivers those directly or keeps them)."""
         deadline = time.monotonic() + timeout
-        while self._undelivered(own_only):
-            if time.monotonic() >= deadline:
+        while True:
+            try:
+                left = await self._undelivered(own_only)
+            except (sqlite3.Error, StorageStuck):
+                left = -1
+            if left == 0:
+                return True
+            if time.monotonic() >= deadline or (self._held and WHAT in self.storage.problems):
                 return False
             await asyncio.sleep(0.02)
-        return True
 
-    def _undelivered(self, own_only: bool) -> int:
+    async def _undelivered(self, own_only: bool) -> int:
+        # what is held is read before the count: a message stored meanwhile is then in one of the two
+        outbox, ids, sinks, held = self.outbox, set(self.enqueued), list(self.sinks), len(self._held)
         if own_only:
-            return self.outbox.pending_count(ids=self.enqueued)
-        return self.outbox.pending_count(sinks=list(self.sinks))
+            stored = await self._outbox(lambda: outbox.pending_count(ids=ids))
+        else:
+            stored = await self._outbox(lambda: outbox.pending_count(sinks=sinks))
+        return stored + held
 
-    def not_delivered(self) -> list[Row]:
+    async def not_delivered(self) -> list[Row]:
         """This process's messages still in the outbox (pending or refused), for one line each."""
-        return self.outbox.rows(self.enqueued)
+        outbox, ids = self.outbox, set(self.enqueued)
+        try:
+            return await self._outbox(lambda: outbox.rows(ids))
+        except (sqlite3.Error, StorageStuck):
+            return []
+
+    async def orphans(self) -> int:
+        """Messages for sinks no longer configured (0 when the outbox does not answer)."""
+        outbox, sinks = self.outbox, list(self.sinks)
+        try:
+            return await self._outbox(lambda: outbox.orphans(sinks))
+        except (sqlite3.Error, StorageStuck):
+            return 0
+
+    async def requeue_failed(self) -> int:
+        """Queue the messages receivers refused for good once more."""
+        outbox, now = self.outbox, self.clock.now().timestamp()
+        count = await self._outbox(lambda: outbox.requeue_failed(now))
+        self.wake()
+        await self._count()
+        return count
 
     async def _run(self, name: str) -> None:
         while True:
             try:
                 await self._deliver(name)
-            except sqlite3.Error as exc:  # the outbox cannot be read or updated: wait, then go on
-                self.storage.failed("alert outbox", exc)
+            except (sqlite3.Error, StorageStuck):  # the outbox cannot be read or updated: wait, then go on
                 await asyncio.sleep(STORAGE_RETRY)
 
     async def _deliver(self, name: str) -> None:
         sink, wake = self.sinks[name], self._wake[name]
+        outbox = self.outbox
         while True:
-            head = self.outbox.head(name)
+            head = await self._outbox(lambda: outbox.head(name))
             if head is None:
+                self.storage.recovered(WHAT)
                 wake.clear()
                 await wake.wait()
+                continue
+            if head.id in self._removing:  # delivered already: only its removal is left, never a re-post
+                if not await self._remove(head.id):
+                    await asyncio.sleep(STORAGE_RETRY)
                 continue
             due = self._due.get(head.id)
             if due is not None:
@@ -217,9 +473,25 @@ class Dispatcher:
             if wait > 0:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=wait)
+                    async with asyncio.timeout(wait):
+                        await wake.wait()
                 continue
             await self._attempt(sink, head)
+
+    async def _remove(self, row_id: int) -> bool:
+        """Delete a delivered row; while the outbox refuses, remember it (so it is never posted again: the
+        delivery task tries the removal again after a while). ``True`` once it is gone."""
+        outbox = self.outbox
+        try:
+            await self._outbox(lambda: outbox.delivered(row_id))
+        except (sqlite3.Error, StorageStuck):
+            self._removing.add(row_id)
+            return False
+        self._removing.discard(row_id)
+        self._forget(row_id)
+        self.storage.recovered(WHAT)
+        await self._count()
+        return True
 
     async def _attempt(self, sink: Sink, row: Row) -> None:
         url, headers, body = sink.request(row.body, row.key)
@@ -234,8 +506,8 @@ class Dispatcher:
         else:
             code = response.status_code
             if 200 <= code < 300:
-                self.outbox.delivered(row.id)
-                self._forget(row.id)
+                self._removing.add(row.id)  # from now on only its removal is left
+                await self._remove(row.id)
                 self._emit(
                     EventType.ALERT_DELIVERED,
                     Severity.INFO,
@@ -248,6 +520,7 @@ class Dispatcher:
                 return
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.now())
             error = f"HTTP {code}"
+        outbox = self.outbox
         refused_since: float | None = None
         if code is not None and code not in RECEIVER_RETRY_STATUS:
             now = self.clock.now().timestamp()
@@ -261,7 +534,7 @@ class Dispatcher:
             if self.permanent_after == 0 or (
                 lasted >= self.permanent_after and attempt >= self.permanent_attempts
             ):
-                self.outbox.fail(row.id, error)
+                await self._book(lambda: outbox.fail(row.id, error), row.id)
                 self._forget(row.id, delivered=False)
                 self._emit(
                     EventType.ALERT_FAILED,
@@ -274,13 +547,15 @@ class Dispatcher:
                     f"{row.summary}",
                     code,
                 )
+                await self._count()
                 return
             error += " (refused; given up only if it goes on)"
         delay = min(
             self.backoff.delay(attempt, retry_after, self.rng), max(self.backoff.cap, retry_after or 0)
         )
-        self.outbox.retry(row.id, self.clock.now().timestamp() + delay, error, refused_since)
+        next_at = self.clock.now().timestamp() + delay
         self._due[row.id] = self.clock.monotonic() + delay
+        await self._book(lambda: outbox.retry(row.id, next_at, error, refused_since), row.id)
         self._emit(
             EventType.ALERT_RETRYING,
             Severity.WARNING,
@@ -290,6 +565,14 @@ class Dispatcher:
             f"{describe(sink)} failed ({error}, attempt {attempt}); retrying in {delay:.1f} s: {row.summary}",
             code,
         )
+
+    async def _book(self, job: Callable[[], object], row_id: int) -> None:
+        """Record an attempt's outcome in the outbox; when it cannot be, the next attempt waits a while (in
+        memory) instead of hammering the receiver."""
+        try:
+            await self._outbox(job)
+        except (sqlite3.Error, StorageStuck):
+            self._due[row_id] = max(self._due.get(row_id, 0.0), self.clock.monotonic() + STORAGE_RETRY)
 
     def _forget(self, row_id: int, *, delivered: bool = True) -> None:
         """The row left the pending set: delivered, or failed for good (then ``--once`` still names it)."""
@@ -308,18 +591,40 @@ class Dispatcher:
         message: str,
         code: int | None,
     ) -> None:
-        self.on_events(
-            [
-                AuditEvent(
-                    timestamp=self.clock.now(),
-                    event_type=kind,
-                    status=str(code) if code is not None else "no-response",
-                    latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                    message=message,
-                    severity=severity,
-                    source=sink.kind,
-                    sink=sink.name,
-                    correlation_id=row.key,  # the message's idempotency key: links attempts to their alert
-                )
-            ]
+        self.on_events([self._event(kind, severity, row.key, sink, started, message, code)])
+
+    def _event(
+        self,
+        kind: str,
+        severity: Severity,
+        key: str,
+        sink: Sink,
+        started: float,
+        message: str,
+        code: int | None,
+    ) -> AuditEvent:
+        return AuditEvent(
+            timestamp=self.clock.now(),
+            event_type=kind,
+            status=str(code) if code is not None else "no-response",
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            message=message,
+            severity=severity,
+            source=sink.kind,
+            sink=sink.name,
+            correlation_id=key,  # the message's idempotency key: links attempts to their alert
         )
+
+
+def damaged_event(clock: Clock, path: Any, aside: Any, exc: BaseException) -> AuditEvent:
+    return AuditEvent(
+        timestamp=clock.now(),
+        event_type=EventType.STORAGE_FAILED,
+        status="failed",
+        severity=Severity.CRITICAL,
+        source=WHAT,
+        message=(
+            f"the alert outbox {path} was damaged ({reason(exc)}): moved aside to {aside} for inspection and a "
+            "fresh one started; alerts waiting in the damaged file are not sent from it"
+        ),
+    )

@@ -1,13 +1,21 @@
 """The durable outbox (sqlite3): every alert is stored before its first attempt and removed only after a 2xx.
 
+The monitor never calls it on its event loop: the dispatcher hands every call to a storage thread. A damaged
+file (a corrupted page) is moved aside for inspection and a fresh outbox started (:meth:`Outbox.replace_damaged`);
+what could not be stored at all when the monitor stops is kept in a ``.held.jsonl`` file next to it
+(:func:`keep_held`) and queued again at the next start (:func:`take_held`).
+
 (The engine's state lives in :mod:`tui_health.persistence.engine_state`, not here.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
-from collections.abc import Collection
+import time
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,26 +55,80 @@ class Row:
     refused_since: float | None = None
 
 
+BUSY_TIMEOUT = 2.0
+"""Seconds a call waits for another process's lock before it fails (and the alert is held in memory)."""
+
+
+def damaged(exc: BaseException) -> bool:
+    """Whether a SQLite error says the file itself is damaged (not locked, not full, not read-only)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text)
+
+
 class Outbox:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.moved_aside: Path | None = None
+        """Where a damaged outbox found at open was moved (the caller reports it)."""
         try:
             make_private_dir(path.parent)
-            create_private_file(path)  # 0600 before sqlite opens it; its -wal and -shm files follow its mode
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.executescript(SCHEMA)
-            columns = {row[1] for row in self.db.execute("PRAGMA table_info(outbox)")}
-            if "refused_since" not in columns:  # an outbox written before refusals were timed
-                self.db.execute("ALTER TABLE outbox ADD COLUMN refused_since REAL")
+            try:
+                self.db = self._open()
+            except sqlite3.DatabaseError as exc:
+                if not damaged(exc):
+                    raise
+                self.moved_aside = self._move_aside()
+                self.db = self._open()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"cannot open the alert outbox {path}: {exc}", hint="set alerts.outbox to a writable path"
             ) from None
 
+    def _open(self) -> sqlite3.Connection:
+        create_private_file(self.path)  # 0600 before sqlite opens it; its -wal and -shm files follow its mode
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(
+                    f"database disk image is malformed ({check[0] if check else '?'})"
+                )
+            db.executescript(SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+            if "refused_since" not in columns:  # an outbox written before refusals were timed
+                db.execute("ALTER TABLE outbox ADD COLUMN refused_since REAL")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self) -> Path:
+        """Rename the damaged file (and its WAL files) to ``<name>.damaged-<time>``; that name."""
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            source = self.path.with_name(self.path.name + suffix)
+            if source.exists():
+                source.replace(aside.with_name(aside.name + suffix))
+        return aside
+
+    def replace_damaged(self) -> Path:
+        """The file is damaged: close it, move it aside (kept for inspection) and start a fresh outbox. Returns
+        where the damaged one went. Raises OSError or sqlite3.Error when even that fails."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        aside = self._move_aside()
+        self.db = self._open()
+        return aside
+
     def close(self) -> None:
         self.db.close()
+
+    def id_of(self, sink: str, key: str) -> int | None:
+        """The row of the message ``key`` for ``sink``, if it is stored."""
+        row = self.db.execute("SELECT id FROM outbox WHERE sink = ? AND key = ?", (sink, key)).fetchone()
+        return int(row[0]) if row else None
 
     def add(self, sink: str, key: str, body: Any, summary: str, now: float) -> int | None:
         """Store a message; its row id, or ``None`` if this sink already has one with this key (idempotent)."""
@@ -174,3 +236,45 @@ class Outbox:
             last_error=r[9],
             refused_since=r[10],
         )
+
+
+HELD_SUFFIX = ".held.jsonl"
+
+
+def held_path(outbox: Path) -> Path:
+    """Where alerts the outbox could not take at stop are kept until the next start."""
+    return outbox.with_name(outbox.name + HELD_SUFFIX)
+
+
+def keep_held(path: Path, items: Iterable[dict[str, Any]]) -> None:
+    """Append ``items`` ({sink, key, body, summary, at}) to ``path``, one JSON line each, fsync'd; raises
+    OSError when it cannot."""
+    data = "".join(json.dumps(item, separators=(",", ":")) + "\n" for item in items).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def take_held(outbox: Outbox) -> int:
+    """Store the alerts kept beside ``outbox`` at the last stop (a torn or foreign line is skipped) and remove
+    the file; how many were stored. Raises sqlite3.Error or OSError (the file stays for the next try)."""
+    path = held_path(outbox.path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return 0
+    stored = 0
+    for line in text.splitlines():
+        try:
+            item = json.loads(line)
+            row = outbox.add(
+                str(item["sink"]), str(item["key"]), item["body"], str(item["summary"]), float(item["at"])
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+        stored += row is not None
+    path.unlink()
+    return stored

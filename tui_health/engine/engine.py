@@ -170,6 +170,15 @@ class ThresholdEngine:
         chosen = ids if ids is not None else ((cid,) if cid else ())
         return make_event(self.clock.now(), kind, chosen, status, message, source=source, **fields)
 
+    def unalert(self, components: tuple[str, ...]) -> None:
+        """Receivers never got what they were last sent about ``components`` (it was lost at stop): forget
+        what they were told, so the next observation tells them the current state again."""
+        for cid in components:
+            tracked = self.components.get(cid)
+            if tracked is not None:
+                tracked.alerted = Status.UNKNOWN  # equals no alert state: the current one is sent again
+                self.revision += 1
+
     # -- views and persistence ----------------------------------------------------------------------
     def open_problems(self) -> dict[str, Status]:
         """Components receivers currently believe are a problem (for Alertmanager re-sends)."""

@@ -82,6 +82,10 @@ class EngineStateStore:
         else:
             done(None)
 
+    def busy_for(self) -> float:
+        """Seconds the save in hand has been running (0 when idle)."""
+        return self._worker.busy_for()
+
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, then close; a connection the thread is still inside is left to the process."""
         if self._worker.close(timeout):

@@ -117,6 +117,7 @@ def state_to_json(state: MonitorState) -> dict[str, Any]:
         "incidents": list(state.incidents),
         "outbox_pending": state.outbox_pending,
         "outbox_failed": state.outbox_failed,
+        "alerts_held": state.alerts_held,
         "storage_problem": state.storage_problem,
         "budget": None
         if state.budget is None
@@ -246,6 +247,7 @@ class WireState(_Wire):
     incidents: list[DataMap] = Field(default_factory=list, max_length=200)
     outbox_pending: Count = 0
     outbox_failed: Count = 0
+    alerts_held: Count = 0
     storage_problem: Text = ""
     budget: WireBudget | None = None
     silences: list[tuple[Name, Moment]] = Field(default_factory=list, max_length=MAX_COMPONENTS)
@@ -341,6 +343,7 @@ def state_from_json(data: Any) -> MonitorState:
         incidents=tuple(wire.incidents),
         outbox_pending=wire.outbox_pending,
         outbox_failed=wire.outbox_failed,
+        alerts_held=wire.alerts_held,
         storage_problem=wire.storage_problem,
         budget=None
         if wire.budget is None

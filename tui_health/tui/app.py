@@ -376,8 +376,8 @@ class HealthApp(App[int]):
             return
         self.start_poll()
 
-    def action_requeue(self) -> None:
-        count = self.monitor.requeue_failed()  # the outbox is shared by every target
+    async def action_requeue(self) -> None:
+        count = await self.monitor.requeue_failed()  # the outbox is shared by every target
         self.notify(f"{count} refused alert(s) queued again" if count else "nothing to requeue")
 
     def action_incidents(self) -> None:

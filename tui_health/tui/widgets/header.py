@@ -110,6 +110,10 @@ def header_text(state: MonitorState, now: datetime) -> Text:
         text.append(f"   {state.outbox_pending} alert(s) pending", style="yellow")
     if state.outbox_failed:
         text.append(f"   {state.outbox_failed} alert(s) refused (A requeues)", style="bold red")
+    if state.alerts_held:
+        text.append(
+            f"   {state.alerts_held} alert(s) held in memory: the outbox cannot take them", style="bold red"
+        )
     return text
 
 

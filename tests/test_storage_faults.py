@@ -329,3 +329,75 @@ def test_a_damaged_outbox_is_moved_aside_and_a_fresh_one_started(start_sim, tmp_
     assert list(tmp_path.glob("outbox.sqlite3.damaged-*"))  # kept for inspection
     assert any(e["event_type"] == "alert_delivered" for e in events)  # the fresh outbox works
     assert events[-1]["event_type"] == "monitor_stopped" and "Traceback" not in err
+
+
+def test_deleting_the_state_directory_stops_the_instance_that_held_it(start_sim, tmp_path: Path) -> None:
+    import shutil
+
+    sim = start_sim("steady")
+    state = tmp_path / "state"
+    state.mkdir()
+    config(state, sim)
+    first = headless(sim, state)
+    second = None
+    try:
+        wait_until(lambda: (state / "history").exists() and sim.state.counts["health"] >= 2)
+        config_text = (state / "config.toml").read_text()
+        shutil.rmtree(state)  # the lock file goes with it: another instance could now start beside the first
+        state.mkdir()
+        (state / "config.toml").write_text(config_text)
+        second = headless(sim, state)
+        _, err = first.communicate(timeout=60)  # the first notices at its next poll and stops
+        assert first.returncode == 3, err
+        assert err.count("\n") == 1 and "was deleted or replaced while this tui-health" in err
+        assert second.poll() is None  # the second goes on alone
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.communicate(timeout=60)
+
+
+def test_sighup_ends_headless_cleanly(start_sim, tmp_path: Path) -> None:
+    sim = start_sim("steady")
+    config(tmp_path, sim)
+    proc = headless(sim, tmp_path)
+    try:
+        wait_until(lambda: sim.state.counts["health"] >= 2)
+        code, events, err = finish(proc, signal.SIGHUP)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, err  # not 129: the signal is handled like SIGTERM
+    assert events[-1]["event_type"] == "monitor_stopped" and "Traceback" not in err
+    assert not list(tmp_path.rglob("*-wal"))  # every SQLite file closed cleanly
+
+
+def test_once_json_answers_a_document_when_it_is_stopped_or_cannot_start(start_sim, tmp_path: Path) -> None:
+    sim = start_sim("steady", faults=[{"kind": "hang"}])
+    config(tmp_path, sim)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_"))}
+    env.update(
+        GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID,
+        GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET,
+        TUI_HEALTH_CONFIG=str(tmp_path / "config.toml"),
+    )
+    args = [sys.executable, "-m", "tui_health", "--once", "--format", "json", "--api-url", sim.url,
+            "--login-url", sim.url]  # fmt: skip
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: sim.state.counts["health"] >= 1)  # its request hangs
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3
+    doc = json.loads(out)
+    assert doc["exit_code"] == 3 and doc["overall"] == "unknown" and "interrupted (SIGTERM)" in doc["error"]
+    # an outbox that cannot be opened: the same document, with that reason
+    (tmp_path / "config.toml").write_text(
+        (tmp_path / "config.toml")
+        .read_text()
+        .replace("[alerts]\n", '[alerts]\noutbox = "/dev/null/outbox.sqlite3"\n')
+    )
+    failed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    assert failed.returncode == 3 and failed.stderr.count("\n") == 1
+    doc = json.loads(failed.stdout)
+    assert doc["exit_code"] == 3 and "cannot" in doc["error"] and "outbox" in doc["error"]

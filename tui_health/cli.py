@@ -304,7 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TuiHealthError as exc:
         if args.debug:
             raise
-        print(f"tui-health: {clean(scrub(exc.one_line()), 1000)}", file=sys.stderr)
+        line = clean(scrub(exc.one_line()), 1000)
+        if args.once and args.command is None:  # a plugin's reader still gets its document on stdout
+            from tui_health.once import write_unknown
+
+            write_unknown(line, args.format, sys.stdout)
+        print(f"tui-health: {line}", file=sys.stderr)
         return UNKNOWN
     except KeyboardInterrupt:
         return 130
@@ -316,11 +321,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(
-            f"tui-health: internal error: {exc.__class__.__name__}: {clean(scrub(str(exc)), 300)} "
-            "(run with --debug for details)",
-            file=sys.stderr,
-        )
+        line = f"internal error: {exc.__class__.__name__}: {clean(scrub(str(exc)), 300)} (run with --debug for details)"
+        if args.once and args.command is None:
+            from tui_health.once import write_unknown
+
+            write_unknown(line, args.format, sys.stdout)
+        print(f"tui-health: {line}", file=sys.stderr)
         return UNKNOWN
 
 

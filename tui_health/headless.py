@@ -60,8 +60,15 @@ async def run_headless(
             for monitor in monitors:  # one per target; a slow or failing target never holds up another
                 monitor.audit.listeners.append(emit)
                 await monitor.start()
+            runs = [
+                asyncio.ensure_future(m.run(stop, max_polls=max_polls, duration=duration)) for m in monitors
+            ]
             try:
-                await asyncio.gather(*(m.run(stop, max_polls=max_polls, duration=duration) for m in monitors))
+                await asyncio.gather(*runs)
+            except BaseException:  # one target's run failed (its state directory gone): every run ends
+                stop.set()
+                await asyncio.gather(*runs, return_exceptions=True)
+                raise
             finally:
                 wait = 0.0 if stop.is_set() else settings.alerts.once_wait
                 await asyncio.gather(*(m.close(delivery_wait=wait) for m in monitors))

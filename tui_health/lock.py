@@ -17,6 +17,10 @@ from tui_health.storage import make_private_dir
 LOCK_NAME = "tui-health.lock"
 
 
+class StateDirectoryGone(ConfigError):
+    """The locked state directory is no longer the one on disk (deleted or replaced)."""
+
+
 class InstanceLock:
     """Held from :meth:`acquire` until :meth:`release` (or the process ends)."""
 
@@ -48,6 +52,26 @@ class InstanceLock:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return self
+
+    def intact(self) -> bool:
+        """Whether the lock file we hold is still the state directory's: deleting (or replacing) the directory
+        lets a second instance start beside us, each paging and writing into files nobody will read."""
+        if self._fd is None:
+            return False
+        try:
+            found, held = os.stat(self.path), os.fstat(self._fd)
+        except OSError:
+            return False
+        return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
+
+    def check(self) -> None:
+        """Raise StateDirectoryGone when :meth:`intact` says no."""
+        if not self.intact():
+            raise StateDirectoryGone(
+                f"the state directory {self.path.parent} was deleted or replaced while this tui-health (pid "
+                f"{os.getpid()}) held it; stopping so that two instances never page side by side",
+                hint="start tui-health again (it recreates the directory)",
+            )
 
     def release(self) -> None:
         if self._fd is not None:

@@ -20,6 +20,7 @@ from tui_health.engine import ThresholdEngine
 from tui_health.errors import NetworkError
 from tui_health.events import headroom_events, org_events, snapshot_events, with_incident_links, with_key
 from tui_health.genesys.ratelimit import RequestBudget
+from tui_health.lock import InstanceLock
 from tui_health.metrics import LatencyTracker
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
 from tui_health.persistence.engine_state import EngineStateStore
@@ -139,8 +140,11 @@ class Monitor:
         saved: EngineStateStore | None = None,
         storage: StorageHealth | None = None,
         budget: RequestBudget | None = None,
+        lock: InstanceLock | None = None,
     ) -> None:
         self.poller = poller
+        self.lock = lock
+        """The state directory's lock: checked before each poll (StateDirectoryGone when it was deleted)."""
         self.engine = engine
         self.audit = audit
         self.store = store
@@ -447,7 +451,10 @@ class Monitor:
 
     # -- one cycle ------------------------------------------------------------------------------------
     async def poll(self) -> MonitorState:
-        """One poll. It starts no sooner than ``min_gap`` seconds after the previous one finished."""
+        """One poll. It starts no sooner than ``min_gap`` seconds after the previous one finished. Raises
+        StateDirectoryGone when the state directory this process locked was deleted or replaced."""
+        if self.lock is not None:
+            self.lock.check()
         if self._finished_at is not None:
             gap = self.min_gap - (time.monotonic() - self._finished_at)
             if gap > 0:

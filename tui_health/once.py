@@ -23,6 +23,7 @@ from tui_health.output import (
     render_nagios,
     render_nagios_targets,
     render_table,
+    render_unknown_json,
     target_heading,
 )
 from tui_health.redact import scrub
@@ -58,9 +59,9 @@ async def run_once(
             *(m.close(delivery_wait=wait, own_only=True, deliver_held=True) for m in monitors)
         )
         if any(state is None for state in states):
-            err.write(
-                f"tui-health: interrupted ({stop.reason}) before the poll finished; nothing was checked\n"
-            )
+            problem = f"interrupted ({stop.reason}) before the poll finished; nothing was checked"
+            write_unknown(problem, fmt, out)
+            err.write(f"tui-health: {problem}\n")
             return UNKNOWN
         reports = []
         undelivered: list[str] = []
@@ -95,6 +96,15 @@ def write_reports(reports: list[Report], fmt: str, out: IO[str], err: IO[str]) -
                 err.write(
                     f"tui-health: {report.name}: {source.name}: {clean(scrub(source.error or 'failed'), 1000)}\n"
                 )
+
+
+def write_unknown(problem: str, fmt: str | None, out: IO[str]) -> None:
+    """Nothing could be checked: JSON and Nagios readers still get a document (exit 3, UNKNOWN) on stdout,
+    saying why; the table format leaves stdout empty (the person reads stderr)."""
+    if fmt == "json":
+        out.write(render_unknown_json(clean(scrub(problem), 1000)) + "\n")
+    elif fmt == "nagios":
+        out.write(f"HEALTH UNKNOWN - {clean(scrub(problem), 1000).replace('|', '/')}\n")
 
 
 def write_report(report: Report, fmt: str, out: IO[str], err: IO[str]) -> None:

@@ -42,6 +42,24 @@ def render_json(report: Report) -> str:
     return "{\n" + "\n".join(lines) + "\n}"
 
 
+def render_unknown_json(problem: str) -> str:
+    """The ``--once --format json`` document when nothing could be checked: UNKNOWN, exit 3, and why."""
+    from datetime import UTC, datetime
+
+    document = {
+        "generated_at": rfc3339(datetime.now(UTC)),
+        "overall": "unknown",
+        "exit_code": 3,
+        "error": problem,
+        "counts": {str(s): 0 for s in Status},
+        "threshold": {"breached": False, "reasons": []},
+        "components": [],
+        "events": [],
+        "sources": [],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2)
+
+
 def render_nagios(report: Report) -> str:
     """The monitoring-plugins format: ``HEALTH CRITICAL - summary | perfdata`` on the first line, then one line
     per problem component (the plugin's long output, which Nagios and Icinga show as details).

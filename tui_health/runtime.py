@@ -75,7 +75,7 @@ async def open_monitors(
             shared = SharedFetches(max_age=min(5.0, settings.poll.interval / 2)) if len(targets) > 1 else None
             monitors = [
                 await stack.enter_async_context(
-                    _monitor(target, config_path, clock or SystemClock(), sleep, stateless, read_only, shared)
+                    _monitor(target, config_path, clock or SystemClock(), sleep, stateless, read_only, shared, lock)
                 )
                 for target in targets
             ]
@@ -123,6 +123,7 @@ async def _monitor(
     stateless: bool,
     read_only: bool,
     shared: SharedFetches | None = None,
+    lock: InstanceLock | None = None,
 ) -> AsyncIterator[Monitor]:
     """The Monitor of one target: its connection (token, budget), audit log, outbox, engine and saved state."""
     settings = target.settings
@@ -194,6 +195,7 @@ async def _monitor(
                 min_gap=settings.poll.min_gap,
                 storage=audit.storage,
                 budget=conn.budget,
+                lock=lock,
             )
             monitor.settle = not stateless  # --once ends after one poll: nothing to settle
             monitor.alert_target = alert_target

@@ -16,18 +16,20 @@ from collections.abc import AsyncIterator
 
 
 class StopSignal(asyncio.Event):
-    """Set by SIGINT or SIGTERM; ``reason`` names which."""
+    """Set by SIGINT, SIGTERM or SIGHUP (the terminal went away, or a service manager asked); ``reason`` names
+    which."""
 
     reason = ""
 
 
 @contextlib.asynccontextmanager
 async def interruptible() -> AsyncIterator[StopSignal]:
-    """SIGINT/SIGTERM set the event instead of killing the process mid-write; handlers removed on exit."""
+    """SIGINT/SIGTERM/SIGHUP set the event instead of killing the process mid-write (SIGHUP's default would end
+    it at once: no stop event, WAL files left); handlers removed on exit."""
     stop = StopSignal()
     loop = asyncio.get_running_loop()
     installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
 
         def handle(sig: signal.Signals = sig) -> None:
             stop.reason = sig.name

@@ -115,7 +115,12 @@ class HealthApp(App[int]):
             )
 
     async def _poll(self, index: int) -> None:
-        await self.monitors[index].poll()
+        from tui_health.lock import StateDirectoryGone
+
+        try:
+            await self.monitors[index].poll()
+        except StateDirectoryGone as exc:  # another instance may be starting: this one stops, and says why
+            self.exit(3, return_code=3, message=f"tui-health: {exc.one_line()}")
 
     def _polling(self, index: int) -> bool:
         worker = self._poll_workers.get(index)

@@ -75,7 +75,9 @@ async def open_monitors(
             shared = SharedFetches(max_age=min(5.0, settings.poll.interval / 2)) if len(targets) > 1 else None
             monitors = [
                 await stack.enter_async_context(
-                    _monitor(target, config_path, clock or SystemClock(), sleep, stateless, read_only, shared, lock)
+                    _monitor(
+                        target, config_path, clock or SystemClock(), sleep, stateless, read_only, shared, lock
+                    )
                 )
                 for target in targets
             ]

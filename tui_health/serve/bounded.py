@@ -225,7 +225,7 @@ class BoundedServer:
             client = str(address[0])
             if self._by_client[client] >= self.limits.per_client:
                 self.refused["per_client"] += 1
-                conn.close()
+                _turn_away(conn)
                 slots.release()
                 continue
             self._by_client[client] += 1
@@ -367,6 +367,20 @@ class BoundedServer:
             self._streams_by_client[client] -= 1
             if self._streams_by_client[client] <= 0:
                 del self._streams_by_client[client]
+
+
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 55\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\n\r\ntoo many connections from this address; try again soon\n"
+)
+
+
+def _turn_away(conn: socket.socket) -> None:
+    """Answer 503 at once, without reading anything (one small non-blocking send), and close."""
+    with contextlib.suppress(OSError):
+        conn.setblocking(False)
+        conn.send(BUSY)
+    conn.close()
 
 
 def _plain(status: int, message: str) -> Response:

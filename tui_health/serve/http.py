@@ -17,6 +17,7 @@ import contextlib
 import functools
 import hmac
 import json
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,8 @@ KEEPALIVE = 10.0
 MAX_TOLD = 300
 """Audit event ids a stream remembers per target, so each event is sent once."""
 MAX_BODY = 4096
+METRICS_FRESH = 1.0
+"""Seconds one rendering of /metrics is served to every scraper that asks (a poll every 15 s changes it)."""
 
 
 def authorized(request: Request, token: str | None) -> bool:
@@ -165,6 +168,8 @@ class CollectorServer:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.http = BoundedServer(self._route, host, port, limits=limits or Limits(max_body=MAX_BODY))
         self.broadcast = Broadcast(self.monitors, self.http) if serve else None
+        self._rendered: dict[str, tuple[float, bytes]] = {}
+        self._rendering = asyncio.Lock()  # created off any loop; bound to the server's loop on first use
 
     @property
     def host(self) -> str:
@@ -227,6 +232,21 @@ class CollectorServer:
             return 500, f"could not apply it: {exc.__class__.__name__}"
         return 200, ("silence lifted" if lift else f"silenced for {seconds:g} s")
 
+    async def _metrics(self, encoder: Any, content_type: str) -> bytes:
+        """The exposition, rendered at most once per METRICS_FRESH seconds per format: many scrapers at once
+        share one rendering instead of each paying for the whole registry."""
+        now = time.monotonic()
+        cached = self._rendered.get(content_type)
+        if cached is not None and now - cached[0] < METRICS_FRESH:
+            return cached[1]
+        async with self._rendering:
+            cached = self._rendered.get(content_type)
+            if cached is not None and time.monotonic() - cached[0] < METRICS_FRESH:
+                return cached[1]
+            body: bytes = await asyncio.to_thread(encoder, self.exporter.registry)
+            self._rendered[content_type] = (time.monotonic(), body)
+            return body
+
     # -- routes -----------------------------------------------------------------------------------
     async def _route(self, request: Request) -> Response | Stream:
         if request.method == "GET":
@@ -239,8 +259,7 @@ class CollectorServer:
         path = request.path
         if path == "/metrics":
             encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-            body = await asyncio.to_thread(encoder, self.exporter.registry)
-            return Response(200, content_type, body)
+            return Response(200, content_type, await self._metrics(encoder, content_type))
         if path == "/healthz":
             ok, targets = health(self.monitors, self.now())
             stale = [t["target"] for t in targets if not t["ok"]]

@@ -46,7 +46,9 @@ class Harness:
 
     async def close(self) -> None:
         await self.dispatcher.stop()
+        await self.dispatcher.shutdown()  # its storage thread ends first: never close SQLite under it
         await self.http.aclose()
+        assert self.dispatcher.closed
         self.outbox.close()
 
 

@@ -42,7 +42,8 @@ def test_defaults_are_the_tutorials(tmp_path):
     assert s.api_url == "https://api.mypurecloud.com"
 
 
-# Genesys Cloud's regions and their domains, written out from the Platform API SDKs' region lists (DESIGN.md)
+# Genesys Cloud's regions and their domains, written out from the Platform API SDKs' and the Terraform
+# provider's region lists (DESIGN.md)
 REGION_TABLE = {
     "us-east-1": "mypurecloud.com",
     "us-east-2": "use2.us-gov-pure.cloud",
@@ -61,6 +62,7 @@ REGION_TABLE = {
     "ap-northeast-1": "mypurecloud.jp",
     "ap-northeast-2": "apne2.pure.cloud",
     "ap-northeast-3": "apne3.pure.cloud",
+    "eusc-de-east-1": "edee1.eusc-pure.cloud",  # the EU sovereign cloud (Genesys' Terraform provider)
 }
 
 

@@ -530,20 +530,20 @@ class Monitor:
                     self.alert_target.org = org
 
     def record(self, events: list[AuditEvent], *, publish: bool = True) -> None:
-        """Audit events (and remember them for the views). Delivery outcomes arrive here too."""
-        if not events:
-            return
-        events = [
-            e if scrub(e.message) == e.message else replace(e, message=scrub(e.message)) for e in events
-        ]
-        self.audit.write(events)
-        self.recent.extend(events)
-        for observer in self.observers:
-            observer.recorded(self, events)
-        if self.history is not None:
-            from tui_health.history.recorder import extras_of
+        """Audit events (and remember them for the views). Delivery outcomes arrive here too; with no events,
+        the state is published again (the outbox's counts changed)."""
+        if events:
+            events = [
+                e if scrub(e.message) == e.message else replace(e, message=scrub(e.message)) for e in events
+            ]
+            self.audit.write(events)
+            self.recent.extend(events)
+            for observer in self.observers:
+                observer.recorded(self, events)
+            if self.history is not None:
+                from tui_health.history.recorder import extras_of
 
-            self.history.put(extras_of(events))
+                self.history.put(extras_of(events))
         self._report_storage()
         if publish:
             self.store.publish(

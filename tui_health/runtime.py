@@ -157,6 +157,10 @@ async def _monitor(
             if monitor is not None:
                 monitor.record(events)
 
+        def on_change() -> None:
+            if monitor is not None:
+                monitor.record([])  # publishes the outbox's new counts
+
         alert_target = alert_target_of(target)
         try:
             dispatcher = None
@@ -180,6 +184,7 @@ async def _monitor(
                     resend_interval=alerts.resend_interval,
                     permanent_after=alerts.permanent_after,
                     storage=audit.storage,
+                    on_change=on_change,
                 )
             engine = ThresholdEngine(engine_config(settings.thresholds, alerts.repeat_interval), clock)
             monitor = Monitor(

@@ -82,8 +82,11 @@ class Dispatcher:
         permanent_after: float = 600.0,
         permanent_attempts: int = 3,
         storage: StorageHealth | None = None,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.sinks = {sink.name: sink for sink in sinks}
+        self.on_change = on_change
+        """Called when the outbox's counts or health changed (the monitor audits and publishes them)."""
         self.outbox = outbox
         self.db = Worker(WHAT)
         """The outbox's storage thread: every outbox call of this process runs there, in order."""
@@ -192,19 +195,28 @@ class Dispatcher:
         try:
             result = await self.db.run(job, timeout)
         except StorageStuck:
-            self.storage.failing(
-                WHAT,
+            self._health(
                 f"the alert outbox has not answered for {self.db.busy_for():.0f} s (a locked file or a frozen "
-                "disk); alerts are held in memory and stored when it answers",
+                "disk); alerts are held in memory and stored when it answers"
             )
             raise
         except sqlite3.Error as exc:
             if damaged(exc):
                 await self._replace_damaged(exc)
             else:
-                self.storage.failed(WHAT, exc)
+                self._health(f"cannot write the {WHAT}: {reason(exc)}")
             raise
         return result
+
+    def _health(self, problem: str | None) -> None:
+        """Note the outbox's trouble (``None``: it works); the monitor is told when that changed."""
+        before = self.storage.problems.get(WHAT)
+        if problem is None:
+            self.storage.recovered(WHAT)
+        else:
+            self.storage.failing(WHAT, problem)
+        if self.storage.problems.get(WHAT) != before:
+            self.on_change()
 
     async def _replace_damaged(self, exc: BaseException) -> None:
         """The outbox file is damaged: move it aside (kept for inspection), start a fresh one, and say so.
@@ -212,9 +224,7 @@ class Dispatcher:
         try:
             aside = await self.db.run(self.outbox.replace_damaged, STORAGE_WAIT)
         except (OSError, sqlite3.Error, StorageStuck) as again:
-            self.storage.failing(
-                WHAT, f"the alert outbox is damaged ({reason(exc)}) and cannot be replaced: {again}"
-            )
+            self._health(f"the alert outbox is damaged ({reason(exc)}) and cannot be replaced: {again}")
             return
         self.enqueued.clear()
         self._due.clear()
@@ -224,12 +234,16 @@ class Dispatcher:
         self.wake()
 
     async def _count(self) -> None:
-        """Count what waits and what was refused, on the outbox's thread (the views read the numbers)."""
+        """Count what waits and what was refused, on the outbox's thread (the views read the numbers, and are
+        told when they changed)."""
         sinks = list(self.sinks)
         with contextlib.suppress(sqlite3.Error, StorageStuck):
-            self.pending, self.failed = await self._outbox(
+            counts = await self._outbox(
                 lambda: (self.outbox.pending_count(sinks=sinks), self.outbox.failed_count())
             )
+            if counts != (self.pending, self.failed):
+                self.pending, self.failed = counts
+                self.on_change()
 
     # -- storing ------------------------------------------------------------------------------------
     async def _store(self) -> None:
@@ -260,7 +274,7 @@ class Dispatcher:
             row = await self._outbox(add)
         except (sqlite3.Error, StorageStuck):
             return False
-        self.storage.recovered(WHAT)
+        self._health(None)
         if row is not None:
             self.enqueued.add(row)
         self._wake[item.sink].set()
@@ -282,7 +296,7 @@ class Dispatcher:
             kept = await self._outbox(lambda: (take_held(outbox), outbox.make_all_due(now))[0])
         except (OSError, sqlite3.Error, StorageStuck) as exc:  # still pending: they go when it can be written
             if isinstance(exc, OSError):
-                self.storage.failed(WHAT, exc)
+                self._health(f"cannot write the {WHAT}: {reason(exc)}")
             kept = 0
         if kept:
             where = held_path(self.outbox.path)
@@ -457,7 +471,7 @@ class Dispatcher:
         while True:
             head = await self._outbox(lambda: outbox.head(name))
             if head is None:
-                self.storage.recovered(WHAT)
+                self._health(None)
                 wake.clear()
                 await wake.wait()
                 continue
@@ -489,7 +503,7 @@ class Dispatcher:
             return False
         self._removing.discard(row_id)
         self._forget(row_id)
-        self.storage.recovered(WHAT)
+        self._health(None)
         await self._count()
         return True
 
@@ -507,7 +521,6 @@ class Dispatcher:
             code = response.status_code
             if 200 <= code < 300:
                 self._removing.add(row.id)  # from now on only its removal is left
-                await self._remove(row.id)
                 self._emit(
                     EventType.ALERT_DELIVERED,
                     Severity.INFO,
@@ -516,7 +529,8 @@ class Dispatcher:
                     started,
                     f"delivered to {describe(sink)} (HTTP {code}, attempt {attempt}): {row.summary}",
                     code,
-                )
+                )  # audited at once: a stop that follows never loses the fact
+                await self._remove(row.id)
                 return
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.clock.now())
             error = f"HTTP {code}"

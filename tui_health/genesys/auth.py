@@ -8,10 +8,20 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tui_health.clock import Clock, SystemClock
-from tui_health.errors import ApiError, AuthError
-from tui_health.genesys.transport import HttpCore, correlation_id, decode_json, error_detail
+from tui_health.errors import ApiError, AuthError, RateLimitedError
+from tui_health.genesys.transport import (
+    HttpCore,
+    correlation_id,
+    decode_json,
+    error_detail,
+    host_of,
+    login_throttled,
+)
 from tui_health.models import RequestTiming
+from tui_health.retry import parse_retry_after
 
+LOGIN_THROTTLE_WAIT = 60.0
+"""Seconds before another token request after the login host said "rate limit exceeded" without a Retry-After."""
 EARLY_REFRESH_MAX = 300.0
 """Refresh at most this many seconds before expiry (5 minutes)..."""
 EARLY_REFRESH_FRACTION = 0.1
@@ -57,6 +67,7 @@ class TokenProvider:
         self._secret = client_secret
         self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
+        self._throttled: RateLimitedError | None = None  # the login host's last "rate limit exceeded"
         self._token: str | None = None
         self._refresh_at = 0.0
         self.requests = 0
@@ -76,6 +87,9 @@ class TokenProvider:
             token = self._valid()
             if token is not None:
                 return token
+            origin = host_of(self._url)
+            if self._throttled is not None and self._core.gate.remaining(origin) > 0:
+                raise self._throttled  # the login host said to slow down: not asked again before it lifts
             return await self._fetch(timings, deadline)
 
     def invalidate(self, token: str) -> None:
@@ -97,6 +111,21 @@ class TokenProvider:
             headers={"Accept": "application/json"},
         )
         cid = correlation_id(response)
+        if login_throttled(response):  # a quota, not the credentials: never "check your credentials"
+            origin = host_of(self._url)
+            seconds = parse_retry_after(response.headers.get("retry-after")) or LOGIN_THROTTLE_WAIT
+            self._core.gate.block(origin, seconds)
+            error = RateLimitedError(
+                f"the login host is throttling this client's token requests "
+                f"({error_detail(response) or 'rate limit exceeded'}); none is asked for in the next {seconds:g} s",
+                status_code=response.status_code,
+                correlation_id=cid,
+                hint="too many token requests for this OAuth client (a quota, not the credentials); it lifts by itself",
+            )
+            error.retry_at = self._core.gate.lifts_at(origin)
+            self._throttled = error
+            raise error
+        self._throttled = None
         if response.status_code in (400, 401, 403):
             detail = error_detail(response) or f"HTTP {response.status_code}"
             raise AuthError(

@@ -11,7 +11,14 @@ import httpx
 
 from tui_health.errors import ApiError, AuthError, TuiHealthError
 from tui_health.genesys.auth import TokenProvider
-from tui_health.genesys.transport import HttpCore, correlation_id, decode_json, host_of, origin_of
+from tui_health.genesys.transport import (
+    HttpCore,
+    correlation_id,
+    decode_json,
+    error_detail,
+    host_of,
+    origin_of,
+)
 from tui_health.genesys.wire import EntityParser, HealthPage
 from tui_health.models import Component, RateLimit, RequestTiming, Status, ValidationIssue
 from tui_health.text import clean
@@ -100,8 +107,10 @@ class ApiClient:
             )
         if response.status_code == 403:
             path = urlsplit(url).path
+            said = error_detail(response)  # Genesys' own message names the missing permission
             raise AuthError(
                 f"the API answered 403 Forbidden for {path}"
+                + (f" (the API says: {said})" if said else "")
                 + (f": the OAuth client lacks the permission {permission}" if permission else ""),
                 correlation_id=cid,
                 hint=f"add a role with {permission} to the OAuth client"

@@ -23,6 +23,8 @@ REGIONS: dict[str, str] = {
     "ap-northeast-1": "mypurecloud.jp",
     "ap-northeast-2": "apne2.pure.cloud",
     "ap-northeast-3": "apne3.pure.cloud",
+    # the EU sovereign cloud (Genesys' Terraform provider and SDK region maps)
+    "eusc-de-east-1": "edee1.eusc-pure.cloud",
 }
 
 DEFAULT_REGION = "us-east-1"
@@ -91,11 +93,12 @@ REGION_GROUPS: dict[str, str] = {
     "eu-central-2": r"Z[üu]rich",
     "me-central-1": r"\bUAE\b|Middle East|Emirates",
     "ap-south-1": r"Mumbai|India",
-    "ap-southeast-1": r"Jakarta|Indonesia",
+    "ap-southeast-1": r"Singapore",
     "ap-southeast-2": r"Sydney|Australia",
     "ap-northeast-1": r"Tokyo|Japan",
     "ap-northeast-2": r"Seoul|Korea",
     "ap-northeast-3": r"Osaka",
+    # eusc-de-east-1: its group's name on the status page is not verified; the whole page is shown (said once)
 }
 
 

@@ -53,8 +53,25 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
 
 
 def correlation_id(response: httpx.Response) -> str | None:
+    """The request's id for Genesys support: the ``ININ-Correlation-Id`` header, else (on an error answer) the
+    ``contextId`` of its body."""
     value = response.headers.get(CORRELATION_HEADER)
-    return clean(value, 100) if value else None
+    if value:
+        return clean(value, 100)
+    if response.status_code < 400:
+        return None
+    body = _error_body(response)
+    context = body.get("contextId") if body else None
+    return clean(context, 100) if isinstance(context, str) and context else None
+
+
+def _error_body(response: httpx.Response) -> dict[str, Any] | None:
+    """An error answer's JSON object (Genesys: ``message``, ``code``, ``status``, ``contextId``), if it is one."""
+    try:
+        data = json.loads(response.content, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, httpx.ResponseNotRead):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -147,18 +164,32 @@ def decode_json(response: httpx.Response, what: str) -> Any:
 
 def error_detail(response: httpx.Response) -> str:
     """A short, safe summary of an error body (Genesys: ``message``/``code``), never the raw body."""
-    try:
-        data = json.loads(response.content, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        return ""
-    if isinstance(data, dict):
-        message = data.get("message") or data.get("error_description") or data.get("error")
+    data = _error_body(response)
+    if data is not None:
+        message = (
+            data.get("message")
+            or data.get("error_description")
+            or data.get("description")
+            or data.get("error")
+        )
         code = data.get("code")
         text = str(message) if isinstance(message, str | int) else ""
         if isinstance(code, str | int) and str(code) not in text:
             text = f"{text} [{code}]" if text else str(code)
         return clean(text, 200)
     return ""
+
+
+def login_throttled(response: httpx.Response) -> bool:
+    """Whether the login host refused a token request for its rate limit, not for our credentials: Genesys
+    answers ``400 invalid_request`` with "rate limit exceeded" (or a plain 429)."""
+    if response.status_code == 429:
+        return True
+    if response.status_code != 400:
+        return False
+    data = _error_body(response) or {}
+    words = " ".join(str(data.get(k) or "") for k in ("error", "error_description", "description", "message"))
+    return "rate limit" in words.lower()
 
 
 async def read_capped(response: httpx.Response, limit: int, what: str) -> bytes:

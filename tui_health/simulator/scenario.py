@@ -82,7 +82,8 @@ FaultKind = Literal[
     "malformed",
     "html",
     "revoke",
-    "expire-token",  # answered as usual, then every token issued so far stops working
+    "expire-token",
+    "login-throttled",  # the login host answers 400 invalid_request "rate limit exceeded"  # answered as usual, then every token issued so far stops working
     "forbidden",
     # hostile behaviours (`simulate --fault NAME[:ARG][@TARGET]`, README "Failure behaviour")
     "drip",

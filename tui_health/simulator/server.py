@@ -203,6 +203,11 @@ class Handler(BaseHTTPRequestHandler):
                 429, "Rate limit exceeded", "too.many.requests", {"Retry-After": f"{fault.retry_after:g}"}
             )
             return
+        if (
+            fault and fault.kind == "login-throttled"
+        ):  # how Genesys' login host refuses too many token requests
+            self._json(400, {"error": "invalid_request", "description": "rate limit exceeded"})
+            return
         if not self.state.client_ok(client_id, secret):
             self._json(
                 401,

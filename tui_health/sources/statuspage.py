@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tui_health.errors import ConfigError, NothingCheckedError, TuiHealthError
-from tui_health.genesys.regions import region_groups, region_of
+from tui_health.genesys.regions import REGION_GROUPS, region_groups, region_of
 from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
 from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
@@ -142,14 +142,14 @@ def parse_summary(
     if not groups and region and available:
         wanted, everywhere = set(region_groups(region, available)), True
         if not wanted:
+            known = region in REGION_GROUPS
+            why = (
+                f"no status page group is {region}'s (the groups are: {', '.join(available)})"
+                if known
+                else f"the status page group of {region} is not known (the groups are: {', '.join(available)})"
+            )
             issues.append(
-                ValidationIssue(
-                    None,
-                    f"no status page group is {region}'s (the groups are: {', '.join(available)}); "
-                    "showing every region — use --group to choose",
-                    cid,
-                    source,
-                )
+                ValidationIssue(None, f"{why}; showing every region — use --group to choose", cid, source)
             )
     components: list[Component] = []
     for entry in entries:

@@ -97,3 +97,17 @@ def test_a_403_shows_the_apis_own_message_beside_ours(start_sim) -> None:
         "(the API says: You are not authorized to perform the requested action. [missing.permissions])"
         in proc.stderr
     )
+
+
+def test_rate_limit_readings_are_kept_per_endpoint_family(start_sim) -> None:
+    """Genesys keeps its inin-ratelimit-* allowance per endpoint: the health walk's count and the probe's are
+    two readings, each named by its family, never one overwriting the other."""
+    sim = start_sim("steady", rate_limit_allowed=300)
+    proc = run_cli(
+        "--once", "--format", "json", "--source", "health-api", "--source", "api-probe", "--api-url", sim.url,
+        "--login-url", sim.url, "--page-size", "10", env=CREDS,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    limits = {s["name"]: s["rate_limit"] for s in json.loads(proc.stdout)["sources"]}
+    assert limits["health-api"]["bucket"] == "/api/v2/health" and limits["health-api"]["used"] == 4  # 4 pages
+    assert limits["api-probe"]["bucket"] == "/api/v2/organizations" and limits["api-probe"]["used"] == 1

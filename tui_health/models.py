@@ -154,6 +154,9 @@ class RateLimit:
     allowed: int  # requests allowed in the window
     used: int  # requests counted in the window so far
     reset_at: datetime | None  # when the window starts over
+    bucket: str = (
+        ""  # the endpoint family the reading is for (``/api/v2/organizations``): allowances differ by it
+    )
 
     @property
     def left(self) -> float:

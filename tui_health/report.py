@@ -190,9 +190,11 @@ def report_of(
 
 
 def rate_limit_json(limit: RateLimit) -> dict[str, Any]:
-    """``{allowed, used, reset_at}``: the API's count of our requests in its current window."""
+    """``{allowed, used, reset_at, bucket}``: the API's count of our requests in its current window, for the
+    endpoint family ``bucket``."""
     return {
         "allowed": limit.allowed,
         "used": limit.used,
         "reset_at": rfc3339(limit.reset_at) if limit.reset_at else None,
+        "bucket": limit.bucket,  # the endpoint family it counts: Genesys' allowances differ by endpoint
     }

@@ -11,6 +11,7 @@ import httpx
 
 from tui_health.errors import ApiError, AuthError, TuiHealthError
 from tui_health.genesys.auth import TokenProvider
+from tui_health.genesys.ratelimit import bucket_of
 from tui_health.genesys.transport import (
     HttpCore,
     correlation_id,
@@ -36,9 +37,10 @@ class ApiClient:
         self.tokens = tokens
         self.api_url = api_url.rstrip("/")
 
-    def rate_limit(self) -> RateLimit | None:
-        """The API's latest count of our requests (from its ``inin-ratelimit-*`` headers), if it sent one."""
-        return self.core.rate_limits.get(host_of(self.api_url))
+    def rate_limit(self, path: str) -> RateLimit | None:
+        """The API's latest count of our requests to ``path``'s endpoint family (its ``inin-ratelimit-*``
+        headers: the allowance differs by endpoint), if it sent one."""
+        return self.core.rate_limits.get(host_of(self.api_url) + bucket_of(urlsplit(self.url(path)).path))
 
     def url(self, path_or_uri: str) -> str:
         """Absolute URL for a configured path (``probe.path``, the health-details path)."""

@@ -109,7 +109,16 @@ MAX_ALLOWED = 1_000_000
 """The largest per-window allowance believed; a bigger or negative number is a broken header, not a quota."""
 
 
-def read_rate_limit(headers: Mapping[str, str], now: datetime) -> RateLimit | None:
+def bucket_of(path: str) -> str:
+    """The endpoint family a request counts against: ``/api/v2/<resource>`` (Genesys keeps its
+    ``inin-ratelimit-*`` allowance per endpoint, so a reading speaks for its own family only)."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if len(parts) >= 3 and parts[0] == "api":
+        return "/" + "/".join(parts[:3])
+    return "/" + "/".join(parts[:1])
+
+
+def read_rate_limit(headers: Mapping[str, str], now: datetime, bucket: str = "") -> RateLimit | None:
     """The API's count of our requests from ``inin-ratelimit-allowed`` (the window's allowance),
     ``inin-ratelimit-count`` (requests counted so far) and ``inin-ratelimit-reset`` (seconds until the window
     starts over), as the Platform API sends them on its answers; ``None`` when they are absent or not numbers.
@@ -130,4 +139,4 @@ def read_rate_limit(headers: Mapping[str, str], now: datetime) -> RateLimit | No
         return None
     reset = number("inin-ratelimit-reset")
     reset_at = now + timedelta(seconds=min(reset, int(MAX_RETRY_AFTER))) if reset is not None else None
-    return RateLimit(allowed, min(used, allowed), reset_at)
+    return RateLimit(allowed, min(used, allowed), reset_at, bucket)

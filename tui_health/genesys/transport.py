@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tui_health.errors import ApiError, BudgetError, NetworkError, RateLimitedError, TuiHealthError
-from tui_health.genesys.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget, read_rate_limit
+from tui_health.genesys.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget, bucket_of, read_rate_limit
 from tui_health.models import RateLimit, RequestTiming
 from tui_health.retry import Backoff, parse_retry_after
 from tui_health.text import clean
@@ -315,7 +315,10 @@ class HttpCore:
                 await self._wait(self.backoff.delay(attempt, rng=self.rng), deadline, network)
                 continue
             cid = correlation_id(response)
-            self._note_rate_limit(origin, read_rate_limit(response.headers, datetime.now(UTC)))
+            bucket = bucket_of(urlsplit(url).path)
+            self._note_rate_limit(
+                origin + bucket, read_rate_limit(response.headers, datetime.now(UTC), bucket)
+            )
             timings.append(
                 RequestTiming(
                     label, (time.perf_counter() - started) * 1000, response.status_code, attempt, cid
@@ -335,12 +338,12 @@ class HttpCore:
             wait = self.backoff.delay(attempt, retry_after, rng=self.rng)
             await self._wait(wait, deadline, error)
 
-    def _note_rate_limit(self, origin: str, reading: RateLimit | None) -> None:
-        """Keep the API's latest count of our requests; of concurrent answers in one window (pages arrive out
-        of order), the highest count."""
+    def _note_rate_limit(self, key: str, reading: RateLimit | None) -> None:
+        """Keep the API's latest count of our requests per host and endpoint family (``key``); of concurrent
+        answers in one window (pages arrive out of order), the highest count."""
         if reading is None:
             return
-        known = self.rate_limits.get(origin)
+        known = self.rate_limits.get(key)
         same_window = (
             known is not None
             and known.reset_at is not None
@@ -348,7 +351,7 @@ class HttpCore:
             and abs((known.reset_at - reading.reset_at).total_seconds()) < 2
         )
         if not (same_window and known is not None and known.used > reading.used):
-            self.rate_limits[origin] = reading
+            self.rate_limits[key] = reading
 
     async def _exchange(
         self, method: str, url: str, timeout: float, what: str, kwargs: dict[str, Any], slot: int | None

@@ -109,6 +109,7 @@ def state_to_json(state: MonitorState) -> dict[str, Any]:
                     "allowed": s.rate_limit.allowed,
                     "used": s.rate_limit.used,
                     "reset_at": _ts(s.rate_limit.reset_at),
+                    "bucket": s.rate_limit.bucket,
                 },
                 "extra": {k: v for k, v in s.extra.items() if k in SOURCE_EXTRA},
             }
@@ -211,6 +212,7 @@ class WireRateLimit(_Wire):
     allowed: Count = 0
     used: Count = 0
     reset_at: Moment = None
+    bucket: Short = ""
 
 
 class WireSource(_Wire):
@@ -335,7 +337,9 @@ def state_from_json(data: Any) -> MonitorState:
                 error_kind=s.error_kind,
                 rate_limit=None
                 if s.rate_limit is None
-                else RateLimit(s.rate_limit.allowed, s.rate_limit.used, s.rate_limit.reset_at),
+                else RateLimit(
+                    s.rate_limit.allowed, s.rate_limit.used, s.rate_limit.reset_at, s.rate_limit.bucket
+                ),
                 extra={k: v for k, v in s.extra.items() if k in SOURCE_EXTRA},
             )
             for s in wire.sources

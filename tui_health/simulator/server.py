@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tui_health.clock import Clock, rfc3339
+from tui_health.genesys.ratelimit import bucket_of
 from tui_health.simulator import hostile
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.state import SimState
@@ -114,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _counted(self) -> bool:
         """Count a Platform API request against its token's minute; over the allowance, answer 429 (our quota)."""
-        self.rate_headers = self.state.count_request(self._bearer())
+        self.rate_headers = self.state.count_request(self._bearer(), bucket_of(self.path))
         allowed = self.state.scenario.rate_limit_allowed
         if self.rate_headers and int(self.rate_headers["inin-ratelimit-count"]) > allowed:
             retry = {"Retry-After": self.rate_headers["inin-ratelimit-reset"]}

@@ -133,8 +133,9 @@ class SimState:
         return client_id == req.id and secret == req.secret
 
     # -- the API's rate limit -------------------------------------------------------------------------
-    def count_request(self, token: str | None) -> dict[str, str]:
-        """Count one Platform API request of ``token`` in the current minute and say so, as Genesys does."""
+    def count_request(self, token: str | None, bucket: str = "") -> dict[str, str]:
+        """Count one Platform API request of ``token`` to an endpoint family (``bucket``) in the current minute
+        and say so, as Genesys does (its allowances are kept per endpoint)."""
         allowed = self.scenario.rate_limit_allowed
         if not allowed:
             return {}
@@ -142,8 +143,8 @@ class SimState:
         with self.lock:
             if now - self.window_started >= 60:
                 self.window_started, self.window_counts = now - (now % 60), Counter()
-            self.window_counts[token or ""] += 1
-            used = self.window_counts[token or ""]
+            self.window_counts[(token or "") + bucket] += 1
+            used = self.window_counts[(token or "") + bucket]
         reset = max(1, round(self.window_started + 60 - now))
         return {
             "inin-ratelimit-allowed": str(allowed),

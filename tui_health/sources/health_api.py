@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tui_health.errors import NothingCheckedError, TuiHealthError
-from tui_health.genesys.client import ApiClient, HealthClient, HealthQuery
+from tui_health.genesys.client import HEALTH_PATH, ApiClient, HealthClient, HealthQuery
 from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.sources.base import BuildContext, failed
 
@@ -36,7 +36,7 @@ class HealthApiSource:
 
     async def fetch(self, deadline: float | None) -> SourceResult:
         """One poll's result, with the API's latest count of our requests (rate-limit headroom)."""
-        return replace(await self._fetch(deadline), rate_limit=self.client.api.rate_limit())
+        return replace(await self._fetch(deadline), rate_limit=self.client.api.rate_limit(HEALTH_PATH))
 
     async def _fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []

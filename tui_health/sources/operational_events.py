@@ -95,7 +95,7 @@ class OperationalEventsSource:
 
     async def fetch(self, deadline: float | None) -> SourceResult:
         """One poll's result, with the API's latest count of our requests (rate-limit headroom)."""
-        return replace(await self._fetch(deadline), rate_limit=self.api.rate_limit())
+        return replace(await self._fetch(deadline), rate_limit=self.api.rate_limit(QUERY_PATH))
 
     async def _fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []

@@ -69,7 +69,7 @@ class ApiProbeSource:
 
     async def fetch(self, deadline: float | None) -> SourceResult:
         """One poll's result, with the API's latest count of our requests (rate-limit headroom)."""
-        return replace(await self._fetch(deadline), rate_limit=self.api.rate_limit())
+        return replace(await self._fetch(deadline), rate_limit=self.api.rate_limit(self.path))
 
     async def _fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []

@@ -85,10 +85,12 @@ def header_text(state: MonitorState, now: datetime) -> Text:
         text.append(f" until {clock_time(state.connection.until)}", style=style)
     if state.connection.kind not in ("ok", "starting") and state.connection.message:
         text.append(f": {shorten(state.connection.message)}", style=style)
-    headroom = api_headroom(state)
-    if headroom is not None:
+    tightest = api_headroom(state)
+    if tightest is not None:
+        headroom, bucket = tightest
         low = headroom < LOW_HEADROOM
-        text.append(f"   API {headroom:.0%} left", style="bold yellow" if low else "dim")
+        where = f" ({bucket.removeprefix('/api/v2/')})" if bucket else ""
+        text.append(f"   API {headroom:.0%} left{where}", style="bold yellow" if low else "dim")
     if state.budget and state.budget.waited_s > 0:
         text.append(
             f"   ⏳ request budget full ({state.budget.limit}/min): the last poll waited "
@@ -174,7 +176,8 @@ class StatusHeader(Static):
         self.update(text)
 
 
-def api_headroom(state: MonitorState) -> float | None:
-    """The smallest share of its rate-limit window the API says we have left, over the sources it counted."""
-    shares = [s.rate_limit.left for s in state.sources if s.rate_limit is not None]
+def api_headroom(state: MonitorState) -> tuple[float, str] | None:
+    """The smallest share of its rate-limit window the API says we have left, over the endpoint families it
+    counted (each source's own), and which family that is."""
+    shares = [(s.rate_limit.left, s.rate_limit.bucket) for s in state.sources if s.rate_limit is not None]
     return min(shares) if shares else None

@@ -111,3 +111,27 @@ def test_rate_limit_readings_are_kept_per_endpoint_family(start_sim) -> None:
     limits = {s["name"]: s["rate_limit"] for s in json.loads(proc.stdout)["sources"]}
     assert limits["health-api"]["bucket"] == "/api/v2/health" and limits["health-api"]["used"] == 4  # 4 pages
     assert limits["api-probe"]["bucket"] == "/api/v2/organizations" and limits["api-probe"]["used"] == 1
+
+
+def test_every_unknown_answers_nagios_on_stdout_too(tmp_path) -> None:
+    """monitoring-plugins: whatever ended the check, stdout carries one 'HEALTH UNKNOWN - …' line (Nagios shows
+    stdout; an empty one reads as a broken plugin), and the exit code is 3."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[poll]\ninterval = -1\n")
+    cases = {
+        "a bad option": ["--once", "--format", "nagios", "--no-such-flag"],
+        "missing credentials": ["--once", "--format", "nagios", "--source", "api-probe"],
+        "a bad config": ["--once", "--format=nagios", "--config", str(bad)],
+        "an unknown region": ["--once", "--format", "nagios", "--region", "mars-north-1"],
+    }
+    for why, args in cases.items():
+        proc = run_cli(*args, env={})
+        assert proc.returncode == 3, why
+        assert proc.stdout.startswith("HEALTH UNKNOWN - ") and proc.stdout.count("\n") == 1, (
+            why,
+            proc.stdout,
+        )
+        assert "|" not in proc.stdout  # no perfdata: nothing was measured
+        assert proc.stderr.count("\n") == 1, why
+    json_doc = run_cli("--once", "--format", "json", "--source", "api-probe", env={})
+    assert json.loads(json_doc.stdout)["exit_code"] == 3

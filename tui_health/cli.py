@@ -120,8 +120,23 @@ def _common(parser: argparse.ArgumentParser) -> None:
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad command line is one clear line and exit 3 (UNKNOWN), like every other error."""
 
+    problem = ""
+
     def error(self, message: str) -> NoReturn:
-        self.exit(UNKNOWN, f"tui-health: {message} (see `{self.prog} --help`)\n")
+        _Parser.problem = f"{message} (see `{self.prog} --help`)"
+        self.exit(UNKNOWN, f"tui-health: {_Parser.problem}\n")
+
+
+def _once_format(argv: Sequence[str]) -> str | None:
+    """The ``--once`` output format a command line asks for, read without the parser (which just refused it)."""
+    if "--once" not in argv:
+        return None
+    for index, arg in enumerate(argv):
+        if arg.startswith("--format="):
+            return arg.split("=", 1)[1]
+        if arg == "--format" and index + 1 < len(argv):
+            return argv[index + 1]
+    return "table"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -297,7 +312,15 @@ def check_modes(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(words)
+    except SystemExit as stop:
+        if stop.code == UNKNOWN and _Parser.problem:  # a plugin's reader still gets its answer on stdout
+            from tui_health.once import write_unknown
+
+            write_unknown(_Parser.problem, _once_format(words), sys.stdout)
+        raise
     try:
         check_modes(args)
         return _dispatch(args)

@@ -206,6 +206,10 @@ def test_certificates_are_verified_whenever_any_url_is_https(tmp_path):
         ('type = "webhook"\nurl = "https://hooks.example.com:99999/x"', "port that is not a number"),
         ('type = "slack"', "alerts.sinks.0.url: field required"),
         ('type = "pagerduty"', "alerts.sinks.0.routing_key: field required"),
+        (
+            'type = "pagerduty"\nrouting_key = "half-a-key-0123"',
+            "routing_key: must be the 32-character integration key of an events api v2 integration (got 15",
+        ),
         ('type = "carrier-pigeon"', "does not match any of the expected tags"),
     ],
 )
@@ -215,7 +219,7 @@ def test_sinks_are_checked_when_the_config_is_loaded(tmp_path, sink, needle):
     with pytest.raises(ConfigError) as info:
         load_settings(path=path)
     assert "alerts.sinks.0" in str(info.value) and needle in str(info.value)
-    assert str(path) in str(info.value)
+    assert str(path) in str(info.value) and "half-a-key" not in str(info.value)  # a key is never echoed
 
 
 def test_a_bad_webhook_flag_is_named():

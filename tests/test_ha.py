@@ -21,7 +21,7 @@ def instance(sim, directory: Path) -> subprocess.Popen[str]:
         f'[state]\ndir = "{directory}"\n[audit]\npath = "{directory / "audit.jsonl"}"\n'
         "[alerts]\nretry_base = 0.05\nretry_cap = 0.2\nonce_wait = 5\n"
         f'[[alerts.sinks]]\ntype = "webhook"\nurl = "{sim.url}/hooks/web"\none_per_event = true\n'
-        f'[[alerts.sinks]]\ntype = "pagerduty"\nrouting_key = "rk-ha"\nurl = "{sim.url}/hooks/pd"\n'
+        f'[[alerts.sinks]]\ntype = "pagerduty"\nrouting_key = "hakey0123456789hakey0123456789ab"\nurl = "{sim.url}/hooks/pd"\n'
         f'[[alerts.sinks]]\ntype = "alertmanager"\nurl = "{sim.url}/hooks/am"\n'
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}

@@ -63,10 +63,12 @@ def assert_no_secrets(sim, tmp_path: Path, *texts: str) -> None:
         assert secret not in blob
 
 
-def headless(sim, tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
-    """``--headless`` as a whole process against ``sim`` (stopped by the test with SIGTERM)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
-    env.update(env_for(tmp_path), HOME=str(tmp_path))
+def headless(sim, tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``--headless`` as a whole process against ``sim`` (stopped by the test with SIGTERM); ``env``: one made
+    by :func:`env_for` whose config the test extended."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    full.update(env or env_for(tmp_path), HOME=str(tmp_path))
+    env = full
     return subprocess.Popen(
         [sys.executable, "-m", "tui_health", *args(sim, *extra)],
         env=env,
@@ -175,7 +177,9 @@ def test_a_restart_sends_the_resolve_of_an_outage_that_ended_while_it_was_down(s
     ]
 
 
-def test_alertmanager_gets_firing_alerts_and_periodic_resends(start_sim, tmp_path):
+def test_alertmanager_gets_firing_alerts_resends_and_a_resolve_with_one_start(start_sim, tmp_path):
+    """Alertmanager's client rules: re-send while firing with the same labels, startsAt the moment the condition
+    began in the first post, every re-send and the resolve; a generatorURL back-link; a resolve that says so."""
     sim = start_sim("outage")
     env = env_for(tmp_path)  # writes the config file, which this test then extends
     cfg = Path(env["TUI_HEALTH_CONFIG"])
@@ -183,28 +187,46 @@ def test_alertmanager_gets_firing_alerts_and_periodic_resends(start_sim, tmp_pat
         cfg.read_text().replace("[alerts]\n", "[alerts]\nresend_interval = 0.2\n")
         + f'[[alerts.sinks]]\ntype = "alertmanager"\nurl = "{sim.url}/hooks/am"\n'
     )
-    proc = run_cli(
-        "--headless",
-        "--api-url",
-        sim.url,
-        "--login-url",
-        sim.url,
-        "--interval",
-        "0.15",
-        "--max-polls",
-        "6",
-        env=env,
-    )
+
+    def posts() -> list[list[dict]]:
+        return [w["body"] for w in list(sim.state.webhooks) if w["path"] == "/hooks/am/api/v2/alerts"]
+
+    running = headless(sim, tmp_path, "--interval", "0.15", env=env)
+    try:
+        wait_until(lambda: len(posts()) >= 3, what="the alerts and two re-sends")
+        sim.state.overrides["voice-telephony"] = "healthy"
+        wait_until(
+            lambda: any(
+                a["labels"]["component"] == "voice-telephony" and "endsAt" in a for p in posts() for a in p
+            ),
+            what="voice's resolve",
+        )
+    finally:
+        proc = stopped(running)
     assert proc.returncode == 0, proc.stderr
-    posts = [w for w in sim.state.webhooks if w["path"] == "/hooks/am/api/v2/alerts"]
-    assert len(posts) >= 3  # the poll's alerts, then re-sends while they fire
-    first = {a["labels"]["component"]: a for a in posts[0]["body"]}
+    sent = posts()
+    first = {a["labels"]["component"]: a for a in sent[0]}
     assert set(first) == {"voice-telephony", "acd-routing", "web-messaging", "threshold"}
     assert all("endsAt" not in a and a["labels"]["source"] == "tui-health" for a in first.values())
-    resend = {a["labels"]["component"]: a["labels"] for a in posts[-1]["body"]}
-    assert resend == {
-        k: v["labels"] for k, v in first.items()
-    }  # same labels, so Alertmanager keeps them firing
+    assert all(a["generatorURL"] == sim.url for p in sent for a in p)  # back to the watched API
+    assert first["voice-telephony"]["annotations"]["description"].startswith(
+        "Voice (Telephony) (voice-telephony)"
+    )
+    resend = {a["labels"]["component"]: a for a in sent[1]}
+    assert {k: a["labels"] for k, a in resend.items()} == {k: a["labels"] for k, a in first.items()}
+    for post in sent:  # one start per alert, whatever the post
+        for alert in post:
+            assert alert["startsAt"] == first[alert["labels"]["component"]]["startsAt"], alert
+    [resolve] = [
+        a for p in sent for a in p if a["labels"]["component"] == "voice-telephony" and "endsAt" in a
+    ]
+    assert resolve["labels"] == first["voice-telephony"]["labels"]
+    assert (
+        resolve["annotations"]["status"] == "resolved"
+        and "again, was down" in resolve["annotations"]["description"]
+    )
+    # the outage began before the simulator started (its lastModified), long before it was first seen
+    assert resolve["startsAt"] < resolve["endsAt"]
 
 
 def test_refused_alerts_can_be_inspected_requeued_and_purged(start_sim, tmp_path):

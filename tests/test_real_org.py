@@ -100,7 +100,7 @@ def test_every_receiver_names_the_org_region_and_host(start_sim):
         '[poll]\nsources = ["health-api", "api-probe"]\n'
         f'[[alerts.sinks]]\ntype = "webhook"\nurl = "{sim.url}/hooks/web"\n'
         f'[[alerts.sinks]]\ntype = "slack"\nurl = "{sim.url}/hooks/slack"\n'
-        f'[[alerts.sinks]]\ntype = "pagerduty"\nurl = "{sim.url}/hooks/pd"\nrouting_key = "R0UTE-KEY-123"\n'
+        f'[[alerts.sinks]]\ntype = "pagerduty"\nurl = "{sim.url}/hooks/pd"\nrouting_key = "R0UTEKEY123R0UTEKEY123R0UTEKEY12"\n'
         f'[[alerts.sinks]]\ntype = "alertmanager"\nurl = "{sim.url}/hooks/am"\n'
     )
     proc = run_cli(
@@ -130,7 +130,7 @@ def test_every_receiver_names_the_org_region_and_host(start_sim):
     alerts = bodies["/hooks/am/api/v2/alerts"]
     assert all(a["labels"]["target"] == host and a["labels"]["region"] == host for a in alerts)
     assert all(a["annotations"]["org"] == "Simulated Org" for a in alerts)
-    assert "R0UTE-KEY-123" not in proc.stdout + proc.stderr
+    assert "R0UTEKEY123R0UTEKEY123R0UTEKEY12" not in proc.stdout + proc.stderr
 
 
 GENESYS_GROUPS = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from tui_health.alerts.sinks.alertmanager import AlertmanagerSink
@@ -12,6 +13,7 @@ from tui_health.alerts.sinks.webhook import WebhookSink
 from tui_health.models import AuditEvent, Severity
 
 NOW = datetime(2026, 5, 4, 10, 0, 0, tzinfo=UTC)
+ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, as PagerDuty's integration keys are
 TARGET = AlertTarget(
     name="eu-central-1",
     key="3db84d51d73df6e9",
@@ -29,6 +31,7 @@ NAMED = {
     "link": "https://status.mypurecloud.com",
 }
 T = datetime(2026, 5, 4, 9, 59, 30, tzinfo=UTC)
+BEGAN = datetime(2026, 5, 4, 9, 58, 0, tzinfo=UTC)  # when voice went down (confirmed 90 s later, at T)
 
 DOWN = AuditEvent(
     timestamp=T,
@@ -42,6 +45,8 @@ DOWN = AuditEvent(
     previous_status="healthy",
     poll_id="p1",
     source="health-api",
+    name="Voice",
+    since=BEGAN,
 )
 UP = AuditEvent(
     timestamp=T,
@@ -55,6 +60,9 @@ UP = AuditEvent(
     previous_status="down",
     poll_id="p2",
     source="health-api",
+    name="Voice",
+    since=T,
+    previous_since=BEGAN,
 )
 BREACH = AuditEvent(
     timestamp=T,
@@ -67,6 +75,7 @@ BREACH = AuditEvent(
     severity=Severity.CRITICAL,
     poll_id="p1",
     reasons=("1 down (min_down 1)",),
+    since=T,
 )
 
 
@@ -89,6 +98,8 @@ def test_webhook_body_is_the_seeds_payload_with_a_stable_idempotency_key():
                 "previous_status": "healthy",
                 "poll_id": "p1",
                 "source": "health-api",
+                "name": "Voice",
+                "since": "2026-05-04T09:58:00.000Z",
                 "target": NAMED,
             },
             {
@@ -102,6 +113,7 @@ def test_webhook_body_is_the_seeds_payload_with_a_stable_idempotency_key():
                 "severity": "critical",
                 "poll_id": "p1",
                 "reasons": ["1 down (min_down 1)"],
+                "since": "2026-05-04T09:59:30.000Z",
                 "target": NAMED,
             },
         ],
@@ -162,11 +174,13 @@ def test_slack_body_has_text_and_blocks_escaped():
 
 
 def test_pagerduty_trigger_and_resolve_with_deterministic_dedup_keys():
-    sink = PagerDutySink("pd", "https://events.pagerduty.com/v2/enqueue", "R0UTINGKEY", TARGET)
+    sink = PagerDutySink("pd", "https://events.pagerduty.com/v2/enqueue", ROUTING_KEY, TARGET)
     trigger, breach = sink.messages([DOWN, BREACH], NOW)
     assert trigger.body == {
         "event_action": "trigger",
         "dedup_key": "tui-health/3db84d51d73df6e9/voice",
+        "client": "tui-health",  # who sent it, and where to look (Events API v2)
+        "client_url": "https://status.mypurecloud.com",
         "links": [
             {"href": "https://status.mypurecloud.com", "text": "Acme Contact Centre · eu-central-1 status"}
         ],
@@ -195,7 +209,7 @@ def test_pagerduty_trigger_and_resolve_with_deterministic_dedup_keys():
     assert resolve.body == {"event_action": "resolve", "dedup_key": "tui-health/3db84d51d73df6e9/voice"}
     *_, body = sink.request(resolve.body, resolve.key)
     assert body == {
-        "routing_key": "R0UTINGKEY",
+        "routing_key": ROUTING_KEY,
         "event_action": "resolve",
         "dedup_key": "tui-health/3db84d51d73df6e9/voice",
     }
@@ -208,7 +222,7 @@ def test_pagerduty_trigger_and_resolve_with_deterministic_dedup_keys():
     assert (
         other.messages([DOWN], NOW)[0].body["dedup_key"] != trigger.body["dedup_key"]
     )  # regions never merge
-    assert "R0UTINGKEY" not in str(trigger.body)
+    assert ROUTING_KEY not in str(trigger.body)
     degraded = AuditEvent(
         timestamp=T,
         event_type="component_health_change",
@@ -231,27 +245,31 @@ def test_pagerduty_trigger_and_resolve_with_deterministic_dedup_keys():
 
 
 def test_alertmanager_alerts_with_starts_and_ends():
+    """startsAt is when the condition began (not when it was confirmed), the same in the first post, every
+    re-send and the resolve; a resolve keeps the labels, says resolved and ends; every alert links back."""
     sink = AlertmanagerSink("am", "http://alertmanager:9093", TARGET)
     assert sink.url == "http://alertmanager:9093/api/v2/alerts"
     [fire] = sink.messages([DOWN, BREACH], NOW)
+    voice_labels = {
+        "alertname": "GenesysComponentUnhealthy",
+        "component": "voice",
+        "severity": "critical",
+        "source": "tui-health",
+        "target": "eu-central-1",
+        "region": "eu-central-1",
+    }
     assert fire.body == [
         {
-            "labels": {
-                "alertname": "GenesysComponentUnhealthy",
-                "component": "voice",
-                "severity": "critical",
-                "source": "tui-health",
-                "target": "eu-central-1",
-                "region": "eu-central-1",
-            },
+            "labels": voice_labels,
             "annotations": {
                 "summary": "Voice is down (was healthy)",
-                "description": "voice: down (Acme Contact Centre · eu-central-1, api.mypurecloud.de)",
+                "description": "Voice (voice) is down (Acme Contact Centre · eu-central-1, api.mypurecloud.de)",
                 "status": "down",
                 "org": "Acme Contact Centre",
                 "link": "https://status.mypurecloud.com",
             },
-            "startsAt": "2026-05-04T09:59:30.000Z",
+            "startsAt": "2026-05-04T09:58:00.000Z",
+            "generatorURL": "https://status.mypurecloud.com",
         },
         {
             "labels": {
@@ -264,35 +282,39 @@ def test_alertmanager_alerts_with_starts_and_ends():
             },
             "annotations": {
                 "summary": "threshold breached: 1 down (min_down 1)",
-                "description": "threshold: breached (Acme Contact Centre · eu-central-1, api.mypurecloud.de)",
+                "description": "health threshold breached (Acme Contact Centre · eu-central-1, api.mypurecloud.de)",
                 "status": "breached",
                 "org": "Acme Contact Centre",
                 "link": "https://status.mypurecloud.com",
             },
             "startsAt": "2026-05-04T09:59:30.000Z",
+            "generatorURL": "https://status.mypurecloud.com",
         },
     ]
+    refresh = sink.refresh([Firing("voice", "Voice", "down", BEGAN, critical=True)])
+    assert refresh[0]["labels"] == voice_labels and "endsAt" not in refresh[0]
+    assert refresh[0]["startsAt"] == fire.body[0]["startsAt"]  # re-sends never move the start
     [resolved] = sink.messages([UP], NOW)
     assert resolved.body == [
         {
-            "labels": {
-                "alertname": "GenesysComponentUnhealthy",
-                "component": "voice",
-                "severity": "critical",
-                "source": "tui-health",
-                "target": "eu-central-1",
-                "region": "eu-central-1",
-            },
+            "labels": voice_labels,
             "annotations": {
                 "summary": "Voice changed to healthy (was down)",
-                "description": "voice: down (Acme Contact Centre · eu-central-1, api.mypurecloud.de)",
-                "status": "down",
+                "description": "Voice (voice) is healthy again, was down (Acme Contact Centre · eu-central-1, "
+                "api.mypurecloud.de)",
+                "status": "resolved",
                 "org": "Acme Contact Centre",
                 "link": "https://status.mypurecloud.com",
             },
-            "startsAt": "2026-05-04T09:59:30.000Z",
+            "startsAt": "2026-05-04T09:58:00.000Z",  # the original start, kept
             "endsAt": "2026-05-04T09:59:30.000Z",
+            "generatorURL": "https://status.mypurecloud.com",
         },
     ]
-    refresh = sink.refresh([Firing("voice", "Voice", "down", T, critical=True)])
-    assert refresh[0]["labels"] == fire.body[0]["labels"] and "endsAt" not in refresh[0]
+    # an incident on the status page is the more exact back-link; without a page, the watched host
+    incident = replace(DOWN, link="https://stspg.io/inc-1")
+    assert sink.messages([incident], NOW)[0].body[0]["generatorURL"] == "https://stspg.io/inc-1"
+    bare = AlertmanagerSink(
+        "am", "http://am:9093", AlertTarget("x", "k", "r", "api.example.com", url="https://api.example.com")
+    )
+    assert bare.messages([DOWN], NOW)[0].body[0]["generatorURL"] == "https://api.example.com"

@@ -132,9 +132,11 @@ def with_incident_links(
         incident = (component.details or {}).get("incident") if component else None
         if not isinstance(incident, dict):
             continue
-        link = f" {incident['link']}" if incident.get("link") else ""
-        note = f" — status page: {incident.get('name')} [{incident.get('status')}]{link}"
-        out[event.id] = replace(event, message=event.message + note)
+        link = incident.get("link") if isinstance(incident.get("link"), str) else None
+        note = f" — status page: {incident.get('name')} [{incident.get('status')}]" + (
+            f" {link}" if link else ""
+        )
+        out[event.id] = replace(event, message=event.message + note, link=link)
     return out
 
 

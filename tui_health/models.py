@@ -211,6 +211,14 @@ class AuditEvent:
     key: str | None = None
     """What the event is about, derived from the event itself (target, kind, components, new status, the
     source's transition time): equal on every instance watching the same target, so receivers page once."""
+    name: str | None = None
+    """A component change: the component's name (receivers name it, not only its id)."""
+    since: datetime | None = None
+    """A change: when its new condition began (a component's new status, a breach) — the alert's start."""
+    previous_since: datetime | None = None
+    """A change: when the condition it ends began (a resolve keeps the original start)."""
+    link: str | None = None
+    """Where a person can read about it (a status page incident), when there is such a place."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; optional fields that are unset are left out."""
@@ -223,7 +231,12 @@ class AuditEvent:
                 del data[key]
             else:
                 data[key] = list(data[key])
-        for key in ("previous_status", "poll_id", "source", "correlation_id", "sink", "key"):
+        for key in ("since", "previous_since"):
+            data[key] = rfc3339(data[key]) if data[key] is not None else None
+        for key in (
+            "previous_status", "poll_id", "source", "correlation_id", "sink", "key", "name", "since",
+            "previous_since", "link",
+        ):  # fmt: skip
             if data[key] is None:
                 del data[key]
         return data
@@ -242,6 +255,16 @@ class AuditEvent:
         def text(key: str, limit: int = 200) -> str | None:
             value = data.get(key)
             return clean(value, limit) if value is not None else None
+
+        def moment(key: str) -> datetime | None:
+            value = data.get(key)
+            if not isinstance(value, str):
+                return None
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+            except (ValueError, OverflowError):
+                return None
 
         def texts(key: str, count: int = 1000) -> tuple[str, ...] | None:
             value = data.get(key)
@@ -271,5 +294,9 @@ class AuditEvent:
             if data.get("reasons") is not None
             else None,
             sink=clean(data["sink"], 100) if data.get("sink") else None,
+            name=text("name", 500),
+            since=moment("since"),
+            previous_since=moment("previous_since"),
+            link=text("link", 500),
             key=clean(data["key"], 100) if data.get("key") else None,
         )

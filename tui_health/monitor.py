@@ -737,8 +737,8 @@ class Monitor:
             st = self.engine.components[cid]
             name = self.components[cid].name if cid in self.components else cid
             firing.append(Firing(cid, name, str(status), st.since, cid in self.engine.config.rule.critical))
-        if self.engine.breached and self.engine.breach_notified_at:
-            firing.append(Firing("threshold", "threshold", "breached", self.engine.breach_notified_at))
+        if self.engine.breached and self.engine.breach_since:
+            firing.append(Firing("threshold", "threshold", "breached", self.engine.breach_since))
         return firing
 
     def _persist(self) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -248,13 +249,13 @@ def alert_target_of(target: Target) -> AlertTarget:
     settings = target.settings
     assert settings is not None
     uses_api = bool({"health-api", "api-probe"} & set(target.sources))
-    api_host = settings.api_url.split("://", 1)[-1].split("/", 1)[0]
-    page_host = settings.statuspage.url.split("://", 1)[-1].split("/", 1)[0]
+    home = settings.api_url if uses_api else settings.statuspage.url
     genesys = genesys_domain(settings.api_url)
     return AlertTarget(
         name=target.name,
         key=target.key,
         region=region_of(genesys) if genesys else target.name,
-        host=api_host if uses_api else page_host,
+        host=urlsplit(home).netloc.rsplit("@", 1)[-1],
         link=settings.statuspage.url if "statuspage" in target.sources else None,
+        url=home,
     )

@@ -102,6 +102,9 @@ def make_event(
     severity: Severity = Severity.INFO,
     reasons: tuple[str, ...] | None = None,
     source: str | None = None,
+    name: str | None = None,
+    since: datetime | None = None,
+    previous_since: datetime | None = None,
 ) -> AuditEvent:
     """The one way the engine builds an event."""
     return AuditEvent(
@@ -116,4 +119,7 @@ def make_event(
         poll_id=snapshot.poll_id if snapshot else None,
         source=source,
         reasons=reasons,
+        name=name,
+        since=since,
+        previous_since=previous_since,
     )

@@ -60,6 +60,11 @@ class ThresholdEngine:
     def breach_notified_at(self) -> datetime | None:
         return self.cycle.notified_at
 
+    @property
+    def breach_since(self) -> datetime | None:
+        """When the ongoing breach began (reminders do not move it)."""
+        return self.cycle.since
+
     # -- silences -----------------------------------------------------------------------------------
     def silence(self, cid: str, until: datetime, *, by: str = "user") -> AuditEvent:
         self.silences[cid] = until

@@ -53,11 +53,11 @@ class Stability:
         began = tracked.pending_mono if tracked.pending_mono is not None else mono
         if mono - began + 1e-9 < self.config.flap_interval:
             return [], None
-        previous = tracked.confirmed
+        previous, previous_since = tracked.confirmed, tracked.since
         tracked.confirmed, tracked.since = status, tracked.pending_since or now
         tracked.pending = tracked.pending_since = tracked.pending_mono = None
         tracked.changes.append(mono)
-        change = self.change(cid, tracked, previous, status, event)
+        change = self.change(cid, tracked, previous, status, event, previous_since=previous_since)
         return [change], change
 
     def change(
@@ -68,8 +68,11 @@ class Stability:
         status: Status,
         event: EventMaker,
         first: bool = False,
+        previous_since: datetime | None = None,
     ) -> AuditEvent:
-        """A ``component_health_change`` from ``previous`` to ``status``."""
+        """A ``component_health_change`` from ``previous`` to ``status``; it carries the component's name, when
+        the new status began (``tracked.since``) and when the one it ends began (receivers keep a problem's
+        original start on its resolve)."""
         verb = "is" if first else "changed to"
         message = f"{tracked.name} {verb} {status}" + ("" if first else f" (was {previous})")
         return event(
@@ -79,6 +82,9 @@ class Stability:
             message,
             previous=str(previous),
             severity=self.severity(cid, status),
+            name=tracked.name,
+            since=tracked.since,
+            previous_since=previous_since,
         )
 
     def severity(self, cid: str, status: Status) -> Severity:

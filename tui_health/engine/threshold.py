@@ -45,6 +45,7 @@ class ThresholdCycle:
         self.reasons: tuple[str, ...] = ()
         self.notified_at: datetime | None = None  # wall time receivers were last told (the alert's start)
         self.notified_mono: float | None = None  # the same moment on the monotonic clock (reminders)
+        self.since: datetime | None = None  # when the breach began (reminders do not move it)
 
     def update(
         self,
@@ -60,8 +61,11 @@ class ThresholdCycle:
         affected = tuple(sorted(cid for cid, s in statuses.items() if s.is_problem))
         out: list[AuditEvent] = []
         if reasons and not self.breached:
+            self.since = now
             out.append(
-                self._problem(EventType.THRESHOLD_BREACH, "threshold breached", reasons, affected, event)
+                self._problem(
+                    EventType.THRESHOLD_BREACH, "threshold breached", reasons, affected, event, self.since
+                )
             )
             self.notified_at, self.notified_mono = now, mono
         elif not reasons and self.breached:
@@ -72,13 +76,20 @@ class ThresholdCycle:
                     "threshold resolved",
                     previous="breached",
                     reasons=self.reasons,
+                    since=now,
+                    previous_since=self.since,
                 )
             )
-            self.notified_at = self.notified_mono = None
+            self.notified_at = self.notified_mono = self.since = None
         elif reasons and self._reminder_due(mono):
             out.append(
                 self._problem(
-                    EventType.THRESHOLD_REMINDER, "threshold still breached", reasons, affected, event
+                    EventType.THRESHOLD_REMINDER,
+                    "threshold still breached",
+                    reasons,
+                    affected,
+                    event,
+                    self.since,
                 )
             )
             self.notified_at, self.notified_mono = now, mono
@@ -94,7 +105,12 @@ class ThresholdCycle:
 
     @staticmethod
     def _problem(
-        kind: EventType, prefix: str, reasons: tuple[str, ...], affected: tuple[str, ...], event: EventMaker
+        kind: EventType,
+        prefix: str,
+        reasons: tuple[str, ...],
+        affected: tuple[str, ...],
+        event: EventMaker,
+        since: datetime | None,
     ) -> AuditEvent:
         return event(
             kind,
@@ -103,6 +119,7 @@ class ThresholdCycle:
             severity=Severity.CRITICAL,
             reasons=reasons,
             ids=affected,
+            since=since,
         )
 
     def export(self) -> dict[str, Any]:
@@ -110,6 +127,7 @@ class ThresholdCycle:
             "breached": self.breached,
             "reasons": list(self.reasons),
             "breach_notified_at": self.notified_at.isoformat() if self.notified_at else None,
+            "breach_since": self.since.isoformat() if self.since else None,
         }
 
     def restore(self, data: Mapping[str, Any], now: datetime, mono: float) -> None:
@@ -120,5 +138,10 @@ class ThresholdCycle:
             self.notified_at = datetime.fromisoformat(at) if isinstance(at, str) else None
         except ValueError:
             self.notified_at = None
+        began = data.get("breach_since")
+        try:
+            self.since = datetime.fromisoformat(began) if isinstance(began, str) else self.notified_at
+        except ValueError:
+            self.since = self.notified_at
         # the reminder's clock goes on from the saved moment, as long ago as the wall clock says
         self.notified_mono = mono - (now - self.notified_at).total_seconds() if self.notified_at else None

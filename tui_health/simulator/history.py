@@ -72,6 +72,9 @@ def record_history(
                 await monitor.poll()
         finally:
             writer.close()
+            await asyncio.to_thread(
+                monitor.audit.close, 5.0
+            )  # its writer thread must not outlive the scratch dir
 
     with tempfile.TemporaryDirectory(prefix="tui-health-history-") as scratch:
         try:

@@ -49,12 +49,26 @@ class AlertmanagerSink:
         ends: datetime | None,
         summary: str,
         critical: bool = False,
+        *,
+        link: str | None = None,
+        now_status: str | None = None,
     ) -> dict[str, Any]:
+        """One alert: labels identify it (component, the problem's status as severity, the target); ``starts``
+        is when the condition began — the same in the first post, every re-send and the resolve; ``ends`` (and
+        ``now_status``, what it turned into) only on a resolve."""
         if component == "threshold":
             alertname, severity = "GenesysHealthThresholdBreached", "critical"
         else:
             alertname = "GenesysComponentUnhealthy"
             severity = "critical" if critical else AM_SEVERITY.get(status, "warning")
+        resolved = ends is not None
+        where = f"{self.target.label()}, {self.target.host}"
+        if component == "threshold":
+            description = f"health threshold {'resolved' if resolved else 'breached'} ({where})"
+        elif resolved:
+            description = f"{name} ({component}) is {now_status or 'healthy'} again, was {status} ({where})"
+        else:
+            description = f"{name} ({component}) is {status} ({where})"
         alert: dict[str, Any] = {
             "labels": {
                 "alertname": alertname,
@@ -66,12 +80,13 @@ class AlertmanagerSink:
             },
             "annotations": {
                 "summary": summary,
-                "description": f"{name}: {status} ({self.target.label()}, {self.target.host})",
-                "status": status,
+                "description": description,
+                "status": "resolved" if resolved else status,
                 **({"org": self.target.org} if self.target.org else {}),
                 **({"link": self.target.link} if self.target.link else {}),
             },
             "startsAt": rfc3339(starts),
+            "generatorURL": self.target.back_link(link),
         }
         if ends is not None:
             alert["endsAt"] = rfc3339(ends)
@@ -82,33 +97,48 @@ class AlertmanagerSink:
         for e in events:
             if e.event_type == EventType.COMPONENT_HEALTH_CHANGE:
                 cid = e.component_ids[0]
+                name = e.name or cid
                 critical = e.severity == "critical"
                 if e.previous_status in ("down", "degraded") and e.previous_status != e.status:
-                    # the alert for the previous problem status ends (its severity label differs)
+                    # the alert for the previous problem ends: same labels (its severity), its original start
                     alerts.append(
                         self.alert(
                             cid,
-                            cid,
+                            name,
                             str(e.previous_status),
-                            e.timestamp,
+                            e.previous_since or e.timestamp,
                             e.timestamp,
                             e.message,
                             critical and e.previous_status == "down",
+                            link=e.link,
+                            now_status=e.status,
                         )
                     )
                 if e.status in ("down", "degraded"):
-                    alerts.append(self.alert(cid, cid, str(e.status), e.timestamp, None, e.message, critical))
+                    alerts.append(
+                        self.alert(
+                            cid,
+                            name,
+                            str(e.status),
+                            e.since or e.timestamp,
+                            None,
+                            e.message,
+                            critical,
+                            link=e.link,
+                        )
+                    )
             elif e.event_type in THRESHOLD_TYPES:
-                ends = e.timestamp if e.event_type == EventType.THRESHOLD_RESOLVED else None
-                alerts.append(
-                    self.alert("threshold", "threshold", str(e.status), e.timestamp, ends, e.message)
-                )
+                if e.event_type == EventType.THRESHOLD_RESOLVED:
+                    starts, ends = e.previous_since or e.timestamp, e.timestamp
+                else:
+                    starts, ends = e.since or e.timestamp, None
+                alerts.append(self.alert("threshold", "threshold", "breached", starts, ends, e.message))
         if not alerts:
             return []
         return [Message(batch_key(self.name, events), alerts, summarize(events), components_of(events))]
 
     def refresh(self, firing: list[Firing]) -> list[dict[str, Any]]:
-        """The re-send Alertmanager expects for alerts still firing (same labels, no ``endsAt``)."""
+        """The re-send Alertmanager expects for alerts still firing (same labels and start, no ``endsAt``)."""
         return [
             self.alert(f.component, f.name, f.status, f.since, None, f"{f.name} is {f.status}", f.critical)
             for f in firing

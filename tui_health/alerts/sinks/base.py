@@ -53,6 +53,14 @@ class AlertTarget:
     host: str  # the API host, or the status page's host
     link: str | None = None  # where a person can look: the status page, or the API
     org: str | None = None  # the org's name, once the API probe has read it (organizations/me)
+    url: str = (
+        ""  # the watched thing's base URL (the API's, else the status page's): a back-link of last resort
+    )
+
+    def back_link(self, specific: str | None = None) -> str:
+        """Where an alert points (Alertmanager's ``generatorURL``, PagerDuty's ``client_url``): the incident
+        when one is known, else the status page, else the watched host."""
+        return specific or self.link or self.url or f"https://{self.host}"
 
     def as_dict(self) -> dict[str, str]:
         data = {"name": self.name, "key": self.key, "region": self.region, "host": self.host}

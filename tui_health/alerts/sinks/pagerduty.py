@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 
 from tui_health.alerts.sinks.base import (
+    SOURCE,
     THRESHOLD_TYPES,
     UNNAMED,
     AlertTarget,
@@ -23,7 +24,18 @@ PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 class PagerDutySettings(SinkSettingsBase):
     type: Literal["pagerduty"]
     routing_key: SecretStr
-    """The integration key of an Events API v2 service."""
+    """The integration key of an Events API v2 service: 32 characters (PagerDuty's Events API v2 reference)."""
+
+    @field_validator("routing_key")
+    @classmethod
+    def _routing_key(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value()
+        if len(key) != 32 or not key.isalnum():  # never echo the key: the error names the rule only
+            raise ValueError(
+                f"must be the 32-character integration key of an Events API v2 integration (got {len(key)} "
+                "characters)"
+            )
+        return value
 
     @property
     def target_url(self) -> str:
@@ -90,6 +102,8 @@ class PagerDutySink:
                     }
                     | {"target": self.target.as_dict()},
                 }
+                body["client"] = SOURCE  # who sent it, and where a person can look (Events API v2)
+                body["client_url"] = self.target.back_link(e.link)
                 if self.target.link:
                     body["links"] = [{"href": self.target.link, "text": f"{self.target.label()} status"}]
             out.append(Message(e.id, body, e.message, e.component_ids))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,12 @@ REGION_TABLE = {
 
 def test_the_region_table_is_genesys_own() -> None:
     assert REGIONS == REGION_TABLE
+
+
+def test_the_readme_lists_the_regions_the_code_knows() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| `([a-z0-9.-]+)` \|", readme, re.MULTILINE)
+    assert dict(rows) == REGION_TABLE
 
 
 @pytest.mark.parametrize(("name", "domain"), sorted(REGION_TABLE.items()))

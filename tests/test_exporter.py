@@ -10,6 +10,8 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import run_cli, sim_settings
+from tests.promtool import assert_promtool_clean, check_rules
+from tui_health import __version__
 from tui_health.clock import FakeClock
 from tui_health.runtime import open_monitor
 from tui_health.serve.http import CollectorServer
@@ -23,8 +25,8 @@ def samples(text: str, parse=text_string_to_metric_families) -> dict[str, list]:
     return out
 
 
-def one(found: dict[str, list], name: str, **labels: str) -> float:
-    [sample] = [s for s in found[name] if all(s.labels.get(k) == v for k, v in labels.items())]
+def one(found: dict[str, list], series: str, **labels: str) -> float:
+    [sample] = [s for s in found[series] if all(s.labels.get(k) == v for k, v in labels.items())]
     return sample.value
 
 
@@ -46,30 +48,33 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                 await monitor.poll()
                 assert monitor.dispatcher is not None and await monitor.dispatcher.drain(10)
                 target = monitor.region
-                found = samples((await client.get("/metrics")).text)
-                # components: a level and a state set per component, every series labelled with the target
+                text = (await client.get("/metrics")).text
+                found = samples(text)
+                # components: a level per component, joined to what it is by component
                 assert (
                     one(found, "tui_health_component_status", target=target, component="voice-telephony") == 4
                 )
                 assert one(found, "tui_health_component_status", target=target, component="chat") == 0
-                assert (
-                    one(
-                        found,
-                        "tui_health_component_state",
-                        component="acd-routing",
-                        tui_health_component_state="degraded",
-                    )
-                    == 1
+                [voice] = [
+                    s
+                    for s in found["tui_health_component_status"]
+                    if s.labels["component"] == "voice-telephony"
+                ]
+                assert set(voice.labels) == {"target", "component"}
+                info = one(
+                    found,
+                    "tui_health_component_info",
+                    target=target,
+                    component="voice-telephony",
+                    name="Voice (Telephony)",
+                    source="health-api",
                 )
-                assert (
-                    one(
-                        found,
-                        "tui_health_component_state",
-                        component="acd-routing",
-                        tui_health_component_state="healthy",
-                    )
-                    == 0
-                )
+                assert info == 1
+                assert "tui_health_component_state" not in found  # the status is said once
+                assert not [name for name in found if name.endswith("_created")]
+                [build] = found["tui_health_build_info"]
+                assert build.labels == {"version": __version__} and build.value == 1
+                assert_promtool_clean(text)
                 assert one(found, "tui_health_components", target=target, status="down") == 1
                 assert one(found, "tui_health_threshold_breached", target=target) == 1
                 assert one(found, "tui_health_poll_duration_seconds_count", target=target) == 1
@@ -93,14 +98,20 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                     one(found, "tui_health_rate_limit_remaining_ratio", target=target, source="health-api")
                     > 0
                 )
-                assert all(s.labels.get("target") == target for series in found.values() for s in series)
+                assert all(
+                    s.labels.get("target") == target
+                    for name, series in found.items()
+                    if name != "tui_health_build_info"
+                    for s in series
+                )
                 # OpenMetrics when the scraper asks for it: the state set is a state set there
                 om = await client.get(
                     "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
                 )
                 assert om.headers["content-type"].startswith("application/openmetrics-text")
                 families = {f.name: f for f in openmetrics_families(om.text)}
-                assert families["tui_health_component_state"].type == "stateset"
+                assert families["tui_health_build"].type == "info"
+                assert families["tui_health_component"].type == "info"
                 assert families["tui_health_alerts_sent"].type == "counter"
                 # /status.json is the --once document of the latest poll
                 status = (await client.get("/status.json")).json()
@@ -213,3 +224,42 @@ def test_headless_serves_metrics_while_it_polls(start_sim, tmp_path: Path) -> No
         proc.terminate()
         proc.wait(10)
     assert proc.returncode == 0
+
+
+README_RULES_TEST = """
+rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'tui_health_component_status{target="prod", component="voice-telephony"}'
+        values: '0 4x10'
+      - series: 'tui_health_component_status{target="prod", component="chat"}'
+        values: '0x10'
+      - series: 'tui_health_component_info{target="prod", component="voice-telephony", name="Voice (Telephony)", group="Core", source="health-api"}'
+        values: '1x10'
+      - series: 'tui_health_component_info{target="prod", component="chat", name="Chat", group="Core", source="health-api"}'
+        values: '1x10'
+      - series: 'tui_health_last_successful_poll_timestamp_seconds{target="prod"}'
+        values: '0x10'
+    alert_rule_test:
+      - eval_time: 7m
+        alertname: GenesysComponentDown
+        exp_alerts:
+          - exp_labels: {severity: critical, target: prod, component: voice-telephony, name: "Voice (Telephony)", group: Core}
+            exp_annotations: {summary: "Voice (Telephony) is down in prod"}
+      - eval_time: 7m
+        alertname: TuiHealthStale
+        exp_alerts:
+          - exp_labels: {severity: warning, target: prod}
+            exp_annotations: {summary: "tui-health has had no answer from prod for 3 minutes"}
+"""
+
+
+def test_the_readme_alerting_rules_load_and_fire_with_readable_names(tmp_path: Path) -> None:
+    """The rules the README offers pass ``promtool check rules``, and ``promtool test rules`` shows the join:
+    a component down for 5 minutes fires with its name, a healthy one does not, a silent target goes stale."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start = readme.index("# rules.yml\n")
+    rules = readme[start : readme.index("```", start)]
+    check_rules(tmp_path, rules, README_RULES_TEST)

@@ -4,7 +4,10 @@ What a scrape reads now (component status, rate-limit headroom, outbox, incident
 poll) is collected from each target's latest MonitorState at scrape time; what accumulates (poll and request
 durations, poll errors, alerts sent and refused) is counted as polls and audit events happen. Names follow
 Prometheus' conventions: a ``tui_health_`` prefix, base units in the name (``_seconds``, ``_ratio``), counters
-ending in ``_total``. Every series has a ``target`` label.
+ending in ``_total``, no ``_created`` series (they double every counter's and histogram's series, and Prometheus reads a
+counter's reset from the counter itself). A component's status carries only ``target`` and ``component``; its
+name, group and source are in ``tui_health_component_info`` (value 1), joined by ``component`` — so a renamed
+component keeps its status series. Every series but ``tui_health_build_info`` has a ``target`` label.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric, StateSetMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from tui_health import __version__
 from tui_health.models import AuditEvent, EventType, Snapshot, Status
 
 if TYPE_CHECKING:
@@ -25,7 +29,7 @@ LEVEL = {Status.HEALTHY: 0, Status.MAINTENANCE: 1, Status.UNKNOWN: 2, Status.DEG
 """``tui_health_component_status``: higher is worse (healthy 0, maintenance 1, unknown 2, degraded 3, down 4)."""
 POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-COMPONENT_LABELS = ["target", "component", "name", "group", "source"]
+INFO_LABELS = ["target", "component", "name", "group", "source"]
 
 
 class Exporter:
@@ -33,6 +37,7 @@ class Exporter:
 
     def __init__(self, monitors: Sequence[Monitor]) -> None:
         self.monitors = list(monitors)
+        disable_created_metrics()  # process-wide, and only the exporter uses prometheus_client
         self.registry = CollectorRegistry(auto_describe=True)
         self.poll_seconds = Histogram(
             "tui_health_poll_duration_seconds",
@@ -95,15 +100,18 @@ class StateCollector(Collector):
         self.monitors = monitors
 
     def collect(self) -> Iterable[Metric]:
+        build = InfoMetricFamily(
+            "tui_health_build", "The running tui-health.", value={"version": __version__}
+        )
         level = GaugeMetricFamily(
             "tui_health_component_status",
             "Confirmed status of a component: healthy 0, maintenance 1, unknown 2, degraded 3, down 4.",
-            labels=COMPONENT_LABELS,
+            labels=["target", "component"],
         )
-        states = StateSetMetricFamily(
-            "tui_health_component_state",
-            "Confirmed status of a component, as a state set.",
-            labels=COMPONENT_LABELS,
+        info = InfoMetricFamily(
+            "tui_health_component",
+            "What a component is (name, group, source); join on component for readable labels.",
+            labels=INFO_LABELS,
         )
         counts = GaugeMetricFamily(
             "tui_health_components", "Components by confirmed status.", labels=["target", "status"]
@@ -140,9 +148,8 @@ class StateCollector(Collector):
             state = monitor.store.state
             target = state.region or monitor.region
             for c in state.components:
-                labels = [target, c.id, c.name, c.group or "", c.source]
-                level.add_metric(labels, LEVEL[c.status])
-                states.add_metric(labels, {s.value: c.status is s for s in Status})
+                level.add_metric([target, c.id], LEVEL[c.status])
+                info.add_metric([target, c.id, c.name, c.group or "", c.source], {})
             for status, count in state.counts().items():
                 counts.add_metric([target, status.value], count)
             breached.add_metric([target], int(state.breached))
@@ -156,4 +163,4 @@ class StateCollector(Collector):
                     headroom.add_metric([target, source.name], source.rate_limit.left)
             if state.last_ok_at is not None:
                 last_ok.add_metric([target], state.last_ok_at.timestamp())
-        yield from (level, states, counts, breached, incidents, pending, refused, headroom, last_ok)
+        yield from (build, level, info, counts, breached, incidents, pending, refused, headroom, last_ok)

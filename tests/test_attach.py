@@ -294,3 +294,38 @@ async def test_a_hung_collector_reads_unreachable(monkeypatch) -> None:
     finally:
         await attachment.close()
         collector.stop()
+
+
+async def test_an_attached_console_says_silenced_only_when_the_collector_takes_it(
+    start_sim, tmp_path: Path
+) -> None:
+    """A silence the collector refuses is never toasted as done; pause, poll-now and requeue are not offered
+    (the collector polls and delivers, not this console)."""
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        server = CollectorServer([collector], serve=True, token="right-token").start()
+        attachment = Attachment(server.url, "wrong-token")
+        try:
+            await collector.poll()
+            app = HealthApp(await attachment.open(), autopoll=False)
+            async with app.run_test(size=(140, 45)) as pilot:
+                await wait_for(lambda: len(table_ids(app)) == 40, pilot)
+                for action in ("pause", "poll_now", "requeue"):
+                    assert app.check_action(action, ()) is False
+                keys = {key for key, b in app.screen.active_bindings.items() if b.binding.show and b.enabled}
+                assert "p" not in keys and "r" not in keys
+                await pilot.press("s")
+                await pilot.press("enter")
+                await wait_for(
+                    lambda: any(
+                        "refused" in str(n.message) or "401" in str(n.message) for n in app._notifications
+                    ),
+                    pilot,
+                )
+                toasts = [str(n.message) for n in app._notifications]
+                assert not any(t.endswith(" silenced") for t in toasts), toasts
+                assert not collector.engine.silences
+        finally:
+            await attachment.close()
+            server.stop()

@@ -140,6 +140,13 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                     )
                     == 1
                 )
+                # Genesys stopped answering, the loop did not: alive (no restart), not ready (data too old)
+                alive = await client.get("/healthz")
+                assert alive.status_code == 200 and alive.json()["ok"] is True
+                ready = await client.get("/readyz")
+                assert ready.status_code == 503 and ready.json()["stale"] == [target]
+                assert "no answer from Genesys for 31 s" in ready.json()["targets"][0]["reason"]
+                assert ready.json()["targets"][0]["last_answer_at"].endswith("Z")
                 assert (await client.get("/nothing")).status_code == 404
                 assert (await client.post("/metrics")).status_code == 405
         finally:

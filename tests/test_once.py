@@ -75,7 +75,7 @@ def test_exit_codes(start_sim, scenario, args, code):
 
 def test_table_shows_worst_first_and_names_literally(start_sim):
     sim = start_sim("outage", entity_overrides={"chat": {"name": "[bold red]Chat[/] injected"}})
-    proc = against(sim)
+    proc = against(sim, "--all")
     assert proc.returncode == 2
     lines = proc.stdout.splitlines()
     body = [line for line in lines if line.startswith(("DOWN", "DEGRADED", "HEALTHY"))]

@@ -174,7 +174,7 @@ def test_sigterm_quits_the_console_and_restores_the_terminal(start_sim):
         (("--once", "--interval", "inf"), "poll.interval"),
         (("--once", "--interval", "nan"), "poll.interval"),
         (("--once", "--page-size", "0"), "poll.page_size"),
-        (("--once", "--interval", "soon"), "argument --interval: invalid float value"),
+        (("--once", "--interval", "soon"), "argument --interval: 'soon' is not a number of seconds"),
         (("--once", "--format", "xml"), "invalid choice"),
         (("--demo", "--fault", "meteor"), "--fault 'meteor'"),
     ],

@@ -117,7 +117,7 @@ async def test_replay_steps_jumps_and_goes_to_a_time(tmp_path: Path) -> None:
         await pilot.press("right_curly_bracket")  # forward again: the same change
         assert app.replay.index == changed
         # g: a moment typed in
-        await pilot.press("g")
+        await pilot.press("colon")
         assert isinstance(app.screen, GotoScreen)
         await pilot.press(*"2026-03-01 09:00", "enter")
         await pilot.pause()

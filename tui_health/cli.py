@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tui_health import __version__
+from tui_health import __version__, zone
 from tui_health.errors import ConfigError, TuiHealthError
 from tui_health.redact import SECRETS, scrub
 from tui_health.report import UNKNOWN
@@ -45,13 +45,32 @@ FLAG_KEYS = {
     "statuspage_url": "statuspage.url",
     "group": "statuspage.groups",
     "all_regions": "statuspage.all_regions",
+    "tz": "display.tz",
+    "bell": "display.bell",
 }
 
 DEMO_CLIENT = ("demo-client", "demo-secret")
 
 
+def seconds(text: str) -> float:
+    """An argparse type for intervals and timeouts: seconds (``15``, ``2.5``) or a duration (``5s``, ``2m``)."""
+    from tui_health.timespec import parse_duration
+
+    try:
+        return float(text)
+    except ValueError:
+        parsed = parse_duration(text, bare=1.0)
+        if parsed is None:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of seconds or a duration like 30s or 2m"
+            ) from None
+        return parsed
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     """Options shared by the main command and ``config show`` (defaults suppressed so layers merge)."""
+    from tui_health.sources import SOURCES
+
     s = argparse.SUPPRESS
     g = parser.add_argument_group("connection and polling")
     g.add_argument("--config", metavar="PATH", default=s, help="config file (env TUI_HEALTH_CONFIG)")
@@ -65,9 +84,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--region", default=s, help="AWS region (eu-central-1) or domain (mypurecloud.de)")
     g.add_argument("--api-url", default=s, metavar="URL", help="override https://api.<domain>")
     g.add_argument("--login-url", default=s, metavar="URL", help="override https://login.<domain>")
-    g.add_argument("--interval", type=float, default=s, metavar="SECONDS", help="seconds between polls (15)")
-    g.add_argument("--timeout", type=float, default=s, metavar="SECONDS", help="seconds per request (10)")
-    g.add_argument("--deadline", type=float, default=s, metavar="SECONDS", help="seconds per whole poll (60)")
+    g.add_argument(
+        "--interval", type=seconds, default=s, metavar="SECONDS", help="seconds between polls (15)"
+    )
+    g.add_argument("--timeout", type=seconds, default=s, metavar="SECONDS", help="seconds per request (10)")
+    g.add_argument(
+        "--deadline", type=seconds, default=s, metavar="SECONDS", help="seconds per whole poll (60)"
+    )
     g.add_argument("--status", default=s, metavar="LIST", help="only these statuses, e.g. degraded,down")
     g.add_argument("--ids", default=s, metavar="LIST", help="only these component ids")
     g.add_argument("--expand", action=argparse.BooleanOptionalAction, default=s, help="ask for details (yes)")
@@ -78,7 +101,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=s,
         metavar="NAME",
-        help="health-api | statuspage | api-probe (repeatable; default: chosen from what is set)",
+        help=f"{' | '.join(SOURCES)} (repeatable; default: chosen from what is set)",
     )
     g.add_argument(
         "--statuspage-url", default=s, metavar="URL", help="status page (https://status.mypurecloud.com)"
@@ -106,7 +129,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     t.add_argument(
         "--flap-interval",
-        type=float,
+        type=seconds,
         default=s,
         metavar="SECONDS",
         help="seconds a change must last to count (30)",
@@ -115,16 +138,53 @@ def _common(parser: argparse.ArgumentParser) -> None:
     t.add_argument("--no-alerts", action="store_true", default=s, help="deliver no alerts")
     t.add_argument("--audit-log", default=s, metavar="PATH", help="audit log file")
     t.add_argument("--no-history", action="store_true", default=s, help="keep no history this run")
+    d = parser.add_argument_group("display")
+    d.add_argument(
+        "--tz",
+        choices=("local", "utc"),
+        default=s,
+        help="show every time in local time or UTC (local; z toggles it in the console)",
+    )
+    d.add_argument(
+        "--bell", action="store_true", default=s, help="ring the terminal bell when a component goes down"
+    )
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad command line is one clear line and exit 3 (UNKNOWN), like every other error."""
 
     problem = ""
+    words: list[str] = []  # the command line being parsed, to name a mistyped option
 
     def error(self, message: str) -> NoReturn:
+        typo = self.unknown_option(_Parser.words)
+        if typo:  # argparse would blame the next word ("invalid choice: 'json'"): name the option instead
+            message = typo
         _Parser.problem = f"{message} (see `{self.prog} --help`)"
         self.exit(UNKNOWN, f"tui-health: {_Parser.problem}\n")
+
+    def unknown_option(self, words: list[str]) -> str | None:
+        """``unknown option --formt (did you mean --format?)`` for the first option no parser knows."""
+        import difflib
+
+        known = set(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    known |= set(sub._option_string_actions)
+        for word in words:
+            if word == "--":
+                break
+            flag = word.split("=", 1)[0]
+            if (
+                flag.startswith("-")
+                and len(flag) > 1
+                and not flag[1:].lstrip("-")[:1].isdigit()
+                and flag not in known
+            ):
+                close = difflib.get_close_matches(flag, sorted(known), n=1, cutoff=0.6)
+                return f"unknown option {flag}" + (f" (did you mean {close[0]}?)" if close else "")
+        return None
 
 
 def _once_format(argv: Sequence[str]) -> str | None:
@@ -171,10 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "json", "nagios"), default=None, help="--once output (table)"
     )
     parser.add_argument(
+        "--all",
+        dest="show_all",
+        action="store_true",
+        help="--once table: list healthy components too (default: the problems and a count of the rest)",
+    )
+    parser.add_argument(
         "--max-polls", type=int, default=None, metavar="N", help="--headless: stop after N polls"
     )
     parser.add_argument(
-        "--duration", type=float, default=None, metavar="SECONDS", help="--headless: stop after this long"
+        "--duration", type=seconds, default=None, metavar="SECONDS", help="--headless: stop after this long"
     )
     parser.add_argument(
         "--read-only",
@@ -274,6 +340,10 @@ def check_modes(args: argparse.Namespace) -> None:
     """Flags that belong to a mode need that mode; counts and durations must make sense. Never a surprise
     console: a command line that asks for something else and is wrong is an error, not the TUI."""
     if args.command is None:
+        if args.show_all and (not args.once or args.format not in (None, "table")):
+            raise ConfigError(
+                "--all goes with --once (table)", hint="JSON and Nagios always list every component"
+            )
         if args.format is not None and not args.once:
             raise ConfigError("--format goes with --once", hint="add --once, or drop --format")
         for flag, value in (("--max-polls", args.max_polls), ("--duration", args.duration)):
@@ -313,6 +383,7 @@ def check_modes(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
+    _Parser.words = words
     try:
         args = parser.parse_args(words)
     except SystemExit as stop:
@@ -403,6 +474,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from tui_health.tui.run import run_attach
 
         SECRETS.add(os.environ.get("TUI_HEALTH_SERVE_TOKEN"))
+        zone.set_zone(getattr(args, "tz", "local"))
         return asyncio.run(run_attach(args.attach, os.environ.get("TUI_HEALTH_SERVE_TOKEN")))
     flags = flags_from(args)
     env = dict(os.environ)
@@ -410,6 +482,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         SECRETS.add(env.get(var))  # masked in every line, even when the settings themselves are wrong
     with _demo(args, flags, env):
         settings = load_settings(path=path, path_required=explicit, env=env, flags=flags)
+        zone.set_zone(settings.display.tz)
         only = getattr(args, "target", [])
         listen = serve = None
         if args.metrics_listen is not None or args.serve is not None:
@@ -424,7 +497,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.once:
             from tui_health.once import run_once
 
-            return asyncio.run(run_once(settings, config_path=path, fmt=args.format or "table", only=only))
+            return asyncio.run(
+                run_once(
+                    settings, config_path=path, fmt=args.format or "table", only=only, show_all=args.show_all
+                )
+            )
         if args.headless:
             from tui_health.headless import run_headless
 
@@ -537,6 +614,7 @@ def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     from tui_health.timespec import require_moment
 
     settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
+    zone.set_zone(settings.display.tz)
     now = datetime.now(UTC)
     since, until = (
         require_moment(flag, text, now) for flag, text in (("--since", args.since), ("--until", args.until))
@@ -579,6 +657,7 @@ def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     from tui_health.target import targets_from
 
     settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
+    zone.set_zone(settings.display.tz)
     targets = targets_from(settings, dict(os.environ), getattr(args, "target", []))
     if not settings.targets:  # the implicit target: the outbox as it always was
         return _outbox_of(args, settings)

@@ -24,7 +24,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 
@@ -186,6 +186,15 @@ class HistorySettings(Section):
         return value
 
 
+class DisplaySettings(Section):
+    """How the console and reports show things to a person (never what is stored or sent)."""
+
+    tz: Literal["local", "utc"] = "local"
+    """The zone every time on screen is shown in (``--tz``; ``z`` toggles it in the console)."""
+    bell: bool = False
+    """Ring the terminal bell (and show a toast) when a component newly goes down (``--bell``)."""
+
+
 class TargetSettings(Section):
     """One ``[[targets]]`` entry: an org (or a status page) watched beside the others, with its own token, rate
     budget, engine state, history and outbox. Keys not given come from the rest of the file."""
@@ -224,6 +233,7 @@ class Settings(Section):
     alerts: AlertSettings = AlertSettings()
     state: StateSettings = StateSettings()
     history: HistorySettings = HistorySettings()
+    display: DisplaySettings = DisplaySettings()
     targets: list[TargetSettings] = Field(default_factory=list)
     """``[[targets]]``: several orgs in one monitor. Without any, the settings describe one implicit target."""
 

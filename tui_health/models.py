@@ -65,6 +65,7 @@ class EventType(StrEnum):
     ALERT_LOST = "alert_lost"
     SILENCE_ADDED = "silence_added"
     SILENCE_REMOVED = "silence_removed"
+    SILENCE_REFUSED = "silence_refused"  # an attached console's silence the collector did not take
     MONITOR_STARTED = "monitor_started"
     MONITOR_STOPPED = "monitor_stopped"
     STORAGE_FAILED = "storage_failed"

@@ -43,8 +43,10 @@ async def run_once(
     out: IO[str] | None = None,
     err: IO[str] | None = None,
     only: Sequence[str] = (),
+    show_all: bool = False,
 ) -> int:
-    """Poll every target once (at the same time), print the report in ``fmt``, return the worst exit code."""
+    """Poll every target once (at the same time), print the report in ``fmt``, return the worst exit code.
+    ``show_all``: the table lists healthy components too (by default: the problems and a count of the rest)."""
     out = out or sys.stdout
     err = err or sys.stderr
     async with (
@@ -71,15 +73,17 @@ async def run_once(
             reports.append(monitor.report(state, events))
             undelivered += await monitor.undelivered()
     if len(reports) == 1:
-        write_report(reports[0], fmt, out, err)
+        write_report(reports[0], fmt, out, err, show_all=show_all)
     else:
-        write_reports(reports, fmt, out, err)
+        write_reports(reports, fmt, out, err, show_all=show_all)
     for line in undelivered:  # one line per alert of this run that did not arrive (404, refused, bad host)
         err.write(f"tui-health: {clean(scrub(line), 1000)}\n")
     return worst_code(r.exit_code for r in reports)
 
 
-def write_reports(reports: list[Report], fmt: str, out: IO[str], err: IO[str]) -> None:
+def write_reports(
+    reports: list[Report], fmt: str, out: IO[str], err: IO[str], *, show_all: bool = False
+) -> None:
     """Several targets: a ``targets`` list of the per-target documents (JSON), or each report under its name."""
     if fmt == "json":
         out.write(scrub(render_json_targets(reports)) + "\n")
@@ -88,7 +92,7 @@ def write_reports(reports: list[Report], fmt: str, out: IO[str], err: IO[str]) -
     else:
         for report in reports:
             out.write(scrub(target_heading(report)) + "\n")
-            write_report(report, fmt, out, err)
+            write_report(report, fmt, out, err, show_all=show_all)
         return
     for report in reports:
         for source in report.sources:
@@ -107,7 +111,7 @@ def write_unknown(problem: str, fmt: str | None, out: IO[str]) -> None:
         out.write(f"HEALTH UNKNOWN - {clean(scrub(problem), 1000).replace('|', '/')}\n")
 
 
-def write_report(report: Report, fmt: str, out: IO[str], err: IO[str]) -> None:
+def write_report(report: Report, fmt: str, out: IO[str], err: IO[str], *, show_all: bool = False) -> None:
     """Print the report; whatever the format, no known secret is printed and stderr gets one line per failure."""
     if fmt == "json":
         out.write(scrub(render_json(report)) + "\n")
@@ -115,7 +119,7 @@ def write_report(report: Report, fmt: str, out: IO[str], err: IO[str]) -> None:
         out.write(scrub(render_nagios(report)) + "\n")
     elif report.answered:
         table = io.StringIO()
-        render_table(report, table)
+        render_table(report, table, show_all=show_all)
         out.write(scrub(table.getvalue()))
     for source in report.sources:  # the one place a failed source is reported, whatever the format
         if not source.ok:

@@ -6,6 +6,7 @@ import json
 from datetime import UTC
 from typing import IO, TYPE_CHECKING, Any
 
+from tui_health import zone
 from tui_health.clock import rfc3339
 from tui_health.models import EventType, Status
 from tui_health.report import EXIT_LABEL, Report, worst_code
@@ -180,8 +181,10 @@ def incident_text(incident: dict[str, Any]) -> Text:
     return line
 
 
-def render_table(report: Report, out: IO[str]) -> None:
-    """A rich table, worst first. API strings are wrapped in Text so they are never parsed as markup."""
+def render_table(report: Report, out: IO[str], *, show_all: bool = False) -> None:
+    """A rich table, worst first: the components that are not healthy and a line counting the rest (``show_all``:
+    every component). At 10,000 components the healthy rows are what made it slow and unreadable. API strings
+    are wrapped in Text so they are never parsed as markup."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -205,10 +208,11 @@ def render_table(report: Report, out: IO[str]) -> None:
     if show_group:
         table.add_column("Group", overflow="fold")
     table.add_column("ID", style="dim", overflow="fold")
-    table.add_column("Last modified", no_wrap=True)
+    table.add_column(f"Last modified ({zone.label()})", no_wrap=True)
     if show_source:
         table.add_column("Source", style="dim", no_wrap=True)
-    for c in report.components:
+    listed = [c for c in report.components if show_all or c.status != "healthy"]
+    for c in listed:
         status = str(c.status)
         marker = " ★" if c.critical else ""
         cells = [
@@ -216,12 +220,16 @@ def render_table(report: Report, out: IO[str]) -> None:
             Text(c.name),
             *([Text(c.group or "")] if show_group else []),
             Text(c.id),
-            Text(rfc3339(c.last_modified)[:16].replace("T", " ") if c.last_modified else "—"),
+            Text(zone.date_time(c.last_modified, named=False)),
             *([Text(c.source)] if show_source else []),
         ]
         table.add_row(*cells)
-    if report.components:
+    if listed:
         console.print(table)
+    healthy = len(report.components) - len(listed)
+    if healthy:
+        rest = "every component is healthy" if not listed else f"{healthy} more healthy"
+        console.print(Text(f"{rest} ({len(report.components)} in all; --all lists them)", style="green"))
     for incident in report.incidents:
         console.print(incident_text(incident))
     for event in report.events:

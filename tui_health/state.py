@@ -17,7 +17,7 @@ class ComponentView:
     name: str
     status: Status  # confirmed
     observed: Status  # as seen in the latest poll (differs while a change is pending)
-    since: datetime  # confirmed status held since
+    since: datetime  # confirmed status held since: the poll that first observed it
     last_modified: datetime | None
     source: str
     critical: bool = False
@@ -27,7 +27,17 @@ class ComponentView:
     group: str | None = None
     raw_status: str | None = None
     details: dict[str, Any] | None = None
+    confirmed_at: datetime | None = (
+        None  # when the engine confirmed it (None: at the baseline, or not tracked)
+    )
+    pending_since: datetime | None = None  # while ``observed`` differs: the poll that first saw it
     target: str = ""  # the target it belongs to (set when a view shows several; its id is then "target/id")
+
+
+def urgency(view: ComponentView) -> int:
+    """Where a component sorts among the others: its confirmed status, or the status a pending change is
+    heading to when that is worse — a component about to go down sorts with the problems, not the healthy."""
+    return min(view.status.rank, view.observed.rank)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +102,11 @@ class MonitorState:
         present = [s for s, n in counts.items() if n and s is not Status.MAINTENANCE]
         return worst(present) if present else Status.HEALTHY
 
+    def pending(self) -> int:
+        """Components whose latest poll differs from their confirmed status (a change waiting out the flap
+        interval); the header counts them, so a coming DOWN is seen before it is confirmed."""
+        return sum(1 for c in self.components if c.observed is not c.status)
+
     def counts(self) -> dict[Status, int]:
         out = dict.fromkeys(Status, 0)
         for c in self.components:
@@ -131,7 +146,7 @@ def combine(states: Sequence[MonitorState]) -> MonitorState:
         return [replace(c, id=f"{state.region}/{c.id}", target=state.region) for c in state.components]
 
     components = sorted(
-        (c for s in states for c in tagged(s)), key=lambda v: (v.status.rank, v.name.casefold(), v.id)
+        (c for s in states for c in tagged(s)), key=lambda v: (urgency(v), v.name.casefold(), v.id)
     )
     failing = [s for s in states if s.connection.kind not in ("ok", "starting")]
     connection = (

@@ -13,15 +13,15 @@ from typing import Any
 
 from tui_health.engine import Tracked
 from tui_health.models import Component, Status
-from tui_health.state import ComponentView
+from tui_health.state import ComponentView, urgency
 
 _Entry = tuple[Any, ComponentView, tuple[int, str, str]]  # (what it was built from, the view, its sort key)
 _by_key = itemgetter(2)
 
 
 def sort_key(view: ComponentView) -> tuple[int, str, str]:
-    """Worst status first, then by name (case-insensitive), then id: the order of every component list."""
-    return (view.status.rank, view.name.casefold(), view.id)
+    """Worst status first (a pending change to worse counts as that status: :func:`urgency`), then by name (case-insensitive), then id: the order of every component list."""
+    return (urgency(view), view.name.casefold(), view.id)
 
 
 class ComponentViews:
@@ -48,12 +48,30 @@ class ComponentViews:
         changed = len(components) != len(previous)
         for cid, comp in components.items():
             t = None if cid in unmeasured else tracked.get(cid)
-            state: tuple[Status, datetime, bool, datetime | None, tuple[str, ...], bool]
+            state: tuple[
+                Status,
+                datetime,
+                bool,
+                datetime | None,
+                tuple[str, ...],
+                bool,
+                datetime | None,
+                datetime | None,
+            ]
             if t is None:  # shown as observed; never reused ("since" may be now)
                 inputs = None
-                state = (comp.status, comp.last_modified or now, False, None, (), False)
+                state = (comp.status, comp.last_modified or now, False, None, (), False, None, None)
             else:
-                state = (t.confirmed, t.since, t.flapping, silences.get(cid), t.caused_by, cid in critical)
+                state = (
+                    t.confirmed,
+                    t.since,
+                    t.flapping,
+                    silences.get(cid),
+                    t.caused_by,
+                    cid in critical,
+                    t.confirmed_at,
+                    t.pending_since,
+                )
                 inputs = (comp, *state)
                 entry = previous.get(cid)
                 if entry is not None and entry[0] == inputs:
@@ -77,6 +95,8 @@ def _view(
     silenced_until: datetime | None,
     caused_by: tuple[str, ...],
     critical: bool,
+    confirmed_at: datetime | None,
+    pending_since: datetime | None,
 ) -> ComponentView:
     return ComponentView(
         id=cid,
@@ -93,4 +113,6 @@ def _view(
         group=comp.group,
         raw_status=comp.raw_status,
         details=comp.details,
+        confirmed_at=confirmed_at,
+        pending_since=pending_since,
     )

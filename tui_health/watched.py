@@ -50,6 +50,10 @@ class Passive:
     console's live-only actions: nothing. Silencing stays for each to decide."""
 
     store: StatePublisher
+    passive = True
+    """The console hides pause, poll-now and requeue for it (they would do nothing)."""
+    confirms_later = False
+    """A silence is only asked for here; whoever owns the state confirms or refuses it (an attached console)."""
 
     async def poll(self) -> MonitorState:
         return self.store.state

@@ -36,6 +36,9 @@ class Tracked:
     alerted: Status = Status.HEALTHY  # what receivers were last told (HEALTHY = no open problem)
     pending: Status | None = None
     pending_since: datetime | None = None  # wall time the pending status was first seen (shown, and kept)
+    confirmed_at: datetime | None = (
+        None  # wall time the engine confirmed ``confirmed`` (None: before this run)
+    )
     pending_mono: float | None = None  # the same moment on the monotonic clock (how long it lasted)
     changes: deque[float] = field(default_factory=deque)  # confirmed changes, monotonic seconds
     flapping: bool = False

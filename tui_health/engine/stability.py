@@ -55,6 +55,7 @@ class Stability:
             return [], None
         previous, previous_since = tracked.confirmed, tracked.since
         tracked.confirmed, tracked.since = status, tracked.pending_since or now
+        tracked.confirmed_at = now
         tracked.pending = tracked.pending_since = tracked.pending_mono = None
         tracked.changes.append(mono)
         change = self.change(cid, tracked, previous, status, event, previous_since=previous_since)

@@ -244,9 +244,8 @@ class ReplayMonitor(Passive):
         return self.go(self.replay.index_at(moment))
 
     def label(self, state: MonitorState) -> str:
-        """``REPLAY 2026-11-02 08:04:00 UTC · poll 12 of 1008`` for the header."""
-        when = state.last_poll_at or datetime.now(UTC)
-        return f"REPLAY {when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC · poll {self.index + 1} of {len(self.replay)}"
+        """``REPLAY · poll 12 of 1008``: the header puts the moment (in the zone shown) after ``REPLAY``."""
+        return f"REPLAY · poll {self.index + 1} of {len(self.replay)}"
 
     # -- what the console asks of a monitor -------------------------------------------------------
     def now(self) -> datetime:

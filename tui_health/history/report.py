@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tui_health import zone
 from tui_health.clock import rfc3339
 from tui_health.history.availability import Figures
 from tui_health.history.reader import HistoryReader
@@ -101,7 +102,7 @@ def _rows(document: dict[str, Any]) -> list[list[str]]:
             span(c["downtime_s"]),
             span(c["mttr_s"]),
             span(c["longest_s"]) if c["outages"] else "—",
-            (c["last_outage_at"] or "—")[:19].replace("T", " "),
+            _shown(c["last_outage_at"]) if c["last_outage_at"] else "—",
             span(c["degraded_s"]),
             span(c["observed_s"]),
         ]
@@ -109,18 +110,19 @@ def _rows(document: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-HEADERS = [
-    "Component",
-    "Id",
-    "Avail",
-    "Outages",
-    "Down",
-    "MTTR",
-    "Longest",
-    "Last outage (UTC)",
-    "Degraded",
-    "Observed",
-]
+def headers() -> list[str]:
+    return [
+        "Component",
+        "Id",
+        "Avail",
+        "Outages",
+        "Down",
+        "MTTR",
+        "Longest",
+        f"Last outage ({zone.label()})",
+        "Degraded",
+        "Observed",
+    ]
 
 
 def render_report(document: dict[str, Any], fmt: str) -> str:
@@ -134,17 +136,17 @@ def render_report(document: dict[str, Any], fmt: str) -> str:
             writer.writerow(["" if c[k] is None else c[k] for k in FIELDS])
         return out.getvalue().rstrip("\n")
     title = (
-        f"Availability of {document['target']}, {document['since'][:19].replace('T', ' ')} to "
-        f"{document['until'][:19].replace('T', ' ')} UTC (observed {span(document['observed_s'])})"
+        f"Availability of {document['target']}, {_shown(document['since'])} to "
+        f"{_shown(document['until'])} {zone.label()} (observed {span(document['observed_s'])})"
     )
     rows = _rows(document)
     if fmt == "markdown":
-        lines = [f"### {title}", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+        lines = [f"### {title}", "", "| " + " | ".join(headers()) + " |", "|" + "---|" * len(headers())]
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
         if not rows:
             lines.append("\n_No component was observed in this window._")
         return "\n".join(lines)
-    return _table(title, HEADERS, rows, empty="no component was observed in this window")
+    return _table(title, headers(), rows, empty="no component was observed in this window")
 
 
 def _table(title: str, headers: list[str], rows: list[list[str]], *, empty: str) -> str:
@@ -161,6 +163,8 @@ def timeline_document(reader: HistoryReader, window: Window) -> dict[str, Any]:
     wanted = list(window.components) or None
     items: list[tuple[float, dict[str, Any]]] = []
     for t in reader.transitions(since, until, wanted):
+        if t.from_status is None and t.to_status == "healthy":
+            continue  # first seen healthy is where the record starts, not something that happened
         items.append(
             (
                 t.at,
@@ -204,12 +208,17 @@ def timeline_document(reader: HistoryReader, window: Window) -> dict[str, Any]:
     }
 
 
+def _shown(stamp: str) -> str:
+    """An RFC 3339 time of the document in the zone times are shown in (``--tz``), to the second, unnamed."""
+    return zone.date_time(datetime.fromisoformat(stamp.replace("Z", "+00:00")), seconds=True, named=False)
+
+
 def render_timeline(document: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(document, indent=2, ensure_ascii=False)
     rows = []
     for item in document["timeline"]:
-        when = item["at"][:19].replace("T", " ")
+        when = _shown(item["at"])
         if item["kind"] == "transition":
             what = f"{item['from'] or 'first seen'} → {item['to']}"
             if item.get("caused_by"):
@@ -227,8 +236,8 @@ def render_timeline(document: dict[str, Any], fmt: str) -> str:
                     f"to {item['sink']}: {item['outcome']} after {tries} attempt(s) — {item['summary']}",
                 ]
             )
-    headers = ["When (UTC)", "Kind", "Component", "What"]
-    title = f"Timeline of {document['target']}, {document['since'][:19].replace('T', ' ')} to {document['until'][:19].replace('T', ' ')} UTC"
+    headers = [f"When ({zone.label()})", "Kind", "Component", "What"]
+    title = f"Timeline of {document['target']}, {_shown(document['since'])} to {_shown(document['until'])} {zone.label()}"
     if fmt == "csv":
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows([headers, *rows])

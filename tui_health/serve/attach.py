@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from tui_health.errors import ConfigError
-from tui_health.models import AuditEvent, Severity
+from tui_health.models import AuditEvent, EventType, Severity
 from tui_health.redact import redact_url
 from tui_health.serve.codec import state_from_json
 from tui_health.state import ConnectionState, MonitorState, StatePublisher
@@ -193,13 +193,21 @@ class Attachment:
             ok = response.status_code == 200
         except (httpx.HTTPError, ValueError) as exc:
             ok, message = False, f"the collector could not be reached ({exc.__class__.__name__})"
+        what = "lifting the silence of" if seconds is None else "silencing"
         target.note(
-            f"{'lifting the silence of' if seconds is None else 'silencing'} {cid} on the collector: {message}",
+            f"{what} {cid}: done by the collector ({message})"
+            if ok
+            else f"{what} {cid}: refused by the collector ({message})",
             ok,
         )
 
 
+CONSOLE = "this console"
+"""The source of the events an attached console makes itself (the collector's answer to its silences)."""
+
+
 class RemoteTarget(Passive):
+    confirms_later = True  # the collector decides: "silenced" is said when it says so
     """One of the collector's targets, as the console watches it (the collector polls)."""
 
     def __init__(self, attachment: Attachment, state: MonitorState) -> None:
@@ -237,9 +245,10 @@ class RemoteTarget(Passive):
         """An event of this console's own (a silence sent, or refused), shown in its audit pane."""
         event = AuditEvent(
             timestamp=self.now(),
-            event_type="silence_added" if ok else "silence_refused",
+            event_type=EventType.SILENCE_ADDED if ok else EventType.SILENCE_REFUSED,
             message=message,
             severity=Severity.INFO if ok else Severity.WARNING,
+            source=CONSOLE,
         )
         state = self.store.state
         self.store.publish(replace(state, events=(*state.events, event)))

@@ -66,6 +66,8 @@ def state_to_json(state: MonitorState) -> dict[str, Any]:
                 "group": c.group,
                 "raw_status": c.raw_status,
                 "details": c.details,
+                "confirmed_at": _ts(c.confirmed_at),
+                "pending_since": _ts(c.pending_since),
             }
             for c in state.components
         ],
@@ -187,6 +189,8 @@ class WireComponent(_Wire):
     group: Text | None = None
     raw_status: Short | None = None
     details: DataMap | None = None
+    confirmed_at: Moment = None
+    pending_since: Moment = None
 
 
 class WireLatency(_Wire):
@@ -300,6 +304,8 @@ def state_from_json(data: Any) -> MonitorState:
                 group=c.group,
                 raw_status=c.raw_status,
                 details=c.details,
+                confirmed_at=c.confirmed_at,
+                pending_since=c.pending_since,
             )
             for c in wire.components
         ),

@@ -47,12 +47,20 @@ def parse_listen(text: str, flag: str = "--metrics-listen") -> tuple[str, int]:
     return host, int(port)
 
 
-def health(monitors: Sequence[Monitor], now: datetime) -> tuple[bool, list[dict[str, Any]]]:
-    """Whether every target polled within the last three intervals, and each target's account of it."""
+def health(
+    monitors: Sequence[Monitor], now: datetime, *, answered: bool = False
+) -> tuple[bool, list[dict[str, Any]]]:
+    """Whether every target polled within the last three intervals, and each target's account of it.
+
+    Liveness (``/healthz``): the poll loop runs — a poll happened, whatever Genesys said, so an outage upstream
+    never gets the collector restarted. Readiness (``/readyz``, ``answered``): Genesys answered — the data is
+    current enough to act on.
+    """
     report = []
     for monitor in monitors:
         state = monitor.store.state
-        last = state.last_poll_at or monitor.started_at
+        polled = state.last_ok_at if answered else state.last_poll_at
+        last = polled or monitor.started_at
         age = (now - last).total_seconds() if last else None
         limit = STALE_AFTER * monitor.interval
         ok = age is not None and age <= limit
@@ -60,11 +68,13 @@ def health(monitors: Sequence[Monitor], now: datetime) -> tuple[bool, list[dict[
             "target": monitor.region,
             "ok": ok,
             "last_poll_at": rfc3339(state.last_poll_at) if state.last_poll_at else None,
+            "last_answer_at": rfc3339(state.last_ok_at) if state.last_ok_at else None,
             "age_s": round(age, 3) if age is not None else None,
         }
         if not ok:
+            what = "no answer from Genesys" if answered else "no poll"
             entry["reason"] = (
-                f"no poll for {age:.0f} s (more than {STALE_AFTER} intervals of {monitor.interval:g} s)"
+                f"{what} for {age:.0f} s (more than {STALE_AFTER} intervals of {monitor.interval:g} s)"
                 if age is not None
                 else "not started"
             )
@@ -253,15 +263,17 @@ class CollectorServer:
             return await self._get(request)
         if request.method == "POST":
             return await self._post(request)
-        return _text(405, "GET /metrics, /healthz, /status.json" + (", POST /silences" if self.serve else ""))
+        return _text(
+            405, "GET /metrics, /healthz, /readyz, /status.json" + (", POST /silences" if self.serve else "")
+        )
 
     async def _get(self, request: Request) -> Response | Stream:
         path = request.path
         if path == "/metrics":
             encoder, content_type = choose_encoder(request.headers.get("accept", ""))
             return Response(200, content_type, await self._metrics(encoder, content_type))
-        if path == "/healthz":
-            ok, targets = health(self.monitors, self.now())
+        if path in ("/healthz", "/readyz"):
+            ok, targets = health(self.monitors, self.now(), answered=path == "/readyz")
             stale = [t["target"] for t in targets if not t["ok"]]
             document = {"ok": ok, "stale": stale, "targets": targets}
             return _json(200 if ok else 503, json.dumps(document, indent=2) + "\n")
@@ -272,11 +284,11 @@ class CollectorServer:
         if path == "/events" and self.broadcast is not None:
             broadcast = self.broadcast
             return Stream("text/event-stream", lambda send: self._stream(broadcast, send))
-        return _text(404, "not found: /metrics, /healthz, /status.json")
+        return _text(404, "not found: /metrics, /healthz, /readyz, /status.json")
 
     async def _post(self, request: Request) -> Response:
         if request.path != "/silences" or not self.serve:
-            return _text(405, "read-only: GET /metrics, /healthz, /status.json")
+            return _text(405, "read-only: GET /metrics, /healthz, /readyz, /status.json")
         if self.token is None:
             return _reply(403, "this collector is read-only (it has no TUI_HEALTH_SERVE_TOKEN)")
         if not authorized(request, self.token):

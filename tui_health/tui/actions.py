@@ -29,7 +29,31 @@ class Action:
 
 ACTIONS: tuple[
     Action, ...
-] = (  # footer order: what a newcomer needs first, so narrow terminals still show it
+] = (  # footer order: what an on-call person reaches for first (Enter, s, i, a, ?), so 80 columns show it
+    Action(
+        "enter", "details", "Details", "details of the selected component", "Enter", "Details", footer=False
+    ),  # the table's own Enter (shown first in the footer) does the same
+    Action(
+        "s",
+        "silence",
+        "Silence",
+        "silence the selected component (asks for a duration, default 1h)",
+        palette="Silence the selected component",
+    ),
+    Action(
+        "i",
+        "incidents",
+        "Incidents",
+        "status page incidents and scheduled maintenance",
+        palette="Status page incidents and maintenance",
+    ),
+    Action(
+        "a",
+        "audit",
+        "Audit",
+        "audit viewer: search, filter by type, severity, component; Enter opens the component",
+        palette="Audit log viewer",
+    ),
     Action("question_mark", "help", "Help", "every key (this table)", "?", "Keys"),
     Action("q", "quit", "Quit", "quit (exit code 0, terminal restored)", palette="Quit"),
     Action("ctrl+c", "quit", "Quit", "quit, like q", "Ctrl+C", footer=False, priority=True),
@@ -97,37 +121,13 @@ ACTIONS: tuple[
         palette="Reverse the sort order",
         footer=False,
     ),
-    Action(
-        "enter", "details", "Details", "details of the selected component", "Enter", "Details", footer=False
-    ),
-    Action(
-        "s",
-        "silence",
-        "Silence",
-        "silence the selected component (asks for a duration, default 1h)",
-        palette="Silence the selected component",
-    ),
     Action("S", "silences", "Silences", "list silences and lift them", palette="List and lift silences"),
-    Action(
-        "i",
-        "incidents",
-        "Incidents",
-        "status page incidents and scheduled maintenance",
-        palette="Status page incidents and maintenance",
-    ),
     Action(
         "o",
         "org_events",
         "Org events",
         "your org's operational events (the operational-events source)",
         palette="Operational events of your org",
-    ),
-    Action(
-        "a",
-        "audit",
-        "Audit",
-        "audit viewer: search, filter by type, severity, component; Enter opens the component",
-        palette="Audit log viewer",
     ),
     Action("p", "pause", "Pause", "pause / resume polling", palette="Pause or resume polling"),
     Action(
@@ -136,6 +136,22 @@ ACTIONS: tuple[
         "Poll",
         "poll now (never sooner than poll.min_gap after the last)",
         palette="Poll now",
+    ),
+    Action(
+        "z",
+        "zone",
+        "Zone",
+        "show every time in UTC / in local time (the header names the zone)",
+        palette="Toggle UTC / local time",
+        footer=False,
+    ),
+    Action(
+        "y",
+        "copy_id",
+        "Copy id",
+        "copy the selected component's id to the clipboard (OSC 52)",
+        palette="Copy the component id",
+        footer=False,
     ),
     Action(
         "A",
@@ -147,7 +163,9 @@ ACTIONS: tuple[
 )
 
 EXTRA_HELP = (
-    ("Home / End", "first / last row"),
+    ("↑ ↓ / k j", "previous / next row"),
+    ("PgUp / PgDn", "a screen up / down (here too)"),
+    ("Home / End, g / G", "first / last row"),
     ("Ctrl+P", "command palette: the same actions by name"),
 )
 """Keys the help screen lists that are not app actions (the table's own, Textual's palette)."""

@@ -17,7 +17,9 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from tui_health.models import AuditEvent
+from tui_health import zone
+from tui_health.models import AuditEvent, EventType, Status
+from tui_health.serve.attach import CONSOLE
 from tui_health.sources.operational_events import NAME as NAME_EVENTS
 from tui_health.state import ComponentView, MonitorState, combine, split_id
 from tui_health.tui.actions import ACTIONS, bindings
@@ -47,10 +49,21 @@ class HealthApp(App[int]):
     BINDINGS = bindings()  # from the one action table (actions.py): footer, help and palette too
 
     def __init__(
-        self, monitors: Watched | Sequence[Watched], *, autopoll: bool = True, tick: float = 1.0
+        self,
+        monitors: Watched | Sequence[Watched],
+        *,
+        autopoll: bool = True,
+        tick: float = 1.0,
+        bell: bool = False,
     ) -> None:
-        """``monitors``: one per target; each polls on its own schedule, and the views show them together."""
+        """``monitors``: one per target; each polls on its own schedule, and the views show them together.
+        ``bell``: ring the terminal bell when a component newly goes down (a toast names it either way)."""
         super().__init__()
+        self.ring_bell = bell
+        self._toasted: set[str] = set()  # silence answers already toasted
+        self._down: set[str] | None = (
+            None  # ids confirmed down in the last state shown (None: none shown yet)
+        )
         self.monitors: list[Watched] = list(monitors) if isinstance(monitors, list | tuple) else [monitors]  # type: ignore[list-item]
         self.monitor = self.monitors[0]
         """The first target's monitor (the only one in a single-target set-up)."""
@@ -96,6 +109,7 @@ class HealthApp(App[int]):
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW, "narrow")
         self.set_class(event.size.height < SHORT, "short")
+        self.call_after_refresh(self._on_tick)  # the header picks its words for the new width
 
     # -- polling --------------------------------------------------------------------------------------
     def start_poll(self, index: int | None = None) -> None:
@@ -173,8 +187,46 @@ class HealthApp(App[int]):
         self.query_one(StatusHeader).show(state, now, self._states)
         self._render_rows(now)
         self.query_one(LatencyPanel).show(state.latency)
-        self.query_one(AuditPane).add(state.events)
+        pane = self.query_one(AuditPane)
+        pane.now = now
+        self._toast_answers(state.events)
+        pane.add(state.events)
         self._refresh_footer()
+        self._announce_down(state)
+
+    def _toast_answers(self, events: Sequence[AuditEvent]) -> None:
+        """A collector's answer to a silence this console asked for (``--attach``), once each."""
+        for event in events:
+            if event.source == CONSOLE and event.id not in self._toasted:
+                self._toasted.add(event.id)
+                refused = event.event_type == EventType.SILENCE_REFUSED
+                self.notify(event.message, severity="error" if refused else "information", timeout=6)
+
+    def _announce_down(self, state: MonitorState) -> None:
+        """A component newly confirmed down: a toast that names it (and the bell with ``--bell``). Not for
+        what was already down when the console opened, and never in replay (nothing there is new)."""
+        if state.last_poll_at is None:
+            return  # nothing polled yet: the first answer is the baseline, not news
+        down = {c.id for c in state.components if c.status is Status.DOWN}
+        new = [c.name for c in state.components if c.id in down - (self._down or set())]
+        first = self._down is None
+        self._down = down
+        if first or not new or state.replay:
+            return
+        if self.ring_bell:
+            self.bell()
+        names = ", ".join(new[:3]) + (f" and {len(new) - 3} more" if len(new) > 3 else "")
+        self.notify(f"▼ DOWN: {names}", severity="error", timeout=10)
+
+    def action_zone(self) -> None:
+        """``z``: every time on screen in UTC, or in local time again."""
+        shown = zone.toggle()
+        self.query_one(ComponentsTable).redraw()
+        self.query_one(AuditPane).redraw()
+        self._on_tick()
+        self.notify(
+            f"times now in {'UTC' if shown == 'utc' else 'local time (' + zone.label() + ')'}", timeout=3
+        )
 
     def _on_tick(self) -> None:
         now = self.now()
@@ -243,7 +295,16 @@ class HealthApp(App[int]):
         self._render_rows(self.now())
         self._refresh_footer()
 
-    DYNAMIC = ("target", "org_events", "clear_search", "incidents", "silences", "poll_now", "requeue")
+    DYNAMIC = (
+        "target",
+        "org_events",
+        "clear_search",
+        "incidents",
+        "silences",
+        "poll_now",
+        "requeue",
+        "pause",
+    )
     """Actions whose availability follows the state (see check_action)."""
 
     def _refresh_footer(self) -> None:
@@ -269,6 +330,10 @@ class HealthApp(App[int]):
             return any(s.name == NAME_EVENTS for s in self.state.sources)  # only with the source
         if action == "silences":
             return bool(self.state.silences)
+        if action in ("pause", "poll_now", "requeue") and all(
+            getattr(m, "passive", False) for m in self.monitors
+        ):
+            return False  # attached to a collector (or replaying): it polls and delivers, not this console
         if action == "poll_now":
             return None if self.state.paused else True
         if action == "requeue":
@@ -342,7 +407,12 @@ class HealthApp(App[int]):
             if seconds:
                 monitor, cid = self.owner(component)
                 monitor.silence(cid, seconds)
-                self.notify(f"{component.name} silenced")
+                if getattr(
+                    monitor, "confirms_later", False
+                ):  # the collector's answer is toasted when it comes
+                    self.notify(f"silence of {component.name} sent to the collector…", timeout=3)
+                else:
+                    self.notify(f"{component.name} silenced")
                 self.refresh_bindings()
 
         self.push_screen(SilenceScreen(component.name), done)
@@ -420,6 +490,17 @@ class HealthApp(App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_copy_id(self) -> None:
+        """``y``: the selected component's id to the clipboard, by OSC 52 (works over SSH and in tmux with
+        ``set-clipboard on``; a terminal without it ignores the request)."""
+        component = self.selected()
+        if component is None:
+            self.notify("no component is selected (the filter matches none)", timeout=3)
+            return
+        _, cid = self.owner(component)
+        self.copy_to_clipboard(cid)
+        self.notify(f"copied {cid}", timeout=3)
 
     async def action_quit(self) -> None:
         self.exit(0)

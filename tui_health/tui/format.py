@@ -6,6 +6,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from tui_health import zone
 from tui_health.models import Severity, Status
 
 STATUS_LOOK: dict[Status, tuple[str, str]] = {
@@ -35,9 +36,19 @@ def duration(seconds: float) -> str:
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
-def clock_time(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%H:%M:%S") if moment else "—"
+def clock_time(moment: datetime | None, *, named: bool = False) -> str:
+    """In the one zone the console shows (``z`` toggles it; the header names it)."""
+    return zone.clock_time(moment, named=named)
 
 
-def short_datetime(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
+def short_datetime(moment: datetime | None, *, named: bool = True, seconds: bool = False) -> str:
+    """A date and time in the console's zone, with the zone's name unless the column or screen says it."""
+    return zone.date_time(moment, named=named, seconds=seconds)
+
+
+def event_time(moment: datetime, now: datetime) -> str:
+    """An event's time in a list: ``14:03:07`` today, ``11-28 14:03`` on another day (the zone is in the
+    header), so a replayed week's events are never read as today's."""
+    if zone.shown(moment).date() == zone.shown(now).date():
+        return zone.clock_time(moment)
+    return zone.shown(moment).strftime("%m-%d %H:%M")

@@ -1,5 +1,5 @@
 """Replay: the same console on the recorded history. ``[`` / ``]`` step one poll, ``{`` / ``}`` jump to the
-previous / next transition, ``space`` plays at x60 (a poll 15 s apart every quarter second), ``g`` asks for a
+previous / next transition, ``space`` plays at x60 (a poll 15 s apart every quarter second), ``:`` asks for a
 time. Every view shows the moment: the table, filters and sort, details (with the timeline as of then),
 sparklines and the audit pane. Nothing is polled, silenced or sent."""
 
@@ -29,7 +29,7 @@ class ReplayApp(HealthApp):
         Binding("left_curly_bracket", "jump(-1)", "Prev change", key_display="{"),
         Binding("right_curly_bracket", "jump(1)", "Next change", key_display="}"),
         Binding("space", "play", "Play x60", key_display="space"),
-        Binding("g", "goto", "Go to time"),
+        Binding("colon", "goto", "Go to time", key_display=":"),
     ]
 
     def __init__(self, monitor: ReplayMonitor, *, speed: float = SPEED) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tui_health.state import ComponentView
+from tui_health.state import ComponentView, urgency
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -21,8 +21,8 @@ SORTABLE: tuple[str, ...] = ("status", "target", "name", "id", "since", "avail",
 
 def _keys(availability: Mapping[str, float | None]) -> dict[str, Callable[[ComponentView], Any]]:
     return {
-        "status": lambda c: (c.status.rank, c.name.casefold(), c.id),
-        "target": lambda c: (c.target.casefold(), c.status.rank, c.name.casefold()),
+        "status": lambda c: (urgency(c), c.name.casefold(), c.id),
+        "target": lambda c: (c.target.casefold(), urgency(c), c.name.casefold()),
         "name": lambda c: (c.name.casefold(), c.id),
         "id": lambda c: c.id,
         "since": lambda c: (-c.since.timestamp(), c.name.casefold()),  # shortest "For" first

@@ -21,14 +21,23 @@ from tui_health.tui.format import SEVERITY_STYLE, short_datetime
 SHOWN = 2000
 """Events listed at most (the newest that match)."""
 
+KEYS: tuple[tuple[str, str, str, str | None, str], ...] = (
+    ("escape", "close", "Close", "Escape", "close the viewer (or clear the search being typed)"),
+    ("slash", "search", "Search", "/", "search type, message, component and source as you type"),
+    ("t", "type", "Type", None, "cycle the event type shown"),
+    ("l", "level", "Severity", None, "cycle the least severity shown"),
+    ("c", "component", "Component", None, "only the highlighted event's component (again: every component)"),
+    ("x", "clear", "Clear filters", None, "clear every filter"),
+    ("question_mark", "help", "Help", "?", "these keys"),
+)
+"""The viewer's keys, once: (key, action, footer label, key as shown, what it does) for the footer and ``?``."""
+
 
 def event_text(event: AuditEvent) -> Text:
     """One event, wrapped to the screen: time, type, components, message, and where it came from."""
     style = SEVERITY_STYLE.get(event.severity, "")
     text = Text()
-    text.append(
-        short_datetime(event.timestamp) + event.timestamp.astimezone().strftime(":%S") + "  ", style="dim"
-    )
+    text.append(short_datetime(event.timestamp, seconds=True) + "  ", style="dim")
     text.append(f"{event.event_type}", style=f"bold {style}".strip())
     if event.component_ids:
         text.append(f"  [{', '.join(event.component_ids)}]", style="cyan")
@@ -53,14 +62,7 @@ def event_text(event: AuditEvent) -> Text:
 class AuditViewer(Screen[str | None]):
     """Dismissed with the component id to open (``Enter``), or ``None``."""
 
-    BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("slash", "search", "Search", key_display="/"),
-        Binding("t", "type", "Type"),
-        Binding("l", "level", "Severity"),
-        Binding("c", "component", "Component"),
-        Binding("x", "clear", "Clear filters"),
-    ]
+    BINDINGS = [Binding(key, action, label, key_display=shown) for key, action, label, shown, _ in KEYS]
 
     def __init__(self, events: list[AuditEvent]) -> None:
         super().__init__()
@@ -150,6 +152,14 @@ class AuditViewer(Screen[str | None]):
             self.notify("this event is about no component", timeout=3)
             return
         self.dismiss(chosen.component_ids[0])
+
+    def action_help(self) -> None:
+        """``?`` here lists the audit viewer's own keys, not the console's."""
+        from tui_health.tui.screens.help import HelpScreen
+
+        rows = [(shown or key, what) for key, _, _, shown, what in KEYS]
+        rows += [("↑ ↓ / PgUp PgDn / Home End", "move in the list"), ("Enter", "open the event's component")]
+        self.app.push_screen(HelpScreen(rows, "Audit viewer keys"))
 
     def action_close(self) -> None:
         search = self.query_one("#audit-search", Input)

@@ -14,6 +14,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_health import zone
 from tui_health.history.timeline import ComponentTimeline
 from tui_health.models import AuditEvent
 from tui_health.state import ComponentView
@@ -45,7 +46,7 @@ def _pct(value: float | None) -> str:
 
 
 def _when(ts: float) -> str:
-    return short_datetime(datetime.fromtimestamp(ts).astimezone())
+    return short_datetime(datetime.fromtimestamp(ts).astimezone(), named=False)
 
 
 def timeline_rows(grid: Table, timeline: ComponentTimeline) -> None:
@@ -63,9 +64,10 @@ def timeline_rows(grid: Table, timeline: ComponentTimeline) -> None:
     )
     grid.add_row("", legend)
     grid.add_row("", "")
-    if timeline.stays:
+    stays = [s for s in timeline.stays if s.previous is not None or s.status != "healthy"]
+    if stays:  # first seen healthy is where the record starts, not a transition
         lines = []
-        for stay in timeline.stays[:20]:
+        for stay in stays[:20]:
             line = Text(f"{_when(stay.at)}  ")
             line.append(f"{stay.previous or 'first seen'} → ", style="dim")
             line.append(stay.status, style=STRIP_STYLE.get(stay.status, ""))
@@ -75,7 +77,7 @@ def timeline_rows(grid: Table, timeline: ComponentTimeline) -> None:
             if stay.flapping:
                 line.append("  flapping", style="bold")
             lines.append(line)
-        grid.add_row("Transitions", Text("\n").join(lines))
+        grid.add_row(f"Transitions ({zone.label()})", Text("\n").join(lines))
     else:
         grid.add_row("Transitions", Text("none recorded in the last 7 days", style="dim"))
     if timeline.alerts:
@@ -89,7 +91,7 @@ def timeline_rows(grid: Table, timeline: ComponentTimeline) -> None:
             line.append(f" ({len(alert.deliveries)} attempt(s))  ", style="dim")
             line.append(alert.summary)
             lines.append(line)
-        grid.add_row("Alerts sent", Text("\n").join(lines))
+        grid.add_row(f"Alerts sent ({zone.label()})", Text("\n").join(lines))
     else:
         grid.add_row("Alerts sent", Text("none in the last 7 days", style="dim"))
     grid.add_row("", "")
@@ -102,18 +104,29 @@ def details_renderable(
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     grid.add_row("Status", status_text(c.status))
-    if c.observed is not c.status:
+    if c.observed is not c.status and c.pending_since is None:
         grid.add_row("Latest poll", Text(f"{c.observed.value} (not confirmed yet)"))
     grid.add_row("Name", Text(c.name))
     grid.add_row("ID", Text(c.id))
     if c.group:
         grid.add_row("Group", Text(c.group))
     grid.add_row("Source", Text(c.source))
-    grid.add_row(
-        "In this status",
-        Text(f"{duration((now - c.since).total_seconds())} (since {short_datetime(c.since)})"),
+    grid.add_row("In this status", Text(duration((now - c.since).total_seconds())))
+    grid.add_row("Source time", Text(f"{short_datetime(c.last_modified)}  (the source's lastModified)"))
+    grid.add_row("First observed", Text(f"{short_datetime(c.since)}  (the first poll that saw it)"))
+    confirmed = (
+        f"{short_datetime(c.confirmed_at)}  (after the flap interval; alerts go from here)"
+        if c.confirmed_at
+        else "at this run's first poll (the baseline: taken as it was)"
     )
-    grid.add_row("Last modified", Text(short_datetime(c.last_modified)))
+    grid.add_row("Confirmed", Text(confirmed))
+    if c.pending_since is not None and c.observed is not c.status:
+        grid.add_row(
+            "Pending",
+            Text(
+                f"→ {c.observed.value}, first observed {short_datetime(c.pending_since)}", style="bold yellow"
+            ),
+        )
     if c.raw_status:
         grid.add_row("API said", Text(c.raw_status))
     marks = [m for m, on in (("critical", c.critical), ("flapping", c.flapping)) if on]
@@ -133,11 +146,11 @@ def details_renderable(
         timeline_rows(grid, timeline)
     history = [e for e in events if c.id in e.component_ids][-15:]
     if history:
-        lines = Text("\n").join(event_line(e) for e in history)
+        lines = Text("\n").join(event_line(e, now) for e in history)
     else:
         lines = Text("no transitions seen yet", style="dim")
     grid.add_row("Recent events", lines)
-    grid.add_row("", Text(f"as of {clock_time(now)}", style="dim"))
+    grid.add_row("", Text(f"as of {clock_time(now, named=True)}", style="dim"))
     return grid
 
 

@@ -41,6 +41,13 @@ FIXED_WIDTHS = {"status": 10, "since": 6, "avail": 9, "modified": 16, "flags": 1
 """Columns whose content has a known width, or comes and goes ("→healthy?" must fit when it appears)."""
 MAX_WIDTHS = {"name": 48, "id": 40, "target": 24}
 """Names and ids wider than this are cut with an ellipsis (the details screen shows them whole)."""
+DROP_ORDER = ("cause", "modified", "id", "avail", "flags")
+"""Columns given up, in this order, when the terminal is too narrow for all: Status, Name and For always stay,
+and the flags fold into the Status cell once their own column goes."""
+MIN_NAME = 16
+"""The Name column is never cut narrower than this."""
+FOLDED_STATUS = 17
+"""The Status column's width with the flags folded in ("◆ DEGRADED →down?")."""
 PADDING = 1
 """Blank cells either side of every cell."""
 CACHE_LINES = 500
@@ -87,28 +94,40 @@ def avail_text(avail: float | None) -> Text:
     return Text("100%" if avail >= 100 else f"{avail:.2f}%", style=style)
 
 
-def row_cells(c: ComponentView, now: datetime, stale: bool = False, avail: float | None = None) -> Row:
-    """The cells of one component. API strings are wrapped in Text: shown as written, never parsed as markup.
-
-    ``stale``: the data is old, and every cell is dimmed so it cannot pass for live data.
-    """
+def flag_marks(c: ComponentView, *, short: bool = False) -> list[str]:
+    """What the Flags column says (``short``: as folded into the Status cell on a narrow terminal)."""
     flags = []
     if c.critical:
-        flags.append("★crit")
+        flags.append("★" if short else "★crit")
     if c.flapping:
-        flags.append("~flap")
+        flags.append("~" if short else "~flap")
     if c.silenced_until:
-        flags.append("muted")
+        flags.append("m" if short else "muted")
     if c.observed is not c.status:
         flags.append(f"→{c.observed.value}?")
+    return flags
+
+
+def row_cells(
+    c: ComponentView, now: datetime, stale: bool = False, avail: float | None = None, *, folded: bool = False
+) -> Row:
+    """The cells of one component. API strings are wrapped in Text: shown as written, never parsed as markup.
+
+    ``stale``: the data is old, and every cell is dimmed so it cannot pass for live data. ``folded``: the
+    flags are shown in the Status cell (their column is not drawn).
+    """
+    flags = flag_marks(c)
+    status = status_text(c.status)
+    if folded and flags:
+        status.append(" " + "".join(flag_marks(c, short=True)), style="bold yellow")
     cells = (
-        status_text(c.status),
+        status,
         Text(c.target, style="bold"),
         Text(shown_name(c)),
         Text(c.id, style="dim"),
         Text(table_duration((now - c.since).total_seconds())),
         avail_text(avail),
-        Text(short_datetime(c.last_modified)),
+        Text(short_datetime(c.last_modified, named=False)),
         Text(" ".join(flags), style="bold"),
         Text(", ".join(c.caused_by), style="italic"),
     )
@@ -161,13 +180,15 @@ class ComponentsTable(ScrollView, can_focus=True):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first_row", "First row", show=False),
-        Binding("end", "last_row", "Last row", show=False),
-        Binding("enter", "select", "Details", show=False),
+        Binding("home,g", "first_row", "First row", show=False),
+        Binding("end,G", "last_row", "Last row", show=False),
+        Binding(
+            "enter", "select", "Details", key_display="Enter"
+        ),  # first in the footer: the table has focus
     ]
 
     class HeaderClicked(Message):
@@ -198,6 +219,8 @@ class ComponentsTable(ScrollView, can_focus=True):
         self._drawn: dict[int, Signature] = {}  # row → what its line showed when last drawn
         self._availability: Mapping[str, float | None] = {}
         self._hidden: set[str] = {"target"}  # columns not drawn (the target column with a single target)
+        self._dropped: set[str] = set()  # columns given up for a narrow terminal (DROP_ORDER)
+        self._name_cap: int | None = None  # the Name column's width when even the rest does not fit
         self._sort: tuple[str, bool] = ("status", False)  # the sort column and whether it is reversed
 
     # -- what is shown --------------------------------------------------------------------------------
@@ -226,8 +249,49 @@ class ComponentsTable(ScrollView, can_focus=True):
     def get_row_at(self, row: int) -> Row:
         """The cells of a row, as drawn (hidden columns left out)."""
         view = self._views[row]
-        cells = row_cells(view, self._now or view.since, self._stale, self._availability.get(view.id))
-        return tuple(cell for (key, _), cell in zip(COLUMNS, cells, strict=True) if key not in self._hidden)
+        cells = row_cells(
+            view, self._now or view.since, self._stale, self._availability.get(view.id), folded=self.folded
+        )
+        return tuple(
+            cell for (key, _), cell in zip(COLUMNS, cells, strict=True) if key not in self._not_drawn
+        )
+
+    @property
+    def folded(self) -> bool:
+        """The flags are in the Status cell: their column was given up for a narrow terminal."""
+        return "flags" in self._dropped
+
+    @property
+    def _not_drawn(self) -> set[str]:
+        return self._hidden | self._dropped
+
+    @property
+    def shown_columns(self) -> list[str]:
+        return [key for key, _ in COLUMNS if key not in self._not_drawn]
+
+    def fit(self, width: int) -> None:
+        """Give up columns (:data:`DROP_ORDER`) until the rest fit ``width`` cells; take them back when it grows."""
+        dropped: set[str] = set()
+        for key in (None, *DROP_ORDER):
+            if key is not None:
+                dropped.add(key)
+            widths = dict(self._widths)
+            if "flags" in dropped:
+                widths["status"] = max(widths["status"], FOLDED_STATUS)
+            need = sum(w + 2 * PADDING for k, w in widths.items() if k not in (self._hidden | dropped))
+            if need <= width:
+                break
+        # still too wide with only Status, Name and For: names are cut (the details show them whole)
+        cap = max(MIN_NAME, self._widths["name"] - (need - width)) if need > width and width > 0 else None
+        if dropped != self._dropped or cap != self._name_cap:
+            self._dropped, self._name_cap = dropped, cap
+            self._lines.clear()
+            self._drawn.clear()
+            self.virtual_size = Size(self._total_width(), len(self._views) + 1)
+            self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit(event.size.width - 2)  # the vertical scrollbar
 
     def show(
         self,
@@ -297,11 +361,19 @@ class ComponentsTable(ScrollView, can_focus=True):
         if name > widths["name"] or ident > widths["id"]:
             widths["name"], widths["id"] = max(name, widths["name"]), max(ident, widths["id"])
             self._lines.clear()
+            if self.size.width:
+                self.fit(self.size.width - 2)
+
+    def _width_of(self, key: str) -> int:
+        if key == "status" and self.folded:
+            return max(self._widths[key], FOLDED_STATUS)
+        if key == "name" and self._name_cap is not None:
+            return min(self._widths[key], self._name_cap)
+        return self._widths[key]
 
     def _total_width(self) -> int:
-        return (
-            sum(w + 2 * PADDING for key, w in self._widths.items() if key not in ("cause", *self._hidden))
-            + 24
+        return sum(self._width_of(key) + 2 * PADDING for key in self.shown_columns if key != "cause") + (
+            24 if "cause" in self.shown_columns else 0
         )
 
     def _refresh_changed(self, *, everything: bool) -> None:
@@ -321,6 +393,12 @@ class ComponentsTable(ScrollView, can_focus=True):
         return (*signature(view, self._now, self._availability.get(view.id)), self._stale)
 
     # -- drawing --------------------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Draw every line again (the time zone changed: cached lines show the old one)."""
+        self._lines.clear()
+        self._drawn.clear()
+        self.refresh()
+
     def notify_style_update(self) -> None:
         self._lines.clear()
         super().notify_style_update()
@@ -375,9 +453,10 @@ class ComponentsTable(ScrollView, can_focus=True):
                 base += self.get_component_rich_style("components-table--even-row")
             post = self.get_component_rich_style("components-table--cursor") if cursor else None
             view = self._views[row]
-            strip = self._lines[key] = self._line(
-                list(row_cells(view, self._now, self._stale, self._availability.get(view.id))), base, post
+            cells = row_cells(
+                view, self._now, self._stale, self._availability.get(view.id), folded=self.folded
             )
+            strip = self._lines[key] = self._line(list(cells), base, post)
         return strip
 
     def _line(self, cells: list[Text], base: Style, post: Style | None) -> Strip:
@@ -385,12 +464,12 @@ class ComponentsTable(ScrollView, can_focus=True):
         console = self.app.console
         segments: list[Segment] = []
         used = 0
-        last = len(COLUMNS) - 1
-        for index, ((key, _), cell) in enumerate(zip(COLUMNS, cells, strict=True)):
-            if key in self._hidden:
+        shown = self.shown_columns
+        for (key, _), cell in zip(COLUMNS, cells, strict=True):
+            if key not in shown:
                 continue
-            width = self._widths[key]
-            if index == last:
+            width = self._width_of(key)
+            if key == shown[-1]:  # the last column drawn reaches the edge
                 width = max(width, self.scrollable_content_region.width - used - 2 * PADDING)
             text = cell.copy()
             text.truncate(width, overflow="ellipsis", pad=True)
@@ -445,13 +524,12 @@ class ComponentsTable(ScrollView, can_focus=True):
     def column_at(self, x: int) -> str | None:
         """The column under screen column ``x`` of the widget."""
         position = int(self.scroll_x) + x
-        for key, _ in COLUMNS:
-            if key in self._hidden:
-                continue
-            position -= self._widths[key] + 2 * PADDING
+        shown = self.shown_columns
+        for key in shown:
+            position -= self._width_of(key) + 2 * PADDING
             if position < 0:
                 return key
-        return COLUMNS[-1][0]
+        return shown[-1]
 
     def on_click(self, event: events.Click) -> None:
         if event.y < 1:

@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from tui_health.models import LOW_HEADROOM, Status
 from tui_health.state import MonitorState
-from tui_health.tui.format import STATUS_LOOK, clock_time, duration
+from tui_health.tui.format import STATUS_LOOK, clock_time, duration, short_datetime
 
 CONNECTION = {
     "ok": ("● connected", "green"),
@@ -40,10 +40,40 @@ def stale_for(state: MonitorState, now: datetime) -> float | None:
     return age if age > 2 * state.interval else None
 
 
-def header_text(state: MonitorState, now: datetime) -> Text:
+NARROW = 110
+"""Below this many columns the header says the same in fewer words: counts and incidents first, the target
+after them (it is the part that may be cut)."""
+SHORT_NAMES = {
+    Status.DOWN: "down",
+    Status.DEGRADED: "degr",
+    Status.UNKNOWN: "unkn",
+    Status.MAINTENANCE: "maint",
+    Status.HEALTHY: "ok",
+}
+
+
+def incidents_text(state: MonitorState, *, narrow: bool = False) -> Text | None:
+    incidents = sum(1 for i in state.incidents if i.get("kind") == "incident")
+    maintenance = len(state.incidents) - incidents
+    if not (incidents or maintenance):
+        return None
+    words = (
+        f"⚑{incidents} inc {maintenance} maint (i)"
+        if narrow
+        else f"⚑ {incidents} incident(s), {maintenance} maintenance (i)"
+    )
+    return Text(words, style="bold yellow" if incidents else "cyan")
+
+
+def header_text(state: MonitorState, now: datetime, width: int = 200) -> Text:
+    """Two lines: how bad (status, breach, counts, pending changes, incidents) and how fresh (poll, connection,
+    API headroom, alerts). ``width``: the terminal's; below :data:`NARROW` the words are shorter."""
+    narrow = width < NARROW
     text = Text(no_wrap=True, overflow="ellipsis")
     if state.replay:  # first of all: a recorded moment must never pass for now
-        text.append(f" {state.replay} ", style="bold white on blue")
+        moment = short_datetime(state.last_poll_at, seconds=True)
+        label = state.replay.replace("REPLAY", f"REPLAY {moment}", 1)
+        text.append(f" {label} ", style="bold white on blue")
         text.append(" ")
     stale = stale_for(state, now)
     if stale is not None:  # first, before anything else: stale data must never pass for live data
@@ -56,21 +86,32 @@ def header_text(state: MonitorState, now: datetime) -> Text:
     else:
         text.append(" NO DATA ", style="reverse")
     if state.breached:
-        text.append(" ⚠ BREACHED ", style="bold white on red")
-    text.append(f"  {state.region or 'Genesys Cloud'}", style="bold")
+        text.append(" ⚠ BREACHED " if not narrow else " ⚠ BREACH ", style="bold white on red")
+    if not narrow:
+        text.append(f"  {state.region or 'Genesys Cloud'}", style="bold")
     counts = state.counts()
     parts = [
-        f"{counts[s]} {s.value}"
+        f"{counts[s]} {SHORT_NAMES[s] if narrow else s.value}"
         for s in (Status.DOWN, Status.DEGRADED, Status.UNKNOWN, Status.MAINTENANCE, Status.HEALTHY)
         if counts[s]
     ]
-    text.append("   " + " · ".join(parts))
-    if state.breached:
+    text.append(("  " if narrow else "   ") + (" · " if not narrow else " ").join(parts))
+    pending = state.pending()
+    if pending:
+        text.append(f"  →{pending} pending" if narrow else f"   → {pending} pending", style="bold yellow")
+    incidents = incidents_text(state, narrow=narrow)
+    if narrow:
+        if incidents is not None:
+            text.append("  ")
+            text.append_text(incidents)
+        text.append(f"  {state.region or 'Genesys Cloud'}", style="bold")
+    if state.breached and not narrow:
         text.append("   " + "; ".join(state.reasons), style="red")
     text.append("\n")
     if state.last_poll_at:
         age = (now - state.last_poll_at).total_seconds()
-        text.append(f" polled {clock_time(state.last_poll_at)} ({duration(age)} ago)")
+        ago = f"{duration(age)} ago"
+        text.append(f" polled {clock_time(state.last_poll_at, named=True)} ({ago})")
     else:
         text.append(" not polled yet")
     if state.paused:
@@ -101,13 +142,9 @@ def header_text(state: MonitorState, now: datetime) -> Text:
         text.append(f"   ⚠ {shorten(state.storage_problem)}", style="bold reverse red")
     if state.last_poll_at and not state.last_ok_at:
         text.append("   NO VALID DATA", style="bold reverse red")
-    incidents = sum(1 for i in state.incidents if i.get("kind") == "incident")
-    maintenance = len(state.incidents) - incidents
-    if incidents or maintenance:
-        text.append(
-            f"   ⚑ {incidents} incident(s), {maintenance} maintenance (i)",
-            style="bold yellow" if incidents else "cyan",
-        )
+    if incidents is not None and not narrow:
+        text.append("   ")
+        text.append_text(incidents)
     if state.outbox_pending:
         text.append(f"   {state.outbox_pending} alert(s) pending", style="yellow")
     if state.outbox_failed:
@@ -169,7 +206,7 @@ class StatusHeader(Static):
     def show(self, state: MonitorState, now: datetime, targets: list[MonitorState] | None = None) -> None:
         """``targets``: the states of each target when there are several (a line each under the summary)."""
         self.state = state
-        text = header_text(state, now)
+        text = header_text(state, now, self.size.width or 200)
         if targets and len(targets) > 1:
             text.append_text(target_lines(targets, now))
             self.styles.height = 2 + min(len(targets), MAX_TARGET_LINES)

@@ -394,3 +394,22 @@ async def test_the_console_survives_hostile_bodies(start_sim, tmp_path):
             first = sim.state.components[0][0]
             assert {c.id: c.observed.value for c in app.state.components}[first] == "down"
             assert app.is_running
+
+
+async def test_the_interval_follows_what_the_request_budget_affords(start_sim, tmp_path):
+    """250 components in pages of 100 and a token: 4 requests a poll. A budget of 10/min affords one poll
+    every 24 s, so the monitor polls every 24 s instead of 15 and says so once; STALE follows that interval."""
+    sim = start_sim("steady", components=250)
+    settings = sim_settings(
+        sim, tmp_path, **{"alerts.enabled": False, "poll.request_budget": 10, "poll.page_size": 100}
+    )
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
+        state = await monitor.poll()
+        requests = len(monitor.last_snapshot.timings)
+        assert requests == 4
+        assert monitor.interval == 24.0 and state.interval == 24.0
+        [paced] = [e for e in state.events if e.event_type == "rate_limit_low"]
+        assert "affords one every 24 s: polling every 24 s instead of 15 s" in paced.message
+        again = await monitor.poll()  # the token is cached: 3 requests, ceil(3 * 60 / 10) = 18 s
+        assert monitor.interval == 18.0
+        assert sum(1 for e in again.events if e.event_type == "rate_limit_low") == 2

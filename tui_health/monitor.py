@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import math
 import sqlite3
 import time
 import uuid
@@ -150,6 +151,8 @@ class Monitor:
         self.store = store
         self.clock = clock
         self.interval = interval
+        """Seconds between polls: the configured one, or longer when the request budget cannot afford it."""
+        self.configured_interval = interval
         self.target = target
         self.dispatcher = dispatcher
         self.outbox = outbox
@@ -464,6 +467,30 @@ class Monitor:
         finally:
             self._finished_at = time.monotonic()
 
+    def _pace(self, snapshot: Snapshot) -> list[AuditEvent]:
+        """Poll no more often than the request budget affords: at 10,000 components one poll is ~101 requests,
+        and a 200/min budget allows one every ~31 s, not every 15. The interval follows the last poll's request
+        count (never below the configured one); a change is said once, as ``rate_limit_low``, so the header's
+        "every N s" and STALE agree with what the budget allows instead of waiting inside every poll."""
+        if self.budget is None or not snapshot.ok:
+            return []
+        requests = len(snapshot.timings)
+        affordable = math.ceil(requests * self.budget.window / self.budget.limit) if requests else 0
+        paced = float(max(self.configured_interval, affordable))
+        if paced == self.interval:
+            return []
+        before, self.interval = self.interval, paced
+        if paced > self.configured_interval:
+            message = (
+                f"a poll takes {requests} requests; the request budget ({self.budget.limit}/min) affords one every "
+                f"{paced:g} s: polling every {paced:g} s instead of {self.configured_interval:g} s "
+                "(a larger poll.page_size or a narrower --status/--ids makes a poll cheaper)"
+            )
+        else:
+            message = f"polls are cheap again: back to every {paced:g} s (was {before:g} s)"
+        event = self._event(EventType.RATE_LIMIT_LOW, message)
+        return [replace(event, severity=Severity.WARNING if paced > self.configured_interval else Severity.INFO)]
+
     async def _poll(self) -> MonitorState:
         waited_before = self.budget.waited if self.budget else 0.0
         snapshot = await self.poller.poll()
@@ -492,6 +519,7 @@ class Monitor:
             snapshot_events(snapshot)
             + headroom_events(snapshot, self._low_headroom)
             + org_events(snapshot)
+            + self._pace(snapshot)
             + changes
         )
         self.record(events, publish=False)

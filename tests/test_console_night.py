@@ -230,3 +230,15 @@ def test_the_readme_lists_every_audit_event_type() -> None:
     listed = readme[readme.index("Event types: ") :].split(". Lines", 1)[0]
     missing = [t.value for t in EventType if f"`{t.value}`" not in listed]
     assert missing == []
+
+
+def test_a_target_that_never_answered_is_not_all_fine() -> None:
+    from tui_health.tui.widgets.header import target_lines
+
+    silent = MonitorState(region="emea", last_poll_at=START)
+    fine = MonitorState(
+        region="apac", components=(view("chat", Status.HEALTHY),), last_poll_at=START, last_ok_at=START
+    )
+    text = target_lines([silent, fine], START).plain
+    assert "emea" in text and "no answer yet" in text and "all 0 fine" not in text
+    assert "all 1 fine" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -166,6 +167,13 @@ def test_metrics_listen_is_checked_before_anything_runs() -> None:
         busy = run_cli("--headless", "--demo", "--max-polls", "1", "--metrics-listen", f"127.0.0.1:{port}")
     assert busy.returncode == 3 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
     assert busy.stderr.count("\n") == 1 and "Traceback" not in busy.stderr
+    # port 0: the system picks one, and the process says which
+    chosen = run_cli("--headless", "--demo", "--max-polls", "1", "--metrics-listen", "127.0.0.1:0")
+    assert chosen.returncode == 0, chosen.stderr
+    found = re.search(
+        r"serving /metrics, /healthz, /readyz, /status\.json on http://127\.0\.0\.1:(\d+)", chosen.stderr
+    )
+    assert found and int(found.group(1)) > 0
 
 
 def test_headless_serves_metrics_while_it_polls(start_sim, tmp_path: Path) -> None:

@@ -489,7 +489,9 @@ class Monitor:
         else:
             message = f"polls are cheap again: back to every {paced:g} s (was {before:g} s)"
         event = self._event(EventType.RATE_LIMIT_LOW, message)
-        return [replace(event, severity=Severity.WARNING if paced > self.configured_interval else Severity.INFO)]
+        return [
+            replace(event, severity=Severity.WARNING if paced > self.configured_interval else Severity.INFO)
+        ]
 
     async def _poll(self) -> MonitorState:
         waited_before = self.budget.waited if self.budget else 0.0

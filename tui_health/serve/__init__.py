@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -31,6 +32,11 @@ def serving(
             servers.append(CollectorServer(monitors, *serve, serve=True, token=token).start())
         if listen is not None and listen != serve:
             servers.append(CollectorServer(monitors, *listen).start())
+        for server in servers:  # with port 0 the system chose it: say which (on stderr, beside the logs)
+            what = "/metrics, /healthz, /readyz, /status.json" + (
+                " and the live state" if server.serve else ""
+            )
+            print(f"tui-health: serving {what} on {server.url}", file=sys.stderr, flush=True)
         yield
     finally:
         for server in servers:

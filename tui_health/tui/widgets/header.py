@@ -177,7 +177,12 @@ def target_lines(states: list[MonitorState], now: datetime) -> Text:
         problems = [
             f"{counts[s]} {s.value}" for s in (Status.DOWN, Status.DEGRADED, Status.UNKNOWN) if counts[s]
         ]
-        text.append(f"  {' · '.join(problems) or 'all ' + str(len(state.components)) + ' fine'}")
+        if problems:
+            text.append(f"  {' · '.join(problems)}")
+        elif state.components:
+            text.append(f"  all {len(state.components)} fine")
+        else:  # never "all 0 fine": nothing answered, nothing is known to be fine
+            text.append("  no answer yet" if state.last_ok_at is None else "  no components", style="bold")
         if state.breached:
             text.append("  ⚠ breached", style="bold red")
         label, style = CONNECTION.get(state.connection.kind, ("?", ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -413,3 +414,45 @@ async def test_the_interval_follows_what_the_request_budget_affords(start_sim, t
         again = await monitor.poll()  # the token is cached: 3 requests, ceil(3 * 60 / 10) = 18 s
         assert monitor.interval == 18.0
         assert sum(1 for e in again.events if e.event_type == "rate_limit_low") == 2
+
+
+async def test_one_hanging_source_does_not_blind_the_others(start_sim, tmp_path):
+    """The status page hangs until the poll deadline; the health API's answer is shown as soon as it arrives,
+    counted as fresh (not STALE), with the header saying what is still awaited."""
+    import asyncio
+
+    from tui_health.tui.widgets.header import header_text, stale_for
+
+    sim = start_sim("outage", faults=[{"kind": "hang", "target": "statuspage"}])
+    settings = sim_settings(
+        sim,
+        tmp_path,
+        **{
+            "alerts.enabled": False,
+            "poll.sources": ["health-api", "statuspage"],
+            "statuspage.url": sim.url,
+            "poll.deadline": 30.0,
+        },
+    )
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
+        polling = asyncio.ensure_future(monitor.poll())
+        try:
+            for _ in range(600):  # until the interim state arrives (bounded: a broken build fails, not hangs)
+                state = monitor.store.state
+                if state.connection.kind == "waiting":
+                    break
+                await asyncio.sleep(0.05)
+            assert state.connection.kind == "waiting" and not polling.done()
+            assert "waiting for statuspage" in state.connection.message
+            ids = {c.id for c in state.components}
+            assert "voice-telephony" in ids and len(ids) == 40
+            assert next(c for c in state.components if c.id == "voice-telephony").observed.value == "down"
+            assert state.last_ok_at is not None and stale_for(state, state.last_ok_at) is None
+            assert "partly answered: waiting for statuspage" in header_text(state, state.last_ok_at).plain
+            assert not [
+                e for e in state.events if e.event_type == "component_health_change"
+            ]  # nothing confirmed yet
+        finally:
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await polling

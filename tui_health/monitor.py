@@ -11,6 +11,7 @@ import sqlite3
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -100,11 +101,24 @@ class Poller:
             issues=tuple(replace(i, message=scrub(i.message)) for i in result.issues),
         )
 
-    async def poll(self) -> Snapshot:
+    async def poll(self, answered: Callable[[SourceResult, list[str]], None] | None = None) -> Snapshot:
+        """Every source at once; ``answered`` is called as each one finishes while others are still busy (with
+        the names of those), so a view can show what came back without waiting for a hanging source."""
         started = self.clock.monotonic()
         taken_at = self.clock.now()
         deadline = time.monotonic() + self.deadline
-        results = list(await asyncio.gather(*(self._bounded(source, deadline) for source in self.sources)))
+        tasks = [asyncio.ensure_future(self._bounded(source, deadline)) for source in self.sources]
+        try:
+            if answered is not None and len(tasks) > 1:
+                for finished in asyncio.as_completed(tasks):
+                    result = await finished
+                    busy = [s.name for s, t in zip(self.sources, tasks, strict=True) if not t.done()]
+                    if busy:
+                        answered(result, busy)
+            results = list(await asyncio.gather(*tasks))
+        finally:
+            for task in tasks:
+                task.cancel()
         return Snapshot(
             poll_id=str(uuid.uuid4()),
             taken_at=taken_at,
@@ -495,7 +509,7 @@ class Monitor:
 
     async def _poll(self) -> MonitorState:
         waited_before = self.budget.waited if self.budget else 0.0
-        snapshot = await self.poller.poll()
+        snapshot = await self.poller.poll(self._interim)
         self._budget_waited = (self.budget.waited - waited_before) if self.budget else 0.0
         self.last_snapshot = snapshot
         if self.first_poll_at is None:
@@ -696,6 +710,19 @@ class Monitor:
         rule = self.engine.config.rule
         target = self.alert_target.as_dict() if self.alert_target else {"name": self.region}
         return report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded, target=target)
+
+    def _interim(self, result: SourceResult, busy: list[str]) -> None:
+        """A source answered while others are still busy (one may hang until the poll deadline): show its
+        components now — as observed, the engine confirms nothing before the whole poll is in — and count the
+        data as fresh, so one hanging source neither hides the others' news nor marks everything STALE."""
+        if not result.ok or self.paused:
+            return
+        self.components = {cid: c for cid, c in self.components.items() if c.source != result.name}
+        self.components.update((c.id, c) for c in result.components)
+        self.last_ok_at = self.clock.now()
+        state = self.build_state()
+        waiting = ConnectionState("waiting", f"waiting for {', '.join(busy)}")
+        self.store.publish(replace(state, connection=waiting, last_poll_at=self.last_ok_at))
 
     def build_state(self) -> MonitorState:
         views = self.views.build(

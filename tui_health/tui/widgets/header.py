@@ -13,6 +13,7 @@ from tui_health.tui.format import STATUS_LOOK, clock_time, duration, short_datet
 
 CONNECTION = {
     "ok": ("● connected", "green"),
+    "waiting": ("◐ partly answered", "yellow"),  # some sources answered, others still busy (shown already)
     "starting": ("○ connecting…", "dim"),
     "retrying": ("↻ retrying", "yellow"),
     "rate_limited": ("⏳ rate-limited", "yellow"),

@@ -104,3 +104,33 @@ def test_the_writer_prunes_by_the_retention(tmp_path: Path) -> None:
     # pruned at least every tenth of the retention: nothing older than retention + 30 s + one poll is kept
     assert oldest >= newest - 300 - 30 - 10
     assert kept == 1  # a's only transition stays: it sets its status at the edge
+
+
+async def test_avail_24h_moves_at_the_poll_that_confirms_a_down(tmp_path: Path) -> None:
+    """The column is worked out again at once after a confirmed change, not five minutes later: a DOWN 60 s
+    after an hour of health shows below 100 % at that poll."""
+    from tests.history_helpers import scripted_monitor
+    from tui_health.clock import FakeClock
+
+    clock = FakeClock()
+    monitor, source, writer = scripted_monitor(tmp_path, clock, interval=60.0)
+    monitor.settle = True  # availability is refreshed only where the process has settled (not in --once)
+    try:
+        source.statuses = {"voice": "healthy", "chat": "healthy"}
+        for _ in range(60):
+            await monitor.poll()
+            await monitor.availability_settled()
+            clock.advance(60)
+        assert monitor.availability["voice"] == 100.0
+        source.statuses["voice"] = "down"
+        await monitor.poll()  # flap_interval 0: confirmed at once
+        await monitor.availability_settled()
+        clock.advance(60)
+        await monitor.poll()  # 60 s of it: the column must say so now
+        await monitor.availability_settled()
+        assert monitor.availability["voice"] is not None and monitor.availability["voice"] < 100.0
+        assert monitor.availability["chat"] == 100.0
+        assert monitor.store.state.availability["voice"] == monitor.availability["voice"]
+    finally:
+        writer.close()
+        await monitor.close()

@@ -132,7 +132,9 @@ RECENT_EVENTS = 300
 STUCK_AFTER = 10.0
 """Seconds one write may take before the store is reported as stuck."""
 AVAILABILITY_EVERY = 300.0
-"""Seconds between refreshes of the Avail 24h column (it moves by at most 0.35 % in five minutes)."""
+"""Seconds between refreshes of the Avail 24h column while all is healthy (nothing moves it then)."""
+AVAILABILITY_BUSY = 30.0
+"""Seconds between refreshes while a component is down or degraded (its figure falls ~0.035 % per 30 s)."""
 
 
 class Monitor:
@@ -208,6 +210,7 @@ class Monitor:
         """Each component's availability over the last 24 h, from the history (refreshed every few minutes)."""
         self._availability_at: float | None = None  # monotonic time of the last refresh
         self._availability_task: asyncio.Task[None] | None = None
+        self._availability_again = False  # a change came while a refresh was in flight
         if saved is not None:
             restored = saved.load(self.target_key)
             if restored is not None:
@@ -279,14 +282,19 @@ class Monitor:
         except HistoryError:
             return None
 
-    def _maybe_refresh_availability(self) -> None:
-        """Work out the 24 h availability again every AVAILABILITY_EVERY seconds, on a thread."""
+    def _maybe_refresh_availability(self, *, changed: bool = False, problems: bool = False) -> None:
+        """Work out the 24 h availability again, on a thread: at once after a confirmed change (a DOWN moves
+        the column now, not minutes later), every AVAILABILITY_BUSY seconds while something is not healthy
+        (its figure falls as the outage goes on), else every AVAILABILITY_EVERY seconds."""
         if self.history is None or not self.settle:
             return
         now = self.clock.monotonic()
-        if self._availability_at is not None and now - self._availability_at < AVAILABILITY_EVERY:
+        every = AVAILABILITY_BUSY if problems else AVAILABILITY_EVERY
+        due = changed or self._availability_at is None or now - self._availability_at >= every
+        if not due:
             return
         if self._availability_task is not None and not self._availability_task.done():
+            self._availability_again = True  # the one in flight may predate this change: once more after it
             return
         self._availability_at = now
         self._availability_task = asyncio.ensure_future(self._refresh_availability())
@@ -316,6 +324,10 @@ class Monitor:
         except Exception:
             return
         self.store.publish(replace(self.store.state, availability=self.availability))
+        if self._availability_again:
+            self._availability_again = False
+            self._availability_at = None
+            self._maybe_refresh_availability(changed=True)
 
     @property
     def region(self) -> str:
@@ -554,7 +566,8 @@ class Monitor:
         if self.history is not None and self._recorder is not None:
             self.history.put(self._recorder.poll(snapshot, state))
             self._history_health()
-            self._maybe_refresh_availability()
+            changed = any(e.event_type == EventType.COMPONENT_HEALTH_CHANGE for e in changes)
+            self._maybe_refresh_availability(changed=changed, problems=problems > 0)
         self.store.publish(state)
         for observer in self.observers:
             observer.polled(self, snapshot)

@@ -196,3 +196,27 @@ def test_a_config_file_that_is_not_utf8_is_one_line(tmp_path: Path):
         proc.stderr.strip()
         == f"tui-health: {config}: not UTF-8 text (byte 32 is 0xff): save the file as UTF-8"
     )
+
+
+def test_the_demo_removes_its_scratch_directory_on_sighup_in_a_hanging_poll(tmp_path: Path) -> None:
+    """--demo keeps its files in a scratch directory; SIGHUP in the middle of a poll that hangs still ends the
+    run cleanly and leaves nothing behind."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    env.update(HOME=str(tmp_path / "home"), TMPDIR=str(tmp_path))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_health", "--demo", "--headless", "--fault", "hang@health"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        wait_until(lambda: bool(list(tmp_path.glob("tui-health-demo-*/audit.jsonl"))))
+        proc.send_signal(signal.SIGHUP)
+        out, err = proc.communicate(timeout=20)  # the hanging poll would take the whole deadline
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert json.loads(out.splitlines()[-1])["event_type"] == "monitor_stopped"
+    assert list(tmp_path.glob("tui-health-demo-*")) == []

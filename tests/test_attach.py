@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import httpx
+from textual.widgets import Input
 
 from tests.conftest import run_cli, sim_settings
 from tests.tui_helpers import table_ids
+from tui_health.monitor import local_user
 from tui_health.runtime import open_monitor
 from tui_health.serve.attach import Attachment
 from tui_health.serve.codec import state_from_json, state_to_json
@@ -48,12 +50,15 @@ async def test_an_attached_console_shows_the_collectors_components_and_silences_
                 sim.state.overrides["chat"] = "down"
                 await collector.poll()
                 await wait_for(lambda: "chat" in table_ids(app)[:3], pilot)
-                # a silence made here is applied by the collector
+                # a silence made here is applied by the collector, with who asked and why
                 await pilot.press("s")
                 assert isinstance(app.screen, SilenceScreen)
+                app.screen.query_one(Input).value = "2h carrier maintenance"
                 await pilot.press("enter")
                 await wait_for(lambda: bool(collector.engine.silences), pilot)
                 assert set(collector.engine.silences) <= {"voice-telephony", "chat"}
+                [added] = [e for e in collector.recent if e.event_type == "silence_added"]
+                assert added.message.endswith(f"by {local_user()} (attached console): carrier maintenance")
                 await wait_for(lambda: bool(app.state.silences), pilot)
                 # the collector goes away: the console says so (and keeps trying)
                 server.stop()

@@ -173,8 +173,9 @@ def test_silenced_components_show_and_audit_but_do_not_alert():
     clock = FakeClock()
     eng = engine(clock, flap_interval=0, min_down=9)
     run(eng, clock, [(0, OK)])
-    added = eng.silence("a", clock.now() + timedelta(hours=1))
+    added = eng.silence("a", clock.now() + timedelta(hours=1), by="alice", reason="carrier maintenance")
     assert added.event_type == "silence_added"
+    assert added.message.endswith("by alice: carrier maintenance")
     outcomes = run(eng, clock, [(10, {**OK, "a": "down"}), (20, {**OK, "a": "down"})])
     assert [e.status for e in events(outcomes, "component_health_change")] == ["down"]
     assert notified(outcomes) == []
@@ -189,7 +190,7 @@ def test_silencing_takes_a_component_out_of_the_threshold():
     eng = engine(clock, flap_interval=0)
     run(eng, clock, [(0, {**OK, "a": "down"})])
     assert eng.breached
-    eng.silence("a", clock.now() + timedelta(minutes=5))
+    eng.silence("a", clock.now() + timedelta(minutes=5), by="alice")
     outcomes = run(eng, clock, [(15, {**OK, "a": "down"})])
     assert [e.event_type for e in events(outcomes)] == ["threshold_resolved"]
 

@@ -32,6 +32,7 @@ from tui_health.sources.base import Source, failed
 from tui_health.state import BudgetView, ConnectionState, MonitorState, StatePublisher
 from tui_health.storage import StorageHealth, StorageStuck
 from tui_health.target import Target
+from tui_health.text import clean
 from tui_health.views import ComponentViews
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
@@ -704,9 +705,11 @@ class Monitor:
         """The last ``count`` events of the audit log (the console seeds its audit pane and details with them)."""
         return self.audit.tail(count)
 
-    def silence(self, cid: str, seconds: float) -> None:
+    def silence(self, cid: str, seconds: float, *, reason: str = "", by: str | None = None) -> None:
+        """Hold ``cid``'s alerts for ``seconds``; ``by`` defaults to the user running this process."""
         until = self.clock.now() + timedelta(seconds=seconds)
-        self.record([self.engine.silence(cid, until)], publish=False)
+        who = clean(by, 100) if by else local_user()
+        self.record([self.engine.silence(cid, until, by=who, reason=clean(reason, 200))], publish=False)
         self._persist()
         self.store.publish(self.build_state())
 
@@ -832,6 +835,16 @@ class Monitor:
 
     def _event(self, kind: str, message: str) -> AuditEvent:
         return AuditEvent(timestamp=self.clock.now(), event_type=kind, message=message)
+
+
+def local_user() -> str:
+    """Who is at this terminal, for silences made here (``getpass`` reads the usual variables)."""
+    import getpass
+
+    try:
+        return clean(getpass.getuser(), 100) or "someone"
+    except (OSError, KeyError):
+        return "someone"
 
 
 def settle_memory() -> None:

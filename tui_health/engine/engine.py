@@ -66,12 +66,15 @@ class ThresholdEngine:
         return self.cycle.since
 
     # -- silences -----------------------------------------------------------------------------------
-    def silence(self, cid: str, until: datetime, *, by: str = "user") -> AuditEvent:
+    def silence(self, cid: str, until: datetime, *, by: str, reason: str = "") -> AuditEvent:
+        """``by``: who asked (a user name, ``alice via console@host`` for an attached console); ``reason``: why,
+        as they typed it (audited with the silence)."""
         self.silences[cid] = until
         self.revision += 1
         name = self.components[cid].name if cid in self.components else cid
+        why = f": {reason}" if reason else " (no reason given)"
         return self._event(
-            EventType.SILENCE_ADDED, cid, None, f"{name} silenced until {until.isoformat()} by {by}"
+            EventType.SILENCE_ADDED, cid, None, f"{name} silenced until {until.isoformat()} by {by}{why}"
         )
 
     def unsilence(self, cid: str, *, reason: str = "lifted") -> AuditEvent | None:

@@ -262,7 +262,7 @@ class ReplayMonitor(Passive):
     async def start(self) -> None:
         return None
 
-    def silence(self, cid: str, seconds: float) -> None:
+    def silence(self, cid: str, seconds: float, *, reason: str = "") -> None:
         return None  # nothing in the past can be silenced
 
     def unsilence(self, cid: str) -> None:

@@ -172,14 +172,24 @@ class Attachment:
             raise CollectorError(str(exc)) from None
         self.targets[index].store.publish(state)
 
-    def post_silence(self, target: RemoteTarget, cid: str, seconds: float | None) -> None:
-        task = asyncio.ensure_future(self.send_silence(target, cid, seconds))
+    def post_silence(self, target: RemoteTarget, cid: str, seconds: float | None, reason: str = "") -> None:
+        task = asyncio.ensure_future(self.send_silence(target, cid, seconds, reason))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def send_silence(self, target: RemoteTarget, cid: str, seconds: float | None) -> None:
-        """POST the silence (``seconds`` None: lift it); what went wrong is shown as an event in the console."""
-        body: dict[str, Any] = {"target": target.region, "component": cid}
+    async def send_silence(
+        self, target: RemoteTarget, cid: str, seconds: float | None, reason: str = ""
+    ) -> None:
+        """POST the silence (``seconds`` None: lift it) with who asked and why; what went wrong is shown as an
+        event in the console."""
+        from tui_health.monitor import local_user
+
+        body: dict[str, Any] = {
+            "target": target.region,
+            "component": cid,
+            "by": local_user(),
+            "reason": reason,
+        }
         body.update({"lift": True} if seconds is None else {"seconds": seconds})
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
@@ -231,8 +241,8 @@ class RemoteTarget(Passive):
     async def start(self) -> None:
         self.attachment.start()
 
-    def silence(self, cid: str, seconds: float) -> None:
-        self.attachment.post_silence(self, cid, seconds)
+    def silence(self, cid: str, seconds: float, *, reason: str = "") -> None:
+        self.attachment.post_silence(self, cid, seconds, reason)
 
     def unsilence(self, cid: str) -> None:
         self.attachment.post_silence(self, cid, None)

@@ -30,6 +30,7 @@ from tui_health.output import render_json, render_json_targets
 from tui_health.serve.bounded import BoundedServer, Limits, Request, Response, Send, Stream
 from tui_health.serve.codec import state_to_json
 from tui_health.serve.metrics import Exporter
+from tui_health.text import clean
 
 if TYPE_CHECKING:
     from tui_health.monitor import Monitor
@@ -229,11 +230,15 @@ class CollectorServer:
         if self.loop is None or self.loop.is_closed():
             return 503, "the collector is not running"
 
+        by, reason = body.get("by"), body.get("reason")
+        who = f"{clean(by, 60) if isinstance(by, str) and by.strip() else 'someone'} (attached console)"
+        why = clean(reason, 200) if isinstance(reason, str) else ""
+
         async def apply() -> None:
             if lift:
                 target.unsilence(component)
             else:
-                target.silence(component, float(seconds or 0))
+                target.silence(component, float(seconds or 0), reason=why, by=who)
 
         try:
             future = asyncio.run_coroutine_threadsafe(apply(), self.loop)

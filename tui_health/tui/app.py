@@ -403,10 +403,11 @@ class HealthApp(App[int]):
             self.notify("no component is selected (the filter matches none)", timeout=3)
             return
 
-        def done(seconds: float | None) -> None:
-            if seconds:
+        def done(answer: tuple[float, str] | None) -> None:
+            if answer:
+                seconds, reason = answer
                 monitor, cid = self.owner(component)
-                monitor.silence(cid, seconds)
+                monitor.silence(cid, seconds, reason=reason)
                 if getattr(
                     monitor, "confirms_later", False
                 ):  # the collector's answer is toasted when it comes

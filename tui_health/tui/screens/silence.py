@@ -16,8 +16,8 @@ from tui_health.timespec import parse_duration
 from tui_health.tui.format import duration, short_datetime
 
 
-class SilenceScreen(ModalScreen[float | None]):
-    """Returns the silence's length in seconds, or None when cancelled."""
+class SilenceScreen(ModalScreen[tuple[float, str] | None]):
+    """Returns the silence's length in seconds and the reason typed after it, or None when cancelled."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -28,18 +28,24 @@ class SilenceScreen(ModalScreen[float | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="silence-box") as box:
             box.border_title = "Silence"
-            yield Static(Text(f"Silence {self.component_name} for how long? (e.g. 30m, 1h, 2h30m, 1d)"))
+            yield Static(
+                Text(
+                    f"Silence {self.component_name} for how long, and why? "
+                    "(e.g. 1h, or 2h carrier maintenance on trunk 3)"
+                )
+            )
             yield Input(value="1h", id="silence-duration")
             yield Static("", id="silence-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        seconds = parse_duration(event.value)
+        first, _, reason = event.value.strip().partition(" ")
+        seconds = parse_duration(first)
         if seconds is None:
             self.query_one("#silence-error", Static).update(
-                Text(f"not a duration: {event.value!r}", style="red")
+                Text(f"not a duration: {first!r} (the reason goes after it)", style="red")
             )
             return
-        self.dismiss(seconds)
+        self.dismiss((seconds, reason.strip()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

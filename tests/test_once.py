@@ -258,10 +258,16 @@ def test_demo_once_needs_no_credentials_and_serves_every_source():
     by_source = {}
     for c in doc["components"]:
         by_source[c["source"]] = by_source.get(c["source"], 0) + 1
-    # the status page is scoped to the region (us-east-1): its group and the ungrouped Login, not EMEA's
-    assert by_source == {"health-api": 40, "statuspage": 5, "api-probe": 1, "operational-events": 1}
-    groups = {c.get("group") for c in doc["components"] if c["source"] == "statuspage"}
-    assert groups == {"Americas (US East)", None}
+    # the status page is scoped to the region (us-east-1): its group and the ungrouped Login, not EMEA's; the
+    # group's four services mirror health API components and are folded into them (one outage, one row)
+    assert by_source == {"health-api": 40, "statuspage": 1, "api-probe": 1, "operational-events": 1}
+    voice = next(c for c in doc["components"] if c["id"] == "voice-telephony")
+    assert voice["status"] == "down" and doc["counts"]["down"] == 1
+    assert voice["details"]["status_page"] == {
+        "status": "major_outage",
+        "id": "sp-americas-voice-telephony",
+        "group": "Americas (US East)",
+    }
     assert "inc-emea-latency" not in {i["id"] for i in doc["incidents"]}  # another region's incident
     # the region's own incidents (one per problem component of the demo's first 12 s) and the maintenance
     assert {(i["kind"], i["id"]) for i in doc["incidents"]} == {

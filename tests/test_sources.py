@@ -253,3 +253,30 @@ def test_the_genesys_api_variable_reaches_the_org_without_picking_health_api(sta
     assert (
         sim.state.counts["token"] == 1 and sim.state.counts["health"] == 0
     )  # the token came from the same host
+
+
+def test_a_status_page_mirror_is_folded_into_the_health_api_component() -> None:
+    """One outage, one row: the page's same-named service folds into the API's, the worse status wins and says
+    where it comes from; a name on several groups of the page (all regions) is left alone."""
+    from tui_health.mirrors import fold_mirrors
+    from tui_health.models import Component, Status
+
+    api = Component("voice", "Voice", Status.HEALTHY, source="health-api")
+    chat = Component("chat", "Chat", Status.DOWN, source="health-api")
+    page = Component(
+        "sp-us-voice", "Voice", Status.DOWN, source="statuspage", raw_status="major_outage", group="US"
+    )
+    page_chat = Component("sp-us-chat", "Chat", Status.HEALTHY, source="statuspage", group="US")
+    login = Component("sp-login", "Login", Status.HEALTHY, source="statuspage")
+    folded = {c.id: c for c in fold_mirrors([api, chat, page, page_chat, login])}
+    assert set(folded) == {"voice", "chat", "sp-login"}
+    assert folded["voice"].status is Status.DOWN and folded["voice"].raw_status == "status page: major_outage"
+    assert folded["voice"].details == {
+        "status_page": {"status": "major_outage", "id": "sp-us-voice", "group": "US"}
+    }
+    assert (
+        folded["chat"].status is Status.DOWN and folded["chat"].raw_status is None
+    )  # the API said it already
+    emea = Component("sp-eu-voice", "Voice", Status.HEALTHY, source="statuspage", group="EMEA")
+    ambiguous = {c.id for c in fold_mirrors([api, page, emea])}
+    assert ambiguous == {"voice", "sp-us-voice", "sp-eu-voice"}

@@ -24,6 +24,7 @@ from tui_health.events import headroom_events, org_events, snapshot_events, with
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.lock import InstanceLock
 from tui_health.metrics import LatencyTracker
+from tui_health.mirrors import fold_mirrors
 from tui_health.models import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
 from tui_health.persistence.engine_state import EngineStateStore
 from tui_health.redact import scrub
@@ -53,7 +54,8 @@ class Observer(Protocol):
 
 
 def merge(results: list[SourceResult]) -> tuple[Component, ...]:
-    """All components of the sources that answered; an id seen in two sources is made unique by the source's name."""
+    """All components of the sources that answered; an id seen in two sources is made unique by the source's name,
+    and a status page component that mirrors a health API one is folded into it (:mod:`tui_health.mirrors`)."""
     seen: set[str] = set()
     merged: list[Component] = []
     for result in results:
@@ -64,7 +66,7 @@ def merge(results: list[SourceResult]) -> tuple[Component, ...]:
                 component = replace(component, id=f"{result.name}:{component.id}")
             seen.add(component.id)
             merged.append(component)
-    return tuple(merged)
+    return fold_mirrors(merged)
 
 
 class Poller:
@@ -735,6 +737,7 @@ class Monitor:
             return
         self.components = {cid: c for cid, c in self.components.items() if c.source != result.name}
         self.components.update((c.id, c) for c in result.components)
+        self.components = {c.id: c for c in fold_mirrors(list(self.components.values()))}
         self.last_ok_at = self.clock.now()
         state = self.build_state()
         waiting = ConnectionState("waiting", f"waiting for {', '.join(busy)}")

@@ -249,6 +249,7 @@ def test_demo_once_needs_no_credentials_and_serves_every_source():
     proc = run_cli("--demo", "--once", "--format", "json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 2
+    assert doc["target"]["name"] == "demo (simulated us-east-1)"  # not the simulator's 127.0.0.1:port
     assert [(s["name"], s["ok"]) for s in doc["sources"]] == [
         ("health-api", True),
         ("statuspage", True),

@@ -444,6 +444,7 @@ def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) 
         flags.setdefault("genesys.api_url", sim.url)
         flags.setdefault("genesys.login_url", sim.url)
         flags.setdefault("statuspage.url", sim.url)
+        flags.setdefault("genesys.name", "demo (simulated us-east-1)")  # not "127.0.0.1:43787"
         flags.setdefault("poll.sources", ["health-api", "statuspage", "api-probe", "operational-events"])
         flags.setdefault("events.definitions", ["TELEPHONY-0010"])  # trunks that drop count as the org's
         # the demo's files are its own: it never restores or pollutes a real monitor's state

@@ -63,6 +63,8 @@ class GenesysSettings(Section):
     region; any other host is used as the API host. It never selects a source."""
     login_url: str | None = None
     """Overrides the login host, which is otherwise derived from the API host (``api.X`` → ``login.X``)."""
+    name: str | None = Field(None, min_length=1, max_length=60)
+    """What the header, alerts and metrics call the one target (default: the region, or the API host)."""
 
 
 class AuthSettings(Section):
@@ -335,7 +337,10 @@ class Settings(Section):
 
     @property
     def region_label(self) -> str:
-        """What the header shows: the region, or the API host when it is not a Genesys region's."""
+        """What the header shows: the name given, else the region, or the API host when it is not a Genesys
+        region's."""
+        if self.genesys.name:
+            return self.genesys.name
         if self.genesys.api_url or (self.genesys.api_base and not genesys_domain(self.genesys.api_base)):
             return self.api_url.split("://", 1)[-1]
         if self.genesys.api_base:

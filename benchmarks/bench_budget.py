@@ -16,8 +16,8 @@ import time
 from bisect import bisect_left
 from pathlib import Path
 
-from tui_health.config import load_settings
-from tui_health.runtime import open_monitor
+from tui_health.monitor.runtime import open_monitor
+from tui_health.settings.config import load_settings
 from tui_health.simulator import Scenario, SimulatorServer
 
 STORMS = [

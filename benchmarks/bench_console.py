@@ -25,7 +25,7 @@ from bench_poll import settings_for
 from common import simulator
 from textual.widgets import Input
 
-from tui_health.runtime import open_monitors
+from tui_health.monitor.runtime import open_monitors
 from tui_health.tui.app import HealthApp
 from tui_health.tui.widgets.components_table import ComponentsTable
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from tui_health.history.recorder import Recorder
 from tui_health.history.store import connect, write_poll
 from tui_health.history.writer import HistoryWriter
-from tui_health.models import RequestTiming, Snapshot, SourceResult, Status
-from tui_health.state import ComponentView, MonitorState
+from tui_health.model.domain import RequestTiming, Snapshot, SourceResult, Status
+from tui_health.model.state import ComponentView, MonitorState
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 SOURCE = (SourceResult("health-api", True, timings=(RequestTiming("page 1", 40.0, 200),)),)

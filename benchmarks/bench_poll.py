@@ -18,8 +18,8 @@ from pathlib import Path
 
 from common import CREDENTIALS, simulator
 
-from tui_health.config import load_settings
-from tui_health.runtime import open_monitors
+from tui_health.monitor.runtime import open_monitors
+from tui_health.settings.config import load_settings
 
 
 def settings_for(url: str, directory: Path, page_size: int):  # type: ignore[no-untyped-def]

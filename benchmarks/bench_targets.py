@@ -20,8 +20,8 @@ from pathlib import Path
 
 from common import rss_mb, simulator
 
-from tui_health.config import load_settings
-from tui_health.runtime import open_monitors
+from tui_health.monitor.runtime import open_monitors
+from tui_health.settings.config import load_settings
 
 INTERVAL = 15.0
 

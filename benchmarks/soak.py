@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tui_health.audit import AuditLog
-from tui_health.clock import FakeClock
 from tui_health.engine import EngineConfig, ThresholdEngine
-from tui_health.models import Component, SourceResult, Status
-from tui_health.monitor import Monitor, Poller
-from tui_health.state import StatePublisher
+from tui_health.model.domain import Component, SourceResult, Status
+from tui_health.model.state import StatePublisher
+from tui_health.monitor.audit import AuditLog
+from tui_health.monitor.monitor import Monitor, Poller
+from tui_health.support.clock import FakeClock
 
 
 def rss_mb() -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 from bench_poll import settings_for
 from common import rss_mb, simulator
 
-from tui_health.runtime import open_monitors
+from tui_health.monitor.runtime import open_monitors
 from tui_health.tui.app import HealthApp
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tui_health.config import Settings, load_settings
+from tui_health.settings.config import Settings, load_settings
 from tui_health.simulator import Scenario, SimulatorServer, load_scenario
 
 

@@ -8,15 +8,15 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tui_health.clock import FakeClock
 from tui_health.history.reader import HistoryReader
 from tui_health.history.replay import Replay, ReplayMonitor
 from tui_health.history.session import open_history
-from tui_health.models import SourceResult
-from tui_health.monitor import Monitor
+from tui_health.model.domain import SourceResult
+from tui_health.monitor.monitor import Monitor
 from tui_health.simulator import Scenario, load_scenario
-from tui_health.simulator.history import record_history
 from tui_health.simulator.offline import offline_monitor
+from tui_health.simulator.recorded_week import record_history
+from tui_health.support.clock import FakeClock
 from tui_health.tui.app import HealthApp
 from tui_health.tui.replay_app import ReplayApp
 
@@ -71,8 +71,8 @@ async def warm_up(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: in
 
 async def go_stale(app: HealthApp, clock: FakeClock, pilot: Pilot[int], polls: int = 4) -> None:
     """The API starts failing: ``polls`` failed polls, 15 s apart — stale header, dimmed rows, sparkline gaps."""
-    from tui_health.errors import NetworkError
     from tui_health.sources.base import failed
+    from tui_health.support.errors import NetworkError
 
     source = app.monitor.poller.sources[0]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tui_health.clock import FakeClock
 from tui_health.engine import EngineConfig, Outcome, ThresholdEngine, ThresholdRule
-from tui_health.models import Component, Snapshot, SourceResult, Status
+from tui_health.model.domain import Component, Snapshot, SourceResult, Status
+from tui_health.support.clock import FakeClock
 
 
 def snap(clock: FakeClock, statuses: dict[str, str], ok: bool = True) -> Snapshot:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_health.audit import AuditLog
-from tui_health.clock import FakeClock
 from tui_health.engine import EngineConfig, ThresholdEngine
 from tui_health.history.session import open_history
 from tui_health.history.writer import HistoryWriter
-from tui_health.models import Component, RequestTiming, SourceResult, Status
-from tui_health.monitor import Monitor, Poller
-from tui_health.state import StatePublisher
-from tui_health.target import Target
+from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
+from tui_health.model.state import StatePublisher
+from tui_health.monitor.audit import AuditLog
+from tui_health.monitor.monitor import Monitor, Poller
+from tui_health.settings.target import Target
+from tui_health.support.clock import FakeClock
 
 
 class ScriptedSource:

@@ -11,8 +11,8 @@ from textual.widgets import Input
 
 from tests.conftest import run_cli, sim_settings
 from tests.tui_helpers import table_ids
-from tui_health.monitor import local_user
-from tui_health.runtime import open_monitor
+from tui_health.monitor.monitor import local_user
+from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.attach import Attachment
 from tui_health.serve.codec import state_from_json, state_to_json
 from tui_health.serve.http import CollectorServer
@@ -114,8 +114,8 @@ async def test_a_collector_without_a_token_is_read_only(start_sim, tmp_path: Pat
 def test_the_state_codec_round_trips_and_cleans_what_it_reads() -> None:
     from datetime import UTC, datetime
 
-    from tui_health.models import Status
-    from tui_health.state import ComponentView, MonitorState
+    from tui_health.model.domain import Status
+    from tui_health.model.state import ComponentView, MonitorState
 
     at = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     state = MonitorState(
@@ -232,9 +232,9 @@ def event(state) -> bytes:
 async def test_an_attached_console_validates_and_bounds_what_a_collector_sends(monkeypatch) -> None:
     from datetime import UTC, datetime
 
-    from tui_health.models import Status
+    from tui_health.model.domain import Status
+    from tui_health.model.state import ComponentView, MonitorState
     from tui_health.serve import attach
-    from tui_health.state import ComponentView, MonitorState
 
     monkeypatch.setattr(attach, "MAX_EVENT", 1024 * 1024)
     monkeypatch.setattr(attach, "RECONNECT", (0.05,))

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui_health.audit import AuditLog
-from tui_health.models import AuditEvent, Severity
-from tui_health.redact import Redactor, redact_url
+from tui_health.model.domain import AuditEvent, Severity
+from tui_health.monitor.audit import AuditLog
+from tui_health.support.redact import Redactor, redact_url
 
 T0 = datetime(2026, 3, 1, 8, 30, 0, 123000, tzinfo=UTC)
 

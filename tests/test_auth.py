@@ -9,11 +9,11 @@ import pytest
 from pydantic import SecretStr
 
 from tests.conftest import SECRET
-from tui_health.clock import FakeClock
-from tui_health.errors import AuthError
 from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.transport import HttpCore
-from tui_health.models import RequestTiming
+from tui_health.model.domain import RequestTiming
+from tui_health.support.clock import FakeClock
+from tui_health.support.errors import AuthError
 
 
 async def provider(sim, clock: FakeClock, secret: str = SECRET) -> tuple[TokenProvider, httpx.AsyncClient]:

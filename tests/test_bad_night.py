@@ -15,12 +15,12 @@ import pytest
 
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
 from tests.tui_helpers import make_app, poll
-from tui_health.clock import FakeClock
-from tui_health.errors import ConfigError
-from tui_health.lock import InstanceLock
-from tui_health.runtime import open_monitor
+from tui_health.monitor.runtime import open_monitor
+from tui_health.settings.target import target_key
 from tui_health.sources.statuspage import resolve_groups
-from tui_health.target import target_key
+from tui_health.support.clock import FakeClock
+from tui_health.support.errors import ConfigError
+from tui_health.support.lock import InstanceLock
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
 GROUPS = ["Americas (US East)", "Americas (US West)", "EMEA (Frankfurt)"]
@@ -219,8 +219,8 @@ async def until(predicate, timeout: float = 30.0) -> None:
 def test_a_second_instance_on_the_same_state_directory_exits_at_once(tmp_path):
     held = InstanceLock(tmp_path).acquire()
     code = (
-        "import sys; from pathlib import Path; from tui_health.lock import InstanceLock\n"
-        "from tui_health.errors import ConfigError\n"
+        "import sys; from pathlib import Path; from tui_health.support.lock import InstanceLock\n"
+        "from tui_health.support.errors import ConfigError\n"
         "try: InstanceLock(Path(sys.argv[1])).acquire()\n"
         "except ConfigError as e: print(e.one_line())\n"
     )
@@ -311,7 +311,7 @@ async def test_state_is_kept_when_alerts_are_off(start_sim, tmp_path):
 
 
 async def test_read_only_monitors_need_no_lock(start_sim, tmp_path):
-    from tui_health.runtime import open_monitors
+    from tui_health.monitor.runtime import open_monitors
 
     settings = sim_settings(start_sim("steady"), tmp_path)
     held = InstanceLock(settings.state_dir).acquire()

@@ -8,9 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import RecordingSleep, sim_settings
-from tui_health.connection import connect
-from tui_health.errors import ApiError, AuthError, RateLimitedError
-from tui_health.models import RequestTiming, Status
+from tui_health.model.domain import RequestTiming, Status
+from tui_health.monitor.core import connect
+from tui_health.support.errors import ApiError, AuthError, RateLimitedError
 
 
 async def fetch(sim, tmp_path, sleeps: RecordingSleep | None = None, **flags):

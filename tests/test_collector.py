@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import sim_settings
-from tui_health.runtime import open_monitor
+from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.bounded import BoundedServer, Limits, Request, Response, Stream
 from tui_health.serve.http import CollectorServer
 
@@ -183,7 +183,7 @@ def test_streams_are_capped_and_a_reader_that_stops_reading_is_dropped() -> None
 
 
 async def test_the_collector_names_stale_targets_in_healthz(start_sim, tmp_path: Path) -> None:
-    from tui_health.clock import FakeClock
+    from tui_health.support.clock import FakeClock
 
     sim = start_sim("steady")
     clock = FakeClock()

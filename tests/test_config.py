@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tui_health.config import TEMPLATE, load_settings
-from tui_health.errors import ConfigError
 from tui_health.genesys.regions import REGIONS, resolve_domain
+from tui_health.settings.config import TEMPLATE, load_settings
+from tui_health.support.errors import ConfigError
 
 
 def write(tmp_path, text: str):
@@ -177,7 +177,7 @@ def test_config_commands(tmp_path):
 def test_certificates_are_verified_whenever_any_url_is_https(tmp_path):
     import ssl
 
-    from tui_health.connection import tls_context
+    from tui_health.monitor.core import tls_context
 
     plain = {
         "genesys.api_url": "http://127.0.0.1:1",

@@ -61,7 +61,7 @@ def test_a_throttled_login_is_a_quota_not_bad_credentials(start_sim) -> None:
 
 async def test_a_throttled_login_is_not_asked_again_before_it_lifts(start_sim, tmp_path) -> None:
     from tests.conftest import sim_settings
-    from tui_health.runtime import open_monitor
+    from tui_health.monitor.runtime import open_monitor
 
     sim = start_sim("steady", faults=[{"kind": "login-throttled", "target": "token"}])
     settings = sim_settings(sim, tmp_path, **{"poll.sources": ["api-probe"], "alerts.enabled": False})

@@ -9,9 +9,9 @@ import httpx
 from tui_health.alerts.dispatcher import Dispatcher
 from tui_health.alerts.outbox import Outbox
 from tui_health.alerts.sinks.webhook import WebhookSink
-from tui_health.clock import FakeClock, SystemClock
-from tui_health.models import AuditEvent
-from tui_health.retry import Backoff
+from tui_health.model.domain import AuditEvent
+from tui_health.support.clock import FakeClock, SystemClock
+from tui_health.support.retry import Backoff
 
 
 def alert(n: int) -> AuditEvent:

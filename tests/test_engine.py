@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.engine_helpers import engine, events, notified, run, snap
-from tui_health.clock import FakeClock
+from tui_health.support.clock import FakeClock
 
 OK = {"a": "healthy", "b": "healthy", "c": "healthy"}
 

@@ -13,9 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import run_cli, sim_settings
 from tests.promtool import assert_promtool_clean, check_rules
 from tui_health import __version__
-from tui_health.clock import FakeClock
-from tui_health.runtime import open_monitor
+from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.http import CollectorServer
+from tui_health.support.clock import FakeClock
 
 
 def samples(text: str, parse=text_string_to_metric_families) -> dict[str, list]:

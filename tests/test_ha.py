@@ -102,8 +102,8 @@ def test_two_instances_send_the_same_keys_to_one_receiver(start_sim, tmp_path: P
 def test_an_event_key_follows_the_event_not_the_instance() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from tui_health.events import with_key
-    from tui_health.models import AuditEvent, Component, Status
+    from tui_health.model.domain import AuditEvent, Component, Status
+    from tui_health.monitor.snapshot_events import with_key
 
     changed = datetime(2026, 5, 4, 9, 58, tzinfo=UTC)
     comps = {"voice": Component("voice", "Voice", Status.DOWN, last_modified=changed)}

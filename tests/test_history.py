@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.history_helpers import scripted_monitor
-from tui_health.clock import FakeClock
 from tui_health.history.reader import HistoryReader
 from tui_health.history.store import HistoryError, connect, prune
 from tui_health.history.writer import HistoryWriter
+from tui_health.support.clock import FakeClock
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
@@ -303,7 +303,7 @@ def test_once_records_and_history_reports_over_real_http(start_sim, tmp_path: Pa
 
 async def test_incidents_are_kept_as_seen_opened_then_resolved(start_sim, tmp_path: Path) -> None:
     from tests.conftest import sim_settings
-    from tui_health.runtime import open_monitor
+    from tui_health.monitor.runtime import open_monitor
 
     sim = start_sim("outage")
     settings = sim_settings(sim, tmp_path, **{"poll.sources": ["statuspage"], "statuspage.url": sim.url})

@@ -110,7 +110,7 @@ async def test_avail_24h_moves_at_the_poll_that_confirms_a_down(tmp_path: Path) 
     """The column is worked out again at once after a confirmed change, not five minutes later: a DOWN 60 s
     after an hour of health shows below 100 % at that poll."""
     from tests.history_helpers import scripted_monitor
-    from tui_health.clock import FakeClock
+    from tui_health.support.clock import FakeClock
 
     clock = FakeClock()
     monitor, source, writer = scripted_monitor(tmp_path, clock, interval=60.0)

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import SECRET, run_cli, sim_settings
-from tui_health.clock import FakeClock
 from tui_health.genesys.ratelimit import HostGate, RequestBudget
 from tui_health.genesys.transport import origin_of
-from tui_health.once import run_once
-from tui_health.runtime import open_monitor
+from tui_health.modes.once import run_once
+from tui_health.monitor.runtime import open_monitor
 from tui_health.simulator import SimulatorServer
+from tui_health.support.clock import FakeClock
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": "test-client", "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
 
@@ -105,9 +105,9 @@ async def test_a_page_count_of_a_billion_is_refused_after_one_request(start_sim,
     ],
 )
 def test_paging_claims_are_checked(page, needle):
-    from tui_health.errors import ApiError
     from tui_health.genesys.client import HealthClient, HealthQuery
     from tui_health.genesys.wire import HealthPage
+    from tui_health.support.errors import ApiError
 
     client = HealthClient(None, HealthQuery(), max_pages=200)  # type: ignore[arg-type]
     with pytest.raises(ApiError, match=needle.replace("(", r"\(").replace(")", r"\)")):
@@ -346,7 +346,7 @@ async def test_an_unmeasured_probe_does_not_resolve_an_open_alert(start_sim, tmp
 
 
 async def test_a_poll_that_waited_for_the_budget_says_so(start_sim, tmp_path):
-    from tui_health.report import report_of
+    from tui_health.report.status import report_of
     from tui_health.tui.widgets.header import header_text
 
     sim = start_sim("steady", components=250)

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
 from tests.tui_helpers import console_after_first_poll
 from tui_health.genesys.transport import error_detail
-from tui_health.text import clean, clean_data
+from tui_health.support.text import clean, clean_data
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
 UNSAFE = ("\x1b", "\r", "\b", "\u202e")
@@ -131,6 +131,6 @@ def test_a_hostile_audit_file_is_read_at_start_without_harm(start_sim, tmp_path:
 
 def test_the_fast_path_never_lets_an_unsafe_character_through():
     """clean() skips the regex for printable text: every character it strips must be non-printable."""
-    from tui_health.text import _UNSAFE
+    from tui_health.support.text import _UNSAFE
 
     assert [hex(c) for c in range(0x110000) if _UNSAFE.match(chr(c)) and chr(c).isprintable()] == []

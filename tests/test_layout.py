@@ -1,4 +1,5 @@
-"""The import rules of the layout (README "Layout"): read from the source, lazy imports included."""
+"""The layout's rules (README "Layout"), read from the source: every import counts — lazy ones inside functions and
+those under ``TYPE_CHECKING`` too."""
 
 from __future__ import annotations
 
@@ -9,6 +10,32 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tui_health"
 
+LAYERS = (
+    "support",
+    "model",
+    "engine",
+    "genesys",
+    "sources",
+    "alerts",
+    "history",
+    "settings",
+    "report",
+    "monitor",
+    "serve",
+    "simulator",
+    "tui",
+    "modes",
+    "cli",
+    "__main__",
+)
+"""Lowest first: a package may import its own and those before it, never one after it."""
+
+
+SUBMODULES = {
+    ".".join(p.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__")
+    for p in PACKAGE.rglob("*.py")
+}
+
 
 def imports_of(path: Path) -> set[str]:
     found: set[str] = set()
@@ -16,12 +43,37 @@ def imports_of(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+            for alias in node.names:  # `from pkg import module` imports the module; else the name is pkg's
+                full = f"{node.module}.{alias.name}"
+                found.add(full if full.removeprefix("tui_health.") in SUBMODULES else node.module)
     return found
 
 
 def modules(under: str = "") -> list[Path]:
     return sorted((PACKAGE / under).rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+ALL = {module_name(p): p for p in modules()}
+
+
+def internal(path: Path) -> set[str]:
+    """The tui_health modules ``path`` imports (a name that is not a module counts as its module)."""
+    out = set()
+    for name in imports_of(path):
+        while name and name not in ALL:
+            name = name.rpartition(".")[0]
+        if name and name != "tui_health" and name != module_name(path):
+            out.add(name)
+    return out
+
+
+def layer(module: str) -> str:
+    return module.split(".")[1]
 
 
 def offending(paths: list[Path], forbidden: tuple[str, ...]) -> dict[str, list[str]]:
@@ -33,18 +85,61 @@ def offending(paths: list[Path], forbidden: tuple[str, ...]) -> dict[str, list[s
     return bad
 
 
+def test_every_package_has_its_place_in_the_layers():
+    assert {layer(m) for m in ALL if m != "tui_health"} == set(LAYERS)
+
+
+def test_no_import_circles_anywhere():
+    graph = {m: internal(p) for m, p in ALL.items()}
+    circles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for dep in sorted(graph[module]):
+            if state.get(dep) == 1:
+                circles.append([*path[path.index(dep) :], dep])
+            elif dep not in state:
+                visit(dep, [*path, dep])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert circles == []
+
+
+def test_no_package_imports_one_above_it():
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    upward = sorted(
+        f"{m} → {dep}"
+        for m, p in ALL.items()
+        if m != "tui_health"
+        for dep in internal(p)
+        if rank[layer(dep)] > rank[layer(m)]
+    )
+    assert upward == []
+
+
+def test_only_the_modes_join_the_console_and_the_monitor():
+    assert offending(modules("tui"), ("tui_health.monitor",)) == {}
+    assert offending(modules("monitor"), ("tui_health.tui", "tui_health.modes")) == {}
+
+
 def test_the_core_never_imports_textual():
-    core = [p for p in modules() if "tui" not in p.relative_to(PACKAGE).parts[:1]]
+    console = {PACKAGE / "modes" / "console.py"}
+    core = [p for p in modules() if p.relative_to(PACKAGE).parts[0] != "tui" and p not in console]
     assert offending(core, ("textual",)) == {}
 
 
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [
-        ("engine", ("tui_health.config", "httpx", "textual")),
+        ("engine", ("tui_health.settings", "httpx", "textual")),
         ("genesys", ("tui_health.engine", "tui_health.alerts", "textual")),
-        # the history reads and writes its store and rebuilds states: never the network, config or views
-        ("history", ("httpx", "textual", "tui_health.tui", "tui_health.config", "tui_health.alerts")),
+        # the history reads and writes its store and rebuilds states: never the network, settings or views
+        ("history", ("httpx", "textual", "tui_health.tui", "tui_health.settings", "tui_health.alerts")),
+        ("sources", ("tui_health.settings",)),  # the settings read the source registry, not the reverse
     ],
 )
 def test_packages_keep_to_their_side(package, forbidden):
@@ -55,3 +150,19 @@ def test_engine_parts_never_import_their_composer():
     parts = [p for p in modules("engine") if p.name not in ("engine.py", "__init__.py")]
     assert offending(parts, ("tui_health.engine.engine",)) == {}
     assert all("tui_health.engine" not in imports_of(p) for p in parts)  # the package itself, i.e. __init__
+
+
+def test_no_two_modules_share_a_name_across_packages():
+    """``metrics.py`` beside ``serve/metrics.py`` or ``state.py`` beside ``simulator/state.py`` sent readers to
+    the wrong file; package ``__init__`` files and the registries' one-module-per-plug-in folders aside."""
+    plugins = {"sources", "sinks"}
+    seen: dict[str, str] = {}
+    clashes = []
+    for path in modules():
+        rel = path.relative_to(PACKAGE)
+        if path.name == "__init__.py" or plugins & set(rel.parts[:-1]):
+            continue
+        if path.stem in seen:
+            clashes.append(f"{seen[path.stem]} / {rel}")
+        seen[path.stem] = str(rel)
+    assert clashes == []

@@ -3,8 +3,8 @@ from __future__ import annotations
 import tracemalloc
 from datetime import UTC, datetime
 
-from tui_health.metrics import LatencyTracker, percentile
-from tui_health.models import RequestTiming, Snapshot, SourceResult
+from tui_health.model.domain import RequestTiming, Snapshot, SourceResult
+from tui_health.model.latency import LatencyTracker, percentile
 
 
 def snapshot(ms: float, ok: bool = True) -> Snapshot:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
 from tests.tui_helpers import console_after_first_poll
-from tui_health.runtime import open_monitor
+from tui_health.monitor.runtime import open_monitor
 from tui_health.tui.widgets.header import StatusHeader
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}

@@ -10,7 +10,7 @@ from tui_health.alerts.sinks.base import AlertTarget, Firing
 from tui_health.alerts.sinks.pagerduty import PagerDutySink
 from tui_health.alerts.sinks.slack import SlackSink
 from tui_health.alerts.sinks.webhook import WebhookSink
-from tui_health.models import AuditEvent, Severity
+from tui_health.model.domain import AuditEvent, Severity
 
 NOW = datetime(2026, 5, 4, 10, 0, 0, tzinfo=UTC)
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdefABCDEF"  # 32 characters, as PagerDuty's integration keys are

@@ -10,10 +10,10 @@ import pytest
 
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
 from tests.tui_helpers import console_after_first_poll, table_statuses
-from tui_health.config import load_settings
-from tui_health.errors import ApiError
-from tui_health.models import Status
+from tui_health.model.domain import Status
+from tui_health.settings.config import load_settings
 from tui_health.sources.statuspage import STATUS_MAP, parse_summary
+from tui_health.support.errors import ApiError
 from tui_health.tui.widgets.header import StatusHeader
 
 SUMMARY = json.loads((Path(__file__).parent / "data" / "summary.json").read_text())
@@ -258,8 +258,8 @@ def test_the_genesys_api_variable_reaches_the_org_without_picking_health_api(sta
 def test_a_status_page_mirror_is_folded_into_the_health_api_component() -> None:
     """One outage, one row: the page's same-named service folds into the API's, the worse status wins and says
     where it comes from; a name on several groups of the page (all regions) is left alone."""
-    from tui_health.mirrors import fold_mirrors
-    from tui_health.models import Component, Status
+    from tui_health.model.domain import Component, Status
+    from tui_health.monitor.mirrors import fold_mirrors
 
     api = Component("voice", "Voice", Status.HEALTHY, source="health-api")
     chat = Component("chat", "Chat", Status.DOWN, source="health-api")

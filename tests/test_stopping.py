@@ -99,7 +99,7 @@ def test_outbox_list_ends_quietly_when_its_reader_goes_away(tmp_path):
 
 
 async def test_ctrl_c_quits_the_console_like_q(start_sim, tmp_path):
-    from tui_health.runtime import open_monitor
+    from tui_health.monitor.runtime import open_monitor
     from tui_health.tui.app import HealthApp
 
     settings = sim_settings(start_sim("steady"), tmp_path)

@@ -133,9 +133,9 @@ async def test_a_frozen_disk_holds_its_stores_threads_never_the_polls(start_sim,
     import asyncio
     import threading
 
-    from tui_health import monitor as monitor_module
     from tui_health.alerts import dispatcher as dispatcher_module
-    from tui_health.runtime import open_monitor
+    from tui_health.monitor import monitor as monitor_module
+    from tui_health.monitor.runtime import open_monitor
 
     monkeypatch.setattr(dispatcher_module, "STORAGE_WAIT", 0.2)
     monkeypatch.setattr(monitor_module, "STUCK_AFTER", 0.2)
@@ -183,7 +183,7 @@ async def test_an_accepted_alert_whose_row_cannot_be_deleted_is_never_sent_again
     import asyncio
 
     from tui_health.alerts import dispatcher as dispatcher_module
-    from tui_health.runtime import open_monitor
+    from tui_health.monitor.runtime import open_monitor
 
     monkeypatch.setattr(dispatcher_module, "STORAGE_RETRY", 0.05)
     sim = start_sim("outage")
@@ -218,7 +218,7 @@ async def test_alerts_the_outbox_never_took_are_kept_for_the_next_start_or_named
 ):
     from tui_health.alerts import dispatcher as dispatcher_module
     from tui_health.alerts import outbox as outbox_module
-    from tui_health.runtime import open_monitor
+    from tui_health.monitor.runtime import open_monitor
 
     monkeypatch.setattr(dispatcher_module, "STORAGE_RETRY", 0.05)
     sim = start_sim("outage")

@@ -11,11 +11,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import run_cli
-from tui_health.config import load_settings
-from tui_health.errors import ConfigError
-from tui_health.runtime import open_monitors
+from tui_health.monitor.runtime import open_monitors
 from tui_health.serve.http import CollectorServer
-from tui_health.target import targets_from
+from tui_health.settings.config import load_settings
+from tui_health.settings.target import targets_from
+from tui_health.support.errors import ConfigError
 
 CREDS = {
     "EMEA_ID": "emea-client",

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from tests.console_fixture import fixed_app, warm_up
 from tests.tui_helpers import make_app, poll, table_ids, table_statuses
-from tui_health.models import Status
+from tui_health.model.domain import Status
 from tui_health.tui.screens.details import DetailsScreen, details_renderable
 from tui_health.tui.screens.help import HelpScreen, help_table
 from tui_health.tui.screens.silence import SilenceScreen, SilencesScreen, parse_duration
@@ -260,8 +260,8 @@ async def test_a_failing_poll_keeps_the_last_data_and_says_so():
         source = app.monitor.poller.sources[0]
 
         async def broken(deadline):
-            from tui_health.errors import ApiError
             from tui_health.sources.base import failed
+            from tui_health.support.errors import ApiError
 
             return failed("health-api", ApiError("the API answered HTTP 503", correlation_id="cid-9"), [])
 
@@ -293,8 +293,8 @@ async def test_a_long_error_never_pushes_staleness_off_an_80_column_header():
         await poll(app, pilot, clock)
 
         async def broken(deadline):
-            from tui_health.errors import NetworkError
             from tui_health.sources.base import failed
+            from tui_health.support.errors import NetworkError
 
             return failed("health-api", NetworkError("x" * 300, hint="y" * 100), [])
 
@@ -347,7 +347,7 @@ async def test_narrow_terminals_collapse_the_latency_panel():
 
 async def test_the_console_polls_the_simulator_over_http(start_sim, tmp_path):
     from tests.conftest import sim_settings
-    from tui_health.runtime import open_monitor
+    from tui_health.monitor.runtime import open_monitor
     from tui_health.tui.app import HealthApp
 
     sim = start_sim("outage")
@@ -381,9 +381,9 @@ def test_every_action_in_the_table_is_bound_shown_and_implemented():
 
 async def test_the_console_shows_several_targets_and_acts_on_the_right_one(tmp_path):
 
-    from tui_health.clock import FakeClock
     from tui_health.simulator import load_scenario
     from tui_health.simulator.offline import offline_monitor
+    from tui_health.support.clock import FakeClock
     from tui_health.tui.app import HealthApp
 
     clock = FakeClock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.console_fixture import START, fixed_app, replay_app, warm_up
-from tui_health.simulator.history import ordinary_week
+from tui_health.simulator.recorded_week import ordinary_week
 from tui_health.tui.screens.audit_viewer import AuditViewer
 from tui_health.tui.screens.details import DetailsScreen
 from tui_health.tui.screens.goto import GotoScreen

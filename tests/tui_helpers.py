@@ -8,8 +8,8 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tests.console_fixture import fixed_app
-from tui_health.clock import FakeClock
 from tui_health.simulator import Scenario, load_scenario
+from tui_health.support.clock import FakeClock
 from tui_health.tui.app import HealthApp
 from tui_health.tui.widgets.components_table import ComponentsTable
 
@@ -46,7 +46,7 @@ def console_after_first_poll(settings, config_path: Path, read):
     """Open the real console over real HTTP, let its first poll finish, and return ``read(app)``."""
     import asyncio
 
-    from tui_health.runtime import open_monitor
+    from tui_health.monitor.runtime import open_monitor
 
     async def run():
         async with open_monitor(settings, config_path=config_path) as monitor:

@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tui_health import __version__, zone
-from tui_health.errors import ConfigError, TuiHealthError
-from tui_health.redact import SECRETS, scrub
-from tui_health.report import UNKNOWN
-from tui_health.text import clean
+from tui_health import __version__
+from tui_health.report.status import UNKNOWN
+from tui_health.support import zone
+from tui_health.support.errors import ConfigError, TuiHealthError
+from tui_health.support.redact import SECRETS, scrub
+from tui_health.support.text import clean
 
 #: flag dest → dotted settings key
 FLAG_KEYS = {
@@ -54,7 +55,7 @@ DEMO_CLIENT = ("demo-client", "demo-secret")
 
 def seconds(text: str) -> float:
     """An argparse type for intervals and timeouts: seconds (``15``, ``2.5``) or a duration (``5s``, ``2m``)."""
-    from tui_health.timespec import parse_duration
+    from tui_health.support.timespec import parse_duration
 
     try:
         return float(text)
@@ -388,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(words)
     except SystemExit as stop:
         if stop.code == UNKNOWN and _Parser.problem:  # a plugin's reader still gets its answer on stdout
-            from tui_health.once import write_unknown
+            from tui_health.modes.once import write_unknown
 
             write_unknown(_Parser.problem, _once_format(words), sys.stdout)
         raise
@@ -400,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         line = clean(scrub(exc.one_line()), 1000)
         if args.once and args.command is None:  # a plugin's reader still gets its document on stdout
-            from tui_health.once import write_unknown
+            from tui_health.modes.once import write_unknown
 
             write_unknown(line, args.format, sys.stdout)
         print(f"tui-health: {line}", file=sys.stderr)
@@ -408,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `tui-health outbox list | head -1`: the reader has all it wanted
-        from tui_health.signals import silence_stdout
+        from tui_health.support.signals import silence_stdout
 
         silence_stdout()
         return 0
@@ -417,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         line = f"internal error: {exc.__class__.__name__}: {clean(scrub(str(exc)), 300)} (run with --debug for details)"
         if args.once and args.command is None:
-            from tui_health.once import write_unknown
+            from tui_health.modes.once import write_unknown
 
             write_unknown(line, args.format, sys.stdout)
         print(f"tui-health: {line}", file=sys.stderr)
@@ -459,7 +460,7 @@ def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) 
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from tui_health.config import config_path, load_settings
+    from tui_health.settings.config import config_path, load_settings
 
     path = config_path(getattr(args, "config", None))
     explicit = hasattr(args, "config") or bool(os.environ.get("TUI_HEALTH_CONFIG"))
@@ -472,7 +473,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "history":
         return _history(args, path, explicit)
     if args.command is None and args.attach is not None:
-        from tui_health.tui.run import run_attach
+        from tui_health.modes.console import run_attach
 
         SECRETS.add(os.environ.get("TUI_HEALTH_SERVE_TOKEN"))
         zone.set_zone(getattr(args, "tz", "local"))
@@ -496,7 +497,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             raise_fd_limit()  # a long-running monitor (and its collector) keeps descriptors in reserve
         if args.once:
-            from tui_health.once import run_once
+            from tui_health.modes.once import run_once
 
             return asyncio.run(
                 run_once(
@@ -504,7 +505,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 )
             )
         if args.headless:
-            from tui_health.headless import run_headless
+            from tui_health.modes.headless import run_headless
 
             return asyncio.run(
                 run_headless(
@@ -519,10 +520,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                 )
             )
         if args.replay:
-            from tui_health.tui.run import run_replay
+            from tui_health.modes.console import run_replay
 
             return asyncio.run(run_replay(settings, since=args.since, demo=args.demo, only=only))
-        from tui_health.tui.run import run_tui
+        from tui_health.modes.console import run_tui
 
         return asyncio.run(
             run_tui(
@@ -562,7 +563,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace, path: Path, explicit: bool) -> int:
-    from tui_health.config import TEMPLATE, load_settings
+    from tui_health.settings.config import TEMPLATE, load_settings
 
     if args.action == "path":
         print(path)
@@ -575,7 +576,7 @@ def _config(args: argparse.Namespace, path: Path, explicit: bool) -> int:
         os.chmod(path, 0o600)
         print(f"wrote {path}")
         return 0
-    from tui_health.target import targets_from
+    from tui_health.settings.target import targets_from
 
     settings = load_settings(path=path, path_required=explicit, flags=flags_from(args))
     targets = [
@@ -602,17 +603,17 @@ def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     """Print the availability report (or the timeline) of the configured target's history."""
     from datetime import UTC, datetime
 
-    from tui_health.config import load_settings
     from tui_health.history.reader import HistoryReader
-    from tui_health.history.report import (
+    from tui_health.report.history import (
         Window,
         render_report,
         render_timeline,
         report_document,
         timeline_document,
     )
-    from tui_health.target import one_target, targets_from
-    from tui_health.timespec import require_moment
+    from tui_health.settings.config import load_settings
+    from tui_health.settings.target import one_target, targets_from
+    from tui_health.support.timespec import require_moment
 
     settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
     zone.set_zone(settings.display.tz)
@@ -654,8 +655,8 @@ def _no_history(name: str, location: Path, configured: list[str]) -> ConfigError
 
 def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:
     """Inspect the alert outbox: what waits for delivery, and what a receiver refused for good."""
-    from tui_health.config import load_settings
-    from tui_health.target import targets_from
+    from tui_health.settings.config import load_settings
+    from tui_health.settings.target import targets_from
 
     settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
     zone.set_zone(settings.display.tz)

@@ -24,12 +24,12 @@ import httpx
 
 from tui_health.alerts.outbox import Outbox, Row, damaged, held_path, keep_held, take_held
 from tui_health.alerts.sinks import Firing, ResendingSink, Sink, describe
-from tui_health.clock import Clock
 from tui_health.genesys.transport import describe_transport_error
-from tui_health.models import AuditEvent, EventType, Severity
-from tui_health.redact import scrub
-from tui_health.retry import RECEIVER_RETRY_STATUS, Backoff, parse_retry_after
-from tui_health.storage import StorageHealth, StorageStuck, Worker, reason
+from tui_health.model.domain import AuditEvent, EventType, Severity
+from tui_health.support.clock import Clock
+from tui_health.support.disk import StorageHealth, StorageStuck, Worker, reason
+from tui_health.support.redact import scrub
+from tui_health.support.retry import RECEIVER_RETRY_STATUS, Backoff, parse_retry_after
 
 T = TypeVar("T")
 

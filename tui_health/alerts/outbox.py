@@ -5,7 +5,7 @@ file (a corrupted page) is moved aside for inspection and a fresh outbox started
 what could not be stored at all when the monitor stops is kept in a ``.held.jsonl`` file next to it
 (:func:`keep_held`) and queued again at the next start (:func:`take_held`).
 
-(The engine's state lives in :mod:`tui_health.persistence.engine_state`, not here.)
+(The engine's state lives in :mod:`tui_health.monitor.engine_state`, not here.)
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_health.errors import ConfigError
-from tui_health.storage import create_private_file, make_private_dir
+from tui_health.support.disk import create_private_file, make_private_dir
+from tui_health.support.errors import ConfigError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (

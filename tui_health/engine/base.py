@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tui_health.engine.threshold import ThresholdRule
-from tui_health.models import AuditEvent, Severity, Snapshot, Status
+from tui_health.model.domain import AuditEvent, Severity, Snapshot, Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from tui_health.clock import Clock
 from tui_health.engine import holds
 from tui_health.engine.base import EngineConfig, Outcome, Tracked, alert_state, make_event
 from tui_health.engine.stability import Stability
 from tui_health.engine.threshold import ThresholdCycle
-from tui_health.models import AuditEvent, Component, EventType, Snapshot, Status
+from tui_health.model.domain import AuditEvent, Component, EventType, Snapshot, Status
+from tui_health.support.clock import Clock
 
 
 class ThresholdEngine:

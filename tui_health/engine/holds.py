@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from tui_health.engine.base import Tracked
-from tui_health.models import Status
+from tui_health.model.domain import Status
 
 
 def update_causes(components: Mapping[str, Tracked], dependencies: Mapping[str, tuple[str, ...]]) -> None:

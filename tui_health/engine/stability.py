@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from tui_health.engine.base import EngineConfig, Tracked
-from tui_health.models import AuditEvent, Component, EventType, Severity, Status
+from tui_health.model.domain import AuditEvent, Component, EventType, Severity, Status
 
 _NOTHING: tuple[list[AuditEvent], None] = ([], None)  # callers only read it
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui_health.models import AuditEvent, EventType, Severity, Status
+from tui_health.model.domain import AuditEvent, EventType, Severity, Status
 
 EventMaker = Callable[..., AuditEvent]
 

@@ -7,8 +7,6 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from tui_health.clock import Clock, SystemClock
-from tui_health.errors import ApiError, AuthError, RateLimitedError
 from tui_health.genesys.transport import (
     HttpCore,
     correlation_id,
@@ -17,8 +15,10 @@ from tui_health.genesys.transport import (
     host_of,
     login_throttled,
 )
-from tui_health.models import RequestTiming
-from tui_health.retry import parse_retry_after
+from tui_health.model.domain import RequestTiming
+from tui_health.support.clock import Clock, SystemClock
+from tui_health.support.errors import ApiError, AuthError, RateLimitedError
+from tui_health.support.retry import parse_retry_after
 
 LOGIN_THROTTLE_WAIT = 60.0
 """Seconds before another token request after the login host said "rate limit exceeded" without a Retry-After."""

@@ -9,7 +9,6 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from tui_health.errors import ApiError, AuthError, TuiHealthError
 from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.ratelimit import bucket_of
 from tui_health.genesys.transport import (
@@ -21,8 +20,9 @@ from tui_health.genesys.transport import (
     origin_of,
 )
 from tui_health.genesys.wire import EntityParser, HealthPage
-from tui_health.models import Component, RateLimit, RequestTiming, Status, ValidationIssue
-from tui_health.text import clean
+from tui_health.model.domain import Component, RateLimit, RequestTiming, Status, ValidationIssue
+from tui_health.support.errors import ApiError, AuthError, TuiHealthError
+from tui_health.support.text import clean
 
 HEALTH_PATH = "/api/v2/health/details"
 MAX_URI = 2000

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from tui_health.models import RateLimit
+from tui_health.model.domain import RateLimit
 
 MAX_RETRY_AFTER = 3600.0
 """The longest ``Retry-After`` honoured, in seconds: a server cannot silence us for longer than an hour."""

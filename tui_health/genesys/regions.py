@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_health.errors import ConfigError
+from tui_health.support.errors import ConfigError
 
 #: AWS region name → Genesys Cloud domain (verified against the official SDKs).
 REGIONS: dict[str, str] = {

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tui_health.errors import ApiError, BudgetError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.genesys.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget, bucket_of, read_rate_limit
-from tui_health.models import RateLimit, RequestTiming
-from tui_health.retry import Backoff, parse_retry_after
-from tui_health.text import clean
+from tui_health.model.domain import RateLimit, RequestTiming
+from tui_health.support.errors import ApiError, BudgetError, NetworkError, RateLimitedError, TuiHealthError
+from tui_health.support.retry import Backoff, parse_retry_after
+from tui_health.support.text import clean
 
 Sleep = Callable[[float], Awaitable[None]]
 CORRELATION_HEADER = "ININ-Correlation-Id"

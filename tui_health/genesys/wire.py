@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tui_health.errors import ApiError
-from tui_health.models import Component, Status, ValidationIssue
-from tui_health.text import clean, clean_data
+from tui_health.model.domain import Component, Status, ValidationIssue
+from tui_health.support.errors import ApiError
+from tui_health.support.text import clean, clean_data
 
 Model = TypeVar("Model", bound=BaseModel)
 MIN_YEAR, MAX_YEAR = 1970, 9998

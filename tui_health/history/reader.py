@@ -14,40 +14,7 @@ from typing import Any
 
 from tui_health.history.availability import Figures, coverage, figures
 from tui_health.history.store import STATE_COLUMNS, HistoryError, connect
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    at: float
-    component: str
-    name: str
-    from_status: str | None
-    to_status: str
-    caused_by: tuple[str, ...]
-    flapping: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    at: float
-    outcome: str  # delivered | retrying | failed
-    code: str | None
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    at: float
-    key: str
-    sink: str
-    components: tuple[str, ...]
-    summary: str
-    deliveries: tuple[Delivery, ...]
-
-    @property
-    def outcome(self) -> str:
-        """The latest delivery outcome, or "pending" when none was attempted yet."""
-        return self.deliveries[-1].outcome if self.deliveries else "pending"
+from tui_health.model.component_history import Alert, Delivery, Transition
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """What each poll adds to the history, computed on the event loop in time proportional to what changed.
 
-The views of unchanged components are the very same objects poll after poll (:mod:`tui_health.views`), so a
+The views of unchanged components are the very same objects poll after poll (:mod:`tui_health.monitor.views`), so a
 component is compared by identity first and only a changed one costs a row. A confirmed status that differs from
 the last one recorded is a transition, dated when the new status began (the view's ``since``).
 """
@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from tui_health.history.store import Extras, PollRecord
-from tui_health.models import AuditEvent, EventType, Snapshot
-from tui_health.state import ComponentView, MonitorState
+from tui_health.model.domain import AuditEvent, EventType, Snapshot
+from tui_health.model.state import ComponentView, MonitorState
 
 DELIVERY_OUTCOMES = {
     EventType.ALERT_DELIVERED: "delivered",

@@ -15,10 +15,10 @@ from typing import Any
 
 from tui_health.history.reader import HistoryReader, PollRow
 from tui_health.history.timeline import ComponentTimeline, component_timeline
-from tui_health.metrics import LatencySummary, percentile
-from tui_health.models import AuditEvent, SourceResult, Status
-from tui_health.state import ComponentView, ConnectionState, MonitorState, StatePublisher
-from tui_health.watched import Passive
+from tui_health.model.domain import AuditEvent, SourceResult, Status
+from tui_health.model.latency import LatencySummary, percentile
+from tui_health.model.state import ComponentView, ConnectionState, MonitorState, StatePublisher
+from tui_health.model.watched import Passive
 
 SERIES = 240
 """Polls in the latency sparkline (as the live tracker keeps)."""

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui_health.errors import TuiHealthError
-from tui_health.storage import create_private_file, make_private_dir
+from tui_health.support.disk import create_private_file, make_private_dir
+from tui_health.support.errors import TuiHealthError
 
 SCHEMA_VERSION = 1
 

@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from tui_health.history.availability import coverage, figures, overlap
-from tui_health.history.reader import Alert, HistoryReader, Transition
+from tui_health.history.reader import HistoryReader
+from tui_health.model.component_history import ComponentTimeline, Stay, Transition
 
 STRIP_RANK = {"down": 0, "degraded": 1, "unknown": 2, "maintenance": 3, "healthy": 4}
 """Worst first: a strip cell shows the worst confirmed status observed within it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Stay:
-    """One confirmed status and how long it held (until the next transition, or until now)."""
-
-    at: float
-    status: str
-    previous: str | None
-    seconds: float
-    caused_by: tuple[str, ...]
-    flapping: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ComponentTimeline:
-    day: tuple[
-        str | None, ...
-    ]  # one cell per slot of the last 24 h: the worst status observed, None: unobserved
-    week: tuple[str | None, ...]
-    stays: tuple[Stay, ...]  # newest first
-    alerts: tuple[Alert, ...]  # newest first
-    availability_day: float | None
-    availability_week: float | None
 
 
 def strip(

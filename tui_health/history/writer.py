@@ -17,7 +17,7 @@ from collections import deque
 from pathlib import Path
 
 from tui_health.history.store import Extras, PollRecord, connect, prune, write_extras, write_poll
-from tui_health.storage import reason
+from tui_health.support.disk import reason
 
 BACKLOG = 2000
 """Records kept in memory while the store cannot be written; the oldest are dropped beyond this."""

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui_health.monitor import Monitor
+    from tui_health.monitor.monitor import Monitor
 
 
 @contextmanager

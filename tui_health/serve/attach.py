@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tui_health.errors import ConfigError
-from tui_health.models import AuditEvent, EventType, Severity
-from tui_health.redact import redact_url
+from tui_health.model.domain import AuditEvent, EventType, Severity
+from tui_health.model.state import ConnectionState, MonitorState, StatePublisher
+from tui_health.model.watched import Passive
 from tui_health.serve.codec import state_from_json
-from tui_health.state import ConnectionState, MonitorState, StatePublisher
-from tui_health.text import clean
-from tui_health.watched import Passive
+from tui_health.support.errors import ConfigError
+from tui_health.support.redact import redact_url
+from tui_health.support.text import clean
 
 if TYPE_CHECKING:
-    from tui_health.history.timeline import ComponentTimeline
+    from tui_health.model.component_history import ComponentTimeline
 
 MAX_EVENT = 64 * 1024 * 1024
 """The largest document or stream event accepted (a state of 100,000 components is ~30 MB); a collector that
@@ -182,7 +182,7 @@ class Attachment:
     ) -> None:
         """POST the silence (``seconds`` None: lift it) with who asked and why; what went wrong is shown as an
         event in the console."""
-        from tui_health.monitor import local_user
+        from tui_health.monitor.monitor import local_user
 
         body: dict[str, Any] = {
             "target": target.region,

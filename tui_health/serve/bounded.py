@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
-from tui_health.errors import ConfigError
+from tui_health.support.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from tui_health.clock import rfc3339
-from tui_health.metrics import LatencySummary
-from tui_health.models import AuditEvent, RateLimit, SourceResult, Status
-from tui_health.state import BudgetView, ComponentView, ConnectionState, MonitorState
-from tui_health.text import clean, clean_data
+from tui_health.model.domain import AuditEvent, RateLimit, SourceResult, Status
+from tui_health.model.latency import LatencySummary
+from tui_health.model.state import BudgetView, ComponentView, ConnectionState, MonitorState
+from tui_health.support.clock import rfc3339
+from tui_health.support.text import clean, clean_data
 
 MAX_COMPONENTS = 100_000
 MAX_EVENTS = 300

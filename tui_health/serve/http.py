@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client.exposition import choose_encoder
 
-from tui_health.clock import rfc3339
-from tui_health.errors import ConfigError
-from tui_health.output import render_json, render_json_targets
+from tui_health.report.formats import render_json, render_json_targets
 from tui_health.serve.bounded import BoundedServer, Limits, Request, Response, Send, Stream
 from tui_health.serve.codec import state_to_json
 from tui_health.serve.metrics import Exporter
-from tui_health.text import clean
+from tui_health.support.clock import rfc3339
+from tui_health.support.errors import ConfigError
+from tui_health.support.text import clean
 
 if TYPE_CHECKING:
-    from tui_health.monitor import Monitor
+    from tui_health.monitor.monitor import Monitor
 
 STALE_AFTER = 3
 """``/healthz`` says 503 once a target's last poll is older than this many poll intervals."""

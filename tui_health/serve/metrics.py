@@ -20,10 +20,10 @@ from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from tui_health import __version__
-from tui_health.models import AuditEvent, EventType, Snapshot, Status
+from tui_health.model.domain import AuditEvent, EventType, Snapshot, Status
 
 if TYPE_CHECKING:
-    from tui_health.monitor import Monitor
+    from tui_health.monitor.monitor import Monitor
 
 LEVEL = {Status.HEALTHY: 0, Status.MAINTENANCE: 1, Status.UNKNOWN: 2, Status.DEGRADED: 3, Status.DOWN: 4}
 """``tui_health_component_status``: higher is worse (healthy 0, maintenance 1, unknown 2, degraded 3, down 4)."""

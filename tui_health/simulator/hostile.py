@@ -20,12 +20,38 @@ import json
 import socket
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tui_health.simulator.scenario import Fault
 
-if TYPE_CHECKING:
-    from tui_health.simulator.server import Handler
+
+class Handler(Protocol):
+    """The request handler a fault answers through (the server's; typed here, so this module never imports it)."""
+
+    command: str
+    path: str
+    headers: Any
+    wfile: Any
+    connection: Any
+    close_connection: bool
+
+    @property
+    def state(self) -> Any: ...
+
+    def send_response(self, code: int, message: str | None = None) -> None: ...
+
+    def send_header(self, keyword: str, value: str) -> None: ...
+
+    def end_headers(self) -> None: ...
+
+    def _send(
+        self, status: int, body: bytes, ctype: str = ..., headers: dict[str, str] | None = None
+    ) -> None: ...
+
+    def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None: ...
+
+    def _error(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None: ...
+
 
 ESCAPES = "\x1b[2J\x1b[31mPWNED\x1b[0m\r\bover\u202egnp.exe"
 """What ``escape-names`` puts in names: clear screen, colour, carriage return, backspace, a bidi override."""

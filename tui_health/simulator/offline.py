@@ -8,16 +8,16 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from tui_health.audit import AuditLog
-from tui_health.clock import FakeClock
 from tui_health.engine import EngineConfig, ThresholdEngine, ThresholdRule
 from tui_health.genesys.wire import parse_entity
-from tui_health.models import Component, RequestTiming, SourceResult
-from tui_health.monitor import Monitor, Poller
+from tui_health.model.domain import Component, RequestTiming, SourceResult
+from tui_health.model.state import StatePublisher
+from tui_health.monitor.audit import AuditLog
+from tui_health.monitor.monitor import Monitor, Poller
+from tui_health.settings.target import Target
 from tui_health.simulator.scenario import Scenario
-from tui_health.simulator.state import SimState
-from tui_health.state import StatePublisher
-from tui_health.target import Target
+from tui_health.simulator.world import SimState
+from tui_health.support.clock import FakeClock
 
 
 class OfflineSource:

@@ -31,9 +31,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tui_health.errors import ConfigError
 from tui_health.genesys.wire import first_problem
 from tui_health.simulator.names import component_names
+from tui_health.support.errors import ConfigError
 
 SIM_STATUSES = ("healthy", "degraded", "down", "maintenance")
 

@@ -16,12 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tui_health.clock import Clock, rfc3339
 from tui_health.genesys.ratelimit import bucket_of
 from tui_health.simulator import hostile
 from tui_health.simulator.scenario import Scenario
-from tui_health.simulator.state import SimState
 from tui_health.simulator.statuspage import summary as statuspage_summary
+from tui_health.simulator.world import SimState
+from tui_health.support.clock import Clock, rfc3339
 
 DEFINITIONS = {  # the simulated org's Operational Event definitions (id → name)
     "TELEPHONY-0010": "Trunk connection lost",

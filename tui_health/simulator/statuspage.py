@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tui_health.simulator.state import SimState
+from tui_health.simulator.world import SimState
 
 TO_STATUSPAGE = {
     "healthy": "operational",

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tui_health.errors import TuiHealthError
 from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.transport import HttpCore
+from tui_health.model.domain import Component, RequestTiming, SourceResult
+from tui_health.support.errors import TuiHealthError
 
 if TYPE_CHECKING:
-    from tui_health.config import Settings
     from tui_health.sources.shared import SharedFetches
-from tui_health.models import Component, RequestTiming, SourceResult
+
+
+class SourceSettings(Protocol):
+    """What a source reads of the settings. Declared here, so that sources never import the settings package
+    (which reads this registry for their sections): the settings model satisfies it."""
+
+    @property
+    def api_url(self) -> str: ...
+
+    @property
+    def domain(self) -> str: ...
+
+    @property
+    def region_label(self) -> str: ...
+
+    @property
+    def poll(self) -> Any: ...
+
+    def section(self, name: str) -> Any:
+        """A source's own settings section (its ``SECTION``), as the registry declared it."""
+        ...
 
 
 class Source(Protocol):
@@ -29,7 +49,7 @@ class Source(Protocol):
 class BuildContext:
     """What a source module's ``build`` gets: the settings, the shared HTTP cores and the token (if any)."""
 
-    settings: Settings
+    settings: SourceSettings
     core: HttpCore
     """For hosts that are not the token's (the public status page): retries, bounds, ``Retry-After``."""
     budgeted: HttpCore

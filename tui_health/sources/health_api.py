@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tui_health.errors import NothingCheckedError, TuiHealthError
 from tui_health.genesys.client import HEALTH_PATH, ApiClient, HealthClient, HealthQuery
-from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
+from tui_health.model.domain import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.sources.base import BuildContext, failed
+from tui_health.support.errors import NothingCheckedError, TuiHealthError
 
 NAME = "health-api"
 NEEDS_CREDENTIALS = True

@@ -21,14 +21,14 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from tui_health.clock import rfc3339
-from tui_health.errors import ApiError, ConfigError, TuiHealthError
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.wire import parse_timestamp
-from tui_health.models import Component, RequestTiming, SourceResult, Status
-from tui_health.section import Section, split_list
+from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
 from tui_health.sources.base import BuildContext, failed
-from tui_health.text import clean
+from tui_health.support.clock import rfc3339
+from tui_health.support.errors import ApiError, ConfigError, TuiHealthError
+from tui_health.support.section import Section, split_list
+from tui_health.support.text import clean
 
 NAME = "operational-events"
 NEEDS_CREDENTIALS = True
@@ -62,7 +62,7 @@ Settings = EventsSettings
 
 def build(ctx: BuildContext) -> OperationalEventsSource:
     assert ctx.tokens is not None
-    if not ctx.settings.events.definitions:
+    if not ctx.settings.section(SECTION).definitions:
         raise ConfigError(
             "the operational-events source needs events.definitions: the event definitions that count as your "
             "org's component (an event stream alone checks nothing)",
@@ -71,7 +71,7 @@ def build(ctx: BuildContext) -> OperationalEventsSource:
         )
     return OperationalEventsSource(
         ApiClient(ctx.budgeted, ctx.tokens, ctx.settings.api_url),
-        ctx.settings.events,
+        ctx.settings.section(SECTION),
         max_pages=ctx.settings.poll.max_pages,
     )
 

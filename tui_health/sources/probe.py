@@ -20,13 +20,13 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from tui_health.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.transport import correlation_id, decode_json
-from tui_health.models import Component, RequestTiming, SourceResult, Status
-from tui_health.section import Section
+from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
 from tui_health.sources.base import BuildContext, failed
-from tui_health.text import clean
+from tui_health.support.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
+from tui_health.support.section import Section
+from tui_health.support.text import clean
 
 PROBE_ID = "platform-api-probe"
 NAME = "api-probe"
@@ -49,7 +49,7 @@ Settings = ProbeSettings
 def build(ctx: BuildContext) -> ApiProbeSource:
     assert ctx.tokens is not None
     once = ctx.budgeted.derived(max_attempts=1)  # one attempt per poll: the probe reports what it sees
-    probe = ctx.settings.probe
+    probe = ctx.settings.section(SECTION)
     return ApiProbeSource(
         ApiClient(once, ctx.tokens, ctx.settings.api_url),
         probe.path,

@@ -13,15 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tui_health.errors import ConfigError, NothingCheckedError, TuiHealthError
 from tui_health.genesys.regions import REGION_GROUPS, region_groups, region_of
 from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
 from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
-from tui_health.models import Component, RequestTiming, SourceResult, Status, ValidationIssue
-from tui_health.section import Section, split_list
+from tui_health.model.domain import Component, RequestTiming, SourceResult, Status, ValidationIssue
 from tui_health.sources.base import BuildContext, failed
 from tui_health.sources.shared import SharedFetches
-from tui_health.text import clean, clean_data
+from tui_health.support.errors import ConfigError, NothingCheckedError, TuiHealthError
+from tui_health.support.section import Section, split_list
+from tui_health.support.text import clean, clean_data
 
 STATUS_MAP = {
     "operational": Status.HEALTHY,
@@ -318,7 +318,7 @@ Settings = StatuspageSettings
 
 
 def build(ctx: BuildContext) -> StatuspageSource:
-    page = ctx.settings.statuspage
+    page = ctx.settings.section(SECTION)
     region = None if page.all_regions else region_of(ctx.settings.domain)
     return StatuspageSource(ctx.core, page.url, page.groups, region=region, shared=ctx.shared)
 

@@ -17,11 +17,12 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from tui_health import zone
-from tui_health.models import AuditEvent, EventType, Status
+from tui_health.model.domain import AuditEvent, EventType, Status
+from tui_health.model.state import ComponentView, MonitorState, combine, split_id
+from tui_health.model.watched import Watched
 from tui_health.serve.attach import CONSOLE
 from tui_health.sources.operational_events import NAME as NAME_EVENTS
-from tui_health.state import ComponentView, MonitorState, combine, split_id
+from tui_health.support import zone
 from tui_health.tui.actions import ACTIONS, bindings
 from tui_health.tui.filters import Filter
 from tui_health.tui.messages import StateUpdated
@@ -35,8 +36,7 @@ from tui_health.tui.sorting import Sort
 from tui_health.tui.widgets.audit_pane import AuditPane
 from tui_health.tui.widgets.components_table import ComponentsTable
 from tui_health.tui.widgets.header import StatusHeader, stale_for
-from tui_health.tui.widgets.latency import LatencyPanel
-from tui_health.watched import Watched
+from tui_health.tui.widgets.latency_panel import LatencyPanel
 
 NARROW = 110  # columns below which the latency panel gives way to the audit pane
 SHORT = 32  # rows below which the bottom panels shrink
@@ -129,7 +129,7 @@ class HealthApp(App[int]):
             )
 
     async def _poll(self, index: int) -> None:
-        from tui_health.lock import StateDirectoryGone
+        from tui_health.support.lock import StateDirectoryGone
 
         try:
             await self.monitors[index].poll()

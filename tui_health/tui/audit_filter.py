@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from tui_health.models import AuditEvent, Severity
+from tui_health.model.domain import AuditEvent, Severity
 
 LEVELS: tuple[Severity | None, ...] = (None, Severity.WARNING, Severity.CRITICAL)
 """``l`` cycles: every event → warnings and worse → critical only."""

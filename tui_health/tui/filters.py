@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from tui_health.models import Status
-from tui_health.state import ComponentView
+from tui_health.model.domain import Status
+from tui_health.model.state import ComponentView
 
 #: key → the statuses it toggles (``4`` covers both maintenance and unknown)
 STATUS_KEYS: dict[str, frozenset[Status]] = {

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from tui_health import zone
-from tui_health.models import Severity, Status
+from tui_health.model.domain import Severity, Status
+from tui_health.support import zone
 
 STATUS_LOOK: dict[Status, tuple[str, str]] = {
     Status.DOWN: ("▼ DOWN", "bold white on dark_red"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from tui_health.state import MonitorState
+from tui_health.model.state import MonitorState
 
 
 class StateUpdated(Message):

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.timer import Timer
 
 from tui_health.history.replay import ReplayMonitor
-from tui_health.timespec import parse_moment
+from tui_health.support.timespec import parse_moment
 from tui_health.tui.app import HealthApp
 from tui_health.tui.screens.goto import GotoScreen
 from tui_health.tui.widgets.audit_pane import AuditPane

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tui_health.state import ComponentView, urgency
+from tui_health.model.state import ComponentView, urgency
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

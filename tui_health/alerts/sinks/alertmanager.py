@@ -17,8 +17,8 @@ from tui_health.alerts.sinks.base import (
     components_of,
     summarize,
 )
-from tui_health.clock import rfc3339
-from tui_health.models import AuditEvent, EventType
+from tui_health.model.domain import AuditEvent, EventType
+from tui_health.support.clock import rfc3339
 
 
 class AlertmanagerSettings(SinkSettingsBase):

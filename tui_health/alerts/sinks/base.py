@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 from pydantic import field_validator
 
-from tui_health.models import AuditEvent, EventType
-from tui_health.redact import redact_url
-from tui_health.section import Section
+from tui_health.model.domain import AuditEvent, EventType
+from tui_health.support.redact import redact_url
+from tui_health.support.section import Section
 
 SOURCE = "tui-health"
 THRESHOLD_TYPES = (EventType.THRESHOLD_BREACH, EventType.THRESHOLD_REMINDER, EventType.THRESHOLD_RESOLVED)

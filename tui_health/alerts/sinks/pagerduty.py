@@ -15,8 +15,8 @@ from tui_health.alerts.sinks.base import (
     Message,
     SinkSettingsBase,
 )
-from tui_health.clock import rfc3339
-from tui_health.models import AuditEvent, EventType
+from tui_health.model.domain import AuditEvent, EventType
+from tui_health.support.clock import rfc3339
 
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 

@@ -18,8 +18,8 @@ from tui_health.alerts.sinks.base import (
     components_of,
     summarize,
 )
-from tui_health.clock import rfc3339
-from tui_health.models import AuditEvent
+from tui_health.model.domain import AuditEvent
+from tui_health.support.clock import rfc3339
 
 
 class WebhookSettings(SinkSettingsBase):

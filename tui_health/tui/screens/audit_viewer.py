@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_health.models import AuditEvent
+from tui_health.model.domain import AuditEvent
 from tui_health.tui.audit_filter import AuditFilter
 from tui_health.tui.format import SEVERITY_STYLE, short_datetime
 

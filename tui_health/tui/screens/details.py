@@ -14,10 +14,10 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_health import zone
-from tui_health.history.timeline import ComponentTimeline
-from tui_health.models import AuditEvent
-from tui_health.state import ComponentView
+from tui_health.model.component_history import ComponentTimeline
+from tui_health.model.domain import AuditEvent
+from tui_health.model.state import ComponentView
+from tui_health.support import zone
 from tui_health.tui.format import clock_time, duration, short_datetime, status_text
 from tui_health.tui.widgets.audit_pane import event_line
 

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_health.timespec import parse_duration
+from tui_health.support.timespec import parse_duration
 from tui_health.tui.format import duration, short_datetime
 
 

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.events import Resize
 from textual.widgets import RichLog
 
-from tui_health.models import AuditEvent
+from tui_health.model.domain import AuditEvent
 from tui_health.tui.format import SEVERITY_STYLE, event_time
 
 KEPT = 500

@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_health.state import ComponentView
+from tui_health.model.state import ComponentView
 from tui_health.tui.format import duration, short_datetime, status_text
 
 COLUMNS = [

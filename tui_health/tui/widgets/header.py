@@ -7,8 +7,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
-from tui_health.models import LOW_HEADROOM, Status
-from tui_health.state import MonitorState
+from tui_health.model.domain import LOW_HEADROOM, Status
+from tui_health.model.state import MonitorState
 from tui_health.tui.format import STATUS_LOOK, clock_time, duration, short_datetime
 
 CONNECTION = {

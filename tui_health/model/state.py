@@ -1,0 +1,190 @@
+"""MonitorState (immutable, what every view renders) and the StatePublisher that hands each new one to the views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from tui_health.model.domain import AuditEvent, SourceResult, Status, worst
+from tui_health.model.latency import LatencySummary
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentView:
+    id: str
+    name: str
+    status: Status  # confirmed
+    observed: Status  # as seen in the latest poll (differs while a change is pending)
+    since: datetime  # confirmed status held since: the poll that first observed it
+    last_modified: datetime | None
+    source: str
+    critical: bool = False
+    flapping: bool = False
+    silenced_until: datetime | None = None
+    caused_by: tuple[str, ...] = ()
+    group: str | None = None
+    raw_status: str | None = None
+    details: dict[str, Any] | None = None
+    confirmed_at: datetime | None = (
+        None  # when the engine confirmed it (None: at the baseline, or not tracked)
+    )
+    pending_since: datetime | None = None  # while ``observed`` differs: the poll that first saw it
+    target: str = ""  # the target it belongs to (set when a view shows several; its id is then "target/id")
+
+
+def urgency(view: ComponentView) -> int:
+    """Where a component sorts among the others: its confirmed status, or the status a pending change is
+    heading to when that is worse — a component about to go down sorts with the problems, not the healthy."""
+    return min(view.status.rank, view.observed.rank)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionState:
+    """How the last poll went, for the header.
+
+    ``kind``: ok | starting | rate_limited (the host said wait) | rate_budget (our own budget is used up) |
+    auth_failed | empty (an answer that matched nothing) | error.
+    """
+
+    kind: str = "starting"
+    message: str = ""
+    until: datetime | None = None  # rate_limited / rate_budget: when asking again is allowed
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetView:
+    """The request budget of the token: slots held in the last minute, the limit, and the last poll's wait."""
+
+    used: int
+    limit: int
+    waited_s: float  # seconds the last poll's requests waited for a slot (0: the budget did not bind)
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorState:
+    region: str = ""
+    poll_count: int = 0
+    components: tuple[ComponentView, ...] = ()
+    breached: bool = False
+    reasons: tuple[str, ...] = ()
+    events: tuple[AuditEvent, ...] = ()  # recent, oldest first
+    latency: LatencySummary | None = None
+    connection: ConnectionState = field(default_factory=ConnectionState)
+    last_poll_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    first_poll_at: datetime | None = (
+        None  # when polling began: with no good answer since, staleness counts from it
+    )
+    next_poll_at: datetime | None = None
+    interval: float = 15.0
+    paused: bool = False
+    sources: tuple[SourceResult, ...] = ()
+    incidents: tuple[dict[str, Any], ...] = ()
+    outbox_pending: int = 0
+    outbox_failed: int = 0  # alerts a receiver refused for good (the console offers to requeue them)
+    alerts_held: int = (
+        0  # alerts the outbox has not taken yet (held in memory: a full, locked or frozen disk)
+    )
+    storage_problem: str = ""  # what of our own files cannot be written right now
+    budget: BudgetView | None = None  # None when no source uses a token
+    silences: tuple[tuple[str, datetime], ...] = ()  # (component id, until), for the silences screen
+    availability: Mapping[str, float | None] = field(default_factory=dict)  # component id → % over 24 h
+    replay: str = ""  # what replay shows ("REPLAY 2026-11-02 08:04:00 UTC"); "" when live
+
+    @property
+    def overall(self) -> Status:
+        """Worst confirmed status (maintenance counts as healthy); UNKNOWN before the first answer."""
+        if not self.components:
+            return Status.UNKNOWN
+        counts = self.counts()
+        present = [s for s, n in counts.items() if n and s is not Status.MAINTENANCE]
+        return worst(present) if present else Status.HEALTHY
+
+    def pending(self) -> int:
+        """Components whose latest poll differs from their confirmed status (a change waiting out the flap
+        interval); the header counts them, so a coming DOWN is seen before it is confirmed."""
+        return sum(1 for c in self.components if c.observed is not c.status)
+
+    def counts(self) -> dict[Status, int]:
+        out = dict.fromkeys(Status, 0)
+        for c in self.components:
+            out[c.status] += 1
+        return out
+
+
+class StatePublisher:
+    """Holds the latest state in memory and calls every subscriber with each new one (the TUI posts a message).
+    Nothing here is saved: what survives a restart is in :mod:`tui_health.persistence`."""
+
+    def __init__(self, initial: MonitorState | None = None) -> None:
+        self.state = initial or MonitorState()
+        self._subscribers: list[Callable[[MonitorState], None]] = []
+
+    def subscribe(self, callback: Callable[[MonitorState], None]) -> None:
+        self._subscribers.append(callback)
+
+    def publish(self, state: MonitorState) -> None:
+        self.state = state
+        for callback in self._subscribers:
+            callback(state)
+
+
+def combine(states: Sequence[MonitorState]) -> MonitorState:
+    """One state for views that show several targets; the state itself when there is one.
+
+    Component ids become ``target/id`` (so two orgs' ``voice`` never collide) with ``target`` set; the worst
+    connection, the oldest good answer (stale if any target is) and every problem, event and incident are kept.
+    """
+    if len(states) == 1:
+        return states[0]
+    if not states:
+        return MonitorState()
+
+    def tagged(state: MonitorState) -> list[ComponentView]:
+        return [replace(c, id=f"{state.region}/{c.id}", target=state.region) for c in state.components]
+
+    components = sorted(
+        (c for s in states for c in tagged(s)), key=lambda v: (urgency(v), v.name.casefold(), v.id)
+    )
+    failing = [s for s in states if s.connection.kind not in ("ok", "starting")]
+    connection = (
+        replace(failing[0].connection, message=f"{failing[0].region}: {failing[0].connection.message}")
+        if failing
+        else states[0].connection
+    )
+    oks = [s.last_ok_at for s in states]
+    polls = [s.last_poll_at for s in states if s.last_poll_at]
+    firsts = [s.first_poll_at for s in states if s.first_poll_at]
+    nexts = [s.next_poll_at for s in states if s.next_poll_at]
+    return MonitorState(
+        region=" · ".join(s.region for s in states),
+        poll_count=sum(s.poll_count for s in states),
+        components=tuple(components),
+        breached=any(s.breached for s in states),
+        reasons=tuple(f"{s.region}: {r}" for s in states for r in s.reasons),
+        events=tuple(sorted((e for s in states for e in s.events), key=lambda e: e.timestamp))[-300:],
+        latency=states[0].latency,
+        connection=connection,
+        last_poll_at=max(polls) if polls else None,
+        last_ok_at=None if None in oks else min(o for o in oks if o is not None),
+        first_poll_at=min(firsts) if firsts else None,
+        next_poll_at=min(nexts) if nexts else None,
+        interval=min(s.interval for s in states),
+        paused=all(s.paused for s in states),
+        sources=tuple(src for s in states for src in s.sources),
+        incidents=tuple(i for s in states for i in s.incidents),
+        outbox_pending=sum(s.outbox_pending for s in states),  # each target delivers from its own outbox
+        outbox_failed=sum(s.outbox_failed for s in states),
+        alerts_held=sum(s.alerts_held for s in states),
+        storage_problem="; ".join(dict.fromkeys(s.storage_problem for s in states if s.storage_problem)),
+        budget=states[0].budget,
+        silences=tuple((f"{s.region}/{cid}", until) for s in states for cid, until in s.silences),
+        availability={f"{s.region}/{cid}": pct for s in states for cid, pct in s.availability.items()},
+    )
+
+
+def split_id(view_id: str, target: str) -> str:
+    """The monitor's own component id behind a view id (``target/id`` when several targets are shown)."""
+    return view_id.removeprefix(f"{target}/") if target else view_id

@@ -1,0 +1,1 @@
+"""One module per way to run (once, headless, console); only here does the console meet the monitor."""

@@ -1,0 +1,75 @@
+"""``--headless``: the poll loop as a service. Every audit event is also printed to stdout as a JSON line.
+
+Stops cleanly on SIGINT/SIGTERM (at once: a poll in flight is cancelled, undelivered alerts stay in the outbox for
+the next start), when the reader of stdout goes away (``| head -3``: quietly, exit 0), or after
+``--max-polls``/``--duration`` (then it waits up to ``alerts.once_wait`` seconds for pending deliveries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from tui_health.model.domain import AuditEvent
+from tui_health.monitor.runtime import open_monitors
+from tui_health.serve import serving
+from tui_health.settings.config import Settings
+from tui_health.support.signals import interruptible, silence_stdout
+
+
+async def run_headless(
+    settings: Settings,
+    *,
+    config_path: Path,
+    max_polls: int | None = None,
+    duration: float | None = None,
+    out: IO[str] | None = None,
+    read_only: bool = False,
+    listen: tuple[str, int] | None = None,
+    serve: tuple[str, int] | None = None,
+    only: Sequence[str] = (),
+) -> int:
+    """``listen``: also serve /metrics, /healthz and /status.json there (see :mod:`tui_health.serve.http`)."""
+    out = out or sys.stdout
+    printing = True
+
+    async with (
+        open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors,
+        interruptible() as stop,
+    ):
+
+        def emit(event: AuditEvent, line: str) -> None:
+            nonlocal printing
+            if not printing:
+                return
+            try:
+                out.write(line + "\n")
+                out.flush()
+            except (BrokenPipeError, ValueError):
+                # the reader went away (`| head -3`): stop like a signal would, quietly (nothing more to print)
+                printing = False
+                stop.reason = "stdout closed"
+                stop.set()
+                silence_stdout()
+
+        with serving(monitors, listen, serve, os.environ.get("TUI_HEALTH_SERVE_TOKEN")):
+            for monitor in monitors:  # one per target; a slow or failing target never holds up another
+                monitor.audit.listeners.append(emit)
+                await monitor.start()
+            runs = [
+                asyncio.ensure_future(m.run(stop, max_polls=max_polls, duration=duration)) for m in monitors
+            ]
+            try:
+                await asyncio.gather(*runs)
+            except BaseException:  # one target's run failed (its state directory gone): every run ends
+                stop.set()
+                await asyncio.gather(*runs, return_exceptions=True)
+                raise
+            finally:
+                wait = 0.0 if stop.is_set() else settings.alerts.once_wait
+                await asyncio.gather(*(m.close(delivery_wait=wait) for m in monitors))
+    return 0

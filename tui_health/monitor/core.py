@@ -1,0 +1,92 @@
+"""Builds the shared auth/client core and the sources from settings: one httpx client for everything."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tui_health import __version__
+from tui_health.genesys.auth import TokenProvider
+from tui_health.genesys.ratelimit import RequestBudget
+from tui_health.genesys.transport import HttpCore, Sleep
+from tui_health.settings.config import Settings
+from tui_health.sources import SOURCES
+from tui_health.sources.base import BuildContext, Source
+from tui_health.sources.shared import SharedFetches
+from tui_health.support.clock import Clock, SystemClock
+
+
+@dataclass
+class Connection:
+    """What a Monitor needs to talk to Genesys Cloud."""
+
+    http: httpx.AsyncClient
+    tls: ssl.SSLContext
+    core: HttpCore
+    tokens: TokenProvider | None
+    sources: list[Source]
+    budget: RequestBudget | None = None
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """One TLS context for every client. Loading the CA certificates is slow, so it happens once per process,
+    and only when some URL is https (the simulator and local gateways speak plain HTTP)."""
+    urls = [settings.api_url, settings.login_url]
+    if "statuspage" in settings.sources():  # its default URL is https even when another source is used
+        urls.append(settings.statuspage.url)
+    urls += [sink.url or "https://" for sink in settings.alerts.sinks]
+    verify = any(url.lower().startswith("https://") for url in urls)
+    return httpx.create_ssl_context(verify=verify, trust_env=True)
+
+
+@asynccontextmanager
+async def connect(
+    settings: Settings,
+    *,
+    config_path: Path,
+    clock: Clock | None = None,
+    sleep: Sleep | None = None,
+    on_token: Callable[[str], None] | None = None,
+    shared: SharedFetches | None = None,
+) -> AsyncIterator[Connection]:
+    """Open the shared HTTP client, token provider and sources; close them on exit."""
+    clock = clock or SystemClock()
+    poll = settings.poll
+    limits = httpx.Limits(
+        max_connections=max(10, poll.concurrency + 4), max_keepalive_connections=poll.concurrency + 4
+    )
+    tls = tls_context(settings)
+    http = httpx.AsyncClient(
+        verify=tls,
+        limits=limits,
+        headers={"User-Agent": f"tui-health/{__version__}"},
+        follow_redirects=False,
+        trust_env=True,
+    )
+    kwargs = {"sleep": sleep} if sleep else {}
+    # one core (one Retry-After gate per host, kept across polls) for everything; the status page is not the
+    # token's, so it has no request budget, only the gate and the poll's bounds
+    core = HttpCore(http, timeout=poll.timeout, max_attempts=poll.max_attempts, **kwargs)  # type: ignore[arg-type]
+    try:
+        names = settings.sources()
+        tokens = None
+        budgeted = core
+        if any(SOURCES[name].NEEDS_CREDENTIALS for name in names):
+            client_id, secret = settings.require_credentials(config_path)
+            # everything done with (or for) the token draws from one budget: token, pages, retries, probes
+            budgeted = core.derived(budget=RequestBudget(poll.request_budget))
+            tokens = TokenProvider(
+                budgeted, settings.login_url, client_id, secret, clock=clock, on_token=on_token
+            )
+        context = BuildContext(settings=settings, core=core, budgeted=budgeted, tokens=tokens, shared=shared)
+        sources: list[Source] = [SOURCES[name].build(context) for name in names]
+        yield Connection(
+            http=http, tls=tls, core=core, tokens=tokens, sources=sources, budget=budgeted.budget
+        )
+    finally:
+        await http.aclose()

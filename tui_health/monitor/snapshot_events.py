@@ -1,0 +1,164 @@
+"""Audit events that come straight from a snapshot: validation problems, failed sources, low API headroom."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+
+from tui_health.model.domain import LOW_HEADROOM, AuditEvent, Component, EventType, Severity, Snapshot
+from tui_health.support.clock import rfc3339
+
+MAX_AUDITED = 50
+"""Operational events audited one by one per poll; beyond that, one line says how many more."""
+
+
+def snapshot_events(snapshot: Snapshot) -> list[AuditEvent]:
+    """``schema_validation_error`` per bad entity and ``poll_failed`` per source that did not answer."""
+    events: list[AuditEvent] = []
+    for issue in snapshot.issues:
+        events.append(
+            AuditEvent(
+                timestamp=snapshot.taken_at,
+                event_type=EventType.SCHEMA_VALIDATION_ERROR,
+                component_ids=(issue.component_id,) if issue.component_id else (),
+                status="unknown",
+                message=issue.message,
+                severity=Severity.WARNING,
+                poll_id=snapshot.poll_id,
+                source=issue.source,
+                correlation_id=issue.correlation_id,
+            )
+        )
+    for source in snapshot.sources:
+        if not source.ok:
+            events.append(
+                AuditEvent(
+                    timestamp=snapshot.taken_at,
+                    event_type=EventType.POLL_FAILED,
+                    status=source.error_kind,
+                    latency_ms=round(sum(t.ms for t in source.timings), 3),
+                    message=f"{source.name}: {source.error}",
+                    severity=Severity.WARNING,
+                    poll_id=snapshot.poll_id,
+                    source=source.name,
+                    correlation_id=source.correlation_ids[-1] if source.correlation_ids else None,
+                )
+            )
+    return events
+
+
+def headroom_events(snapshot: Snapshot, low: set[str]) -> list[AuditEvent]:
+    """One ``rate_limit_low`` when a source's API says less than ``LOW_HEADROOM`` of its rate-limit window is
+    left; ``low`` holds the sources that already said so (cleared once they are back above it)."""
+    events = []
+    for source in snapshot.sources:
+        limit = source.rate_limit
+        if limit is None:
+            continue
+        if limit.left >= LOW_HEADROOM:
+            low.discard(source.name)
+            continue
+        if source.name in low:
+            continue
+        low.add(source.name)
+        reset = f"; the window starts over at {rfc3339(limit.reset_at)}" if limit.reset_at else ""
+        events.append(
+            AuditEvent(
+                timestamp=snapshot.taken_at,
+                event_type=EventType.RATE_LIMIT_LOW,
+                status="low",
+                message=(
+                    f"{source.name}: the API counts {limit.used} of {limit.allowed} requests allowed in its "
+                    f"window ({limit.left:.0%} left){reset}; our own quota, not a Genesys problem"
+                ),
+                severity=Severity.WARNING,
+                poll_id=snapshot.poll_id,
+                source=source.name,
+            )
+        )
+    return events
+
+
+def org_events(snapshot: Snapshot) -> list[AuditEvent]:
+    """One ``operational_event`` per new Operational Event of the org (at most MAX_AUDITED a poll, then one
+    line saying how many more)."""
+    out: list[AuditEvent] = []
+    for source in snapshot.sources:
+        new = source.extra.get("new_operational_events") or []
+        for event in new[:MAX_AUDITED]:
+            what = event.get("entity") or event.get("entity_id") or ""
+            change = (
+                f" ({event['previous']} → {event['current']})"
+                if event.get("previous") or event.get("current")
+                else ""
+            )
+            code = f" [{event['error_code']}]" if event.get("error_code") else ""
+            out.append(
+                AuditEvent(
+                    timestamp=snapshot.taken_at,
+                    event_type=EventType.OPERATIONAL_EVENT,
+                    status=event.get("definition"),
+                    message=f"{event.get('definition')} {event.get('name')}: {what}{change}{code}".strip(),
+                    severity=Severity.WARNING,
+                    poll_id=snapshot.poll_id,
+                    source=source.name,
+                )
+            )
+        if len(new) > MAX_AUDITED:
+            out.append(
+                AuditEvent(
+                    timestamp=snapshot.taken_at,
+                    event_type=EventType.OPERATIONAL_EVENT,
+                    message=f"{len(new) - MAX_AUDITED} more operational events this poll (see the console's o)",
+                    severity=Severity.WARNING,
+                    poll_id=snapshot.poll_id,
+                    source=source.name,
+                )
+            )
+    return out
+
+
+def with_incident_links(
+    events: list[AuditEvent], components: Mapping[str, Component]
+) -> dict[str, AuditEvent]:
+    """The changes to a problem whose component an open status page incident touches, each with the incident's
+    name, status and link appended, by event id (receivers then point at what Genesys says about it)."""
+    out = {}
+    for event in events:
+        if event.event_type != EventType.COMPONENT_HEALTH_CHANGE or event.status not in ("down", "degraded"):
+            continue
+        component = components.get(event.component_ids[0]) if event.component_ids else None
+        incident = (component.details or {}).get("incident") if component else None
+        if not isinstance(incident, dict):
+            continue
+        link = incident.get("link") if isinstance(incident.get("link"), str) else None
+        note = f" — status page: {incident.get('name')} [{incident.get('status')}]" + (
+            f" {link}" if link else ""
+        )
+        out[event.id] = replace(event, message=event.message + note, link=link)
+    return out
+
+
+KEYED = (EventType.COMPONENT_HEALTH_CHANGE, EventType.THRESHOLD_BREACH, EventType.THRESHOLD_RESOLVED)
+"""The events receivers are told about that two instances watching one target see alike."""
+
+
+def with_key(event: AuditEvent, components: Mapping[str, Component], target_key: str) -> AuditEvent:
+    """``event`` with its :attr:`AuditEvent.key`: a hash of the target, the kind, the components, the new status
+    and the source's transition time (the latest ``lastModified`` of its components, or of every component for an
+    event about none, such as a threshold resolved). Two instances of an HA
+    pair see the same source times, so they derive the same key and receivers page once. A component whose
+    source gives no transition time (the API probe) falls back to this instance's own time."""
+    if event.event_type not in KEYED or event.key is not None:
+        return event
+    # an event about no component in particular (a threshold resolved) follows the latest change of all of them
+    about = (
+        [components.get(cid) for cid in event.component_ids] if event.component_ids else components.values()
+    )
+    times = [c.last_modified for c in about if c is not None and c.last_modified]
+    when = rfc3339(max(times)) if times else rfc3339(event.timestamp)
+    ident = "|".join(
+        (target_key, event.event_type, ",".join(sorted(event.component_ids)), event.status or "", when)
+    )
+    return replace(event, key=hashlib.sha256(ident.encode()).hexdigest()[:32])

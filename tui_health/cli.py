@@ -8,13 +8,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from tui_health import __version__
@@ -49,8 +45,6 @@ FLAG_KEYS = {
     "tz": "display.tz",
     "bell": "display.bell",
 }
-
-DEMO_CLIENT = ("demo-client", "demo-secret")
 
 
 def seconds(text: str) -> float:
@@ -425,53 +419,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         return UNKNOWN
 
 
-@contextmanager
-def _demo(args: argparse.Namespace, flags: dict[str, Any], env: dict[str, str]) -> Iterator[None]:
-    """Start the simulator in-process and point everything at it, with demo credentials."""
-    if not args.demo:
-        yield
-        return
-    if args.replay:  # a recorded week replayed: the demo's own scratch directory, no simulator to talk to
-        with tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
-            flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
-            flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
-            flags.setdefault("genesys.region", "eu-central-1")
-            yield
-        return
-    from tui_health.simulator import SimulatorServer, load_scenario, with_faults
-
-    scenario = with_faults(load_scenario(args.scenario or "demo"), args.fault)
-    with SimulatorServer(scenario) as sim, tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
-        flags.setdefault("genesys.api_url", sim.url)
-        flags.setdefault("genesys.login_url", sim.url)
-        flags.setdefault("statuspage.url", sim.url)
-        flags.setdefault("genesys.name", "demo (simulated us-east-1)")  # not "127.0.0.1:43787"
-        flags.setdefault("poll.sources", ["health-api", "statuspage", "api-probe", "operational-events"])
-        flags.setdefault("events.definitions", ["TELEPHONY-0010"])  # trunks that drop count as the org's
-        # the demo's files are its own: it never restores or pollutes a real monitor's state
-        flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
-        flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
-        flags["alerts.sinks+"] = [
-            *flags.get("alerts.sinks+", []),
-            {"type": "webhook", "name": "demo-receiver", "url": f"{sim.url}/hooks/demo"},
-        ]
-        env["GENESYSCLOUD_OAUTHCLIENT_ID"], env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = DEMO_CLIENT
-        yield
-
-
 def _dispatch(args: argparse.Namespace) -> int:
+    from tui_health.modes.demo import demo
     from tui_health.settings.config import config_path, load_settings
 
     path = config_path(getattr(args, "config", None))
     explicit = hasattr(args, "config") or bool(os.environ.get("TUI_HEALTH_CONFIG"))
+    only = getattr(args, "target", [])
     if args.command == "simulate":
-        return _simulate(args)
+        from tui_health.modes.simulate import run_simulate
+
+        return run_simulate(
+            host=args.host,
+            port=args.port,
+            scenario=args.sim_scenario,
+            faults=args.sim_faults,
+            components=args.components,
+            latency_ms=args.latency_ms,
+        )
     if args.command == "config":
-        return _config(args, path, explicit)
+        from tui_health.modes.configure import run_config
+
+        return run_config(
+            args.action, path, explicit=explicit, flags=flags_from(args), force=args.force, only=only
+        )
     if args.command == "outbox":
-        return _outbox(args, path, explicit)
+        from tui_health.modes.outbox_cmd import run_outbox
+
+        return run_outbox(args.action, path, explicit=explicit, flags=flags_from(args), only=only)
     if args.command == "history":
-        return _history(args, path, explicit)
+        from tui_health.modes.review import run_history
+
+        return run_history(
+            path,
+            explicit=explicit,
+            flags=flags_from(args),
+            since=args.since,
+            until=args.until,
+            components=args.component,
+            timeline=args.timeline,
+            fmt=args.history_format,
+            only=only,
+        )
     if args.command is None and args.attach is not None:
         from tui_health.modes.console import run_attach
 
@@ -482,10 +471,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     for var in ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "TUI_HEALTH_WEBHOOK_TOKEN", "TUI_HEALTH_SERVE_TOKEN"):
         SECRETS.add(env.get(var))  # masked in every line, even when the settings themselves are wrong
-    with _demo(args, flags, env):
+    scope = (
+        demo(flags, env, scenario=args.scenario, faults=args.fault, replay=args.replay)
+        if args.demo
+        else contextlib.nullcontext()
+    )
+    with scope:
         settings = load_settings(path=path, path_required=explicit, env=env, flags=flags)
         zone.set_zone(settings.display.tz)
-        only = getattr(args, "target", [])
         listen = serve = None
         if args.metrics_listen is not None or args.serve is not None:
             from tui_health.serve.http import parse_listen
@@ -530,183 +523,3 @@ def _dispatch(args: argparse.Namespace) -> int:
                 settings, config_path=path, read_only=args.read_only, listen=listen, serve=serve, only=only
             )
         )
-
-
-def _simulate(args: argparse.Namespace) -> int:
-    from tui_health.simulator import SimulatorServer, load_scenario, with_faults
-
-    scenario = with_faults(load_scenario(args.sim_scenario), args.sim_faults)
-    updates: dict[str, Any] = {}
-    if args.components is not None:
-        updates["components"] = args.components
-    if args.latency_ms is not None:
-        updates["latency_ms"] = args.latency_ms
-    scenario = scenario.model_copy(update=updates)
-    try:
-        server = SimulatorServer(scenario, host=args.host, port=args.port)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot listen on {args.host}:{args.port}: {exc.strerror}", hint="pick another --port"
-        ) from None
-    print(
-        f"simulating Genesys Cloud at {server.url} (scenario {scenario.name}, {scenario.components} components)",
-        flush=True,
-    )
-    print(
-        f"try: tui-health --once --api-url {server.url} --login-url {server.url}  "
-        "(any GENESYSCLOUD_OAUTHCLIENT_ID/SECRET)",
-        flush=True,
-    )
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-    return 0
-
-
-def _config(args: argparse.Namespace, path: Path, explicit: bool) -> int:
-    from tui_health.settings.config import TEMPLATE, load_settings
-
-    if args.action == "path":
-        print(path)
-        return 0
-    if args.action == "init":
-        if path.exists() and not args.force:
-            raise ConfigError(f"{path} already exists", hint="use --force to overwrite it")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(TEMPLATE)
-        os.chmod(path, 0o600)
-        print(f"wrote {path}")
-        return 0
-    from tui_health.settings.target import targets_from
-
-    settings = load_settings(path=path, path_required=explicit, flags=flags_from(args))
-    targets = [
-        {
-            "name": t.name,
-            "key": t.key,
-            "sources": list(t.sources),
-            "hosts": t.hosts,
-            "credentials": t.credentials,
-        }
-        for t in targets_from(settings, dict(os.environ), getattr(args, "target", []))
-    ]
-    document = {
-        "config_file": str(path),
-        "config_file_exists": path.exists(),
-        **settings.masked(),
-        "targets": targets,
-    }
-    print(json.dumps(document, indent=2))
-    return 0
-
-
-def _history(args: argparse.Namespace, path: Path, explicit: bool) -> int:
-    """Print the availability report (or the timeline) of the configured target's history."""
-    from datetime import UTC, datetime
-
-    from tui_health.history.reader import HistoryReader
-    from tui_health.report.history import (
-        Window,
-        render_report,
-        render_timeline,
-        report_document,
-        timeline_document,
-    )
-    from tui_health.settings.config import load_settings
-    from tui_health.settings.target import one_target, targets_from
-    from tui_health.support.timespec import require_moment
-
-    settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
-    zone.set_zone(settings.display.tz)
-    now = datetime.now(UTC)
-    since, until = (
-        require_moment(flag, text, now) for flag, text in (("--since", args.since), ("--until", args.until))
-    )
-    if since >= until:
-        raise ConfigError(f"--since ({since:%Y-%m-%d %H:%M}) must be before --until ({until:%Y-%m-%d %H:%M})")
-    target = one_target(targets_from(settings, dict(os.environ), getattr(args, "target", [])), "history")
-    location = settings.history_path(target.key)
-    if not location.is_file():
-        raise _no_history(target.name, location, [t.name for t in settings.targets])
-    reader = HistoryReader(location)
-    try:
-        window = Window(since, until, target.name, tuple(args.component))
-        if args.timeline:
-            print(render_timeline(timeline_document(reader, window), args.history_format))
-        else:
-            print(render_report(report_document(reader, window), args.history_format))
-    finally:
-        reader.close()
-    return 0
-
-
-def _no_history(name: str, location: Path, configured: list[str]) -> ConfigError:
-    """No history for ``name``: the error names the histories that do exist and the flags that select them."""
-    from tui_health.history.catalog import selection, stores
-
-    others = stores(location.parent)
-    if not others:
-        return ConfigError(
-            f"no history for {name} at {location} yet",
-            hint="a monitor (the console, --headless or --once) with history enabled writes it",
-        )
-    listed = "; ".join(f"{s.name} → {selection(s, configured)}" for s in others)
-    return ConfigError(f"no history for {name} at {location}", hint=f"histories recorded here: {listed}")
-
-
-def _outbox(args: argparse.Namespace, path: Path, explicit: bool) -> int:
-    """Inspect the alert outbox: what waits for delivery, and what a receiver refused for good."""
-    from tui_health.settings.config import load_settings
-    from tui_health.settings.target import targets_from
-
-    settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags_from(args))
-    zone.set_zone(settings.display.tz)
-    targets = targets_from(settings, dict(os.environ), getattr(args, "target", []))
-    if not settings.targets:  # the implicit target: the outbox as it always was
-        return _outbox_of(args, settings)
-    for target in targets:  # each [[targets]] entry delivers from its own outbox
-        print(f"== {target.name} ==")
-        assert target.settings is not None
-        _outbox_of(args, target.settings)
-    return 0
-
-
-def _outbox_of(args: argparse.Namespace, settings: Any) -> int:
-    from datetime import UTC, datetime
-
-    from tui_health.alerts.outbox import Outbox
-
-    location = settings.outbox_path
-    if not location.exists():
-        print(f"no outbox at {location}: nothing was ever queued")
-        return 0
-    outbox = Outbox(location)
-    try:
-        now = datetime.now(UTC).timestamp()
-        if args.action == "requeue-failed":
-            print(
-                f"{outbox.requeue_failed(now)} failed alert(s) queued again; the next monitor start delivers them"
-            )
-            return 0
-        if args.action == "purge-failed":
-            print(f"{outbox.purge_failed()} failed alert(s) removed")
-            return 0
-        configured = [sink.sink_name for sink in settings.alerts.sinks]
-        if args.action == "purge-orphaned":
-            print(f"{outbox.purge_orphans(configured)} alert(s) for sinks no longer configured removed")
-            return 0
-        pending, failed = outbox.pending(), outbox.failed()
-        orphans = outbox.orphans(configured)
-        print(
-            f"{location}: {len(pending)} pending, {len(failed)} failed"
-            + (f", {orphans} for sinks no longer configured (purge-orphaned drops them)" if orphans else "")
-        )
-        for row in pending + failed:
-            when = datetime.fromtimestamp(row.next_at, UTC).strftime("%Y-%m-%d %H:%M:%S")
-            error = f" — last error: {row.last_error}" if row.last_error else ""
-            state = row.state if row.sink in configured else f"{row.state}, orphaned"
-            print(
-                f"  [{state}] {row.sink} #{row.id} attempts {row.attempts}, next {when} UTC: {row.summary}{error}"
-            )
-    finally:
-        outbox.close()
-    return 0

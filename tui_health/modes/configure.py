@@ -1,0 +1,51 @@
+"""``tui-health config path|show|init``: where the config lives, what it resolves to (secrets masked, every
+target with its hosts and sources), or a commented template to start from."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tui_health.support.errors import ConfigError
+
+
+def run_config(
+    action: str, path: Path, *, explicit: bool, flags: dict[str, Any], force: bool, only: Sequence[str]
+) -> int:
+    from tui_health.settings.config import TEMPLATE, load_settings
+
+    if action == "path":
+        print(path)
+        return 0
+    if action == "init":
+        if path.exists() and not force:
+            raise ConfigError(f"{path} already exists", hint="use --force to overwrite it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(TEMPLATE)
+        os.chmod(path, 0o600)
+        print(f"wrote {path}")
+        return 0
+    from tui_health.settings.target import targets_from
+
+    settings = load_settings(path=path, path_required=explicit, flags=flags)
+    targets = [
+        {
+            "name": t.name,
+            "key": t.key,
+            "sources": list(t.sources),
+            "hosts": t.hosts,
+            "credentials": t.credentials,
+        }
+        for t in targets_from(settings, dict(os.environ), only)
+    ]
+    document = {
+        "config_file": str(path),
+        "config_file_exists": path.exists(),
+        **settings.masked(),
+        "targets": targets,
+    }
+    print(json.dumps(document, indent=2))
+    return 0

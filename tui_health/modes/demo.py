@@ -1,0 +1,47 @@
+"""``--demo``: the built-in simulator started in-process, and every mode pointed at it with demo credentials and
+files of its own (it never restores or pollutes a real monitor's state)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+DEMO_CLIENT = ("demo-client", "demo-secret")
+
+
+@contextmanager
+def demo(
+    flags: dict[str, Any], env: dict[str, str], *, scenario: str | None, faults: list[str], replay: bool
+) -> Iterator[None]:
+    """While the block runs: the simulator serves ``scenario`` with ``faults``, and ``flags``/``env`` point at it
+    (a scratch directory holds the audit log and the outbox; it is removed when the block ends, however it ends).
+    ``replay``: no simulator — a recorded week is replayed from the same scratch directory."""
+    if replay:
+        with tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
+            flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
+            flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
+            flags.setdefault("genesys.region", "eu-central-1")
+            yield
+        return
+    from tui_health.simulator import SimulatorServer, load_scenario, with_faults
+    from tui_health.sources import SOURCES
+
+    played = with_faults(load_scenario(scenario or "demo"), faults)
+    with SimulatorServer(played) as sim, tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
+        flags.setdefault("genesys.api_url", sim.url)
+        flags.setdefault("genesys.login_url", sim.url)
+        flags.setdefault("statuspage.url", sim.url)
+        flags.setdefault("genesys.name", "demo (simulated us-east-1)")  # not "127.0.0.1:43787"
+        flags.setdefault("poll.sources", list(SOURCES))  # the simulator serves every registered source
+        flags.setdefault("events.definitions", ["TELEPHONY-0010"])  # trunks that drop count as the org's
+        flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
+        flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
+        flags["alerts.sinks+"] = [
+            *flags.get("alerts.sinks+", []),
+            {"type": "webhook", "name": "demo-receiver", "url": f"{sim.url}/hooks/demo"},
+        ]
+        env["GENESYSCLOUD_OAUTHCLIENT_ID"], env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = DEMO_CLIENT
+        yield

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tui_health.genesys.regions import REGIONS, resolve_domain
-from tui_health.settings.config import TEMPLATE, load_settings
+from tui_health.settings.config import load_settings, template
 from tui_health.support.errors import ConfigError
 
 
@@ -137,7 +137,7 @@ def test_invalid_toml_is_a_config_error(tmp_path):
 
 
 def test_template_loads_and_is_the_default(tmp_path):
-    s = load_settings(path=write(tmp_path, TEMPLATE), env={})
+    s = load_settings(path=write(tmp_path, template()), env={})
     assert s == load_settings(path=tmp_path / "absent.toml", env={})
 
 
@@ -325,3 +325,19 @@ def test_config_show_resolves_genesys_variables():
         "https://api.mypurecloud.ie",
         "https://login.mypurecloud.ie",
     )
+
+
+def test_every_registered_source_is_offered_wherever_sources_are_named() -> None:
+    """A new source is its module and one registry line: --source help, the config template and config show
+    list it without being told."""
+    import json
+
+    from tests.conftest import run_cli
+    from tui_health.sources import SOURCES
+
+    help_text = " ".join(run_cli("--help", env={"COLUMNS": "200"}).stdout.split())
+    shown = json.loads(run_cli("config", "show").stdout)
+    for name, module in SOURCES.items():
+        assert name in help_text, name
+        assert name in template(), name
+        assert shown["available_sources"][name]["needs_credentials"] is module.NEEDS_CREDENTIALS

@@ -15,7 +15,7 @@ from tui_health.support.errors import ConfigError
 def run_config(
     action: str, path: Path, *, explicit: bool, flags: dict[str, Any], force: bool, only: Sequence[str]
 ) -> int:
-    from tui_health.settings.config import TEMPLATE, load_settings
+    from tui_health.settings.config import load_settings, template
 
     if action == "path":
         print(path)
@@ -24,7 +24,7 @@ def run_config(
         if path.exists() and not force:
             raise ConfigError(f"{path} already exists", hint="use --force to overwrite it")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(TEMPLATE)
+        path.write_text(template())
         os.chmod(path, 0o600)
         print(f"wrote {path}")
         return 0
@@ -41,11 +41,17 @@ def run_config(
         }
         for t in targets_from(settings, dict(os.environ), only)
     ]
+    from tui_health.sources import SOURCES
+
     document = {
         "config_file": str(path),
         "config_file_exists": path.exists(),
         **settings.masked(),
         "targets": targets,
+        "available_sources": {
+            name: {"needs_credentials": module.NEEDS_CREDENTIALS, "section": getattr(module, "SECTION", None)}
+            for name, module in SOURCES.items()
+        },
     }
     print(json.dumps(document, indent=2))
     return 0

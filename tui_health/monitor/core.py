@@ -15,7 +15,7 @@ from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.genesys.transport import HttpCore, Sleep
 from tui_health.settings.config import Settings
-from tui_health.sources import SOURCES
+from tui_health.sources import SOURCES, hosts
 from tui_health.sources.base import BuildContext, Source
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.clock import Clock, SystemClock
@@ -36,9 +36,7 @@ class Connection:
 def tls_context(settings: Settings) -> ssl.SSLContext:
     """One TLS context for every client. Loading the CA certificates is slow, so it happens once per process,
     and only when some URL is https (the simulator and local gateways speak plain HTTP)."""
-    urls = [settings.api_url, settings.login_url]
-    if "statuspage" in settings.sources():  # its default URL is https even when another source is used
-        urls.append(settings.statuspage.url)
+    urls = list(hosts(settings.sources(), settings).values())
     urls += [sink.url or "https://" for sink in settings.alerts.sinks]
     verify = any(url.lower().startswith("https://") for url in urls)
     return httpx.create_ssl_context(verify=verify, trust_env=True)

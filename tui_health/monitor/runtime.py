@@ -26,6 +26,7 @@ from tui_health.monitor.engine_state import EngineStateStore
 from tui_health.monitor.monitor import Monitor, Poller
 from tui_health.settings.config import Settings, ThresholdSettings
 from tui_health.settings.target import Target, targets_from
+from tui_health.sources import hosts
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.disk import StorageHealth
@@ -248,14 +249,14 @@ def alert_target_of(target: Target) -> AlertTarget:
     """What alerts about ``target`` say it is: its name and key, region, host, and where to look."""
     settings = target.settings
     assert settings is not None
-    uses_api = bool({"health-api", "api-probe"} & set(target.sources))
-    home = settings.api_url if uses_api else settings.statuspage.url
+    where = hosts(target.sources, settings)
+    home = where.get("api") or where.get("statuspage") or settings.api_url
     genesys = genesys_domain(settings.api_url)
     return AlertTarget(
         name=target.name,
         key=target.key,
         region=region_of(genesys) if genesys else target.name,
         host=urlsplit(home).netloc.rsplit("@", 1)[-1],
-        link=settings.statuspage.url if "statuspage" in target.sources else None,
+        link=where.get("statuspage"),  # a page people can open
         url=home,
     )

@@ -364,9 +364,9 @@ class Settings(Section):
         """
         if self.poll.sources:
             return list(dict.fromkeys(self.poll.sources))
-        if self.genesys.api_url:
-            return ["health-api"]
-        return ["statuspage", "api-probe"] if self.has_credentials else ["statuspage"]
+        from tui_health.sources import chosen
+
+        return chosen(self)
 
     def require_credentials(self, config_path: Path) -> tuple[str, SecretStr]:
         """The client id and secret, or a ConfigError saying where to put them."""
@@ -500,7 +500,7 @@ def _describe(exc: ValidationError, origin: Mapping[str, str], path: Path) -> st
     return f"{where}: {loc}: {message}{shown}{more}"
 
 
-TEMPLATE = """\
+_TEMPLATE = """\
 # tui-health configuration. Every key is optional; flags and environment variables win over this file.
 # Secrets may live here (keep the file private) or in the environment:
 #   GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET, TUI_HEALTH_WEBHOOK_TOKEN
@@ -528,7 +528,7 @@ min_gap = 1          # seconds from the end of one poll to the start of the next
 # status = ["degraded", "down"]
 # ids = ["api", "architect"]
 expand = true
-# sources = ["statuspage", "api-probe"]   # health-api | statuspage | api-probe | operational-events
+# sources = ["statuspage", "api-probe"]   # SOURCE_NAMES
 
 [statuspage]
 url = "https://status.mypurecloud.com"
@@ -583,3 +583,10 @@ permanent_after = 600    # seconds of 4xx refusals (and three of them) before an
 # client_id_env = "EMEA_PROD_ID"       # this target's credentials come from these variables
 # client_secret_env = "EMEA_PROD_SECRET"
 """
+
+
+def template() -> str:
+    """The commented config ``config init`` writes; the source names come from the registry."""
+    from tui_health.sources import SOURCES
+
+    return _TEMPLATE.replace("SOURCE_NAMES", " | ".join(SOURCES))

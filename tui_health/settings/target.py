@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_health.settings.config import ENV_KEYS, Settings, TargetSettings
+from tui_health.sources import hosts, identity
 from tui_health.support.errors import ConfigError
 
 
@@ -34,15 +35,9 @@ class Target:
     @property
     def hosts(self) -> dict[str, str]:
         """The hosts this target talks to, by role (only those its sources use)."""
-        out: dict[str, str] = {}
         if self.settings is None:
-            return out
-        if {"health-api", "api-probe"} & set(self.sources):
-            out["api"] = self.settings.api_url
-            out["login"] = self.settings.login_url
-        if "statuspage" in self.sources:
-            out["statuspage"] = self.settings.statuspage.url
-        return out
+            return {}
+        return hosts(self.sources, self.settings)
 
 
 def target_key(settings: Settings, name: str | None = None) -> str:
@@ -54,14 +49,7 @@ def target_key(settings: Settings, name: str | None = None) -> str:
     ident: dict[str, Any] = {"sources": sorted(names)}
     if name is not None:
         ident["target"] = name
-    if {"health-api", "api-probe"} & set(names):
-        ident["api"] = settings.api_url
-    if "health-api" in names:
-        ident["ids"] = sorted(settings.poll.ids)
-        ident["status"] = sorted(str(s) for s in settings.poll.status)
-    if "statuspage" in names:
-        ident["statuspage"] = settings.statuspage.url
-        ident["groups"] = sorted(settings.statuspage.groups)
+    ident.update(identity(names, settings))
     return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -8,10 +8,11 @@ shown as ``unknown`` (never silently dropped), and when none of them is there th
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from tui_health.genesys.client import HEALTH_PATH, ApiClient, HealthClient, HealthQuery
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status, ValidationIssue
-from tui_health.sources.base import BuildContext, failed
+from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.support.errors import NothingCheckedError, TuiHealthError
 
 NAME = "health-api"
@@ -87,3 +88,23 @@ class HealthApiSource:
             for i in missing
         ]
         return components + placeholders, issues
+
+
+# -- what this source declares about itself (read through the registry) ------------------------------------
+def chosen(settings: SourceSettings) -> bool:
+    """Polled when no sources are configured: an explicit ``api_url`` means a health-details implementation (the simulator, a gateway)."""
+    return bool(settings.genesys.api_url)
+
+
+def hosts(settings: SourceSettings) -> dict[str, str]:
+    """The hosts it talks to, by role (``config show``, the TLS context, alert back-links)."""
+    return {"api": settings.api_url, "login": settings.login_url}
+
+
+def identity(settings: SourceSettings) -> dict[str, Any]:
+    """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
+    return {
+        "api": settings.api_url,
+        "ids": sorted(settings.poll.ids),
+        "status": sorted(str(s) for s in settings.poll.status),
+    }

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.wire import parse_timestamp
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
-from tui_health.sources.base import BuildContext, failed
+from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.support.clock import rfc3339
 from tui_health.support.errors import ApiError, ConfigError, TuiHealthError
 from tui_health.support.section import Section, split_list
@@ -277,3 +277,19 @@ class OperationalEventsSource:
                 details=details,
             ),
         )
+
+
+# -- what this source declares about itself (read through the registry) ------------------------------------
+def chosen(settings: SourceSettings) -> bool:
+    """Polled when no sources are configured: never: it needs ``usage:events:view`` and definitions to watch, so it is asked for by name."""
+    return False
+
+
+def hosts(settings: SourceSettings) -> dict[str, str]:
+    """The hosts it talks to, by role (``config show``, the TLS context, alert back-links)."""
+    return {"api": settings.api_url, "login": settings.login_url}
+
+
+def identity(settings: SourceSettings) -> dict[str, Any]:
+    """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
+    return {}  # keyed by its name in the sources list (kept as it was: saved state stays with its target)

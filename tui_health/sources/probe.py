@@ -23,7 +23,7 @@ from pydantic import Field
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.transport import correlation_id, decode_json
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
-from tui_health.sources.base import BuildContext, failed
+from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.support.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.support.section import Section
 from tui_health.support.text import clean
@@ -148,3 +148,19 @@ def org_name(response: httpx.Response) -> str | None:
         return None
     name = data.get("name") if isinstance(data, dict) else None
     return clean(name, 100) if isinstance(name, str) and clean(name, 100).strip() else None
+
+
+# -- what this source declares about itself (read through the registry) ------------------------------------
+def chosen(settings: SourceSettings) -> bool:
+    """Polled when no sources are configured: beside the status page, when credentials are there to measure the org's own API."""
+    return not settings.genesys.api_url and settings.has_credentials
+
+
+def hosts(settings: SourceSettings) -> dict[str, str]:
+    """The hosts it talks to, by role (``config show``, the TLS context, alert back-links)."""
+    return {"api": settings.api_url, "login": settings.login_url}
+
+
+def identity(settings: SourceSettings) -> dict[str, Any]:
+    """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
+    return {"api": settings.api_url}

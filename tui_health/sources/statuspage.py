@@ -17,7 +17,7 @@ from tui_health.genesys.regions import REGION_GROUPS, region_groups, region_of
 from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
 from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status, ValidationIssue
-from tui_health.sources.base import BuildContext, failed
+from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.errors import ConfigError, NothingCheckedError, TuiHealthError
 from tui_health.support.section import Section, split_list
@@ -393,3 +393,19 @@ def page_status(data: Any) -> dict[str, str] | None:
         "indicator": clean(status["indicator"], 20),
         "description": clean(status.get("description") or "", 200),
     }
+
+
+# -- what this source declares about itself (read through the registry) ------------------------------------
+def chosen(settings: SourceSettings) -> bool:
+    """Polled when no sources are configured: the public page, whenever no health-details implementation is named."""
+    return not settings.genesys.api_url
+
+
+def hosts(settings: SourceSettings) -> dict[str, str]:
+    """The hosts it talks to, by role (``config show``, the TLS context, alert back-links)."""
+    return {"statuspage": settings.section(SECTION).url}
+
+
+def identity(settings: SourceSettings) -> dict[str, Any]:
+    """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
+    return {"statuspage": settings.section(SECTION).url, "groups": sorted(settings.section(SECTION).groups)}

@@ -16,8 +16,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.console_fixture import START, fixed_app, warm_up
 from tui_health.model.domain import AuditEvent, EventType, Severity, Status
-from tui_health.model.state import ComponentView, MonitorState
-from tui_health.monitor.views import sort_key
+from tui_health.model.state import ComponentView, MonitorState, sort_key
 from tui_health.support import zone
 from tui_health.tui.screens.audit_viewer import AuditViewer
 from tui_health.tui.screens.help import HelpScreen

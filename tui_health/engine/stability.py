@@ -3,15 +3,13 @@ component whose confirmed status changes too often is *flapping* (``flapping_sta
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from tui_health.engine.base import EngineConfig, Tracked
-from tui_health.model.domain import AuditEvent, Component, EventType, Severity, Status
+from tui_health.model.domain import AuditEvent, Component, EventMaker, EventType, Severity, Status
 
 _NOTHING: tuple[list[AuditEvent], None] = ([], None)  # callers only read it
 
-EventMaker = Callable[..., AuditEvent]
 """``event(type, component id, status, message, **fields)``: the engine's event builder for this poll."""
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui_health.model.domain import AuditEvent, EventType, Severity, Status
-
-EventMaker = Callable[..., AuditEvent]
+from tui_health.model.domain import AuditEvent, EventMaker, EventType, Severity, Status
 
 
 @dataclass(frozen=True, slots=True)

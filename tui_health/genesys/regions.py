@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from tui_health.support.errors import ConfigError
+from tui_health.support.urls import hostname, netloc
 
 #: AWS region name → Genesys Cloud domain (verified against the official SDKs).
 REGIONS: dict[str, str] = {
@@ -55,7 +58,7 @@ def resolve_domain(region: str) -> str:
 def genesys_domain(url: str) -> str | None:
     """The Genesys Cloud domain of an API or login URL (``https://api.mypurecloud.de`` → ``mypurecloud.de``), or
     ``None`` when the host is not a Genesys region's."""
-    host = url.strip().lower().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    host = hostname(url)
     for prefix in ("api.", "login."):
         host = host.removeprefix(prefix)
     return host if host in REGIONS.values() else None
@@ -69,10 +72,9 @@ def region_of(domain: str) -> str:
 def login_for(api_url: str) -> str:
     """The login host that goes with an API host: ``https://api.X`` → ``https://login.X``; any other host (the
     simulator, a gateway) answers its own token requests."""
-    scheme, _, rest = api_url.rstrip("/").partition("://")
-    if not rest:
+    if "://" not in api_url:
         return api_url.rstrip("/")
-    host = rest.split("/", 1)[0]
+    scheme, host = urlsplit(api_url).scheme, netloc(api_url)
     if host.lower().startswith("api."):
         return f"{scheme}://login.{host[4:]}"
     return f"{scheme}://{host}"

@@ -17,6 +17,7 @@ import httpx
 
 from tui_health.genesys.ratelimit import MAX_RETRY_AFTER, HostGate, RequestBudget, bucket_of, read_rate_limit
 from tui_health.model.domain import RateLimit, RequestTiming
+from tui_health.support import urls
 from tui_health.support.errors import ApiError, BudgetError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.support.retry import Backoff, parse_retry_after
 from tui_health.support.text import clean
@@ -34,22 +35,12 @@ MAX_BODY = 16 * 1024 * 1024
 
 
 def host_of(url: str) -> str:
-    """``scheme://host[:port]`` only: never a path or query that might carry a token."""
-    parts = urlsplit(url)
-    return clean(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}", 200)
+    """``scheme://host[:port]`` only, cleaned for a person to read: never a path or query that might carry a
+    token."""
+    return clean(urls.host_of(url), 200)
 
 
-def origin_of(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) with the scheme's default port filled in: what "the same host" means."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if port is None:
-        port = {"https": 443, "http": 80}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port
+origin_of = urls.origin_of
 
 
 def correlation_id(response: httpx.Response) -> str | None:

@@ -17,7 +17,15 @@ from tui_health.history.reader import HistoryReader, PollRow
 from tui_health.history.timeline import ComponentTimeline, component_timeline
 from tui_health.model.domain import AuditEvent, SourceResult, Status
 from tui_health.model.latency import LatencySummary, percentile
-from tui_health.model.state import ComponentView, ConnectionState, MonitorState, StatePublisher
+from tui_health.model.state import (
+    ComponentView,
+    ConnectionState,
+    MonitorState,
+    SourceOutcome,
+    StatePublisher,
+    connection_verdict,
+    sort_key,
+)
 from tui_health.model.watched import Passive
 
 SERIES = 240
@@ -102,14 +110,29 @@ def sources_of(poll: PollRow) -> tuple[SourceResult, ...]:
 
 
 def connection_of(poll: PollRow) -> ConnectionState:
-    failed = [s for s in poll.sources if not s.get("ok")]
-    if not failed:
-        return ConnectionState("ok", "")
-    first = failed[0]
-    kind = {"auth": "auth_failed", "rate_limited": "rate_limited", "rate_budget": "rate_budget"}.get(
-        str(first.get("error_kind")), "error"
+    """The header's verdict on a recorded poll, by the same rule as a live one."""
+    return connection_verdict(
+        [
+            SourceOutcome(
+                str(s.get("name")),
+                bool(s.get("ok")),
+                str(s["error_kind"]) if s.get("error_kind") else None,
+                str(s["error"]) if s.get("error") else None,
+                parse_moment_or_none(s.get("retry_at")),
+            )
+            for s in poll.sources
+        ]
     )
-    return ConnectionState(kind, f"{first.get('name')}: {first.get('error') or 'failed'}")
+
+
+def parse_moment_or_none(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def state_of(
@@ -125,7 +148,7 @@ def state_of(
     poll = polls[-1]
     views = sorted(
         (view_of(row) for row in reader.states_at(poll.id)),
-        key=lambda v: (v.status.rank, v.name.casefold(), v.id),
+        key=sort_key,
     )
     events = [e for e in map(_event, reader.events(poll.at, EVENTS)) if e is not None]
     return MonitorState(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -301,3 +301,7 @@ class AuditEvent:
             link=text("link", 500),
             key=clean(data["key"], 100) if data.get("key") else None,
         )
+
+
+EventMaker = Callable[..., AuditEvent]
+"""How a part makes an audit event (the engine hands its own maker to each of its parts)."""

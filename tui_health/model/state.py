@@ -53,6 +53,46 @@ class ConnectionState:
     until: datetime | None = None  # rate_limited / rate_budget: when asking again is allowed
 
 
+SOURCE_TROUBLE = {
+    "auth": "auth_failed",
+    "rate_limited": "rate_limited",
+    "rate_budget": "rate_budget",
+    "empty": "empty",
+}
+"""A failed source's error kind → the connection verdict the header shows (anything else: ``error``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    """How one source's part of a poll went, as the connection verdict needs it (live or replayed)."""
+
+    name: str
+    ok: bool
+    error_kind: str | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+def connection_verdict(outcomes: Sequence[SourceOutcome] | None) -> ConnectionState:
+    """The one rule for what the header says of a poll: ``ok``, or the first failed source's trouble (with the
+    time asking again is allowed, and how many more failed). ``None``: nothing polled yet."""
+    if outcomes is None:
+        return ConnectionState("starting", "waiting for the first poll")
+    failed = [o for o in outcomes if not o.ok]
+    if not failed:
+        return ConnectionState("ok", "")
+    first = failed[0]
+    kind = SOURCE_TROUBLE.get(first.error_kind or "", "error")
+    more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+    return ConnectionState(kind, f"{first.name}: {first.error or 'failed'}{more}", until=first.retry_at)
+
+
+def sort_key(view: ComponentView) -> tuple[int, str, str]:
+    """The order of every component list: worst first (a pending change to worse counts as that status:
+    :func:`urgency`), then by name (case-insensitive), then id."""
+    return (urgency(view), view.name.casefold(), view.id)
+
+
 @dataclass(frozen=True, slots=True)
 class BudgetView:
     """The request budget of the token: slots held in the last minute, the limit, and the last poll's wait."""
@@ -145,9 +185,7 @@ def combine(states: Sequence[MonitorState]) -> MonitorState:
     def tagged(state: MonitorState) -> list[ComponentView]:
         return [replace(c, id=f"{state.region}/{c.id}", target=state.region) for c in state.components]
 
-    components = sorted(
-        (c for s in states for c in tagged(s)), key=lambda v: (urgency(v), v.name.casefold(), v.id)
-    )
+    components = sorted((c for s in states for c in tagged(s)), key=sort_key)
     failing = [s for s in states if s.connection.kind not in ("ok", "starting")]
     connection = (
         replace(failing[0].connection, message=f"{failing[0].region}: {failing[0].connection.message}")

@@ -15,7 +15,7 @@ from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.genesys.transport import HttpCore, Sleep
 from tui_health.settings.config import Settings
-from tui_health.sources import SOURCES, hosts
+from tui_health.sources import SOURCES, hosts, uses_token
 from tui_health.sources.base import BuildContext, Source
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.clock import Clock, SystemClock
@@ -74,14 +74,16 @@ async def connect(
         names = settings.sources()
         tokens = None
         budgeted = core
-        if any(SOURCES[name].NEEDS_CREDENTIALS for name in names):
+        if uses_token(names):
             client_id, secret = settings.require_credentials(config_path)
             # everything done with (or for) the token draws from one budget: token, pages, retries, probes
             budgeted = core.derived(budget=RequestBudget(poll.request_budget))
             tokens = TokenProvider(
                 budgeted, settings.login_url, client_id, secret, clock=clock, on_token=on_token
             )
-        context = BuildContext(settings=settings, core=core, budgeted=budgeted, tokens=tokens, shared=shared)
+        context = BuildContext(
+            settings=settings, core=core, budgeted=budgeted, tokens=tokens, shared=shared, clock=clock
+        )
         sources: list[Source] = [SOURCES[name].build(context) for name in names]
         yield Connection(
             http=http, tls=tls, core=core, tokens=tokens, sources=sources, budget=budgeted.budget

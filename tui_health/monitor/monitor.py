@@ -20,7 +20,14 @@ from tui_health.engine import ThresholdEngine
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.model.domain import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
 from tui_health.model.latency import LatencyTracker
-from tui_health.model.state import BudgetView, ConnectionState, MonitorState, StatePublisher
+from tui_health.model.state import (
+    BudgetView,
+    ConnectionState,
+    MonitorState,
+    SourceOutcome,
+    StatePublisher,
+    connection_verdict,
+)
 from tui_health.monitor.audit import AuditLog
 from tui_health.monitor.engine_state import EngineStateStore
 from tui_health.monitor.mirrors import fold_mirrors
@@ -867,16 +874,7 @@ def settle_memory() -> None:
 
 def connection_of(snapshot: Snapshot | None) -> ConnectionState:
     if snapshot is None:
-        return ConnectionState("starting", "waiting for the first poll")
-    failed = [s for s in snapshot.sources if not s.ok]
-    if not failed:
-        return ConnectionState("ok", "")
-    first = failed[0]
-    kind = {
-        "auth": "auth_failed",
-        "rate_limited": "rate_limited",
-        "rate_budget": "rate_budget",
-        "empty": "empty",
-    }.get(first.error_kind or "", "error")
-    more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
-    return ConnectionState(kind, f"{first.name}: {first.error}{more}", until=first.retry_at)
+        return connection_verdict(None)
+    return connection_verdict(
+        [SourceOutcome(s.name, s.ok, s.error_kind, s.error, s.retry_at) for s in snapshot.sources]
+    )

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -33,6 +32,7 @@ from tui_health.support.disk import StorageHealth
 from tui_health.support.lock import InstanceLock
 from tui_health.support.redact import SECRETS, Redactor
 from tui_health.support.retry import Backoff
+from tui_health.support.urls import netloc
 
 if TYPE_CHECKING:
     from tui_health.history.recorder import Recorder
@@ -256,7 +256,7 @@ def alert_target_of(target: Target) -> AlertTarget:
         name=target.name,
         key=target.key,
         region=region_of(genesys) if genesys else target.name,
-        host=urlsplit(home).netloc.rsplit("@", 1)[-1],
+        host=netloc(home),
         link=where.get("statuspage"),  # a page people can open
         url=home,
     )

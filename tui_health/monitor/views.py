@@ -13,15 +13,10 @@ from typing import Any
 
 from tui_health.engine import Tracked
 from tui_health.model.domain import Component, Status
-from tui_health.model.state import ComponentView, urgency
+from tui_health.model.state import ComponentView, sort_key
 
 _Entry = tuple[Any, ComponentView, tuple[int, str, str]]  # (what it was built from, the view, its sort key)
 _by_key = itemgetter(2)
-
-
-def sort_key(view: ComponentView) -> tuple[int, str, str]:
-    """Worst status first (a pending change to worse counts as that status: :func:`urgency`), then by name (case-insensitive), then id: the order of every component list."""
-    return (urgency(view), view.name.casefold(), view.id)
 
 
 class ComponentViews:

@@ -40,6 +40,7 @@ from tui_health.sources.statuspage import StatuspageSettings
 from tui_health.support.errors import ConfigError
 from tui_health.support.redact import redact_url
 from tui_health.support.section import Section, split_list
+from tui_health.support.urls import netloc
 
 #: Environment variable → dotted settings key.
 ENV_KEYS: dict[str, str] = {
@@ -346,7 +347,7 @@ class Settings(Section):
         if self.genesys.name:
             return self.genesys.name
         if self.genesys.api_url or (self.genesys.api_base and not genesys_domain(self.genesys.api_base)):
-            return self.api_url.split("://", 1)[-1]
+            return netloc(self.api_url)
         if self.genesys.api_base:
             return region_of(self.domain)
         return self.genesys.region

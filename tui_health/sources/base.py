@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.transport import HttpCore
 from tui_health.model.domain import Component, RequestTiming, SourceResult
+from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.errors import TuiHealthError
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ class BuildContext:
     """Present when a selected source needs credentials."""
     shared: SharedFetches | None = None
     """Downloads shared with the other targets of this run (several targets only)."""
+    clock: Clock = field(default_factory=SystemClock)
+    """The run's clock: a source that asks "since when" reads time here, never ``datetime.now``."""
 
 
 def failed(

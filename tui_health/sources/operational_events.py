@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -25,7 +25,7 @@ from tui_health.genesys.client import ApiClient
 from tui_health.genesys.wire import parse_timestamp
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
 from tui_health.sources.base import BuildContext, SourceSettings, failed
-from tui_health.support.clock import rfc3339
+from tui_health.support.clock import Clock, SystemClock, rfc3339
 from tui_health.support.errors import ApiError, ConfigError, TuiHealthError
 from tui_health.support.section import Section, split_list
 from tui_health.support.text import clean
@@ -73,6 +73,7 @@ def build(ctx: BuildContext) -> OperationalEventsSource:
         ApiClient(ctx.budgeted, ctx.tokens, ctx.settings.api_url),
         ctx.settings.section(SECTION),
         max_pages=ctx.settings.poll.max_pages,
+        clock=ctx.clock,
     )
 
 
@@ -84,8 +85,11 @@ def event_key(event: dict[str, Any]) -> tuple[Any, ...]:
 class OperationalEventsSource:
     name = NAME
 
-    def __init__(self, api: ApiClient, settings: EventsSettings, *, max_pages: int = 200) -> None:
+    def __init__(
+        self, api: ApiClient, settings: EventsSettings, *, max_pages: int = 200, clock: Clock | None = None
+    ) -> None:
         self.api = api
+        self.clock = clock or SystemClock()
         self.settings = settings
         self.max_pages = max_pages
         self.definitions: dict[str, str] = {}  # id → name (fetched once)
@@ -99,7 +103,7 @@ class OperationalEventsSource:
 
     async def _fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []
-        now = datetime.now(UTC)
+        now = self.clock.now()
         since = self._since or now - timedelta(seconds=self.settings.lookback)
         cids: list[str] = []
         try:

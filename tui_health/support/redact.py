@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from tui_health.support.urls import netloc
+
 MASK = "***"
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 
@@ -17,7 +19,7 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return MASK
-    host = parts.netloc.rsplit("@", 1)[-1]
+    host = netloc(url)
     if not parts.scheme or not host:
         return MASK
     tail = "/…" if (parts.path not in ("", "/") or parts.query) else ""

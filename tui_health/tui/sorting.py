@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from tui_health.model.state import ComponentView, urgency
+from tui_health.model.state import ComponentView, sort_key, urgency
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -21,7 +21,7 @@ SORTABLE: tuple[str, ...] = ("status", "target", "name", "id", "since", "avail",
 
 def _keys(availability: Mapping[str, float | None]) -> dict[str, Callable[[ComponentView], Any]]:
     return {
-        "status": lambda c: (urgency(c), c.name.casefold(), c.id),
+        "status": sort_key,
         "target": lambda c: (c.target.casefold(), urgency(c), c.name.casefold()),
         "name": lambda c: (c.name.casefold(), c.id),
         "id": lambda c: c.id,

@@ -31,18 +31,19 @@ def fixed_app(
 
     ``history``: with a recorded week before it (the simulator's ordinary week, every 10 minutes), kept on."""
     clock = FakeClock(START)
+    kept = None
+    if history:
+        path = directory / "history.sqlite3"
+        record_history(path, end=START, target="eu-central-1 (simulated)")
+        kept = open_history(path, retention=90 * 86400, interval=15)
     monitor, _ = offline_monitor(
         scenario or load_scenario("demo"),
         clock,
         directory,
         critical=("voice-telephony",),
         dependencies={"callbacks": ("voice-telephony",)},
+        history=kept,
     )
-    if history:
-        path = directory / "history.sqlite3"
-        record_history(path, end=START, target=monitor.region)
-        writer, recorder = open_history(path, retention=90 * 86400, interval=15)
-        monitor.keep_history(writer, recorder)
     return HealthApp(monitor, autopoll=False, tick=0), clock
 
 

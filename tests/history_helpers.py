@@ -32,10 +32,11 @@ class ScriptedSource:
 
 
 def scripted_monitor(
-    directory: Path, clock: FakeClock, *, interval: float = 60.0
+    directory: Path, clock: FakeClock, *, interval: float = 60.0, settle: bool = False
 ) -> tuple[Monitor, ScriptedSource, HistoryWriter]:
     source = ScriptedSource()
     engine = ThresholdEngine(EngineConfig(flap_interval=0), clock)
+    writer, recorder = open_history(directory / "history.sqlite3", retention=90 * 86400, interval=interval)
     monitor = Monitor(
         Poller([source], deadline=60, clock=clock),
         engine,
@@ -44,8 +45,7 @@ def scripted_monitor(
         clock=clock,
         interval=interval,
         target=Target("scripted", "scripted-key", ("health-api",)),
+        history=(writer, recorder),
+        settle=settle,
     )
-    monitor.settle = False
-    writer, recorder = open_history(directory / "history.sqlite3", retention=90 * 86400, interval=interval)
-    monitor.keep_history(writer, recorder)
     return monitor, source, writer

@@ -113,8 +113,8 @@ async def test_avail_24h_moves_at_the_poll_that_confirms_a_down(tmp_path: Path) 
     from tui_health.support.clock import FakeClock
 
     clock = FakeClock()
-    monitor, source, writer = scripted_monitor(tmp_path, clock, interval=60.0)
-    monitor.settle = True  # availability is refreshed only where the process has settled (not in --once)
+    # availability is refreshed only where the process has settled (not in --once)
+    monitor, source, writer = scripted_monitor(tmp_path, clock, interval=60.0, settle=True)
     try:
         source.statuses = {"voice": "healthy", "chat": "healthy"}
         for _ in range(60):

@@ -166,3 +166,20 @@ def test_no_two_modules_share_a_name_across_packages():
             clashes.append(f"{seen[path.stem]} / {rel}")
         seen[path.stem] = str(rel)
     assert clashes == []
+
+
+def test_the_monitor_is_handed_its_collaborators_not_patched_afterwards():
+    """settle, the alert target and the history are constructor arguments; nothing sets them on a built Monitor."""
+    import re
+
+    patched = re.compile(r"\bmonitor\.(settle|alert_target|history|_recorder)\s*=(?!=)|\bkeep_history\(")
+    roots = [PACKAGE, PACKAGE.parent / "tests", PACKAGE.parent / "scripts", PACKAGE.parent / "benchmarks"]
+    found = [
+        f"{path.name}:{number}"
+        for root in roots
+        for path in root.rglob("*.py")
+        if path.name != "test_layout.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if patched.search(line)
+    ]
+    assert found == []

@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tui_health.engine import ThresholdEngine
+from tui_health.engine import Outcome, ThresholdEngine
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.model.domain import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
 from tui_health.model.latency import LatencyTracker
@@ -174,7 +174,14 @@ class Monitor:
         storage: StorageHealth | None = None,
         budget: RequestBudget | None = None,
         lock: InstanceLock | None = None,
+        alert_target: AlertTarget | None = None,
+        history: tuple[HistoryWriter, Recorder] | None = None,
+        remember: bool = True,
+        settle: bool = True,
     ) -> None:
+        """Every collaborator is handed in here; nothing is patched in afterwards. ``history``: the writer and
+        recorder every poll, event and alert goes to (``remember``: start from what it holds); ``settle``: run
+        :func:`settle_memory` after the first answer (not worth it for a single poll)."""
         self.poller = poller
         self.lock = lock
         """The state directory's lock: checked before each poll (StateDirectoryGone when it was deleted)."""
@@ -202,10 +209,9 @@ class Monitor:
         self.unmeasured: dict[str, Component] = {}
         self.views = ComponentViews()
         self._low_headroom: set[str] = set()  # sources whose API said less than LOW_HEADROOM is left
-        self.alert_target: AlertTarget | None = None
+        self.alert_target = alert_target
         """What alerts say they are about; the API probe fills in the org's name."""
-        self.settle = True
-        """Run :func:`settle_memory` after the first answer (not worth it for a single poll)."""
+        self.settle = settle
         self._settled = False
         self._finished_at: float | None = None
         self._saved_revision = 0  # the engine revision last saved (0: as restored, or nothing yet)
@@ -231,8 +237,10 @@ class Monitor:
             restored = saved.load(self.target_key)
             if restored is not None:
                 engine.restore(restored)
+        if history is not None:
+            self._keep_history(*history, remember=remember)
 
-    def keep_history(self, writer: HistoryWriter, recorder: Recorder, *, remember: bool = True) -> None:
+    def _keep_history(self, writer: HistoryWriter, recorder: Recorder, *, remember: bool = True) -> None:
         """Record every poll, event and alert into ``writer`` (its thread does the writing); ``remember``: start
         from what it holds, the latency series and the components as the last poll saw them (shown stale until
         the first answer)."""
@@ -536,29 +544,55 @@ class Monitor:
         ]
 
     async def _poll(self) -> MonitorState:
+        """One cycle, as a pipeline: ask → take the answers → decide → audit → alert → remember → publish.
+        Between the steps a key pressed meanwhile goes first (each step is a few ms at 10,000 components)."""
+        snapshot = await self._ask()
+        answered = self._take(snapshot)
+        await asyncio.sleep(0)
+        outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
+        await asyncio.sleep(0)
+        changes = self._audit(snapshot, outcome)
+        self._alert(outcome, changes)
+        problems = sum(1 for c in snapshot.components if c.status.is_problem)
+        self.tracker.record(snapshot, self.clock.monotonic(), problems)
+        self._persist()
+        await asyncio.sleep(0)
+        state = self.build_state()
+        self._remember(snapshot, state, changes, problems)
+        self._publish(snapshot, state)
+        if answered and self.settle and not self._settled:
+            settle_memory()
+            self._settled = True
+        return state
+
+    async def _ask(self) -> Snapshot:
+        """Every source at once (their answers shown as they arrive), and what the request budget cost."""
         waited_before = self.budget.waited if self.budget else 0.0
         snapshot = await self.poller.poll(self._interim)
         self._budget_waited = (self.budget.waited - waited_before) if self.budget else 0.0
         self.last_snapshot = snapshot
         if self.first_poll_at is None:
             self.first_poll_at = snapshot.taken_at
+        return snapshot
+
+    def _take(self, snapshot: Snapshot) -> bool:
+        """The components of the sources that answered replace theirs; a failed source's stay (stale), and what
+        it could name but not measure shows as unknown, with why. Whether any source answered."""
         answered = {s.name for s in snapshot.sources if s.ok}
         if answered:
             self.last_ok_at = snapshot.taken_at
-            # components of sources that answered are replaced; those of failed sources are kept (stale)
             self.components = {cid: c for cid, c in self.components.items() if c.source not in answered}
             self.components.update((c.id, c) for c in snapshot.components)
-        # what a failed source could name but not measure shows as unknown, with why
         self.unmeasured = {c.id: c for s in snapshot.sources if not s.ok for c in s.unmeasured}
         self.components.update(self.unmeasured)
         self._learn_org(snapshot)
-        # each step at 10,000 components takes a few ms: a key pressed meanwhile goes first
-        await asyncio.sleep(0)
-        outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
-        await asyncio.sleep(0)
+        return bool(answered)
+
+    def _audit(self, snapshot: Snapshot, outcome: Outcome) -> list[AuditEvent]:
+        """Audit what the poll said and what the engine decided; the changes come back linked to their
+        incident and keyed for receivers."""
         linked = with_incident_links(list(outcome.events), self.components)
         changes = [with_key(linked.get(e.id, e), self.components, self.target_key) for e in outcome.events]
-        final = {e.id: e for e in changes}
         events = (
             snapshot_events(snapshot)
             + headroom_events(snapshot, self._low_headroom)
@@ -567,30 +601,34 @@ class Monitor:
             + changes
         )
         self.record(events, publish=False)
-        if self.dispatcher:  # also stores what a full disk held back earlier
-            self.dispatcher.enqueue(
-                [final.get(e.id) or with_key(e, self.components, self.target_key) for e in outcome.notify]
-            )
-            self._history_alerts()
-        problems = sum(1 for c in snapshot.components if c.status.is_problem)
-        self.tracker.record(snapshot, self.clock.monotonic(), problems)
-        if self.dispatcher:
-            self.dispatcher.refresh(self._firing)
-        self._persist()
-        await asyncio.sleep(0)
-        state = self.build_state()
-        if self.history is not None and self._recorder is not None:
-            self.history.put(self._recorder.poll(snapshot, state))
-            self._history_health()
-            changed = any(e.event_type == EventType.COMPONENT_HEALTH_CHANGE for e in changes)
-            self._maybe_refresh_availability(changed=changed, problems=problems > 0)
+        return changes
+
+    def _alert(self, outcome: Outcome, changes: list[AuditEvent]) -> None:
+        """Hand what must be told to the outbox (it also stores what a full disk held back earlier)."""
+        if not self.dispatcher:
+            return
+        final = {e.id: e for e in changes}
+        self.dispatcher.enqueue(
+            [final.get(e.id) or with_key(e, self.components, self.target_key) for e in outcome.notify]
+        )
+        self._history_alerts()
+        self.dispatcher.refresh(self._firing)
+
+    def _remember(
+        self, snapshot: Snapshot, state: MonitorState, changes: list[AuditEvent], problems: int
+    ) -> None:
+        """The poll into the history (its thread writes it), and the Avail 24h figures when they moved."""
+        if self.history is None or self._recorder is None:
+            return
+        self.history.put(self._recorder.poll(snapshot, state))
+        self._history_health()
+        changed = any(e.event_type == EventType.COMPONENT_HEALTH_CHANGE for e in changes)
+        self._maybe_refresh_availability(changed=changed, problems=problems > 0)
+
+    def _publish(self, snapshot: Snapshot, state: MonitorState) -> None:
         self.store.publish(state)
         for observer in self.observers:
             observer.polled(self, snapshot)
-        if answered and self.settle and not self._settled:
-            settle_memory()
-            self._settled = True
-        return state
 
     def _learn_org(self, snapshot: Snapshot) -> None:
         """The org's name from the API probe's answer, for the alerts (before this poll's alerts are built)."""

@@ -205,11 +205,11 @@ async def _monitor(
                 storage=audit.storage,
                 budget=conn.budget,
                 lock=lock,
+                alert_target=alert_target,
+                history=history,
+                remember=not stateless,
+                settle=not stateless,  # --once ends after one poll: nothing to settle
             )
-            monitor.settle = not stateless  # --once ends after one poll: nothing to settle
-            monitor.alert_target = alert_target
-            if history is not None:
-                monitor.keep_history(*history, remember=not stateless)
             yield monitor
         finally:
             if history is not None:

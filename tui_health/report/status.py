@@ -84,7 +84,7 @@ class Report:
         return sum(t.ms for t in self.requests if t.label == "token")
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--once --format json`` document (contract in DESIGN.md)."""
+        """The ``--once --format json`` document (its fields: README "--once --format json")."""
         return {
             "generated_at": rfc3339(self.generated_at),
             **({"target": dict(self.target)} if self.target else {}),

@@ -573,7 +573,7 @@ once_wait = 10           # seconds --once waits for its own alerts to be deliver
 permanent_after = 600    # seconds of 4xx refusals (and three of them) before an alert is given up
 # webhook_token = "..."
 # [[alerts.sinks]]
-# type = "webhook"      # webhook | slack | pagerduty | alertmanager
+# type = "webhook"      # SINK_TYPES
 # url = "https://alerts.example.com/hook"
 
 # Several orgs in one monitor: one entry each (without any, the settings above describe one target).
@@ -587,7 +587,10 @@ permanent_after = 600    # seconds of 4xx refusals (and three of them) before an
 
 
 def template() -> str:
-    """The commented config ``config init`` writes; the source names come from the registry."""
+    """The commented config ``config init`` writes; the source names and receiver types come from their
+    registries."""
+    from tui_health.alerts.sinks import MODULES
     from tui_health.sources import SOURCES
 
-    return _TEMPLATE.replace("SOURCE_NAMES", " | ".join(SOURCES))
+    kinds = " | ".join(MODULES)
+    return _TEMPLATE.replace("SOURCE_NAMES", " | ".join(SOURCES)).replace("SINK_TYPES", kinds)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from tui_health.engine import EngineConfig, ThresholdEngine, ThresholdRule
 from tui_health.genesys.wire import parse_entity
+from tui_health.history.recorder import Recorder
+from tui_health.history.writer import HistoryWriter
 from tui_health.model.domain import Component, RequestTiming, SourceResult
 from tui_health.model.state import StatePublisher
 from tui_health.monitor.audit import AuditLog
@@ -62,6 +64,9 @@ def offline_monitor(
     critical: tuple[str, ...] = (),
     dependencies: dict[str, tuple[str, ...]] | None = None,
     target: str = "eu-central-1 (simulated)",
+    history: tuple[HistoryWriter, Recorder] | None = None,
+    remember: bool = True,
+    settle: bool = True,
 ) -> tuple[Monitor, StatePublisher]:
     """A Monitor over an OfflineSource, auditing to ``directory``; no alert sinks."""
     store = StatePublisher()
@@ -76,5 +81,8 @@ def offline_monitor(
         clock=clock,
         interval=15,
         target=Target(target, f"offline-{target}", ("health-api",)),
+        history=history,
+        remember=remember,
+        settle=settle,
     )
     return monitor, store

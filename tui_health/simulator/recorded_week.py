@@ -54,6 +54,7 @@ def record_history(
     polls = int(days * 86400 // step)
 
     async def run(audit_dir: Path) -> None:
+        writer, recorder = open_history(path, retention=max(90 * 86400.0, days * 86400 * 2), interval=step)
         monitor, _ = offline_monitor(
             scenario or ordinary_week(days),
             clock,
@@ -61,10 +62,10 @@ def record_history(
             critical=("voice-telephony",),
             dependencies={"callbacks": ("voice-telephony",)},
             target=target,
+            history=(writer, recorder),
+            remember=False,
+            settle=False,
         )
-        monitor.settle = False
-        writer, recorder = open_history(path, retention=max(90 * 86400.0, days * 86400 * 2), interval=step)
-        monitor.keep_history(writer, recorder, remember=False)
         try:
             for index in range(polls):
                 if index:

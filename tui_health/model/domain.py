@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from tui_health.model.extras import NO_EXTRAS, SourceExtras
 from tui_health.support.clock import rfc3339
 from tui_health.support.text import clean
 
@@ -138,7 +139,7 @@ class SourceResult:
     correlation_ids: tuple[str, ...] = ()
     issues: tuple[ValidationIssue, ...] = ()
     timings: tuple[RequestTiming, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)  # source-specific state (incidents, ...)
+    extras: SourceExtras = NO_EXTRAS  # what the source tells beside its components (model/extras.py)
     unmeasured: tuple[Component, ...] = ()  # failed: components it can name but could not measure (unknown)
     retry_at: datetime | None = None  # failed: when the host (Retry-After) or our budget lets us ask again
     rate_limit: RateLimit | None = None  # the API's count of our requests, when it sent one

@@ -806,7 +806,7 @@ class Monitor:
         snap = self.last_snapshot
         incidents: tuple[dict[str, Any], ...] = ()
         for source in snap.sources if snap else ():
-            incidents += tuple(source.extra.get("incidents", ()))
+            incidents += source.extras.incidents
         return MonitorState(
             region=self.region,
             poll_count=self.tracker.polls,

@@ -85,7 +85,7 @@ def org_events(snapshot: Snapshot) -> list[AuditEvent]:
     line saying how many more)."""
     out: list[AuditEvent] = []
     for source in snapshot.sources:
-        new = source.extra.get("new_operational_events") or []
+        new = source.extras.new_operational_events
         for event in new[:MAX_AUDITED]:
             what = event.get("entity") or event.get("entity_id") or ""
             change = (

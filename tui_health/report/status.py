@@ -115,10 +115,10 @@ class Report:
                     **({"error": s.error} if s.error else {}),
                     **({"retry_at": rfc3339(s.retry_at)} if s.retry_at else {}),
                     **({"rate_limit": rate_limit_json(s.rate_limit)} if s.rate_limit else {}),
-                    **({"page_status": s.extra["page_status"]} if s.extra.get("page_status") else {}),
+                    **({"page_status": s.extras.page_status.as_dict()} if s.extras.page_status else {}),
                     **(
-                        {"operational_events": s.extra["operational_events"]}
-                        if "operational_events" in s.extra
+                        {"operational_events": list(s.extras.operational_events)}
+                        if s.extras.operational_events is not None
                         else {}
                     ),
                     "correlation_ids": list(s.correlation_ids),

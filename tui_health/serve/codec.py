@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from tui_health.model.domain import AuditEvent, RateLimit, SourceResult, Status
+from tui_health.model.extras import SourceExtras
 from tui_health.model.latency import LatencySummary
 from tui_health.model.state import BudgetView, ComponentView, ConnectionState, MonitorState
 from tui_health.support.clock import rfc3339
@@ -113,7 +114,7 @@ def state_to_json(state: MonitorState) -> dict[str, Any]:
                     "reset_at": _ts(s.rate_limit.reset_at),
                     "bucket": s.rate_limit.bucket,
                 },
-                "extra": {k: v for k, v in s.extra.items() if k in SOURCE_EXTRA},
+                "extra": s.extras.shown(),
             }
             for s in state.sources
         ],
@@ -346,7 +347,7 @@ def state_from_json(data: Any) -> MonitorState:
                 else RateLimit(
                     s.rate_limit.allowed, s.rate_limit.used, s.rate_limit.reset_at, s.rate_limit.bucket
                 ),
-                extra={k: v for k, v in s.extra.items() if k in SOURCE_EXTRA},
+                extras=SourceExtras.read({k: v for k, v in s.extra.items() if k in SOURCE_EXTRA}),
             )
             for s in wire.sources
         ),

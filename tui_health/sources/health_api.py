@@ -12,6 +12,7 @@ from typing import Any
 
 from tui_health.genesys.client import HEALTH_PATH, ApiClient, HealthClient, HealthQuery
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status, ValidationIssue
+from tui_health.model.extras import SourceExtras
 from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.support.errors import NothingCheckedError, TuiHealthError
 
@@ -53,7 +54,7 @@ class HealthApiSource:
             correlation_ids=tuple(result.correlation_ids),
             issues=tuple(result.issues) + tuple(issues),
             timings=tuple(timings),
-            extra={"pages": result.pages},
+            extras=SourceExtras(pages=result.pages),
         )
 
     def _checked(self, components: list[Component]) -> tuple[list[Component], list[ValidationIssue]]:

@@ -24,6 +24,7 @@ from pydantic import Field, field_validator
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.wire import parse_timestamp
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
+from tui_health.model.extras import SourceExtras
 from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.support.clock import Clock, SystemClock, rfc3339
 from tui_health.support.errors import ApiError, ConfigError, TuiHealthError
@@ -128,7 +129,7 @@ class OperationalEventsSource:
             components,
             correlation_ids=tuple(cids),
             timings=tuple(timings),
-            extra={"operational_events": list(self.recent), "new_operational_events": new},
+            extras=SourceExtras(operational_events=tuple(self.recent), new_operational_events=tuple(new)),
         )
 
     async def _definitions(

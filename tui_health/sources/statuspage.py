@@ -17,6 +17,7 @@ from tui_health.genesys.regions import REGION_GROUPS, region_groups, region_of
 from tui_health.genesys.transport import HttpCore, correlation_id, decode_json
 from tui_health.genesys.wire import MAX_ID, parse_timestamp, validate_response
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status, ValidationIssue
+from tui_health.model.extras import PageStatus, SourceExtras
 from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.errors import ConfigError, NothingCheckedError, TuiHealthError
@@ -377,22 +378,16 @@ class StatuspageSource:
             correlation_ids=(cid,) if cid else (),
             issues=tuple(issues),
             timings=tuple(timings),
-            extra={
-                "incidents": incidents,
-                **({"page_status": page} if page else {}),
-            },
+            extras=SourceExtras(incidents=tuple(incidents), page_status=page),
         )
 
 
-def page_status(data: Any) -> dict[str, str] | None:
+def page_status(data: Any) -> PageStatus | None:
     """The page's own indicator (``none``/``minor``/``major``/``critical``) and description, for every region."""
     status = data.get("status") if isinstance(data, dict) else None
     if not isinstance(status, dict) or not isinstance(status.get("indicator"), str):
         return None
-    return {
-        "indicator": clean(status["indicator"], 20),
-        "description": clean(status.get("description") or "", 200),
-    }
+    return PageStatus(clean(status["indicator"], 20), clean(status.get("description") or "", 200))
 
 
 # -- what this source declares about itself (read through the registry) ------------------------------------

@@ -21,7 +21,6 @@ from tui_health.model.domain import AuditEvent, EventType, Status
 from tui_health.model.state import ComponentView, MonitorState, combine, split_id
 from tui_health.model.watched import Watched
 from tui_health.serve.attach import CONSOLE
-from tui_health.sources.operational_events import NAME as NAME_EVENTS
 from tui_health.support import zone
 from tui_health.tui.actions import ACTIONS, bindings
 from tui_health.tui.filters import Filter
@@ -327,7 +326,9 @@ class HealthApp(App[int]):
         if action == "target":
             return len(self.monitors) > 1  # only with several targets
         if action == "org_events":
-            return any(s.name == NAME_EVENTS for s in self.state.sources)  # only with the source
+            return any(
+                s.extras.operational_events is not None for s in self.state.sources
+            )  # a source watches them
         if action == "silences":
             return bool(self.state.silences)
         if action in ("pause", "poll_now", "requeue") and all(
@@ -457,12 +458,13 @@ class HealthApp(App[int]):
         self.notify(f"{count} refused alert(s) queued again" if count else "nothing to requeue")
 
     def action_incidents(self) -> None:
-        page = next((s.extra["page_status"] for s in self.state.sources if s.extra.get("page_status")), None)
+        status = next((s.extras.page_status for s in self.state.sources if s.extras.page_status), None)
+        page = status.as_dict() if status else None
         self.push_screen(IncidentsScreen(self.state.incidents, page))
 
     def org_events(self) -> list[dict[str, Any]]:
         """The recent operational events of every target's org, oldest first."""
-        events = [e for s in self.state.sources for e in s.extra.get("operational_events", ())]
+        events = [e for s in self.state.sources for e in s.extras.operational_events or ()]
         return sorted(events, key=lambda e: str(e.get("at") or ""))
 
     def action_org_events(self) -> None:

@@ -1,0 +1,65 @@
+"""What a source tells beside its components, typed: the views, the report and the codec read these fields and
+never a source's raw keys. Each field belongs to the source that fills it (named in its comment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Incident = dict[str, Any]
+"""An open incident or scheduled maintenance (``kind``, ``id``, ``name``, ``status``, ``link``, …), cleaned by the
+status page source."""
+OrgEvent = dict[str, Any]
+"""One of the org's operational events (``at``, ``definition``, ``name``, ``entity``, …), cleaned by its source."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageStatus:
+    """The status page's own indicator (``none``/``minor``/``major``/``critical``) and description: it speaks
+    for every region, so it is shown beside the components, never counted."""
+
+    indicator: str
+    description: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"indicator": self.indicator, "description": self.description}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceExtras:
+    incidents: tuple[Incident, ...] = ()  # statuspage: incidents and maintenances touching the target
+    page_status: PageStatus | None = None  # statuspage
+    operational_events: tuple[OrgEvent, ...] | None = (
+        None  # operational-events: the recent ones, oldest first
+    )
+    # (None: this source does not watch them; empty: it does, and none happened)
+    new_operational_events: tuple[OrgEvent, ...] = ()  # operational-events: first seen in this poll
+    pages: int | None = None  # health-api: pages walked
+
+    def shown(self) -> dict[str, Any]:
+        """What a reader of the state sees (the report, an attached console): not the per-poll bookkeeping."""
+        out: dict[str, Any] = {}
+        if self.incidents:
+            out["incidents"] = list(self.incidents)
+        if self.page_status is not None:
+            out["page_status"] = self.page_status.as_dict()
+        if self.operational_events is not None:
+            out["operational_events"] = list(self.operational_events)
+        return out
+
+    @classmethod
+    def read(cls, data: dict[str, Any]) -> SourceExtras:
+        """Back from :meth:`shown` (an attached console's copy; its values already checked by the codec)."""
+        page = data.get("page_status")
+        return cls(
+            incidents=tuple(i for i in data.get("incidents") or () if isinstance(i, dict)),
+            page_status=PageStatus(str(page.get("indicator", "")), str(page.get("description", "")))
+            if isinstance(page, dict) and page.get("indicator")
+            else None,
+            operational_events=tuple(e for e in data["operational_events"] or () if isinstance(e, dict))
+            if isinstance(data.get("operational_events"), list)
+            else None,
+        )
+
+
+NO_EXTRAS = SourceExtras()

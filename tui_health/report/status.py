@@ -141,6 +141,8 @@ class Report:
 
 
 def component_json(c: ComponentView) -> dict[str, Any]:
+    """A component as JSON: the one encoding (the ``--once`` document; the collector's state adds the live
+    fields to it, and ``serve/codec.py`` reads both back)."""
     data: dict[str, Any] = {
         "id": c.id,
         "name": c.name,

@@ -18,6 +18,7 @@ from tui_health.model.domain import AuditEvent, RateLimit, SourceResult, Status
 from tui_health.model.extras import SourceExtras
 from tui_health.model.latency import LatencySummary
 from tui_health.model.state import BudgetView, ComponentView, ConnectionState, MonitorState
+from tui_health.report.status import component_json
 from tui_health.support.clock import rfc3339
 from tui_health.support.text import clean, clean_data
 
@@ -52,21 +53,10 @@ def state_to_json(state: MonitorState) -> dict[str, Any]:
         "region": state.region,
         "poll_count": state.poll_count,
         "components": [
-            {
-                "id": c.id,
-                "name": c.name,
-                "status": str(c.status),
+            {  # the --once document's fields, and what a live view adds to them
+                **component_json(c),
                 "observed": str(c.observed),
                 "since": _ts(c.since),
-                "last_modified": _ts(c.last_modified),
-                "source": c.source,
-                "critical": c.critical,
-                "flapping": c.flapping,
-                "silenced_until": _ts(c.silenced_until),
-                "caused_by": list(c.caused_by),
-                "group": c.group,
-                "raw_status": c.raw_status,
-                "details": c.details,
                 "confirmed_at": _ts(c.confirmed_at),
                 "pending_since": _ts(c.pending_since),
             }

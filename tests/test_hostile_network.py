@@ -398,22 +398,33 @@ async def test_the_console_survives_hostile_bodies(start_sim, tmp_path):
 
 
 async def test_the_interval_follows_what_the_request_budget_affords(start_sim, tmp_path):
-    """250 components in pages of 100 and a token: 4 requests a poll. A budget of 10/min affords one poll
-    every 24 s, so the monitor polls every 24 s instead of 15 and says so once; STALE follows that interval."""
+    """250 components in pages of 100 and a token: 4 requests a poll. With a budget of 7/min the next poll
+    would wait, and 7/min affords one such poll every 35 s: the monitor polls every 35 s instead of 15 and says
+    so once; STALE follows that interval."""
     sim = start_sim("steady", components=250)
     settings = sim_settings(
-        sim, tmp_path, **{"alerts.enabled": False, "poll.request_budget": 10, "poll.page_size": 100}
+        sim, tmp_path, **{"alerts.enabled": False, "poll.request_budget": 7, "poll.page_size": 100}
     )
     async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
         state = await monitor.poll()
         requests = len(monitor.last_snapshot.timings)
         assert requests == 4
-        assert monitor.interval == 24.0 and state.interval == 24.0
+        assert monitor.interval == 35.0 and state.interval == 35.0  # ceil(4 * 60 / 7)
         [paced] = [e for e in state.events if e.event_type == "rate_limit_low"]
-        assert "affords one every 24 s: polling every 24 s instead of 15 s" in paced.message
-        again = await monitor.poll()  # the token is cached: 3 requests, ceil(3 * 60 / 10) = 18 s
-        assert monitor.interval == 18.0
+        assert "affords one every 35 s: polling every 35 s instead of 15 s" in paced.message
+        again = await monitor.poll()  # the token is cached: 3 requests, ceil(3 * 60 / 7) = 26 s
+        assert monitor.interval == 26.0
         assert sum(1 for e in again.events if e.event_type == "rate_limit_low") == 2
+
+
+async def test_cheap_polls_keep_the_configured_interval(start_sim, tmp_path):
+    """Two requests a poll against 200/min: the budget never binds, so nothing is paced (a fast interval in a
+    small org stays fast)."""
+    sim = start_sim("steady")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False, "poll.interval": 1.0})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
+        state = await monitor.poll()
+        assert monitor.interval == 1.0 and not [e for e in state.events if e.event_type == "rate_limit_low"]
 
 
 async def test_one_hanging_source_does_not_blind_the_others(start_sim, tmp_path):

@@ -141,7 +141,10 @@ async def test_a_frozen_disk_holds_its_stores_threads_never_the_polls(start_sim,
     monkeypatch.setattr(monitor_module, "STUCK_AFTER", 0.2)
     sim = start_sim("outage")
     thawed = threading.Event()
-    async with open_monitor(outage_settings(sim, tmp_path), config_path=tmp_path / "none.toml") as monitor:
+    settings = outage_settings(
+        sim, tmp_path, **{"poll.interval": 0.2}
+    )  # five polls in a second, not a minute
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
         assert monitor.outbox is not None and monitor.dispatcher is not None
         outbox, audit = monitor.outbox, monitor.audit
         real_add, real_append = outbox.add, audit._append

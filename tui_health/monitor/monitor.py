@@ -519,13 +519,15 @@ class Monitor:
 
     def _pace(self, snapshot: Snapshot) -> list[AuditEvent]:
         """Poll no more often than the request budget affords: at 10,000 components one poll is ~101 requests,
-        and a 200/min budget allows one every ~31 s, not every 15. The interval follows the last poll's request
-        count (never below the configured one); a change is said once, as ``rate_limit_low``, so the header's
-        "every N s" and STALE agree with what the budget allows instead of waiting inside every poll."""
+        and a 200/min budget allows one every ~31 s, not every 15. Once the next poll would have to wait for
+        slots, the interval follows the last poll's request count (never below the configured one); a change is
+        said once, as ``rate_limit_low``, so the countdown and STALE agree with what the budget allows instead
+        of every poll waiting inside. Cheap polls that fit the budget keep the configured interval."""
         if self.budget is None or not snapshot.ok:
             return []
         requests = len(snapshot.timings)
-        affordable = math.ceil(requests * self.budget.window / self.budget.limit) if requests else 0
+        binds = requests and self.budget.used() + requests > self.budget.limit  # the next poll would wait
+        affordable = math.ceil(requests * self.budget.window / self.budget.limit) if binds else 0
         paced = float(max(self.configured_interval, affordable))
         if paced == self.interval:
             return []

@@ -341,3 +341,27 @@ def test_every_registered_source_is_offered_wherever_sources_are_named() -> None
         assert name in help_text, name
         assert name in template(), name
         assert shown["available_sources"][name]["needs_credentials"] is module.NEEDS_CREDENTIALS
+
+
+def test_bash_completion_is_made_from_the_parser_and_completes_flags_values_and_commands(tmp_path) -> None:
+    """`tui-health completion bash` sourced in a real bash completes a flag, its choices and a subcommand."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import run_cli
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash here")
+    script = run_cli("completion", "bash")
+    assert script.returncode == 0, script.stderr
+    (tmp_path / "tui-health.bash").write_text(script.stdout)
+    probe = (
+        f"source {tmp_path / 'tui-health.bash'}\n"
+        'complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _shtab_tui_health; echo "${COMPREPLY[*]}"; }\n'
+        "complete_words tui-health --form\n"
+        "complete_words tui-health --format ''\n"
+        "complete_words tui-health --tz ''\n"
+        "complete_words tui-health hist\n"
+    )
+    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
+    assert done.stdout.splitlines() == ["--format", "table json nagios", "local utc", "history"], done.stderr

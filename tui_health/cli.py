@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
 
-    sub = parser.add_subparsers(dest="command", metavar="{history,simulate,config,outbox}")
+    sub = parser.add_subparsers(dest="command", metavar="{history,simulate,config,outbox,completion}")
     hist = sub.add_parser("history", help="availability report or timeline from the history store")
     hist.add_argument(
         "--since", default="24h", metavar="TIME", help="a duration ago (24h, 7d) or ISO time (24h)"
@@ -310,6 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(box)
 
+    comp = sub.add_parser(
+        "completion", help="print a shell completion script (bash, zsh or tcsh) for tui-health"
+    )
+    comp.add_argument("shell", choices=("bash", "zsh", "tcsh"))
     cfg = sub.add_parser("config", help="show where the config lives, show it, or write a template")
     cfg.add_argument("action", choices=("path", "show", "init"))
     cfg.add_argument("--force", action="store_true", help="init: overwrite an existing file")
@@ -426,6 +430,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     path = config_path(getattr(args, "config", None))
     explicit = hasattr(args, "config") or bool(os.environ.get("TUI_HEALTH_CONFIG"))
     only = getattr(args, "target", [])
+    if args.command == "completion":
+        import shtab
+
+        # generated from this very parser: every flag, subcommand and choice, never out of date
+        print(shtab.complete(build_parser(), shell=args.shell))
+        return 0
     if args.command == "simulate":
         from tui_health.modes.simulate import run_simulate
 

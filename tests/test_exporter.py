@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from pathlib import Path
@@ -141,6 +142,8 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                     )
                     == 1
                 )
+                # every series the shipped Grafana dashboard reads is one this collector exports (by now)
+                assert dashboard_series() - set(found) == set()
                 # Genesys stopped answering, the loop did not: alive (no restart), not ready (data too old)
                 alive = await client.get("/healthz")
                 assert alive.status_code == 200 and alive.json()["ok"] is True
@@ -258,3 +261,31 @@ def test_the_shipped_alerting_rules_load_and_fire_as_their_unit_tests_say(tmp_pa
 def test_the_readme_shows_the_shipped_rules() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     assert (DEPLOY / "tui-health.rules.yml").read_text() in readme
+
+
+GRAFANA = Path(__file__).parent.parent / "deploy" / "grafana" / "tui-health.json"
+
+
+def dashboard_queries() -> list[str]:
+    import json
+
+    dashboard = json.loads(GRAFANA.read_text())
+    return [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+
+
+def dashboard_series() -> set[str]:
+    import re
+
+    return {name for expr in dashboard_queries() for name in re.findall(r"\btui_health_[a-z_]+", expr)}
+
+
+def test_the_shipped_grafana_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
+    """Each panel's query, with the dashboard's $target variable filled in, passes promtool as a recording rule
+    (Grafana itself is not needed to find a query that Prometheus would refuse)."""
+    queries = [expr.replace("$target", ".*") for expr in dashboard_queries()]
+    assert queries
+    rules = "groups:\n  - name: grafana-dashboard\n    rules:\n" + "".join(
+        f"      - record: tui_health:dashboard:{i}\n        expr: {json.dumps(q)}\n"
+        for i, q in enumerate(queries)
+    )
+    check_rules(tmp_path, rules)

@@ -1,5 +1,6 @@
-"""``promtool`` from Prometheus checks what we give Prometheus: CI installs it (Debian's ``prometheus``) and sets
-``TUI_HEALTH_REQUIRE_PROMTOOL=1``, so there a missing promtool fails; elsewhere the check is skipped."""
+"""Outside tools that check what we ship — ``promtool`` (Debian's ``prometheus``) for metrics, rules and the
+dashboard's queries, ``systemd-analyze`` (Debian's ``systemd``) for the unit file. CI installs them and sets
+``TUI_HEALTH_REQUIRE_TOOLS=1``, so there a missing tool fails; elsewhere its check is skipped."""
 
 from __future__ import annotations
 
@@ -11,13 +12,18 @@ from pathlib import Path
 import pytest
 
 
-def promtool() -> str:
-    found = shutil.which("promtool")
+def tool(name: str, package: str) -> str:
+    """The path of ``name``; skipped when it is missing, failed when CI requires it."""
+    found = shutil.which(name)
     if found is None:
-        if os.environ.get("TUI_HEALTH_REQUIRE_PROMTOOL"):
-            pytest.fail("promtool is required here (TUI_HEALTH_REQUIRE_PROMTOOL) but not installed")
-        pytest.skip("promtool is not installed (Debian: apt-get install prometheus)")
+        if os.environ.get("TUI_HEALTH_REQUIRE_TOOLS"):
+            pytest.fail(f"{name} is required here (TUI_HEALTH_REQUIRE_TOOLS) but not installed")
+        pytest.skip(f"{name} is not installed (Debian: apt-get install {package})")
     return found
+
+
+def promtool() -> str:
+    return tool("promtool", "prometheus")
 
 
 def assert_promtool_clean(metrics: str) -> None:

@@ -103,9 +103,10 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                 assert all(
                     s.labels.get("target") == target
                     for name, series in found.items()
-                    if name != "tui_health_build_info"
+                    if name.startswith("tui_health_") and name != "tui_health_build_info"
                     for s in series
                 )
+                assert found["process_resident_memory_bytes"][0].value > 0  # the process collector's series
                 # OpenMetrics when the scraper asks for it: the state set is a state set there
                 om = await client.get(
                     "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
@@ -142,7 +143,7 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                     )
                     == 1
                 )
-                # every series the shipped Grafana dashboard reads is one this collector exports (by now)
+                # every series the shipped dashboard and rules read is one this collector exports (by now)
                 assert dashboard_series() - set(found) == set()
                 # Genesys stopped answering, the loop did not: alive (no restart), not ready (data too old)
                 alive = await client.get("/healthz")
@@ -244,7 +245,7 @@ def test_headless_serves_metrics_while_it_polls(start_sim, tmp_path: Path) -> No
     assert proc.returncode == 0
 
 
-DEPLOY = Path(__file__).parent.parent / "deploy" / "prometheus"
+PACKAGED = Path(__file__).parent.parent / "packaging" / "prometheus"
 
 
 def test_the_shipped_alerting_rules_load_and_fire_as_their_unit_tests_say(tmp_path: Path) -> None:
@@ -253,17 +254,17 @@ def test_the_shipped_alerting_rules_load_and_fire_as_their_unit_tests_say(tmp_pa
     and not before its ``for``."""
     check_rules(
         tmp_path,
-        (DEPLOY / "tui-health.rules.yml").read_text(),
-        (DEPLOY / "tui-health.rules.test.yml").read_text().replace("tui-health.rules.yml", "rules.yml"),
+        (PACKAGED / "rules.yml").read_text(),
+        (PACKAGED / "rules.test.yml").read_text(),
     )
 
 
 def test_the_readme_shows_the_shipped_rules() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    assert (DEPLOY / "tui-health.rules.yml").read_text() in readme
+    assert (PACKAGED / "rules.yml").read_text() in readme
 
 
-GRAFANA = Path(__file__).parent.parent / "deploy" / "grafana" / "tui-health.json"
+GRAFANA = Path(__file__).parent.parent / "packaging" / "grafana" / "tui-health.json"
 
 
 def dashboard_queries() -> list[str]:
@@ -274,9 +275,12 @@ def dashboard_queries() -> list[str]:
 
 
 def dashboard_series() -> set[str]:
+    """Every tui-health series the shipped dashboard and alerting rules read."""
     import re
 
-    return {name for expr in dashboard_queries() for name in re.findall(r"\btui_health_[a-z_]+", expr)}
+    rules = (PACKAGED / "rules.yml").read_text()
+    exprs = [*dashboard_queries(), rules]
+    return {name for expr in exprs for name in re.findall(r"\btui_health_[a-z_]+", expr)}
 
 
 def test_the_shipped_grafana_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:

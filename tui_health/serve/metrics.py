@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -72,6 +72,7 @@ class Exporter:
             registry=self.registry,
         )
         self.registry.register(StateCollector(self.monitors))
+        ProcessCollector(registry=self.registry)  # process_resident_memory_bytes, process_open_fds, …
         for monitor in self.monitors:
             monitor.observers.append(self)
 

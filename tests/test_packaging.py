@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.promtool import tool
 from tui_health.cli import build_parser, check_modes
 
-UNIT = Path(__file__).parent.parent / "deploy" / "systemd" / "tui-health.service"
+UNIT = Path(__file__).parent.parent / "packaging" / "systemd" / "tui-health.service"
 
 
 def exec_start() -> list[str]:
@@ -37,4 +37,4 @@ def test_the_unit_runs_headless_with_a_command_line_tui_health_accepts() -> None
     assert parsed.headless and parsed.metrics_listen.startswith("127.0.0.1:")
     text = UNIT.read_text()
     assert "ExecReload=/bin/kill -HUP $MAINPID" in text  # SIGHUP: a clean stop, restarted by systemd
-    assert "Restart=always" in text and "NoNewPrivileges=yes" in text
+    assert "Restart=on-failure" in text and "NoNewPrivileges=yes" in text

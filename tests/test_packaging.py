@@ -38,3 +38,75 @@ def test_the_unit_runs_headless_with_a_command_line_tui_health_accepts() -> None
     text = UNIT.read_text()
     assert "ExecReload=/bin/kill -HUP $MAINPID" in text  # SIGHUP: a clean stop, restarted by systemd
     assert "Restart=on-failure" in text and "NoNewPrivileges=yes" in text
+
+
+def test_headless_under_systemd_says_ready_pings_the_watchdog_and_keeps_to_its_directories(
+    start_sim, tmp_path: Path
+) -> None:
+    """With systemd's variables set (as StateDirectory= & co. and Type=notify set them): READY after the first
+    poll, WATCHDOG pings, and every file in the directories systemd named — none in the home directory."""
+    import os
+    import socket
+
+    from tests.conftest import CLIENT_ID, SECRET
+
+    sim = start_sim("steady")
+    dirs = {name: tmp_path / name for name in ("state", "config", "logs", "home")}
+    for path in dirs.values():
+        path.mkdir()
+    (dirs["config"] / "config.toml").write_text(
+        f'[genesys]\napi_url = "{sim.url}"\nlogin_url = "{sim.url}"\n[poll]\ninterval = 0.2\n'
+    )
+    import threading
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(tmp_path / "notify"))
+    listener.settimeout(0.2)
+    messages: list[str] = []
+    running = True
+
+    def read() -> None:  # as systemd does: all the time, so nothing is dropped
+        while running:
+            try:
+                messages.append(listener.recv(4096).decode())
+            except TimeoutError:
+                continue
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    env.update(
+        GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID,
+        GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET,
+        HOME=str(dirs["home"]),
+        STATE_DIRECTORY=str(dirs["state"]),
+        CONFIGURATION_DIRECTORY=str(dirs["config"]),
+        LOGS_DIRECTORY=str(dirs["logs"]),
+        NOTIFY_SOCKET=str(tmp_path / "notify"),
+        WATCHDOG_USEC="200000",
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tui_health", "--headless", "--max-polls", "3"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    finally:
+        running = False
+        reader.join(timeout=5)
+        listener.setblocking(False)
+        while True:  # what arrived after the reader's last look
+            try:
+                messages.append(listener.recv(4096).decode())
+            except BlockingIOError:
+                break
+        listener.close()
+    assert any(m.startswith("READY=1") for m in messages), messages
+    assert "WATCHDOG=1" in messages and messages[-1] == "STOPPING=1"
+    assert messages.index(next(m for m in messages if m.startswith("READY=1"))) < messages.index("WATCHDOG=1")
+    assert (dirs["logs"] / "audit.jsonl").is_file()
+    assert (dirs["state"] / "state.sqlite3").is_file() and (dirs["state"] / "history").is_dir()
+    assert [p for p in dirs["home"].rglob("*") if p.is_file()] == []

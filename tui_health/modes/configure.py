@@ -41,6 +41,7 @@ def run_config(
         }
         for t in targets_from(settings, dict(os.environ), only)
     ]
+    from tui_health.settings.paths import systemd_directories
     from tui_health.sources import SOURCES
 
     document = {
@@ -48,6 +49,7 @@ def run_config(
         "config_file_exists": path.exists(),
         **settings.masked(),
         "targets": targets,
+        "systemd_directories": systemd_directories(),  # $STATE_DIRECTORY & co., used instead of the user's
         "available_sources": {
             name: {"needs_credentials": module.NEEDS_CREDENTIALS, "section": getattr(module, "SECTION", None)}
             for name, module in SOURCES.items()

@@ -12,12 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from tui_health.model.domain import AuditEvent
+from tui_health.model.domain import AuditEvent, Snapshot
 from tui_health.monitor.runtime import open_monitors
 from tui_health.serve import serving
 from tui_health.settings.config import Settings
+from tui_health.support.sd_notify import Notifier
 from tui_health.support.signals import interruptible, silence_stdout
 
 
@@ -56,13 +57,17 @@ async def run_headless(
                 stop.set()
                 silence_stdout()
 
+        systemd = Notifier()
+        told = SystemdTold(systemd, len(monitors))
         with serving(monitors, listen, serve, os.environ.get("TUI_HEALTH_SERVE_TOKEN")):
             for monitor in monitors:  # one per target; a slow or failing target never holds up another
                 monitor.audit.listeners.append(emit)
+                monitor.observers.append(told)
                 await monitor.start()
             runs = [
                 asyncio.ensure_future(m.run(stop, max_polls=max_polls, duration=duration)) for m in monitors
             ]
+            pinging = asyncio.ensure_future(told.keep_pinging()) if systemd.watchdog_every else None
             try:
                 await asyncio.gather(*runs)
             except BaseException:  # one target's run failed (its state directory gone): every run ends
@@ -70,6 +75,36 @@ async def run_headless(
                 await asyncio.gather(*runs, return_exceptions=True)
                 raise
             finally:
+                systemd.stopping()
+                if pinging is not None:
+                    pinging.cancel()
                 wait = 0.0 if stop.is_set() else settings.alerts.once_wait
                 await asyncio.gather(*(m.close(delivery_wait=wait) for m in monitors))
     return 0
+
+
+class SystemdTold:
+    """Tells systemd (``Type=notify``) READY once every target has polled once, and WATCHDOG after each poll
+    and every half ``WatchdogSec`` while the loop runs: a hung event loop stops the pings and systemd restarts
+    the service."""
+
+    def __init__(self, systemd: Notifier, targets: int) -> None:
+        self.systemd = systemd
+        self.waiting = targets
+        self.polled_once: set[int] = set()
+
+    def polled(self, monitor: Any, snapshot: Snapshot) -> None:
+        if id(monitor) not in self.polled_once:
+            self.polled_once.add(id(monitor))
+            if len(self.polled_once) == self.waiting:
+                self.systemd.ready(f"watching {self.waiting} target(s)")
+        self.systemd.watchdog()
+
+    def recorded(self, monitor: Any, events: list[AuditEvent]) -> None:
+        return None
+
+    async def keep_pinging(self) -> None:
+        assert self.systemd.watchdog_every is not None
+        while True:
+            await asyncio.sleep(self.systemd.watchdog_every)
+            self.systemd.watchdog()

@@ -106,7 +106,78 @@ def test_headless_under_systemd_says_ready_pings_the_watchdog_and_keeps_to_its_d
         listener.close()
     assert any(m.startswith("READY=1") for m in messages), messages
     assert "WATCHDOG=1" in messages and messages[-1] == "STOPPING=1"
-    assert messages.index(next(m for m in messages if m.startswith("READY=1"))) < messages.index("WATCHDOG=1")
+    ready = messages.index(next(m for m in messages if m.startswith("READY=1")))
+    assert "WATCHDOG=1" in messages[ready:]  # the loop keeps telling systemd it is alive after it is ready
     assert (dirs["logs"] / "audit.jsonl").is_file()
     assert (dirs["state"] / "state.sqlite3").is_file() and (dirs["state"] / "history").is_dir()
     assert [p for p in dirs["home"].rglob("*") if p.is_file()] == []
+
+
+DOCKERFILE = Path(__file__).parent.parent / "Dockerfile"
+
+
+def dockerfile_json(instruction: str) -> list[str]:
+    import json
+
+    [line] = [line for line in DOCKERFILE.read_text().splitlines() if line.startswith(f"{instruction} ")]
+    return json.loads(line.removeprefix(f"{instruction} "))
+
+
+def test_the_image_runs_as_a_user_with_a_volume_and_checks_liveness() -> None:
+    text = DOCKERFILE.read_text()
+    assert "\nUSER tui-health\n" in text and 'VOLUME ["/var/lib/tui-health"]' in text
+    assert "/healthz" in text.split("HEALTHCHECK", 1)[1]  # liveness: an upstream outage never restarts it
+    assert "EXPOSE 9464" in text and "ENV" in text and "SECRET=" not in text.replace("SECRET=…", "")
+
+
+def test_the_image_entrypoint_runs_outside_a_container_and_its_health_path_answers(
+    start_sim, tmp_path: Path
+) -> None:
+    """The image cannot be built here (no base-image registry): run its ENTRYPOINT with the image's environment
+    against the simulator, and ask the path its HEALTHCHECK asks."""
+    import os
+    import re
+    import socket
+    import time
+    import urllib.request
+
+    from tests.conftest import CLIENT_ID, SECRET
+
+    sim = start_sim("steady")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    program, *args = dockerfile_json("ENTRYPOINT")
+    assert program == "tui-health" and args[:2] == ["--headless", "--serve"]
+    args[2] = f"127.0.0.1:{port}"  # the image binds 0.0.0.0:9464; here a free loopback port
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    for name, value in re.findall(r"(\w+_DIRECTORY)=(\S+)", DOCKERFILE.read_text()):
+        env[name] = str(tmp_path / value.lstrip("/"))
+        Path(env[name]).mkdir(parents=True, exist_ok=True)
+    (Path(env["CONFIGURATION_DIRECTORY"]) / "config.toml").write_text(
+        f'[genesys]\napi_url = "{sim.url}"\nlogin_url = "{sim.url}"\n'
+    )
+    env.update(
+        GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET, HOME=str(tmp_path)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_health", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        status = None
+        ends = time.monotonic() + 60
+        while status != 200 and time.monotonic() < ends and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=4) as answer:
+                    status = answer.status
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200, proc.stderr.read() if proc.poll() is not None else "no answer"
+        assert (Path(env["STATE_DIRECTORY"]) / "state.sqlite3").exists()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from textual.widgets import Input
 
 from tests.conftest import run_cli, sim_settings
@@ -16,6 +17,7 @@ from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.attach import Attachment
 from tui_health.serve.codec import state_from_json, state_to_json
 from tui_health.serve.http import CollectorServer
+from tui_health.support.errors import ConfigError
 from tui_health.tui.app import HealthApp
 from tui_health.tui.screens.silence import SilenceScreen
 
@@ -309,7 +311,8 @@ async def test_an_attached_console_says_silenced_only_when_the_collector_takes_i
     sim = start_sim("outage")
     settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
     async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
-        server = CollectorServer([collector], serve=True, token="right-token").start()
+        # anyone may read (serve.public_read), only the token's holders may silence
+        server = CollectorServer([collector], serve=True, token="right-token", public_read=True).start()
         attachment = Attachment(server.url, "wrong-token")
         try:
             await collector.poll()
@@ -334,3 +337,34 @@ async def test_an_attached_console_says_silenced_only_when_the_collector_takes_i
         finally:
             await attachment.close()
             server.stop()
+
+
+async def test_with_a_token_the_state_is_read_only_by_those_who_hold_it(start_sim, tmp_path: Path) -> None:
+    """/state.json, /status.json and /events need the token (a missing or wrong one: 401); /metrics, /healthz and
+    /readyz stay open for scrapers; serve.public_read opens the state again; an attached console sends it."""
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        await collector.poll()
+        guarded = CollectorServer([collector], serve=True, token="read-token").start()
+        public = CollectorServer([collector], serve=True, token="read-token", public_read=True).start()
+        try:
+            async with httpx.AsyncClient() as client:
+                for path in ("/state.json", "/status.json", "/events"):
+                    bare = await client.get(f"{guarded.url}{path}")
+                    wrong = await client.get(f"{guarded.url}{path}", headers={"Authorization": "Bearer nope"})
+                    assert bare.status_code == wrong.status_code == 401, path
+                    assert bare.headers["www-authenticate"] == "Bearer"
+                    if path != "/events":
+                        assert (await client.get(f"{public.url}{path}")).status_code == 200, path
+                auth = {"Authorization": "Bearer read-token"}
+                assert (await client.get(f"{guarded.url}/status.json", headers=auth)).status_code == 200
+                for path in ("/metrics", "/healthz", "/readyz"):
+                    assert (await client.get(f"{guarded.url}{path}")).status_code == 200, path
+            [target] = await Attachment(guarded.url, "read-token").open()  # sends it: reads the state
+            assert len(target.store.state.components) == 40
+            with pytest.raises(ConfigError, match="token"):
+                await Attachment(guarded.url, None).open()
+        finally:
+            guarded.stop()
+            public.stop()

@@ -31,7 +31,13 @@ async def run_tui(
 
     async with open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors:
         try:
-            with serving(monitors, listen, serve, os.environ.get("TUI_HEALTH_SERVE_TOKEN")):
+            with serving(
+                monitors,
+                listen,
+                serve,
+                os.environ.get("TUI_HEALTH_SERVE_TOKEN"),
+                public_read=settings.serve.public_read,
+            ):
                 return await run_app(HealthApp(monitors, bell=settings.display.bell))
         finally:
             await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))

@@ -59,7 +59,13 @@ async def run_headless(
 
         systemd = Notifier()
         told = SystemdTold(systemd, len(monitors))
-        with serving(monitors, listen, serve, os.environ.get("TUI_HEALTH_SERVE_TOKEN")):
+        with serving(
+            monitors,
+            listen,
+            serve,
+            os.environ.get("TUI_HEALTH_SERVE_TOKEN"),
+            public_read=settings.serve.public_read,
+        ):
             for monitor in monitors:  # one per target; a slow or failing target never holds up another
                 monitor.audit.listeners.append(emit)
                 monitor.observers.append(told)

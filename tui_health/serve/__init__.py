@@ -17,6 +17,8 @@ def serving(
     listen: tuple[str, int] | None,
     serve: tuple[str, int] | None = None,
     token: str | None = None,
+    *,
+    public_read: bool = False,
 ) -> Iterator[None]:
     """The collector's endpoints for ``monitors`` while the block runs: ``listen`` the metrics, health and
     status; ``serve`` those and the live state for attached consoles (silences from them with ``token``). The
@@ -29,9 +31,11 @@ def serving(
     servers = []
     try:
         if serve is not None:
-            servers.append(CollectorServer(monitors, *serve, serve=True, token=token).start())
-        if listen is not None and listen != serve:
-            servers.append(CollectorServer(monitors, *listen).start())
+            servers.append(
+                CollectorServer(monitors, *serve, serve=True, token=token, public_read=public_read).start()
+            )
+        if listen is not None and listen != serve:  # its /status.json is the state too: the same rule
+            servers.append(CollectorServer(monitors, *listen, token=token, public_read=public_read).start())
         for server in servers:  # with port 0 the system chose it: say which (on stderr, beside the logs)
             what = "/metrics, /healthz, /readyz, /status.json" + (
                 " and the live state" if server.serve else ""

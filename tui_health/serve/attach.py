@@ -56,7 +56,14 @@ class Attachment:
         is not a tui-health collector with ``--serve``."""
         where = redact_url(self.url)
         try:
-            async with self.http.stream("GET", f"{self.url}/state.json", timeout=10.0) as response:
+            async with self.http.stream(
+                "GET", f"{self.url}/state.json", headers=self._auth(), timeout=10.0
+            ) as response:
+                if response.status_code == 401:
+                    raise ConfigError(
+                        f"{where} keeps its state for those who hold its token",
+                        hint="set TUI_HEALTH_SERVE_TOKEN to the collector's token",
+                    )
                 if response.status_code != 200:
                     raise ConfigError(
                         f"{where} answered HTTP {response.status_code} for /state.json",
@@ -108,7 +115,7 @@ class Attachment:
         attempt = 0
         while True:
             try:
-                async with self.http.stream("GET", f"{self.url}/events") as response:
+                async with self.http.stream("GET", f"{self.url}/events", headers=self._auth()) as response:
                     if response.status_code != 200:
                         raise ConnectionError(f"HTTP {response.status_code}")
                     attempt = 0
@@ -172,6 +179,10 @@ class Attachment:
             raise CollectorError(str(exc)) from None
         self.targets[index].store.publish(state)
 
+    def _auth(self) -> dict[str, str]:
+        """The bearer token, on every request: the collector may keep its state for those who hold it."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
     def post_silence(self, target: RemoteTarget, cid: str, seconds: float | None, reason: str = "") -> None:
         task = asyncio.ensure_future(self.send_silence(target, cid, seconds, reason))
         self._sending.add(task)
@@ -191,9 +202,10 @@ class Attachment:
             "reason": reason,
         }
         body.update({"lift": True} if seconds is None else {"seconds": seconds})
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            response = await self.http.post(f"{self.url}/silences", json=body, headers=headers, timeout=10.0)
+            response = await self.http.post(
+                f"{self.url}/silences", json=body, headers=self._auth(), timeout=10.0
+            )
             answer = (
                 response.json()
                 if response.headers.get("content-type", "").startswith("application/json")

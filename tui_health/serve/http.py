@@ -35,6 +35,9 @@ from tui_health.support.text import clean
 if TYPE_CHECKING:
     from tui_health.monitor.monitor import Monitor
 
+PRIVATE_READS = ("/state.json", "/status.json", "/events")
+"""What reading needs the token for (when one is set): the org's components, incidents and events."""
+
 STALE_AFTER = 3
 """``/healthz`` says 503 once a target's last poll is older than this many poll intervals."""
 
@@ -170,12 +173,17 @@ class CollectorServer:
         *,
         serve: bool = False,
         token: str | None = None,
+        public_read: bool = False,
         limits: Limits | None = None,
     ) -> None:
+        """``token``: what silences need — and, unless ``public_read``, what reading the state needs
+        (``/state.json``, ``/status.json``, ``/events``). ``/metrics``, ``/healthz`` and ``/readyz`` stay open:
+        scrapers and orchestrators ask them without credentials."""
         self.monitors = list(monitors)
         self.exporter = Exporter(self.monitors)
         self.serve = serve
         self.token = token or None
+        self.public_read = public_read
         self.loop: asyncio.AbstractEventLoop | None = None
         self.http = BoundedServer(self._route, host, port, limits=limits or Limits(max_body=MAX_BODY))
         self.broadcast = Broadcast(self.monitors, self.http) if serve else None
@@ -274,6 +282,17 @@ class CollectorServer:
 
     async def _get(self, request: Request) -> Response | Stream:
         path = request.path
+        if (
+            path in PRIVATE_READS
+            and self.token
+            and not self.public_read
+            and not authorized(request, self.token)
+        ):
+            return _reply(
+                401,
+                "reading the state needs the bearer token (TUI_HEALTH_SERVE_TOKEN), or serve.public_read = true",
+                {"WWW-Authenticate": "Bearer"},
+            )
         if path == "/metrics":
             encoder, content_type = choose_encoder(request.headers.get("accept", ""))
             return Response(200, content_type, await self._metrics(encoder, content_type))

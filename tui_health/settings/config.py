@@ -189,6 +189,14 @@ class HistorySettings(Section):
         return value
 
 
+class ServeSettings(Section):
+    """The collector's endpoints (``--serve``, ``--metrics-listen``)."""
+
+    public_read: bool = False
+    """Let anyone read the state (``/state.json``, ``/status.json``, ``/events``) when a serve token is set;
+    by default reading needs the token too. ``/metrics``, ``/healthz`` and ``/readyz`` are always open."""
+
+
 class DisplaySettings(Section):
     """How the console and reports show things to a person (never what is stored or sent)."""
 
@@ -237,6 +245,7 @@ class Settings(Section):
     state: StateSettings = StateSettings()
     history: HistorySettings = HistorySettings()
     display: DisplaySettings = DisplaySettings()
+    serve: ServeSettings = ServeSettings()
     targets: list[TargetSettings] = Field(default_factory=list)
     """``[[targets]]``: several orgs in one monitor. Without any, the settings describe one implicit target."""
 

@@ -365,3 +365,30 @@ def test_bash_completion_is_made_from_the_parser_and_completes_flags_values_and_
     )
     done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
     assert done.stdout.splitlines() == ["--format", "table json nagios", "local utc", "history"], done.stderr
+
+
+def test_the_manual_page_is_made_from_the_parser_and_groff_reads_it_without_a_warning(tmp_path) -> None:
+    import shutil
+    import subprocess
+
+    from tests.conftest import run_cli
+    from tui_health.cli import build_parser
+
+    page = run_cli("manpage")
+    assert page.returncode == 0 and page.stdout.startswith(".TH TUI-HEALTH 1"), page.stderr
+    text = page.stdout.replace("\\-", "-")
+    parser = build_parser()
+    for flag in parser._option_string_actions:
+        assert flag in text, flag
+    for command in ("history", "simulate", "outbox", "config", "completion", "manpage"):
+        assert f".SS {command}" in text, command
+    if shutil.which("groff") is None:
+        pytest.skip("no groff here to read it")
+    (tmp_path / "tui-health.1").write_text(page.stdout)
+    done = subprocess.run(
+        ["groff", "-man", "-Tutf8", "-ww", "-z", str(tmp_path / "tui-health.1")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr

@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
 
-    sub = parser.add_subparsers(dest="command", metavar="{history,simulate,config,outbox,completion}")
+    sub = parser.add_subparsers(dest="command", metavar="{history,simulate,config,outbox,completion,manpage}")
     hist = sub.add_parser("history", help="availability report or timeline from the history store")
     hist.add_argument(
         "--since", default="24h", metavar="TIME", help="a duration ago (24h, 7d) or ISO time (24h)"
@@ -314,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
         "completion", help="print a shell completion script (bash, zsh or tcsh) for tui-health"
     )
     comp.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+    sub.add_parser("manpage", help="print the manual page (roff): tui-health manpage | man -l -")
     cfg = sub.add_parser("config", help="show where the config lives, show it, or write a template")
     cfg.add_argument("action", choices=("path", "show", "init"))
     cfg.add_argument("--force", action="store_true", help="init: overwrite an existing file")
@@ -430,6 +431,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     path = config_path(getattr(args, "config", None))
     explicit = hasattr(args, "config") or bool(os.environ.get("TUI_HEALTH_CONFIG"))
     only = getattr(args, "target", [])
+    if args.command == "manpage":
+        from tui_health.modes.manpage import manpage
+
+        print(manpage(build_parser()), end="")
+        return 0
     if args.command == "completion":
         import shtab
 

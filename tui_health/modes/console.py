@@ -5,14 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tui_health.monitor.runtime import open_monitors
 from tui_health.settings.config import Settings
 from tui_health.support.signals import interruptible
 
-if TYPE_CHECKING:
-    from textual.app import App
+
+class ConsoleApp(Protocol):
+    """What :func:`run_app` needs of a Textual app, said here so that this module (which ``--once`` and
+    ``--headless`` never import, but the layout rules read) names no Textual type at all."""
+
+    async def run_async(self) -> int | None: ...
+
+    def exit(self, result: int | None = None) -> None: ...
 
 
 async def run_tui(
@@ -43,7 +49,7 @@ async def run_tui(
             await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))
 
 
-async def run_app(app: App[int]) -> int:
+async def run_app(app: ConsoleApp) -> int:
     """Run ``app``; SIGTERM/SIGINT quit like `q`, so the driver restores the terminal (alternate screen, mouse
     tracking) whichever way it ends."""
     async with interruptible() as stop:

@@ -27,6 +27,7 @@ from tui_health.model.state import (
     sort_key,
 )
 from tui_health.model.watched import Passive
+from tui_health.support.clock import read_rfc3339
 
 SERIES = 240
 """Polls in the latency sparkline (as the live tracker keeps)."""
@@ -118,21 +119,11 @@ def connection_of(poll: PollRow) -> ConnectionState:
                 bool(s.get("ok")),
                 str(s["error_kind"]) if s.get("error_kind") else None,
                 str(s["error"]) if s.get("error") else None,
-                parse_moment_or_none(s.get("retry_at")),
+                read_rfc3339(s.get("retry_at")),
             )
             for s in poll.sources
         ]
     )
-
-
-def parse_moment_or_none(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def state_of(

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from tui_health.model.extras import NO_EXTRAS, SourceExtras
-from tui_health.support.clock import rfc3339
+from tui_health.support.clock import read_rfc3339, rfc3339
 from tui_health.support.text import clean
 
 
@@ -259,14 +259,7 @@ class AuditEvent:
             return clean(value, limit) if value is not None else None
 
         def moment(key: str) -> datetime | None:
-            value = data.get(key)
-            if not isinstance(value, str):
-                return None
-            try:
-                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-                return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-            except (ValueError, OverflowError):
-                return None
+            return read_rfc3339(data.get(key))
 
         def texts(key: str, count: int = 1000) -> tuple[str, ...] | None:
             value = data.get(key)

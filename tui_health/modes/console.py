@@ -30,20 +30,13 @@ async def run_tui(
     serve: tuple[str, int] | None = None,
     only: Sequence[str] = (),
 ) -> int:
-    import os
 
     from tui_health.serve import serving
     from tui_health.tui.app import HealthApp
 
     async with open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors:
         try:
-            with serving(
-                monitors,
-                listen,
-                serve,
-                os.environ.get("TUI_HEALTH_SERVE_TOKEN"),
-                public_read=settings.serve.public_read,
-            ):
+            with serving(monitors, listen, serve, settings.serve):
                 return await run_app(HealthApp(monitors, bell=settings.display.bell))
         finally:
             await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))

@@ -8,7 +8,6 @@ the next start), when the reader of stdout goes away (``| head -3``: quietly, ex
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,13 +58,7 @@ async def run_headless(
 
         systemd = Notifier()
         told = SystemdTold(systemd, len(monitors))
-        with serving(
-            monitors,
-            listen,
-            serve,
-            os.environ.get("TUI_HEALTH_SERVE_TOKEN"),
-            public_read=settings.serve.public_read,
-        ):
+        with serving(monitors, listen, serve, settings.serve):
             for monitor in monitors:  # one per target; a slow or failing target never holds up another
                 monitor.audit.listeners.append(emit)
                 monitor.observers.append(told)

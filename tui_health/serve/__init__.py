@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -9,20 +10,22 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tui_health.monitor.monitor import Monitor
+    from tui_health.settings.config import ServeSettings
 
 
 @contextmanager
 def serving(
     monitors: Sequence[Monitor],
     listen: tuple[str, int] | None,
-    serve: tuple[str, int] | None = None,
-    token: str | None = None,
-    *,
-    public_read: bool = False,
+    serve: tuple[str, int] | None,
+    settings: ServeSettings,
 ) -> Iterator[None]:
     """The collector's endpoints for ``monitors`` while the block runs: ``listen`` the metrics, health and
-    status; ``serve`` those and the live state for attached consoles (silences from them with ``token``). The
-    same address serves both. Nothing, and no prometheus_client import, when neither is asked for."""
+    status; ``serve`` those and the live state for attached consoles. The same address serves both. With
+    ``TUI_HEALTH_SERVE_TOKEN`` set, silences need it, and so does reading the state unless
+    ``settings.public_read``. Nothing, and no prometheus_client import, when neither is asked for."""
+    token = os.environ.get("TUI_HEALTH_SERVE_TOKEN") or None
+    public_read = settings.public_read
     if listen is None and serve is None:
         yield
         return

@@ -19,7 +19,7 @@ from tui_health.model.extras import SourceExtras
 from tui_health.model.latency import LatencySummary
 from tui_health.model.state import BudgetView, ComponentView, ConnectionState, MonitorState
 from tui_health.report.status import component_json
-from tui_health.support.clock import rfc3339
+from tui_health.support.clock import read_rfc3339, rfc3339
 from tui_health.support.text import clean, clean_data
 
 MAX_COMPONENTS = 100_000
@@ -34,13 +34,7 @@ def _ts(moment: datetime | None) -> str | None:
 
 
 def _dt(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    return read_rfc3339(value)
 
 
 def _status(value: Any) -> Status:

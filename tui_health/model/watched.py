@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 class Watched(Protocol):
     store: StatePublisher
     interval: float
+    passive: bool
+    """It does not poll or deliver itself (replay, a collector's state): pause, poll-now and requeue are hidden."""
+    confirms_later: bool
+    """Its silences are asked for, and confirmed or refused later by their owner (an attached console)."""
 
     @property
     def region(self) -> str: ...

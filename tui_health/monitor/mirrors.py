@@ -22,7 +22,9 @@ from tui_health.sources.statuspage import NAME as STATUSPAGE
 
 def fold_mirrors(components: Sequence[Component]) -> tuple[Component, ...]:
     on_page = Counter(c.name.casefold() for c in components if c.source == STATUSPAGE)
-    if not on_page:  # no status page this poll (most polls of a big org): nothing to fold, nothing more to build
+    if (
+        not on_page
+    ):  # no status page this poll (most polls of a big org): nothing to fold, nothing more to build
         return tuple(components)
     api = {c.name.casefold(): c for c in components if c.source == HEALTH_API}
     mirrors: dict[str, Component] = {}

@@ -156,6 +156,9 @@ AVAILABILITY_BUSY = 30.0
 class Monitor:
     """One poll cycle: sources → snapshot → engine → audit + alerts → a new MonitorState in the store."""
 
+    passive = False  # it polls and delivers: the console's live-only actions apply
+    confirms_later = False  # a silence takes effect at once
+
     def __init__(
         self,
         poller: Poller,
@@ -581,8 +584,8 @@ class Monitor:
         """The components of the sources that answered replace theirs; a failed source's stay (stale), and what
         it could name but not measure shows as unknown, with why. Whether any source answered."""
         answered = {s.name for s in snapshot.sources if s.ok}
-        if answered:
-            self.last_ok_at = snapshot.taken_at
+        if answered:  # an answer shown while others were busy (_interim) may be later than the poll's start
+            self.last_ok_at = max(self.last_ok_at or snapshot.taken_at, snapshot.taken_at)
             self.components = {cid: c for cid, c in self.components.items() if c.source not in answered}
             self.components.update((c.id, c) for c in snapshot.components)
         self.unmeasured = {c.id: c for s in snapshot.sources if not s.ok for c in s.unmeasured}

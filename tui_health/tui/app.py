@@ -60,9 +60,8 @@ class HealthApp(App[int]):
         super().__init__()
         self.ring_bell = bell
         self._toasted: set[str] = set()  # silence answers already toasted
-        self._down: set[str] | None = (
-            None  # ids confirmed down in the last state shown (None: none shown yet)
-        )
+        # ids confirmed down in the last state shown (None: none shown yet)
+        self._down: set[str] | None = None
         self.monitors: list[Watched] = list(monitors) if isinstance(monitors, list | tuple) else [monitors]  # type: ignore[list-item]
         self.monitor = self.monitors[0]
         """The first target's monitor (the only one in a single-target set-up)."""
@@ -207,7 +206,8 @@ class HealthApp(App[int]):
         if state.last_poll_at is None:
             return  # nothing polled yet: the first answer is the baseline, not news
         down = {c.id for c in state.components if c.status is Status.DOWN}
-        new = [c.name for c in state.components if c.id in down - (self._down or set())]
+        fresh = down - (self._down or set())
+        new = [c.name for c in state.components if c.id in fresh]
         first = self._down is None
         self._down = down
         if first or not new or state.replay:
@@ -326,14 +326,11 @@ class HealthApp(App[int]):
         if action == "target":
             return len(self.monitors) > 1  # only with several targets
         if action == "org_events":
-            return any(
-                s.extras.operational_events is not None for s in self.state.sources
-            )  # a source watches them
+            # offered when a source watches the org's events
+            return any(s.extras.operational_events is not None for s in self.state.sources)
         if action == "silences":
             return bool(self.state.silences)
-        if action in ("pause", "poll_now", "requeue") and all(
-            getattr(m, "passive", False) for m in self.monitors
-        ):
+        if action in ("pause", "poll_now", "requeue") and all(m.passive for m in self.monitors):
             return False  # attached to a collector (or replaying): it polls and delivers, not this console
         if action == "poll_now":
             return None if self.state.paused else True
@@ -409,9 +406,7 @@ class HealthApp(App[int]):
                 seconds, reason = answer
                 monitor, cid = self.owner(component)
                 monitor.silence(cid, seconds, reason=reason)
-                if getattr(
-                    monitor, "confirms_later", False
-                ):  # the collector's answer is toasted when it comes
+                if monitor.confirms_later:  # the collector's answer is toasted when it comes
                     self.notify(f"silence of {component.name} sent to the collector…", timeout=3)
                 else:
                     self.notify(f"{component.name} silenced")

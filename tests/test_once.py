@@ -255,13 +255,24 @@ def test_demo_once_needs_no_credentials_and_serves_every_source():
         ("statuspage", True),
         ("api-probe", True),
         ("operational-events", True),
+        ("edges", True),
+        ("trunks", True),
+        ("queues", True),
     ]
     by_source = {}
     for c in doc["components"]:
         by_source[c["source"]] = by_source.get(c["source"], 0) + 1
     # the status page is scoped to the region (us-east-1): its group and the ungrouped Login, not EMEA's; the
     # group's four services mirror health API components and are folded into them (one outage, one row)
-    assert by_source == {"health-api": 40, "statuspage": 1, "api-probe": 1, "operational-events": 1}
+    assert by_source == {
+        "health-api": 40,
+        "statuspage": 1,
+        "api-probe": 1,
+        "operational-events": 1,
+        "edges": 2,
+        "trunks": 4,
+        "queues": 4,
+    }
     voice = next(c for c in doc["components"] if c["id"] == "voice-telephony")
     assert voice["status"] == "down" and doc["counts"]["down"] == 1
     assert voice["details"]["status_page"] == {

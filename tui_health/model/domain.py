@@ -73,6 +73,11 @@ class EventType(StrEnum):
     STORAGE_RECOVERED = "storage_recovered"
     RATE_LIMIT_LOW = "rate_limit_low"
     OPERATIONAL_EVENT = "operational_event"
+    PUSH_FAILED = "push_failed"  # the notification channel failed (polling goes on; a catch-up poll follows)
+    PUSH_CONNECTED = "push_connected"  # the notification channel works (first time, or again)
+    SOURCE_NOTE = (
+        "source_note"  # a source says something once ("no Edges in this org"): neither OK nor failed
+    )
 
 
 class Severity(StrEnum):
@@ -100,6 +105,8 @@ class Component:
     raw_status: str | None = None  # what the API said, when it differs from ``status``
     group: str | None = None
     details: dict[str, Any] | None = None
+    kind: str | None = None
+    """What it is, for the org's own sources: ``edge``, ``trunk``, ``queue`` (``None``: a platform component)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ class SourceExtras:
     # (None: this source does not watch them; empty: it does, and none happened)
     new_operational_events: tuple[OrgEvent, ...] = ()  # operational-events: first seen in this poll
     pages: int | None = None  # health-api: pages walked
+    note: str | None = None  # edges, trunks, queues: why there is no component ("no Edges in this org")
+    pushed: bool = False  # edges, trunks, queues: this answer came from pushed changes, not a poll
 
     def shown(self) -> dict[str, Any]:
         """What a reader of the state sees (the report, an attached console): not the per-poll bookkeeping."""
@@ -45,6 +47,8 @@ class SourceExtras:
             out["page_status"] = self.page_status.as_dict()
         if self.operational_events is not None:
             out["operational_events"] = list(self.operational_events)
+        if self.note:
+            out["note"] = self.note
         return out
 
     @classmethod
@@ -59,6 +63,7 @@ class SourceExtras:
             operational_events=tuple(e for e in data["operational_events"] or () if isinstance(e, dict))
             if isinstance(data.get("operational_events"), list)
             else None,
+            note=str(data["note"])[:200] if isinstance(data.get("note"), str) else None,
         )
 
 

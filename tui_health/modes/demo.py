@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 DEMO_CLIENT = ("demo-client", "demo-secret")
+ORG_SOURCES = ("edges", "trunks", "queues")
+"""Sources that watch the org's own entities: in the demo only when the scenario gives the org some."""
 
 
 @contextmanager
@@ -35,8 +37,10 @@ def demo(
         flags.setdefault("genesys.login_url", sim.url)
         flags.setdefault("statuspage.url", sim.url)
         flags.setdefault("genesys.name", "demo (simulated us-east-1)")  # not "127.0.0.1:43787"
-        flags.setdefault("poll.sources", list(SOURCES))  # the simulator serves every registered source
+        # the simulator serves every registered source; the org's own ones when the scenario has an org
+        flags.setdefault("poll.sources", [n for n in SOURCES if played.org or n not in ORG_SOURCES])
         flags.setdefault("events.definitions", ["TELEPHONY-0010"])  # trunks that drop count as the org's
+        flags.setdefault("queues.names", ["*"])  # every queue of the simulated org
         flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
         flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
         flags["alerts.sinks+"] = [

@@ -31,6 +31,8 @@ class Connection:
     tokens: TokenProvider | None
     sources: list[Source]
     budget: RequestBudget | None = None
+    budgeted: HttpCore | None = None
+    """The core of the token's requests (its request budget): the notification channel's calls use it."""
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
@@ -86,7 +88,13 @@ async def connect(
         )
         sources: list[Source] = [SOURCES[name].build(context) for name in names]
         yield Connection(
-            http=http, tls=tls, core=core, tokens=tokens, sources=sources, budget=budgeted.budget
+            http=http,
+            tls=tls,
+            core=core,
+            tokens=tokens,
+            sources=sources,
+            budget=budgeted.budget,
+            budgeted=budgeted,
         )
     finally:
         await http.aclose()

@@ -33,6 +33,7 @@ from tui_health.monitor.engine_state import EngineStateStore
 from tui_health.monitor.mirrors import fold_mirrors
 from tui_health.monitor.snapshot_events import (
     headroom_events,
+    note_events,
     org_events,
     snapshot_events,
     with_incident_links,
@@ -41,7 +42,7 @@ from tui_health.monitor.snapshot_events import (
 from tui_health.monitor.views import ComponentViews
 from tui_health.report.status import Report, report_of
 from tui_health.settings.target import Target
-from tui_health.sources.base import Source, failed
+from tui_health.sources.base import Source, failed, is_pushed
 from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.disk import StorageHealth, StorageStuck
 from tui_health.support.errors import NetworkError
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never impo
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter
     from tui_health.model.component_history import ComponentTimeline
+    from tui_health.monitor.push import PushHub
 
 
 class Observer(Protocol):
@@ -95,6 +97,13 @@ class Poller:
         self.deadline = deadline
         self.clock = clock or SystemClock()
 
+    async def _answer(self, source: Source, deadline: float, pushed: bool) -> SourceResult:
+        if pushed and is_pushed(source):
+            known = source.current()  # type: ignore[attr-defined]
+            if known is not None:
+                return known
+        return await self._bounded(source, deadline)
+
     async def _bounded(self, source: Source, deadline: float) -> SourceResult:
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
@@ -117,18 +126,29 @@ class Poller:
             issues=tuple(replace(i, message=scrub(i.message)) for i in result.issues),
         )
 
-    async def poll(self, answered: Callable[[SourceResult, list[str]], None] | None = None) -> Snapshot:
+    async def poll(
+        self,
+        answered: Callable[[SourceResult, list[str]], None] | None = None,
+        *,
+        only: frozenset[str] | None = None,
+    ) -> Snapshot:
         """Every source at once; ``answered`` is called as each one finishes while others are still busy (with
-        the names of those), so a view can show what came back without waiting for a hanging source."""
+        the names of those), so a view can show what came back without waiting for a hanging source.
+
+        ``only``: just these sources (pushed changes): each answers from what it knows when it can
+        (:meth:`Pushed.current`), and asks the API otherwise."""
         started = self.clock.monotonic()
         taken_at = self.clock.now()
         deadline = time.monotonic() + self.deadline
-        tasks = [asyncio.ensure_future(self._bounded(source, deadline)) for source in self.sources]
+        sources = self.sources if only is None else [s for s in self.sources if s.name in only]
+        tasks = [
+            asyncio.ensure_future(self._answer(source, deadline, only is not None)) for source in sources
+        ]
         try:
             if answered is not None and len(tasks) > 1:
                 for finished in asyncio.as_completed(tasks):
                     result = await finished
-                    busy = [s.name for s, t in zip(self.sources, tasks, strict=True) if not t.done()]
+                    busy = [s.name for s, t in zip(sources, tasks, strict=True) if not t.done()]
                     if busy:
                         answered(result, busy)
             results = list(await asyncio.gather(*tasks))
@@ -145,6 +165,19 @@ class Poller:
 
 
 RECENT_EVENTS = 300
+PUSH_SETTLE = 0.05
+"""Seconds a pushed change waits for others arriving with it (one observation for a burst)."""
+
+
+def merged_into(whole: Snapshot, part: Snapshot) -> Snapshot:
+    """``whole`` with the sources ``part`` answered replaced by those answers (pushed observations)."""
+    fresh = {s.name: s for s in part.sources}
+    sources = tuple(fresh.pop(s.name, s) for s in whole.sources) + tuple(fresh.values())
+    return replace(
+        whole, poll_id=part.poll_id, taken_at=part.taken_at, sources=sources, components=merge(list(sources))
+    )
+
+
 STUCK_AFTER = 10.0
 """Seconds one write may take before the store is reported as stuck."""
 AVAILABILITY_EVERY = 300.0
@@ -181,6 +214,7 @@ class Monitor:
         history: tuple[HistoryWriter, Recorder] | None = None,
         remember: bool = True,
         settle: bool = True,
+        push: PushHub | None = None,
     ) -> None:
         """Every collaborator is handed in here; nothing is patched in afterwards. ``history``: the writer and
         recorder every poll, event and alert goes to (``remember``: start from what it holds); ``settle``: run
@@ -236,6 +270,14 @@ class Monitor:
         self._availability_at: float | None = None  # monotonic time of the last refresh
         self._availability_task: asyncio.Task[None] | None = None
         self._availability_again = False  # a change came while a refresh was in flight
+        self.push = push
+        """Genesys' notification channel for the sources that take pushed changes (``None``: polling only)."""
+        self._poll_lock = asyncio.Lock()  # polls and pushed observations never overlap
+        self._pushed_names: set[str] = set()
+        self._push_task: asyncio.Task[None] | None = None
+        self._confirm_handle: asyncio.TimerHandle | None = None
+        self._push_working: bool | None = None  # None: never connected yet
+        self._notes: dict[str, str] = {}  # source → the note last audited (said once)
         if saved is not None:
             restored = saved.load(self.target_key)
             if restored is not None:
@@ -383,6 +425,8 @@ class Monitor:
         self.record(events)
         if self.dispatcher:
             self.dispatcher.start()
+        if self.push is not None:
+            self.push.start(self._pushed, self._push_said)
 
     async def close(
         self, delivery_wait: float = 0.0, *, own_only: bool = False, deliver_held: bool = False
@@ -392,6 +436,7 @@ class Monitor:
         the same wait), else kept in a file beside the outbox, else named as lost — never counted as kept."""
         delivered = True
         notes = []
+        await self._stop_push()
         if self.dispatcher:
             if delivery_wait > 0:
                 delivered = await self.dispatcher.drain(delivery_wait, own_only=own_only)
@@ -515,10 +560,72 @@ class Monitor:
             gap = self.min_gap - (time.monotonic() - self._finished_at)
             if gap > 0:
                 await asyncio.sleep(gap)
-        try:
-            return await self._poll()
-        finally:
-            self._finished_at = time.monotonic()
+        async with self._poll_lock:
+            try:
+                return await self._poll()
+            finally:
+                self._finished_at = time.monotonic()
+
+    # -- pushed changes -------------------------------------------------------------------------------
+    def _pushed(self, names: set[str]) -> None:
+        """Sources with pushed news (or a gap to catch up): observe them now, without waiting for the next poll.
+        Changes that arrive together are observed together (a few ms apart)."""
+        self._pushed_names |= names
+        if self._push_task is None or self._push_task.done():
+            self._push_task = asyncio.ensure_future(self._observe_pushed())
+
+    async def _observe_pushed(self) -> None:
+        await asyncio.sleep(PUSH_SETTLE)
+        async with self._poll_lock:
+            names, self._pushed_names = frozenset(self._pushed_names), set()
+            if names and not self.paused:
+                await self._poll(only=names)
+        if self._pushed_names:
+            self._push_task = asyncio.ensure_future(self._observe_pushed())
+
+    def _push_said(self, kind: str, message: str, ok: bool) -> None:
+        if ok:
+            if self._push_working is not True:
+                event = self._event(EventType.PUSH_CONNECTED, message)
+                self.record([replace(event, source="notifications")])
+            self._push_working = True
+            return
+        self._push_working = False
+        event = self._event(EventType.PUSH_FAILED, f"{message}; polling goes on, a poll catches up")
+        self.record([replace(event, severity=Severity.WARNING, status=kind, source="notifications")])
+
+    def _confirm_when_due(self) -> None:
+        """A pushed change waits ``flap_interval`` before it is confirmed: observe its source again when that
+        time is up, instead of at the next poll (which may be a minute away)."""
+        if self.push is None:
+            return
+        if self._confirm_handle is not None:
+            self._confirm_handle.cancel()
+            self._confirm_handle = None
+        names = self.push.names
+        flap = self.engine.config.flap_interval
+        due = [
+            t.pending_mono + flap
+            for t in self.engine.components.values()
+            if t.pending_mono is not None and t.source in names
+        ]
+        if not due:
+            return
+        delay = max(0.0, min(due) - self.clock.monotonic()) + 0.05
+        sources = {t.source for t in self.engine.components.values() if t.pending_mono is not None}
+        self._confirm_handle = asyncio.get_running_loop().call_later(
+            delay, self._pushed, {s for s in sources if s in names}
+        )
+
+    async def _stop_push(self) -> None:
+        if self._confirm_handle is not None:
+            self._confirm_handle.cancel()
+        if self.push is not None:
+            await self.push.stop()
+        if self._push_task is not None:
+            self._push_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._push_task
 
     def _pace(self, snapshot: Snapshot) -> list[AuditEvent]:
         """Poll no more often than the request budget affords: at 10,000 components one poll is ~101 requests,
@@ -548,30 +655,43 @@ class Monitor:
             replace(event, severity=Severity.WARNING if paced > self.configured_interval else Severity.INFO)
         ]
 
-    async def _poll(self) -> MonitorState:
+    async def _poll(self, only: frozenset[str] | None = None) -> MonitorState:
         """One cycle, as a pipeline: ask → take the answers → decide → audit → alert → remember → publish.
-        Between the steps a key pressed meanwhile goes first (each step is a few ms at 10,000 components)."""
-        snapshot = await self._ask()
+        Between the steps a key pressed meanwhile goes first (each step is a few ms at 10,000 components).
+
+        ``only``: an observation of the sources with pushed news, not a poll: the engine sees just their
+        components (the others keep their state), and the poll count, latency and pacing are not touched."""
+        snapshot = await self._ask(only)
         answered = self._take(snapshot)
         await asyncio.sleep(0)
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         await asyncio.sleep(0)
-        changes = self._audit(snapshot, outcome)
+        changes = self._audit(snapshot, outcome, paced=only is None)
         self._alert(outcome, changes)
-        problems = sum(1 for c in snapshot.components if c.status.is_problem)
-        self.tracker.record(snapshot, self.clock.monotonic(), problems)
+        whole = self.last_snapshot or snapshot
+        problems = sum(1 for c in whole.components if c.status.is_problem)
+        if only is None:
+            self.tracker.record(snapshot, self.clock.monotonic(), problems)
         self._persist()
         await asyncio.sleep(0)
         state = self.build_state()
-        self._remember(snapshot, state, changes, problems)
+        self._remember(whole, state, changes, problems)
         self._publish(snapshot, state)
+        if self.push is not None:
+            self.push.refresh()
+            self._confirm_when_due()
         if answered and self.settle and not self._settled:
             settle_memory()
             self._settled = True
         return state
 
-    async def _ask(self) -> Snapshot:
-        """Every source at once (their answers shown as they arrive), and what the request budget cost."""
+    async def _ask(self, only: frozenset[str] | None = None) -> Snapshot:
+        """Every source at once (their answers shown as they arrive), and what the request budget cost; with
+        ``only``, those sources, merged into the last poll's snapshot (the header speaks of every source)."""
+        if only is not None and self.last_snapshot is not None:
+            snapshot = await self.poller.poll(only=only)
+            self.last_snapshot = merged_into(self.last_snapshot, snapshot)
+            return snapshot
         waited_before = self.budget.waited if self.budget else 0.0
         snapshot = await self.poller.poll(self._interim)
         self._budget_waited = (self.budget.waited - waited_before) if self.budget else 0.0
@@ -593,7 +713,7 @@ class Monitor:
         self._learn_org(snapshot)
         return bool(answered)
 
-    def _audit(self, snapshot: Snapshot, outcome: Outcome) -> list[AuditEvent]:
+    def _audit(self, snapshot: Snapshot, outcome: Outcome, *, paced: bool = True) -> list[AuditEvent]:
         """Audit what the poll said and what the engine decided; the changes come back linked to their
         incident and keyed for receivers."""
         linked = with_incident_links(list(outcome.events), self.components)
@@ -602,7 +722,8 @@ class Monitor:
             snapshot_events(snapshot)
             + headroom_events(snapshot, self._low_headroom)
             + org_events(snapshot)
-            + self._pace(snapshot)
+            + note_events(snapshot, self._notes)
+            + (self._pace(snapshot) if paced else [])
             + changes
         )
         self.record(events, publish=False)

@@ -20,12 +20,13 @@ from tui_health.genesys.transport import Sleep
 from tui_health.model.domain import AuditEvent
 from tui_health.model.state import StatePublisher
 from tui_health.monitor.audit import AuditLog
-from tui_health.monitor.core import connect
+from tui_health.monitor.core import Connection, connect
 from tui_health.monitor.engine_state import EngineStateStore
 from tui_health.monitor.monitor import Monitor, Poller
 from tui_health.settings.config import Settings, ThresholdSettings
 from tui_health.settings.target import Target, targets_from
-from tui_health.sources import hosts
+from tui_health.sources import SOURCES, hosts
+from tui_health.sources.base import is_pushed
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.disk import StorageHealth
@@ -35,8 +36,10 @@ from tui_health.support.retry import Backoff
 from tui_health.support.urls import netloc
 
 if TYPE_CHECKING:
+    from tui_health.genesys.notifications import Listener
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter
+    from tui_health.monitor.push import PushHub
 
 
 def redactor_for(settings: Settings) -> Redactor:
@@ -209,6 +212,7 @@ async def _monitor(
                 history=history,
                 remember=not stateless,
                 settle=not stateless,  # --once ends after one poll: nothing to settle
+                push=None if stateless or read_only else push_hub(conn, settings, clock),
             )
             yield monitor
         finally:
@@ -223,6 +227,37 @@ async def _monitor(
                 outbox.close()  # never under the outbox's thread while it is still inside SQLite
             if saved is not None:
                 saved.close()
+
+
+def push_hub(conn: Connection, settings: Settings, clock: Clock) -> PushHub | None:
+    """The notification channel's hub for the sources that take pushed changes, if any and ``push.enabled``."""
+    pushed = [s for s in conn.sources if is_pushed(s)]
+    if not pushed or not settings.push.enabled or conn.tokens is None or conn.budgeted is None:
+        return None
+    from tui_health.genesys.client import ApiClient
+    from tui_health.genesys.notifications import NotificationChannel
+    from tui_health.monitor.push import PushHub
+
+    api = ApiClient(conn.budgeted, conn.tokens, settings.api_url)
+    push = settings.push
+    needs = " or ".join(sorted({SOURCES[s.name].PERMISSION for s in pushed if s.name in SOURCES}))
+
+    def new_channel(listener: Listener) -> NotificationChannel:
+        return NotificationChannel(
+            api,
+            listener,
+            clock=clock,
+            max_frame=push.max_frame,
+            heartbeat_timeout=push.heartbeat_timeout,
+            renew_margin=push.renew_margin,
+            backoff=Backoff(base=push.retry_base, cap=push.retry_cap),
+            refused_wait=push.refused_wait,
+            timeout=settings.poll.timeout,
+            tls=conn.tls,
+            permission_hint=needs,
+        )
+
+    return PushHub(pushed, new_channel)  # type: ignore[arg-type]
 
 
 def open_history(target: Target, storage: StorageHealth) -> tuple[HistoryWriter, Recorder] | None:

@@ -162,3 +162,29 @@ def with_key(event: AuditEvent, components: Mapping[str, Component], target_key:
         (target_key, event.event_type, ",".join(sorted(event.component_ids)), event.status or "", when)
     )
     return replace(event, key=hashlib.sha256(ident.encode()).hexdigest()[:32])
+
+
+def note_events(snapshot: Snapshot, said: dict[str, str]) -> list[AuditEvent]:
+    """One ``source_note`` when a source's note appears or changes ("no Edges in this org"); ``said`` holds the
+    note each source last said (dropped once it has none, so it is said again if it comes back)."""
+    events = []
+    for source in snapshot.sources:
+        if not source.ok:
+            continue
+        note = source.extras.note
+        if not note:
+            said.pop(source.name, None)
+            continue
+        if said.get(source.name) == note:
+            continue
+        said[source.name] = note
+        events.append(
+            AuditEvent(
+                timestamp=snapshot.taken_at,
+                event_type=EventType.SOURCE_NOTE,
+                message=f"{source.name}: {note}",
+                poll_id=snapshot.poll_id,
+                source=source.name,
+            )
+        )
+    return events

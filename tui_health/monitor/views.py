@@ -110,4 +110,5 @@ def _view(
         details=comp.details,
         confirmed_at=confirmed_at,
         pending_since=pending_since,
+        kind=comp.kind,
     )

@@ -116,6 +116,7 @@ class Report:
                     **({"retry_at": rfc3339(s.retry_at)} if s.retry_at else {}),
                     **({"rate_limit": rate_limit_json(s.rate_limit)} if s.rate_limit else {}),
                     **({"page_status": s.extras.page_status.as_dict()} if s.extras.page_status else {}),
+                    **({"note": s.extras.note} if s.extras.note else {}),
                     **(
                         {"operational_events": list(s.extras.operational_events)}
                         if s.extras.operational_events is not None
@@ -153,6 +154,8 @@ def component_json(c: ComponentView) -> dict[str, Any]:
     }
     if c.group:
         data["group"] = c.group
+    if c.kind:
+        data["kind"] = c.kind
     if c.raw_status:
         data["raw_status"] = c.raw_status
     if c.flapping:

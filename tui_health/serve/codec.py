@@ -172,6 +172,7 @@ class WireComponent(_Wire):
     silenced_until: Moment = None
     caused_by: list[Name] = Field(default_factory=list, max_length=50)
     group: Text | None = None
+    kind: Short | None = None
     raw_status: Short | None = None
     details: DataMap | None = None
     confirmed_at: Moment = None
@@ -287,6 +288,7 @@ def state_from_json(data: Any) -> MonitorState:
                 silenced_until=c.silenced_until,
                 caused_by=tuple(c.caused_by),
                 group=c.group,
+                kind=c.kind,
                 raw_status=c.raw_status,
                 details=c.details,
                 confirmed_at=c.confirmed_at,

@@ -9,6 +9,9 @@ The file has sections; every key is optional::
     [statuspage] url, groups, all_regions
     [probe]     path, slow_ms
     [events]    definitions, min_events, window, lookback, page_size, component_name
+    [edges]     page_size                    [trunks] page_size
+    [queues]    ids, names, max_queues, max_waiting, min_on_queue, thresholds, list_every
+    [push]      enabled, heartbeat_timeout, max_frame, renew_margin, retry_base, retry_cap, refused_wait
     [thresholds] min_down, min_degraded, critical, flap_interval, flapping_window, flapping_changes, dependencies
     [audit]     path, max_bytes, backups
     [history]   enabled, dir, retention
@@ -34,9 +37,12 @@ from tui_health.genesys.regions import DEFAULT_REGION, genesys_domain, login_for
 from tui_health.model.domain import Status
 from tui_health.settings.paths import default_audit_path, default_config_path, default_state_dir
 from tui_health.sources import SOURCES
+from tui_health.sources.edges import EdgesSettings
 from tui_health.sources.operational_events import EventsSettings
 from tui_health.sources.probe import ProbeSettings
+from tui_health.sources.queues import QueuesSettings
 from tui_health.sources.statuspage import StatuspageSettings
+from tui_health.sources.trunks import TrunksSettings
 from tui_health.support.errors import ConfigError
 from tui_health.support.redact import redact_url
 from tui_health.support.section import Section, split_list
@@ -109,6 +115,24 @@ class PollSettings(Section):
             if name not in SOURCES:
                 raise ValueError(f"unknown source {name!r}: use {' | '.join(SOURCES)}")
         return names
+
+
+class PushSettings(Section):
+    """``[push]``: Genesys' notification channel, for the sources that take pushed changes (edges, trunks,
+    queues, operational-events). Polling goes on beside it and stays the truth."""
+
+    enabled: bool = True
+    heartbeat_timeout: float = Field(75.0, ge=1, le=600)
+    """Seconds without any frame (Genesys sends a heartbeat every 30 s) before the socket is taken for dead."""
+    max_frame: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    """Bytes one message may have; a larger one closes the socket (a catch-up poll follows)."""
+    renew_margin: float = Field(300.0, ge=1, le=3600)
+    """Seconds before a channel expires that the next one is opened."""
+    retry_base: float = Field(1.0, gt=0, le=60)
+    retry_cap: float = Field(60.0, gt=0, le=3600)
+    """Backoff between reconnections (full jitter), unless the API said ``Retry-After``."""
+    refused_wait: float = Field(300.0, ge=1, le=86_400)
+    """Seconds before a refused subscription (403) is tried again."""
 
 
 class ThresholdSettings(Section):
@@ -239,6 +263,10 @@ class Settings(Section):
     statuspage: StatuspageSettings = StatuspageSettings()
     probe: ProbeSettings = ProbeSettings()
     events: EventsSettings = EventsSettings()
+    edges: EdgesSettings = EdgesSettings()
+    trunks: TrunksSettings = TrunksSettings()
+    queues: QueuesSettings = QueuesSettings()
+    push: PushSettings = PushSettings()
     thresholds: ThresholdSettings = ThresholdSettings()
     audit: AuditSettings = AuditSettings()
     alerts: AlertSettings = AlertSettings()
@@ -554,6 +582,24 @@ slow_ms = 1500       # slower than this counts as degraded
 min_events = 1       # degraded while this many of them arrived within the window
 window = 900
 lookback = 900       # how far back the first poll looks
+
+[edges]              # the edges source (needs telephony:plugin:all): every Edge, offline = down
+page_size = 100
+
+[trunks]             # the trunks source (needs telephony:plugin:all): disconnected = down, out of service = maintenance
+page_size = 100
+
+[queues]             # the queues source (routing:queue:view, analytics:queueObservation:view)
+# ids = ["<queue id>"]
+# names = ["Support*"]   # shell-style patterns on queue names (at most max_queues queues)
+max_waiting = 10     # more waiting than this: degraded
+min_on_queue = 1     # anyone waiting and fewer agents on queue than this: down
+# [queues.thresholds."Sales*"]
+# max_waiting = 3
+
+[push]               # Genesys' notification channel: edges, trunks, queues and operational events within seconds
+enabled = true
+heartbeat_timeout = 75   # seconds without a heartbeat before the socket is taken for dead
 
 [thresholds]
 min_down = 1         # this many components down is a breach

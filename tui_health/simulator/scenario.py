@@ -61,6 +61,30 @@ class OrgEvent(_Model):
     error_code: str | None = None
 
 
+class OrgSpec(_Model):
+    """The simulated org's telephony and queues (the ``edges``, ``trunks`` and ``queues`` sources)."""
+
+    edges: int = Field(0, ge=0, le=500)
+    trunks_per_edge: int = Field(2, ge=0, le=20)
+    queues: int = Field(0, ge=0, le=500)
+
+
+class OrgChange(_Model):
+    """One change of an Edge, trunk or queue, ``at`` seconds after the start (published on its topic)."""
+
+    at: float = Field(ge=0)
+    kind: Literal["edge", "trunk", "queue"]
+    id: str
+    online: bool | None = None
+    connected: bool | None = None
+    in_service: bool | None = None
+    waiting: int | None = Field(None, ge=0)
+    on_queue: int | None = Field(None, ge=0)
+
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump().items() if k not in ("at", "kind", "id") and v is not None}
+
+
 class Flap(_Model):
     at: float = Field(ge=0)
     id: str
@@ -101,8 +125,27 @@ FaultKind = Literal[
     "duplicate-ids",
     "retry-after",
     "redirect",
+    # the notification channel (target ``socket``: ``on`` counts sockets from 1, ``arg`` = seconds after connecting)
+    "socket-drop",  # the socket closes without a word
+    "heartbeat-stop",  # the socket stays open but goes silent: no heartbeat, no pong
+    "socket-closing",  # v2.system.socket_closing, then the socket closes
+    "malformed-frame",  # a frame that is not JSON, then one without a topicName
+    "huge-frame",  # a frame far over any sane size
+    "channel-expiry",  # (target ``channels``) channels expire ``arg`` seconds after creation
 ]
-Target = Literal["health", "token", "statuspage", "probe", "events"]
+Target = Literal[
+    "health",
+    "token",
+    "statuspage",
+    "probe",
+    "events",
+    "edges",
+    "trunks",
+    "queues",
+    "channels",
+    "subscriptions",
+    "socket",
+]
 TOKEN_FAULTS = ("echo-secret", "token-newline")
 
 
@@ -184,6 +227,13 @@ class Scenario(_Model):
     """The built-in webhook receiver answers 500 to this many deliveries first."""
     operational_events: list[OrgEvent] = Field(default_factory=list)
     """The org's Operational Events over time."""
+    org: OrgSpec | None = None
+    """Edges, trunks and queues of the simulated org (none without it)."""
+    org_changes: list[OrgChange] = Field(default_factory=list)
+    heartbeat_every: float = Field(30.0, gt=0)
+    """Seconds between the notification channel's heartbeats."""
+    channel_lifetime: float = Field(86_400.0, gt=0)
+    """Seconds a notification channel lives (its ``expires``); the ``channel-expiry`` fault shortens it."""
     rate_limit_allowed: int = Field(300, ge=0)
     """Requests a token may make per minute, counted as Genesys does and sent back on every Platform API answer
     (``inin-ratelimit-allowed``/``-count``/``-reset``); over it, the answer is 429. 0: no such headers."""
@@ -240,6 +290,17 @@ BUILTIN: dict[str, dict[str, object]] = {
             {"kind": "rate_limit", "every": 40, "start": 4, "target": "probe", "retry_after": 1},
         ],
         "latency_ms": 40,
+        # the org's own telephony and queues: a trunk drops at 20 s and is pushed within a second (the poll
+        # interval is 15 s), a queue fills at 45 s, an Edge goes offline at 100 s; all come back later
+        "org": {"edges": 2, "trunks_per_edge": 2, "queues": 4},
+        "org_changes": [
+            {"at": 20, "kind": "trunk", "id": "trunk-1-1", "connected": False},
+            {"at": 45, "kind": "queue", "id": "queue-2", "waiting": 14},
+            {"at": 75, "kind": "queue", "id": "queue-2", "waiting": 2},
+            {"at": 85, "kind": "trunk", "id": "trunk-1-1", "connected": True},
+            {"at": 100, "kind": "edge", "id": "edge-2", "online": False},
+            {"at": 150, "kind": "edge", "id": "edge-2", "online": True},
+        ],
         "operational_events": [
             {
                 "at": -120,

@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tui_health.genesys.ratelimit import bucket_of
 from tui_health.simulator import hostile
+from tui_health.simulator.channels import ChannelServer
+from tui_health.simulator.org import SimOrg
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.statuspage import summary as statuspage_summary
 from tui_health.simulator.world import SimState
@@ -143,10 +145,29 @@ class Handler(BaseHTTPRequestHandler):
             self._token_json(body)
         elif path == "/api/v2/usage/events/query":
             self._events_query(parse_qs(urlsplit(self.path).query), body)
+        elif path == "/api/v2/analytics/queues/observations/query":
+            self._observations(body)
+        elif path == "/api/v2/notifications/channels":
+            if self._allowed("channels"):
+                self._json(200, self.state.channels.create(self._bearer() or ""))
         elif path.startswith("/hooks/"):
             self._receive(path, body)
         else:
             self._error(404, f"no route for POST {path}", "not.found")
+
+    def do_PUT(self) -> None:
+        self.rate_headers = {}
+        path = urlsplit(self.path).path
+        body = self._body()
+        parts = path.strip("/").split("/")
+        if (
+            path.startswith("/api/v2/notifications/channels/")
+            and len(parts) == 6
+            and parts[5] == "subscriptions"
+        ):
+            self._subscribe(parts[4], body)
+        else:
+            self._error(404, f"no route for PUT {path}", "not.found")
 
     def do_GET(self) -> None:
         self.rate_headers = {}
@@ -157,6 +178,15 @@ class Handler(BaseHTTPRequestHandler):
             self._statuspage()
         elif parts.path == "/api/v2/organizations/me":
             self._probe()
+        elif parts.path == "/api/v2/telephony/providers/edges":
+            if self._allowed("edges"):
+                self._paged(parse_qs(parts.query), parts.path, self.state.org.edge_entities())
+        elif parts.path == "/api/v2/telephony/providers/edges/trunks":
+            if self._allowed("trunks"):
+                self._paged(parse_qs(parts.query), parts.path, self.state.org.trunk_entities())
+        elif parts.path == "/api/v2/routing/queues":
+            if self._allowed("queues"):
+                self._paged(parse_qs(parts.query), parts.path, self.state.org.queue_entities())
         elif parts.path == "/api/v2/usage/events/definitions":
             if self._events_allowed():
                 self._json(
@@ -372,6 +402,75 @@ class Handler(BaseHTTPRequestHandler):
             page["nextUri"] = f"/api/v2/usage/events/query?pageSize={size}&after={offset + size}"
         self._json(200, page)
 
+    def _allowed(self, target: str) -> bool:
+        """Token, quota and faults of one Platform API endpoint (``target`` names it for faults)."""
+        self._latency()
+        self.state.org.tick(self.state.elapsed())
+        number = self.state.next_request(target)
+        if not self.state.token_valid(self._bearer()):
+            self._error(401, "Invalid login credentials.", "bad.credentials")
+            return False
+        if not self._counted():
+            return False
+        fault = self.state.fault_for(target, number)
+        return not (fault and (self._fault(fault) or hostile.answer(self, fault)))
+
+    def _paged(self, query: dict[str, list[str]], path: str, entities: list[dict[str, Any]]) -> None:
+        """Genesys' usual paging: ``pageSize`` (default 25, at most 100 here) and ``pageNumber``."""
+        try:
+            size = int((query.get("pageSize") or ["25"])[0])
+            page = int((query.get("pageNumber") or ["1"])[0])
+        except ValueError:
+            self._error(400, "pageSize and pageNumber must be integers", "bad.request")
+            return
+        if not 1 <= size <= 100 or page < 1:
+            self._error(400, "pageSize must be 1 to 100 and pageNumber positive", "bad.request")
+            return
+        count = max(1, -(-len(entities) // size))
+        body: dict[str, Any] = {
+            "entities": entities[(page - 1) * size : page * size],
+            "pageSize": size,
+            "pageNumber": page,
+            "total": len(entities),
+            "pageCount": count,
+            "selfUri": f"{path}?pageSize={size}&pageNumber={page}",
+        }
+        if page < count:
+            body["nextUri"] = f"{path}?pageSize={size}&pageNumber={page + 1}"
+        self._json(200, body)
+
+    def _observations(self, body: bytes) -> None:
+        """``POST /api/v2/analytics/queues/observations/query``: oWaiting and oOnQueueUsers per queue asked for."""
+        if not self._allowed("queues"):
+            return
+        try:
+            request = json.loads(body or b"{}")
+            predicates = request["filter"]["predicates"]
+            ids = [p["value"] for p in predicates if p.get("dimension") == "queueId"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self._error(400, "filter.predicates with queueId dimensions expected", "bad.request")
+            return
+        if len(ids) > 100:
+            self._error(400, "at most 100 predicates", "bad.request")
+            return
+        self._json(200, {"results": self.state.org.observations(ids)})
+
+    def _subscribe(self, ident: str, body: bytes) -> None:
+        if not self._allowed("subscriptions"):
+            return
+        try:
+            topics = [t["id"] for t in json.loads(body or b"[]")]
+        except (ValueError, KeyError, TypeError):
+            self._error(400, "a list of {id: topic} expected", "bad.request")
+            return
+        if len(topics) > 1000:
+            self._error(400, "A channel may subscribe to at most 1000 topics", "notification.too.many.topics")
+            return
+        if not self.state.channels.subscribe(ident, topics):
+            self._error(404, f"no channel {ident}", "not.found")
+            return
+        self._json(200, {"entities": [{"id": t} for t in topics]})
+
     def _probe(self) -> None:
         self._latency()
         if self.state.scenario.probe_latency_ms:
@@ -480,7 +579,22 @@ class SimulatorServer:
             target=self._httpd.serve_forever, args=(0.05,), name="simulator", daemon=True
         )
         self._thread.start()
+        if self.state.scenario.org_changes:
+            threading.Thread(target=self._tick, name="simulator-org", daemon=True).start()
         return self
+
+    def _tick(self) -> None:
+        """Scheduled org changes happen at their time (and are pushed then), asked for or not."""
+        while not self.state.stopping.wait(0.05):
+            self.state.org.tick(self.state.elapsed())
+
+    @property
+    def org(self) -> SimOrg:
+        return self.state.org
+
+    @property
+    def channels(self) -> ChannelServer:
+        return self.state.channels
 
     def serve_forever(self) -> None:
         self._httpd.serve_forever()
@@ -491,6 +605,7 @@ class SimulatorServer:
 
     def stop(self) -> None:
         self.state.stopping.set()  # hanging and dripping answers end too
+        self.state.channels.stop()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._httpd.drop_connections()

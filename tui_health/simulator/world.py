@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tui_health.simulator.channels import ChannelServer
+from tui_health.simulator.org import SimOrg
 from tui_health.simulator.scenario import Fault, Scenario
 from tui_health.support.clock import Clock, SystemClock, rfc3339
 
@@ -64,6 +66,12 @@ class SimState:
         self.window_started = 0.0  # the rate limit's current minute (elapsed seconds)
         self.window_counts: Counter[str] = Counter()  # token -> Platform API requests in that minute
         self.stopping = threading.Event()  # set when the server stops: hanging and dripping answers end
+        self.channels = ChannelServer(self)
+        """The notification service (its WebSocket starts with the first channel)."""
+        self.org = SimOrg(
+            scenario.org, scenario.org_changes, self.started_wall, self.clock.now, self.channels.publish
+        )
+        """The org's Edges, trunks and queues."""
 
     # -- time and statuses -------------------------------------------------------------------------
     def elapsed(self) -> float:

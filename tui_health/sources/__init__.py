@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-from tui_health.sources import health_api, operational_events, probe, statuspage
+from tui_health.sources import edges, health_api, operational_events, probe, queues, statuspage, trunks
 from tui_health.sources.base import SourceSettings
 
-SOURCES: dict[str, ModuleType] = {m.NAME: m for m in (health_api, statuspage, probe, operational_events)}
+SOURCES: dict[str, ModuleType] = {
+    m.NAME: m for m in (health_api, statuspage, probe, operational_events, edges, trunks, queues)
+}
 """Source name → module."""
 
 

@@ -93,3 +93,32 @@ def failed(
         unmeasured=unmeasured,
         retry_at=exc.retry_at,
     )
+
+
+class Pushed(Protocol):
+    """A source that Genesys' notification channel keeps current between polls (``edges``, ``trunks``,
+    ``queues``, ``operational-events``). Polling stays the truth: a poll lists everything; pushed changes are
+    applied to what the last poll listed, and after any gap in the channel the next answer is a poll again."""
+
+    name: str
+
+    def topics(self) -> list[str]:
+        """The notification topics that tell of its entities (those the last poll listed)."""
+        ...
+
+    def apply(self, topic: str, body: dict[str, Any]) -> bool:
+        """A pushed change; ``True`` when it changed what the source would answer."""
+        ...
+
+    def current(self) -> SourceResult | None:
+        """Its answer from what it knows now, without asking the API; ``None`` when it must poll first."""
+        ...
+
+    def catch_up(self) -> None:
+        """The channel had a gap: the next answer comes from a poll."""
+        ...
+
+
+def is_pushed(source: object) -> bool:
+    """Whether ``source`` takes pushed changes (implements :class:`Pushed`)."""
+    return all(callable(getattr(source, name, None)) for name in ("topics", "apply", "current", "catch_up"))

@@ -38,6 +38,9 @@ PERMISSION = "usage:events:view"
 QUERY_PATH = "/api/v2/usage/events/query"
 DEFINITIONS_PATH = "/api/v2/usage/events/definitions"
 COMPONENT_ID = "org-operational-events"
+ORG_PATH = "/api/v2/organizations/me"
+TOPIC = "v2.operations.events.{org}"
+"""Pushed when an operational event happens in the org (the org's id from ``organizations/me``)."""
 KEPT = 200
 """Recent events kept for the console and JSON."""
 
@@ -97,6 +100,8 @@ class OperationalEventsSource:
         self.recent: deque[dict[str, Any]] = deque(maxlen=KEPT)
         self._seen: deque[tuple[Any, ...]] = deque(maxlen=4 * KEPT)
         self._since: datetime | None = None
+        self.org_id: str | None = None
+        self._asked_org = False
 
     async def fetch(self, deadline: float | None) -> SourceResult:
         """One poll's result, with the API's latest count of our requests (rate-limit headroom)."""
@@ -110,6 +115,9 @@ class OperationalEventsSource:
         try:
             if not self.definitions:
                 self.definitions = await self._definitions(timings, deadline, cids)
+            if not self._asked_org:
+                self._asked_org = True
+                self.org_id = await self._org(timings, deadline)
             raw = await self._query(since, now, timings, deadline, cids)
         except TuiHealthError as exc:
             return failed(self.name, exc, timings)
@@ -131,6 +139,32 @@ class OperationalEventsSource:
             timings=tuple(timings),
             extras=SourceExtras(operational_events=tuple(self.recent), new_operational_events=tuple(new)),
         )
+
+    async def _org(self, timings: list[RequestTiming], deadline: float | None) -> str | None:
+        """The org's id, for its notification topic; ``None`` (events are then polled only) when not told."""
+        try:
+            data, _ = await self.api.request_json(
+                self.api.url(ORG_PATH), label="organization", timings=timings, deadline=deadline
+            )
+        except TuiHealthError:
+            return None
+        ident = data.get("id") if isinstance(data, dict) else None
+        return (
+            ident if isinstance(ident, str) and 0 < len(ident) <= 100 and clean(ident, 100) == ident else None
+        )
+
+    # -- push: an event in the org is a reason to ask now (the query since the last one is cheap) -------------
+    def topics(self) -> list[str]:
+        return [TOPIC.format(org=self.org_id)] if self.org_id else []
+
+    def apply(self, topic: str, body: dict[str, Any]) -> bool:
+        return bool(self.org_id) and topic == TOPIC.format(org=self.org_id)
+
+    def current(self) -> SourceResult | None:
+        return None  # always asks: the pushed body is a hint, the query the record
+
+    def catch_up(self) -> None:
+        """Nothing to do: every answer comes from the query since the last one."""
 
     async def _definitions(
         self, timings: list[RequestTiming], deadline: float | None, cids: list[str]

@@ -31,6 +31,14 @@ def host_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
+def scheme_of(url: str) -> str:
+    """The scheme, lower-case (``WSS://x`` → ``wss``); ``""`` for something that is not a URL."""
+    try:
+        return urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return ""
+
+
 def origin_of(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with the scheme's default port filled in: what "the same host" means."""
     parts = urlsplit(url)

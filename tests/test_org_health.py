@@ -1,0 +1,378 @@
+"""The org's own health: the edges, trunks and queues sources over real HTTP, and Genesys' notification channel
+over a real WebSocket against the simulator, with every channel fault."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, sim_settings
+from tui_health.genesys.notifications import MAX_TOPICS, NotificationChannel, split_topics
+from tui_health.model.domain import EventType, Status
+from tui_health.monitor.monitor import Monitor
+from tui_health.monitor.runtime import open_monitor
+from tui_health.simulator import Scenario, SimulatorServer
+from tui_health.support.errors import ApiError
+
+ORG = {"org": {"edges": 2, "trunks_per_edge": 2, "queues": 3}, "heartbeat_every": 0.3}
+CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+
+
+def org_sim(start_sim: Callable[..., SimulatorServer], **more: Any) -> SimulatorServer:
+    return start_sim(Scenario.model_validate({**ORG, **more}))
+
+
+@asynccontextmanager
+async def org_monitor(
+    sim: SimulatorServer,
+    tmp_path: Path,
+    sources: tuple[str, ...] = ("edges", "trunks", "queues"),
+    **flags: Any,
+) -> AsyncIterator[Monitor]:
+    settings = sim_settings(
+        sim,
+        tmp_path,
+        **{
+            "poll.sources": list(sources),
+            "queues.names": ["*"],
+            "thresholds.flap_interval": 0,
+            "poll.interval": 3600,  # nothing here waits for a poll: pushes and catch-ups only
+            "push.heartbeat_timeout": 2,
+            "push.retry_base": 0.05,
+            "push.retry_cap": 0.2,
+            "state.dir": str(tmp_path / "state"),
+            **flags,
+        },
+    )
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        await monitor.start()
+        try:
+            yield monitor
+        finally:
+            await monitor.close()
+
+
+async def until(predicate: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Wait on the loop for a condition (never a fixed time): ``timeout`` only bounds a hang."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:g} s")
+        await asyncio.sleep(0.02)
+
+
+def observed(monitor: Monitor, cid: str) -> Status | None:
+    component = monitor.components.get(cid)
+    return component.status if component else None
+
+
+def events(monitor: Monitor, kind: str) -> list[str]:
+    return [e.message for e in monitor.recent if e.event_type == kind]
+
+
+async def connected(monitor: Monitor, channels: int = 1) -> None:
+    """The channel(s) open and the catch-up poll after opening done (a change made now can only be pushed)."""
+    push = monitor.push
+    assert push is not None
+    await until(lambda: len(events(monitor, EventType.PUSH_CONNECTED)) >= 1, "a channel opened")
+    await until(lambda: sum(c.opened for c in push.channels) >= channels, f"{channels} channel(s) opened")
+    await until(
+        lambda: (
+            push.gaps >= channels
+            and not monitor._pushed_names
+            and (monitor._push_task is None or monitor._push_task.done())
+        ),
+        "the catch-up after opening",
+    )
+
+
+def health_requests(sim: SimulatorServer, path: str) -> int:
+    return sum(1 for _, p, _ in list(sim.state.log) if p.split("?")[0] == path)
+
+
+# -- the sources, polled ----------------------------------------------------------------------------------
+async def test_edges_trunks_and_queues_are_components_with_their_kind(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    sim.org.apply("edge", "edge-2", {"online": False}, publish=False)
+    sim.org.edges["edge-1"].status_code = "INACTIVE"
+    sim.org.apply("trunk", "trunk-1-2", {"in_service": False, "connected": False}, publish=False)
+    sim.org.apply("trunk", "trunk-2-1", {"connected": False}, publish=False)
+    sim.org.apply("queue", "queue-1", {"waiting": 12}, publish=False)  # more than max_waiting 10
+    sim.org.apply("queue", "queue-2", {"waiting": 1, "on_queue": 0}, publish=False)  # callers, nobody there
+    async with org_monitor(sim, tmp_path, **{"push.enabled": False}) as monitor:
+        state = await monitor.poll()
+    got = {c.id: (str(c.status), c.kind) for c in state.components}
+    assert got == {
+        "edge:edge-1": ("maintenance", "edge"),  # taken out of service by the org
+        "edge:edge-2": ("down", "edge"),  # OFFLINE
+        "trunk:trunk-1-1": ("healthy", "trunk"),
+        "trunk:trunk-1-2": ("maintenance", "trunk"),  # out of service: its disconnection pages nobody
+        "trunk:trunk-2-1": ("down", "trunk"),
+        "trunk:trunk-2-2": ("healthy", "trunk"),
+        "queue:queue-1": ("degraded", "queue"),
+        "queue:queue-2": ("down", "queue"),
+        "queue:queue-3": ("healthy", "queue"),
+    }
+    names = {c.id: c.name for c in state.components}
+    assert names["queue:queue-1"] == "Support" and names["trunk:trunk-2-1"] == "Carrier a via edge 2"
+    queue = next(c for c in state.components if c.id == "queue:queue-2")
+    assert queue.details == {"waiting": 1, "on_queue": 0, "max_waiting": 10, "min_on_queue": 1}
+
+
+async def test_trunks_are_read_over_every_page(start_sim, tmp_path):
+    sim = org_sim(start_sim, org={"edges": 3, "trunks_per_edge": 3})
+    async with org_monitor(sim, tmp_path, ("trunks",), **{"push.enabled": False, "trunks.page_size": 2}) as m:
+        state = await m.poll()
+    assert len(state.components) == 9
+    assert health_requests(sim, "/api/v2/telephony/providers/edges/trunks") == 5  # ceil(9 / 2) pages
+
+
+async def test_queue_thresholds_by_queue_and_by_default(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    for queue in ("queue-1", "queue-2"):
+        sim.org.apply("queue", queue, {"waiting": 4}, publish=False)
+    flags = {
+        "push.enabled": False,
+        "queues.names": ["Support", "Sales"],
+        "queues.max_waiting": 5,
+        "queues.thresholds": {"Sales": {"max_waiting": 3}},
+    }
+    async with org_monitor(sim, tmp_path, ("queues",), **flags) as monitor:
+        state = await monitor.poll()
+    assert {c.name: str(c.status) for c in state.components} == {"Support": "healthy", "Sales": "degraded"}
+
+
+async def test_queues_matching_nothing_fail_instead_of_saying_ok(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(
+        sim, tmp_path, ("queues",), **{"push.enabled": False, "queues.names": ["Nope*"]}
+    ) as m:
+        await m.poll()
+    source = m.last_snapshot.sources[0]
+    assert not source.ok and source.error_kind == "empty" and "matches" in (source.error or "")
+
+
+async def test_a_403_names_the_permission_the_source_needs(start_sim, tmp_path):
+    sim = org_sim(start_sim, faults=[{"kind": "forbidden", "target": "edges"}])
+    async with org_monitor(sim, tmp_path, ("edges",), **{"push.enabled": False}) as monitor:
+        await monitor.poll()
+    source = monitor.last_snapshot.sources[0]
+    assert not source.ok and "telephony:plugin:all" in (source.error or "")
+
+
+async def test_an_org_without_edges_says_so_once_and_pages_nobody(start_sim, tmp_path):
+    sim = start_sim(Scenario.model_validate({"org": {"edges": 0}}))
+    async with org_monitor(sim, tmp_path, ("edges",), **{"push.enabled": False}) as monitor:
+        first = await monitor.poll()
+        await monitor.poll()
+    source = monitor.last_snapshot.sources[0]
+    assert source.ok and first.components == ()
+    assert events(monitor, EventType.SOURCE_NOTE) == [
+        "edges: no Edges in this org (cloud-only telephony): nothing to watch here"
+    ]
+    assert not first.breached and events(monitor, EventType.POLL_FAILED) == []
+
+
+def test_once_json_carries_the_kind_and_the_note(start_sim):
+    sim = start_sim(Scenario.model_validate({"org": {"edges": 0, "queues": 1}}))
+    proc = run_cli(
+        "--once", "--format", "json", "--api-url", sim.url, "--login-url", sim.url,
+        "--source", "edges", "--source", "queues",
+        env=CREDS,
+        extra_config='[queues]\nnames = ["*"]\n',
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert [(c["id"], c["kind"]) for c in document["components"]] == [("queue:queue-1", "queue")]
+    notes = [s.get("note") for s in document["sources"] if s["name"] == "edges"]
+    assert notes == ["no Edges in this org (cloud-only telephony): nothing to watch here"]
+
+
+# -- pushed changes ---------------------------------------------------------------------------------------
+async def test_a_pushed_trunk_drop_is_seen_without_a_poll_and_alerted(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    hooks = {"alerts.sinks": [{"type": "webhook", "url": f"{sim.url}/hooks/push"}]}
+    async with org_monitor(sim, tmp_path, **hooks) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        await until(lambda: monitor.push.gaps >= 1 and not monitor._pushed_names, "the first catch-up")
+        polls = health_requests(sim, "/api/v2/telephony/providers/edges/trunks")
+        sim.org.apply("trunk", "trunk-2-2", {"connected": False})
+        await until(lambda: observed(monitor, "trunk:trunk-2-2") is Status.DOWN, "the pushed drop")
+        await until(lambda: delivered(sim, "trunk:trunk-2-2", "down"), "the alert")
+        # seen by push: no request listed the trunks again
+        assert health_requests(sim, "/api/v2/telephony/providers/edges/trunks") == polls
+        assert monitor.tracker.polls == 1  # an observation of pushed news is not a poll
+        sim.org.apply("queue", "queue-3", {"waiting": 30})
+        await until(lambda: observed(monitor, "queue:queue-3") is Status.DEGRADED, "the pushed queue")
+
+
+async def test_a_pushed_change_is_confirmed_when_its_flap_interval_is_up(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",), **{"thresholds.flap_interval": 0.5}) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        sim.org.apply("trunk", "trunk-1-1", {"connected": False})
+        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "the pushed drop")
+        assert monitor.engine.components["trunk:trunk-1-1"].confirmed is Status.HEALTHY  # pending
+        await until(
+            lambda: monitor.engine.components["trunk:trunk-1-1"].confirmed is Status.DOWN,
+            "the confirmation without a poll (poll.interval is an hour)",
+        )
+
+
+async def test_a_gap_in_the_channel_is_caught_up_by_one_poll(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        sim.org.apply("trunk", "trunk-1-2", {"connected": False}, publish=False)  # the channel never tells
+        sim.channels.drop_all()
+        await until(lambda: observed(monitor, "trunk:trunk-1-2") is Status.DOWN, "the catch-up poll")
+        assert any("closed" in m for m in events(monitor, EventType.PUSH_FAILED))
+        await until(lambda: monitor.push.channels[0].opened >= 2, "a new channel")
+
+
+async def test_silence_is_not_trusted_heartbeats_stop_and_the_socket_is_replaced(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        sim.channels.silence_all()
+        sim.org.apply("trunk", "trunk-2-1", {"connected": False})  # pushed to a socket that says nothing
+        await until(lambda: observed(monitor, "trunk:trunk-2-1") is Status.DOWN, "the catch-up poll")
+        assert any("no heartbeat" in m for m in events(monitor, EventType.PUSH_FAILED))
+        await until(lambda: monitor.push.channels[0].opened >= 2, "a new channel")
+
+
+async def test_socket_closing_opens_a_new_channel(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        sim.channels.closing_all()
+        await until(lambda: monitor.push.channels[0].opened >= 2, "a new channel")
+        assert any("closing" in m for m in events(monitor, EventType.PUSH_FAILED))
+        await until(lambda: sim.channels.open_sockets() == 1, "the new socket registered")
+        sim.org.apply("trunk", "trunk-1-1", {"connected": False})
+        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "a push on the new channel")
+
+
+async def test_a_channel_is_renewed_before_it_expires(start_sim, tmp_path):
+    sim = org_sim(start_sim, faults=[{"kind": "channel-expiry", "arg": "1.5", "target": "channels"}])
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        await until(lambda: monitor.push.channels[0].opened >= 3, "two renewals")
+        assert events(monitor, EventType.PUSH_FAILED) == []  # renewing is no failure: the old one never ended
+        await until(lambda: sim.channels.open_sockets() >= 1, "a socket registered")
+        sim.org.apply("trunk", "trunk-2-2", {"connected": False})
+        await until(lambda: observed(monitor, "trunk:trunk-2-2") is Status.DOWN, "a push after renewals")
+
+
+async def test_malformed_frames_are_said_once_and_skipped(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        for frame in ("{not json", json.dumps({"eventBody": {}}), "[1, 2]", json.dumps({"topicName": 7})):
+            sim.channels.send_all(frame)
+        sim.channels.send_all(json.dumps({"topicName": "v2.users.x.presence", "eventBody": {"id": "x"}}))
+        sim.org.apply("trunk", "trunk-1-1", {"connected": False})  # the channel still works after them
+        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "the push after them")
+        failed = events(monitor, EventType.PUSH_FAILED)
+        assert sum("not JSON" in m or "no topicName" in m for m in failed) == 1  # said once, not per frame
+        assert sum("never subscribed" in m for m in failed) == 1
+        assert monitor.push.channels[0].opened == 1
+
+
+async def test_a_huge_frame_closes_the_socket_and_a_poll_catches_up(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",), **{"push.max_frame": 64 * 1024}) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        sim.org.apply("trunk", "trunk-1-1", {"connected": False}, publish=False)
+        sim.channels.send_all("x" * (256 * 1024))
+        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "the catch-up poll")
+        assert any("closed" in m for m in events(monitor, EventType.PUSH_FAILED))
+
+
+async def test_a_refused_subscription_names_the_permission_and_polling_goes_on(start_sim, tmp_path):
+    sim = org_sim(start_sim, faults=[{"kind": "forbidden", "target": "subscriptions"}])
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        state = await monitor.poll()
+        await until(lambda: events(monitor, EventType.PUSH_FAILED), "the refusal said")
+        assert "telephony:plugin:all" in events(monitor, EventType.PUSH_FAILED)[0]
+        assert len(state.components) == 4 and monitor.last_snapshot.sources[0].ok
+
+
+async def test_channel_creation_429_is_retried_after_backoff(start_sim, tmp_path):
+    sim = org_sim(
+        start_sim, faults=[{"kind": "rate_limit", "target": "channels", "on": [1], "retry_after": 0}]
+    )
+    async with org_monitor(sim, tmp_path, ("trunks",), **{"poll.max_attempts": 1}) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        assert any("429" in m or "rate" in m.lower() for m in events(monitor, EventType.PUSH_FAILED))
+        assert sim.state.counts["channels"] >= 2
+
+
+async def test_operational_events_listen_on_the_orgs_topic(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    flags = {"events.definitions": ["TELEPHONY-0010"]}
+    async with org_monitor(sim, tmp_path, ("operational-events",), **flags) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        source = monitor.push.sources[0]
+        assert source.topics() == ["v2.operations.events.00000000-0000-4000-8000-000000000001"]
+
+
+async def test_more_than_1000_topics_are_spread_over_channels(start_sim, tmp_path):
+    sim = org_sim(start_sim, org={"edges": 300, "trunks_per_edge": 3})
+    async with org_monitor(sim, tmp_path, ("edges", "trunks")) as monitor:
+        await monitor.poll()
+        await connected(monitor, channels=2)
+        assert [len(c.topics) for c in monitor.push.channels] == [1000, 200]
+
+
+def test_topics_split_at_1000_per_channel_and_20_channels():
+    topics = [f"t.{i}" for i in range(25_000)]
+    groups = split_topics(topics + topics[:10])
+    assert len(groups) == 20 and all(len(g) == MAX_TOPICS for g in groups)
+
+
+@pytest.mark.parametrize(
+    ("api", "uri", "ok"),
+    [
+        ("https://api.mypurecloud.com", "wss://streaming.mypurecloud.com/channels/x", True),
+        ("https://api.mypurecloud.com", "ws://streaming.mypurecloud.com/channels/x", False),
+        ("https://api.mypurecloud.com", "wss://evil.example/channels/x", False),
+        ("https://api.mypurecloud.com", "https://streaming.mypurecloud.com/channels/x", False),
+        ("http://127.0.0.1:9", "ws://127.0.0.1:10/channels/x", True),
+        ("http://127.0.0.1:9", "ws://127.0.0.1:10/channels/x\n", False),
+    ],
+)
+def test_a_connect_uri_is_checked_before_it_is_used(api, uri, ok):
+    class Api:
+        api_url = api
+
+    channel = NotificationChannel(Api(), None)  # type: ignore[arg-type]
+    if ok:
+        channel.check_uri(uri)
+    else:
+        with pytest.raises(ApiError):
+            channel.check_uri(uri)

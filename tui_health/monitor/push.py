@@ -1,0 +1,112 @@
+"""The push hub of one target: its notification channels, and which source each pushed change belongs to.
+
+After every poll the hub gathers the topics of its sources (what the poll listed) and spreads them over channels
+(1,000 topics each, 20 at most); each channel runs as its own task. A pushed change goes to the source that owns
+its topic; when it changed what that source answers, the monitor is told (``changed``) and observes it at once —
+no poll, no request. A gap in any channel (a (re)connection) makes every source poll again at the next answer
+(``catch_up``) and the monitor is told, so that one poll catches what the gap missed. Problems (a dropped socket,
+a refused subscription, malformed frames) are said once per kind until the channel works again (``said``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from tui_health.genesys.notifications import NotificationChannel, split_topics
+from tui_health.sources.base import Pushed
+from tui_health.support.text import clean
+
+NewChannel = Callable[["_Ear"], NotificationChannel]
+
+
+class PushHub:
+    def __init__(self, sources: list[Pushed], new_channel: NewChannel) -> None:
+        self.sources = sources
+        self.new_channel = new_channel
+        self.owners: dict[str, Pushed] = {}
+        self.channels: list[NotificationChannel] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+        self._changed: Callable[[set[str]], None] = lambda names: None
+        self._said: Callable[[str, str, bool], None] = lambda kind, message, ok: None
+        self.events = 0
+        """Pushed changes that changed something (the benchmark and tests read it)."""
+        self.gaps = 0
+
+    @property
+    def names(self) -> set[str]:
+        return {s.name for s in self.sources}
+
+    def start(self, changed: Callable[[set[str]], None], said: Callable[[str, str, bool], None]) -> None:
+        """``changed(names)``: these sources have news; ``said(kind, message, ok)``: a problem (``ok`` False)
+        or the channel working again (``ok`` True)."""
+        self._changed, self._said = changed, said
+        self.refresh()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    def refresh(self) -> None:
+        """Topics from what the sources know now, spread over channels (new channels start as needed)."""
+        if self._stop.is_set():
+            return
+        owners: dict[str, Pushed] = {}
+        for source in self.sources:
+            for topic in source.topics():
+                owners.setdefault(topic, source)
+        self.owners = owners
+        groups = split_topics(list(owners))
+        while len(self.channels) < len(groups):
+            channel = self.new_channel(_Ear(self, len(self.channels)))
+            self.channels.append(channel)
+            self._tasks.append(asyncio.ensure_future(channel.run(self._stop)))
+        for index, channel in enumerate(self.channels):
+            channel.set_topics(groups[index] if index < len(groups) else [])
+
+    # -- what the channels hear -------------------------------------------------------------------------
+    def event(self, topic: str, body: dict[str, Any]) -> None:
+        source = self.owners.get(topic)
+        if source is not None and source.apply(topic, body):
+            self.events += 1
+            self._changed({source.name})
+
+    def gap(self, why: str) -> None:
+        self.gaps += 1
+        for source in self.sources:
+            source.catch_up()
+        self._changed(self.names)
+
+    def problem(self, kind: str, message: str) -> None:
+        self._said(kind, clean(message, 600), False)
+
+    def connected(self, channel_id: str) -> None:
+        self._said("connected", f"notification channel {clean(channel_id, 60)} open", True)
+
+
+class _Ear:
+    """One channel's listener: tells the hub (the index says which channel, for the messages)."""
+
+    def __init__(self, hub: PushHub, index: int) -> None:
+        self.hub = hub
+        self.index = index
+
+    def event(self, topic: str, body: dict[str, Any]) -> None:
+        self.hub.event(topic, body)
+
+    def gap(self, why: str) -> None:
+        self.hub.gap(why)
+
+    def problem(self, kind: str, message: str) -> None:
+        self.hub.problem(kind, message)
+
+    def connected(self, channel_id: str) -> None:
+        self.hub.connected(channel_id)

@@ -1,0 +1,292 @@
+"""The ``queues`` source: how many wait in each watched queue, and how many agents are on it.
+
+Which queues: ``queues.ids`` and ``queues.names`` (shell-style patterns on the queue's name), at most
+``queues.max_queues`` (200) of them. Names come from ``GET /api/v2/routing/queues`` (``routing:queue:view``,
+listed again every ``queues.list_every`` seconds); the figures from ``POST
+/api/v2/analytics/queues/observations/query`` (``analytics:queueObservation:view``) with the metrics ``oWaiting``
+(interactions waiting) and ``oOnQueueUsers`` (agents on queue, summed over their routing states), at most 100 queues
+per query; pushed on ``v2.analytics.queues.{id}.observations``.
+
+A queue is *down* while anyone waits and fewer than ``min_on_queue`` agents are on it (callers wait with nobody to
+answer), *degraded* while more than ``max_waiting`` wait; both can be set per queue (``[queues.thresholds]``,
+keyed by queue id or name pattern). A queue the query says nothing about is unknown. Watching nothing is an error:
+a selection that matches no queue fails the source instead of saying OK.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from dataclasses import replace
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from tui_health.genesys.client import ApiClient
+from tui_health.genesys.listing import list_entities
+from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
+from tui_health.model.extras import SourceExtras
+from tui_health.sources.base import BuildContext, SourceSettings, failed
+from tui_health.support.clock import Clock, SystemClock
+from tui_health.support.errors import ApiError, ConfigError, NothingCheckedError, TuiHealthError
+from tui_health.support.section import Section, split_list
+from tui_health.support.text import clean
+
+NAME = "queues"
+NEEDS_CREDENTIALS = True
+SECTION = "queues"
+LIST_PATH = "/api/v2/routing/queues"
+LIST_PERMISSION = "routing:queue:view"
+QUERY_PATH = "/api/v2/analytics/queues/observations/query"
+QUERY_PERMISSION = "analytics:queueObservation:view"
+PERMISSION = QUERY_PERMISSION
+"""What its notification topic needs (the permission a refused subscription names)."""
+TOPIC = "v2.analytics.queues.{id}.observations"
+METRICS = ("oWaiting", "oOnQueueUsers")
+PER_QUERY = 100
+MAX_QUEUES = 200
+
+
+class QueueThreshold(Section):
+    max_waiting: int | None = Field(None, ge=0)
+    min_on_queue: int | None = Field(None, ge=0)
+
+
+class QueuesSettings(Section):
+    """``[queues]``."""
+
+    ids: list[str] = Field(default_factory=list, max_length=MAX_QUEUES)
+    names: list[str] = Field(default_factory=list, max_length=MAX_QUEUES)
+    """Shell-style patterns on queue names (``Support*``)."""
+    max_queues: int = Field(MAX_QUEUES, ge=1, le=MAX_QUEUES)
+    max_waiting: int = Field(10, ge=0)
+    """A queue with more waiting than this is degraded."""
+    min_on_queue: int = Field(1, ge=0)
+    """A queue where anyone waits and fewer agents than this are on queue is down."""
+    thresholds: dict[str, QueueThreshold] = Field(default_factory=dict, max_length=MAX_QUEUES)
+    """Per queue (id or name pattern): its own ``max_waiting`` / ``min_on_queue``."""
+    list_every: float = Field(300.0, ge=0, le=86_400)
+    """Seconds the queue list (names) is kept before it is listed again."""
+
+    _split = field_validator("ids", "names", mode="before")(split_list)
+
+
+Settings = QueuesSettings
+
+
+def build(ctx: BuildContext) -> QueuesSource:
+    assert ctx.tokens is not None
+    settings = ctx.settings.section(SECTION)
+    if not settings.ids and not settings.names:
+        raise ConfigError(
+            "the queues source needs queues.ids or queues.names: the queues to watch",
+            hint='e.g. [queues] names = ["Support*", "Sales"]',
+        )
+    return QueuesSource(
+        ApiClient(ctx.budgeted, ctx.tokens, ctx.settings.api_url),
+        settings,
+        clock=ctx.clock,
+        max_pages=ctx.settings.poll.max_pages,
+    )
+
+
+class QueuesSource:
+    name = NAME
+
+    def __init__(
+        self, api: ApiClient, settings: QueuesSettings, *, clock: Clock | None = None, max_pages: int = 50
+    ) -> None:
+        self.api = api
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.max_pages = max_pages
+        self.queues: dict[str, str] = {}  # watched id → name
+        self.figures: dict[str, dict[str, int]] = {}  # id → metric → count
+        self._listed_at: float | None = None
+        self._polled = False
+        self._stale = True
+        self.truncated = 0
+
+    # -- a poll -------------------------------------------------------------------------------------------
+    async def fetch(self, deadline: float | None) -> SourceResult:
+        timings: list[RequestTiming] = []
+        cids: list[str] = []
+        try:
+            if self._listed_at is None or time.monotonic() - self._listed_at >= self.settings.list_every:
+                self.queues = await self._select(timings, deadline, cids)
+                self._listed_at = time.monotonic()
+            figures: dict[str, dict[str, int]] = {}
+            ids = list(self.queues)
+            for start in range(0, len(ids), PER_QUERY):
+                figures.update(await self._observe(ids[start : start + PER_QUERY], timings, deadline, cids))
+        except TuiHealthError as exc:
+            return failed(self.name, exc, timings)
+        self.figures = figures
+        self._polled, self._stale = True, False
+        return replace(self._result(pushed=False), timings=tuple(timings), correlation_ids=tuple(cids))
+
+    async def _select(
+        self, timings: list[RequestTiming], deadline: float | None, cids: list[str]
+    ) -> dict[str, str]:
+        listed = await list_entities(
+            self.api,
+            LIST_PATH,
+            label="queues",
+            timings=timings,
+            deadline=deadline,
+            cids=cids,
+            permission=LIST_PERMISSION,
+            max_pages=self.max_pages,
+        )
+        names = {clean(q["id"], 200): clean(q.get("name") or q["id"], 100) for q in listed}
+        wanted = dict.fromkeys(i for i in self.settings.ids if i in names)
+        for qid, name in names.items():
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in self.settings.names):
+                wanted[qid] = None
+        if not wanted:
+            raise NothingCheckedError(
+                "no queue of the org matches queues.ids or queues.names",
+                hint="`tui-health --once --source queues` lists nothing to watch; check the ids and patterns",
+            )
+        chosen = list(wanted)[: self.settings.max_queues]
+        self.truncated = len(wanted) - len(chosen)
+        return {qid: names[qid] for qid in chosen}
+
+    async def _observe(
+        self, ids: list[str], timings: list[RequestTiming], deadline: float | None, cids: list[str]
+    ) -> dict[str, dict[str, int]]:
+        body = {
+            "filter": {
+                "type": "or",
+                "predicates": [
+                    {"type": "dimension", "dimension": "queueId", "operator": "matches", "value": qid}
+                    for qid in ids
+                ],
+            },
+            "metrics": list(METRICS),
+        }
+        data, cid = await self.api.request_json(
+            self.api.url(QUERY_PATH),
+            label="queue observations",
+            timings=timings,
+            deadline=deadline,
+            method="POST",
+            body=body,
+            permission=QUERY_PERMISSION,
+        )
+        if cid:
+            cids.append(cid)
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list):
+            raise ApiError("the queue observations have no results list", correlation_id=cid)
+        out: dict[str, dict[str, int]] = {}
+        for item in results[: 2 * PER_QUERY]:
+            group = item.get("group") if isinstance(item, dict) else None
+            qid = group.get("queueId") if isinstance(group, dict) else None
+            if isinstance(qid, str) and qid in ids:
+                out[qid] = figures_of(item.get("data"))
+        return out
+
+    def _result(self, *, pushed: bool) -> SourceResult:
+        components = tuple(self._component(qid, name) for qid, name in self.queues.items())
+        note = (
+            f"{self.truncated} more matching queue(s) not watched (queues.max_queues)"
+            if self.truncated
+            else None
+        )
+        return SourceResult(
+            name=self.name,
+            ok=True,
+            components=components,
+            extras=SourceExtras(note=note, pushed=pushed),
+            rate_limit=self.api.rate_limit(QUERY_PATH),
+        )
+
+    def threshold(self, qid: str, name: str) -> tuple[int, int]:
+        """``(max_waiting, min_on_queue)`` of a queue: its own (by id, then by name pattern), else the defaults."""
+        own = self.settings.thresholds.get(qid) or next(
+            (t for key, t in self.settings.thresholds.items() if fnmatch.fnmatchcase(name, key)), None
+        )
+        max_waiting = own.max_waiting if own and own.max_waiting is not None else self.settings.max_waiting
+        min_on = own.min_on_queue if own and own.min_on_queue is not None else self.settings.min_on_queue
+        return max_waiting, min_on
+
+    def _component(self, qid: str, name: str) -> Component:
+        figures = self.figures.get(qid)
+        max_waiting, min_on = self.threshold(qid, name)
+        if figures is None:
+            return Component(
+                id=f"queue:{qid}",
+                name=name,
+                status=Status.UNKNOWN,
+                source=NAME,
+                details={"note": "the observation query said nothing of this queue"},
+                kind="queue",
+            )
+        waiting, on_queue = figures.get("oWaiting", 0), figures.get("oOnQueueUsers", 0)
+        if waiting > 0 and on_queue < min_on:
+            status = Status.DOWN
+        elif waiting > max_waiting:
+            status = Status.DEGRADED
+        else:
+            status = Status.HEALTHY
+        return Component(
+            id=f"queue:{qid}",
+            name=name,
+            status=status,
+            source=NAME,
+            details={
+                "waiting": waiting,
+                "on_queue": on_queue,
+                "max_waiting": max_waiting,
+                "min_on_queue": min_on,
+            },
+            kind="queue",
+        )
+
+    # -- push ---------------------------------------------------------------------------------------------
+    def topics(self) -> list[str]:
+        return [TOPIC.format(id=qid) for qid in self.queues]
+
+    def apply(self, topic: str, body: dict[str, Any]) -> bool:
+        qid = topic.removeprefix("v2.analytics.queues.").removesuffix(".observations")
+        if qid not in self.queues or topic != TOPIC.format(id=qid):
+            return False
+        before = self._component(qid, self.queues[qid])
+        self.figures[qid] = {**self.figures.get(qid, {}), **figures_of(body.get("data"))}
+        return self._component(qid, self.queues[qid]) != before
+
+    def current(self) -> SourceResult | None:
+        return None if not self._polled or self._stale else self._result(pushed=True)
+
+    def catch_up(self) -> None:
+        self._stale = True
+
+
+def figures_of(data: Any) -> dict[str, int]:
+    """``{metric: count}`` from an observation's ``data`` (counts of one metric's qualifiers are summed)."""
+    out: dict[str, int] = {}
+    for entry in data[:100] if isinstance(data, list) else ():
+        if not isinstance(entry, dict) or entry.get("metric") not in METRICS:
+            continue
+        stats = entry.get("stats")
+        count = stats.get("count") if isinstance(stats, dict) else None
+        if isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= 1_000_000:
+            out[entry["metric"]] = out.get(entry["metric"], 0) + count
+    return out
+
+
+# -- what this source declares about itself (read through the registry) ------------------------------------
+def chosen(settings: SourceSettings) -> bool:
+    """Polled when no sources are configured: never (it needs queues to watch): asked for by name."""
+    return False
+
+
+def hosts(settings: SourceSettings) -> dict[str, str]:
+    """The hosts it talks to, by role (``config show``, the TLS context, alert back-links)."""
+    return {"api": settings.api_url, "login": settings.login_url}
+
+
+def identity(settings: SourceSettings) -> dict[str, Any]:
+    """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
+    return {"api": settings.api_url}

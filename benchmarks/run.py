@@ -25,6 +25,7 @@ from pathlib import Path
 import bench_console
 import bench_history
 import bench_idle_cpu
+import bench_notice
 import bench_once
 import bench_poll
 import bench_targets
@@ -315,6 +316,46 @@ def many_targets(quick: bool) -> list[Row]:
     ]
 
 
+def time_to_notice(quick: bool) -> list[Row]:
+    results = dict(bench_notice.run(4 if quick else 8))
+    push, dropped, polled = (
+        results["push (60 s poll interval)"],
+        results["socket dropped at the change"],
+        results["poll only (15 s interval)"],
+    )
+
+    def worst(values: list[float]) -> float:
+        return max(values) if values else float("inf")
+
+    return [
+        (
+            "time to notice, pushed (60 s interval): console row",
+            f"median {statistics.median(push['rows']):.2f} s, max {worst(push['rows']):.2f} s",
+            "<= 2 s",
+            worst(push["rows"]) <= 2 and not push["lost"],
+        ),
+        (
+            "  pushed: alert at the webhook receiver",
+            f"median {statistics.median(push['hooks']):.2f} s, max {worst(push['hooks']):.2f} s",
+            "<= 2 s",
+            worst(push["hooks"]) <= 2 and not push["lost"],
+        ),
+        (
+            "  socket dropped at the change: row / webhook",
+            f"max {worst(dropped['rows']):.2f} s / {worst(dropped['hooks']):.2f} s, "
+            f"{dropped['lost']} of {len(dropped['rows']) + dropped['lost']} lost",
+            "nothing lost",
+            dropped["lost"] == 0,
+        ),
+        (
+            "  poll only (15 s interval, for scale): row",
+            f"median {statistics.median(polled['rows']):.2f} s" if polled["rows"] else "none arrived",
+            "",
+            None,
+        ),
+    ]
+
+
 SECTIONS: list[tuple[str, Callable[[bool], list[Row]]]] = [
     ("poll cost", poll_cost),
     ("console", console),
@@ -324,6 +365,7 @@ SECTIONS: list[tuple[str, Callable[[bool], list[Row]]]] = [
     ("memory", memory),
     ("history", history),
     ("targets", many_targets),
+    ("notice", time_to_notice),
 ]
 
 

@@ -174,7 +174,9 @@ class NotificationChannel:
                     )
                     await self._wait(stop, stop.wait(), wait)
                     continue
-                except (OSError, TimeoutError, ValueError) as exc:
+                except (
+                    Exception
+                ) as exc:  # a socket library's own errors (handshake refused, bad URI, …): never fatal
                     attempt += 1
                     await self._failed("connect", f"could not connect the notification socket: {_why(exc)}")
                     await self._wait(stop, stop.wait(), self.backoff.delay(attempt))

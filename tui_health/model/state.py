@@ -166,6 +166,10 @@ class StatePublisher:
     def subscribe(self, callback: Callable[[MonitorState], None]) -> None:
         self._subscribers.append(callback)
 
+    def unsubscribe(self, callback: Callable[[MonitorState], None]) -> None:
+        if callback in self._subscribers:
+            self._subscribers.remove(callback)
+
     def publish(self, state: MonitorState) -> None:
         self.state = state
         for callback in self._subscribers:

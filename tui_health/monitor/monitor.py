@@ -36,8 +36,8 @@ from tui_health.monitor.snapshot_events import (
     note_events,
     org_events,
     snapshot_events,
-    with_incident_links,
     with_key,
+    with_notes,
 )
 from tui_health.monitor.views import ComponentViews
 from tui_health.report.status import Report, report_of
@@ -716,7 +716,7 @@ class Monitor:
     def _audit(self, snapshot: Snapshot, outcome: Outcome, *, paced: bool = True) -> list[AuditEvent]:
         """Audit what the poll said and what the engine decided; the changes come back linked to their
         incident and keyed for receivers."""
-        linked = with_incident_links(list(outcome.events), self.components)
+        linked = with_notes(list(outcome.events), self.components)
         changes = [with_key(linked.get(e.id, e), self.components, self.target_key) for e in outcome.events]
         events = (
             snapshot_events(snapshot)

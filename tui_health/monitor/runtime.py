@@ -216,6 +216,8 @@ async def _monitor(
             )
             yield monitor
         finally:
+            if monitor is not None and monitor.push is not None:
+                await monitor.push.stop()  # before the HTTP client closes under the channel
             if history is not None:
                 history[0].close()
             await asyncio.to_thread(audit.close, 5.0)  # what was handed over is written (or said stuck)

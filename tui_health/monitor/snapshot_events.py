@@ -119,16 +119,20 @@ def org_events(snapshot: Snapshot) -> list[AuditEvent]:
     return out
 
 
-def with_incident_links(
-    events: list[AuditEvent], components: Mapping[str, Component]
-) -> dict[str, AuditEvent]:
-    """The changes to a problem whose component an open status page incident touches, each with the incident's
-    name, status and link appended, by event id (receivers then point at what Genesys says about it)."""
+def with_notes(events: list[AuditEvent], components: Mapping[str, Component]) -> dict[str, AuditEvent]:
+    """The changes that say more, by event id: a change of the org's own entities with how soon it was seen
+    (:func:`notice_of`), and a change to a problem whose component an open status page incident touches with the
+    incident's name, status and link appended (receivers then point at what Genesys says about it)."""
     out = {}
     for event in events:
-        if event.event_type != EventType.COMPONENT_HEALTH_CHANGE or event.status not in ("down", "degraded"):
+        if event.event_type != EventType.COMPONENT_HEALTH_CHANGE:
             continue
         component = components.get(event.component_ids[0]) if event.component_ids else None
+        noticed = notice_of(component)
+        if noticed:
+            event = out[event.id] = replace(event, message=event.message + noticed)
+        if event.status not in ("down", "degraded"):
+            continue
         incident = (component.details or {}).get("incident") if component else None
         if not isinstance(incident, dict):
             continue
@@ -138,6 +142,15 @@ def with_incident_links(
         )
         out[event.id] = replace(event, message=event.message + note, link=link)
     return out
+
+
+def notice_of(component: Component | None) -> str:
+    """`` — seen 0.4 s after it happened (pushed)`` for a change of the org's own entities, else ``""``."""
+    details = (component.details or {}) if component else {}
+    after, by = details.get("noticed_after_s"), details.get("noticed_by")
+    if not isinstance(after, int | float) or by not in ("push", "poll"):
+        return ""
+    return f" — seen {after:.2f} s after it happened ({'pushed' if by == 'push' else 'by a poll'})"
 
 
 KEYED = (EventType.COMPONENT_HEALTH_CHANGE, EventType.THRESHOLD_BREACH, EventType.THRESHOLD_RESOLVED)

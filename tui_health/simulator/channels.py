@@ -35,6 +35,7 @@ class World(Protocol):
 
     def fault_for(self, kind: str, number: int) -> Fault | None: ...
 
+
 MAX_CHANNELS = 20
 MAX_TOPICS = 1000
 HUGE_FRAME = 4 * 1024 * 1024

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -146,6 +146,7 @@ Target = Literal[
     "subscriptions",
     "socket",
 ]
+TARGETS: tuple[str, ...] = get_args(Target)
 TOKEN_FAULTS = ("echo-secret", "token-newline")
 
 
@@ -194,7 +195,7 @@ def parse_fault(spec: str) -> Fault:
     except ValidationError as exc:
         raise ConfigError(
             f"--fault {spec!r}: {first_problem(exc)}",
-            hint='NAME[:ARG][@health|token|statuspage|probe]; see README "Failure behaviour"',
+            hint="NAME[:ARG][@TARGET] (TARGET: " + "|".join(TARGETS) + '); see README "Failure behaviour"',
         ) from None
 
 

@@ -152,6 +152,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(200, self.state.channels.create(self._bearer() or ""))
         elif path.startswith("/hooks/"):
             self._receive(path, body)
+        elif path == "/sim/org":
+            self._control_org(body)
+        elif path == "/sim/channels/drop":
+            self.state.channels.drop_all()
+            self._json(200, {"dropped": True})
         else:
             self._error(404, f"no route for POST {path}", "not.found")
 
@@ -454,6 +459,18 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, "at most 100 predicates", "bad.request")
             return
         self._json(200, {"results": self.state.org.observations(ids)})
+
+    def _control_org(self, body: bytes) -> None:
+        """The simulator's own control (benchmarks, a person trying things): change an Edge, trunk or queue now,
+        ``{"kind": "trunk", "id": "trunk-1-1", "fields": {"connected": false}, "publish": true}``."""
+        try:
+            request = json.loads(body or b"{}")
+            kind, ident, fields = request["kind"], request["id"], dict(request.get("fields") or {})
+        except (ValueError, KeyError, TypeError):
+            self._error(400, "kind, id and fields expected", "bad.request")
+            return
+        self.state.org.apply(str(kind), str(ident), fields, publish=bool(request.get("publish", True)))
+        self._json(200, {"changed_at": rfc3339(self.state.clock.now())})
 
     def _subscribe(self, ident: str, body: bytes) -> None:
         if not self._allowed("subscriptions"):

@@ -58,7 +58,7 @@ class EntitySource:
         self.max_pages = max_pages
         self.page_size = page_size
         self.entities: dict[str, dict[str, Any]] = {}
-        self._seen: dict[str, datetime] = {}  # id → when we first saw its current state (push or poll)
+        self._seen: dict[str, tuple[datetime, str]] = {}  # id → when and how (push, poll) we saw it change
         self._polled = False
         self._stale = True  # a gap in the channel: the next answer is a poll
 
@@ -83,9 +83,12 @@ class EntitySource:
         now = self.clock.now()
         entities = {e["id"][:200]: e for e in listed}
         for eid, entity in entities.items():
-            before = self.entities.get(eid)
-            if before is None or self.component(before, now).status != self.component(entity, now).status:
-                self._seen[eid] = now
+            before = self.entities.get(eid)  # first sight is no change: nothing was noticed late or early
+            if (
+                before is not None
+                and self.component(before, now).status != self.component(entity, now).status
+            ):
+                self._seen[eid] = (now, "poll")
         self.entities = entities
         self._seen = {k: v for k, v in self._seen.items() if k in entities}
         self._polled, self._stale = True, False
@@ -106,14 +109,15 @@ class EntitySource:
             rate_limit=self.api.rate_limit(self.path),
         )
 
-    def _with_notice(self, component: Component, seen: datetime | None) -> Component:
-        """How long after it happened (the entity's own change time) its state was first seen here."""
+    def _with_notice(self, component: Component, seen: tuple[datetime, str] | None) -> Component:
+        """How long after it happened (the entity's own change time) its change was seen here, and how."""
         if seen is None or component.last_modified is None:
             return component
-        lag = (seen - component.last_modified).total_seconds()
-        if lag < 0 or lag > 86_400:
+        lag = (seen[0] - component.last_modified).total_seconds()
+        if lag < -5 or lag > 86_400:  # clocks a little apart are believed; a change from the future is not
             return component
-        return replace(component, details={**(component.details or {}), "noticed_after_s": round(lag, 2)})
+        notice = {"noticed_after_s": round(max(0.0, lag), 2), "noticed_by": seen[1]}
+        return replace(component, details={**(component.details or {}), **notice})
 
     # -- push ---------------------------------------------------------------------------------------------
     def topics(self) -> list[str]:
@@ -133,7 +137,7 @@ class EntitySource:
         self.entities[eid] = merged
         if before.status == after.status:
             return before != after
-        self._seen[eid] = now
+        self._seen[eid] = (now, "push")
         return True
 
     def current(self) -> SourceResult | None:

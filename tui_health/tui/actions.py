@@ -97,6 +97,13 @@ ACTIONS: tuple[
         palette="Filter: next target",
     ),
     Action(
+        "K",
+        "kind",
+        "Kind",
+        "one kind of component: edges, trunks, queues, the platform's in turn, then all (sort by Kind groups them)",
+        palette="Filter: next kind",
+    ),
+    Action(
         "greater_than_sign",
         "sort(1)",
         "Sort",

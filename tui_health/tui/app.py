@@ -23,7 +23,7 @@ from tui_health.model.watched import Watched
 from tui_health.serve.attach import CONSOLE
 from tui_health.support import zone
 from tui_health.tui.actions import ACTIONS, bindings
-from tui_health.tui.filters import Filter
+from tui_health.tui.filters import PLATFORM, Filter
 from tui_health.tui.messages import StateUpdated
 from tui_health.tui.screens.audit_viewer import AuditViewer
 from tui_health.tui.screens.details import DetailsScreen
@@ -92,8 +92,9 @@ class HealthApp(App[int]):
         self.query_one("#latency").border_title = "Latency"
         self.query_one("#audit").border_title = "Audit log"
         self.query_one("#search", Input).display = False
-        for index, monitor in enumerate(self.monitors):
-            monitor.store.subscribe(partial(self._published, index))
+        self._subscriptions = [partial(self._published, index) for index in range(len(self.monitors))]
+        for monitor, callback in zip(self.monitors, self._subscriptions, strict=True):
+            monitor.store.subscribe(callback)
         self.query_one(AuditPane).add(self.audit_tail(60))
         self.render_state(self.state)
         self.query_one(ComponentsTable).focus()
@@ -176,7 +177,14 @@ class HealthApp(App[int]):
                 return monitor, split_id(component.id, component.target)
         return self.monitor, component.id
 
+    def on_unmount(self) -> None:
+        """Pushed news may still be observed while the console closes: it no longer reaches these screens."""
+        for monitor, callback in zip(self.monitors, getattr(self, "_subscriptions", []), strict=False):
+            monitor.store.unsubscribe(callback)
+
     def on_state_updated(self, message: StateUpdated) -> None:
+        if not self.query(StatusHeader):
+            return  # closing: the screens are gone (a state published just before the unsubscription)
         self.render_state(message.state)
 
     def render_state(self, state: MonitorState) -> None:
@@ -277,10 +285,28 @@ class HealthApp(App[int]):
         self._render_rows(self.now())
 
     def action_sort(self, direction: int) -> None:
-        self.set_sort(self.sort.step(direction, skip=() if len(self.monitors) > 1 else ("target",)))
+        skip: tuple[str, ...] = () if len(self.monitors) > 1 else ("target",)
+        if not self._kinds():
+            skip += ("kind",)
+        self.set_sort(self.sort.step(direction, skip=skip))
 
     def action_target(self) -> None:
         self.set_filter(self.filter.next_target([m.region for m in self.monitors]))
+
+    def _kinds(self) -> list[str]:
+        """The kinds of the components shown (platform components count as ``platform`` when others have one)."""
+        components = self.state.components
+        cached = getattr(self, "_kinds_of", None)
+        if cached is not None and cached[0] is components:
+            return list(cached[1])
+        kinds = sorted({c.kind for c in components if c.kind})
+        if kinds and any(c.kind is None for c in components):
+            kinds.append(PLATFORM)
+        self._kinds_of = (components, kinds)
+        return list(kinds)
+
+    def action_kind(self) -> None:
+        self.set_filter(self.filter.next_kind(self._kinds()))
 
     def action_reverse_sort(self) -> None:
         self.set_sort(self.sort.flipped())
@@ -296,6 +322,7 @@ class HealthApp(App[int]):
 
     DYNAMIC = (
         "target",
+        "kind",
         "org_events",
         "clear_search",
         "incidents",
@@ -325,6 +352,8 @@ class HealthApp(App[int]):
             return bool(self.state.incidents)  # hidden from the footer while there is nothing to show
         if action == "target":
             return len(self.monitors) > 1  # only with several targets
+        if action == "kind":
+            return bool(self._kinds())  # only when some components are the org's own
         if action == "org_events":
             # offered when a source watches the org's events
             return any(s.extras.operational_events is not None for s in self.state.sources)

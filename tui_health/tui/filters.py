@@ -14,6 +14,8 @@ STATUS_KEYS: dict[str, frozenset[Status]] = {
     "3": frozenset({Status.DOWN}),
     "4": frozenset({Status.MAINTENANCE, Status.UNKNOWN}),
 }
+PLATFORM = "platform"
+"""The kind filter's name for components that have no kind (the platform's)."""
 PRESETS: list[tuple[str, frozenset[Status]]] = [
     ("all", frozenset()),
     ("problems", frozenset({Status.DOWN, Status.DEGRADED})),
@@ -27,6 +29,7 @@ class Filter:
     search: str = ""
     critical_only: bool = False
     target: str | None = None  # one target's components only (several targets)
+    kind: str | None = None  # one kind only (edge, trunk, queue; "platform" for the platform's components)
 
     def toggle(self, key: str) -> Filter:
         group = STATUS_KEYS[key]
@@ -49,6 +52,8 @@ class Filter:
             return False
         if self.target is not None and c.target != self.target:
             return False
+        if self.kind is not None and (c.kind or PLATFORM) != self.kind:
+            return False
         if self.critical_only and not c.critical:
             return False
         if self.search:
@@ -57,6 +62,7 @@ class Filter:
                 needle in c.name.casefold()
                 or needle in c.id.casefold()
                 or needle in (c.group or "").casefold()
+                or needle in (c.kind or "")
             )
         return True
 
@@ -72,9 +78,24 @@ class Filter:
         index = targets.index(self.target) + 1
         return replace(self, target=targets[index] if index < len(targets) else None)
 
+    def next_kind(self, kinds: list[str]) -> Filter:
+        """``K``: every kind → the first → the next → … → every kind again."""
+        if not kinds:
+            return self
+        if self.kind not in kinds:
+            return replace(self, kind=kinds[0])
+        index = kinds.index(self.kind) + 1
+        return replace(self, kind=kinds[index] if index < len(kinds) else None)
+
     @property
     def is_default(self) -> bool:
-        return not self.statuses and not self.search and not self.critical_only and self.target is None
+        return (
+            not self.statuses
+            and not self.search
+            and not self.critical_only
+            and self.target is None
+            and self.kind is None
+        )
 
     def describe(self) -> str:
         """One line for the filter bar, always visible."""
@@ -86,6 +107,8 @@ class Filter:
             parts.append("status: " + " + ".join(s.value for s in Status if s in self.statuses))
         if self.target is not None:
             parts.append(f"target: {self.target}")
+        if self.kind is not None:
+            parts.append(f"kind: {self.kind}")
         if self.critical_only:
             parts.append("critical only")
         if self.search:

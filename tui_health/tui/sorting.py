@@ -15,7 +15,18 @@ from tui_health.model.state import ComponentView, sort_key, urgency
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-SORTABLE: tuple[str, ...] = ("status", "target", "name", "id", "since", "avail", "modified", "flags", "cause")
+SORTABLE: tuple[str, ...] = (
+    "status",
+    "target",
+    "kind",
+    "name",
+    "id",
+    "since",
+    "avail",
+    "modified",
+    "flags",
+    "cause",
+)
 """The table's columns in order, each a sort key."""
 
 
@@ -23,6 +34,8 @@ def _keys(availability: Mapping[str, float | None]) -> dict[str, Callable[[Compo
     return {
         "status": sort_key,
         "target": lambda c: (c.target.casefold(), urgency(c), c.name.casefold()),
+        # grouped by kind (platform components last), worst first within each
+        "kind": lambda c: (c.kind is None, c.kind or "", urgency(c), c.name.casefold()),
         "name": lambda c: (c.name.casefold(), c.id),
         "id": lambda c: c.id,
         "since": lambda c: (-c.since.timestamp(), c.name.casefold()),  # shortest "For" first

@@ -29,6 +29,7 @@ from tui_health.tui.format import duration, short_datetime, status_text
 COLUMNS = [
     ("status", "Status"),
     ("target", "Target"),  # shown only when the rows come from several targets
+    ("kind", "Kind"),  # shown only when some rows are the org's own (edge, trunk, queue)
     ("name", "Name"),
     ("id", "ID"),
     ("since", "For"),
@@ -37,11 +38,11 @@ COLUMNS = [
     ("flags", "Flags"),
     ("cause", "Caused by"),
 ]
-FIXED_WIDTHS = {"status": 10, "since": 6, "avail": 9, "modified": 16, "flags": 14}
+FIXED_WIDTHS = {"status": 10, "kind": 6, "since": 6, "avail": 9, "modified": 16, "flags": 14}
 """Columns whose content has a known width, or comes and goes ("→healthy?" must fit when it appears)."""
 MAX_WIDTHS = {"name": 48, "id": 40, "target": 24}
 """Names and ids wider than this are cut with an ellipsis (the details screen shows them whole)."""
-DROP_ORDER = ("cause", "modified", "id", "avail", "flags")
+DROP_ORDER = ("cause", "modified", "id", "kind", "avail", "flags")
 """Columns given up, in this order, when the terminal is too narrow for all: Status, Name and For always stay,
 and the flags fold into the Status cell once their own column goes."""
 MIN_NAME = 16
@@ -64,6 +65,7 @@ def signature(c: ComponentView, now: datetime, avail: float | None = None) -> Si
         avail,
         c.status,
         c.target,
+        c.kind,
         c.observed,
         c.name,
         c.group,
@@ -123,6 +125,7 @@ def row_cells(
     cells = (
         status,
         Text(c.target, style="bold"),
+        Text(c.kind or "", style="cyan"),
         Text(shown_name(c)),
         Text(c.id, style="dim"),
         Text(table_duration((now - c.since).total_seconds())),
@@ -218,7 +221,7 @@ class ComponentsTable(ScrollView, can_focus=True):
         self._lines: dict[tuple[object, ...], Strip] = {}
         self._drawn: dict[int, Signature] = {}  # row → what its line showed when last drawn
         self._availability: Mapping[str, float | None] = {}
-        self._hidden: set[str] = {"target"}  # columns not drawn (the target column with a single target)
+        self._hidden: set[str] = {"target", "kind"}  # not drawn: Target with one target, Kind without kinds
         self._dropped: set[str] = set()  # columns given up for a narrow terminal (DROP_ORDER)
         self._name_cap: int | None = None  # the Name column's width when even the rest does not fit
         self._sort: tuple[str, bool] = ("status", False)  # the sort column and whether it is reversed
@@ -354,6 +357,9 @@ class ComponentsTable(ScrollView, can_focus=True):
             self._widths["target"] = min(
                 MAX_WIDTHS["target"], max(self._widths["target"], *(_width(c.target) for c in components))
             )
+            self._lines.clear()
+        if "kind" in self._hidden and any(c.kind for c in components):
+            self._hidden.discard("kind")
             self._lines.clear()
         widths = self._widths
         name = min(MAX_WIDTHS["name"], max((_width(shown_name(c)) for c in components), default=0))

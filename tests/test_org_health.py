@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, sim_settings
@@ -376,3 +377,63 @@ def test_a_connect_uri_is_checked_before_it_is_used(api, uri, ok):
     else:
         with pytest.raises(ApiError):
             channel.check_uri(uri)
+
+
+async def test_the_exporter_says_each_components_kind(start_sim, tmp_path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tui_health.serve.http import CollectorServer
+
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",), **{"push.enabled": False}) as monitor:
+        server = CollectorServer([monitor]).start()
+        try:
+            await monitor.poll()
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                text = (await client.get("/metrics")).text
+        finally:
+            server.stop()
+    info = [
+        s
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "tui_health_component_info"
+    ]
+    assert {(s.labels["component"], s.labels["kind"]) for s in info} == {
+        (f"trunk:trunk-{e}-{t}", "trunk") for e in (1, 2) for t in (1, 2)
+    }
+
+
+def test_the_simulators_control_route_changes_and_pushes(start_sim):
+    sim = org_sim(start_sim)
+    answer = httpx.post(
+        f"{sim.url}/sim/org", json={"kind": "trunk", "id": "trunk-1-1", "fields": {"connected": False}}
+    )
+    assert answer.status_code == 200 and sim.org.trunks["trunk-1-1"].connected is False
+    assert httpx.post(f"{sim.url}/sim/org", content=b"[").status_code == 400
+
+
+async def test_the_console_filters_and_groups_by_kind(start_sim, tmp_path):
+    from tui_health.tui.app import HealthApp
+    from tui_health.tui.widgets.components_table import ComponentsTable
+
+    sim = org_sim(start_sim)
+    sim.org.apply("trunk", "trunk-2-2", {"connected": False}, publish=False)
+    async with org_monitor(sim, tmp_path, **{"push.enabled": False}) as monitor:
+        app = HealthApp(monitor, tick=0)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            table = app.query_one(ComponentsTable)
+            assert "kind" in table.shown_columns
+            kinds = []
+            for _ in range(4):
+                await pilot.press("K")
+                await pilot.pause()
+                kinds.append(sorted({c.kind for c in table._views}))
+            assert kinds == [["edge"], ["queue"], ["trunk"], ["edge", "queue", "trunk"]]
+            assert table._views[0].id == "trunk:trunk-2-2"  # worst first
+            await pilot.press("greater_than_sign")  # status → kind (target is skipped: one target)
+            await pilot.pause()
+            assert [c.kind for c in table._views] == ["edge"] * 2 + ["queue"] * 3 + ["trunk"] * 4
+            assert table._views[5].id == "trunk:trunk-2-2"  # the down trunk first among the trunks

@@ -59,11 +59,65 @@ async def measure(url: str, polls: int, page_size: int, profile: cProfile.Profil
     return used
 
 
-def run(sizes: list[int], polls: int, page_size: int, profile_path: str | None) -> dict[int, float]:
+async def side_by_side(url: str, rounds: int, page_size: int) -> tuple[list[float], list[float]]:
+    """CPU of a poll of ours and of a bare httpx walk of the same pages, alternating in one process against one
+    simulator, so both see the same machine at the same moments (the ratio is what is compared)."""
+    import httpx
+
+    ours: list[float] = []
+    bare: list[float] = []
+    with tempfile.TemporaryDirectory() as directory:
+        settings = settings_for(url, Path(directory), page_size)
+        async with (
+            open_monitors(settings, config_path=Path(directory) / "none.toml") as monitors,
+            httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=10)) as client,
+        ):
+            (monitor,) = monitors
+            await monitor.start()
+            token = await client.post(
+                "/oauth/token", auth=("bench", "bench"), data={"grant_type": "client_credentials"}
+            )
+            headers = {"Authorization": "Bearer " + token.json()["access_token"]}
+            limit = asyncio.Semaphore(10)  # as many at once as poll.concurrency
+
+            async def page(number: int) -> object:
+                async with limit:
+                    params = {"pageSize": page_size, "pageNumber": number, "expand": "details"}
+                    answer = await client.get("/api/v2/health/details", params=params, headers=headers)
+                    return answer.json()
+
+            async def walk() -> None:
+                first = await page(1)
+                assert isinstance(first, dict)
+                await asyncio.gather(*(page(n) for n in range(2, first["pageCount"] + 1)))
+
+            await monitor.poll()  # warm-up: the engine's baseline, connections open
+            await walk()
+            for _ in range(rounds):
+                started = time.process_time()
+                await monitor.poll()
+                ours.append(time.process_time() - started)
+                started = time.process_time()
+                await walk()
+                bare.append(time.process_time() - started)
+            await monitor.close(delivery_wait=0)
+    return ours, bare
+
+
+def compare(size: int, churn: float, rounds: int, page_size: int = 100) -> tuple[float, float]:
+    """Median CPU per poll of ours and of the bare walk (see :func:`side_by_side`)."""
+    with simulator(size, churn=churn) as url:
+        ours, bare = asyncio.run(side_by_side(url, rounds, page_size))
+    return statistics.median(ours), statistics.median(bare)
+
+
+def run(
+    sizes: list[int], polls: int, page_size: int, profile_path: str | None, churn: float = 0.0
+) -> dict[int, float]:
     results = {}
     for size in sizes:
         profile = cProfile.Profile() if profile_path else None
-        with simulator(size) as url:
+        with simulator(size, churn=churn) as url:
             used = asyncio.run(measure(url, polls, page_size, profile))
         results[size] = statistics.median(used)
         if profile and profile_path:

@@ -14,7 +14,9 @@ CREDENTIALS = {"GENESYSCLOUD_OAUTHCLIENT_ID": "bench", "GENESYSCLOUD_OAUTHCLIENT
 
 
 @contextmanager
-def simulator(components: int, latency_ms: float = 50, scenario: str = "large") -> Iterator[str]:
+def simulator(
+    components: int, latency_ms: float = 50, scenario: str = "large", churn: float = 0.0
+) -> Iterator[str]:
     """``tui-health simulate`` in a separate process, so its CPU never counts as ours; yields its URL."""
     proc = subprocess.Popen(
         [
@@ -30,6 +32,8 @@ def simulator(components: int, latency_ms: float = 50, scenario: str = "large") 
             str(components),
             "--latency-ms",
             str(latency_ms),
+            "--churn",
+            str(churn),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

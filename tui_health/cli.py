@@ -291,6 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scenario", dest="sim_scenario", default=None, help="scenario name or JSON file")
     sim.add_argument("--latency-ms", type=float, default=None, help="latency added to every API request")
     sim.add_argument(
+        "--churn",
+        type=float,
+        default=None,
+        help="share of the components that change on every poll (0.01: 1 %%, one per page of 100)",
+    )
+    sim.add_argument(
         "--fault",
         action="append",
         dest="sim_faults",
@@ -378,6 +384,8 @@ def check_modes(args: argparse.Namespace) -> None:
             raise ConfigError(f"--components must be 1-100000, got {args.components}")
         if args.latency_ms is not None and not (0 <= args.latency_ms < float("inf")):
             raise ConfigError(f"--latency-ms must be a non-negative number, got {args.latency_ms:g}")
+        if args.churn is not None and not 0 <= args.churn <= 1:
+            raise ConfigError(f"--churn must be 0 to 1, got {args.churn:g}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -452,6 +460,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             faults=args.sim_faults,
             components=args.components,
             latency_ms=args.latency_ms,
+            churn=args.churn,
         )
     if args.command == "config":
         from tui_health.modes.configure import run_config

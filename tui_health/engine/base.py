@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tui_health.engine.threshold import ThresholdRule
-from tui_health.model.domain import AuditEvent, Severity, Snapshot, Status
+from tui_health.model.domain import PROBLEMS, AuditEvent, Severity, Snapshot, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,7 @@ class Outcome:
 
 def alert_state(status: Status) -> Status:
     """What receivers care about: the problem status, or HEALTHY for anything that is not a problem."""
-    return status if status.is_problem else Status.HEALTHY
+    return status if status in PROBLEMS else Status.HEALTHY
 
 
 def make_event(

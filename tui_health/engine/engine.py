@@ -22,7 +22,7 @@ from tui_health.engine import holds
 from tui_health.engine.base import EngineConfig, Outcome, Tracked, alert_state, make_event
 from tui_health.engine.stability import Stability
 from tui_health.engine.threshold import ThresholdCycle
-from tui_health.model.domain import AuditEvent, Component, EventType, Snapshot, Status
+from tui_health.model.domain import PROBLEMS, AuditEvent, Component, EventType, Snapshot, Status
 from tui_health.support.clock import Clock
 
 
@@ -118,7 +118,7 @@ class ThresholdEngine:
         holds.update_causes(self.components, self.config.dependencies)
         notify = self._reconcile_alerts(latest, events, event)
         # the rule counts problems only, so only they are handed over (a healthy component costs one check)
-        problems = {cid: t for cid, t in self.components.items() if t.confirmed.is_problem}
+        problems = {cid: t for cid, t in self.components.items() if t.confirmed in PROBLEMS}
         statuses = {cid: t.confirmed for cid, t in problems.items() if cid not in self.silences}
         names = {cid: t.name for cid, t in problems.items()}
         breach_events = self.cycle.update(

@@ -10,6 +10,7 @@ to that host for an hour.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -33,46 +34,50 @@ class RequestBudget:
         self.limit = limit
         self.window = window
         self.monotonic = monotonic
-        self._slots: dict[int, float | None] = {}  # slot -> when its request ended (None: granted, not ended)
+        self._flight: set[int] = set()  # slots of requests granted and not ended
+        self._ended: deque[float] = deque()  # when each ended request ended, oldest first
         self._next = 0
         self.waited = 0.0
         """Seconds requests have waited for a slot, in total (the monitor shows the last poll's share)."""
 
     def _prune(self, now: float) -> None:
-        for slot in [
-            s for s, ended in self._slots.items() if ended is not None and ended <= now - self.window
-        ]:
-            del self._slots[slot]
+        """Free the slots of requests that ended ``window`` seconds ago: O(slots freed), not O(slots held)."""
+        ended, horizon = self._ended, now - self.window
+        while ended and ended[0] <= horizon:
+            ended.popleft()
 
     def used(self) -> int:
         """Slots held now: requests in flight, and those that ended less than ``window`` seconds ago."""
         self._prune(self.monotonic())
-        return len(self._slots)
+        return len(self._flight) + len(self._ended)
 
     def wait_for_slot(self) -> float:
         """Seconds until a slot is free (0 when one is free now). In-flight requests hold theirs until they end,
         so with ``limit`` of them in flight the answer is a short re-check, not a promise."""
         now = self.monotonic()
         self._prune(now)
-        excess = len(self._slots) - self.limit
+        excess = len(self._flight) + len(self._ended) - self.limit
         if excess < 0:
             return 0.0
-        ended = sorted(t for t in self._slots.values() if t is not None)
-        if excess >= len(ended):
+        if excess >= len(self._ended):
             return 1.0  # everything holding a slot is still in flight: look again in a second
-        return max(0.0, ended[excess] + self.window - now)
+        return max(0.0, self._ended[excess] + self.window - now)
 
     def take(self) -> int:
         """Hold a slot for a request about to be sent; give it to :meth:`done` when the request has ended."""
         slot = self._next
         self._next += 1
-        self._slots[slot] = None
+        self._flight.add(slot)
         return slot
 
     def done(self, slot: int) -> None:
         """The request of ``slot`` ended now (answered or failed): its slot frees ``window`` seconds from now."""
-        if slot in self._slots:
-            self._slots[slot] = self.monotonic()
+        if slot in self._flight:
+            self._flight.discard(slot)
+            now = self.monotonic()
+            if self._ended and now < self._ended[-1]:  # a clock that stepped back: keep the order
+                now = self._ended[-1]
+            self._ended.append(now)
 
 
 class HostGate:

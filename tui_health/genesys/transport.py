@@ -353,6 +353,16 @@ class HttpCore:
                 asyncio.timeout(timeout),
                 self.client.stream(method, url, timeout=timeout, **kwargs) as streamed,
             ):
+                declared = streamed.headers.get("content-length", "")
+                if (
+                    declared.isdigit()
+                    and int(declared) <= self.max_body
+                    and not streamed.headers.get("content-encoding")
+                ):
+                    # the common case: a declared length within the cap, as sent (HTTP/1.1 framing reads exactly
+                    # that many bytes): read it in one go and keep the response as it is
+                    await streamed.aread()
+                    return streamed
                 body = await read_capped(streamed, self.max_body, what)
         finally:
             if slot is not None and self.budget is not None:

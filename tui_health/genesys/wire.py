@@ -148,6 +148,10 @@ class EntityParser:
             self._pages_seen[number] = page
             self._seen.update(page[2])
             return page[1], []
+        if page is not None:
+            patched = self._patch(number, entities, cid, page)
+            if patched is not None:
+                return patched, []
         components: list[Component] = []
         issues: list[ValidationIssue] = []
         entries: dict[str, _Entry] = {}
@@ -159,6 +163,40 @@ class EntityParser:
         if not issues and len(entries) == len(entities):
             self._pages_seen[number] = (entities, components, entries)
         return components, issues
+
+    def _patch(
+        self,
+        number: int,
+        entities: list[Any],
+        cid: str | None,
+        page: tuple[list[Any], list[Component], dict[str, _Entry]],
+    ) -> list[Component] | None:
+        """Last poll's page with only the entities that differ (compared in place, in C) parsed again: the
+        usual poll, where a few components of a page changed. ``None`` (parse it all) when the page's length
+        changed, most of it changed, or a changed entity has anything wrong (the full parse says what)."""
+        before, known_components, known_entries = page
+        if len(entities) != len(before):
+            return None
+        changed = [i for i, (now, then) in enumerate(zip(entities, before, strict=True)) if now != then]
+        if len(changed) * 4 > len(entities):
+            return None
+        components, entries = list(known_components), dict(known_entries)
+        for index in changed:
+            entries.pop(before[index]["id"], None)
+        for index in changed:
+            raw = entities[index]
+            ident = raw.get("id") if isinstance(raw, dict) else None
+            if not isinstance(ident, str) or ident in entries:
+                return None
+            component, issues = parse_entity(raw, cid, self.source)
+            if component is None or issues:
+                return None
+            sent = (raw.get("name"), raw.get("status"), raw.get("lastModified"), raw.get("details"))
+            entries[ident] = (sent, component)
+            components[index] = component
+        self._seen.update(entries)
+        self._pages_seen[number] = (entities, components, entries)
+        return components
 
     def _parse(
         self, raw: Any, cid: str | None, entries: dict[str, _Entry]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tui_health.history.store import Extras, PollRecord
-from tui_health.model.domain import AuditEvent, EventType, Snapshot
+from tui_health.model.domain import PROBLEMS, AuditEvent, EventType, Snapshot
 from tui_health.model.state import ComponentView, MonitorState
 
 DELIVERY_OUTCOMES = {
@@ -85,7 +85,7 @@ class Recorder:
             ok=snapshot.ok,
             error=",".join(s.error_kind or "error" for s in failed) or None,
             duration_ms=round(snapshot.total_ms, 3),
-            problems=sum(1 for c in snapshot.components if c.status.is_problem) if snapshot.ok else None,
+            problems=sum(1 for c in snapshot.components if c.status in PROBLEMS) if snapshot.ok else None,
             components=len(state.components),
             breached=state.breached,
             reasons=json.dumps(list(state.reasons)),

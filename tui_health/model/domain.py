@@ -27,7 +27,7 @@ class Status(StrEnum):
     @property
     def rank(self) -> int:
         """Sort key, worst first: down, degraded, unknown, maintenance, healthy."""
-        return _RANK[self]
+        return RANK[self]
 
     @property
     def is_problem(self) -> bool:
@@ -45,7 +45,9 @@ class Status(StrEnum):
         return None
 
 
-_RANK = {Status.DOWN: 0, Status.DEGRADED: 1, Status.UNKNOWN: 2, Status.MAINTENANCE: 3, Status.HEALTHY: 4}
+RANK = {Status.DOWN: 0, Status.DEGRADED: 1, Status.UNKNOWN: 2, Status.MAINTENANCE: 3, Status.HEALTHY: 4}
+PROBLEMS = frozenset({Status.DOWN, Status.DEGRADED})
+"""``status in PROBLEMS`` is :attr:`Status.is_problem` without a call: what loops over every component use."""
 
 
 class EventType(StrEnum):

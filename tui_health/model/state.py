@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from tui_health.model.domain import AuditEvent, SourceResult, Status, worst
+from tui_health.model.domain import RANK, AuditEvent, SourceResult, Status, worst
 from tui_health.model.latency import LatencySummary
 
 
@@ -91,7 +91,9 @@ def connection_verdict(outcomes: Sequence[SourceOutcome] | None) -> ConnectionSt
 def sort_key(view: ComponentView) -> tuple[int, str, str]:
     """The order of every component list: worst first (a pending change to worse counts as that status:
     :func:`urgency`), then by name (case-insensitive), then id."""
-    return (urgency(view), view.name.casefold(), view.id)
+    rank = RANK[view.status]
+    observed = RANK[view.observed]  # urgency(), inlined: it runs for every component a sort sees
+    return (observed if observed < rank else rank, view.name.casefold(), view.id)
 
 
 @dataclass(frozen=True, slots=True)

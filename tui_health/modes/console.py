@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from tui_health.monitor.runtime import open_monitors
 from tui_health.settings.config import Settings
@@ -32,14 +32,30 @@ async def run_tui(
 ) -> int:
 
     from tui_health.serve import serving
-    from tui_health.tui.app import HealthApp
 
     async with open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors:
+        first: list[asyncio.Future[object]] = []
         try:
             with serving(monitors, listen, serve, settings.serve):
-                return await run_app(HealthApp(monitors, bell=settings.display.bell))
+                # the first poll starts now, and Textual (a quarter of a second of imports) loads in a thread
+                # meanwhile: the first table is drawn as soon as both are done, not one after the other
+                for monitor in monitors:
+                    await monitor.start()
+                first = [asyncio.ensure_future(monitor.poll()) for monitor in monitors]
+                health_app = await asyncio.to_thread(_load_app)
+                return await run_app(
+                    health_app(monitors, bell=settings.display.bell, started=True, first_polls=first)
+                )
         finally:
+            for poll in first:
+                poll.cancel()
             await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))
+
+
+def _load_app() -> Any:
+    from tui_health.tui.app import HealthApp
+
+    return HealthApp
 
 
 async def run_app(app: ConsoleApp) -> int:

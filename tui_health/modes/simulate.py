@@ -16,6 +16,7 @@ def run_simulate(
     faults: list[str],
     components: int | None,
     latency_ms: float | None,
+    churn: float | None = None,
 ) -> int:
     from tui_health.simulator import SimulatorServer, load_scenario, with_faults
 
@@ -25,6 +26,8 @@ def run_simulate(
         updates["components"] = components
     if latency_ms is not None:
         updates["latency_ms"] = latency_ms
+    if churn is not None:
+        updates["churn"] = churn
     played = played.model_copy(update=updates)
     try:
         server = SimulatorServer(played, host=host, port=port)

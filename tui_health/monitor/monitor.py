@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_health.engine import Outcome, ThresholdEngine
 from tui_health.genesys.ratelimit import RequestBudget
-from tui_health.model.domain import AuditEvent, Component, EventType, Severity, Snapshot, SourceResult
+from tui_health.model.domain import (
+    PROBLEMS,
+    AuditEvent,
+    Component,
+    EventType,
+    Severity,
+    Snapshot,
+    SourceResult,
+)
 from tui_health.model.latency import LatencyTracker
 from tui_health.model.state import (
     BudgetView,
@@ -656,7 +664,7 @@ class Monitor:
         ]
 
     async def _poll(self, only: frozenset[str] | None = None) -> MonitorState:
-        """One cycle, as a pipeline: ask → take the answers → decide → audit → alert → remember → publish.
+        """One cycle, as a pipeline: ask → take the answers → decide → audit → alert → publish → remember.
         Between the steps a key pressed meanwhile goes first (each step is a few ms at 10,000 components).
 
         ``only``: an observation of the sources with pushed news, not a poll: the engine sees just their
@@ -669,14 +677,17 @@ class Monitor:
         changes = self._audit(snapshot, outcome, paced=only is None)
         self._alert(outcome, changes)
         whole = self.last_snapshot or snapshot
-        problems = sum(1 for c in whole.components if c.status.is_problem)
+        problems = sum(1 for c in whole.components if c.status in PROBLEMS)
         if only is None:
             self.tracker.record(snapshot, self.clock.monotonic(), problems)
-        self._persist()
         await asyncio.sleep(0)
         state = self.build_state()
-        self._remember(whole, state, changes, problems)
+        # shown first, then kept: the saved engine state and the history follow before the poll returns, but
+        # the person does not wait for them (at 100,000 components they are a second of work)
         self._publish(snapshot, state)
+        await asyncio.sleep(0)
+        self._persist()
+        self._remember(whole, state, changes, problems)
         if self.push is not None:
             self.push.refresh()
             self._confirm_when_due()

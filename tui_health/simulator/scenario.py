@@ -228,6 +228,9 @@ class Scenario(_Model):
     """The built-in webhook receiver answers 500 to this many deliveries first."""
     operational_events: list[OrgEvent] = Field(default_factory=list)
     """The org's Operational Events over time."""
+    churn: float = Field(0.0, ge=0, le=1)
+    """Share of the components that flip (healthy ↔ degraded) at the start of every poll (a request for page 1):
+    0.01 changes one component on every page of 100, so every page's body differs from the last poll's."""
     org: OrgSpec | None = None
     """Edges, trunks and queues of the simulated org (none without it)."""
     org_changes: list[OrgChange] = Field(default_factory=list)

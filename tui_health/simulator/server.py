@@ -280,6 +280,8 @@ class Handler(BaseHTTPRequestHandler):
         if page_size < 1 or page < 1:
             self._error(400, "pageSize and pageNumber must be positive", "bad.request")
             return
+        if page == 1:
+            self.state.churn()
         expand = "details" in ",".join(query.get("expand", [])).split(",")
         ids = {i for v in query.get("ids", []) for i in v.split(",") if i}
         statuses = {s.lower() for v in query.get("status", []) for s in v.split(",") if s}

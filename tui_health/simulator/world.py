@@ -66,6 +66,8 @@ class SimState:
         self.window_started = 0.0  # the rate limit's current minute (elapsed seconds)
         self.window_counts: Counter[str] = Counter()  # token -> Platform API requests in that minute
         self.stopping = threading.Event()  # set when the server stops: hanging and dripping answers end
+        self.flips: dict[int, float] = {}  # churn: component index → when it last flipped (odd flips only)
+        self.generation = 0
         self.channels = ChannelServer(self)
         """The notification service (its WebSocket starts with the first channel)."""
         self.org = SimOrg(
@@ -98,8 +100,12 @@ class SimState:
         """The components ``start:stop`` as the API shows them now (a page builds only its own slice)."""
         elapsed = self.elapsed()
         out = []
-        for cid, name in self.components[start:stop]:
+        flips = self.flips
+        for index, (cid, name) in enumerate(self.components[start:stop], start):
             status, modified = self.status_of(cid, elapsed)
+            if index in flips:  # flipped by churn an odd number of times
+                status = "degraded" if status == "healthy" else "healthy"
+                modified = self.started_wall + timedelta(seconds=flips[index])
             entity: dict[str, Any] = {
                 "id": cid,
                 "name": name,
@@ -116,6 +122,23 @@ class SimState:
             entity["selfUri"] = f"/api/v2/health/details/{cid}"
             out.append(entity)
         return out
+
+    def churn(self) -> None:
+        """A new poll began: flip the scenario's share of the components, spread evenly (one in every
+        ``1/churn``), a different set each poll."""
+        share = self.scenario.churn
+        if not share:
+            return
+        step = max(1, round(1 / share))
+        at = self.elapsed()
+        with self.lock:
+            self.generation += 1
+            offset = (self.generation * 37) % step
+            for index in range(offset, len(self.components), step):
+                if index in self.flips:
+                    del self.flips[index]
+                else:
+                    self.flips[index] = at
 
     # -- tokens ---------------------------------------------------------------------------------------
     def issue_token(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -54,9 +55,13 @@ class HealthApp(App[int]):
         autopoll: bool = True,
         tick: float = 1.0,
         bell: bool = False,
+        started: bool = False,
+        first_polls: Sequence[asyncio.Future[Any]] = (),
     ) -> None:
         """``monitors``: one per target; each polls on its own schedule, and the views show them together.
-        ``bell``: ring the terminal bell when a component newly goes down (a toast names it either way)."""
+        ``bell``: ring the terminal bell when a component newly goes down (a toast names it either way).
+        ``started``: the monitors were started already; ``first_polls``: their first polls, already under way
+        (one per monitor, in order): the console waits for those instead of asking again."""
         super().__init__()
         self.ring_bell = bell
         self._toasted: set[str] = set()  # silence answers already toasted
@@ -75,6 +80,8 @@ class HealthApp(App[int]):
         self.tick = tick
         self._next_polls: dict[int, Timer] = {}
         self._poll_workers: dict[int, Worker[None]] = {}
+        self._started = started
+        self._first_polls = dict(enumerate(first_polls))
 
     # -- layout ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -96,10 +103,12 @@ class HealthApp(App[int]):
         for monitor, callback in zip(self.monitors, self._subscriptions, strict=True):
             monitor.store.subscribe(callback)
         self.query_one(AuditPane).add(self.audit_tail(60))
-        self.render_state(self.state)
+        self._states = [m.store.state for m in self.monitors]  # a first poll may have answered meanwhile
+        self.render_state(combine(self._states))
         self.query_one(ComponentsTable).focus()
-        for monitor in self.monitors:
-            await monitor.start()
+        if not self._started:
+            for monitor in self.monitors:
+                await monitor.start()
         if self.tick > 0:
             self.set_interval(self.tick, self._on_tick)
         if self.autopoll:
@@ -131,7 +140,8 @@ class HealthApp(App[int]):
         from tui_health.support.lock import StateDirectoryGone
 
         try:
-            await self.monitors[index].poll()
+            first = self._first_polls.pop(index, None)
+            await (first if first is not None else self.monitors[index].poll())
         except StateDirectoryGone as exc:  # another instance may be starting: this one stops, and says why
             self.exit(3, return_code=3, message=f"tui-health: {exc.one_line()}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 
 import httpx
 
@@ -77,7 +78,7 @@ def test_churn_changes_a_share_of_the_components_on_every_poll(start_sim):
     first, second = poll(), poll()
     flipped = [i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b]
     assert len(flipped) == 10  # 5 % of 200, one in every 20
-    assert {b - a for a, b in zip(flipped, flipped[1:], strict=False)} == {20}
+    assert {b - a for a, b in itertools.pairwise(flipped)} == {20}
 
 
 def test_the_request_budget_frees_slots_a_window_after_they_ended():

@@ -147,6 +147,30 @@ def measure(components: int, idle: float) -> dict[str, object]:
     return {"first table": first_table, "keys": keys, "idle CPU": cpu}
 
 
+def first_poll_alone(components: int) -> float:
+    """Wall time of a first poll with no console at all (this process): what a first table cannot beat."""
+    import asyncio
+    from pathlib import Path
+
+    from bench_poll import settings_for
+
+    from tui_health.monitor.runtime import open_monitors
+
+    async def once(url: str) -> float:
+        with tempfile.TemporaryDirectory() as directory:
+            settings = settings_for(url, Path(directory), 500 if components > 20_000 else 100)
+            async with open_monitors(settings, config_path=Path(directory) / "none.toml") as monitors:
+                await monitors[0].start()
+                started = time.perf_counter()
+                await monitors[0].poll()
+                took = time.perf_counter() - started
+                await monitors[0].close()
+        return took
+
+    with simulator(components, latency_ms=50) as url:
+        return asyncio.run(once(url))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -3,7 +3,8 @@
   write cost   1,000 components, 1 % of them changing every poll: the recorder's work on the event loop per poll
                (what the console pays) and the writer thread's transaction per poll. Goal: <= 2 ms per poll.
   30-day size  1,000 components polled every 15 s for 30 simulated days (172,800 polls) with 1 % of them
-               changing every hour, written through the same recorder and store. Goal: <= 50 MB.
+               changing every hour, written through the same recorder and store, with the audit events and
+               alert deliveries those changes make (a change and a delivery each). Goal: <= 50 MB.
 
 Usage: python benchmarks/bench_history.py [--days N] [--polls N]
 """
@@ -19,10 +20,18 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tui_health.history.recorder import Recorder
-from tui_health.history.store import connect, write_poll
+from tui_health.history.recorder import Recorder, extras_of
+from tui_health.history.store import connect, write_extras, write_poll
 from tui_health.history.writer import HistoryWriter
-from tui_health.model.domain import RequestTiming, Snapshot, SourceResult, Status
+from tui_health.model.domain import (
+    AuditEvent,
+    EventType,
+    RequestTiming,
+    Severity,
+    Snapshot,
+    SourceResult,
+    Status,
+)
 from tui_health.model.state import ComponentView, MonitorState
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -88,8 +97,38 @@ def write_cost(polls: int, count: int = 1_000) -> tuple[float, float, float, flo
     )
 
 
+def audit_events(changed: list[ComponentView], now: datetime) -> list[AuditEvent]:
+    """What the monitor audits when ``changed`` were confirmed: a change each, and the alert delivered for it
+    (the history keeps every audit event and every delivery attempt)."""
+    events: list[AuditEvent] = []
+    for view in changed:
+        change = AuditEvent(
+            timestamp=now,
+            event_type=EventType.COMPONENT_HEALTH_CHANGE,
+            component_ids=(view.id,),
+            status=str(view.status),
+            message=f"{view.name} changed to {view.status} (was healthy)",
+            severity=Severity.WARNING,
+            previous_status="healthy",
+            source="health-api",
+            key=f"{view.id}-{now.timestamp():.0f}",
+        )
+        delivered = AuditEvent(
+            timestamp=now,
+            event_type=EventType.ALERT_DELIVERED,
+            component_ids=(view.id,),
+            status="202",
+            message=f"delivered to ops-webhook (https://hooks.example/…) (HTTP 202, attempt 1): {change.message}",
+            source="ops-webhook",
+            correlation_id=change.key,
+        )
+        events += [change, delivered]
+    return events
+
+
 def size_after(days: float, count: int = 1_000, interval: float = 15.0) -> tuple[float, int, float]:
-    """(MB on disk, polls written, seconds it took) for ``days`` of polls every ``interval`` s, 1 % hourly churn."""
+    """(MB on disk, polls written, seconds it took) for ``days`` of polls every ``interval`` s, 1 % hourly churn,
+    with the audit events and alert deliveries those changes make."""
     rng = random.Random(2)
     components = views(count)
     polls = int(days * 86400 / interval)
@@ -103,7 +142,10 @@ def size_after(days: float, count: int = 1_000, interval: float = 15.0) -> tuple
         for index in range(polls):
             now += timedelta(seconds=interval)
             if index % per_hour == 0 and index:
+                before = list(components)
                 churn(components, count // 100, now, rng)
+                changed = [c for c, b in zip(components, before, strict=True) if c is not b]
+                write_extras(db, extras_of(audit_events(changed, now)))
             write_poll(db, recorder.poll(snapshot(now), MonitorState(components=tuple(components))))
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.close()

@@ -316,6 +316,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(box)
 
+    sil = sub.add_parser(
+        "silence",
+        help="silence components from the shell: add, list, rm (a collector's API or the state dir)",
+    )
+    sil.add_argument("action", choices=("add", "list", "rm"))
+    sil.add_argument(
+        "component_id", nargs="?", metavar="ID", help="rm: the component whose silence is lifted"
+    )
+    sil.add_argument("--component", dest="silence_component", metavar="ID", help="add: this component")
+    sil.add_argument(
+        "--match",
+        dest="silence_match",
+        metavar="PATTERN",
+        help="add or rm: components whose name or id match",
+    )
+    sil.add_argument(
+        "--duration", dest="silence_duration", metavar="DURATION", help="add: how long (2h, 90m, 1d)"
+    )
+    sil.add_argument(
+        "--reason", dest="silence_reason", metavar="TEXT", help="add: why (required; kept and audited)"
+    )
+    sil.add_argument("--by", dest="silence_by", metavar="NAME", help="who asks (default: the user)")
+    sil.add_argument(
+        "--attach",
+        dest="silence_attach",
+        metavar="URL",
+        help="a collector (--serve): its API, with TUI_HEALTH_SERVE_TOKEN",
+    )
+    sil.add_argument("--format", dest="silence_format", choices=("human", "json"), default="human")
+    _common(sil)
+
+    doc = sub.add_parser(
+        "doctor",
+        help="check config, credentials, permissions, the state dir and every alert sink (exit 0 / 1 warn / 2 fail)",
+    )
+    doc.add_argument("--format", dest="doctor_format", choices=("human", "json"), default="human")
+    doc.add_argument(
+        "--send-test-alert",
+        action="store_true",
+        help="send one marked test alert (and its resolve) through every sink, audited",
+    )
+    doc.add_argument("--demo", action="store_true", help="check the built-in simulator's set-up")
+    _common(doc)
+
     comp = sub.add_parser(
         "completion", help="print a shell completion script (bash, zsh or tcsh) for tui-health"
     )
@@ -468,6 +512,37 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_config(
             args.action, path, explicit=explicit, flags=flags_from(args), force=args.force, only=only
         )
+    if args.command == "silence":
+        from tui_health.modes.silence_cmd import run_silence
+
+        if args.action == "rm" and not (args.component_id or args.silence_component or args.silence_match):
+            raise ConfigError("silence rm needs the component: tui-health silence rm ID (or --match PATTERN)")
+        return run_silence(args, path, explicit=explicit, flags=flags_from(args), only=list(only))
+    if args.command == "doctor":
+        from tui_health.modes.doctor import config_failed, run_doctor
+
+        flags, env = flags_from(args), dict(os.environ)
+        for var in ("GENESYSCLOUD_OAUTHCLIENT_SECRET", "TUI_HEALTH_WEBHOOK_TOKEN", "TUI_HEALTH_SERVE_TOKEN"):
+            SECRETS.add(env.get(var))
+        scope = (
+            demo(flags, env, scenario=None, faults=[], replay=False)
+            if args.demo
+            else contextlib.nullcontext()
+        )
+        with scope:
+            try:
+                settings = load_settings(path=path, path_required=explicit, env=env, flags=flags)
+            except ConfigError as exc:
+                return config_failed(exc, args.doctor_format)
+            return asyncio.run(
+                run_doctor(
+                    settings,
+                    config_path=path,
+                    fmt=args.doctor_format,
+                    send_test_alert=args.send_test_alert,
+                    only=tuple(only),
+                )
+            )
     if args.command == "outbox":
         from tui_health.modes.outbox_cmd import run_outbox
 
@@ -535,6 +610,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                     listen=listen,
                     serve=serve,
                     only=only,
+                    # SIGHUP and POST /-/reload read the same layers again: file, environment, these flags
+                    reread=lambda: load_settings(
+                        path=path, path_required=explicit, env=dict(os.environ), flags=flags
+                    ),
                 )
             )
         if args.replay:

@@ -289,6 +289,29 @@ class Dispatcher:
         self._tasks += [loop.create_task(self._run(name), name=f"deliver:{name}") for name in self.sinks]
         self._tasks.append(loop.create_task(self._store(), name="outbox:store"))
 
+    def replace_sinks(self, sinks: list[Sink]) -> list[str]:
+        """A reloaded config's sinks: one that kept its name keeps its queue and takes the new settings, a new one
+        starts delivering, a removed one stops (its undelivered messages stay in the outbox as orphans, said by
+        ``outbox list``). Returns what changed, one phrase each."""
+        new = {sink.name: sink for sink in sinks}
+        changes = [f"sink {n} removed" for n in self.sinks if n not in new]
+        changes += [f"sink {n} added" for n in new if n not in self.sinks]
+        for task in list(self._tasks):
+            if task.get_name().startswith("deliver:") and task.get_name()[8:] not in new:
+                task.cancel()
+                self._tasks.remove(task)
+        started = bool(self._tasks)
+        for name in new:
+            if name not in self.sinks:
+                self._wake[name] = asyncio.Event()
+                if started:
+                    loop = asyncio.get_running_loop()
+                    self._tasks.append(loop.create_task(self._run(name), name=f"deliver:{name}"))
+        self.sinks = new
+        for wake in self._wake.values():
+            wake.set()  # what waits for a sink is looked at again under the new settings
+        return changes
+
     async def _begin(self) -> None:
         now = self.clock.now().timestamp()
         outbox = self.outbox

@@ -31,6 +31,12 @@ class ThresholdEngine:
         self.clock = clock
         self.components: dict[str, Tracked] = {}
         self.silences: dict[str, datetime] = {}
+        self.silence_notes: dict[str, str] = {}
+        """Who silenced each component, and why (kept across restarts; ``tui-health silence list`` shows it)."""
+        self.maintenance: dict[str, str] = {}
+        """Components in a planned maintenance window now → the window's name (set by the monitor before each
+        observation): their changes are confirmed and audited as ever, but they page nobody and count in no
+        breach; when the window ends, a state that changed meanwhile is told (like any hold that ends)."""
         self.cycle = ThresholdCycle(config.rule, config.repeat_interval)
         self.config = config
         self.revision = 0
@@ -70,6 +76,7 @@ class ThresholdEngine:
         """``by``: who asked (a user name, ``alice via console@host`` for an attached console); ``reason``: why,
         as they typed it (audited with the silence)."""
         self.silences[cid] = until
+        self.silence_notes[cid] = f"by {by}" + (f": {reason}" if reason else "")
         self.revision += 1
         name = self.components[cid].name if cid in self.components else cid
         why = f": {reason}" if reason else " (no reason given)"
@@ -78,6 +85,7 @@ class ThresholdEngine:
         )
 
     def unsilence(self, cid: str, *, reason: str = "lifted") -> AuditEvent | None:
+        self.silence_notes.pop(cid, None)
         if self.silences.pop(cid, None) is None:
             return None
         self.revision += 1
@@ -119,7 +127,11 @@ class ThresholdEngine:
         notify = self._reconcile_alerts(latest, events, event)
         # the rule counts problems only, so only they are handed over (a healthy component costs one check)
         problems = {cid: t for cid, t in self.components.items() if t.confirmed in PROBLEMS}
-        statuses = {cid: t.confirmed for cid, t in problems.items() if cid not in self.silences}
+        statuses = {
+            cid: t.confirmed
+            for cid, t in problems.items()
+            if cid not in self.silences and cid not in self.maintenance
+        }
         names = {cid: t.name for cid, t in problems.items()}
         breach_events = self.cycle.update(
             now,
@@ -152,7 +164,7 @@ class ThresholdEngine:
                 notify.append(item)
         for cid, tracked in self.components.items():
             wanted = alert_state(tracked.confirmed)
-            if wanted is tracked.alerted or holds.held_because(cid, tracked, self.silences):
+            if wanted is tracked.alerted or holds.held_because(cid, tracked, self.silences, self.maintenance):
                 continue
             change = latest.get(cid)
             if change is None or change.status != str(tracked.confirmed):
@@ -198,6 +210,7 @@ class ThresholdEngine:
         return {
             "components": {cid: t.export(now, mono) for cid, t in self.components.items()},
             "silences": {cid: until.isoformat() for cid, until in self.silences.items()},
+            "silence_notes": {cid: note for cid, note in self.silence_notes.items() if cid in self.silences},
             **self.cycle.export(),
         }
 
@@ -214,4 +227,8 @@ class ThresholdEngine:
                 self.silences[cid] = datetime.fromisoformat(until)
             except (TypeError, ValueError):
                 continue
+        notes = data.get("silence_notes")
+        for cid, note in dict(notes if isinstance(notes, dict) else {}).items():
+            if cid in self.silences and isinstance(note, str):
+                self.silence_notes[cid] = note[:300]
         self.cycle.restore(data, now, mono)

@@ -23,8 +23,15 @@ def update_causes(components: Mapping[str, Tracked], dependencies: Mapping[str, 
         )
 
 
-def held_because(cid: str, tracked: Tracked, silences: Mapping[str, datetime]) -> str | None:
+def held_because(
+    cid: str,
+    tracked: Tracked,
+    silences: Mapping[str, datetime],
+    maintenance: Mapping[str, str] | None = None,
+) -> str | None:
     """Why ``cid``'s alerts are held now, or ``None`` when receivers may be told."""
+    if maintenance and cid in maintenance:
+        return f"in maintenance ({maintenance[cid]})"
     if tracked.flapping:
         return "flapping"
     if tracked.caused_by:

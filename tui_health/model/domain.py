@@ -77,9 +77,16 @@ class EventType(StrEnum):
     OPERATIONAL_EVENT = "operational_event"
     PUSH_FAILED = "push_failed"  # the notification channel failed (polling goes on; a catch-up poll follows)
     PUSH_CONNECTED = "push_connected"  # the notification channel works (first time, or again)
-    SOURCE_NOTE = (
-        "source_note"  # a source says something once ("no Edges in this org"): neither OK nor failed
-    )
+    # `tui-health doctor --send-test-alert`: a marked test alert and its resolve, per sink
+    TEST_ALERT = "test_alert"
+    # a source says something once ("no Edges in this org"): neither OK nor failed
+    SOURCE_NOTE = "source_note"
+    # a [[maintenance]] window opened (its components page nobody), and closed (they page again)
+    # the config was read again (SIGHUP, POST /-/reload) and taken; or rejected, the running one kept
+    CONFIG_RELOADED = "config_reloaded"
+    CONFIG_REJECTED = "config_rejected"
+    MAINTENANCE_STARTED = "maintenance_started"
+    MAINTENANCE_ENDED = "maintenance_ended"
 
 
 class Severity(StrEnum):

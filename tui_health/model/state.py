@@ -33,6 +33,7 @@ class ComponentView:
     pending_since: datetime | None = None  # while ``observed`` differs: the poll that first saw it
     target: str = ""  # the target it belongs to (set when a view shows several; its id is then "target/id")
     kind: str | None = None  # edge, trunk, queue (the org's own sources); None: a platform component
+    maintenance: str | None = None  # the planned maintenance window it is in now (it pages nobody)
 
 
 def urgency(view: ComponentView) -> int:

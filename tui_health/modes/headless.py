@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from tui_health.model.domain import AuditEvent, Snapshot
-from tui_health.monitor.runtime import open_monitors
+from tui_health.monitor.runtime import open_monitors, reload_all
 from tui_health.serve import serving
 from tui_health.settings.config import Settings
 from tui_health.support.sd_notify import Notifier
@@ -32,15 +32,28 @@ async def run_headless(
     listen: tuple[str, int] | None = None,
     serve: tuple[str, int] | None = None,
     only: Sequence[str] = (),
+    reread: Callable[[], Settings] | None = None,
 ) -> int:
-    """``listen``: also serve /metrics, /healthz and /status.json there (see :mod:`tui_health.serve.http`)."""
+    """``listen``: also serve /metrics, /healthz and /status.json there (see :mod:`tui_health.serve.http`).
+    ``reread``: the config read again; with it SIGHUP (and ``POST /-/reload``) reload it (see
+    :mod:`tui_health.monitor.reload`)."""
     out = out or sys.stdout
     printing = True
+    monitors: list[Any] = []
+
+    def reload() -> list[str]:
+        if reread is None:
+            return ["this process cannot reload its config"]
+        problems = reload_all(monitors, reread, only)
+        for line in problems:
+            print(f"tui-health: {line}", file=sys.stderr, flush=True)
+        return problems
 
     async with (
-        open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors,
-        interruptible() as stop,
+        open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as opened,
+        interruptible(on_hangup=reload if reread is not None else None) as stop,
     ):
+        monitors[:] = opened
 
         def emit(event: AuditEvent, line: str) -> None:
             nonlocal printing
@@ -58,7 +71,7 @@ async def run_headless(
 
         systemd = Notifier()
         told = SystemdTold(systemd, len(monitors))
-        with serving(monitors, listen, serve, settings.serve):
+        with serving(monitors, listen, serve, settings.serve, reload=reload if reread is not None else None):
             for monitor in monitors:  # one per target; a slow or failing target never holds up another
                 monitor.audit.listeners.append(emit)
                 monitor.observers.append(told)

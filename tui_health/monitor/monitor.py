@@ -14,9 +14,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_health.engine import Outcome, ThresholdEngine
+from tui_health.engine.maintenance import in_maintenance
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.model.domain import (
     PROBLEMS,
@@ -53,7 +55,7 @@ from tui_health.settings.target import Target
 from tui_health.sources.base import Source, failed, is_pushed
 from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.disk import StorageHealth, StorageStuck
-from tui_health.support.errors import NetworkError
+from tui_health.support.errors import ConfigError, NetworkError
 from tui_health.support.lock import InstanceLock
 from tui_health.support.redact import scrub
 from tui_health.support.text import clean
@@ -62,10 +64,12 @@ if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never impo
     from tui_health.alerts.dispatcher import Dispatcher, Unsent
     from tui_health.alerts.outbox import Outbox
     from tui_health.alerts.sinks import AlertTarget, Firing
+    from tui_health.engine.maintenance import Window
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter
     from tui_health.model.component_history import ComponentTimeline
     from tui_health.monitor.push import PushHub
+    from tui_health.monitor.reload import Rebuild
 
 
 class Observer(Protocol):
@@ -223,6 +227,9 @@ class Monitor:
         remember: bool = True,
         settle: bool = True,
         push: PushHub | None = None,
+        maintenance: tuple[Window, ...] = (),
+        requests_from: Path | None = None,
+        rebuild: Rebuild | None = None,
     ) -> None:
         """Every collaborator is handed in here; nothing is patched in afterwards. ``history``: the writer and
         recorder every poll, event and alert goes to (``remember``: start from what it holds); ``settle``: run
@@ -279,6 +286,14 @@ class Monitor:
         self._availability_task: asyncio.Task[None] | None = None
         self._availability_again = False  # a change came while a refresh was in flight
         self.push = push
+        self.maintenance = maintenance
+        """Planned maintenance windows (``[[maintenance]]``); a reload replaces them."""
+        self._windows_open: set[str] = set()
+        self.requests_from = requests_from
+        self.rebuild = rebuild
+        """Makes what a reloaded config's settings of this target mean (``None``: it cannot be reloaded)."""
+        """The state directory whose silence requests (``tui-health silence`` without ``--attach``) this monitor
+        takes at every poll; ``None``: it takes none (``--once``, read-only)."""
         """Genesys' notification channel for the sources that take pushed changes (``None``: polling only)."""
         self._poll_lock = asyncio.Lock()  # polls and pushed observations never overlap
         self._pushed_names: set[str] = set()
@@ -602,6 +617,112 @@ class Monitor:
         event = self._event(EventType.PUSH_FAILED, f"{message}; polling goes on, a poll catches up")
         self.record([replace(event, severity=Severity.WARNING, status=kind, source="notifications")])
 
+    def reconfigure(self, settings: Any) -> None:
+        """Take this target's settings from a reloaded config, keeping the engine's state, history and outbox.
+        Everything is built first: a failure (raised) changes nothing."""
+        if self.rebuild is None:
+            raise ConfigError("this monitor cannot be reloaded")
+        new = self.rebuild(settings)  # may raise: nothing swapped yet
+        changes = list(new.notes)
+        if new.engine != self.engine.config:
+            self.engine.config = new.engine
+            changes.append("thresholds")
+        if new.windows != self.maintenance:
+            self.maintenance = new.windows
+            changes.append(f"{len(new.windows)} maintenance window(s)")
+        if new.interval != self.configured_interval:
+            changes.append(f"interval {self.configured_interval:g} s → {new.interval:g} s")
+            self.configured_interval = self.interval = new.interval
+        self.poller.deadline = new.deadline
+        if self.dispatcher is not None:
+            changes += self.dispatcher.replace_sinks(new.sinks or [])
+        elif new.sinks:
+            changes.append("alert sinks are configured now: they start delivering at the next restart")
+        self.poller.sources = new.sources
+        if self.push is not None:
+            self.push.replace_sources([s for s in new.sources if is_pushed(s)])  # type: ignore[misc]
+        message = "config reloaded" + (
+            f": {'; '.join(changes)}" if changes else " (sources rebuilt, nothing else changed)"
+        )
+        self.record([self._event(EventType.CONFIG_RELOADED, message)])
+
+    def config_rejected(self, line: str) -> None:
+        event = self._event(EventType.CONFIG_REJECTED, line)
+        self.record([replace(event, severity=Severity.WARNING)])
+
+    def _take_requests(self) -> None:
+        """Apply the silences asked for from the shell since the last poll, oldest first, each audited with who
+        asked and why; a request for a component this target does not have is said, not lost silently."""
+        if self.requests_from is None:
+            return
+        from tui_health.monitor import requests
+
+        for path, request in requests.pending(self.requests_from, self.target_key):
+            requests.done(path)
+            if isinstance(request, str):
+                event = self._event(EventType.SILENCE_REFUSED, f"a silence request was dropped: {request}")
+                self.record([replace(event, severity=Severity.WARNING)], publish=False)
+                continue
+            names = {cid: c.name for cid, c in self.components.items()}
+            names.update({cid: t.name for cid, t in self.engine.components.items() if cid not in names})
+            chosen = [cid for cid, name in names.items() if request.matches(cid, name)]
+            if request.op == "rm":
+                chosen = [cid for cid in chosen if cid in self.engine.silences]
+            if not chosen:
+                what = request.component or f"matching {request.match}"
+                event = self._event(
+                    EventType.SILENCE_REFUSED,
+                    f"silence request by {request.by} ({request.op}) found no component {what} in {self.region}",
+                )
+                self.record([replace(event, severity=Severity.WARNING)], publish=False)
+                continue
+            now = self.clock.now()
+            for cid in chosen[:1000]:
+                if request.op == "rm":
+                    ended = self.engine.unsilence(cid, reason=f"lifted by {request.by} (tui-health silence)")
+                    if ended:
+                        self.record([ended], publish=False)
+                elif request.until() > now:
+                    who = f"{request.by} (tui-health silence)"
+                    self.record(
+                        [self.engine.silence(cid, request.until(), by=who, reason=request.reason)],
+                        publish=False,
+                    )
+
+    def _hold_maintenance(self) -> None:
+        """Which components are in a maintenance window now (the engine holds their alerts), and a
+        ``maintenance_started`` / ``maintenance_ended`` for each window of this target that opened or closed."""
+        if not self.maintenance and not self._windows_open:
+            return
+        now = self.clock.now()
+        mine = [w for w in self.maintenance if not w.targets or self.region in w.targets]
+        open_now = {w.name: w.current(now) for w in mine}
+        opened = {name for name, span in open_now.items() if span is not None}
+        self.engine.maintenance = in_maintenance(mine, self.region, self.components, now)
+        events = []
+        for name in sorted(opened - self._windows_open):
+            span = open_now[name]
+            assert span is not None
+            count = sum(1 for held in self.engine.maintenance.values() if held == name)
+            events.append(
+                self._event(
+                    EventType.MAINTENANCE_STARTED,
+                    f"maintenance window {name} started (until {span[1].isoformat()}): {count} component(s) "
+                    "are watched and kept in the history, but page nobody",
+                )
+            )
+        for name in sorted(self._windows_open - opened):
+            events.append(
+                self._event(
+                    EventType.MAINTENANCE_ENDED,
+                    f"maintenance window {name} ended: its components page again (a state that changed during "
+                    "it is told now)",
+                )
+            )
+        self._windows_open = opened
+        if events:
+            self.record(events, publish=False)
+
     def _confirm_when_due(self) -> None:
         """A pushed change waits ``flap_interval`` before it is confirmed: observe its source again when that
         time is up, instead of at the next poll (which may be a minute away)."""
@@ -671,6 +792,8 @@ class Monitor:
         components (the others keep their state), and the poll count, latency and pacing are not touched."""
         snapshot = await self._ask(only)
         answered = self._take(snapshot)
+        self._take_requests()
+        self._hold_maintenance()
         await asyncio.sleep(0)
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         await asyncio.sleep(0)
@@ -940,6 +1063,9 @@ class Monitor:
             self.unmeasured,
             self.clock.now(),
         )
+        held = self.engine.maintenance
+        if held:  # shown as in maintenance (the flag and the window's name), their status as observed
+            views = tuple(replace(v, maintenance=held[v.id]) if v.id in held else v for v in views)
         snap = self.last_snapshot
         incidents: tuple[dict[str, Any], ...] = ()
         for source in snap.sources if snap else ():

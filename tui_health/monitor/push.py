@@ -55,6 +55,12 @@ class PushHub:
                 await task
         self._tasks.clear()
 
+    def replace_sources(self, sources: list[Pushed]) -> None:
+        """A reload rebuilt the sources: the new ones are heard from now (they poll before they answer from
+        pushed news: nothing they did not list is believed)."""
+        self.sources = sources
+        self.refresh()
+
     def refresh(self) -> None:
         """Topics from what the sources know now, spread over channels (new channels start as needed)."""
         if self._stop.is_set():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from tui_health.sources.base import is_pushed
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.disk import StorageHealth
+from tui_health.support.errors import ConfigError
 from tui_health.support.lock import InstanceLock
 from tui_health.support.redact import SECRETS, Redactor
 from tui_health.support.retry import Backoff
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter
     from tui_health.monitor.push import PushHub
+    from tui_health.monitor.reload import Reconfigured
 
 
 def redactor_for(settings: Settings) -> Redactor:
@@ -213,6 +216,9 @@ async def _monitor(
                 remember=not stateless,
                 settle=not stateless,  # --once ends after one poll: nothing to settle
                 push=None if stateless or read_only else push_hub(conn, settings, clock),
+                maintenance=tuple(w.window() for w in settings.maintenance),
+                requests_from=settings.state_dir if lock is not None else None,
+                rebuild=partial(_rebuild, conn, shared, clock, alert_target),
             )
             yield monitor
         finally:
@@ -229,6 +235,56 @@ async def _monitor(
                 outbox.close()  # never under the outbox's thread while it is still inside SQLite
             if saved is not None:
                 saved.close()
+
+
+def _rebuild(
+    conn: Connection, shared: SharedFetches | None, clock: Clock, alert_target: AlertTarget, new: Settings
+) -> Reconfigured:
+    """What a reloaded config's settings of a running target mean: its sources built anew on the same
+    connection and token, its thresholds, sinks, maintenance windows and interval. Raises ConfigError when the
+    new settings need what only a restart gives (credentials where there were none)."""
+    from tui_health.monitor.reload import Reconfigured
+    from tui_health.sources import SOURCES, uses_token
+    from tui_health.sources.base import BuildContext
+
+    names = new.sources()
+    if uses_token(names) and conn.tokens is None:
+        raise ConfigError("the new sources need credentials this process was not started with: restart it")
+    context = BuildContext(
+        settings=new,
+        core=conn.core,
+        budgeted=conn.budgeted or conn.core,
+        tokens=conn.tokens,
+        shared=shared,
+        clock=clock,
+    )
+    sources = [SOURCES[name].build(context) for name in names]
+    sinks = None
+    if new.alerts.enabled and new.alerts.sinks:
+        from tui_health.alerts.sinks import build_sinks
+
+        redactor_for(new)
+        token = new.alerts.webhook_token.get_secret_value() if new.alerts.webhook_token else None
+        sinks = build_sinks(new.alerts.sinks, token, alert_target)
+    return Reconfigured(
+        sources=sources,
+        engine=engine_config(new.thresholds, new.alerts.repeat_interval),
+        sinks=sinks,
+        windows=tuple(w.window() for w in new.maintenance),
+        interval=new.poll.interval,
+        deadline=new.poll.deadline,
+    )
+
+
+def reload_all(monitors: Sequence[Monitor], reread: Callable[[], Settings], only: Sequence[str]) -> list[str]:
+    """SIGHUP / ``POST /-/reload``: the config read again and handed to every running monitor (see
+    :mod:`tui_health.monitor.reload`)."""
+    from tui_health.monitor.reload import reload_monitors
+
+    def targets(settings: Settings) -> dict[str, Settings]:
+        return {t.key: t.settings for t in targets_from(settings, dict(os.environ), only) if t.settings}
+
+    return reload_monitors(monitors, reread, targets)
 
 
 def push_hub(conn: Connection, settings: Settings, clock: Clock) -> PushHub | None:

@@ -156,6 +156,8 @@ def component_json(c: ComponentView) -> dict[str, Any]:
         data["group"] = c.group
     if c.kind:
         data["kind"] = c.kind
+    if c.maintenance:
+        data["maintenance"] = c.maintenance
     if c.raw_status:
         data["raw_status"] = c.raw_status
     if c.flapping:

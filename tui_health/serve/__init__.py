@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -19,12 +19,14 @@ def serving(
     listen: tuple[str, int] | None,
     serve: tuple[str, int] | None,
     settings: ServeSettings,
+    reload: Callable[[], list[str]] | None = None,
 ) -> Iterator[None]:
     """The collector's endpoints for ``monitors`` while the block runs: ``listen`` the metrics, health and
     status; ``serve`` those and the live state for attached consoles. The same address serves both. With
     ``TUI_HEALTH_SERVE_TOKEN`` set, silences need it, and so does reading the state unless
     ``settings.public_read``. Nothing, and no prometheus_client import, when neither is asked for."""
     token = os.environ.get("TUI_HEALTH_SERVE_TOKEN") or None
+    tls = settings.tls() if listen is not None or serve is not None else None
     public_read = settings.public_read
     if listen is None and serve is None:
         yield
@@ -35,10 +37,16 @@ def serving(
     try:
         if serve is not None:
             servers.append(
-                CollectorServer(monitors, *serve, serve=True, token=token, public_read=public_read).start()
+                CollectorServer(
+                    monitors, *serve, serve=True, token=token, public_read=public_read, reload=reload, tls=tls
+                ).start()
             )
         if listen is not None and listen != serve:  # its /status.json is the state too: the same rule
-            servers.append(CollectorServer(monitors, *listen, token=token, public_read=public_read).start())
+            servers.append(
+                CollectorServer(
+                    monitors, *listen, token=token, public_read=public_read, reload=reload, tls=tls
+                ).start()
+            )
         for server in servers:  # with port 0 the system chose it: say which (on stderr, beside the logs)
             what = "/metrics, /healthz, /readyz, /status.json" + (
                 " and the live state" if server.serve else ""

@@ -173,6 +173,7 @@ class WireComponent(_Wire):
     caused_by: list[Name] = Field(default_factory=list, max_length=50)
     group: Text | None = None
     kind: Short | None = None
+    maintenance: Name | None = None
     raw_status: Short | None = None
     details: DataMap | None = None
     confirmed_at: Moment = None
@@ -289,6 +290,7 @@ def state_from_json(data: Any) -> MonitorState:
                 caused_by=tuple(c.caused_by),
                 group=c.group,
                 kind=c.kind,
+                maintenance=c.maintenance,
                 raw_status=c.raw_status,
                 details=c.details,
                 confirmed_at=c.confirmed_at,

@@ -17,8 +17,9 @@ import contextlib
 import functools
 import hmac
 import json
+import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -175,6 +176,8 @@ class CollectorServer:
         token: str | None = None,
         public_read: bool = False,
         limits: Limits | None = None,
+        reload: Callable[[], list[str]] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """``token``: what silences need — and, unless ``public_read``, what reading the state needs
         (``/state.json``, ``/status.json``, ``/events``). ``/metrics``, ``/healthz`` and ``/readyz`` stay open:
@@ -184,8 +187,12 @@ class CollectorServer:
         self.serve = serve
         self.token = token or None
         self.public_read = public_read
+        self.reload = reload
+        """``POST /-/reload`` (with the token) runs it on the monitors' loop: the config read again."""
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.http = BoundedServer(self._route, host, port, limits=limits or Limits(max_body=MAX_BODY))
+        self.http = BoundedServer(
+            self._route, host, port, limits=limits or Limits(max_body=MAX_BODY), tls=tls
+        )
         self.broadcast = Broadcast(self.monitors, self.http) if serve else None
         self._rendered: dict[str, tuple[float, bytes]] = {}
         self._rendering = asyncio.Lock()  # created off any loop; bound to the server's loop on first use
@@ -201,7 +208,7 @@ class CollectorServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.http.tls else 'http'}://{host}:{self.port}"
 
     def start(self) -> CollectorServer:
         with contextlib.suppress(RuntimeError):
@@ -311,6 +318,8 @@ class CollectorServer:
         return _text(404, "not found: /metrics, /healthz, /readyz, /status.json")
 
     async def _post(self, request: Request) -> Response:
+        if request.path == "/-/reload":
+            return await self._reload(request)
         if request.path != "/silences" or not self.serve:
             return _text(405, "read-only: GET /metrics, /healthz, /readyz, /status.json")
         if self.token is None:
@@ -326,6 +335,32 @@ class CollectorServer:
         if not isinstance(body, dict):
             return _reply(400, "not a JSON object")
         return _reply(*await self.silence(body))
+
+    async def _reload(self, request: Request) -> Response:
+        """Read the config again, as SIGHUP does; only with the token (a reload changes where alerts go)."""
+        if self.reload is None:
+            return _reply(405, "this process cannot reload its config")
+        if self.token is None:
+            return _reply(403, "reloading needs TUI_HEALTH_SERVE_TOKEN to be set on the collector")
+        if not authorized(request, self.token):
+            return _reply(
+                401, "a bearer token is needed (TUI_HEALTH_SERVE_TOKEN)", {"WWW-Authenticate": "Bearer"}
+            )
+        if self.loop is None or self.loop.is_closed():
+            return _reply(503, "the collector is not running")
+        reload = self.reload
+
+        async def run() -> list[str]:
+            return reload()
+
+        try:
+            future = asyncio.run_coroutine_threadsafe(run(), self.loop)
+            problems = await asyncio.wait_for(asyncio.wrap_future(future), timeout=30)
+        except Exception as exc:
+            return _reply(500, f"could not reload: {exc.__class__.__name__}")
+        if problems:
+            return _reply(409, "; ".join(problems))
+        return _reply(200, "config reloaded")
 
     async def _stream(self, broadcast: Broadcast, send: Send) -> None:
         """``state`` events as targets change (coalesced, at most every STREAM_EVERY s), each new audit event

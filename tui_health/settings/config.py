@@ -24,15 +24,19 @@ The file has sections; every key is optional::
 from __future__ import annotations
 
 import os
+import ssl
 import tomllib
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 
 from tui_health.alerts.sinks import MODULES as SINK_MODULES
 from tui_health.alerts.sinks import SinkSettings
+from tui_health.engine.maintenance import Window
 from tui_health.genesys.regions import DEFAULT_REGION, genesys_domain, login_for, region_of, resolve_domain
 from tui_health.model.domain import Status
 from tui_health.settings.paths import default_audit_path, default_config_path, default_state_dir
@@ -46,6 +50,7 @@ from tui_health.sources.trunks import TrunksSettings
 from tui_health.support.errors import ConfigError
 from tui_health.support.redact import redact_url
 from tui_health.support.section import Section, split_list
+from tui_health.support.timespec import parse_duration
 from tui_health.support.urls import netloc
 
 #: Environment variable → dotted settings key.
@@ -219,6 +224,117 @@ class ServeSettings(Section):
     public_read: bool = False
     """Let anyone read the state (``/state.json``, ``/status.json``, ``/events``) when a serve token is set;
     by default reading needs the token too. ``/metrics``, ``/healthz`` and ``/readyz`` are always open."""
+    tls_cert: Path | None = None
+    """PEM certificate (chain) to serve HTTPS with; with ``tls_key``. Absent: plain HTTP (put it behind a proxy
+    or on localhost)."""
+    tls_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _pair(self) -> ServeSettings:
+        if (self.tls_key is None) != (self.tls_cert is None):
+            raise ValueError("serve.tls_cert and serve.tls_key go together")
+        return self
+
+    def tls(self) -> ssl.SSLContext | None:
+        """The server's TLS context, or ``None``; ConfigError when the files cannot be used."""
+        if self.tls_cert is None or self.tls_key is None:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(self.tls_cert, self.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"serve.tls_cert / serve.tls_key cannot be used: {getattr(exc, 'strerror', None) or exc}",
+                hint="PEM files readable by this user: the certificate (chain) and its private key",
+            ) from None
+        return context
+
+
+class MaintenanceSettings(Section):
+    """``[[maintenance]]``: a planned window when the components it names page nobody (see README "Planned
+    maintenance")."""
+
+    name: str = Field("maintenance", min_length=1, max_length=100)
+    start: str
+    """A wall time in ``timezone`` (``2026-12-06T02:00``), or RFC 3339 with an offset."""
+    duration: float
+    """Seconds, or a duration (``2h``, ``90m``)."""
+    every: Literal["day", "week"] | None = None
+    """Comes back every day or week at the same wall time; absent: once."""
+    timezone: str = "UTC"
+    ids: list[str] = Field(default_factory=list, max_length=1000)
+    match: list[str] = Field(default_factory=list, max_length=100)
+    """Shell patterns on a component's name or id."""
+    kinds: list[str] = Field(default_factory=list)
+    """``edge``, ``trunk``, ``queue``, ``platform`` (the platform's own components)."""
+    targets: list[str] = Field(default_factory=list)
+
+    _split = field_validator("ids", "match", "kinds", "targets", mode="before")(split_list)
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parsed = parse_duration(value, bare=1.0)
+            if parsed is None:
+                raise ValueError(f"{value!r} is not a duration (2h, 90m, 3600)")
+            return parsed
+        return value
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if not 0 < value <= 31 * 86_400:
+            raise ValueError("must be more than 0 and at most 31 days")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone_of(value)
+        return value
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, kinds: list[str]) -> list[str]:
+        for kind in kinds:
+            if kind not in ("edge", "trunk", "queue", "platform"):
+                raise ValueError(f"unknown kind {kind!r}: use edge | trunk | queue | platform")
+        return kinds
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value: str) -> str:
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date and time (2026-12-06T02:00)") from None
+        return value
+
+    def window(self) -> Window:
+        zone = zone_of(self.timezone)
+        start = datetime.fromisoformat(self.start.replace("Z", "+00:00"))
+        if start.tzinfo is not None:  # an offset given: the same moment, as a wall time in the zone
+            start = start.astimezone(zone).replace(tzinfo=None)
+        return Window(
+            name=self.name,
+            start=start,
+            duration=timedelta(seconds=self.duration),
+            zone=zone,
+            every=self.every,
+            ids=tuple(self.ids),
+            match=tuple(self.match),
+            kinds=tuple(self.kinds),
+            targets=tuple(self.targets),
+        )
+
+
+def zone_of(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin, or UTC)") from None
 
 
 class DisplaySettings(Section):
@@ -274,6 +390,8 @@ class Settings(Section):
     history: HistorySettings = HistorySettings()
     display: DisplaySettings = DisplaySettings()
     serve: ServeSettings = ServeSettings()
+    maintenance: list[MaintenanceSettings] = Field(default_factory=list, max_length=200)
+    """``[[maintenance]]``: planned windows (README "Planned maintenance")."""
     targets: list[TargetSettings] = Field(default_factory=list)
     """``[[targets]]``: several orgs in one monitor. Without any, the settings describe one implicit target."""
 
@@ -506,7 +624,7 @@ def load_settings(
                 sinks.extend(value)
             continue
         _set_dotted(data, key, value)
-        origin[key] = "flag --" + key.split(".", 1)[1].replace("_", "-")
+        origin[key] = "flag --" + key.split(".", 1)[-1].replace("_", "-")
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

@@ -12,7 +12,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 
 class StopSignal(asyncio.Event):
@@ -23,15 +23,19 @@ class StopSignal(asyncio.Event):
 
 
 @contextlib.asynccontextmanager
-async def interruptible() -> AsyncIterator[StopSignal]:
+async def interruptible(on_hangup: Callable[[], object] | None = None) -> AsyncIterator[StopSignal]:
     """SIGINT/SIGTERM/SIGHUP set the event instead of killing the process mid-write (SIGHUP's default would end
-    it at once: no stop event, WAL files left); handlers removed on exit."""
+    it at once: no stop event, WAL files left); handlers removed on exit. ``on_hangup``: SIGHUP calls it
+    instead (a service reloads its config on SIGHUP, as daemons do; a terminal's hang-up stops the console)."""
     stop = StopSignal()
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
 
         def handle(sig: signal.Signals = sig) -> None:
+            if sig is signal.SIGHUP and on_hangup is not None:
+                on_hangup()
+                return
             stop.reason = sig.name
             stop.set()
 

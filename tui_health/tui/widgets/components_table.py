@@ -75,6 +75,7 @@ def signature(c: ComponentView, now: datetime, avail: float | None = None) -> Si
         c.critical,
         c.flapping,
         c.silenced_until is not None,
+        c.maintenance,
         c.caused_by,
     )
 
@@ -105,6 +106,8 @@ def flag_marks(c: ComponentView, *, short: bool = False) -> list[str]:
         flags.append("~" if short else "~flap")
     if c.silenced_until:
         flags.append("m" if short else "muted")
+    if c.maintenance:
+        flags.append("⚒" if short else "⚒maint")
     if c.observed is not c.status:
         flags.append(f"→{c.observed.value}?")
     return flags

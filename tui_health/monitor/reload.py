@@ -1,0 +1,66 @@
+"""Reload without a restart (SIGHUP, or ``POST /-/reload`` on a collector): the config is read again and each
+running monitor takes its target's new settings — sinks, thresholds, maintenance windows, the sources' settings,
+the interval — keeping its engine state, history, outbox and push channel. A config that does not parse (or a
+target whose new settings cannot be built) keeps the old one running and says why: one line on stderr and a
+``config_rejected`` audit event; a good one is audited as ``config_reloaded`` with what changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tui_health.support.errors import TuiHealthError
+
+if TYPE_CHECKING:
+    from tui_health.engine import EngineConfig
+    from tui_health.engine.maintenance import Window
+    from tui_health.monitor.monitor import Monitor
+    from tui_health.sources.base import Source
+
+
+@dataclass(frozen=True, slots=True)
+class Reconfigured:
+    """What one target's new settings make, built before anything is swapped (so a failure swaps nothing)."""
+
+    sources: list[Source]
+    engine: EngineConfig
+    sinks: list[Any] | None  # None: the settings name no sinks
+    windows: tuple[Window, ...]
+    interval: float
+    deadline: float
+    notes: list[str] = field(default_factory=list)
+
+
+Rebuild = Callable[[Any], Reconfigured]
+"""A target's rebuilder: new settings (of the same target) → what the monitor swaps in (raises when it cannot)."""
+
+
+def reload_monitors(
+    monitors: Sequence[Monitor], load: Callable[[], Any], targets: Callable[[Any], dict[str, Any]]
+) -> list[str]:
+    """Read the config again (``load``), give every monitor its target's new settings (``targets``: new
+    settings → target key → that target's settings). Returns one line per problem (empty when all went well)."""
+    try:
+        settings = load()
+        by_key = targets(settings)
+    except TuiHealthError as exc:
+        line = f"the config was not reloaded ({exc.one_line()}); the running one is kept"
+        for monitor in monitors:
+            monitor.config_rejected(line)
+        return [line]
+    problems = []
+    for monitor in monitors:
+        new = by_key.get(monitor.target_key)
+        if new is None:
+            line = f"{monitor.region}: no longer in the config; it keeps running until a restart"
+            monitor.config_rejected(line)
+            problems.append(line)
+            continue
+        try:
+            monitor.reconfigure(new)
+        except TuiHealthError as exc:
+            line = f"{monitor.region}: not reloaded ({exc.one_line()}); its running config is kept"
+            monitor.config_rejected(line)
+            problems.append(line)
+    return problems

@@ -198,9 +198,9 @@ def test_a_config_file_that_is_not_utf8_is_one_line(tmp_path: Path):
     )
 
 
-def test_the_demo_removes_its_scratch_directory_on_sighup_in_a_hanging_poll(tmp_path: Path) -> None:
-    """--demo keeps its files in a scratch directory; SIGHUP in the middle of a poll that hangs still ends the
-    run cleanly and leaves nothing behind."""
+def test_the_demo_removes_its_scratch_directory_when_stopped_in_a_hanging_poll(tmp_path: Path) -> None:
+    """--demo keeps its files in a scratch directory; a stop in the middle of a poll that hangs still ends the
+    run cleanly and leaves nothing behind. (SIGHUP reloads a --headless run's config: SIGTERM is its stop.)"""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
     env.update(HOME=str(tmp_path / "home"), TMPDIR=str(tmp_path))
     proc = subprocess.Popen(
@@ -212,7 +212,7 @@ def test_the_demo_removes_its_scratch_directory_on_sighup_in_a_hanging_poll(tmp_
     )
     try:
         wait_until(lambda: bool(list(tmp_path.glob("tui-health-demo-*/audit.jsonl"))))
-        proc.send_signal(signal.SIGHUP)
+        proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)  # the hanging poll would take the whole deadline
     finally:
         if proc.poll() is None:

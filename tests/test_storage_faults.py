@@ -361,18 +361,23 @@ def test_deleting_the_state_directory_stops_the_instance_that_held_it(start_sim,
                 proc.communicate(timeout=60)
 
 
-def test_sighup_ends_headless_cleanly(start_sim, tmp_path: Path) -> None:
+def test_sighup_reloads_headless_and_sigterm_then_ends_it_cleanly(start_sim, tmp_path: Path) -> None:
     sim = start_sim("steady")
     config(tmp_path, sim)
     proc = headless(sim, tmp_path)
     try:
         wait_until(lambda: sim.state.counts["health"] >= 2)
-        code, events, err = finish(proc, signal.SIGHUP)
+        proc.send_signal(signal.SIGHUP)  # a service's reload: the config read again, the process goes on
+        polled = sim.state.counts["health"]
+        wait_until(lambda: sim.state.counts["health"] >= polled + 2)
+        assert proc.poll() is None
+        code, events, err = finish(proc, signal.SIGTERM)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert code == 0, err  # not 129: the signal is handled like SIGTERM
-    assert events[-1]["event_type"] == "monitor_stopped" and "Traceback" not in err
+    assert code == 0, err
+    kinds = [e["event_type"] for e in events]
+    assert "config_reloaded" in kinds and kinds[-1] == "monitor_stopped" and "Traceback" not in err
     assert not list(tmp_path.rglob("*-wal"))  # every SQLite file closed cleanly
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from tui_health.genesys import lean
 from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.ratelimit import bucket_of
 from tui_health.genesys.transport import (
@@ -203,8 +204,9 @@ class HealthClient:
         self.source = source
         self.max_pages = max_pages
         self.entities = EntityParser(source)
-        self._bodies: dict[int, tuple[bytes, HealthPage]] = {}  # last poll's page bodies, and what they held
-        self._bodies_seen: dict[int, tuple[bytes, HealthPage]] = {}
+        # last poll's page bodies, what they held, and where each entity is in them (for the next lean decode)
+        self._bodies: dict[int, tuple[bytes, HealthPage, lean.Decoded | None]] = {}
+        self._bodies_seen: dict[int, tuple[bytes, HealthPage, lean.Decoded | None]] = {}
 
     async def fetch(self, timings: list[RequestTiming], deadline: float | None) -> HealthFetch:
         url = self.api.url(HEALTH_PATH)
@@ -292,14 +294,29 @@ class HealthClient:
             # the same bytes as last poll: the same page, decoded and checked then (most pages of a calm org)
             self._bodies_seen[number] = known
             return known[1], cid
-        page = HealthPage.parse(decode_json(response, f"the API (page {number})"), number, cid)
+        decoded = self._lean(response, body, known[2] if known is not None else None)
+        data = decoded.data if decoded is not None else decode_json(response, f"the API (page {number})")
+        page = HealthPage.parse(data, number, cid)
         if len(page.entities) > self.query.page_size:
             raise ApiError(
                 f"page {number} holds {len(page.entities)} entities, more than the {self.query.page_size} asked for",
                 correlation_id=cid,
             )
-        self._bodies_seen[number] = (body, page)  # only a page that passed every check is remembered
+        self._bodies_seen[number] = (body, page, decoded)  # only a page that passed every check is remembered
         return page, cid
+
+    @staticmethod
+    def _lean(response: httpx.Response, body: bytes, before: lean.Decoded | None) -> lean.Decoded | None:
+        """The page decoded leanly (:mod:`tui_health.genesys.lean`: only what changed since ``before``), or
+        ``None`` to decode it in full (anything unusual, and everything an error is made of)."""
+        if "json" not in response.headers.get("content-type", "").lower():
+            return None
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        spliced = lean.splice(before, text) if before is not None else None
+        return spliced if spliced is not None else lean.decode(text)
 
     def _merge(self, pages: dict[int, tuple[HealthPage, str | None]]) -> HealthFetch:
         """Pages in order; a duplicate id keeps the worse status (a problem never hides behind a healthy twin)."""

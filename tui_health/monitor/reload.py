@@ -8,15 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_health.support.errors import TuiHealthError
 
 if TYPE_CHECKING:
     from tui_health.engine import EngineConfig
     from tui_health.engine.maintenance import Window
-    from tui_health.monitor.monitor import Monitor
     from tui_health.sources.base import Source
+
+
+class Reloadable(Protocol):
+    """What a reload needs of a running monitor (:class:`~tui_health.monitor.monitor.Monitor` is one)."""
+
+    @property
+    def target_key(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+    def reconfigure(self, settings: Any) -> None: ...
+
+    def config_rejected(self, line: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +50,7 @@ Rebuild = Callable[[Any], Reconfigured]
 
 
 def reload_monitors(
-    monitors: Sequence[Monitor], load: Callable[[], Any], targets: Callable[[Any], dict[str, Any]]
+    monitors: Sequence[Reloadable], load: Callable[[], Any], targets: Callable[[Any], dict[str, Any]]
 ) -> list[str]:
     """Read the config again (``load``), give every monitor its target's new settings (``targets``: new
     settings → target key → that target's settings). Returns one line per problem (empty when all went well)."""

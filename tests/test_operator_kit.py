@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -320,7 +321,7 @@ async def test_the_collector_serves_https_with_the_configured_certificate(start_
         server = CollectorServer([monitor], tls=settings.serve.tls()).start()
         try:
             assert server.url.startswith("https://")
-            async with httpx.AsyncClient(verify=str(cert)) as client:
+            async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(cert))) as client:
                 assert (await client.get(f"{server.url}/healthz")).status_code in (200, 503)
             async with httpx.AsyncClient() as plain:
                 with pytest.raises(httpx.HTTPError):

@@ -29,5 +29,7 @@ def test_the_readme_table_is_run_pys_markdown() -> None:
         assert figure and result
         assert (goal == "") == (met == ""), figure
         assert met in ("", "yes", "NO"), figure
-    rebuilt = run.markdown([(f.replace("&nbsp;&nbsp;", "  "), r, g, None if m == "" else m == "yes") for f, r, g, m in rows])
+    rebuilt = run.markdown(
+        [(f.replace("&nbsp;&nbsp;", "  "), r, g, None if m == "" else m == "yes") for f, r, g, m in rows]
+    )
     assert rebuilt.splitlines()[2:] == lines[start + 2 : start + 2 + len(rows)]

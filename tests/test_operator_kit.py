@@ -278,7 +278,7 @@ def test_sighup_reloads_the_config_and_a_bad_one_keeps_the_running_one(start_sim
         proc.send_signal(signal.SIGHUP)
         assert saw("config_reloaded")
         reloaded = next(json.loads(line) for line in lines if '"config_reloaded"' in line)
-        assert "thresholds" in reloaded["message"]
+        assert "thresholds" in reloaded["message"] and "added" in reloaded["message"]  # the first sink starts
         config.write_text("[poll\ninterval = ")  # not even TOML
         proc.send_signal(signal.SIGHUP)
         assert saw("config_rejected")

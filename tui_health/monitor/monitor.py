@@ -636,8 +636,12 @@ class Monitor:
         self.poller.deadline = new.deadline
         if self.dispatcher is not None:
             changes += self.dispatcher.replace_sinks(new.sinks or [])
+        elif new.sinks and new.start_delivery is not None:
+            self.dispatcher = new.start_delivery(new.sinks)  # the first sink: delivery starts now
+            self.dispatcher.start()
+            changes += [f"sink {sink.name} added" for sink in new.sinks]
         elif new.sinks:
-            changes.append("alert sinks are configured now: they start delivering at the next restart")
+            changes.append("alert sinks are configured, but alerts are off (alerts.enabled): nothing is sent")
         self.poller.sources = new.sources
         if self.push is not None:
             self.push.replace_sources([s for s in new.sources if is_pushed(s)])  # type: ignore[misc]

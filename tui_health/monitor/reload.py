@@ -43,6 +43,8 @@ class Reconfigured:
     interval: float
     deadline: float
     notes: list[str] = field(default_factory=list)
+    start_delivery: Callable[[list[Any]], Any] | None = None
+    """Makes a dispatcher for a first sink added by a reload (``None``: alerts are off, no outbox is open)."""
 
 
 Rebuild = Callable[[Any], Reconfigured]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -38,6 +38,7 @@ from tui_health.support.retry import Backoff
 from tui_health.support.urls import netloc
 
 if TYPE_CHECKING:
+    from tui_health.alerts.dispatcher import Dispatcher
     from tui_health.genesys.notifications import Listener
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter
@@ -170,30 +171,39 @@ async def _monitor(
                 monitor.record([])  # publishes the outbox's new counts
 
         alert_target = alert_target_of(target)
+        dispatcher: Dispatcher | None = None
+
+        def start_delivery(sinks: list[Any]) -> Dispatcher:
+            """A dispatcher for ``sinks`` over the outbox (at start, or when a reload adds the first sink)."""
+            nonlocal alert_http, dispatcher
+            from tui_health.alerts.dispatcher import Dispatcher
+
+            assert outbox is not None
+            # receivers get their own client (a slow one never holds up polling), sharing the TLS setup
+            alert_http = httpx.AsyncClient(
+                verify=conn.tls,
+                headers={"User-Agent": f"tui-health/{__version__}", "Content-Type": "application/json"},
+            )
+            dispatcher = Dispatcher(
+                sinks,
+                outbox,
+                alert_http,
+                clock,
+                on_delivery,
+                backoff=Backoff(base=alerts.retry_base, cap=alerts.retry_cap),
+                resend_interval=alerts.resend_interval,
+                permanent_after=alerts.permanent_after,
+                storage=audit.storage,
+                on_change=on_change,
+            )
+            return dispatcher
+
         try:
-            dispatcher = None
             if outbox is not None and alerts.sinks:
-                from tui_health.alerts.dispatcher import Dispatcher
                 from tui_health.alerts.sinks import build_sinks
 
-                # receivers get their own client (a slow one never holds up polling), sharing the TLS setup
-                alert_http = httpx.AsyncClient(
-                    verify=conn.tls,
-                    headers={"User-Agent": f"tui-health/{__version__}", "Content-Type": "application/json"},
-                )
                 token = alerts.webhook_token.get_secret_value() if alerts.webhook_token else None
-                dispatcher = Dispatcher(
-                    build_sinks(alerts.sinks, token, alert_target),
-                    outbox,
-                    alert_http,
-                    clock,
-                    on_delivery,
-                    backoff=Backoff(base=alerts.retry_base, cap=alerts.retry_cap),
-                    resend_interval=alerts.resend_interval,
-                    permanent_after=alerts.permanent_after,
-                    storage=audit.storage,
-                    on_change=on_change,
-                )
+                start_delivery(build_sinks(alerts.sinks, token, alert_target))
             engine = ThresholdEngine(engine_config(settings.thresholds, alerts.repeat_interval), clock)
             monitor = Monitor(
                 Poller(conn.sources, deadline=settings.poll.deadline, clock=clock),
@@ -218,7 +228,14 @@ async def _monitor(
                 push=None if stateless or read_only else push_hub(conn, settings, clock),
                 maintenance=tuple(w.window() for w in settings.maintenance),
                 requests_from=settings.state_dir if lock is not None else None,
-                rebuild=partial(_rebuild, conn, shared, clock, alert_target),
+                rebuild=partial(
+                    _rebuild,
+                    conn,
+                    shared,
+                    clock,
+                    alert_target,
+                    start_delivery if outbox is not None else None,
+                ),
             )
             yield monitor
         finally:
@@ -238,7 +255,12 @@ async def _monitor(
 
 
 def _rebuild(
-    conn: Connection, shared: SharedFetches | None, clock: Clock, alert_target: AlertTarget, new: Settings
+    conn: Connection,
+    shared: SharedFetches | None,
+    clock: Clock,
+    alert_target: AlertTarget,
+    start_delivery: Callable[[list[Any]], Dispatcher] | None,
+    new: Settings,
 ) -> Reconfigured:
     """What a reloaded config's settings of a running target mean: its sources built anew on the same
     connection and token, its thresholds, sinks, maintenance windows and interval. Raises ConfigError when the
@@ -273,6 +295,7 @@ def _rebuild(
         windows=tuple(w.window() for w in new.maintenance),
         interval=new.poll.interval,
         deadline=new.poll.deadline,
+        start_delivery=start_delivery,
     )
 
 

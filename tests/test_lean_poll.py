@@ -119,3 +119,33 @@ async def test_the_console_uses_the_first_poll_it_was_handed(start_sim, tmp_path
         line for line in (tmp_path / "audit.jsonl").read_text().splitlines() if "monitor_started" in line
     ]
     assert len(started) == 1
+
+
+async def test_the_table_widens_for_a_new_long_name_but_never_measures_a_row_twice():
+    from datetime import UTC, datetime
+
+    from textual.app import App
+
+    from tui_health.model.state import ComponentView
+    from tui_health.tui.widgets.components_table import ComponentsTable
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def view(cid: str, name: str) -> ComponentView:
+        return ComponentView(cid, name, Status.HEALTHY, Status.HEALTHY, now, None, "health-api")
+
+    class Host(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield ComponentsTable()
+
+    short = [view(f"c{i}", f"C {i}") for i in range(3)]
+    long = view("long", "A name much longer than any before it")
+    async with Host().run_test(size=(120, 20)) as pilot:
+        table = pilot.app.query_one(ComponentsTable)
+        table.show(short, now)
+        narrow = table._widths["name"]
+        table.show([*short, long], now)
+        assert table._widths["name"] == len(long.name) > narrow
+        table.show(short, now)  # filtering never narrows the layout
+        assert table._widths["name"] == len(long.name)
+        assert len(table._measured) == 4  # each row measured once

@@ -67,6 +67,8 @@ class Filter:
         return True
 
     def apply(self, components: tuple[ComponentView, ...]) -> list[ComponentView]:
+        if self.is_default:  # every row: no call per row (0 at 100,000 components)
+            return list(components)
         return [c for c in components if self.matches(c)]
 
     def next_target(self, targets: list[str]) -> Filter:

@@ -224,6 +224,8 @@ class ComponentsTable(ScrollView, can_focus=True):
         self._lines: dict[tuple[object, ...], Strip] = {}
         self._drawn: dict[int, Signature] = {}  # row → what its line showed when last drawn
         self._availability: Mapping[str, float | None] = {}
+        self._measured: list[ComponentView] = []  # rows whose widths were taken (held: see _measure)
+        self._measured_ids: set[int] = set()
         self._hidden: set[str] = {"target", "kind"}  # not drawn: Target with one target, Kind without kinds
         self._dropped: set[str] = set()  # columns given up for a narrow terminal (DROP_ORDER)
         self._name_cap: int | None = None  # the Name column's width when even the rest does not fit
@@ -354,7 +356,18 @@ class ComponentsTable(ScrollView, can_focus=True):
 
     def _measure(self, components: Sequence[ComponentView]) -> None:
         """Widen the name and id columns to the widest shown so far (never narrower: filtering keeps the layout);
-        show the target column once a row belongs to a named target."""
+        show the target column once a row belongs to a named target. Rows measured before are not measured
+        again (a filter key at 100,000 rows shows rows it has already seen): the views measured are held, so
+        their ids cannot be reused, until they are many more than the rows shown."""
+        seen = self._measured_ids
+        if len(self._measured) > 4 * max(len(components), 1000):
+            self._measured, seen = [], set()
+            self._measured_ids = seen
+        components = [c for c in components if id(c) not in seen]
+        if not components:
+            return
+        self._measured.extend(components)
+        seen.update(id(c) for c in components)
         if "target" in self._hidden and any(c.target for c in components):
             self._hidden.discard("target")
             self._widths["target"] = min(

@@ -226,6 +226,7 @@ class ComponentsTable(ScrollView, can_focus=True):
         self._availability: Mapping[str, float | None] = {}
         self._measured: list[ComponentView] = []  # rows whose widths were taken (held: see _measure)
         self._measured_ids: set[int] = set()
+        self._most = 0  # the most rows shown at once (how many measured rows are worth holding)
         self._hidden: set[str] = {"target", "kind"}  # not drawn: Target with one target, Kind without kinds
         self._dropped: set[str] = set()  # columns given up for a narrow terminal (DROP_ORDER)
         self._name_cap: int | None = None  # the Name column's width when even the rest does not fit
@@ -358,9 +359,10 @@ class ComponentsTable(ScrollView, can_focus=True):
         """Widen the name and id columns to the widest shown so far (never narrower: filtering keeps the layout);
         show the target column once a row belongs to a named target. Rows measured before are not measured
         again (a filter key at 100,000 rows shows rows it has already seen): the views measured are held, so
-        their ids cannot be reused, until they are many more than the rows shown."""
+        their ids cannot be reused, until they are many more than the most rows ever shown at once."""
         seen = self._measured_ids
-        if len(self._measured) > 4 * max(len(components), 1000):
+        self._most = max(self._most, len(components))
+        if len(self._measured) > 4 * max(self._most, 1000):
             self._measured, seen = [], set()
             self._measured_ids = seen
         components = [c for c in components if id(c) not in seen]

@@ -36,7 +36,6 @@ class SourceExtras:
     new_operational_events: tuple[OrgEvent, ...] = ()  # operational-events: first seen in this poll
     pages: int | None = None  # health-api: pages walked
     note: str | None = None  # edges, trunks, queues: why there is no component ("no Edges in this org")
-    pushed: bool = False  # edges, trunks, queues: this answer came from pushed changes, not a poll
 
     def shown(self) -> dict[str, Any]:
         """What a reader of the state sees (the report, an attached console): not the per-poll bookkeeping."""

@@ -8,16 +8,15 @@ cloud-only org has no Edges: the source says "no Edges in this org" (neither OK 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
-from tui_health.genesys.client import ApiClient
 from tui_health.genesys.wire import parse_timestamp
 from tui_health.model.domain import Component, Status
-from tui_health.sources.base import BuildContext, SourceSettings
-from tui_health.sources.entities import EntitySource
+from tui_health.sources import entities
+from tui_health.sources.base import BuildContext
+from tui_health.sources.entities import EntityKind, EntitySource
 from tui_health.support.section import Section
 from tui_health.support.text import clean
 
@@ -40,7 +39,7 @@ class EdgesSettings(Section):
 Settings = EdgesSettings
 
 
-def component(entity: dict[str, Any], now: datetime) -> Component:
+def component(entity: dict[str, Any]) -> Component:
     """One Edge as a component."""
     online = clean(entity.get("onlineStatus"), 40) if isinstance(entity.get("onlineStatus"), str) else ""
     code = clean(entity.get("statusCode"), 40) if isinstance(entity.get("statusCode"), str) else ""
@@ -67,35 +66,22 @@ def component(entity: dict[str, Any], now: datetime) -> Component:
     )
 
 
+SPEC = EntityKind(
+    name=NAME,
+    kind="edge",
+    path=PATH,
+    permission=PERMISSION,
+    topic_prefix=TOPIC_PREFIX,
+    pushed_fields=PUSHED_FIELDS,
+    component=component,
+    empty_note="no Edges in this org (cloud-only telephony): nothing to watch here",
+    section=SECTION,
+)
+
+
 def build(ctx: BuildContext) -> EntitySource:
-    assert ctx.tokens is not None
-    return EntitySource(
-        name=NAME,
-        kind="edge",
-        path=PATH,
-        permission=PERMISSION,
-        topic_prefix=TOPIC_PREFIX,
-        pushed_fields=PUSHED_FIELDS,
-        component=component,
-        empty_note="no Edges in this org (cloud-only telephony): nothing to watch here",
-        api=ApiClient(ctx.budgeted, ctx.tokens, ctx.settings.api_url),
-        clock=ctx.clock,
-        max_pages=ctx.settings.poll.max_pages,
-        page_size=ctx.settings.section(SECTION).page_size,
-    )
+    return entities.build(SPEC, ctx)
 
 
-# -- what this source declares about itself (read through the registry) ------------------------------------
-def chosen(settings: SourceSettings) -> bool:
-    """Polled when no sources are configured: never (it needs ``telephony:plugin:all``): asked for by name."""
-    return False
-
-
-def hosts(settings: SourceSettings) -> dict[str, str]:
-    """The hosts it talks to, by role (``config show``, the TLS context, alert back-links)."""
-    return {"api": settings.api_url, "login": settings.login_url}
-
-
-def identity(settings: SourceSettings) -> dict[str, Any]:
-    """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
-    return {"api": settings.api_url}
+chosen, hosts, identity = entities.chosen, entities.hosts, entities.identity
+"""What this source declares about itself (read through the registry): as every entity source."""

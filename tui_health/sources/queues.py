@@ -26,6 +26,7 @@ from tui_health.genesys.client import ApiClient
 from tui_health.genesys.listing import list_entities
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
 from tui_health.model.extras import SourceExtras
+from tui_health.sources import entities
 from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.errors import ApiError, ConfigError, NothingCheckedError, TuiHealthError
@@ -123,7 +124,7 @@ class QueuesSource:
             return failed(self.name, exc, timings)
         self.figures = figures
         self._polled, self._stale = True, False
-        return replace(self._result(pushed=False), timings=tuple(timings), correlation_ids=tuple(cids))
+        return replace(self._result(), timings=tuple(timings), correlation_ids=tuple(cids))
 
     async def _select(
         self, timings: list[RequestTiming], deadline: float | None, cids: list[str]
@@ -187,7 +188,7 @@ class QueuesSource:
                 out[qid] = figures_of(item.get("data"))
         return out
 
-    def _result(self, *, pushed: bool) -> SourceResult:
+    def _result(self) -> SourceResult:
         components = tuple(self._component(qid, name) for qid, name in self.queues.items())
         note = (
             f"{self.truncated} more matching queue(s) not watched (queues.max_queues)"
@@ -198,7 +199,7 @@ class QueuesSource:
             name=self.name,
             ok=True,
             components=components,
-            extras=SourceExtras(note=note, pushed=pushed),
+            extras=SourceExtras(note=note),
             rate_limit=self.api.rate_limit(QUERY_PATH),
         )
 
@@ -257,7 +258,7 @@ class QueuesSource:
         return self._component(qid, self.queues[qid]) != before
 
     def current(self) -> SourceResult | None:
-        return None if not self._polled or self._stale else self._result(pushed=True)
+        return None if not self._polled or self._stale else self._result()
 
     def catch_up(self) -> None:
         self._stale = True
@@ -282,11 +283,5 @@ def chosen(settings: SourceSettings) -> bool:
     return False
 
 
-def hosts(settings: SourceSettings) -> dict[str, str]:
-    """The hosts it talks to, by role (``config show``, the TLS context, alert back-links)."""
-    return {"api": settings.api_url, "login": settings.login_url}
-
-
-def identity(settings: SourceSettings) -> dict[str, Any]:
-    """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
-    return {"api": settings.api_url}
+hosts, identity = entities.hosts, entities.identity
+"""The hosts it talks to, and what keys its target: as every source of the org's own entities."""

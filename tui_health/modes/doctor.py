@@ -159,8 +159,8 @@ async def source_check(name: str, source: Any, deadline: float) -> Check:
 
 # -- the paging path ----------------------------------------------------------------------------------------
 async def sink_checks(target: Target, send: bool) -> list[Check]:
-    from tui_health.alerts.sinks import build_sinks, describe
-    from tui_health.monitor.runtime import alert_target_of, redactor_for
+    from tui_health.alerts.sinks import describe
+    from tui_health.monitor.runtime import alert_target_of, sinks_for
 
     name, settings = target.name, target.settings
     assert settings is not None
@@ -168,9 +168,7 @@ async def sink_checks(target: Target, send: bool) -> list[Check]:
     if not alerts.enabled or not alerts.sinks:
         verdict = WARN if send else OK
         return [Check(name, "alert sinks", verdict, "none configured: nothing pages anyone")]
-    redactor_for(settings)
-    token = alerts.webhook_token.get_secret_value() if alerts.webhook_token else None
-    sinks = build_sinks(alerts.sinks, token, alert_target_of(target))
+    sinks = sinks_for(settings, alert_target_of(target))
     checks = [await reach(name, sink.name, describe(sink), sink.url, settings.poll.timeout) for sink in sinks]
     if send:
         checks += await send_test(name, settings, sinks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -33,6 +33,21 @@ class Connection:
     budget: RequestBudget | None = None
     budgeted: HttpCore | None = None
     """The core of the token's requests (its request budget): the notification channel's calls use it."""
+    shared: SharedFetches | None = None
+    clock: Clock = field(default_factory=SystemClock)
+
+    def sources_for(self, settings: Settings) -> list[Source]:
+        """The sources ``settings`` name, built on this connection (its clients, token and budget): at start,
+        and again when a reload brings new settings."""
+        context = BuildContext(
+            settings=settings,
+            core=self.core,
+            budgeted=self.budgeted or self.core,
+            tokens=self.tokens,
+            shared=self.shared,
+            clock=self.clock,
+        )
+        return [SOURCES[name].build(context) for name in settings.sources()]
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
@@ -85,18 +100,18 @@ async def connect(
             tokens = TokenProvider(
                 budgeted, settings.login_url, client_id, secret, clock=clock, on_token=on_token
             )
-        context = BuildContext(
-            settings=settings, core=core, budgeted=budgeted, tokens=tokens, shared=shared, clock=clock
-        )
-        sources: list[Source] = [SOURCES[name].build(context) for name in names]
-        yield Connection(
+        conn = Connection(
             http=http,
             tls=tls,
             core=core,
             tokens=tokens,
-            sources=sources,
+            sources=[],
             budget=budgeted.budget,
             budgeted=budgeted,
+            shared=shared,
+            clock=clock,
         )
+        conn.sources = conn.sources_for(settings)
+        yield conn
     finally:
         await http.aclose()

@@ -39,6 +39,7 @@ from tui_health.support.urls import netloc
 
 if TYPE_CHECKING:
     from tui_health.alerts.dispatcher import Dispatcher
+    from tui_health.alerts.sinks import Sink
     from tui_health.genesys.notifications import Listener
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter
@@ -200,10 +201,7 @@ async def _monitor(
 
         try:
             if outbox is not None and alerts.sinks:
-                from tui_health.alerts.sinks import build_sinks
-
-                token = alerts.webhook_token.get_secret_value() if alerts.webhook_token else None
-                start_delivery(build_sinks(alerts.sinks, token, alert_target))
+                start_delivery(sinks_for(settings, alert_target))
             engine = ThresholdEngine(engine_config(settings.thresholds, alerts.repeat_interval), clock)
             monitor = Monitor(
                 Poller(conn.sources, deadline=settings.poll.deadline, clock=clock),
@@ -228,14 +226,7 @@ async def _monitor(
                 push=None if stateless or read_only else push_hub(conn, settings, clock),
                 maintenance=tuple(w.window() for w in settings.maintenance),
                 requests_from=settings.state_dir if lock is not None else None,
-                rebuild=partial(
-                    _rebuild,
-                    conn,
-                    shared,
-                    clock,
-                    alert_target,
-                    start_delivery if outbox is not None else None,
-                ),
+                rebuild=partial(_rebuild, conn, alert_target, start_delivery if outbox is not None else None),
             )
             yield monitor
         finally:
@@ -254,10 +245,19 @@ async def _monitor(
                 saved.close()
 
 
+def sinks_for(settings: Settings, target: AlertTarget) -> list[Sink]:
+    """The alert sinks ``settings`` configure, naming ``target``, with every secret they hold known to the
+    redactor (at start, at a reload, and for ``doctor``)."""
+    from tui_health.alerts.sinks import build_sinks
+
+    redactor_for(settings)
+    alerts = settings.alerts
+    token = alerts.webhook_token.get_secret_value() if alerts.webhook_token else None
+    return build_sinks(alerts.sinks, token, target)
+
+
 def _rebuild(
     conn: Connection,
-    shared: SharedFetches | None,
-    clock: Clock,
     alert_target: AlertTarget,
     start_delivery: Callable[[list[Any]], Dispatcher] | None,
     new: Settings,
@@ -266,32 +266,14 @@ def _rebuild(
     connection and token, its thresholds, sinks, maintenance windows and interval. Raises ConfigError when the
     new settings need what only a restart gives (credentials where there were none)."""
     from tui_health.monitor.reload import Reconfigured
-    from tui_health.sources import SOURCES, uses_token
-    from tui_health.sources.base import BuildContext
+    from tui_health.sources import uses_token
 
-    names = new.sources()
-    if uses_token(names) and conn.tokens is None:
+    if uses_token(new.sources()) and conn.tokens is None:
         raise ConfigError("the new sources need credentials this process was not started with: restart it")
-    context = BuildContext(
-        settings=new,
-        core=conn.core,
-        budgeted=conn.budgeted or conn.core,
-        tokens=conn.tokens,
-        shared=shared,
-        clock=clock,
-    )
-    sources = [SOURCES[name].build(context) for name in names]
-    sinks = None
-    if new.alerts.enabled and new.alerts.sinks:
-        from tui_health.alerts.sinks import build_sinks
-
-        redactor_for(new)
-        token = new.alerts.webhook_token.get_secret_value() if new.alerts.webhook_token else None
-        sinks = build_sinks(new.alerts.sinks, token, alert_target)
     return Reconfigured(
-        sources=sources,
+        sources=conn.sources_for(new),
         engine=engine_config(new.thresholds, new.alerts.repeat_interval),
-        sinks=sinks,
+        sinks=sinks_for(new, alert_target) if new.alerts.enabled and new.alerts.sinks else None,
         windows=tuple(w.window() for w in new.maintenance),
         interval=new.poll.interval,
         deadline=new.poll.deadline,

@@ -177,6 +177,8 @@ class Poller:
 
 
 RECENT_EVENTS = 300
+REQUESTS_WAIT = 1.0
+"""Seconds a poll waits for the silence requests to be read from the state directory (the rest: next poll)."""
 PUSH_SETTLE = 0.05
 """Seconds a pushed change waits for others arriving with it (one observation for a burst)."""
 
@@ -290,6 +292,9 @@ class Monitor:
         """Planned maintenance windows (``[[maintenance]]``); a reload replaces them."""
         self._windows_open: set[str] = set()
         self.requests_from = requests_from
+        self._requests_job: asyncio.Future[list[Any]] | None = (
+            None  # silence requests being read off the loop
+        )
         self.rebuild = rebuild
         """Makes what a reloaded config's settings of this target mean (``None``: it cannot be reloaded)."""
         """The state directory whose silence requests (``tui-health silence`` without ``--attach``) this monitor
@@ -460,6 +465,8 @@ class Monitor:
         delivered = True
         notes = []
         await self._stop_push()
+        if self._requests_job is not None:
+            self._requests_job.cancel()  # unread requests stay in the state directory for the next start
         if self.dispatcher:
             if delivery_wait > 0:
                 delivered = await self.dispatcher.drain(delivery_wait, own_only=own_only)
@@ -654,21 +661,34 @@ class Monitor:
         event = self._event(EventType.CONFIG_REJECTED, line)
         self.record([replace(event, severity=Severity.WARNING)])
 
-    def _take_requests(self) -> None:
+    async def _take_requests(self) -> None:
         """Apply the silences asked for from the shell since the last poll, oldest first, each audited with who
-        asked and why; a request for a component this target does not have is said, not lost silently."""
+        asked and why; a request for a component this target does not have is said, not lost silently. The
+        files are read on a thread: a slow disk never holds the loop, and what it has not read yet is taken at a
+        later poll (the read keeps going meanwhile; nothing is read twice or lost)."""
         if self.requests_from is None:
             return
-        from tui_health.monitor import requests
+        if self._requests_job is None:
+            from tui_health.monitor import requests
 
-        for path, request in requests.pending(self.requests_from, self.target_key):
-            requests.done(path)
+            self._requests_job = asyncio.ensure_future(
+                asyncio.to_thread(requests.take, self.requests_from, self.target_key)
+            )
+        job = self._requests_job
+        done, _ = await asyncio.wait({job}, timeout=REQUESTS_WAIT)
+        if not done:
+            return
+        self._requests_job = None
+        taken = job.result()
+        if not taken:
+            return
+        names = {cid: c.name for cid, c in self.components.items()}
+        names.update({cid: t.name for cid, t in self.engine.components.items() if cid not in names})
+        for request in taken:
             if isinstance(request, str):
                 event = self._event(EventType.SILENCE_REFUSED, f"a silence request was dropped: {request}")
                 self.record([replace(event, severity=Severity.WARNING)], publish=False)
                 continue
-            names = {cid: c.name for cid, c in self.components.items()}
-            names.update({cid: t.name for cid, t in self.engine.components.items() if cid not in names})
             chosen = [cid for cid, name in names.items() if request.matches(cid, name)]
             if request.op == "rm":
                 chosen = [cid for cid in chosen if cid in self.engine.silences]
@@ -796,7 +816,7 @@ class Monitor:
         components (the others keep their state), and the poll count, latency and pacing are not touched."""
         snapshot = await self._ask(only)
         answered = self._take(snapshot)
-        self._take_requests()
+        await self._take_requests()
         self._hold_maintenance()
         await asyncio.sleep(0)
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)

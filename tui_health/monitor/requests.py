@@ -124,6 +124,11 @@ def pending(state_dir: Path, target_key: str) -> list[tuple[Path, SilenceRequest
     return out
 
 
-def done(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
+def take(state_dir: Path, target_key: str) -> list[SilenceRequest | str]:
+    """The requests waiting for ``target_key`` (see :func:`pending`), each removed as it is taken."""
+    taken = []
+    for path, request in pending(state_dir, target_key):
+        with contextlib.suppress(OSError):
+            path.unlink()
+        taken.append(request)
+    return taken

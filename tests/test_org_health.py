@@ -94,6 +94,13 @@ async def connected(monitor: Monitor, channels: int = 1) -> None:
     )
 
 
+async def listening(monitor: Monitor, sim: SimulatorServer) -> None:
+    """The first poll made, the channel open with its catch-up done, and the simulator holding its socket."""
+    await monitor.poll()
+    await connected(monitor)
+    await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+
+
 def health_requests(sim: SimulatorServer, path: str) -> int:
     return sum(1 for _, p, _ in list(sim.state.log) if p.split("?")[0] == path)
 
@@ -201,9 +208,7 @@ async def test_a_pushed_trunk_drop_is_seen_without_a_poll_and_alerted(start_sim,
     sim = org_sim(start_sim)
     hooks = {"alerts.sinks": [{"type": "webhook", "url": f"{sim.url}/hooks/push"}]}
     async with org_monitor(sim, tmp_path, **hooks) as monitor:
-        await monitor.poll()
-        await connected(monitor)
-        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        await listening(monitor, sim)
         await until(lambda: monitor.push.gaps >= 1 and not monitor._pushed_names, "the first catch-up")
         polls = health_requests(sim, "/api/v2/telephony/providers/edges/trunks")
         sim.org.apply("trunk", "trunk-2-2", {"connected": False})
@@ -219,9 +224,7 @@ async def test_a_pushed_trunk_drop_is_seen_without_a_poll_and_alerted(start_sim,
 async def test_a_pushed_change_is_confirmed_when_its_flap_interval_is_up(start_sim, tmp_path):
     sim = org_sim(start_sim)
     async with org_monitor(sim, tmp_path, ("trunks",), **{"thresholds.flap_interval": 0.5}) as monitor:
-        await monitor.poll()
-        await connected(monitor)
-        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        await listening(monitor, sim)
         sim.org.apply("trunk", "trunk-1-1", {"connected": False})
         await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "the pushed drop")
         assert monitor.engine.components["trunk:trunk-1-1"].confirmed is Status.HEALTHY  # pending
@@ -234,9 +237,7 @@ async def test_a_pushed_change_is_confirmed_when_its_flap_interval_is_up(start_s
 async def test_a_gap_in_the_channel_is_caught_up_by_one_poll(start_sim, tmp_path):
     sim = org_sim(start_sim)
     async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
-        await monitor.poll()
-        await connected(monitor)
-        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        await listening(monitor, sim)
         sim.org.apply("trunk", "trunk-1-2", {"connected": False}, publish=False)  # the channel never tells
         sim.channels.drop_all()
         await until(lambda: observed(monitor, "trunk:trunk-1-2") is Status.DOWN, "the catch-up poll")
@@ -247,9 +248,7 @@ async def test_a_gap_in_the_channel_is_caught_up_by_one_poll(start_sim, tmp_path
 async def test_silence_is_not_trusted_heartbeats_stop_and_the_socket_is_replaced(start_sim, tmp_path):
     sim = org_sim(start_sim)
     async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
-        await monitor.poll()
-        await connected(monitor)
-        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        await listening(monitor, sim)
         sim.channels.silence_all()
         sim.org.apply("trunk", "trunk-2-1", {"connected": False})  # pushed to a socket that says nothing
         await until(lambda: observed(monitor, "trunk:trunk-2-1") is Status.DOWN, "the catch-up poll")
@@ -260,9 +259,7 @@ async def test_silence_is_not_trusted_heartbeats_stop_and_the_socket_is_replaced
 async def test_socket_closing_opens_a_new_channel(start_sim, tmp_path):
     sim = org_sim(start_sim)
     async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
-        await monitor.poll()
-        await connected(monitor)
-        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        await listening(monitor, sim)
         sim.channels.closing_all()
         await until(lambda: monitor.push.channels[0].opened >= 2, "a new channel")
         assert any("closing" in m for m in events(monitor, EventType.PUSH_FAILED))
@@ -286,9 +283,7 @@ async def test_a_channel_is_renewed_before_it_expires(start_sim, tmp_path):
 async def test_malformed_frames_are_said_once_and_skipped(start_sim, tmp_path):
     sim = org_sim(start_sim)
     async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
-        await monitor.poll()
-        await connected(monitor)
-        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        await listening(monitor, sim)
         for frame in ("{not json", json.dumps({"eventBody": {}}), "[1, 2]", json.dumps({"topicName": 7})):
             sim.channels.send_all(frame)
         sim.channels.send_all(json.dumps({"topicName": "v2.users.x.presence", "eventBody": {"id": "x"}}))
@@ -303,9 +298,7 @@ async def test_malformed_frames_are_said_once_and_skipped(start_sim, tmp_path):
 async def test_a_huge_frame_closes_the_socket_and_a_poll_catches_up(start_sim, tmp_path):
     sim = org_sim(start_sim)
     async with org_monitor(sim, tmp_path, ("trunks",), **{"push.max_frame": 64 * 1024}) as monitor:
-        await monitor.poll()
-        await connected(monitor)
-        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
+        await listening(monitor, sim)
         sim.org.apply("trunk", "trunk-1-1", {"connected": False}, publish=False)
         sim.channels.send_all("x" * (256 * 1024))
         await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "the catch-up poll")

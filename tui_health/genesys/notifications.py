@@ -143,7 +143,6 @@ class NotificationChannel:
         self.channel: Channel | None = None
         self.opened = 0
         """Channels opened so far (tests and the benchmark read it)."""
-        self.frames = 0
 
     def set_topics(self, topics: Sequence[str]) -> None:
         """The topics to hear (at most :data:`MAX_TOPICS`; the caller splits longer lists over channels)."""
@@ -335,7 +334,6 @@ class NotificationChannel:
             except Exception as exc:  # ConnectionClosed (a drop, a frame over max_frame), OSError
                 raise Ended(f"the notification socket closed: {_why(exc)}") from None
             last, pinged = time.monotonic(), False
-            self.frames += 1
             if self._message(raw):
                 raise Ended("the service said the socket is closing", kind="socket_closing")
 

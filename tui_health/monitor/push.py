@@ -19,7 +19,8 @@ from tui_health.genesys.notifications import NotificationChannel, split_topics
 from tui_health.sources.base import Pushed
 from tui_health.support.text import clean
 
-NewChannel = Callable[["_Ear"], NotificationChannel]
+NewChannel = Callable[["PushHub"], NotificationChannel]
+"""Makes a channel that tells this hub (the hub is every channel's listener)."""
 
 
 class PushHub:
@@ -72,7 +73,7 @@ class PushHub:
         self.owners = owners
         groups = split_topics(list(owners))
         while len(self.channels) < len(groups):
-            channel = self.new_channel(_Ear(self, len(self.channels)))
+            channel = self.new_channel(self)
             self.channels.append(channel)
             self._tasks.append(asyncio.ensure_future(channel.run(self._stop)))
         for index, channel in enumerate(self.channels):
@@ -96,23 +97,3 @@ class PushHub:
 
     def connected(self, channel_id: str) -> None:
         self._said("connected", f"notification channel {clean(channel_id, 60)} open", True)
-
-
-class _Ear:
-    """One channel's listener: tells the hub (the index says which channel, for the messages)."""
-
-    def __init__(self, hub: PushHub, index: int) -> None:
-        self.hub = hub
-        self.index = index
-
-    def event(self, topic: str, body: dict[str, Any]) -> None:
-        self.hub.event(topic, body)
-
-    def gap(self, why: str) -> None:
-        self.hub.gap(why)
-
-    def problem(self, kind: str, message: str) -> None:
-        self.hub.problem(kind, message)
-
-    def connected(self, channel_id: str) -> None:
-        self.hub.connected(channel_id)

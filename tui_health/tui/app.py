@@ -81,6 +81,10 @@ class HealthApp(App[int]):
         self._next_polls: dict[int, Timer] = {}
         self._poll_workers: dict[int, Worker[None]] = {}
         self._started = started
+        self._kinds_of: tuple[object, list[str]] = (
+            (),
+            [],
+        )  # the components the kinds were found in, and them
         self._first_polls = dict(enumerate(first_polls))
 
     # -- layout ---------------------------------------------------------------------------------------
@@ -306,8 +310,8 @@ class HealthApp(App[int]):
     def _kinds(self) -> list[str]:
         """The kinds of the components shown (platform components count as ``platform`` when others have one)."""
         components = self.state.components
-        cached = getattr(self, "_kinds_of", None)
-        if cached is not None and cached[0] is components:
+        cached = self._kinds_of
+        if cached[0] is components:
             return list(cached[1])
         kinds = sorted({c.kind for c in components if c.kind})
         if kinds and any(c.kind is None for c in components):

@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, sim_settings
-from tui_health.genesys.notifications import MAX_TOPICS, NotificationChannel, split_topics
+from tui_health.genesys.notifications import MAX_TOPICS, split_topics
 from tui_health.model.domain import EventType, Status
 from tui_health.monitor.monitor import Monitor
 from tui_health.monitor.runtime import open_monitor
 from tui_health.simulator import Scenario, SimulatorServer
-from tui_health.support.errors import ApiError
 
 ORG = {"org": {"edges": 2, "trunks_per_edge": 2, "queues": 3}, "heartbeat_every": 0.3}
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
@@ -131,7 +129,14 @@ async def test_edges_trunks_and_queues_are_components_with_their_kind(start_sim,
     names = {c.id: c.name for c in state.components}
     assert names["queue:queue-1"] == "Support" and names["trunk:trunk-2-1"] == "Carrier a via edge 2"
     queue = next(c for c in state.components if c.id == "queue:queue-2")
-    assert queue.details == {"waiting": 1, "on_queue": 0, "max_waiting": 10, "min_on_queue": 1}
+    assert queue.details == {
+        "waiting": 1,
+        "waiting_by_media": "voice 1",
+        "interacting": 0,
+        "on_queue": 0,
+        "max_waiting": 10,
+        "min_on_queue": 1,
+    }
 
 
 async def test_trunks_are_read_over_every_page(start_sim, tmp_path):
@@ -268,16 +273,20 @@ async def test_socket_closing_opens_a_new_channel(start_sim, tmp_path):
         await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "a push on the new channel")
 
 
-async def test_a_channel_is_renewed_before_it_expires(start_sim, tmp_path):
+async def test_a_channel_is_kept_past_its_expiry_by_subscribing_again(start_sim, tmp_path):
     sim = org_sim(start_sim, faults=[{"kind": "channel-expiry", "arg": "1.5", "target": "channels"}])
     async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
         await monitor.poll()
         await connected(monitor)
-        await until(lambda: monitor.push.channels[0].opened >= 3, "two renewals")
-        assert events(monitor, EventType.PUSH_FAILED) == []  # renewing is no failure: the old one never ended
-        await until(lambda: sim.channels.open_sockets() >= 1, "a socket registered")
+        channel = monitor.push.channels[0]
+        ident = channel.channel.id
+        await until(lambda: sim.channels.channels[ident].subscribed >= 4, "three extensions")
+        assert channel.created == 1 and channel.opened == 1  # the same channel and socket all along
+        assert events(monitor, EventType.PUSH_FAILED) == []
         sim.org.apply("trunk", "trunk-2-2", {"connected": False})
-        await until(lambda: observed(monitor, "trunk:trunk-2-2") is Status.DOWN, "a push after renewals")
+        await until(
+            lambda: observed(monitor, "trunk:trunk-2-2") is Status.DOWN, "a push after its first expiry"
+        )
 
 
 async def test_malformed_frames_are_said_once_and_skipped(start_sim, tmp_path):
@@ -325,14 +334,24 @@ async def test_channel_creation_429_is_retried_after_backoff(start_sim, tmp_path
         assert sim.state.counts["channels"] >= 2
 
 
-async def test_operational_events_listen_on_the_orgs_topic(start_sim, tmp_path):
-    sim = org_sim(start_sim)
+async def test_operational_events_are_pushed_and_make_the_source_query_at_once(start_sim, tmp_path):
+    sim = org_sim(
+        start_sim, operational_events=[{"at": 3600, "definition": "TELEPHONY-0010", "entity": "Carrier A"}]
+    )
     flags = {"events.definitions": ["TELEPHONY-0010"]}
     async with org_monitor(sim, tmp_path, ("operational-events",), **flags) as monitor:
         await monitor.poll()
         await connected(monitor)
+        await until(lambda: sim.channels.open_sockets() == 1, "the socket registered")
         source = monitor.push.sources[0]
-        assert source.topics() == ["v2.operations.events.00000000-0000-4000-8000-000000000001"]
+        # the catalogue's parameter (operationalEventId) says neither org nor definition: both are asked for
+        org = "0a7b3c5d-1e2f-4a6b-8c9d-0e1f2a3b4c5d"
+        assert source.topics() == [f"v2.operations.events.{org}", "v2.operations.events.TELEPHONY-0010"]
+        queries = health_requests(sim, "/api/v2/usage/events/query")
+        sim.org.push_event(sim.state.scenario.operational_events[0])
+        await until(
+            lambda: health_requests(sim, "/api/v2/usage/events/query") > queries, "a query on the push"
+        )
 
 
 async def test_more_than_1000_topics_are_spread_over_channels(start_sim, tmp_path):
@@ -340,36 +359,14 @@ async def test_more_than_1000_topics_are_spread_over_channels(start_sim, tmp_pat
     async with org_monitor(sim, tmp_path, ("edges", "trunks")) as monitor:
         await monitor.poll()
         await connected(monitor, channels=2)
-        assert [len(c.topics) for c in monitor.push.channels] == [1000, 200]
+        # an Edge has two topics (its state, its software updates), a trunk one: 600 + 900
+        assert [len(c.topics) for c in monitor.push.channels] == [1000, 500]
 
 
 def test_topics_split_at_1000_per_channel_and_20_channels():
     topics = [f"t.{i}" for i in range(25_000)]
     groups = split_topics(topics + topics[:10])
     assert len(groups) == 20 and all(len(g) == MAX_TOPICS for g in groups)
-
-
-@pytest.mark.parametrize(
-    ("api", "uri", "ok"),
-    [
-        ("https://api.mypurecloud.com", "wss://streaming.mypurecloud.com/channels/x", True),
-        ("https://api.mypurecloud.com", "ws://streaming.mypurecloud.com/channels/x", False),
-        ("https://api.mypurecloud.com", "wss://evil.example/channels/x", False),
-        ("https://api.mypurecloud.com", "https://streaming.mypurecloud.com/channels/x", False),
-        ("http://127.0.0.1:9", "ws://127.0.0.1:10/channels/x", True),
-        ("http://127.0.0.1:9", "ws://127.0.0.1:10/channels/x\n", False),
-    ],
-)
-def test_a_connect_uri_is_checked_before_it_is_used(api, uri, ok):
-    class Api:
-        api_url = api
-
-    channel = NotificationChannel(Api(), None)  # type: ignore[arg-type]
-    if ok:
-        channel.check_uri(uri)
-    else:
-        with pytest.raises(ApiError):
-            channel.check_uri(uri)
 
 
 async def test_the_exporter_says_each_components_kind(start_sim, tmp_path):

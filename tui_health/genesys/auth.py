@@ -97,6 +97,16 @@ class TokenProvider:
         if self._token == token:
             self._token = None
 
+    def forget(self) -> None:
+        """Forget the current token, whatever it is (the notification service said it was revoked)."""
+        self._token = None
+
+    @property
+    def renew_at(self) -> float | None:
+        """When (monotonic) the current token is due for renewal; ``None`` without one. What was made with it (a
+        notification channel) lives no longer than it."""
+        return self._refresh_at if self._token is not None else None
+
     async def _fetch(self, timings: list[RequestTiming], deadline: float | None) -> str:
         self.requests += 1
         response = await self._core.send(

@@ -297,18 +297,22 @@ def push_hub(conn: Connection, settings: Settings, clock: Clock) -> PushHub | No
     pushed = [s for s in conn.sources if is_pushed(s)]
     if not pushed or not settings.push.enabled or conn.tokens is None or conn.budgeted is None:
         return None
+    from tui_health.genesys.channel_api import ChannelService
     from tui_health.genesys.client import ApiClient
     from tui_health.genesys.notifications import NotificationChannel
     from tui_health.monitor.push import PushHub
 
-    api = ApiClient(conn.budgeted, conn.tokens, settings.api_url)
+    service = ChannelService(
+        ApiClient(conn.budgeted, conn.tokens, settings.api_url), timeout=settings.poll.timeout
+    )
     push = settings.push
     needs = " or ".join(sorted({SOURCES[s.name].PERMISSION for s in pushed if s.name in SOURCES}))
 
     def new_channel(listener: Listener) -> NotificationChannel:
         return NotificationChannel(
-            api,
+            service,
             listener,
+            api_url=settings.api_url,
             clock=clock,
             max_frame=push.max_frame,
             heartbeat_timeout=push.heartbeat_timeout,
@@ -320,7 +324,7 @@ def push_hub(conn: Connection, settings: Settings, clock: Clock) -> PushHub | No
             permission_hint=needs,
         )
 
-    return PushHub(pushed, new_channel)  # type: ignore[arg-type]
+    return PushHub(pushed, new_channel, service.catalogue)  # type: ignore[arg-type]
 
 
 def open_history(target: Target, storage: StorageHealth) -> tuple[HistoryWriter, Recorder] | None:

@@ -145,10 +145,18 @@ def with_notes(events: list[AuditEvent], components: Mapping[str, Component]) ->
 
 
 def notice_of(component: Component | None) -> str:
-    """`` — seen 0.4 s after it happened (pushed)`` for a change of the org's own entities, else ``""``."""
+    """`` — seen 0.4 s after it happened (pushed)`` for a change of the org's own entities, else ``""``. A change
+    Genesys gives no time for is not timed from an older one: a pushed one is said to be timed from the frame's
+    arrival, a polled one is said to be seen by a poll."""
     details = (component.details or {}) if component else {}
     after, by = details.get("noticed_after_s"), details.get("noticed_by")
-    if not isinstance(after, int | float) or by not in ("push", "poll"):
+    if by not in ("push", "poll"):
+        return ""
+    if details.get("noticed_timed_by") == "arrival":
+        if by == "push":
+            return " — seen when pushed (the topic carries no time of the change: timed from the frame's arrival)"
+        return " — seen by a poll (Genesys gives no time of the change)"
+    if not isinstance(after, int | float):
         return ""
     return f" — seen {after:.2f} s after it happened ({'pushed' if by == 'push' else 'by a poll'})"
 

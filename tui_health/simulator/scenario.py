@@ -67,6 +67,9 @@ class OrgSpec(_Model):
     edges: int = Field(0, ge=0, le=500)
     trunks_per_edge: int = Field(2, ge=0, le=20)
     queues: int = Field(0, ge=0, le=500)
+    cloud_media: int = Field(2, ge=0, le=20)
+    """Genesys' own cloud media Edges (listed unless ``showCloudMedia=false``; the first one OFFLINE), with the
+    org's WebRTC phone trunk (disconnected) and tie trunk on them."""
 
 
 class OrgChange(_Model):
@@ -76,9 +79,16 @@ class OrgChange(_Model):
     kind: Literal["edge", "trunk", "queue"]
     id: str
     online: bool | None = None
+    status_code: str | None = None
+    update: str | None = None
+    """An Edge's software update (``softwareStatus.status``: ``IN_PROGRESS``, ``FAILED``, …)."""
     connected: bool | None = None
     in_service: bool | None = None
+    proxies_failing: int | None = Field(None, ge=0)
+    """How many of a trunk's SIP proxies stop answering OPTIONS."""
     waiting: int | None = Field(None, ge=0)
+    media: str | None = None
+    """The media type ``waiting`` is about (``voice`` when not given)."""
     on_queue: int | None = Field(None, ge=0)
 
     def fields(self) -> dict[str, Any]:
@@ -131,7 +141,13 @@ FaultKind = Literal[
     "socket-closing",  # v2.system.socket_closing, then the socket closes
     "malformed-frame",  # a frame that is not JSON, then one without a topicName
     "huge-frame",  # a frame far over any sane size
+    "no-longer-subscribed",  # v2.system.no_longer_subscribed: the channel's topics are dropped, heartbeats go on
+    "token-revoked",  # v2.system.token_revoked: the token is revoked and the channel closed
+    "channel-gone",  # a {"result": "404"} frame: the channel no longer exists
     "channel-expiry",  # (target ``channels``) channels expire ``arg`` seconds after creation
+    "reject-topics",  # (target ``subscriptions``) topics starting with ``arg`` are Rejected (or refused: 403)
+    "duplicate-entity",  # (target ``trunks``/``edges``) the listing repeats an entity, down first, then healthy
+    "short-page-count",  # (target ``trunks``/``edges``) pageCount says one page fewer than total implies
 ]
 Target = Literal[
     "health",

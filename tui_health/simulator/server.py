@@ -17,20 +17,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tui_health.genesys.ratelimit import bucket_of
-from tui_health.simulator import hostile
+from tui_health.simulator import bodies, hostile
 from tui_health.simulator.channels import ChannelServer
 from tui_health.simulator.org import SimOrg
+from tui_health.simulator.org_routes import OrgRoutes
 from tui_health.simulator.scenario import Scenario
 from tui_health.simulator.statuspage import summary as statuspage_summary
 from tui_health.simulator.world import SimState
 from tui_health.support.clock import Clock, rfc3339
-
-DEFINITIONS = {  # the simulated org's Operational Event definitions (id → name)
-    "TELEPHONY-0010": "Trunk connection lost",
-    "TELEPHONY-0012": "Trunk connection restored",
-    "ARCHITECT-0001": "Flow execution error",
-    "INTEGRATIONS-0003": "Data action failed",
-}
 
 HTML_503 = (
     b"<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503</h1></body></html>"
@@ -68,7 +62,7 @@ class _Server(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(OrgRoutes, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are two writes: the body must not wait for an ACK
     server: _Server
@@ -104,12 +98,23 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(data).encode(), headers=headers)
 
+    def _empty(self, status: int) -> None:
+        """An answer without a body (``HEAD``)."""
+        self.state.record(self.command, self.path, status)
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.send_header("ININ-Correlation-Id", str(uuid.uuid4()))
+        for key, value in self.rate_headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+
     def _error(self, status: int, message: str, code: str, headers: dict[str, str] | None = None) -> None:
-        self._json(
-            status,
-            {"message": message, "code": code, "status": status, "contextId": str(uuid.uuid4())},
-            headers,
+        """An ``ErrorBody`` (the fixture's shape) with this error's message, code and status."""
+        error = bodies.body("error_body")
+        error.update(
+            message=message, messageWithParams=message, code=code, status=status, contextId=str(uuid.uuid4())
         )
+        self._json(status, error, headers)
 
     def _latency(self) -> None:
         if self.state.scenario.latency_ms:
@@ -145,11 +150,8 @@ class Handler(BaseHTTPRequestHandler):
             self._token_json(body)
         elif path == "/api/v2/usage/events/query":
             self._events_query(parse_qs(urlsplit(self.path).query), body)
-        elif path == "/api/v2/analytics/queues/observations/query":
-            self._observations(body)
-        elif path == "/api/v2/notifications/channels":
-            if self._allowed("channels"):
-                self._json(200, self.state.channels.create(self._bearer() or ""))
+        elif self.org_post(path, body):
+            pass
         elif path.startswith("/hooks/"):
             self._receive(path, body)
         elif path == "/sim/org":
@@ -162,17 +164,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         self.rate_headers = {}
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
         body = self._body()
-        parts = path.strip("/").split("/")
-        if (
-            path.startswith("/api/v2/notifications/channels/")
-            and len(parts) == 6
-            and parts[5] == "subscriptions"
-        ):
-            self._subscribe(parts[4], body)
-        else:
-            self._error(404, f"no route for PUT {path}", "not.found")
+        if not self.org_put(parts.path, parse_qs(parts.query), body):
+            self._error(404, f"no route for PUT {parts.path}", "not.found")
+
+    def do_HEAD(self) -> None:
+        self.rate_headers = {}
+        parts = urlsplit(self.path)
+        if not self.org_head(parts.path):
+            self._empty(404)
 
     def do_GET(self) -> None:
         self.rate_headers = {}
@@ -183,21 +184,11 @@ class Handler(BaseHTTPRequestHandler):
             self._statuspage()
         elif parts.path == "/api/v2/organizations/me":
             self._probe()
-        elif parts.path == "/api/v2/telephony/providers/edges":
-            if self._allowed("edges"):
-                self._paged(parse_qs(parts.query), parts.path, self.state.org.edge_entities())
-        elif parts.path == "/api/v2/telephony/providers/edges/trunks":
-            if self._allowed("trunks"):
-                self._paged(parse_qs(parts.query), parts.path, self.state.org.trunk_entities())
-        elif parts.path == "/api/v2/routing/queues":
-            if self._allowed("queues"):
-                self._paged(parse_qs(parts.query), parts.path, self.state.org.queue_entities())
+        elif self.org_get(parts.path, parse_qs(parts.query)):
+            pass
         elif parts.path == "/api/v2/usage/events/definitions":
             if self._events_allowed():
-                self._json(
-                    200,
-                    {"entities": [{"id": k, "name": v, "description": v} for k, v in DEFINITIONS.items()]},
-                )
+                self._json(200, bodies.body("usage_events_definitions"))
         elif parts.path == "/healthz":
             self._json(200, {"ok": True})
         else:
@@ -254,7 +245,7 @@ class Handler(BaseHTTPRequestHandler):
                 },
             )
             return
-        token = self.state.issue_token()
+        token = self.state.issue_token(client_id)
         self._json(
             200,
             {"access_token": token, "token_type": "bearer", "expires_in": self.state.scenario.token_lifetime},
@@ -387,24 +378,28 @@ class Handler(BaseHTTPRequestHandler):
         if str(request.get("sortOrder", "DESC")).upper() == "DESC":
             events.reverse()
         chunk = events[offset : offset + size]
-        page: dict[str, Any] = {
-            "entities": [
-                {
-                    "eventDefinition": {
-                        "id": e.definition,
-                        "selfUri": f"/api/v2/usage/events/definitions/{e.definition}",
-                    },
-                    "entityId": f"ent-{zlib.crc32(e.entity.encode()):08x}",
-                    "entityName": e.entity,
-                    **({"previousValue": e.previous} if e.previous else {}),
-                    **({"currentValue": e.current} if e.current else {}),
-                    **({"errorCode": e.error_code} if e.error_code else {}),
-                    "dateCreated": rfc3339(started + timedelta(seconds=e.at)),
-                }
-                for e in chunk
-            ],
-            "selfUri": "/api/v2/usage/events/query",
-        }
+        page = bodies.body("usage_events_query")
+        example = page["entities"][0]
+        page["entities"] = []
+        for e in chunk:
+            event = {
+                k: v for k, v in example.items() if k not in ("previousValue", "currentValue", "errorCode")
+            }
+            event.update(
+                eventDefinition={
+                    "id": e.definition,
+                    "selfUri": f"/api/v2/usage/events/definitions/{e.definition}",
+                },
+                entityId=f"ent-{zlib.crc32(e.entity.encode()):08x}",
+                entityName=e.entity,
+                dateCreated=rfc3339(started + timedelta(seconds=e.at)),
+                **({"previousValue": e.previous} if e.previous else {}),
+                **({"currentValue": e.current} if e.current else {}),
+                **({"errorCode": e.error_code} if e.error_code else {}),
+            )
+            page["entities"].append(event)
+        page.pop("nextUri", None)
+        page.pop("previousUri", None)
         if offset + size < len(events):
             page["nextUri"] = f"/api/v2/usage/events/query?pageSize={size}&after={offset + size}"
         self._json(200, page)
@@ -422,46 +417,6 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.state.fault_for(target, number)
         return not (fault and (self._fault(fault) or hostile.answer(self, fault)))
 
-    def _paged(self, query: dict[str, list[str]], path: str, entities: list[dict[str, Any]]) -> None:
-        """Genesys' usual paging: ``pageSize`` (default 25, at most 100 here) and ``pageNumber``."""
-        try:
-            size = int((query.get("pageSize") or ["25"])[0])
-            page = int((query.get("pageNumber") or ["1"])[0])
-        except ValueError:
-            self._error(400, "pageSize and pageNumber must be integers", "bad.request")
-            return
-        if not 1 <= size <= 100 or page < 1:
-            self._error(400, "pageSize must be 1 to 100 and pageNumber positive", "bad.request")
-            return
-        count = max(1, -(-len(entities) // size))
-        body: dict[str, Any] = {
-            "entities": entities[(page - 1) * size : page * size],
-            "pageSize": size,
-            "pageNumber": page,
-            "total": len(entities),
-            "pageCount": count,
-            "selfUri": f"{path}?pageSize={size}&pageNumber={page}",
-        }
-        if page < count:
-            body["nextUri"] = f"{path}?pageSize={size}&pageNumber={page + 1}"
-        self._json(200, body)
-
-    def _observations(self, body: bytes) -> None:
-        """``POST /api/v2/analytics/queues/observations/query``: oWaiting and oOnQueueUsers per queue asked for."""
-        if not self._allowed("queues"):
-            return
-        try:
-            request = json.loads(body or b"{}")
-            predicates = request["filter"]["predicates"]
-            ids = [p["value"] for p in predicates if p.get("dimension") == "queueId"]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self._error(400, "filter.predicates with queueId dimensions expected", "bad.request")
-            return
-        if len(ids) > 100:
-            self._error(400, "at most 100 predicates", "bad.request")
-            return
-        self._json(200, {"results": self.state.org.observations(ids)})
-
     def _control_org(self, body: bytes) -> None:
         """The simulator's own control (benchmarks, a person trying things): change an Edge, trunk or queue now,
         ``{"kind": "trunk", "id": "trunk-1-1", "fields": {"connected": false}, "publish": true}``."""
@@ -473,22 +428,6 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.state.org.apply(str(kind), str(ident), fields, publish=bool(request.get("publish", True)))
         self._json(200, {"changed_at": rfc3339(self.state.clock.now())})
-
-    def _subscribe(self, ident: str, body: bytes) -> None:
-        if not self._allowed("subscriptions"):
-            return
-        try:
-            topics = [t["id"] for t in json.loads(body or b"[]")]
-        except (ValueError, KeyError, TypeError):
-            self._error(400, "a list of {id: topic} expected", "bad.request")
-            return
-        if len(topics) > 1000:
-            self._error(400, "A channel may subscribe to at most 1000 topics", "notification.too.many.topics")
-            return
-        if not self.state.channels.subscribe(ident, topics):
-            self._error(404, f"no channel {ident}", "not.found")
-            return
-        self._json(200, {"entities": [{"id": t} for t in topics]})
 
     def _probe(self) -> None:
         self._latency()
@@ -503,17 +442,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.state.fault_for("probe", number)
         if fault and (self._fault(fault) or hostile.answer(self, fault)):
             return
-        self._json(
-            200,
-            {
-                "id": "00000000-0000-4000-8000-000000000001",
-                "name": "Simulated Org",
-                "defaultSiteId": "site-1",
-                "domain": "simulated",
-                "state": "active",
-                "selfUri": "/api/v2/organizations/me",
-            },
-        )
+        self._json(200, bodies.body("organizations_me"))
 
     def _fault(self, fault: Any) -> bool:
         """Answer with the fault; ``True`` when the request is done."""
@@ -598,7 +527,7 @@ class SimulatorServer:
             target=self._httpd.serve_forever, args=(0.05,), name="simulator", daemon=True
         )
         self._thread.start()
-        if self.state.scenario.org_changes:
+        if self.state.scenario.org_changes or self.state.org.events:
             threading.Thread(target=self._tick, name="simulator-org", daemon=True).start()
         return self
 

@@ -52,6 +52,7 @@ class SimState:
         for change in scenario.changes():
             self.timeline.add(change.id, change.at, change.status)
         self.tokens: dict[str, float] = {}  # token → expiry (monotonic)
+        self.clients: dict[str, str] = {}  # token → the OAuth client it was issued to
         self.counts: Counter[str] = Counter()  # "token", "health", "statuspage", "probe", ...
         self.log: list[tuple[str, str, int]] = []  # (method, path+query, status)
         self.webhooks: list[dict[str, Any]] = []  # accepted posts: {"path", "headers", "body"}
@@ -71,7 +72,12 @@ class SimState:
         self.channels = ChannelServer(self)
         """The notification service (its WebSocket starts with the first channel)."""
         self.org = SimOrg(
-            scenario.org, scenario.org_changes, self.started_wall, self.clock.now, self.channels.publish
+            scenario.org,
+            scenario.org_changes,
+            self.started_wall,
+            self.clock.now,
+            self.channels.publish,
+            events=scenario.operational_events,
         )
         """The org's Edges, trunks and queues."""
 
@@ -141,12 +147,22 @@ class SimState:
                     self.flips[index] = at
 
     # -- tokens ---------------------------------------------------------------------------------------
-    def issue_token(self) -> str:
+    def issue_token(self, client_id: str | None = None) -> str:
         token = secrets.token_hex(16)
         with self.lock:
             self.counts["token"] += 1
             self.tokens[token] = self.clock.monotonic() + self.scenario.token_lifetime
+            self.clients[token] = client_id or ""
         return token
+
+    def client_of(self, token: str | None) -> str | None:
+        """The OAuth client a token was issued to (channels are counted per client)."""
+        with self.lock:
+            return self.clients.get(token or "")
+
+    def revoke(self, token: str) -> None:
+        with self.lock:
+            self.tokens.pop(token, None)
 
     def token_valid(self, token: str | None) -> bool:
         with self.lock:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_health.genesys.auth import TokenProvider
+from tui_health.genesys.channel_api import Catalogue
 from tui_health.genesys.transport import HttpCore
 from tui_health.model.domain import Component, RequestTiming, SourceResult
 from tui_health.support.clock import Clock, SystemClock
@@ -118,7 +119,13 @@ class Pushed(Protocol):
         """The channel had a gap: the next answer comes from a poll."""
         ...
 
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        """The org's catalogue of topics, read when push starts (a source whose topic takes a parameter that is
+        not its entities' id learns here which one it is)."""
+        ...
+
 
 def is_pushed(source: object) -> bool:
     """Whether ``source`` takes pushed changes (implements :class:`Pushed`)."""
-    return all(callable(getattr(source, name, None)) for name in ("topics", "apply", "current", "catch_up"))
+    names = ("topics", "apply", "current", "catch_up", "use_catalogue")
+    return all(callable(getattr(source, name, None)) for name in names)

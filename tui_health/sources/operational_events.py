@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from tui_health.genesys.channel_api import Catalogue
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.wire import parse_timestamp
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
@@ -39,8 +40,11 @@ QUERY_PATH = "/api/v2/usage/events/query"
 DEFINITIONS_PATH = "/api/v2/usage/events/definitions"
 COMPONENT_ID = "org-operational-events"
 ORG_PATH = "/api/v2/organizations/me"
-TOPIC = "v2.operations.events.{org}"
-"""Pushed when an operational event happens in the org (the org's id from ``organizations/me``)."""
+TOPIC = "v2.operations.events.{id}"
+"""Pushed when an operational event happens (``OperationalEventNotificationTopicOperationalEventNotification``).
+What ``{id}`` is, no SDK says: the org's id (``organizations/me``) or an event definition's id. The catalogue's
+``topicParameters`` decides when it names one; when it does not, both are asked for (a topic that does not exist
+is refused on its own, and any event is only a reason to query now)."""
 KEPT = 200
 """Recent events kept for the console and JSON."""
 
@@ -102,6 +106,8 @@ class OperationalEventsSource:
         self._since: datetime | None = None
         self.org_id: str | None = None
         self._asked_org = False
+        self.topic_ids = "both"
+        """What the topic's ``{id}`` is taken for: ``org``, ``definition`` or ``both`` (not known)."""
 
     async def fetch(self, deadline: float | None) -> SourceResult:
         """One poll's result, with the API's latest count of our requests (rate-limit headroom)."""
@@ -154,11 +160,24 @@ class OperationalEventsSource:
         )
 
     # -- push: an event in the org is a reason to ask now (the query since the last one is cheap) -------------
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        info = catalogue.info(TOPIC.format(id="x"))
+        named = " ".join(info.parameters).lower() if info else ""
+        if "org" in named:
+            self.topic_ids = "org"
+        elif "definition" in named:
+            self.topic_ids = "definition"
+        else:
+            self.topic_ids = "both"
+
     def topics(self) -> list[str]:
-        return [TOPIC.format(org=self.org_id)] if self.org_id else []
+        ids = [self.org_id] if self.org_id and self.topic_ids != "definition" else []
+        if self.topic_ids != "org":
+            ids += [d for d in self.settings.definitions if d and "." not in d]
+        return [TOPIC.format(id=i) for i in dict.fromkeys(ids)]
 
     def apply(self, topic: str, body: dict[str, Any]) -> bool:
-        return bool(self.org_id) and topic == TOPIC.format(org=self.org_id)
+        return topic in self.topics()
 
     def current(self) -> SourceResult | None:
         return None  # always asks: the pushed body is a hint, the query the record

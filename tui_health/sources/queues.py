@@ -3,14 +3,22 @@
 Which queues: ``queues.ids`` and ``queues.names`` (shell-style patterns on the queue's name), at most
 ``queues.max_queues`` (200) of them. Names come from ``GET /api/v2/routing/queues`` (``routing:queue:view``,
 listed again every ``queues.list_every`` seconds); the figures from ``POST
-/api/v2/analytics/queues/observations/query`` (``analytics:queueObservation:view``) with the metrics ``oWaiting``
-(interactions waiting) and ``oOnQueueUsers`` (agents on queue, summed over their routing states), at most 100 queues
-per query; pushed on ``v2.analytics.queues.{id}.observations``.
+/api/v2/analytics/queues/observations/query`` (``analytics:queueObservation:view``), 100 queues per query.
+
+Genesys answers that query with several groups per queue, in no fixed order (platform-client-sdk-go
+``queueobservationdatacontainer.go``; splunk/genesys_cloud_ta ``tests/vendor/genesyscloud_mock.json``): one
+``{queueId}`` group with the agent metrics (``oOnQueueUsers`` once per routing-status qualifier) and one
+``{queueId, mediaType}`` group per media type with the interaction metrics (``oWaiting``, ``oInteracting``). A
+queue's figures combine them all: its agents from the agent group, its waiting summed over the media groups (kept
+per media type in the details). The topic ``v2.analytics.queues.{id}.observations`` pushes one group per frame
+(``StatEventQueueTopicStatsNotification``: ``{group, data: [{interval, metrics: [{metric, qualifier, stats}]}]}``):
+a frame updates its own group only, and the queue is judged on its merged figures.
 
 A queue is *down* while anyone waits and fewer than ``min_on_queue`` agents are on it (callers wait with nobody to
 answer), *degraded* while more than ``max_waiting`` wait; both can be set per queue (``[queues.thresholds]``,
-keyed by queue id or name pattern). A queue the query says nothing about is unknown. Watching nothing is an error:
-a selection that matches no queue fails the source instead of saying OK.
+keyed by queue id or name pattern). A queue the query says nothing about is unknown; one whose agent group is
+missing is judged on its waiting only (never down: the agents were not counted). Watching nothing is an error: a
+selection that matches no queue fails the source instead of saying OK.
 """
 
 from __future__ import annotations
@@ -43,9 +51,14 @@ QUERY_PERMISSION = "analytics:queueObservation:view"
 PERMISSION = QUERY_PERMISSION
 """What its notification topic needs (the permission a refused subscription names)."""
 TOPIC = "v2.analytics.queues.{id}.observations"
-METRICS = ("oWaiting", "oOnQueueUsers")
+METRICS = ("oWaiting", "oInteracting", "oOnQueueUsers")
 PER_QUERY = 100
 MAX_QUEUES = 200
+MAX_GROUPS = 20
+"""Groups read per queue at most (Genesys answers one for the agents and one per media type: 6 or 7)."""
+MAX_COUNT = 1_000_000
+AGENTS = ""
+"""The key of a queue's agent group (the group without a ``mediaType``)."""
 
 
 class QueueThreshold(Section):
@@ -102,7 +115,9 @@ class QueuesSource:
         self.clock = clock or SystemClock()
         self.max_pages = max_pages
         self.queues: dict[str, str] = {}  # watched id → name
-        self.figures: dict[str, dict[str, int]] = {}  # id → metric → count
+        self.figures: dict[
+            str, dict[str, dict[str, int]]
+        ] = {}  # id → group (media type, AGENTS) → metric → count
         self._listed_at: float | None = None
         self._polled = False
         self._stale = True
@@ -116,7 +131,7 @@ class QueuesSource:
             if self._listed_at is None or time.monotonic() - self._listed_at >= self.settings.list_every:
                 self.queues = await self._select(timings, deadline, cids)
                 self._listed_at = time.monotonic()
-            figures: dict[str, dict[str, int]] = {}
+            figures: dict[str, dict[str, dict[str, int]]] = {}
             ids = list(self.queues)
             for start in range(0, len(ids), PER_QUERY):
                 figures.update(await self._observe(ids[start : start + PER_QUERY], timings, deadline, cids))
@@ -155,7 +170,7 @@ class QueuesSource:
 
     async def _observe(
         self, ids: list[str], timings: list[RequestTiming], deadline: float | None, cids: list[str]
-    ) -> dict[str, dict[str, int]]:
+    ) -> dict[str, dict[str, dict[str, int]]]:
         body = {
             "filter": {
                 "type": "or",
@@ -180,13 +195,7 @@ class QueuesSource:
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list):
             raise ApiError("the queue observations have no results list", correlation_id=cid)
-        out: dict[str, dict[str, int]] = {}
-        for item in results[: 2 * PER_QUERY]:
-            group = item.get("group") if isinstance(item, dict) else None
-            qid = group.get("queueId") if isinstance(group, dict) else None
-            if isinstance(qid, str) and qid in ids:
-                out[qid] = figures_of(item.get("data"))
-        return out
+        return groups_of(results[: MAX_GROUPS * len(ids)], set(ids))
 
     def _result(self) -> SourceResult:
         components = tuple(self._component(qid, name) for qid, name in self.queues.items())
@@ -213,9 +222,9 @@ class QueuesSource:
         return max_waiting, min_on
 
     def _component(self, qid: str, name: str) -> Component:
-        figures = self.figures.get(qid)
+        groups = self.figures.get(qid)
         max_waiting, min_on = self.threshold(qid, name)
-        if figures is None:
+        if not groups:
             return Component(
                 id=f"queue:{qid}",
                 name=name,
@@ -224,25 +233,28 @@ class QueuesSource:
                 details={"note": "the observation query said nothing of this queue"},
                 kind="queue",
             )
-        waiting, on_queue = figures.get("oWaiting", 0), figures.get("oOnQueueUsers", 0)
-        if waiting > 0 and on_queue < min_on:
+        by_media = {media: g.get("oWaiting", 0) for media, g in sorted(groups.items()) if media != AGENTS}
+        waiting = sum(by_media.values())
+        agents = groups.get(AGENTS)
+        on_queue = agents.get("oOnQueueUsers", 0) if agents is not None else None
+        if on_queue is not None and waiting > 0 and on_queue < min_on:
             status = Status.DOWN
         elif waiting > max_waiting:
             status = Status.DEGRADED
         else:
             status = Status.HEALTHY
+        details: dict[str, Any] = {
+            "waiting": waiting,
+            "waiting_by_media": ", ".join(f"{media} {n}" for media, n in by_media.items() if n) or None,
+            "interacting": sum(g.get("oInteracting", 0) for m, g in groups.items() if m != AGENTS),
+            "on_queue": on_queue,
+            "max_waiting": max_waiting,
+            "min_on_queue": min_on,
+        }
+        if agents is None:
+            details["note"] = "no agent figures in the answer: judged on the waiting only"
         return Component(
-            id=f"queue:{qid}",
-            name=name,
-            status=status,
-            source=NAME,
-            details={
-                "waiting": waiting,
-                "on_queue": on_queue,
-                "max_waiting": max_waiting,
-                "min_on_queue": min_on,
-            },
-            kind="queue",
+            id=f"queue:{qid}", name=name, status=status, source=NAME, details=details, kind="queue"
         )
 
     # -- push ---------------------------------------------------------------------------------------------
@@ -250,12 +262,25 @@ class QueuesSource:
         return [TOPIC.format(id=qid) for qid in self.queues]
 
     def apply(self, topic: str, body: dict[str, Any]) -> bool:
+        """One pushed group (``StatEventQueueTopicStatsNotification``): its metrics replace those of the same
+        group; the queue's other groups stay as polled."""
         qid = topic.removeprefix("v2.analytics.queues.").removesuffix(".observations")
         if qid not in self.queues or topic != TOPIC.format(id=qid):
             return False
+        found = group_key(body.get("group"), {qid})
+        data = body.get("data")
+        if found is None or not isinstance(data, list) or not data or not isinstance(data[-1], dict):
+            return False
+        metrics = figures_of(data[-1].get("metrics"))  # observations are instant: the latest interval tells
+        if not metrics:
+            return False
         before = self._component(qid, self.queues[qid])
-        self.figures[qid] = {**self.figures.get(qid, {}), **figures_of(body.get("data"))}
+        groups = self.figures.setdefault(qid, {})
+        groups[found[1]] = {**groups.get(found[1], {}), **metrics}
         return self._component(qid, self.queues[qid]) != before
+
+    def use_catalogue(self, catalogue: Any) -> None:
+        """Its topic needs no parameter but the queue's id."""
 
     def current(self) -> SourceResult | None:
         return None if not self._polled or self._stale else self._result()
@@ -264,16 +289,52 @@ class QueuesSource:
         self._stale = True
 
 
+def count_of(stats: Any) -> int | None:
+    """A stat's ``count``: an int in the query's ``StatisticalSummary``, a float in the topic's free map of floats
+    (``StatEventQueueTopicMetricStats.stats``); which one Genesys really sends in each is not documented, so both
+    are taken. Negative, fractional-beyond-rounding, or absurd counts are not believed."""
+    count = stats.get("count") if isinstance(stats, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int | float):
+        return None
+    if isinstance(count, float):
+        if count != count or abs(count - round(count)) > 1e-6:  # NaN, or not a count at all
+            return None
+        count = round(count)
+    return count if 0 <= count <= MAX_COUNT else None
+
+
 def figures_of(data: Any) -> dict[str, int]:
-    """``{metric: count}`` from an observation's ``data`` (counts of one metric's qualifiers are summed)."""
+    """``{metric: count}`` of one group's metrics (counts of one metric's qualifiers are summed)."""
     out: dict[str, int] = {}
     for entry in data[:100] if isinstance(data, list) else ():
         if not isinstance(entry, dict) or entry.get("metric") not in METRICS:
             continue
-        stats = entry.get("stats")
-        count = stats.get("count") if isinstance(stats, dict) else None
-        if isinstance(count, int) and not isinstance(count, bool) and 0 <= count <= 1_000_000:
-            out[entry["metric"]] = out.get(entry["metric"], 0) + count
+        count = count_of(entry.get("stats"))
+        if count is not None:
+            out[entry["metric"]] = min(MAX_COUNT, out.get(entry["metric"], 0) + count)
+    return out
+
+
+def group_key(group: Any, ids: set[str]) -> tuple[str, str] | None:
+    """``(queue id, media type or AGENTS)`` of a result's ``group``, for a queue asked about."""
+    qid = group.get("queueId") if isinstance(group, dict) else None
+    if not isinstance(qid, str) or qid not in ids:
+        return None
+    media = group.get("mediaType")
+    return qid, (clean(media, 40).lower() if isinstance(media, str) and media else AGENTS)
+
+
+def groups_of(results: list[Any], ids: set[str]) -> dict[str, dict[str, dict[str, int]]]:
+    """Every queue's groups of one observation answer, in whatever order they came."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for item in results:
+        found = group_key(item.get("group"), ids) if isinstance(item, dict) else None
+        if found is None:
+            continue
+        qid, key = found
+        groups = out.setdefault(qid, {})
+        if key in groups or len(groups) < MAX_GROUPS:
+            groups[key] = {**groups.get(key, {}), **figures_of(item.get("data"))}
     return out
 
 

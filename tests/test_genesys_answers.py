@@ -50,8 +50,9 @@ def test_the_simulator_speaks_from_these_fixtures():
 Q1, Q2 = "4f2c8b1e-6a0d-4e0b-9a51-2c7e5b9d1a01", "9b7e3d20-1c4f-4a8e-b6d2-7f0a1e3c5b02"
 
 
-def test_a_queues_figures_combine_its_agent_group_and_every_media_group():
-    results = body("queue_observations")["results"]
+@pytest.mark.parametrize("answer", ["queue_observations", "queue_observations_recorded"])
+def test_a_queues_figures_combine_its_agent_group_and_every_media_group(answer):
+    results = body(answer)["results"]
     groups = groups_of(results, {Q1, Q2})
     assert set(groups) == {Q1, Q2}
     for qid in (Q1, Q2):
@@ -125,6 +126,8 @@ def test_a_frame_of_another_queue_or_without_figures_changes_nothing():
     assert not source.apply(frames[0]["topicName"], other)
     empty = copy.deepcopy(frames[0]["eventBody"])
     empty["data"] = []
+    assert not source.apply(frames[0]["topicName"], empty)
+    empty["data"] = [{"interval": "x"}]  # no metrics list: nothing said
     assert not source.apply(frames[0]["topicName"], empty)
     assert source.figures == {qid: {AGENTS: {"oOnQueueUsers": 3}}}
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, sim_settings
 from tui_health.genesys.notifications import MAX_TOPICS, split_topics
@@ -427,3 +428,172 @@ async def test_the_console_filters_and_groups_by_kind(start_sim, tmp_path):
             await pilot.pause()
             assert [c.kind for c in table._views] == ["edge"] * 2 + ["queue"] * 3 + ["trunk"] * 4
             assert table._views[5].id == "trunk:trunk-2-2"  # the down trunk first among the trunks
+
+
+# -- Genesys as it answers, over real HTTP and WebSocket ----------------------------------------------------
+async def test_cloud_media_edges_and_phone_trunks_are_not_watched(start_sim, tmp_path):
+    sim = org_sim(start_sim)  # two cloud media Edges (one OFFLINE) and a disconnected WebRTC phone trunk
+    async with org_monitor(sim, tmp_path, ("edges", "trunks"), **{"push.enabled": False}) as monitor:
+        state = await monitor.poll()
+    ids = {c.id for c in state.components}
+    assert not any(i.startswith("edge:cdm") for i in ids) and "trunk:trunk-phone" not in ids
+    assert {c.status for c in state.components} == {Status.HEALTHY}
+    asked = [p for _, p, _ in list(sim.state.log) if "/providers/edges" in p]
+    assert any("showCloudMedia=false" in p for p in asked) and any("trunkType=EXTERNAL" in p for p in asked)
+    async with org_monitor(
+        sim, tmp_path, ("trunks",), **{"push.enabled": False, "trunks.types": "EXTERNAL,PHONE"}
+    ) as m:
+        wide = await m.poll()
+    assert next(c for c in wide.components if c.id == "trunk:trunk-phone").status is Status.DOWN
+
+
+async def test_a_cloud_only_org_has_no_edges_to_watch(start_sim, tmp_path):
+    sim = org_sim(start_sim, org={"edges": 0, "queues": 1})  # Genesys still lists its cloud media Edges
+    async with org_monitor(sim, tmp_path, ("edges",), **{"push.enabled": False}) as monitor:
+        state = await monitor.poll()
+    assert state.components == () and state.sources[0].extras.note.startswith("no Edges in this org")
+
+
+async def test_every_queue_of_a_large_query_gets_its_combined_figures(start_sim, tmp_path):
+    sim = org_sim(start_sim, org={"edges": 0, "queues": 105})
+    for q in (1, 60, 105):
+        sim.org.apply("queue", f"queue-{q}", {"waiting": 3, "media": "chat"}, publish=False)
+        sim.org.apply("queue", f"queue-{q}", {"waiting": 9, "media": "voice"}, publish=False)
+    async with org_monitor(sim, tmp_path, ("queues",), **{"push.enabled": False}) as monitor:
+        state = await monitor.poll()
+    assert len(state.components) == 105 and all(c.status is not Status.UNKNOWN for c in state.components)
+    assert health_requests(sim, "/api/v2/analytics/queues/observations/query") == 2  # 100 queues a query
+    busy = {c.id: c for c in state.components if c.status is Status.DEGRADED}
+    assert set(busy) == {"queue:queue-1", "queue:queue-60", "queue:queue-105"}  # 12 waiting over two media
+    assert busy["queue:queue-60"].details["waiting"] == 12
+    assert busy["queue:queue-60"].details["waiting_by_media"] == "chat 3, voice 9"
+    assert busy["queue:queue-60"].details["on_queue"] == 3
+
+
+async def test_a_pushed_queue_group_is_merged_with_the_polled_agents(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    sim.org.apply("queue", "queue-2", {"waiting": 4, "media": "email"}, publish=False)
+    async with org_monitor(sim, tmp_path, ("queues",)) as monitor:
+        await listening(monitor, sim)
+        sim.org.apply(
+            "queue", "queue-2", {"waiting": 8, "media": "voice"}
+        )  # one voice frame, counts as floats
+        await until(lambda: observed(monitor, "queue:queue-2") is Status.DEGRADED, "the pushed voice group")
+        details = monitor.components["queue:queue-2"].details
+        assert (
+            details["waiting"] == 12 and details["on_queue"] == 3
+        )  # email polled + voice pushed; agents polled
+        sim.org.apply("queue", "queue-2", {"on_queue": 0})  # the agents' frame
+        await until(lambda: observed(monitor, "queue:queue-2") is Status.DOWN, "the pushed agents group")
+        assert monitor.components["queue:queue-2"].details["waiting"] == 12
+
+
+async def test_a_pushed_edge_change_is_timed_from_its_arrival(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("edges",)) as monitor:
+        await listening(monitor, sim)
+        sim.org.apply("edge", "edge-1", {"online": False})
+        await until(lambda: observed(monitor, "edge:edge-1") is Status.DOWN, "the pushed Edge")
+        await until(lambda: events(monitor, EventType.COMPONENT_HEALTH_CHANGE), "the change audited")
+        message = events(monitor, EventType.COMPONENT_HEALTH_CHANGE)[-1]
+        assert "timed from the frame's arrival" in message and "s after it happened" not in message
+
+
+async def test_an_edge_sent_for_repair_or_updating_pages_nobody(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    sim.org.apply("edge", "edge-1", {"online": False, "status_code": "RMA"}, publish=False)
+    async with org_monitor(sim, tmp_path, ("edges",)) as monitor:
+        await listening(monitor, sim)
+        assert observed(monitor, "edge:edge-1") is Status.MAINTENANCE
+        sim.org.apply("edge", "edge-2", {"update": "IN_PROGRESS"})  # the softwareupdate topic
+        await until(lambda: observed(monitor, "edge:edge-2") is Status.MAINTENANCE, "the pushed update")
+        sim.org.apply("edge", "edge-2", {"online": False})  # its reboot
+        sim.org.apply("edge", "edge-2", {"update": "FAILED", "online": True})
+        await until(lambda: observed(monitor, "edge:edge-2") is Status.DEGRADED, "the failed update")
+        assert monitor.components["edge:edge-2"].details["reason"] == "software update FAILED"
+
+
+async def test_a_trunks_failing_proxies_are_pushed_and_named(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await listening(monitor, sim)
+        sim.org.apply("trunk", "trunk-1-1", {"proxies_failing": 1})
+        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DEGRADED, "one proxy failing")
+        assert monitor.components["trunk:trunk-1-1"].details["failing_proxies"] == [
+            "198.51.100.20:5061 (No response to SIP OPTIONS)"
+        ]
+        sim.org.apply("trunk", "trunk-1-1", {"proxies_failing": 2})  # still connected: down all the same
+        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "every proxy failing")
+
+
+async def test_a_rejected_topic_is_polled_only_and_the_others_keep_pushing(start_sim, tmp_path):
+    sim = org_sim(
+        start_sim,
+        faults=[{"kind": "reject-topics", "arg": "v2.analytics.queues.", "target": "subscriptions"}],
+    )
+    async with org_monitor(sim, tmp_path, ("trunks", "queues")) as monitor:
+        await listening(monitor, sim)
+        asked = [p for m, p, _ in list(sim.state.log) if m == "PUT" and "subscriptions" in p]
+        assert asked and all("ignoreErrors=true" in p for p in asked)
+        failed = events(monitor, EventType.PUSH_FAILED)
+        assert sum("rejected" in m for m in failed) == 1
+        assert "analytics:queueObservation:view" in next(m for m in failed if "rejected" in m)
+        sim.org.apply("trunk", "trunk-1-1", {"connected": False})
+        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "the trunk still pushed")
+        assert monitor.push.channels[0].created == 1  # no channel rebuilt for a rejected topic
+
+
+@pytest.mark.parametrize(
+    ("fault", "new_channel"),
+    [("no-longer-subscribed", False), ("token-revoked", True), ("channel-gone", True)],
+)
+async def test_what_the_service_says_on_the_socket_is_acted_on_and_caught_up(
+    start_sim, tmp_path, fault, new_channel
+):
+    sim = org_sim(start_sim, faults=[{"kind": fault, "arg": "0.3", "target": "socket", "on": [1]}])
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await monitor.poll()
+        await connected(monitor)
+        channel = monitor.push.channels[0]
+        first = channel.channel.id
+        await until(lambda: monitor.push.gaps >= 2, "the catch-up after the notice")
+        await until(
+            lambda: sim.channels.open_sockets() == 1 and channel.channel is not None, "a socket again"
+        )
+        assert (channel.channel.id != first) is new_channel
+        await until(lambda: not monitor._pushed_names, "the catch-up done")
+        sim.org.apply("trunk", "trunk-2-2", {"connected": False})
+        await until(lambda: observed(monitor, "trunk:trunk-2-2") is Status.DOWN, "pushed again")
+
+
+async def test_the_catalogue_is_read_at_start_and_a_topic_not_offered_is_not_asked_for(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("edges",)) as monitor:
+        await listening(monitor, sim)
+        asked = [p for _, p, _ in list(sim.state.log) if "availabletopics" in p]
+        assert len(asked) == 1 and "topicParameters" in asked[0] and "requiresPermissions" in asked[0]
+        assert monitor.push.catalogue.info("v2.telephony.providers.edges.edge-1") is not None
+        offered = monitor.push.channels[0].topics
+        assert "v2.telephony.providers.edges.edge-1.softwareupdate" in offered
+
+
+async def test_a_listing_that_repeats_an_id_keeps_the_worse_and_says_so(start_sim, tmp_path):
+    sim = org_sim(start_sim, faults=[{"kind": "duplicate-entity", "target": "trunks"}])
+    async with org_monitor(sim, tmp_path, ("trunks",), **{"push.enabled": False, "trunks.page_size": 2}) as m:
+        state = await m.poll()
+        issues = events(m, EventType.SCHEMA_VALIDATION_ERROR)
+    first = state.components[0]
+    assert first.status is Status.DOWN  # listed down on page 1 and healthy on the last: not the last silently
+    assert any("listed twice" in i and "kept down" in i for i in issues)
+    assert health_requests(sim, "/api/v2/telephony/providers/edges/trunks") > 4  # walked twice
+
+
+async def test_a_page_count_short_of_the_total_drops_nothing(start_sim, tmp_path):
+    sim = org_sim(
+        start_sim,
+        org={"edges": 3, "trunks_per_edge": 3},
+        faults=[{"kind": "short-page-count", "target": "trunks"}],
+    )
+    async with org_monitor(sim, tmp_path, ("trunks",), **{"push.enabled": False, "trunks.page_size": 2}) as m:
+        state = await m.poll()
+    assert len(state.components) == 9

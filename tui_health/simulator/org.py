@@ -139,8 +139,9 @@ class SimTrunk:
 
 
 def _observation_groups() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The fixture's agent group and media groups of its first queue (the shapes each queue is given)."""
-    results = bodies.body("queue_observations")["results"]
+    """The recorded answer's agent group and media groups of its first queue (the groups each queue gets: one
+    for its agents, one per media type — chat, message, email, callback, voice, video)."""
+    results = bodies.body("queue_observations_recorded")["results"]
     first = results[0]["group"]["queueId"]
     mine = [r for r in results if r["group"]["queueId"] == first]
     agents = next(r for r in mine if "mediaType" not in r["group"])

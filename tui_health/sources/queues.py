@@ -262,21 +262,19 @@ class QueuesSource:
         return [TOPIC.format(id=qid) for qid in self.queues]
 
     def apply(self, topic: str, body: dict[str, Any]) -> bool:
-        """One pushed group (``StatEventQueueTopicStatsNotification``): its metrics replace those of the same
-        group; the queue's other groups stay as polled."""
+        """One pushed group (``StatEventQueueTopicStatsNotification``): it is that group's whole state now (a
+        metric it leaves out, like a routing status nobody is in, counts 0); the queue's other groups stay as
+        polled."""
         qid = topic.removeprefix("v2.analytics.queues.").removesuffix(".observations")
         if qid not in self.queues or topic != TOPIC.format(id=qid):
             return False
         found = group_key(body.get("group"), {qid})
         data = body.get("data")
-        if found is None or not isinstance(data, list) or not data or not isinstance(data[-1], dict):
-            return False
-        metrics = figures_of(data[-1].get("metrics"))  # observations are instant: the latest interval tells
-        if not metrics:
+        latest = data[-1] if isinstance(data, list) and data else None  # observations are instant: the latest
+        if found is None or not isinstance(latest, dict) or not isinstance(latest.get("metrics"), list):
             return False
         before = self._component(qid, self.queues[qid])
-        groups = self.figures.setdefault(qid, {})
-        groups[found[1]] = {**groups.get(found[1], {}), **metrics}
+        self.figures.setdefault(qid, {})[found[1]] = figures_of(latest["metrics"])
         return self._component(qid, self.queues[qid]) != before
 
     def use_catalogue(self, catalogue: Any) -> None:

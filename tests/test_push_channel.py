@@ -243,3 +243,12 @@ def test_a_connect_uri_is_checked_before_it_is_used(api, uri, ok):
     else:
         with pytest.raises(ApiError):
             channel.check_uri(uri)
+
+
+async def test_a_rejection_is_named_once_not_at_every_reconnection():
+    missing = Refusal("v2.topic.b", "Rejected", "", ("usage:events:view",))
+    h = Harness([HEARTBEAT, Closed("1")], [HEARTBEAT, Closed("2")], [HEARTBEAT], heartbeat_timeout=1e6)
+    h.calls.rejected = {"v2.topic.b": missing}
+    await h.run()
+    assert h.kinds().count("subscription_partial") == 1
+    assert h.kinds().count("socket_dropped") == 2  # other problems are said again after each reconnection

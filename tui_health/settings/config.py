@@ -9,7 +9,7 @@ The file has sections; every key is optional::
     [statuspage] url, groups, all_regions
     [probe]     path, slow_ms
     [events]    definitions, min_events, window, lookback, page_size, component_name
-    [edges]     page_size                    [trunks] page_size
+    [edges]     page_size                    [trunks] page_size, types
     [queues]    ids, names, max_queues, max_waiting, min_on_queue, thresholds, list_every
     [push]      enabled, heartbeat_timeout, max_frame, renew_margin, retry_base, retry_cap, refused_wait
     [thresholds] min_down, min_degraded, critical, flap_interval, flapping_window, flapping_changes, dependencies
@@ -132,12 +132,12 @@ class PushSettings(Section):
     max_frame: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
     """Bytes one message may have; a larger one closes the socket (a catch-up poll follows)."""
     renew_margin: float = Field(300.0, ge=1, le=3600)
-    """Seconds before a channel expires that the next one is opened."""
+    """Seconds before a channel expires that it is kept alive by subscribing again."""
     retry_base: float = Field(1.0, gt=0, le=60)
     retry_cap: float = Field(60.0, gt=0, le=3600)
     """Backoff between reconnections (full jitter), unless the API said ``Retry-After``."""
     refused_wait: float = Field(300.0, ge=1, le=86_400)
-    """Seconds before a refused subscription (403) is tried again."""
+    """Seconds before a rejected topic, or a subscription refused as a whole (400, 403), is asked for again."""
 
 
 class ThresholdSettings(Section):
@@ -701,11 +701,12 @@ min_events = 1       # degraded while this many of them arrived within the windo
 window = 900
 lookback = 900       # how far back the first poll looks
 
-[edges]              # the edges source (needs telephony:plugin:all): every Edge, offline = down
+[edges]              # the edges source (needs telephony:plugin:all): the org's Edges (not Genesys' cloud media ones)
 page_size = 100
 
 [trunks]             # the trunks source (needs telephony:plugin:all): disconnected = down, out of service = maintenance
 page_size = 100
+types = ["EXTERNAL"] # carrier trunks; add "PHONE" (WebRTC phone trunks) or "EDGE" (tie trunks) to watch those too
 
 [queues]             # the queues source (routing:queue:view, analytics:queueObservation:view)
 # ids = ["<queue id>"]

@@ -310,16 +310,24 @@ BUILTIN: dict[str, dict[str, object]] = {
             {"kind": "rate_limit", "every": 40, "start": 4, "target": "probe", "retry_after": 1},
         ],
         "latency_ms": 40,
-        # the org's own telephony and queues: a trunk drops at 20 s and is pushed within a second (the poll
-        # interval is 15 s), a queue fills at 45 s, an Edge goes offline at 100 s; all come back later
+        # the org's own telephony and queues, each change pushed in Genesys' own shape: a trunk drops at 20 s
+        # (seen within a second; the poll interval is 15 s), a queue fills over voice and chat at 45-50 s, an
+        # Edge updates its software (maintenance) at 60 s, goes offline at 100 s, a trunk loses one of its two
+        # SIP proxies at 120 s; all come back later
         "org": {"edges": 2, "trunks_per_edge": 2, "queues": 4},
         "org_changes": [
             {"at": 20, "kind": "trunk", "id": "trunk-1-1", "connected": False},
-            {"at": 45, "kind": "queue", "id": "queue-2", "waiting": 14},
-            {"at": 75, "kind": "queue", "id": "queue-2", "waiting": 2},
+            {"at": 45, "kind": "queue", "id": "queue-2", "waiting": 9, "media": "voice"},
+            {"at": 50, "kind": "queue", "id": "queue-2", "waiting": 5, "media": "chat"},
+            {"at": 60, "kind": "edge", "id": "edge-1", "update": "IN_PROGRESS"},
+            {"at": 75, "kind": "queue", "id": "queue-2", "waiting": 2, "media": "voice"},
+            {"at": 76, "kind": "queue", "id": "queue-2", "waiting": 0, "media": "chat"},
             {"at": 85, "kind": "trunk", "id": "trunk-1-1", "connected": True},
+            {"at": 90, "kind": "edge", "id": "edge-1", "update": "SUCCEEDED"},
             {"at": 100, "kind": "edge", "id": "edge-2", "online": False},
+            {"at": 120, "kind": "trunk", "id": "trunk-2-1", "proxies_failing": 1},
             {"at": 150, "kind": "edge", "id": "edge-2", "online": True},
+            {"at": 170, "kind": "trunk", "id": "trunk-2-1", "proxies_failing": 0},
         ],
         "operational_events": [
             {

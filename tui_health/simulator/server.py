@@ -479,8 +479,9 @@ class Handler(OrgRoutes, BaseHTTPRequestHandler):
         """Alert receiver: records each delivery; can fail the first N (scenario ``webhook_failures``)."""
         with self.state.lock:
             self.state.receiver_attempts += 1
-            fail = self.state.receiver_down or self.state.webhook_failures_left > 0
-            if fail and not self.state.receiver_down:
+            down = self.state.receiver_down or path in self.state.receivers_down
+            fail = down or self.state.webhook_failures_left > 0
+            if fail and not down:
                 self.state.webhook_failures_left -= 1
             self.state.posts.append(
                 {

@@ -59,6 +59,7 @@ class SimState:
         self.posts: list[dict[str, Any]] = []  # every post, refused ones too: {"path", "headers", "status"}
         self.webhook_failures_left = scenario.webhook_failures
         self.receiver_down = False  # tests flip this to take the alert receiver down and up again
+        self.receivers_down: set[str] = set()  # or only these receivers (paths like /hooks/old)
         self.receiver_down_status = 500
         self.receiver_retry_after: str | None = None
         self.receiver_attempts = 0

@@ -212,3 +212,26 @@ async def test_a_wall_clock_stepped_back_an_hour_never_holds_a_retry_back(start_
     await wait_for(lambda: "alert_delivered" in h.kinds())  # within the backoff's fraction of a second
     assert h.kinds().count("alert_retrying") == 2 and len(accepted(sim)) == 1
     await h.close()
+
+
+async def test_a_reload_names_each_changed_sink_and_its_changed_settings_never_their_values(tmp_path):
+    from tui_health.alerts.sinks.slack import SlackSink
+
+    url, moved_url = "https://hooks.example.com/a", "https://hooks.example.com/b"
+    outbox, http = Outbox(tmp_path / "outbox.sqlite3"), httpx.AsyncClient()
+    sinks = [WebhookSink("kept", url, "tok-kept-0123"), WebhookSink("pager", url, "tok-old-0123")]
+    dispatcher = Dispatcher([*sinks, WebhookSink("chat", url, None)], outbox, http, SystemClock(), print)
+    try:
+        same = WebhookSink("kept", url, "tok-kept-0123")  # equal settings, another object
+        moved = WebhookSink("pager", moved_url, "tok-new-4567")
+        changes = dispatcher.replace_sinks([same, moved, SlackSink("chat", url)])
+        assert changes == ["sink pager changed (token, url)", "sink chat changed (type)"]
+        assert dispatcher.sinks["pager"] is moved  # each attempt looks its sink up by name
+        grouped = WebhookSink("pager", moved_url, "tok-new-4567", one_per_event=True)
+        changes = dispatcher.replace_sinks([same, grouped])
+        assert changes == ["sink chat removed", "sink pager changed (one_per_event)"]
+        assert dispatcher.replace_sinks([same, grouped]) == []  # nothing changed: nothing said
+    finally:
+        await dispatcher.shutdown()
+        await http.aclose()
+        outbox.close()

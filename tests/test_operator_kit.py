@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, sim_settings
+from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, sim_settings, wait_until
 from tests.promtool import tool
 from tui_health.engine.maintenance import Window
 from tui_health.model.domain import Component, EventType, Status
@@ -287,6 +287,57 @@ def test_sighup_reloads_the_config_and_a_bad_one_keeps_the_running_one(start_sim
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert "the config was not reloaded" in err and proc.returncode == 0
+
+
+def test_a_reload_sends_a_waiting_alert_to_the_sinks_new_url_with_its_new_token(start_sim, tmp_path):
+    """A sink's URL and token changed by SIGHUP apply to its next attempt, the row already waiting included:
+    tried at once (not after the hour the old receiver asked for), at the new URL, with the new token; the
+    audit names what changed, never a value."""
+    sim = start_sim("outage")
+    sim.state.receivers_down.add("/hooks/old")
+    sim.state.receiver_down_status = 503
+    sim.state.receiver_retry_after = "3600"  # the old receiver holds the row back an hour
+    old_token, new_token = "old-hook-token-0123456789", "new-hook-token-9876543210"
+    config = tmp_path / "config.toml"
+    base = (
+        f'[genesys]\napi_url = "{sim.url}"\nlogin_url = "{sim.url}"\n[state]\ndir = "{tmp_path / "state"}"\n'
+        f'[audit]\npath = "{tmp_path / "audit.jsonl"}"\n[thresholds]\nflap_interval = 0\n[alerts]\n'
+    )
+
+    def sink(path: str, token: str) -> str:
+        return f'sinks = [{{type = "webhook", name = "pager", url = "{sim.url}{path}", token = "{token}"}}]\n'
+
+    config.write_text(base + sink("/hooks/old", old_token))
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_"))},
+        **CREDS,
+        "TUI_HEALTH_CONFIG": str(config),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_health", "--headless", "--interval", "1h"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        wait_until(lambda: any(p["path"] == "/hooks/old" for p in sim.state.posts), what="the old receiver")
+        config.write_text(base + sink("/hooks/new", new_token))
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: delivered(sim, "voice-telephony", "down", "/hooks/new"), what="the row delivered")
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    (arrived,) = [w for w in sim.state.webhooks if w["path"] == "/hooks/new"]
+    assert arrived["headers"]["Authorization"] == f"Bearer {new_token}"
+    assert [p["path"] for p in sim.state.posts] == ["/hooks/old", "/hooks/new"]  # the row, moved over
+    reloaded = [json.loads(line) for line in out.splitlines() if '"config_reloaded"' in line]
+    assert len(reloaded) == 1 and "sink pager changed (token, url)" in reloaded[0]["message"]
+    audit = (tmp_path / "audit.jsonl").read_text()
+    assert '"config_reloaded"' in audit
+    for secret in (old_token, new_token):
+        assert secret not in out + err + audit
 
 
 async def test_reload_over_http_needs_the_token(start_sim, tmp_path):

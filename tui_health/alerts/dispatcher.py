@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import httpx
 
 from tui_health.alerts.outbox import Outbox, Row, damaged, held_path, keep_held, take_held
-from tui_health.alerts.sinks import Firing, ResendingSink, Sink, describe
+from tui_health.alerts.sinks import Firing, ResendingSink, Sink, changed_settings, describe
 from tui_health.genesys.transport import describe_transport_error
 from tui_health.model.domain import AuditEvent, EventType, Severity
 from tui_health.support.clock import Clock
@@ -122,6 +122,8 @@ class Dispatcher:
         self._refused: dict[int, float] = {}  # row id → when this process saw its first refusal (monotonic)
         self._removing: set[int] = set()
         """Rows a receiver accepted whose removal from the outbox failed: never posted again, removed later."""
+        self._changed: set[str] = set()
+        """Sinks a reload gave new settings: their next message is tried at once, not after the old backoff."""
         self.closed = False
         """Whether :meth:`shutdown` ended the outbox's thread (only then may the outbox's connection be closed)."""
         self.made: list[tuple[str, str, float, tuple[str, ...], str]] = []
@@ -290,12 +292,19 @@ class Dispatcher:
         self._tasks.append(loop.create_task(self._store(), name="outbox:store"))
 
     def replace_sinks(self, sinks: list[Sink]) -> list[str]:
-        """A reloaded config's sinks: one that kept its name keeps its queue and takes the new settings, a new one
+        """A reloaded config's sinks: one that kept its name keeps its queue and takes the new settings at its
+        next attempt (tried at once when they changed: the wait was earned under the old ones), a new one
         starts delivering, a removed one stops (its undelivered messages stay in the outbox as orphans, said by
-        ``outbox list``). Returns what changed, one phrase each."""
+        ``outbox list``). Returns what changed, one phrase each: a changed sink's setting names, never values."""
         new = {sink.name: sink for sink in sinks}
         changes = [f"sink {n} removed" for n in self.sinks if n not in new]
         changes += [f"sink {n} added" for n in new if n not in self.sinks]
+        for name, sink in new.items():
+            keys = changed_settings(self.sinks[name], sink) if name in self.sinks else []
+            if keys:
+                changes.append(f"sink {name} changed ({', '.join(keys)})")
+                self._changed.add(name)
+        self._changed &= new.keys()
         for task in list(self._tasks):
             if task.get_name().startswith("deliver:") and task.get_name()[8:] not in new:
                 task.cancel()
@@ -489,7 +498,9 @@ class Dispatcher:
                 await asyncio.sleep(STORAGE_RETRY)
 
     async def _deliver(self, name: str) -> None:
-        sink, wake = self.sinks[name], self._wake[name]
+        """Deliver sink ``name``'s messages in order. The sink is looked up by name at every attempt, never held
+        across one: a reload's new settings (URL, token) apply to the next attempt, pending rows included."""
+        wake = self._wake[name]
         outbox = self.outbox
         while True:
             head = await self._outbox(lambda: outbox.head(name))
@@ -503,7 +514,9 @@ class Dispatcher:
                     await asyncio.sleep(STORAGE_RETRY)
                 continue
             due = self._due.get(head.id)
-            if due is not None:
+            if name in self._changed:  # new settings: the old ones' backoff no longer says anything
+                wait = 0.0
+            elif due is not None:
                 wait = due - self.clock.monotonic()
             else:  # scheduled by another run, or requeued: its stored time, within reason
                 wait = min(head.next_at - self.clock.now().timestamp(), LONGEST_WAIT)
@@ -513,6 +526,10 @@ class Dispatcher:
                     async with asyncio.timeout(wait):
                         await wake.wait()
                 continue
+            sink = self.sinks.get(name)
+            if sink is None:  # removed by a reload (its task is being cancelled)
+                return
+            self._changed.discard(name)
             await self._attempt(sink, head)
 
     async def _remove(self, row_id: int) -> bool:

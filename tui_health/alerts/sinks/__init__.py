@@ -21,6 +21,7 @@ from tui_health.alerts.sinks.base import (
     ResendingSink,
     Sink,
     SinkSettingsBase,
+    changed_settings,
     describe,
 )
 
@@ -56,5 +57,6 @@ __all__ = [
     "SinkSettings",
     "SinkSettingsBase",
     "build_sinks",
+    "changed_settings",
     "describe",
 ]

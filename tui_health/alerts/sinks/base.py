@@ -171,6 +171,27 @@ def summarize(events: list[AuditEvent]) -> str:
     )
 
 
+def changed_settings(old: Sink, new: Sink) -> list[str]:
+    """What differs between two sinks of one name, as setting names (``token``, ``url``), sorted: never their
+    values, since a value may be a secret. Every attribute a sink keeps is a setting (a leading underscore
+    dropped: ``_token`` is ``token``), but its name and the target it names (the monitor's, not the sink's)."""
+    if type(old) is not type(new):
+        return ["type"]
+    before, after = _settings_of(old), _settings_of(new)
+    return sorted(
+        key for key in before.keys() | after.keys() if before.get(key, _NONE) != after.get(key, _NONE)
+    )
+
+
+_NONE = object()
+
+
+def _settings_of(sink: Sink) -> dict[str, Any]:
+    slots = [name for cls in type(sink).__mro__ for name in getattr(cls, "__slots__", ())]
+    names = [*getattr(sink, "__dict__", {}), *slots]
+    return {name.lstrip("_"): getattr(sink, name, _NONE) for name in names if name not in ("name", "target")}
+
+
 def describe(sink: Sink) -> str:
     """``webhook-1a2b3c4d (https://hooks.example.com/…)`` — never the path or a token."""
     return f"{sink.name} ({redact_url(sink.url)})"

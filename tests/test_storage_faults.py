@@ -14,12 +14,21 @@ from pathlib import Path
 from tests.conftest import CLIENT_ID, SECRET, wait_until
 
 LOCKER = r"""
-import sqlite3, sys, time
+import sqlite3, sys
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
 db.execute("BEGIN EXCLUSIVE")
 print("locked", flush=True)
-time.sleep(600)
+sys.stdin.read()  # held until the test kills it (or closes its stdin)
 """
+
+
+def lock(store: Path) -> subprocess.Popen[str]:
+    """Another process holding ``BEGIN EXCLUSIVE`` on ``store``, once it says so (the caller kills it)."""
+    locker = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(store)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+    return locker
 
 
 def config(tmp_path: Path, sim, extra: str = "") -> Path:
@@ -77,10 +86,7 @@ def test_sigterm_while_the_history_store_is_locked_ends_cleanly_and_says_what_wa
     try:
         wait_until(lambda: sim.state.counts["health"] >= 3, what="the first polls")
         store = next((tmp_path / "history").glob("*.sqlite3"))
-        locker = subprocess.Popen(
-            [sys.executable, "-c", LOCKER, str(store)], stdout=subprocess.PIPE, text=True
-        )
-        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        locker = lock(store)
         polls = sim.state.counts["health"]
         wait_until(lambda: sim.state.counts["health"] >= polls + 5, what="polls while the store is locked")
         code, events, err = finish(proc)
@@ -183,7 +189,6 @@ async def test_a_frozen_disk_holds_its_stores_threads_never_the_polls(start_sim,
 async def test_an_accepted_alert_whose_row_cannot_be_deleted_is_never_sent_again(
     start_sim, tmp_path, monkeypatch
 ):
-    import asyncio
 
     from tui_health.alerts import dispatcher as dispatcher_module
     from tui_health.monitor.runtime import open_monitor
@@ -195,9 +200,11 @@ async def test_an_accepted_alert_whose_row_cannot_be_deleted_is_never_sent_again
         outbox = monitor.outbox
         real_delivered = outbox.delivered
         broken = {"on": True}
+        refused: list[int] = []
 
         def undeletable(row_id: int) -> None:
             if broken["on"]:
+                refused.append(row_id)
                 raise sqlite3.OperationalError("database is locked")
             real_delivered(row_id)
 
@@ -205,7 +212,7 @@ async def test_an_accepted_alert_whose_row_cannot_be_deleted_is_never_sent_again
         await monitor.start()
         await monitor.poll()
         await until(lambda: len(sim.state.webhooks) == 1, what="the alert accepted")
-        await asyncio.sleep(0.5)  # ten removal retries: none of them posts again
+        await until(lambda: len(refused) >= 10, what="ten removal retries")  # none of them posts again
         assert len(sim.state.posts) == 1 and outbox.pending_count() == 1
         assert "alert outbox" in monitor.storage.problems
         broken["on"] = False
@@ -285,9 +292,8 @@ def test_once_delivers_directly_what_its_outbox_refused_and_says_so(start_sim, t
     from tui_health.alerts.outbox import Outbox
 
     Outbox(store).close()  # an outbox for another process to lock
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(store)], stdout=subprocess.PIPE, text=True)
+    locker = lock(store)
     try:
-        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_"))}
         env.update(
             GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID,

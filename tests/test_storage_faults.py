@@ -253,7 +253,7 @@ async def test_alerts_the_outbox_never_took_are_kept_for_the_next_start_or_named
         await monitor.close()
         stopped = monitor.recent[-1]
         assert stopped.event_type == "monitor_stopped" and "0 alert(s)" not in stopped.message
-        assert "1 alert(s) kept beside the outbox for the next start" in stopped.message
+        assert "1 alert(s) kept in a file for the next start" in stopped.message
         assert "left in the outbox" not in stopped.message  # never counted as outbox rows
     kept = tmp_path / "outbox.sqlite3.held.jsonl"
     assert kept.exists()
@@ -283,6 +283,107 @@ async def test_alerts_the_outbox_never_took_are_kept_for_the_next_start_or_named
         )
         assert "1 alert(s) LOST" in monitor.recent[-1].message
         assert monitor.engine.components["voice-telephony"].alerted.value == "unknown"  # sent again next time
+
+
+def test_a_kept_file_is_whole_synced_and_removed_only_once_its_rows_are_stored(tmp_path, monkeypatch):
+    """The places a stop writes are the places a start reads (one list); a short write is written on, a torn
+    line is never glued to a new one, the file is fsync'd, and it stays until every row of it is stored."""
+    import pytest
+
+    from tui_health.alerts import outbox as outbox_module
+    from tui_health.alerts.outbox import Outbox, held_places, keep_held, take_held
+
+    outbox = Outbox(tmp_path / "state" / "outbox.sqlite3")
+    places = held_places(outbox.path, [tmp_path / "log", tmp_path / "state"])
+    assert places == [
+        tmp_path / "state" / "outbox.sqlite3.held.jsonl",
+        tmp_path / "log" / "outbox.sqlite3.held.jsonl",
+    ]
+    kept = places[1]
+    kept.parent.mkdir()
+    kept.write_text('{"sink": "hook", "key": "torn')  # a stop that died mid-line
+    real_write, real_fsync, synced = os.write, os.fsync, []
+
+    def five_bytes_at_a_time(fd: int, data) -> int:  # a disk filling up answers short writes
+        return real_write(fd, bytes(data[:5]))
+
+    monkeypatch.setattr(outbox_module.os, "write", five_bytes_at_a_time)
+    monkeypatch.setattr(outbox_module.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    item = {"sink": "hook", "body": {"logs": []}, "summary": "C1 is down", "at": 1.0}
+    keep_held(kept, [{**item, "key": "k1"}, {**item, "key": "k2"}])
+    monkeypatch.undo()
+    assert len(synced) == 1
+    real_add = outbox.add
+
+    def one_then_full(*args):
+        if outbox.pending():
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_add(*args)
+
+    monkeypatch.setattr(outbox, "add", one_then_full)
+    with pytest.raises(sqlite3.OperationalError):
+        take_held(outbox, kept)
+    assert kept.exists()  # one of its alerts is not stored yet: the file stays
+    monkeypatch.undo()
+    assert take_held(outbox, kept) == 1 and not kept.exists()  # the one stored before is not stored twice
+    assert [row.key for row in outbox.pending()] == ["k1", "k2"]
+    assert take_held(outbox, places[0]) is None  # nothing was kept there
+    outbox.close()
+
+
+async def test_alerts_kept_beside_the_audit_log_at_stop_are_delivered_at_the_next_start(
+    start_sim, tmp_path, monkeypatch
+):
+    """The outbox refuses and the file beside it cannot be written at stop: the alert is kept beside the audit
+    log, and the next start reads that place too, stores it, delivers it, says where it was found and removes
+    the file."""
+    import errno
+
+    from tests.conftest import delivered
+    from tui_health.alerts import dispatcher as dispatcher_module
+    from tui_health.alerts import outbox as outbox_module
+    from tui_health.monitor.runtime import open_monitor
+
+    monkeypatch.setattr(dispatcher_module, "STORAGE_RETRY", 0.05)
+    sim = start_sim("outage")
+    state, log = tmp_path / "state", tmp_path / "log"
+    settings = outage_settings(
+        sim,
+        tmp_path,
+        **{"alerts.outbox": str(state / "outbox.sqlite3"), "audit.path": str(log / "audit.jsonl")},
+    )
+    keep_held = outbox_module.keep_held
+
+    def not_beside_the_outbox(path: Path, items) -> None:
+        if path.parent == state:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        keep_held(path, items)
+
+    def full(*args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        assert monitor.outbox is not None
+        monkeypatch.setattr(monitor.outbox, "add", full)
+        monkeypatch.setattr(dispatcher_module, "keep_held", not_beside_the_outbox)
+        await monitor.start()
+        await monitor.poll()
+        await until(lambda: "alert outbox" in monitor.storage.problems)
+        await monitor.close()
+        assert "1 alert(s) kept in a file for the next start" in monitor.recent[-1].message
+    kept = log / "outbox.sqlite3.held.jsonl"
+    assert kept.exists() and not (state / "outbox.sqlite3.held.jsonl").exists()
+    assert not sim.state.webhooks
+    monkeypatch.undo()  # a disk with space again, and the outbox takes rows
+    monkeypatch.setattr(dispatcher_module, "STORAGE_RETRY", 0.05)
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        await monitor.start()
+        await until(lambda: delivered(sim, "voice-telephony", "down"), what="the kept alert delivered")
+        found = [e.message for e in monitor.recent if e.event_type == "storage_recovered"]
+        assert f"1 alert(s) kept in {kept} at the last stop are queued for delivery" in found
+        await monitor.close()
+    assert not kept.exists()
+    assert len(sim.state.webhooks) == 1  # delivered once
 
 
 def test_once_delivers_directly_what_its_outbox_refused_and_says_so(start_sim, tmp_path: Path) -> None:

@@ -3,8 +3,9 @@
 An alert is *handed over* only once it is stored in the outbox or delivered. Every outbox call runs on the
 outbox's storage thread and is awaited for :data:`STORAGE_WAIT` seconds at most, so a locked file or a frozen
 disk holds that thread, never the loop. What the outbox cannot take yet is held in memory, stored first when
-it can, and said: at stop it is delivered directly (``--once``), kept in a file beside the outbox for the next
-start, or — when even that fails — named as lost (audit log and stderr), never counted as kept.
+it can, and said: at stop it is delivered directly (``--once``), kept in a file beside the outbox (else beside the
+audit log: every place is read at the next start), or — when even that fails — named as lost (audit log and
+stderr), never counted as kept.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import random
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-from tui_health.alerts.outbox import Outbox, Row, damaged, held_path, keep_held, take_held
+from tui_health.alerts.outbox import Outbox, Row, damaged, held_places, keep_held, take_held
 from tui_health.alerts.sinks import Firing, ResendingSink, Sink, changed_settings, describe
 from tui_health.genesys.transport import describe_transport_error
 from tui_health.model.domain import AuditEvent, EventType, Severity
@@ -83,8 +86,12 @@ class Dispatcher:
         permanent_attempts: int = 3,
         storage: StorageHealth | None = None,
         on_change: Callable[[], None] = lambda: None,
+        held_elsewhere: Iterable[Path] = (),
     ) -> None:
         self.sinks = {sink.name: sink for sink in sinks}
+        self.held_elsewhere = tuple(held_elsewhere)
+        """Directories where a stop keeps what the outbox never took when beside the outbox fails (the audit
+        log's): written at stop and read at the next start, both through :func:`held_places`."""
         self.on_change = on_change
         """Called when the outbox's counts or health changed (the monitor audits and publishes them)."""
         self.outbox = outbox
@@ -285,7 +292,7 @@ class Dispatcher:
     # -- the delivery side ----------------------------------------------------------------------------
     def start(self) -> None:
         """Start the storing task and one delivery task per sink; whatever was pending before a restart (and
-        what a stop kept beside the outbox) goes first."""
+        what a stop kept in a file) goes first."""
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._begin(), name="outbox:begin")]
         self._tasks += [loop.create_task(self._run(name), name=f"deliver:{name}") for name in self.sinks]
@@ -322,26 +329,33 @@ class Dispatcher:
         return changes
 
     async def _begin(self) -> None:
-        now = self.clock.now().timestamp()
+        """Store what a stop kept in files (every place it may have, each file removed once its rows are
+        stored), then make whatever waits due."""
         outbox = self.outbox
-        try:
-            kept = await self._outbox(lambda: (take_held(outbox), outbox.make_all_due(now))[0])
-        except (OSError, sqlite3.Error, StorageStuck) as exc:  # still pending: they go when it can be written
-            if isinstance(exc, OSError):
-                self._health(f"cannot write the {WHAT}: {reason(exc)}")
-            kept = 0
-        if kept:
-            where = held_path(self.outbox.path)
-            self.on_events(
-                [
-                    AuditEvent(
-                        timestamp=self.clock.now(),
-                        event_type=EventType.STORAGE_RECOVERED,
-                        message=f"{kept} alert(s) kept in {where} at the last stop are queued for delivery",
-                        source=WHAT,
-                    )
-                ]
-            )
+        for place in held_places(outbox.path, self.held_elsewhere):
+            try:
+                kept = await self._outbox(partial(take_held, outbox, place))
+            except OSError as exc:  # this file stays for the next start; the other places are still read
+                self._health(f"cannot queue the alerts kept in {place}: {reason(exc)}")
+                continue
+            except (sqlite3.Error, StorageStuck):  # the outbox cannot take them now: the files stay
+                break
+            if kept:
+                self.on_events(
+                    [
+                        AuditEvent(
+                            timestamp=self.clock.now(),
+                            event_type=EventType.STORAGE_RECOVERED,
+                            message=f"{kept} alert(s) kept in {place} at the last stop are queued for delivery",
+                            source=WHAT,
+                        )
+                    ]
+                )
+        now = self.clock.now().timestamp()
+        with contextlib.suppress(
+            sqlite3.Error, StorageStuck
+        ):  # still pending: they go when it can be written
+            await self._outbox(lambda: outbox.make_all_due(now))
         self.wake()
         self._store_wake.set()
         await self._count()
@@ -355,10 +369,11 @@ class Dispatcher:
                 await task
         self._tasks = []
 
-    async def close(self, *, deliver_held: float = 0.0, fallback: list[Any] | None = None) -> list[Unsent]:
+    async def close(self, *, deliver_held: float = 0.0) -> list[Unsent]:
         """After :meth:`stop`: what the outbox never took is stored once more, else posted directly (for up
-        to ``deliver_held`` seconds: ``--once``), else kept in a file beside the outbox (or in ``fallback``
-        directories) for the next start, else lost. One :class:`Unsent` per message it did not store."""
+        to ``deliver_held`` seconds: ``--once``), else kept in a file beside the outbox (or in one of the
+        ``held_elsewhere`` directories) for the next start, else lost. One :class:`Unsent` per message it did
+        not store."""
         out: list[Unsent] = []
         while self._held:
             item = self._held[0]
@@ -380,7 +395,7 @@ class Dispatcher:
             else:
                 rest.append(item)
         if rest:
-            out += await self._keep(rest, fallback or [])
+            out += await self._keep(rest)
         return out
 
     async def shutdown(self) -> None:
@@ -415,17 +430,11 @@ class Dispatcher:
             return None
         return f"HTTP {response.status_code}"
 
-    async def _keep(self, items: list[Held], fallback: list[Any]) -> list[Unsent]:
-        """Write ``items`` where they can be (beside the outbox, else in a fallback directory), else name them
-        as lost."""
-        from pathlib import Path
-
-        places = [
-            held_path(self.outbox.path),
-            *(Path(d) / held_path(self.outbox.path).name for d in fallback),
-        ]
+    async def _keep(self, items: list[Held]) -> list[Unsent]:
+        """Write ``items`` in the first place that takes them (beside the outbox, else in a ``held_elsewhere``
+        directory: where the next start looks), else name them as lost."""
         problems = []
-        for place in places:
+        for place in held_places(self.outbox.path, self.held_elsewhere):
             try:
                 await asyncio.wait_for(
                     asyncio.to_thread(keep_held, place, [i.as_dict() for i in items]), STORAGE_WAIT

@@ -2,8 +2,8 @@
 
 The monitor never calls it on its event loop: the dispatcher hands every call to a storage thread. A damaged
 file (a corrupted page) is moved aside for inspection and a fresh outbox started (:meth:`Outbox.replace_damaged`);
-what could not be stored at all when the monitor stops is kept in a ``.held.jsonl`` file next to it
-(:func:`keep_held`) and queued again at the next start (:func:`take_held`).
+what could not be stored at all when the monitor stops is kept in a ``.held.jsonl`` file next to it, or in a
+fallback directory (:func:`held_places`, :func:`keep_held`), and queued again at the next start (:func:`take_held`).
 
 (The engine's state lives in :mod:`tui_health.monitor.engine_state`, not here.)
 """
@@ -242,30 +242,42 @@ HELD_SUFFIX = ".held.jsonl"
 
 
 def held_path(outbox: Path) -> Path:
-    """Where alerts the outbox could not take at stop are kept until the next start."""
+    """Where alerts the outbox could not take at stop are kept first: beside it."""
     return outbox.with_name(outbox.name + HELD_SUFFIX)
+
+
+def held_places(outbox: Path, elsewhere: Iterable[Path] = ()) -> list[Path]:
+    """Every place a stop may keep the alerts the outbox could not take, in the order it tries them: beside the
+    outbox, then the same name in each of the ``elsewhere`` directories. A stop writes the first that works
+    (:func:`keep_held`) and the next start reads them all (:func:`take_held`): one list for both, so the places
+    written and the places read cannot drift apart."""
+    first = held_path(outbox)
+    return list(dict.fromkeys([first, *(Path(d) / first.name for d in elsewhere)]))
 
 
 def keep_held(path: Path, items: Iterable[dict[str, Any]]) -> None:
     """Append ``items`` ({sink, key, body, summary, at}) to ``path``, one JSON line each, fsync'd; raises
-    OSError when it cannot."""
+    OSError when it cannot. A short write (a disk filling up) is written on, so it either raises or is whole;
+    a line torn by an earlier try is ended first, never glued to a new one."""
     data = "".join(json.dumps(item, separators=(",", ":")) + "\n" for item in items).encode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        os.write(fd, data)
+        rest = memoryview(b"\n" + data if os.fstat(fd).st_size else data)
+        while rest:
+            rest = rest[os.write(fd, rest) :]
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def take_held(outbox: Outbox) -> int:
-    """Store the alerts kept beside ``outbox`` at the last stop (a torn or foreign line is skipped) and remove
-    the file; how many were stored. Raises sqlite3.Error or OSError (the file stays for the next try)."""
-    path = held_path(outbox.path)
+def take_held(outbox: Outbox, path: Path) -> int | None:
+    """Store the alerts a stop kept in ``path`` (a torn or foreign line is skipped), then remove the file: only
+    once every row is stored. Returns how many were new to the outbox, ``None`` when there is no such file.
+    Raises sqlite3.Error or OSError (the file stays for the next start; what was stored is not stored twice)."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        return 0
+        return None
     stored = 0
     for line in text.splitlines():
         try:

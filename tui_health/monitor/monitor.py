@@ -471,9 +471,7 @@ class Monitor:
             if delivery_wait > 0:
                 delivered = await self.dispatcher.drain(delivery_wait, own_only=own_only)
             await self.dispatcher.stop()
-            unsent = await self.dispatcher.close(
-                deliver_held=delivery_wait if deliver_held else 0.0, fallback=[self.audit.path.parent]
-            )
+            unsent = await self.dispatcher.close(deliver_held=delivery_wait if deliver_held else 0.0)
             notes += self._unsent(unsent)
             delivered = delivered and all(u.fate == "delivered" for u in unsent)
         pending = self._pending()
@@ -515,7 +513,7 @@ class Monitor:
         counts = {fate: sum(1 for u in unsent if u.fate == fate) for fate in ("delivered", "kept", "lost")}
         words = {
             "delivered": "delivered directly (the outbox could not store them)",
-            "kept": "kept beside the outbox for the next start",
+            "kept": "kept in a file for the next start",
             "lost": "LOST (nothing could store them)",
         }
         return [f"{n} alert(s) {words[fate]}" for fate, n in counts.items() if n]

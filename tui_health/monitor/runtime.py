@@ -196,6 +196,7 @@ async def _monitor(
                 permanent_after=alerts.permanent_after,
                 storage=audit.storage,
                 on_change=on_change,
+                held_elsewhere=[audit.path.parent],  # when beside the outbox cannot be written at stop
             )
             return dispatcher
 

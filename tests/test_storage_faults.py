@@ -90,6 +90,9 @@ def test_sigterm_while_the_history_store_is_locked_ends_cleanly_and_says_what_wa
         polls = sim.state.counts["health"]
         wait_until(lambda: sim.state.counts["health"] >= polls + 5, what="polls while the store is locked")
         code, events, err = finish(proc)
+        reader = sqlite3.connect(store)  # beside the lock (WAL): what came before it
+        in_store = reader.execute("SELECT count(*) FROM polls").fetchone()[0]
+        reader.close()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -99,9 +102,44 @@ def test_sigterm_while_the_history_store_is_locked_ends_cleanly_and_says_what_wa
     assert code == 0, (code, err)  # not -11: no connection was closed under the writer's thread
     kinds = [e["event_type"] for e in events]
     assert kinds[-1] in ("monitor_stopped", "storage_failed") and "monitor_stopped" in kinds
-    lost = [e for e in events if e["event_type"] == "storage_failed" and e.get("source") == "history store"]
-    assert any("history record(s) were not written at stop" in e["message"] for e in lost), lost
+    lost = [e["message"] for e in events if e.get("source") == "history store" and "at stop" in e["message"]]
+    assert len(lost) == 1 and "history record(s) were not written at stop" in lost[0], lost
+    stopped = next(e["message"] for e in events if e["event_type"] == "monitor_stopped")
+    polled = int(stopped.split("stopped after ")[1].split(" ")[0])
+    # every poll missing from the store is said (but one a SIGTERM cut short before its record), and the stop
+    # event's record too
+    assert polled - in_store >= 2  # a queue behind the lock, not only the record in the writer's hands
+    assert int(lost[0].split(" ")[0]) >= polled - in_store, (lost, polled, in_store)
     assert "Traceback" not in err and "Segmentation" not in err
+
+
+def test_the_history_writer_counts_exactly_what_it_did_not_write_while_its_thread_waits_on_a_lock(
+    tmp_path: Path,
+) -> None:
+    """Closed while its thread still waits on another process's lock: the count is the records handed over and
+    not written — not the stop request, not a flush asked meanwhile (the availability refresh asks one)."""
+    from tui_health.history.store import Extras
+    from tui_health.history.writer import HistoryWriter
+
+    def record(n: int) -> Extras:
+        return Extras(events=[(float(n), "source_note", "info", "[]", "{}")])
+
+    writer = HistoryWriter(tmp_path / "history.sqlite3", retention=86400)
+    writer.put(record(0))
+    assert writer.flush()  # written before the lock
+    locker = lock(writer.path)
+    try:
+        for n in range(1, 4):
+            writer.put(record(n))
+        assert not writer.flush(timeout=0)  # a flush that cannot finish: its marker waits in the queue
+        assert writer.close(timeout=0.05) == 3  # the thread is still inside its busy wait (5 s): 3, not 5
+    finally:
+        locker.kill()
+        locker.wait()
+    writer._thread.join(
+        30
+    )  # its busy wait ends once the lock is gone, then the thread does (no attempt more)
+    assert not writer._thread.is_alive()
 
 
 # -- in the process: the outbox and the disk under the monitor -------------------------------------------------
@@ -131,6 +169,49 @@ async def until(predicate, timeout: float = 60.0, what: str = "condition") -> No
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{what} not reached")
+
+
+async def test_a_stop_with_the_history_locked_audits_exactly_the_records_it_could_not_write(
+    start_sim, tmp_path: Path, monkeypatch
+) -> None:
+    """Polls and a change queued behind another process's lock, then a stop that finds the writer's thread
+    still waiting on it: the audit log says how many records were not written — each one handed over after the
+    lock, the stop event's included, nothing else — and the store holds what came before."""
+    import asyncio
+
+    from tests.conftest import sim_settings
+    from tui_health.monitor import monitor as monitor_module
+    from tui_health.monitor.runtime import open_monitor
+
+    monkeypatch.setattr(monitor_module, "HISTORY_CLOSE_WAIT", 0.05)  # shorter than the writer's busy wait
+    sim = start_sim("steady")
+    settings = sim_settings(sim, tmp_path, **{"thresholds.flap_interval": 0})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+        writer = monitor.history
+        assert writer is not None
+        await monitor.start()
+        await monitor.poll()
+        assert await asyncio.to_thread(writer.flush)  # everything so far is in the store
+        locker = lock(writer.path)
+        try:
+            handed: list[object] = []
+            put = writer.put
+            monkeypatch.setattr(writer, "put", lambda item: (handed.append(item), put(item))[1])
+            sim.state.overrides["chat"] = "down"  # a change (its events) queued too
+            for _ in range(3):
+                await monitor.poll()
+            await monitor.close()
+            store = sqlite3.connect(writer.path)  # a reader beside the lock (WAL)
+            assert store.execute("SELECT count(*) FROM polls").fetchone()[0] == 1
+            store.close()
+        finally:
+            locker.kill()
+            locker.wait()
+        writer._thread.join(30)  # its busy wait ends with the lock, then the thread does
+    lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    said = [e["message"] for e in lines if e.get("source") == "history store" and "at stop" in e["message"]]
+    assert len(handed) >= 5  # three polls, the change's events, the stop event
+    assert len(said) == 1 and said[0].startswith(f"{len(handed)} history record(s) were not written at stop ")
 
 
 async def test_a_frozen_disk_holds_its_stores_threads_never_the_polls(start_sim, tmp_path: Path, monkeypatch):

@@ -35,6 +35,9 @@ class HistoryWriter:
         self.problem = ""
         """Why the store cannot be written right now ("" when it can)."""
         self.dropped = 0
+        """Records given up because the backlog was full (counted in :attr:`unwritten` too)."""
+        self._handed = 0  # records put (by the owner's thread)
+        self._written = 0  # records in the store (by the writer's thread)
         self.write_ms: deque[float] = deque(maxlen=512)  # per poll, for the benchmark
         self._queue: queue.SimpleQueue[PollRecord | Extras | None] = queue.SimpleQueue()
         self._backlog: deque[PollRecord | Extras] = deque()
@@ -47,6 +50,7 @@ class HistoryWriter:
 
     def put(self, item: PollRecord | Extras) -> None:
         """Queue a poll's record or a batch of extras (never blocks)."""
+        self._handed += 1
         self._queue.put(item)
 
     def flush(self, timeout: float = 5.0) -> bool:
@@ -57,8 +61,9 @@ class HistoryWriter:
 
     @property
     def unwritten(self) -> int:
-        """Records queued or held back that are not in the store (yet)."""
-        return len(self._backlog) + self._queue.qsize()
+        """Records handed over that are not in the store (yet): queued, held back, in the thread's hands, or
+        dropped from a full backlog — never the stop request or a flush's marker, which are no records."""
+        return self._handed - self._written
 
     def close(self, timeout: float = 5.0) -> int:
         """Write what is queued (waiting ``timeout`` s at most), stop the thread and close the store; returns how
@@ -114,6 +119,7 @@ class HistoryWriter:
                 self.problem = f"cannot write the history store: {reason(exc)}"
                 return
             self._backlog.popleft()
+            self._written += 1
             self.problem = ""
 
     def _maybe_prune(self) -> None:

@@ -198,6 +198,8 @@ AVAILABILITY_EVERY = 300.0
 """Seconds between refreshes of the Avail 24h column while all is healthy (nothing moves it then)."""
 AVAILABILITY_BUSY = 30.0
 """Seconds between refreshes while a component is down or degraded (its figure falls ~0.035 % per 30 s)."""
+HISTORY_CLOSE_WAIT = 5.0
+"""Seconds a stop waits for the history to write what is queued, and again once its statement is interrupted."""
 
 
 class Monitor:
@@ -524,7 +526,7 @@ class Monitor:
         writer, self.history = self.history, None
         if writer is None:
             return
-        unwritten = await asyncio.to_thread(writer.close)
+        unwritten = await asyncio.to_thread(writer.close, HISTORY_CLOSE_WAIT)
         if unwritten:
             why = writer.problem or "the store did not take them in time"
             event = self._event(

@@ -4,6 +4,7 @@ Genesys fails here even where the simulator's scenario code would agree with it.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from pathlib import Path
@@ -327,3 +328,61 @@ def test_what_the_operational_events_topic_id_is_comes_from_the_catalogue():
 def test_a_channel_answer_is_read_as_genesys_sends_it():
     channel = channel_of(body("channel"))
     assert channel.uri.startswith("wss://streaming.") and channel.expires is not None
+
+
+class GatedApi:
+    """An API whose answers wait for the test's go (a push can come while a poll is out)."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.asked = asyncio.Event()
+        self.go = asyncio.Event()
+
+    def url(self, path: str) -> str:
+        return path
+
+    def rate_limit(self, path: str) -> None:
+        return None
+
+    async def request_json(self, url: str, **kwargs: Any) -> tuple[Any, str]:
+        self.asked.set()
+        await self.go.wait()
+        return copy.deepcopy(self.answers[url]), "cid"
+
+
+async def test_a_push_that_comes_while_a_poll_lists_is_not_undone_by_the_older_listing():
+    listing = body("trunks_page")
+    api = GatedApi({trunks.PATH: listing})
+    source = EntitySource(trunks.SPEC, api, settings=TrunksSettings())  # type: ignore[arg-type]
+    first = asyncio.create_task(source.fetch(None))
+    await api.asked.wait()
+    api.go.set()
+    await first
+    tid = listing["entities"][0]["id"]
+    assert source.components[tid].status is Status.HEALTHY
+    api.go.clear()
+    api.asked.clear()
+    second = asyncio.create_task(source.fetch(None))
+    await api.asked.wait()
+    drop = {"id": tid, "connectedStatus": {"connected": False, "connectedStateTime": "2030-01-01T00:00:00Z"}}
+    source.apply(f"v2.telephony.providers.edges.trunks.{tid}", drop)  # pushed while the listing is out
+    api.go.set()
+    result = await second
+    assert next(c for c in result.components if c.id == f"trunk:{tid}").status is Status.DOWN
+
+
+async def test_a_queue_group_pushed_while_a_query_is_out_is_not_undone():
+    frames = body("topic_queue_observations")
+    qid = frames[0]["eventBody"]["group"]["queueId"]
+    answer = {
+        "results": [{"group": {"queueId": qid}, "data": [{"metric": "oOnQueueUsers", "stats": {"count": 0}}]}]
+    }
+    api = GatedApi({queues.QUERY_PATH: answer})
+    source = QueuesSource(api, QueuesSettings(ids=[qid]))  # type: ignore[arg-type]
+    source.queues, source._listed_at = {qid: "q"}, source.clock.monotonic()
+    poll = asyncio.create_task(source.fetch(None))
+    await api.asked.wait()
+    source.apply(frames[0]["topicName"], frames[0]["eventBody"])  # voice: 2 waiting, pushed meanwhile
+    api.go.set()
+    result = await poll
+    assert result.components[0].status is Status.DOWN and result.components[0].details["waiting"] == 2

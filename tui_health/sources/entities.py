@@ -122,17 +122,22 @@ class EntitySource:
         self._issues: tuple[ValidationIssue, ...] = ()
         self._polled = False
         self._stale = True  # a gap in the channel: the next answer is a poll
+        self._during: list[tuple[str, dict[str, Any]]] | None = None  # pushes heard while a poll lists
 
     async def fetch(self, deadline: float | None) -> SourceResult:
         spec = self.spec
         timings: list[RequestTiming] = []
         cids: list[str] = []
+        self._during = []
         try:
             listing = await self._list(timings, deadline, cids)
             if listing.repeated:  # the collection moved while it was read: once more, from the start
+                self._during = []
                 listing = await self._list(timings, deadline, cids)
         except TuiHealthError as exc:
             return failed(self.name, exc, timings)
+        finally:
+            during, self._during = self._during or [], None
         now = self.clock.now()
         self.entities, self._issues = self._entities(listing, cids[-1] if cids else None)
         components = {eid: spec.component(e) for eid, e in self.entities.items()}
@@ -142,6 +147,8 @@ class EntitySource:
                 self._seen[eid] = (now, "poll", spec.changed_at(self.entities[eid]))
         self.components = components
         self._seen = {k: v for k, v in self._seen.items() if k in components}
+        for topic, body in during:  # a push that came while the listing was read may be newer than it
+            self.apply(topic, body)
         self._polled, self._stale = True, False
         return replace(
             self._result(), timings=tuple(timings), correlation_ids=tuple(cids), issues=self._issues
@@ -235,6 +242,8 @@ class EntitySource:
         """Its topics need no parameter but the entity's id."""
 
     def apply(self, topic: str, body: dict[str, Any]) -> bool:
+        if self._during is not None:
+            self._during.append((topic, body))  # applied again over the listing when it is in
         for pushed in self.spec.topics:
             eid = pushed.entity_id(topic)
             if eid is not None and eid in self.entities:

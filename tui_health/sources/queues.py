@@ -24,7 +24,6 @@ selection that matches no queue fails the source instead of saying OK.
 from __future__ import annotations
 
 import fnmatch
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -121,23 +120,30 @@ class QueuesSource:
         self._listed_at: float | None = None
         self._polled = False
         self._stale = True
+        self._during: list[tuple[str, dict[str, Any]]] | None = None  # pushes heard while a poll asks
         self.truncated = 0
 
     # -- a poll -------------------------------------------------------------------------------------------
     async def fetch(self, deadline: float | None) -> SourceResult:
         timings: list[RequestTiming] = []
         cids: list[str] = []
+        self._during = []
         try:
-            if self._listed_at is None or time.monotonic() - self._listed_at >= self.settings.list_every:
+            now = self.clock.monotonic()
+            if self._listed_at is None or now - self._listed_at >= self.settings.list_every:
                 self.queues = await self._select(timings, deadline, cids)
-                self._listed_at = time.monotonic()
+                self._listed_at = now
             figures: dict[str, dict[str, dict[str, int]]] = {}
             ids = list(self.queues)
             for start in range(0, len(ids), PER_QUERY):
                 figures.update(await self._observe(ids[start : start + PER_QUERY], timings, deadline, cids))
         except TuiHealthError as exc:
             return failed(self.name, exc, timings)
+        finally:
+            during, self._during = self._during or [], None
         self.figures = figures
+        for topic, body in during:  # a group pushed while the query was out may be newer than its answer
+            self.apply(topic, body)
         self._polled, self._stale = True, False
         return replace(self._result(), timings=tuple(timings), correlation_ids=tuple(cids))
 
@@ -265,6 +271,8 @@ class QueuesSource:
         """One pushed group (``StatEventQueueTopicStatsNotification``): it is that group's whole state now (a
         metric it leaves out, like a routing status nobody is in, counts 0); the queue's other groups stay as
         polled."""
+        if self._during is not None:
+            self._during.append((topic, body))  # applied again over the answer when it is in
         qid = topic.removeprefix("v2.analytics.queues.").removesuffix(".observations")
         if qid not in self.queues or topic != TOPIC.format(id=qid):
             return False

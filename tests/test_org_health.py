@@ -597,3 +597,49 @@ async def test_a_page_count_short_of_the_total_drops_nothing(start_sim, tmp_path
     async with org_monitor(sim, tmp_path, ("trunks",), **{"push.enabled": False, "trunks.page_size": 2}) as m:
         state = await m.poll()
     assert len(state.components) == 9
+
+
+# -- the push path's rules ------------------------------------------------------------------------------------
+async def test_a_paused_monitor_observes_no_pushed_news(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await listening(monitor, sim)
+        monitor.pause()
+        heard = monitor.push.events
+        sim.org.apply("trunk", "trunk-1-1", {"connected": False})
+        await until(lambda: monitor.push.events > heard, "the push heard by the source")
+        await until(
+            lambda: monitor._push_task is None or monitor._push_task.done(), "the observation skipped"
+        )
+        assert observed(monitor, "trunk:trunk-1-1") is Status.HEALTHY  # paused: nothing observed
+        monitor.resume()
+        await monitor.poll()
+        assert observed(monitor, "trunk:trunk-1-1") is Status.DOWN
+
+
+async def test_pushed_changes_are_confirmed_when_the_earliest_pending_one_is_due(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",), **{"thresholds.flap_interval": 30}) as monitor:
+        await listening(monitor, sim)
+        sim.org.apply("trunk", "trunk-1-1", {"connected": False})
+        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "the first push")
+        monitor.engine.components["trunk:trunk-1-1"].pending_mono -= 20  # pending for 20 s already
+        sim.org.apply("trunk", "trunk-2-1", {"connected": False})
+        await until(lambda: observed(monitor, "trunk:trunk-2-1") is Status.DOWN, "the second push")
+        handle = monitor._confirm_handle
+        assert handle is not None
+        loop = asyncio.get_running_loop()
+        earliest = min(t.pending_mono for t in monitor.engine.components.values() if t.pending_mono)
+        expected = earliest + 30 - monitor.clock.monotonic() + 0.05
+        assert handle.when() - loop.time() == pytest.approx(expected, abs=0.3)  # about 10 s, not about 30
+
+
+async def test_a_regular_poll_of_a_pushed_source_lists_again(start_sim, tmp_path):
+    sim = org_sim(start_sim)
+    async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
+        await listening(monitor, sim)
+        before = health_requests(sim, "/api/v2/telephony/providers/edges/trunks")
+        sim.org.apply("trunk", "trunk-1-2", {"connected": False}, publish=False)
+        await monitor.poll()  # a poll asks the API even though the source could answer from pushed news
+        assert health_requests(sim, "/api/v2/telephony/providers/edges/trunks") == before + 1
+        assert observed(monitor, "trunk:trunk-1-2") is Status.DOWN

@@ -7,8 +7,9 @@ It composes small parts, each with its own tests and README paragraph ("How aler
 - :mod:`threshold` — the rule and its breach → reminder → resolve cycle.
 
 Alerts: receivers are told a component's state (problem status or OK) only when it differs from what they were
-last told, and the component is not held. When a hold ends, the current state is sent if it changed meanwhile —
-nothing is lost, nothing repeats.
+last told, and the component is not held. A silence or a maintenance window holds new pages, never the resolve of
+one receivers were told about. When a hold ends, the current state is sent if it changed meanwhile — nothing is
+lost, nothing repeats.
 """
 
 from __future__ import annotations
@@ -164,7 +165,10 @@ class ThresholdEngine:
                 notify.append(item)
         for cid, tracked in self.components.items():
             wanted = alert_state(tracked.confirmed)
-            if wanted is tracked.alerted or holds.held_because(cid, tracked, self.silences, self.maintenance):
+            if wanted is tracked.alerted:
+                continue
+            recovery = wanted is Status.HEALTHY and tracked.alerted.is_problem
+            if holds.held_because(cid, tracked, self.silences, self.maintenance, recovery=recovery):
                 continue
             change = latest.get(cid)
             if change is None or change.status != str(tracked.confirmed):

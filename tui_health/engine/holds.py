@@ -28,15 +28,21 @@ def held_because(
     tracked: Tracked,
     silences: Mapping[str, datetime],
     maintenance: Mapping[str, str] | None = None,
+    *,
+    recovery: bool = False,
 ) -> str | None:
-    """Why ``cid``'s alerts are held now, or ``None`` when receivers may be told."""
-    if maintenance and cid in maintenance:
+    """Why ``cid``'s alerts are held now, or ``None`` when receivers may be told.
+
+    ``recovery``: what would be told is that a problem receivers were told about is over. A silence or a
+    maintenance window holds new pages, never that: the incident they opened would stay open for the whole
+    silence. Flapping holds both ways (it is noise either way)."""
+    if maintenance and cid in maintenance and not recovery:
         return f"in maintenance ({maintenance[cid]})"
     if tracked.flapping:
         return "flapping"
     if tracked.caused_by:
         return "caused by " + ", ".join(tracked.caused_by)
-    if cid in silences:
+    if cid in silences and not recovery:
         return f"silenced until {silences[cid].isoformat()}"
     return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,14 @@ async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
             return
         await pilot.pause(0.05)
     raise AssertionError("condition not reached")
+
+
+async def wait_until_async(predicate, timeout: float = 20.0) -> None:
+    """Wait for a condition (never for a fixed time) without blocking the loop; ``timeout`` only bounds a hang."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
 
 
 async def test_an_attached_console_shows_the_collectors_components_and_silences_on_it(
@@ -181,14 +190,17 @@ def test_attach_to_nothing_is_one_line() -> None:
 
 
 class HostileCollector:
-    """A collector that sends a good /state.json, then on /events whatever the test scripted for each
-    connection, and counts the connections (a console that keeps reconnecting makes more)."""
+    """A collector that sends a good /state.json (or ``state_body``, raw), then on /events whatever the test
+    scripted for each connection, and counts the connections (a console that keeps reconnecting makes more).
+    A script of ``None`` hangs after the headers until the collector is stopped."""
 
     def __init__(self, state: dict, streams: list[bytes | None]) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.connections = 0
+        self.state_body: bytes | None = None
+        self.released = threading.Event()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -197,11 +209,14 @@ class HostileCollector:
 
             def do_GET(self) -> None:
                 if self.path == "/state.json":
-                    body = json.dumps({"targets": [state]}).encode()
+                    body = outer.state_body or json.dumps({"targets": [state]}).encode()
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                    return
+                if not streams:
+                    self.send_error(404)
                     return
                 outer.connections += 1
                 script = streams[min(outer.connections, len(streams)) - 1]
@@ -209,10 +224,8 @@ class HostileCollector:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 self.wfile.flush()
-                if script is None:  # hangs: headers, then nothing at all
-                    import time
-
-                    time.sleep(30)
+                if script is None:  # hangs: headers, then nothing at all (until stop)
+                    outer.released.wait(60)
                     return
                 self.wfile.write(script)
                 self.wfile.flush()
@@ -223,6 +236,7 @@ class HostileCollector:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -257,25 +271,24 @@ async def test_an_attached_console_validates_and_bounds_what_a_collector_sends(m
     streams: list[bytes | None] = [event(s) for s in wrong_shapes]
     streams.append(b"event: state\ndata: " + b"x" * (2 * 1024 * 1024))  # a line that never ends
     streams.append(event({**good, "sources": [{"name": str(n)} for n in range(51)]}))  # more than allowed
-    streams.append(event(good))  # and then a good one: the console takes it
+    newer = {**good, "components": [{**good["components"][0], "id": "b"}]}
+    streams.append(event(newer))  # and then a good one: the console takes it
     collector = HostileCollector(good, streams)
     attachment = Attachment(collector.url)
     seen: list[str] = []
     try:
         [target] = await attachment.open()
+        assert [c.id for c in target.store.state.components] == ["a"]
         target.store.subscribe(lambda state: seen.append(state.connection.message))
         attachment.start()
-        for _ in range(400):
-            if collector.connections >= len(streams) and not target.store.state.connection.message:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until_async(lambda: [c.id for c in target.store.state.components] == ["b"])
         problems = [m for m in seen if "not a tui-health state" in m]
         # every bad stream was named as such, and the console kept reconnecting until a good state came
         assert len(problems) >= len(wrong_shapes) + 2, seen
         assert any("components: input should be a valid list" in m for m in problems)
         assert any("line longer than 1 MiB" in m for m in problems)
         assert any("sources: list should have at most 50 items" in m for m in problems)
-        assert [c.id for c in target.store.state.components] == ["a"]
+        assert collector.connections >= len(streams)
     finally:
         await attachment.close()
         collector.stop()
@@ -293,11 +306,9 @@ async def test_a_hung_collector_reads_unreachable(monkeypatch) -> None:
     try:
         [target] = await attachment.open()
         attachment.start()
-        for _ in range(200):
-            if "unreachable (nothing for 0.3 s)" in target.store.state.connection.message:
-                break
-            await asyncio.sleep(0.05)
-        assert "unreachable (nothing for 0.3 s)" in target.store.state.connection.message
+        await wait_until_async(
+            lambda: "unreachable (nothing for 0.3 s)" in target.store.state.connection.message
+        )
     finally:
         await attachment.close()
         collector.stop()

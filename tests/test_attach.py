@@ -294,6 +294,37 @@ async def test_an_attached_console_validates_and_bounds_what_a_collector_sends(m
         collector.stop()
 
 
+async def test_json_nested_100000_deep_is_named_and_the_console_reconnects(monkeypatch) -> None:
+    """The decoder gives up on deep nesting with RecursionError, not ValueError: the stream task must name it
+    and open the stream again, never die (a dead task is a console frozen on its last state)."""
+    from tui_health.serve import attach
+
+    monkeypatch.setattr(attach, "RECONNECT", (0.05,))
+    deep = b"[" * 100_000 + b"]" * 100_000
+    good = {"region": "emea", "components": []}
+    collector = HostileCollector(good, [b"event: state\ndata: " + deep + b"\n\n"])
+    attachment = Attachment(collector.url)
+    seen: list[str] = []
+    try:
+        [target] = await attachment.open()
+        target.store.subscribe(lambda state: seen.append(state.connection.message))
+        attachment.start()
+        await wait_until_async(lambda: collector.connections >= 3 and len(seen) >= 3)
+        assert all("JSON nested too deeply" in m and "reconnecting" in m for m in seen), seen
+        assert attachment._task is not None and not attachment._task.done()  # still listening
+    finally:
+        await attachment.close()
+        collector.stop()
+    # the first answer (/state.json) nested as deep: one line, not a traceback
+    hostile = HostileCollector(good, [])
+    hostile.state_body = deep
+    try:
+        with pytest.raises(ConfigError, match="JSON nested too deeply"):
+            await Attachment(hostile.url).open()
+    finally:
+        hostile.stop()
+
+
 async def test_a_hung_collector_reads_unreachable(monkeypatch) -> None:
     import httpx as _httpx
 

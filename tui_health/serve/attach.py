@@ -35,6 +35,7 @@ sends more (or a line that never ends) is cut off, never buffered on."""
 READ_TIMEOUT = 30.0
 """Seconds of silence after which a collector counts as hung: it sends a comment every 10 s."""
 RECONNECT = (1.0, 2.0, 4.0, 8.0, 10.0)
+TOO_DEEP = "JSON nested too deeply to be a state"
 MAX_TARGETS = 200
 
 
@@ -89,6 +90,10 @@ class Attachment:
             if not isinstance(targets, list):
                 raise ValueError("no targets list")
             states = [state_from_json(s) for s in targets[:MAX_TARGETS]]
+        except RecursionError:
+            raise ConfigError(
+                f"{where} did not send a tui-health state ({TOO_DEEP})", hint="check the URL"
+            ) from None
         except (ValueError, KeyError, TypeError) as exc:
             reason = clean(str(exc), 300)
             raise ConfigError(
@@ -166,6 +171,8 @@ class Attachment:
         """Publish one target's state; what is not one raises CollectorError (the stream is opened again)."""
         try:
             message = json.loads(data)
+        except RecursionError:  # the decoder stops at the interpreter's depth limit: said, never a dead task
+            raise CollectorError(TOO_DEEP) from None
         except ValueError:
             raise CollectorError("an event that is not JSON") from None
         if not isinstance(message, dict) or not isinstance(message.get("target"), int):

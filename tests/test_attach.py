@@ -138,15 +138,20 @@ def test_the_state_codec_round_trips_and_cleans_what_it_reads() -> None:
         reasons=("1 down",),
         last_poll_at=at,
         availability={"a": 99.5},
+        silences=(("a", at),),
+        silence_notes={"a": "by alice: carrier work"},
     )
     back = state_from_json(json.loads(json.dumps(state_to_json(state))))
     assert back.components == state.components and back.breached and back.availability == {"a": 99.5}
+    assert back.silences == (("a", at),) and back.silence_notes == {"a": "by alice: carrier work"}
     hostile = state_to_json(state)
     hostile["components"][0]["name"] = "Voice\x1b[2J\x07"
     hostile["components"][0]["status"] = "on fire"
     hostile["last_poll_at"] = "yesterday-ish"
+    hostile["silence_notes"] = {"a": "by \x1b]0;eve\x07eve"}
     read = state_from_json(hostile)
     assert read.components[0].name == "Voice[2J" and read.components[0].status is Status.UNKNOWN
+    assert read.silence_notes == {"a": "by ]0;eveeve"}
     assert read.last_poll_at is None
 
 

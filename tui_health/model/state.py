@@ -134,6 +134,7 @@ class MonitorState:
     storage_problem: str = ""  # what of our own files cannot be written right now
     budget: BudgetView | None = None  # None when no source uses a token
     silences: tuple[tuple[str, datetime], ...] = ()  # (component id, until), for the silences screen
+    silence_notes: Mapping[str, str] = field(default_factory=dict)  # component id → "by alice: why"
     availability: Mapping[str, float | None] = field(default_factory=dict)  # component id → % over 24 h
     replay: str = ""  # what replay shows ("REPLAY 2026-11-02 08:04:00 UTC"); "" when live
 
@@ -227,6 +228,7 @@ def combine(states: Sequence[MonitorState]) -> MonitorState:
         storage_problem="; ".join(dict.fromkeys(s.storage_problem for s in states if s.storage_problem)),
         budget=states[0].budget,
         silences=tuple((f"{s.region}/{cid}", until) for s in states for cid, until in s.silences),
+        silence_notes={f"{s.region}/{cid}": note for s in states for cid, note in s.silence_notes.items()},
         availability={f"{s.region}/{cid}": pct for s in states for cid, pct in s.availability.items()},
     )
 

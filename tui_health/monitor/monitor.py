@@ -1116,6 +1116,7 @@ class Monitor:
             alerts_held=self._held(),
             storage_problem=self.storage.problem,
             silences=tuple(sorted(self.engine.silences.items())),
+            silence_notes=dict(self.engine.silence_notes),
             availability=self.availability,
             budget=BudgetView(self.budget.used(), self.budget.limit, self._budget_waited)
             if self.budget

@@ -111,6 +111,7 @@ def state_to_json(state: MonitorState) -> dict[str, Any]:
         if state.budget is None
         else {"used": state.budget.used, "limit": state.budget.limit, "waited_s": state.budget.waited_s},
         "silences": [[cid, _ts(until)] for cid, until in state.silences],
+        "silence_notes": dict(state.silence_notes),
         "availability": dict(state.availability),
     }
 
@@ -244,6 +245,7 @@ class WireState(_Wire):
     storage_problem: Text = ""
     budget: WireBudget | None = None
     silences: list[tuple[Name, Moment]] = Field(default_factory=list, max_length=MAX_COMPONENTS)
+    silence_notes: dict[Name, Text] = Field(default_factory=dict, max_length=MAX_COMPONENTS)
     availability: dict[Name, Number | None] = Field(default_factory=dict, max_length=MAX_COMPONENTS)
 
 
@@ -348,5 +350,6 @@ def state_from_json(data: Any) -> MonitorState:
         if wire.budget is None
         else BudgetView(wire.budget.used, wire.budget.limit, wire.budget.waited_s),
         silences=tuple((cid, until) for cid, until in wire.silences if until is not None),
+        silence_notes=dict(wire.silence_notes),
         availability=dict(wire.availability),
     )

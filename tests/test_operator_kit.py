@@ -25,7 +25,7 @@ from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.http import CollectorServer
 from tui_health.settings.config import MaintenanceSettings
 from tui_health.simulator import Scenario
-from tui_health.support.clock import FakeClock
+from tui_health.support.clock import FakeClock, rfc3339
 from tui_health.support.lock import InstanceLock
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
@@ -224,13 +224,22 @@ async def test_a_silence_through_a_collectors_api(start_sim, tmp_path, monkeypat
             refused = await asyncio.to_thread(run_cli, "silence", "list", "--attach", server.url)
             assert refused.returncode == 3 and "TUI_HEALTH_SERVE_TOKEN" in refused.stderr
             added = await asyncio.to_thread(
-                run_cli, "silence", "add", "--match", "Web*", "--duration", "30m", "--reason", "vendor",
-                "--attach", server.url, env=env,
+                run_cli, "silence", "add", "--match", "Web*", "--duration", "30m", "--reason", "vendor ticket 88",
+                "--by", "carol", "--attach", server.url, env=env,
             )  # fmt: skip
             assert added.returncode == 0, added.stderr
             assert "web-messaging" in monitor.engine.silences
             listed = await asyncio.to_thread(run_cli, "silence", "list", "--attach", server.url, env=env)
-            assert "web-messaging until" in listed.stdout
+            until = monitor.engine.silences["web-messaging"]
+            [line] = [line for line in listed.stdout.splitlines() if "web-messaging" in line]
+            # who, why and until when, as the local list says them
+            assert f"web-messaging until {rfc3339(until)}" in line
+            assert line.endswith("by carol (attached console): vendor ticket 88"), line
+            shown = await asyncio.to_thread(
+                run_cli, "silence", "list", "--attach", server.url, "--format", "json", env=env
+            )
+            [row] = [r for r in json.loads(shown.stdout) if r["component"] == "web-messaging"]
+            assert row["note"] == "by carol (attached console): vendor ticket 88"
         finally:
             server.stop()
         await monitor.close()

@@ -9,16 +9,22 @@ monitor saved, plus the requests still waiting. Every silence keeps who asked (`
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from tui_health.support.clock import rfc3339
 from tui_health.support.errors import ConfigError, NetworkError
-from tui_health.support.redact import scrub
+from tui_health.support.redact import redact_url, scrub
 from tui_health.support.text import clean
+
+if TYPE_CHECKING:
+    from tui_health.model.state import MonitorState
 from tui_health.support.timespec import parse_duration
 
 
@@ -42,81 +48,158 @@ def run_silence(args: Any, path: Path, *, explicit: bool, flags: dict[str, Any],
 
 
 # -- a collector's API ----------------------------------------------------------------------------------------
+DEADLINE = 15.0
+"""Seconds the whole exchange with a collector may take, every request and byte of it (``--deadline``): one
+that drips or hangs ends in one line, never in a wait without end."""
+MAX_STATE = 64 * 1024 * 1024
+"""The largest ``/state.json`` read (as ``--attach``'s bound); a collector that sends more is cut off there."""
+MAX_REPLY = 64 * 1024
+"""The largest answer to one silence read (a JSON object with a message)."""
+MAX_TARGETS = 200
+
+
+class _Refused(Exception):
+    """What the collector sent cannot be used (too large, not its JSON): one line, said as it is."""
+
+
 def _remote(args: Any, who: str, seconds: float) -> int:
+    deadline = getattr(args, "deadline", None) or DEADLINE
+    where = redact_url(args.silence_attach.rstrip("/"))
+    done: list[str] = []
+    try:
+        return asyncio.run(_exchange(args, who, seconds, deadline, done))
+    except TimeoutError:
+        so_far = f" ({len(done)} silence(s) changed before that)" if done else ""
+        raise NetworkError(
+            f"the collector at {where} did not finish answering within {deadline:g} s{so_far}",
+            hint="is it a tui-health collector (--serve), and is the network to it sound?",
+        ) from None
+
+
+async def _exchange(args: Any, who: str, seconds: float, deadline: float, done: list[str]) -> int:
+    """The whole exchange with the collector, ended by ``deadline`` whatever it does (TimeoutError)."""
     import httpx
 
     token = os.environ.get("TUI_HEALTH_SERVE_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {"Accept-Encoding": "identity"}  # read as sent: no decompression to multiply what is bounded
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     base = args.silence_attach.rstrip("/")
+    where = redact_url(base)
     try:
-        with httpx.Client(timeout=10, headers=headers) as client:
-            answer = client.get(f"{base}/state.json")
-            if answer.status_code != 200:
-                raise NetworkError(
-                    f"{base}/state.json answered HTTP {answer.status_code}", hint=_token_hint(answer)
-                )
-            targets = answer.json().get("targets") or []
+        async with (
+            asyncio.timeout(deadline),
+            httpx.AsyncClient(timeout=min(10.0, deadline), headers=headers) as client,
+        ):
+            status, body = await _fetch(client, "GET", f"{base}/state.json", MAX_STATE)
+            if status != 200:
+                raise NetworkError(f"{where}/state.json answered HTTP {status}", hint=_token_hint(status))
+            states = _states(body)
             if args.action == "list":
                 rows = [
-                    {"target": t.get("region", ""), "component": cid, "until": until}
-                    for t in targets
-                    for cid, until in t.get("silences") or []
+                    {
+                        "target": state.region,
+                        "component": cid,
+                        "until": rfc3339(until),
+                        "note": state.silence_notes.get(cid, ""),
+                    }
+                    for state in states
+                    for cid, until in state.silences
                 ]
                 _print_rows(rows, args.silence_format)
                 return 0
-            chosen = _choose(args, targets)
-            for target, cid in chosen:
-                body: dict[str, Any] = {"target": target, "component": cid, "by": who}
+            for target, cid in _choose(args, states):
+                request: dict[str, Any] = {"target": target, "component": cid, "by": who}
                 if args.action == "rm":
-                    body["lift"] = True
+                    request["lift"] = True
                 else:
-                    body |= {"seconds": seconds, "reason": args.silence_reason}
-                reply = client.post(f"{base}/silences", json=body)
-                message = _message(reply)
-                if reply.status_code != 200:
+                    request |= {"seconds": seconds, "reason": args.silence_reason}
+                status, reply = await _fetch(client, "POST", f"{base}/silences", MAX_REPLY, json=request)
+                message = _message(status, reply)
+                if status != 200:
                     raise NetworkError(
-                        f"{target}/{cid}: the collector said {message}", hint=_token_hint(reply)
+                        f"{target}/{cid}: the collector said {message}", hint=_token_hint(status)
                     )
-                print(scrub(f"{target}: {cid}: {message}"))
+                _say(f"{target}: {cid}: {message}")
+                done.append(cid)
     except httpx.HTTPError as exc:
-        raise NetworkError(f"could not talk to the collector at {base}: {clean(str(exc), 200)}") from None
-    except ValueError:
-        raise NetworkError(f"{base}/state.json is not the collector's JSON") from None
+        detail = f" ({clean(str(exc), 200)})" if str(exc) else ""
+        raise NetworkError(
+            f"could not talk to the collector at {where}: {exc.__class__.__name__}{detail}"
+        ) from None
+    except _Refused as exc:
+        raise NetworkError(f"the collector at {where} {exc}") from None
     return 0
 
 
-def _choose(args: Any, targets: list[dict[str, Any]]) -> list[tuple[str, str]]:
+async def _fetch(client: Any, method: str, url: str, limit: int, **kwargs: Any) -> tuple[int, bytes]:
+    """(status, body) with at most ``limit`` bytes of body read: streamed, and cut off past the bound."""
+    async with client.stream(method, url, **kwargs) as response:
+        body = bytearray()
+        async for chunk in response.aiter_raw():
+            body += chunk
+            if len(body) > limit:
+                raise _Refused(
+                    f"sent more than {_size(limit)} for {method} {urlsplit(url).path}: not read further"
+                )
+        return response.status_code, bytes(body)
+
+
+def _size(count: int) -> str:
+    return f"{count // 2**20} MiB" if count >= 2**20 else f"{count // 2**10} KiB"
+
+
+def _states(body: bytes) -> list[MonitorState]:
+    """The collector's targets, validated as an attached console validates them (strings cleaned, sizes
+    bounded, a wrong shape refused with one line)."""
+    from tui_health.serve.codec import state_from_json
+
+    try:
+        document = json.loads(body)
+        targets = document.get("targets") if isinstance(document, dict) else None
+        if not isinstance(targets, list):
+            raise ValueError("no targets list")
+        return [state_from_json(target) for target in targets[:MAX_TARGETS]]
+    except RecursionError:
+        raise _Refused("sent JSON nested too deeply to be its state") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Refused(f"did not send a tui-health state ({clean(str(exc), 200)})") from None
+
+
+def _choose(args: Any, states: list[MonitorState]) -> list[tuple[str, str]]:
     chosen = []
-    for target in targets:
-        name = target.get("region", "")
-        only = getattr(args, "target", None)
-        if only and name not in only:
+    only = getattr(args, "target", None)
+    wanted_id = args.silence_component or args.component_id
+    for state in states:
+        if only and state.region not in only:
             continue
-        for component in target.get("components") or []:
-            cid, label = component.get("id", ""), component.get("name", "")
+        for component in state.components:
             wanted = (
-                cid == (args.silence_component or args.component_id)
-                if (args.silence_component or args.component_id)
-                else fnmatch.fnmatchcase(label, args.silence_match)
-                or fnmatch.fnmatchcase(cid, args.silence_match)
+                component.id == wanted_id
+                if wanted_id
+                else fnmatch.fnmatchcase(component.name, args.silence_match)
+                or fnmatch.fnmatchcase(component.id, args.silence_match)
             )
             if wanted:
-                chosen.append((name, cid))
+                chosen.append((state.region, component.id))
     if not chosen:
-        what = args.silence_component or args.component_id or f"matching {args.silence_match!r}"
+        what = wanted_id or f"matching {args.silence_match!r}"
         raise ConfigError(f"the collector has no component {what}")
     return chosen
 
 
-def _message(reply: Any) -> str:
+def _message(status: int, reply: bytes) -> str:
+    """The collector's ``message``, cleaned; its status when there is none."""
     try:
-        return clean(reply.json().get("message"), 200)
-    except ValueError:
-        return f"HTTP {reply.status_code}"
+        answer = json.loads(reply)
+    except (ValueError, RecursionError):
+        answer = None
+    message = answer.get("message") if isinstance(answer, dict) else None
+    return clean(message, 200) if isinstance(message, str) and message else f"HTTP {status}"
 
 
-def _token_hint(reply: Any) -> str | None:
-    return "set TUI_HEALTH_SERVE_TOKEN to the collector's token" if reply.status_code in (401, 403) else None
+def _token_hint(status: int) -> str | None:
+    return "set TUI_HEALTH_SERVE_TOKEN to the collector's token" if status in (401, 403) else None
 
 
 # -- the local state directory ----------------------------------------------------------------------------------
@@ -174,20 +257,27 @@ def _local(
         if args.action == "add"
         else f"lift the silence of {what}"
     )
-    print(
+    _say(
         f"asked to {verb} on {len(targets)} target(s): a running tui-health takes it at its next poll "
         f"(state directory {settings.state_dir})"
     )
     return 0
 
 
+def _say(line: str) -> None:
+    """One line for the terminal: secrets masked, and no control character (escape sequences, bells, carriage
+    returns) from what a collector or a file said."""
+    print(clean(scrub(line), 2000))
+
+
 def _print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
     if fmt == "json":
-        print(scrub(json.dumps(rows, indent=2)))
+        inert = [{key: clean(scrub(str(value)), 1000) for key, value in row.items()} for row in rows]
+        print(json.dumps(inert, indent=2))
         return
     if not rows:
-        print("no silences")
+        _say("no silences")
         return
     for row in rows:
         note = f"  {row['note']}" if row.get("note") else ""
-        print(scrub(f"{row['target']}: {row['component']} until {row['until'] or '-'}{note}"))
+        _say(f"{row['target']}: {row['component']} until {row['until'] or '-'}{note}")

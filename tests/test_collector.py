@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,6 +57,10 @@ async def test_a_state_change_needs_the_bearer_token_in_its_header(start_sim, tm
             server.stop()
 
 
+GATE = threading.Event()
+"""Holds every ``/gate`` request until set (each test that uses it sets it before it ends)."""
+
+
 async def answer_of(request: Request) -> Response | Stream:
     if request.path == "/stream":
 
@@ -62,6 +69,15 @@ async def answer_of(request: Request) -> Response | Stream:
                 await send(b"x" * 65536)
 
         return Stream("text/event-stream", run)
+    if request.path == "/calm":  # a console's stream: one event, then quiet until the server ends it
+
+        async def calm(send) -> None:
+            await send(b"data: hello\n\n")
+            await asyncio.Event().wait()
+
+        return Stream("text/event-stream", calm)
+    if request.path == "/gate":
+        await asyncio.to_thread(GATE.wait, 60)
     return Response(200, "text/plain", f"{request.method} {request.path} {len(request.body)}".encode())
 
 
@@ -71,6 +87,7 @@ def bounded(**limits: float) -> Iterator[BoundedServer]:
     try:
         yield server
     finally:
+        GATE.set()
         server.stop()
 
 
@@ -118,26 +135,89 @@ def test_a_client_that_sends_nothing_is_closed_after_the_head_timeout() -> None:
         assert get(server).startswith(b"HTTP/1.1 200")
 
 
-def test_one_address_cannot_take_every_connection() -> None:
-    with bounded(per_client=3, head_timeout=60) as server:
-        held = [connect(server, "127.0.0.2") for _ in range(3)]
-        wait_for(lambda: server.open_connections == 3)
-        extra = connect(server, "127.0.0.2")
-        extra.settimeout(10)
-        assert extra.recv(65536).startswith(b"HTTP/1.1 503")  # at once, not after the minute's head timeout
-        assert closed_by_server(extra, within=10)
-        assert server.refused["per_client"] >= 1
-        assert get(server, source="127.0.0.1").startswith(b"HTTP/1.1 200")  # another address is served
-        for sock in [*held, extra]:
+def answered(sock: socket.socket) -> bytes:
+    """What the server answers on ``sock`` (until it closes it), within a bound."""
+    sock.settimeout(10)
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def test_one_address_may_use_every_idle_slot_while_no_other_waits() -> None:
+    """Twelve requests at once from one address, four slots, a cap of two per address: four are answered
+    together, eight wait their turn unread, and every one of them is answered — none is refused."""
+    GATE.clear()
+    with bounded(connections=4, per_client=2) as server, ThreadPoolExecutor(12) as pool:
+        answers = [pool.submit(get, server, "/gate", "127.0.0.2") for _ in range(12)]
+        wait_for(lambda: server.open_connections == 4 and server.waiting == 8)
+        assert server.slots.held("127.0.0.2") == 4  # beyond its cap of 2: nobody else waits
+        GATE.set()
+        assert [a.result(timeout=30)[:12] for a in answers] == [b"HTTP/1.1 200"] * 12
+        assert server.refused["busy"] == 0
+
+
+def test_while_another_address_waits_the_per_address_cap_holds() -> None:
+    """One address holds every slot with connections that send nothing (for a minute of head timeout); another
+    address is still served at once: the first gives back a slot it holds beyond its cap, with a 503 and
+    Retry-After. With both at their cap, a newcomer waits for the next slot that frees."""
+    with bounded(connections=4, per_client=2, head_timeout=60) as server:
+        crowd = [connect(server, "127.0.0.2") for _ in range(4)]
+        wait_for(lambda: server.open_connections == 4)
+        assert get(server, "/x", "127.0.0.1").startswith(b"HTTP/1.1 200")  # not after the minute
+        busy = answered(crowd.pop())  # the newest of the crowd gave its slot up
+        assert busy.startswith(b"HTTP/1.1 503") and b"\r\nRetry-After: 1\r\n" in busy
+        assert server.refused["yielded"] == 1
+        # the other address holds slots too (idle ones): the crowd is cut down to its cap, no further
+        mine = [connect(server, "127.0.0.1") for _ in range(2)]
+        wait_for(lambda: server.slots.held("127.0.0.1") == 2 and server.slots.held("127.0.0.2") == 2)
+        assert answered(crowd.pop()).startswith(b"HTTP/1.1 503")
+        late = connect(server, "127.0.0.1")  # both at their cap: it waits, and nobody is cut for it
+        wait_for(lambda: server.waiting == 1)
+        assert server.refused["yielded"] == 2 and server.slots.held("127.0.0.2") == 2
+        crowd.pop().close()  # a slot frees: the waiter has it
+        wait_for(lambda: server.waiting == 0 and server.slots.held("127.0.0.1") == 3)
+        for sock in [*crowd, *mine, late]:
             sock.close()
 
 
-def test_while_every_slot_is_taken_newcomers_wait_in_the_backlog_and_are_served_after() -> None:
+def test_a_full_waiting_room_turns_away_the_address_with_the_most_waiting() -> None:
+    with bounded(connections=2, per_client=1, waiting=2, head_timeout=60) as server:
+        held = [connect(server, "127.0.0.2") for _ in range(2)]
+        wait_for(lambda: server.open_connections == 2)
+        queued = [connect(server, "127.0.0.2") for _ in range(2)]
+        wait_for(lambda: server.waiting == 2)
+        extra = connect(server, "127.0.0.2")  # the room is full, of its own address: refused at once
+        refused = answered(extra)
+        assert refused.startswith(b"HTTP/1.1 503") and b"\r\nRetry-After: 1\r\n" in refused
+        # another address: the newest waiter of the fullest address makes room, and it is served
+        assert get(server, "/x", "127.0.0.1").startswith(b"HTTP/1.1 200")
+        assert answered(queued[-1]).startswith(b"HTTP/1.1 503")
+        assert server.refused["busy"] == 2
+        for sock in [*held, *queued, extra]:
+            sock.close()
+
+
+def test_a_waiter_is_told_busy_after_the_wait_timeout() -> None:
+    with bounded(connections=1, head_timeout=60, wait_timeout=0.3) as server:
+        held = connect(server, "127.0.0.2")
+        wait_for(lambda: server.open_connections == 1)
+        waiter = connect(server, "127.0.0.2")
+        waiter.sendall(b"GET /x HTTP/1.1\r\n\r\n")
+        busy = answered(waiter)  # well before the minute the slot's holder may keep it
+        assert busy.startswith(b"HTTP/1.1 503") and b"\r\nRetry-After: 1\r\n" in busy
+        assert server.waiting == 0
+        held.close()
+        waiter.close()
+
+
+def test_while_every_slot_is_taken_newcomers_wait_unread_and_are_served_after() -> None:
     with bounded(connections=2, per_client=10, head_timeout=60) as server:
         held = [connect(server, "127.0.0.2") for _ in range(2)]
         wait_for(lambda: server.open_connections == 2)
-        waiting = connect(server)  # the kernel queues it; it holds none of our descriptors yet
+        waiting = connect(server)
         waiting.sendall(b"GET /late HTTP/1.1\r\n\r\n")
+        wait_for(lambda: server.waiting == 1)
         waiting.settimeout(0.5)
         with pytest.raises(TimeoutError):
             waiting.recv(1)  # no slot: not read yet
@@ -174,11 +254,44 @@ def test_streams_are_capped_and_a_reader_that_stops_reading_is_dropped() -> None
             sock.sendall(b"GET /stream HTTP/1.1\r\n\r\n")
             readers.append(sock)
         wait_for(lambda: server.open_streams == 2)
-        assert get(server, "/stream").startswith(b"HTTP/1.1 503")  # a third stream is refused
+        refused = get(server, "/stream")  # a third stream is refused, and told when to come back
+        assert refused.startswith(b"HTTP/1.1 503") and b"\r\nRetry-After: 10\r\n" in refused
         # the two readers never read: each is dropped once its buffer stays full for the stall time
         wait_for(lambda: server.open_streams == 0)
         assert get(server, "/x").startswith(b"HTTP/1.1 200")
         for sock in readers:
+            sock.close()
+
+
+def open_stream(server: BoundedServer, source: str, path: str = "/calm") -> socket.socket:
+    sock = connect(server, source)
+    sock.sendall(f"GET {path} HTTP/1.1\r\n\r\n".encode())
+    sock.settimeout(10)
+    seen = b""
+    while b"\r\n\r\n" not in seen or (path == "/calm" and not seen.endswith(b"data: hello\n\n")):
+        chunk = sock.recv(65536)
+        assert chunk, seen
+        seen += chunk
+    assert seen.startswith(b"HTTP/1.1 200")
+    return sock
+
+
+def test_one_address_may_open_every_stream_place_until_another_address_needs_one() -> None:
+    """Consoles behind one NAT use the free places; once all are taken, a console from another address takes the
+    newest stream of the address over its share (that console reconnects), and one more from the address at
+    its share is refused with Retry-After."""
+    with bounded(streams=3, streams_per_client=1) as server:
+        office = [
+            open_stream(server, "127.0.0.2") for _ in range(3)
+        ]  # beyond its share of 1: places are free
+        wait_for(lambda: server.open_streams == 3)
+        other = open_stream(server, "127.0.0.1")
+        assert answered(office[-1]) == b""  # closed: it gave its place up
+        wait_for(lambda: server.open_streams == 3 and server.places.held("127.0.0.2") == 2)
+        assert server.refused["stream_yielded"] == 1
+        again = get(server, "/calm", "127.0.0.1")  # the other address has its share, and places are all taken
+        assert again.startswith(b"HTTP/1.1 503") and b"\r\nRetry-After: 10\r\n" in again
+        for sock in [*office, other]:
             sock.close()
 
 

@@ -3,10 +3,12 @@
 It runs on a thread with its own event loop, so a scrape never waits for a poll nor a poll for a scrape, and it
 bounds everything a client controls:
 
-- **Connections**: at most ``Limits.connections`` requests are read or answered at once, at most
-  ``per_client`` of them from one address (more from that address are closed at once). While every slot is
-  taken the server accepts nothing: the kernel's listen backlog (``backlog``) holds the newcomers, not our
-  descriptors. Event streams have slots of their own (``streams``, ``streams_per_client``).
+- **Connections**: at most ``Limits.connections`` requests are read or answered at once. The caps per address
+  are work-conserving (:mod:`tui_health.serve.admission`): one address may use every idle slot, and keeps
+  ``per_client`` of them only while another address waits. While every slot is taken newcomers wait, unread,
+  in a room of ``waiting`` connections for at most ``wait_timeout``; a full room turns away the newest waiter
+  of the address with the most. Event streams have places of their own (``streams``; ``streams_per_client``
+  once every place is taken). Every busy answer is a 503 with ``Retry-After``.
 - **Descriptors**: a new client is accepted only while ``fd_reserve`` descriptors below the soft
   ``RLIMIT_NOFILE`` stay free for the monitor itself (its audit log, stores, webhooks and polls).
 - **Time**: the request line and headers must arrive within ``head_timeout``, a body within ``body_timeout``;
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
+from tui_health.serve.admission import Places, Slots, Ticket, Turn
 from tui_health.support.errors import ConfigError
 
 
@@ -41,8 +44,10 @@ from tui_health.support.errors import ConfigError
 class Limits:
     connections: int = 64
     per_client: int = 16
-    streams: int = 16
-    streams_per_client: int = 4
+    streams: int = 64
+    streams_per_client: int = 32
+    waiting: int = 256
+    wait_timeout: float = 10.0
     head_timeout: float = 5.0
     body_timeout: float = 5.0
     write_timeout: float = 10.0
@@ -133,16 +138,26 @@ class BoundedServer:
         self.name = name
         self.loop: asyncio.AbstractEventLoop | None = None
         self.refused = Counter[str]()
-        """Clients turned away, by reason (per_client, streams, timeout, too_large): for tests and metrics."""
+        """Clients turned away, by reason (busy, yielded, streams, stream_yielded, timeout_or_reset, too_large):
+        for tests and metrics."""
         self.open_connections = 0
         self.open_streams = 0
+        self.slots = Slots(self.limits.connections, self.limits.per_client, self.limits.waiting)
+        self.places = Places(self.limits.streams, self.limits.streams_per_client)
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._stopping: asyncio.Event | None = None
-        self._by_client: Counter[str] = Counter()
-        self._streams_by_client: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._woken: dict[Ticket, asyncio.Future[None]] = {}
+        """Waiters' wake-ups: set when a waiter is served or turned away."""
+        self._holders: dict[Ticket, asyncio.Task[None]] = {}
+        """The task behind each served connection and open stream (a cut cancels it)."""
+
+    @property
+    def waiting(self) -> int:
+        """Connections accepted and waiting, unread, for a slot."""
+        return self.slots.queued
 
     def start(self) -> BoundedServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -197,20 +212,18 @@ class BoundedServer:
 
     async def _main(self) -> None:
         self._stopping = asyncio.Event()
-        slots = asyncio.Semaphore(self.limits.connections)
         self._ready.set()
-        accepting = asyncio.ensure_future(self._accept(slots))
+        accepting = asyncio.ensure_future(self._accept())
         await self._stopping.wait()
         accepting.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(accepting, *self._tasks, return_exceptions=True)
 
-    async def _accept(self, slots: asyncio.Semaphore) -> None:
+    async def _accept(self) -> None:
         loop = asyncio.get_running_loop()
         assert self._sock is not None
         while True:
-            await slots.acquire()  # every slot taken: newcomers wait in the kernel's backlog, not in our fds
             headroom = fd_headroom()
             while headroom is not None and headroom < self.limits.fd_reserve:
                 self.refused["fd_reserve"] += 1
@@ -219,69 +232,120 @@ class BoundedServer:
             try:
                 conn, address = await loop.sock_accept(self._sock)
             except OSError:  # out of descriptors after all, or the client left: try again shortly
-                slots.release()
                 await asyncio.sleep(0.1)
                 continue
-            client = str(address[0])
-            if self._by_client[client] >= self.limits.per_client:
-                self.refused["per_client"] += 1
+            arrival = self.slots.arrive(str(address[0]))
+            for ticket in arrival.refused:  # made room: answered 503 by their own tasks
+                self._wake(ticket)
+            if arrival.cut is not None:
+                self._cut(arrival.cut)
+            if arrival.ticket.turn is Turn.REFUSED:
+                self.refused["busy"] += 1
                 _turn_away(conn)
-                slots.release()
                 continue
-            self._by_client[client] += 1
-            self.open_connections += 1
-            task = loop.create_task(self._connection(conn, client, slots))
+            task = loop.create_task(self._connection(conn, arrival.ticket))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _connection(self, conn: socket.socket, client: str, slots: asyncio.Semaphore) -> None:
+    def _wake(self, ticket: Ticket) -> None:
+        woken = self._woken.pop(ticket, None)
+        if woken is not None and not woken.done():
+            woken.set_result(None)
+
+    def _cut(self, ticket: Ticket) -> None:
+        holder = self._holders.get(ticket)
+        if holder is not None:
+            holder.cancel()
+
+    def _leave(self, ticket: Ticket) -> None:
+        for served in self.slots.leave(ticket):
+            self._wake(served)
+
+    async def _connection(self, conn: socket.socket, ticket: Ticket) -> None:
         limits = self.limits
-        holding = True  # a request slot, released once: at the end, or when the answer becomes a stream
         writer: asyncio.StreamWriter | None = None
-
-        def release() -> None:
-            nonlocal holding
-            if holding:
-                holding = False
-                slots.release()
-
+        task = asyncio.current_task()
+        assert task is not None
         try:
-            loop = asyncio.get_running_loop()
-            reader = asyncio.StreamReader(limit=limits.max_head)
-            protocol = asyncio.StreamReaderProtocol(reader)
-            async with asyncio.timeout(limits.head_timeout):
-                transport, _ = await loop.connect_accepted_socket(
-                    lambda: protocol,
-                    conn,
-                    ssl=self.tls,
-                    ssl_handshake_timeout=limits.head_timeout if self.tls else None,
-                )
-            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
-            request = await self._read(reader, client)
-            if isinstance(request, Response):
-                await self._write(writer, request)
+            if ticket.turn is Turn.WAITING:
+                await self._slot(ticket)
+            if ticket.turn is not Turn.SERVED:  # turned away while waiting, or waited too long
+                self.refused["busy"] += 1
+                _turn_away(conn)
                 return
+            self.open_connections += 1
+            self._holders[ticket] = task
             try:
-                answer = await self.handler(request)
-            except Exception as exc:  # a bug of ours: one answer says so, the server goes on
-                answer = _plain(500, f"internal error: {exc.__class__.__name__}")
-            if isinstance(answer, Response):
-                await self._write(writer, answer)
-                return
-            release()  # a stream holds a stream slot, not a request slot
-            await self._stream(writer, client, answer)
+                loop = asyncio.get_running_loop()
+                reader = asyncio.StreamReader(limit=limits.max_head)
+                protocol = asyncio.StreamReaderProtocol(reader)
+                async with asyncio.timeout(limits.head_timeout):
+                    transport, _ = await loop.connect_accepted_socket(
+                        lambda: protocol,
+                        conn,
+                        ssl=self.tls,
+                        ssl_handshake_timeout=limits.head_timeout if self.tls else None,
+                    )
+                writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+                await self._answer(reader, writer, ticket)
+            finally:
+                self._holders.pop(ticket, None)
+                self.open_connections -= 1
+        except asyncio.CancelledError:
+            if not ticket.cut:
+                raise
+            task.uncancel()  # cut for another address (told 503): the server goes on
+            self.refused["yielded"] += 1
         except (TimeoutError, ConnectionError, OSError, asyncio.IncompleteReadError, ssl.SSLError):
             self.refused["timeout_or_reset"] += 1
         finally:
-            release()
-            self._by_client[client] -= 1
-            if self._by_client[client] <= 0:
-                del self._by_client[client]
-            self.open_connections -= 1
+            self._leave(ticket)
             if writer is not None:
                 writer.close()
             else:
-                conn.close()
+                conn.close()  # a second close of a socket object does nothing
+
+    async def _slot(self, ticket: Ticket) -> None:
+        """Wait, unread, until ``ticket`` is served or turned away, or ``wait_timeout`` has passed (then it
+        leaves the line)."""
+        woken = asyncio.get_running_loop().create_future()
+        self._woken[ticket] = woken
+        try:
+            async with asyncio.timeout(self.limits.wait_timeout):
+                await woken
+        except TimeoutError:
+            pass
+        finally:
+            self._woken.pop(ticket, None)
+        if ticket.turn is Turn.WAITING:
+            self._leave(ticket)
+
+    async def _answer(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ticket: Ticket
+    ) -> None:
+        """Read one request and answer it, or stream."""
+        ticket.reading = True
+        try:
+            request = await self._read(reader, ticket.address)
+        except asyncio.CancelledError:
+            if ticket.cut:  # another address waits and this one holds more than its share: 503, at once
+                writer.write(BUSY)
+            raise
+        finally:
+            ticket.reading = False
+        if isinstance(request, Response):
+            await self._write(writer, request)
+            return
+        try:
+            answer = await self.handler(request)
+        except Exception as exc:  # a bug of ours: one answer says so, the server goes on
+            answer = _plain(500, f"internal error: {exc.__class__.__name__}")
+        if isinstance(answer, Response):
+            await self._write(writer, answer)
+            return
+        self._holders.pop(ticket, None)
+        self._leave(ticket)  # a stream holds a stream place, not a request slot
+        await self._stream(writer, ticket.address, answer)
 
     async def _read(self, reader: asyncio.StreamReader, client: str) -> Request | Response:
         limits = self.limits
@@ -338,15 +402,18 @@ class BoundedServer:
 
     async def _stream(self, writer: asyncio.StreamWriter, client: str, stream: Stream) -> None:
         limits = self.limits
-        if (
-            self.open_streams >= limits.streams
-            or self._streams_by_client[client] >= limits.streams_per_client
-        ):
+        place = self.places.take(client)
+        if place is None:
             self.refused["streams"] += 1
-            await self._write(writer, _plain(503, "too many event streams open; try again later"))
+            await self._write(writer, _busy("too many event streams open; try again later", STREAM_RETRY))
             return
+        if place.cut is not None:  # every place taken: an address over its share gives one up
+            self._cut(place.cut)
+        ticket = place.ticket
+        task = asyncio.current_task()
+        assert task is not None
+        self._holders[ticket] = task
         self.open_streams += 1
-        self._streams_by_client[client] += 1
         try:
             writer.transport.set_write_buffer_limits(high=64 * 1024)
             head = (
@@ -362,25 +429,48 @@ class BoundedServer:
                     await writer.drain()
 
             await stream.run(send)
+        except asyncio.CancelledError:
+            if not ticket.cut:
+                raise
+            task.uncancel()  # gave its place to another address: closed; the console reconnects
+            self.refused["stream_yielded"] += 1
         finally:
+            self._holders.pop(ticket, None)
             self.open_streams -= 1
-            self._streams_by_client[client] -= 1
-            if self._streams_by_client[client] <= 0:
-                del self._streams_by_client[client]
+            self.places.give_back(ticket)
 
 
+_BUSY_TEXT = b"busy: too many connections waiting; try again soon\n"
 BUSY = (
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 55\r\n"
-    b"Retry-After: 1\r\nConnection: close\r\n\r\ntoo many connections from this address; try again soon\n"
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: " + str(len(_BUSY_TEXT)).encode() + b"\r\nRetry-After: 1\r\nConnection: close\r\n"
+    b"Server: tui-health\r\n\r\n" + _BUSY_TEXT
 )
+"""The answer to a connection turned away before its request was read (sent whole, without reading)."""
 
 
 def _turn_away(conn: socket.socket) -> None:
-    """Answer 503 at once, without reading anything (one small non-blocking send), and close."""
+    """Answer 503 at once and close, never blocking: one small send, then what the client already sent is read
+    and dropped (closing on unread bytes would reset the connection, and the answer with it)."""
     with contextlib.suppress(OSError):
         conn.setblocking(False)
         conn.send(BUSY)
+        conn.shutdown(socket.SHUT_WR)
+        for _ in range(16):  # at most 1 MiB, only what has arrived: recv raises once nothing is there
+            if not conn.recv(65536):
+                break
     conn.close()
+
+
+STREAM_RETRY = 10
+"""Seconds a refused event stream is told to wait (``Retry-After``): streams last, places free slowly."""
+
+
+def _busy(message: str, retry_after: int = 1) -> Response:
+    """A busy answer: 503, with ``Retry-After`` saying when to come back."""
+    return Response(
+        503, "text/plain; charset=utf-8", (message + "\n").encode(), {"Retry-After": str(retry_after)}
+    )
 
 
 def _plain(status: int, message: str) -> Response:

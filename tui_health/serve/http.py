@@ -334,7 +334,8 @@ class CollectorServer:
             return _reply(400, "not JSON")
         if not isinstance(body, dict):
             return _reply(400, "not a JSON object")
-        return _reply(*await self.silence(body))
+        status, message = await self.silence(body)
+        return _reply(status, message, {"Retry-After": "5"} if status == 503 else None)
 
     async def _reload(self, request: Request) -> Response:
         """Read the config again, as SIGHUP does; only with the token (a reload changes where alerts go)."""
@@ -347,7 +348,7 @@ class CollectorServer:
                 401, "a bearer token is needed (TUI_HEALTH_SERVE_TOKEN)", {"WWW-Authenticate": "Bearer"}
             )
         if self.loop is None or self.loop.is_closed():
-            return _reply(503, "the collector is not running")
+            return _reply(503, "the collector is not running", {"Retry-After": "5"})
         reload = self.reload
 
         async def run() -> list[str]:

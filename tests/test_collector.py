@@ -295,6 +295,24 @@ def test_one_address_may_open_every_stream_place_until_another_address_needs_one
             sock.close()
 
 
+def test_the_collector_takes_its_caps_from_the_settings(tmp_path: Path) -> None:
+    from tui_health.serve import serving
+    from tui_health.settings.config import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text("[serve]\nmax_clients = 7\nmax_streams = 2\nstreams_per_address = 1\n")
+    settings = load_settings(path=config, env={})
+    with serving([], None, ("127.0.0.1", 0), settings.serve) as [collector]:
+        limits = collector.http.limits
+        assert (limits.connections, limits.streams, limits.streams_per_client) == (7, 2, 1)
+        assert limits.per_client == 1  # a quarter of the slots, at least one
+        consoles = [open_stream(collector.http, "127.0.0.1", "/events") for _ in range(2)]  # places are free
+        refused = get(collector.http, "/events")  # both places taken, and this address has its share
+        assert refused.startswith(b"HTTP/1.1 503") and b"\r\nRetry-After: 10\r\n" in refused
+        for sock in consoles:
+            sock.close()
+
+
 async def test_the_collector_names_stale_targets_in_healthz(start_sim, tmp_path: Path) -> None:
     from tui_health.support.clock import FakeClock
 

@@ -141,6 +141,14 @@ def test_template_loads_and_is_the_default(tmp_path):
     assert s == load_settings(path=tmp_path / "absent.toml", env={})
 
 
+def test_the_collectors_caps_are_read_and_checked(tmp_path):
+    s = load_settings(path=write(tmp_path, "[serve]\nmax_clients = 200\nmax_streams = 100\n"), env={})
+    assert (s.serve.max_clients, s.serve.max_streams, s.serve.streams_per_address) == (200, 100, 32)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path=write(tmp_path, "[serve]\nmax_streams = 8\nstreams_per_address = 16\n"), env={})
+    assert "serve.streams_per_address (16) is more than serve.max_streams (8)" in str(info.value)
+
+
 def test_missing_credentials_say_where_to_put_them(tmp_path):
     s = load_settings(path=tmp_path / "c.toml", env={"GENESYSCLOUD_OAUTHCLIENT_ID": "abc"})
     with pytest.raises(ConfigError) as info:
@@ -159,6 +167,8 @@ def test_config_commands(tmp_path):
     assert run_cli("config", "path", env=env).stdout.strip() == str(path)
     init = run_cli("config", "init", env=env)
     assert init.returncode == 0 and path.exists()
+    written = path.read_text()  # the collector's caps are there to be seen and changed
+    assert all(f"\n{key} = " in written for key in ("max_clients", "max_streams", "streams_per_address"))
     assert run_cli("config", "init", env=env).returncode == 3
     show = run_cli("config", "show", "--region", "eu-central-1", env=env)
     assert show.returncode == 0, show.stderr

@@ -228,11 +228,24 @@ class ServeSettings(Section):
     """PEM certificate (chain) to serve HTTPS with; with ``tls_key``. Absent: plain HTTP (put it behind a proxy
     or on localhost)."""
     tls_key: Path | None = None
+    max_clients: int = Field(64, ge=1, le=10_000)
+    """Requests read or answered at once; more wait their turn, unread. One address may use every idle one, and
+    keeps a quarter of them (16 of 64) while another address waits."""
+    max_streams: int = Field(64, ge=1, le=10_000)
+    """Event streams (attached consoles) open at once; each holds at most one coalesced state."""
+    streams_per_address: int = Field(32, ge=1, le=10_000)
+    """Streams one address keeps once every place is taken (size it for a team behind one office NAT); while
+    places are free, an address may open more."""
 
     @model_validator(mode="after")
     def _pair(self) -> ServeSettings:
         if (self.tls_key is None) != (self.tls_cert is None):
             raise ValueError("serve.tls_cert and serve.tls_key go together")
+        if self.streams_per_address > self.max_streams:
+            raise ValueError(
+                f"serve.streams_per_address ({self.streams_per_address}) is more than serve.max_streams "
+                f"({self.max_streams})"
+            )
         return self
 
     def tls(self) -> ssl.SSLContext | None:
@@ -749,6 +762,14 @@ permanent_after = 600    # seconds of 4xx refusals (and three of them) before an
 # [[alerts.sinks]]
 # type = "webhook"      # SINK_TYPES
 # url = "https://alerts.example.com/hook"
+
+[serve]                  # the collector's endpoints (--serve, --metrics-listen)
+public_read = false      # true: anyone may read the state (/state.json, /events); silences still need the token
+max_clients = 64         # requests at once; one address may use all while no other waits (then a quarter)
+max_streams = 64         # attached consoles (event streams) at once
+streams_per_address = 32 # streams one address (an office's NAT) keeps once every place is taken
+# tls_cert = "/etc/tui-health/tls/cert.pem"   # with tls_key: HTTPS
+# tls_key = "/etc/tui-health/tls/key.pem"
 
 # Several orgs in one monitor: one entry each (without any, the settings above describe one target).
 # [[targets]]

@@ -225,7 +225,7 @@ def test_certificates_are_verified_whenever_any_url_is_https(tmp_path):
         ('type = "pagerduty"', "alerts.sinks.0.routing_key: field required"),
         (
             'type = "pagerduty"\nrouting_key = "half-a-key-0123"',
-            "routing_key: must be the 32-character integration key of an events api v2 integration (got 15",
+            "routing_key: must be the 32-character integration key of an Events API v2 integration (got 15",
         ),
         ('type = "carrier-pigeon"', "does not match any of the expected tags"),
     ],

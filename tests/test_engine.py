@@ -185,6 +185,27 @@ def test_silenced_components_show_and_audit_but_do_not_alert():
     assert [(e.event_type, e.status) for e in later.notify] == [("component_health_change", "down")]
 
 
+def test_a_silence_holds_new_pages_but_never_the_resolve_of_one_that_was_sent():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, min_down=9)
+    paged = run(eng, clock, [(0, OK), (10, {**OK, "a": "down"})])
+    assert [e.status for e in notified(paged, "component_health_change")] == ["down"]
+    eng.silence("a", clock.now() + timedelta(hours=2), by="alice", reason="we know")
+    recovered = run(eng, clock, [(20, OK)])  # well inside the silence
+    assert [e.status for e in notified(recovered, "component_health_change")] == ["healthy"]
+    again = run(eng, clock, [(30, {**OK, "a": "degraded"})])  # a new problem while silenced: held
+    assert notified(again) == []
+
+
+def test_a_maintenance_window_holds_new_pages_but_never_the_resolve_of_one_that_was_sent():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=0, min_down=9)
+    run(eng, clock, [(0, OK), (10, {**OK, "a": "down"})])
+    eng.maintenance = {"a": "db upgrade", "b": "db upgrade"}
+    recovered = run(eng, clock, [(20, {**OK, "b": "down"})])  # a recovers, b goes down inside the window
+    assert [(e.component_ids, e.status) for e in notified(recovered)] == [(("a",), "healthy")]
+
+
 def test_silencing_takes_a_component_out_of_the_threshold():
     clock = FakeClock()
     eng = engine(clock, flap_interval=0)

@@ -111,6 +111,52 @@ def test_a_daily_window_keeps_its_wall_time_across_daylight_saving():
     assert weekly.current(datetime(2026, 3, 16, 23, 0, tzinfo=UTC)) is None
 
 
+def test_a_window_that_starts_in_the_skipped_hour_opens_at_the_first_moment_that_exists():
+    berlin = ZoneInfo("Europe/Berlin")
+    window = Window(
+        "w", datetime(2026, 3, 29, 2, 30), timedelta(hours=1), berlin
+    )  # 02:00-03:00 does not exist
+    assert window.current(datetime(2026, 3, 29, 0, 59, tzinfo=UTC)) is None
+    opened = window.current(datetime(2026, 3, 29, 1, 0, tzinfo=UTC))  # 03:00 CEST, that day
+    assert opened is not None and opened[0].astimezone(UTC) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert opened[1] - opened[0] == timedelta(hours=1)  # an hour of real time
+    assert window.current(datetime(2026, 3, 29, 1, 59, tzinfo=UTC)) is not None
+    assert window.current(datetime(2026, 3, 29, 2, 0, tzinfo=UTC)) is None  # the end is exclusive
+    daily = Window("d", datetime(2026, 3, 28, 2, 30), timedelta(hours=1), berlin, every="day")
+    assert daily.current(datetime(2026, 3, 29, 1, 30, tzinfo=UTC)) is not None  # the day is not skipped
+    assert daily.current(datetime(2026, 3, 27, 1, 45, tzinfo=UTC)) is None  # before its first occurrence
+    twice = Window("t", datetime(2026, 10, 25, 2, 30), timedelta(minutes=20), berlin)  # 02:30 happens twice
+    assert twice.current(datetime(2026, 10, 25, 0, 35, tzinfo=UTC)) is not None  # the first one
+    assert twice.current(datetime(2026, 10, 25, 1, 35, tzinfo=UTC)) is None
+
+
+def test_a_windows_ids_match_and_kinds_add_up():
+    utc, start = ZoneInfo("UTC"), datetime(2026, 1, 1)
+    window = Window("w", start, timedelta(days=1), utc, ids=("chat",), match=("Carrier*",), kinds=("edge",))
+    # (ANDed, as they were, no component would be in it)
+    named = [
+        Component("chat", "Web chat", Status.DOWN),  # by id
+        Component("trunk:1", "Carrier a", Status.DOWN, kind="trunk"),  # by name pattern
+        Component("trunk:2", "Other", Status.DOWN, kind="trunk"),  # by none
+        Component("edge:1", "Edge 1", Status.DOWN, kind="edge"),  # by kind
+        Component("queue:Carrier-x", "Sales", Status.DOWN, kind="queue"),  # the pattern on the id
+    ]
+    assert [window.covers("prod", c) for c in named] == [True, True, False, True, False]
+    by_id_pattern = Window("i", start, timedelta(days=1), utc, match=("queue:Carrier*",))
+    assert by_id_pattern.covers("prod", named[4])
+
+
+def test_a_window_naming_no_configured_target_is_a_config_error(tmp_path):
+    config = (
+        '[[targets]]\nname = "EU"\nregion = "eu-central-1"\n'
+        '[[maintenance]]\nstart = "2026-12-06T02:00"\nduration = "2h"\ntargets = ["US"]\n'
+    )
+    proc = run_cli("config", "show", extra_config=config)
+    assert proc.returncode == 3 and "US" in proc.stderr and "EU" in proc.stderr
+    ok = run_cli("config", "show", extra_config=config.replace('["US"]', '["EU"]'))
+    assert ok.returncode == 0, ok.stderr
+
+
 def test_a_window_covers_by_id_pattern_kind_and_target():
     trunk = Component("trunk:1", "Carrier a", Status.DOWN, kind="trunk")
     api = Component("analytics-api", "Analytics API", Status.DOWN)
@@ -163,9 +209,11 @@ async def test_in_a_window_changes_are_kept_but_page_nobody_until_it_ends(start_
 
 
 def test_a_bad_window_is_a_config_error_naming_it(tmp_path):
-    config = '[[maintenance]]\nstart = "2026-12-06T02:00"\nduration = "2h"\ntimezone = "Mars/Olympus"\n'
+    config = '[[maintenance]]\nstart = "2026-12-06T02:00"\nduration = "2h"\ntimezone = "Europe/Berln"\n'
     proc = run_cli("config", "show", extra_config=config)
-    assert proc.returncode == 3 and "Mars/Olympus" in proc.stderr
+    assert proc.returncode == 3 and "maintenance.0.timezone" in proc.stderr
+    assert "europe/berln" not in proc.stderr.replace("Europe/Berln", "")  # quoted as written, every time
+    assert proc.stderr.count("Europe/Berln") >= 1
 
 
 # -- silences from the shell --------------------------------------------------------------------------------------

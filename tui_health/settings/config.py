@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from tui_health.alerts.sinks import MODULES as SINK_MODULES
 from tui_health.alerts.sinks import SinkSettings
@@ -418,6 +418,22 @@ class Settings(Section):
             seen.add(target.name.casefold())
         return targets
 
+    @model_validator(mode="after")
+    def _windows_name_targets(self, info: ValidationInfo) -> Settings:
+        """A ``[[maintenance]]`` window's ``targets`` must name configured targets (else it holds nothing); the
+        file's settings are checked, not each target's own (made from them, without the ``[[targets]]``)."""
+        if info.context and "target" in info.context:
+            return self
+        known = [t.name for t in self.targets] or [self.region_label]
+        for index, window in enumerate(self.maintenance):
+            unknown = [n for n in window.targets if n not in known]
+            if unknown:
+                raise ValueError(
+                    f"maintenance[{index}] ({window.name}): targets names {unknown[0]!r}, which is not a "
+                    f"configured target (the targets: {', '.join(known)})"
+                )
+        return self
+
     def for_target(self, target: TargetSettings, env: Mapping[str, str]) -> Settings:
         """The effective settings of one ``[[targets]]`` entry: the file's settings with the target's keys, its
         own credentials (from the variables it names) and, beside other targets, its own outbox and audit log.
@@ -457,7 +473,7 @@ class Settings(Section):
             audit = self.audit.resolved_path
             data["audit"]["path"] = audit.with_name(f"{audit.stem}-{target.slug}{audit.suffix}")
         try:
-            effective = Settings.model_validate(data)
+            effective = Settings.model_validate(data, context={"target": target.name})
             effective.domain  # noqa: B018 - the region, checked now
         except ValidationError as exc:
             raise ConfigError(f"target {target.name!r}: {_describe(exc, {}, Path('[[targets]]'))}") from None
@@ -665,8 +681,11 @@ def _describe(exc: ValidationError, origin: Mapping[str, str], path: Path) -> st
     if "secret" in loc or "token" in loc or "routing_key" in loc:
         shown = ""
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    message = err["msg"].lower().removeprefix("value error, ")
-    return f"{where}: {loc}: {message}{shown}{more}"
+    message = err["msg"].removeprefix("Value error, ")
+    message = (
+        message[:1].lower() + message[1:]
+    )  # pydantic's sentences start upper-case; what was written stays
+    return f"{where}: {loc}: {message}{shown}{more}" if loc else f"{where}: {message}{more}"
 
 
 _TEMPLATE = """\

@@ -93,7 +93,8 @@ def test_doctor_says_which_pid_holds_the_state_directory(start_sim):
         finally:
             lock.release()
     assert proc.returncode == 0, proc.stdout
-    assert f"pid {os.getpid()}" in proc.stdout
+    assert f"in use by the running tui-health (pid {os.getpid()})" in proc.stdout
+    assert "stop it" not in proc.stdout  # the service runs: nothing to stop
 
 
 # -- maintenance windows ----------------------------------------------------------------------------------------
@@ -233,6 +234,8 @@ async def test_a_silence_left_in_the_state_dir_is_taken_at_the_next_poll(start_s
             "--reason", "carrier ticket 4711", "--by", "alice", env=env,
         )  # fmt: skip
         assert asked.returncode == 0, asked.stderr
+        assert f"on {monitor.region}" in asked.stdout  # the target is named
+        assert f"the running tui-health (pid {os.getpid()}) takes it for {monitor.region}" in asked.stdout
         assert "voice-telephony" not in monitor.engine.silences  # taken at the next poll, not before
         await monitor.poll()
         assert "voice-telephony" in monitor.engine.silences
@@ -251,6 +254,27 @@ async def test_a_silence_left_in_the_state_dir_is_taken_at_the_next_poll(start_s
         await monitor.poll()
         assert any("found no component nope" in e.message for e in monitor.recent)
         await monitor.close()
+
+
+def test_a_silence_for_a_target_nobody_runs_is_said_never_taken_for_done(tmp_path):
+    state = tmp_path / "state"
+    env = {**CREDS, "GENESYSCLOUD_REGION": "eu-central-1"}
+    config = f'[state]\ndir = "{state}"\n'
+    add = ("silence", "add", "--component", "x", "--duration", "1h", "--reason", "r")
+    nobody = run_cli(*add, env=env, extra_config=config)
+    assert nobody.returncode == 0 and "on eu-central-1" in nobody.stdout
+    assert "no tui-health runs on this state directory now" in nobody.stdout
+    lock = InstanceLock(state).acquire()
+    try:
+        lock.announce({"0123abcd": "US prod"})  # another config's target runs here
+        other = run_cli(*add, env=env, extra_config=config)
+    finally:
+        lock.release()
+    assert other.returncode == 0
+    assert (
+        f"warning: the running tui-health (pid {os.getpid()}) watches US prod, not eu-central-1"
+        in other.stdout
+    )
 
 
 def test_a_silence_needs_a_reason_and_a_duration():

@@ -82,7 +82,7 @@ def write(checks: list[Check], fmt: str) -> None:
 
 # -- the state directory ----------------------------------------------------------------------------------
 def state_dir(settings: Settings) -> list[Check]:
-    from tui_health.support.lock import InstanceLock
+    from tui_health.support.lock import InstanceLock, holder
 
     path = settings.state_dir
     try:
@@ -91,11 +91,22 @@ def state_dir(settings: Settings) -> list[Check]:
             pass
     except OSError as exc:
         return [Check("", "state directory", FAIL, f"{path} is not writable: {exc.strerror or exc}")]
+    running = holder(path)
+    if running is not None:  # a running instance: what a service should have (nothing to stop)
+        watches = f", watching {', '.join(running.targets.values())}" if running.targets else ""
+        return [
+            Check(
+                "",
+                "state directory",
+                OK,
+                f"{path} writable; in use by the running tui-health (pid {running.pid}{watches})",
+            )
+        ]
     lock = InstanceLock(path)
     try:
         lock.acquire()
-    except TuiHealthError as exc:  # held: a running instance, which is what a service should have
-        return [Check("", "state directory", OK, f"{path} writable; {exc.one_line()}")]
+    except TuiHealthError:  # taken between the two looks: an instance starting now
+        return [Check("", "state directory", OK, f"{path} writable; an instance is starting on it now")]
     lock.release()
     return [Check("", "state directory", OK, f"{path} writable, lock free")]
 

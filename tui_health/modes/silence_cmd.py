@@ -257,11 +257,28 @@ def _local(
         if args.action == "add"
         else f"lift the silence of {what}"
     )
-    _say(
-        f"asked to {verb} on {len(targets)} target(s): a running tui-health takes it at its next poll "
-        f"(state directory {settings.state_dir})"
-    )
+    names = ", ".join(t.name for t in targets)
+    _say(f"asked to {verb} on {names} (state directory {settings.state_dir})")
+    _say(_who_takes_it(settings.state_dir, {t.key: t.name for t in targets}))
     return 0
+
+
+def _who_takes_it(state_dir: Path, asked: dict[str, str]) -> str:
+    """Whether the instance running on ``state_dir`` (its lock says which targets it watches) takes a request for
+    ``asked`` (key → name), said so it is never taken for done when nobody will take it."""
+    from tui_health.support.lock import holder
+
+    running = holder(state_dir)
+    if running is None:
+        return "no tui-health runs on this state directory now: it is taken when one starts"
+    if not running.targets or set(asked) & set(running.targets):
+        taken = [name for key, name in asked.items() if key in running.targets] or list(asked.values())
+        return f"the running tui-health (pid {running.pid}) takes it for {', '.join(taken)} at its next poll"
+    return (
+        f"warning: the running tui-health (pid {running.pid}) watches {', '.join(running.targets.values())}, "
+        f"not {', '.join(asked.values())}: it will not take this request (give the same config or --target as "
+        "it runs with)"
+    )
 
 
 def _say(line: str) -> None:

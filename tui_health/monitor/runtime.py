@@ -81,6 +81,8 @@ async def open_monitors(
     try:
         async with AsyncExitStack() as stack:
             targets = targets_from(settings, dict(os.environ), only)
+            if lock is not None:  # `tui-health silence` and doctor read which targets run here
+                lock.announce({t.key: t.name for t in targets})
             # targets watching the same status page share one download per poll
             shared = SharedFetches(max_age=min(5.0, settings.poll.interval / 2)) if len(targets) > 1 else None
             monitors = [

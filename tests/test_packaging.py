@@ -12,6 +12,15 @@ from tests.promtool import tool
 from tui_health.cli import build_parser, check_modes
 
 UNIT = Path(__file__).parent.parent / "packaging" / "systemd" / "tui-health.service"
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_service_steps() -> list[str]:
+    """The shell lines of the README's section "As a systemd service" and the doctor command after it."""
+    text = README.read_text()
+    section = text[text.index("### As a systemd service") : text.index("### Planned maintenance")]
+    blocks = [b.split("```", 1)[0] for b in section.split("```sh\n")[1:]]
+    return [line.split("#", 1)[0].strip() for block in blocks for line in block.replace("\\\n", " ").splitlines()]
 
 
 def exec_start() -> list[str]:
@@ -24,14 +33,43 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     analyze = tool("systemd-analyze", "systemd")
     program = Path(sys.executable).with_name("tui-health")
     unit = tmp_path / "tui-health.service"
-    unit.write_text(UNIT.read_text().replace("/usr/local/bin/tui-health", str(program)))
+    unit.write_text(UNIT.read_text().replace(exec_start()[0], str(program)))
     done = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "tui-health.service" not in done.stderr, done.stderr
 
 
+def test_the_unit_runs_the_program_where_the_readmes_install_step_puts_it() -> None:
+    steps = readme_service_steps()
+    [venv] = [shlex.split(s)[-1] for s in steps if "-m venv" in s]
+    assert any(s.startswith(f"sudo {venv}/bin/pip install") for s in steps)  # installed into that venv
+    assert exec_start()[0] == f"{venv}/bin/tui-health"
+    assert not venv.startswith(("/root", "/home"))  # ProtectHome= and DynamicUser= hide those
+    assert any("systemd-analyze verify /etc/systemd/system/tui-health.service" in s for s in steps)
+
+
+def test_the_readmes_doctor_runs_as_the_service_runs() -> None:
+    """The doctor command proves the paging path with the unit's own user, environment and directories."""
+    [command] = [s for s in readme_service_steps() if "doctor --send-test-alert" in s]
+    words = shlex.split(command)
+    properties = {words[i + 1] for i, w in enumerate(words) if w == "-p"}
+    unit = {line for line in UNIT.read_text().splitlines() if "=" in line and not line.startswith("#")}
+    for key in ("DynamicUser", "EnvironmentFile", "StateDirectory", "ConfigurationDirectory", "LogsDirectory"):
+        [line] = [u for u in unit if u.startswith(f"{key}=")]
+        assert line.replace("=-/", "=/") in properties, key  # the unit's "-" (optional file) aside
+    assert words[:2] == ["sudo", "systemd-run"] and exec_start()[0] in words
+    assert words[words.index(exec_start()[0]) + 1 :] == ["doctor", "--send-test-alert"]
+
+
+def test_the_units_header_and_command_agree_on_what_it_serves() -> None:
+    header = "".join(line for line in UNIT.read_text().splitlines() if line.startswith("#"))
+    serves = "--serve" in exec_start()
+    assert ("change --metrics-listen to --serve" in header) is not serves
+    assert "TUI_HEALTH_SERVE_TOKEN" not in header or "--serve" in header
+
+
 def test_the_unit_runs_headless_with_a_command_line_tui_health_accepts() -> None:
     program, *args = exec_start()
-    assert program == "/usr/local/bin/tui-health"
+    assert program.endswith("/bin/tui-health")
     parsed = build_parser().parse_args(args)
     check_modes(parsed)  # raises on a mode flag without its mode
     assert parsed.headless and parsed.metrics_listen.startswith("127.0.0.1:")

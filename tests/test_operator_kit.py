@@ -97,6 +97,23 @@ def test_doctor_says_which_pid_holds_the_state_directory(start_sim):
     assert "stop it" not in proc.stdout  # the service runs: nothing to stop
 
 
+def test_doctor_lists_each_window_when_it_is_and_what_it_covers_now(start_sim):
+    sim = start_sim("steady")
+    config = (
+        '[display]\ntz = "utc"\n'
+        '[[maintenance]]\nname = "voice work"\nstart = "2030-01-06T02:00"\nduration = "2h"\nmatch = ["Voice*"]\n'
+        '[[maintenance]]\nname = "typo"\nstart = "2020-01-01T00:00"\nduration = "1h"\nevery = "week"\n'
+        'ids = ["no-such-component"]\n'
+    )
+    proc = doctor(sim, config=config)
+    voice = next(line for line in proc.stdout.splitlines() if "maintenance voice work" in line)
+    assert "next 2030-01-06 02:00 UTC to 2030-01-06 04:00 UTC" in voice
+    assert voice.startswith("✓") and "covers 1 of 40 component(s) now (Voice (Telephony))" in voice
+    typo = next(line for line in proc.stdout.splitlines() if "maintenance typo" in line)
+    assert typo.startswith("!") and "covers none of the 40 component(s)" in typo and "next " in typo
+    assert proc.returncode == 1  # a window that holds nothing is a warning
+
+
 # -- maintenance windows ----------------------------------------------------------------------------------------
 def test_a_daily_window_keeps_its_wall_time_across_daylight_saving():
     berlin = ZoneInfo("Europe/Berlin")

@@ -20,7 +20,9 @@ def readme_service_steps() -> list[str]:
     text = README.read_text()
     section = text[text.index("### As a systemd service") : text.index("### Planned maintenance")]
     blocks = [b.split("```", 1)[0] for b in section.split("```sh\n")[1:]]
-    return [line.split("#", 1)[0].strip() for block in blocks for line in block.replace("\\\n", " ").splitlines()]
+    return [
+        line.split("#", 1)[0].strip() for block in blocks for line in block.replace("\\\n", " ").splitlines()
+    ]
 
 
 def exec_start() -> list[str]:
@@ -53,7 +55,13 @@ def test_the_readmes_doctor_runs_as_the_service_runs() -> None:
     words = shlex.split(command)
     properties = {words[i + 1] for i, w in enumerate(words) if w == "-p"}
     unit = {line for line in UNIT.read_text().splitlines() if "=" in line and not line.startswith("#")}
-    for key in ("DynamicUser", "EnvironmentFile", "StateDirectory", "ConfigurationDirectory", "LogsDirectory"):
+    for key in (
+        "DynamicUser",
+        "EnvironmentFile",
+        "StateDirectory",
+        "ConfigurationDirectory",
+        "LogsDirectory",
+    ):
         [line] = [u for u in unit if u.startswith(f"{key}=")]
         assert line.replace("=-/", "=/") in properties, key  # the unit's "-" (optional file) aside
     assert words[:2] == ["sudo", "systemd-run"] and exec_start()[0] in words

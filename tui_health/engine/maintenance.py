@@ -54,6 +54,22 @@ class Window:
             return start, end
         return None
 
+    def next(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """The occurrence open at ``now``, else the next one; ``None`` when a one-off window is over."""
+        current = self.current(now)
+        if current is not None:
+            return current
+        step = STEP.get(self.every or "")
+        local = now.astimezone(self.zone).replace(tzinfo=None)
+        if step is None or local < self.start:
+            begins = self.start
+        else:
+            begins = self.start + timedelta(days=((local - self.start).days // step + 1) * step)
+        start = moment(begins, self.zone)
+        if start < now:
+            return None
+        return start, (start.astimezone(UTC) + self.duration).astimezone(self.zone)
+
     def covers(self, target: str, component: Component) -> bool:
         """Whether the window holds ``component`` of ``target`` (when it is open)."""
         if self.targets and target not in self.targets:

@@ -24,13 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tui_health.model.domain import AuditEvent, EventType, RequestTiming, Severity
+from tui_health.model.domain import AuditEvent, Component, EventType, RequestTiming, Severity
 from tui_health.settings.config import Settings
 from tui_health.settings.target import Target
 from tui_health.support.errors import TuiHealthError
 from tui_health.support.redact import scrub
 from tui_health.support.text import clean
 from tui_health.support.urls import hostname, origin_of
+from tui_health.support.zone import date_time
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 MARK = {OK: "✓", WARN: "!", FAIL: "✗"}
@@ -55,7 +56,9 @@ async def run_doctor(
     settings: Settings, *, config_path: Path, fmt: str, send_test_alert: bool, only: tuple[str, ...] = ()
 ) -> int:
     from tui_health.settings.target import targets_from
+    from tui_health.support import zone
 
+    zone.set_zone(settings.display.tz)
     checks = [
         Check("", "config", OK, f"parsed ({config_path if config_path.exists() else 'no file: defaults'})")
     ]
@@ -141,31 +144,66 @@ async def target_checks(name: str, settings: Settings, config_path: Path) -> lis
                     checks.append(Check(name, "organizations/me", OK, f"answers: org {org}"))
                 except TuiHealthError as exc:
                     checks.append(Check(name, "organizations/me", FAIL, exc.one_line()))
+            components: list[Component] = []
             for source in conn.sources:
-                checks.append(await source_check(name, source, deadline))
+                check, found = await source_check(name, source, deadline)
+                checks.append(check)
+                components += found
+            checks += window_checks(name, settings, components)
     except TuiHealthError as exc:  # missing credentials, a bad URL: what the monitor would fail on at start
         checks.append(Check(name, "connection", FAIL, exc.one_line()))
     return checks
 
 
-async def source_check(name: str, source: Any, deadline: float) -> Check:
+async def source_check(name: str, source: Any, deadline: float) -> tuple[Check, tuple[Component, ...]]:
+    """A source's answer as a check, and the components it named (for the maintenance windows)."""
     label = f"source {source.name}"
     try:
         async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
             result = await source.fetch(deadline)
     except TimeoutError:
-        return Check(name, label, FAIL, "no answer within the poll deadline")
+        return Check(name, label, FAIL, "no answer within the poll deadline"), ()
     if not result.ok:
         verdict = WARN if result.error_kind in ("rate_limited", "rate_budget") else FAIL
-        return Check(name, label, verdict, result.error or "failed")
+        return Check(name, label, verdict, result.error or "failed"), ()
     count = len(result.components)
     if result.extras.note:
-        return Check(name, label, OK, result.extras.note)
+        return Check(name, label, OK, result.extras.note), result.components
     detail = f"{count} component(s)"
     groups = sorted({c.group for c in result.components if c.group})
     if source.name == "statuspage":
         detail += f"; groups kept: {', '.join(groups) if groups else 'none (ungrouped components only)'}"
-    return Check(name, label, OK, detail)
+    return Check(name, label, OK, detail), result.components
+
+
+def window_checks(name: str, settings: Settings, components: list[Component]) -> list[Check]:
+    """Each ``[[maintenance]]`` window of this target: when it is (open now, or next) and what it covers now. A
+    window that covers nothing of what the sources answered holds nothing: a warning."""
+    checks = []
+    now = datetime.now(UTC)
+    for window in (m.window() for m in settings.maintenance):
+        if window.targets and name not in window.targets:
+            continue
+        covered = [c for c in components if window.covers(name, c)]
+        span = window.next(now)
+        if span is None:
+            when = "over (a one-off window that has ended)"
+        elif span[0] <= now:
+            when = f"open now, until {date_time(span[1])}"
+        else:
+            when = f"next {date_time(span[0])} to {date_time(span[1])}"
+        shown = ", ".join(c.name for c in covered[:5]) + (
+            f", +{len(covered) - 5} more" if len(covered) > 5 else ""
+        )
+        what = (
+            f"covers {len(covered)} of {len(components)} component(s) now ({shown})"
+            if covered
+            else (
+                f"covers none of the {len(components)} component(s) the sources answered: check its ids, match and kinds"
+            )
+        )
+        checks.append(Check(name, f"maintenance {window.name}", OK if covered else WARN, f"{when}; {what}"))
+    return checks
 
 
 # -- the paging path ----------------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ async def case(
                 await until(lambda: shown(Status.HEALTHY), 30)
                 if push:
                     assert monitor.push is not None
-                    await until(lambda: monitor.push.gaps >= 1 and not monitor._pushed_names, 30)
+                    await until(lambda: monitor.push.gaps >= 1 and not monitor.push.busy, 30)
                 rows, hooks, lost = [], [], 0
                 for trial in range(trials):
                     status = Status.DOWN if trial % 2 == 0 else Status.HEALTHY
@@ -179,7 +179,7 @@ async def case(
                     elif push:  # the next change after the reconnection's catch-up
                         await until(
                             lambda trial=trial: (
-                                not monitor._pushed_names and monitor.push.channels[0].opened > trial + 1
+                                not monitor.push.busy and monitor.push.channels[0].opened > trial + 1
                             ),
                             30,
                         )

@@ -94,6 +94,14 @@ def test_every_alert_arrives_exactly_once_per_idempotency_key(start_sim, tmp_pat
         for component, status in (("chat", "down"), ("chat", "healthy"), ("voice-telephony", "healthy")):
             sim.state.overrides[component] = status
             wait_until(lambda c=component, s=status: delivered(sim, c, s), what=f"{component} {status}")
+
+        def audited_deliveries() -> (
+            int
+        ):  # the receiver took it; the monitor has heard so too (before we stop)
+            text = (tmp_path / "audit.jsonl").read_text() if (tmp_path / "audit.jsonl").exists() else ""
+            return text.count('"event_type":"alert_delivered"')
+
+        wait_until(lambda: audited_deliveries() >= len(sim.state.webhooks), what="every delivery audited")
     finally:
         proc = stopped(running)
     assert proc.returncode == 0, proc.stderr

@@ -18,6 +18,7 @@ from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, sim_settings
 from tui_health.genesys.notifications import MAX_TOPICS, split_topics
 from tui_health.model.domain import EventType, Status
 from tui_health.monitor.monitor import Monitor
+from tui_health.monitor.push import SETTLE
 from tui_health.monitor.runtime import open_monitor
 from tui_health.simulator import Scenario, SimulatorServer
 
@@ -84,11 +85,7 @@ async def connected(monitor: Monitor, channels: int = 1) -> None:
     await until(lambda: len(events(monitor, EventType.PUSH_CONNECTED)) >= 1, "a channel opened")
     await until(lambda: sum(c.opened for c in push.channels) >= channels, f"{channels} channel(s) opened")
     await until(
-        lambda: (
-            push.gaps >= channels
-            and not monitor._pushed_names
-            and (monitor._push_task is None or monitor._push_task.done())
-        ),
+        lambda: push.gaps >= channels and not push.busy,
         "the catch-up after opening",
     )
 
@@ -215,7 +212,7 @@ async def test_a_pushed_trunk_drop_is_seen_without_a_poll_and_alerted(start_sim,
     hooks = {"alerts.sinks": [{"type": "webhook", "url": f"{sim.url}/hooks/push"}]}
     async with org_monitor(sim, tmp_path, **hooks) as monitor:
         await listening(monitor, sim)
-        await until(lambda: monitor.push.gaps >= 1 and not monitor._pushed_names, "the first catch-up")
+        await until(lambda: monitor.push.gaps >= 1 and not monitor.push.busy, "the first catch-up")
         polls = health_requests(sim, "/api/v2/telephony/providers/edges/trunks")
         sim.org.apply("trunk", "trunk-2-2", {"connected": False})
         await until(lambda: observed(monitor, "trunk:trunk-2-2") is Status.DOWN, "the pushed drop")
@@ -561,7 +558,7 @@ async def test_what_the_service_says_on_the_socket_is_acted_on_and_caught_up(
             lambda: sim.channels.open_sockets() == 1 and channel.channel is not None, "a socket again"
         )
         assert (channel.channel.id != first) is new_channel
-        await until(lambda: not monitor._pushed_names, "the catch-up done")
+        await until(lambda: not monitor.push.busy, "the catch-up done")
         sim.org.apply("trunk", "trunk-2-2", {"connected": False})
         await until(lambda: observed(monitor, "trunk:trunk-2-2") is Status.DOWN, "pushed again")
 
@@ -608,9 +605,7 @@ async def test_a_paused_monitor_observes_no_pushed_news(start_sim, tmp_path):
         heard = monitor.push.events
         sim.org.apply("trunk", "trunk-1-1", {"connected": False})
         await until(lambda: monitor.push.events > heard, "the push heard by the source")
-        await until(
-            lambda: monitor._push_task is None or monitor._push_task.done(), "the observation skipped"
-        )
+        await until(lambda: not monitor.push.busy, "the observation skipped")
         assert observed(monitor, "trunk:trunk-1-1") is Status.HEALTHY  # paused: nothing observed
         monitor.resume()
         await monitor.poll()
@@ -626,11 +621,11 @@ async def test_pushed_changes_are_confirmed_when_the_earliest_pending_one_is_due
         monitor.engine.components["trunk:trunk-1-1"].pending_mono -= 20  # pending for 20 s already
         sim.org.apply("trunk", "trunk-2-1", {"connected": False})
         await until(lambda: observed(monitor, "trunk:trunk-2-1") is Status.DOWN, "the second push")
-        handle = monitor._confirm_handle
+        handle = monitor.push._due
         assert handle is not None
         loop = asyncio.get_running_loop()
         earliest = min(t.pending_mono for t in monitor.engine.components.values() if t.pending_mono)
-        expected = earliest + 30 - monitor.clock.monotonic() + 0.05
+        expected = earliest + 30 - monitor.clock.monotonic() + SETTLE
         assert handle.when() - loop.time() == pytest.approx(expected, abs=0.3)  # about 10 s, not about 30
 
 

@@ -152,11 +152,16 @@ def test_a_disabled_trunk_and_an_edge_out_of_service_are_in_maintenance():
     assert trunks.component(trunk).status is Status.MAINTENANCE
 
 
-def test_after_a_gap_a_pushed_source_answers_from_a_poll_again():
+def test_after_a_gap_a_pushed_source_asks_for_a_poll_instead_of_answering():
     source = trunk_source()
-    assert source.current() is not None
+    tid = next(iter(source.entities))
+    topic = f"v2.telephony.providers.edges.trunks.{tid}"
+    drop = {"id": tid, "connectedStatus": {"connected": False, "connectedStateTime": "2030-01-01T00:00:00Z"}}
+    answer = source.apply(topic, drop)
+    assert not isinstance(answer, bool) and answer.components[0].status is Status.DOWN  # its answer, at once
     source.catch_up()
-    assert source.current() is None  # the next answer is a poll
+    back = {"id": tid, "connectedStatus": {"connected": True, "connectedStateTime": "2030-01-01T00:01:00Z"}}
+    assert source.apply(topic, back) is True  # after a gap: no answer from what it knew, a poll is asked
 
 
 async def test_a_rename_seen_by_a_poll_is_published():

@@ -11,7 +11,6 @@ import sqlite3
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +40,7 @@ from tui_health.model.state import (
 from tui_health.monitor.audit import AuditLog
 from tui_health.monitor.engine_state import EngineStateStore
 from tui_health.monitor.mirrors import fold_mirrors
+from tui_health.monitor.poller import Poller, merge, merged_into
 from tui_health.monitor.snapshot_events import (
     headroom_events,
     note_events,
@@ -52,10 +52,10 @@ from tui_health.monitor.snapshot_events import (
 from tui_health.monitor.views import ComponentViews
 from tui_health.report.status import Report, report_of
 from tui_health.settings.target import Target
-from tui_health.sources.base import Source, failed, is_pushed
-from tui_health.support.clock import Clock, SystemClock
+from tui_health.sources.base import is_pushed
+from tui_health.support.clock import Clock
 from tui_health.support.disk import StorageHealth, StorageStuck
-from tui_health.support.errors import ConfigError, NetworkError
+from tui_health.support.errors import ConfigError
 from tui_health.support.lock import InstanceLock
 from tui_health.support.redact import scrub
 from tui_health.support.text import clean
@@ -68,7 +68,7 @@ if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never impo
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter
     from tui_health.model.component_history import ComponentTimeline
-    from tui_health.monitor.push import PushHub
+    from tui_health.monitor.push import News, PushHub
     from tui_health.monitor.reload import Rebuild
 
 
@@ -80,116 +80,9 @@ class Observer(Protocol):
     def recorded(self, monitor: Monitor, events: list[AuditEvent]) -> None: ...
 
 
-def merge(results: list[SourceResult]) -> tuple[Component, ...]:
-    """All components of the sources that answered; an id seen in two sources is made unique by the source's name,
-    and a status page component that mirrors a health API one is folded into it (:mod:`tui_health.monitor.mirrors`)."""
-    seen: set[str] = set()
-    merged: list[Component] = []
-    for result in results:
-        if not result.ok:
-            continue
-        for component in result.components:
-            if component.id in seen:
-                component = replace(component, id=f"{result.name}:{component.id}")
-            seen.add(component.id)
-            merged.append(component)
-    return fold_mirrors(merged)
-
-
-class Poller:
-    """Fetches every source concurrently within one deadline and merges the answers.
-
-    The deadline bounds each source as a whole (token, every page, every retry and wait, every body byte): a
-    source still busy when it passes is cancelled and reported as failed, whatever the server is doing. Error
-    texts are scrubbed of every known secret, so none a server echoes reaches a view, a log or a receiver.
-    """
-
-    def __init__(self, sources: list[Source], *, deadline: float, clock: Clock | None = None) -> None:
-        self.sources = sources
-        self.deadline = deadline
-        self.clock = clock or SystemClock()
-
-    async def _answer(self, source: Source, deadline: float, pushed: bool) -> SourceResult:
-        if pushed and is_pushed(source):
-            known = source.current()  # type: ignore[attr-defined]
-            if known is not None:
-                return known
-        return await self._bounded(source, deadline)
-
-    async def _bounded(self, source: Source, deadline: float) -> SourceResult:
-        try:
-            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                result = await source.fetch(deadline)
-        except TimeoutError:
-            return failed(
-                source.name,
-                NetworkError(
-                    f"the poll deadline of {self.deadline:g} s passed before {source.name} finished",
-                    hint="the server is too slow or stalls mid-answer; raise poll.deadline if it is just slow",
-                    reached=True,
-                ),
-                [],
-            )
-        if result.ok and not result.issues:
-            return result
-        return replace(
-            result,
-            error=scrub(result.error) if result.error else None,
-            issues=tuple(replace(i, message=scrub(i.message)) for i in result.issues),
-        )
-
-    async def poll(
-        self,
-        answered: Callable[[SourceResult, list[str]], None] | None = None,
-        *,
-        only: frozenset[str] | None = None,
-    ) -> Snapshot:
-        """Every source at once; ``answered`` is called as each one finishes while others are still busy (with
-        the names of those), so a view can show what came back without waiting for a hanging source.
-
-        ``only``: just these sources (pushed changes): each answers from what it knows when it can
-        (:meth:`Pushed.current`), and asks the API otherwise."""
-        started = self.clock.monotonic()
-        taken_at = self.clock.now()
-        deadline = time.monotonic() + self.deadline
-        sources = self.sources if only is None else [s for s in self.sources if s.name in only]
-        tasks = [
-            asyncio.ensure_future(self._answer(source, deadline, only is not None)) for source in sources
-        ]
-        try:
-            if answered is not None and len(tasks) > 1:
-                for finished in asyncio.as_completed(tasks):
-                    result = await finished
-                    busy = [s.name for s, t in zip(sources, tasks, strict=True) if not t.done()]
-                    if busy:
-                        answered(result, busy)
-            results = list(await asyncio.gather(*tasks))
-        finally:
-            for task in tasks:
-                task.cancel()
-        return Snapshot(
-            poll_id=str(uuid.uuid4()),
-            taken_at=taken_at,
-            components=merge(results),
-            sources=tuple(results),
-            total_ms=(self.clock.monotonic() - started) * 1000,
-        )
-
-
 RECENT_EVENTS = 300
 REQUESTS_WAIT = 1.0
 """Seconds a poll waits for the silence requests to be read from the state directory (the rest: next poll)."""
-PUSH_SETTLE = 0.05
-"""Seconds a pushed change waits for others arriving with it (one observation for a burst)."""
-
-
-def merged_into(whole: Snapshot, part: Snapshot) -> Snapshot:
-    """``whole`` with the sources ``part`` answered replaced by those answers (pushed observations)."""
-    fresh = {s.name: s for s in part.sources}
-    sources = tuple(fresh.pop(s.name, s) for s in whole.sources) + tuple(fresh.values())
-    return replace(
-        whole, poll_id=part.poll_id, taken_at=part.taken_at, sources=sources, components=merge(list(sources))
-    )
 
 
 STUCK_AFTER = 10.0
@@ -303,9 +196,6 @@ class Monitor:
         takes at every poll; ``None``: it takes none (``--once``, read-only)."""
         """Genesys' notification channel for the sources that take pushed changes (``None``: polling only)."""
         self._poll_lock = asyncio.Lock()  # polls and pushed observations never overlap
-        self._pushed_names: set[str] = set()
-        self._push_task: asyncio.Task[None] | None = None
-        self._confirm_handle: asyncio.TimerHandle | None = None
         self._push_working: bool | None = None  # None: never connected yet
         self._notes: dict[str, str] = {}  # source → the note last audited (said once)
         if saved is not None:
@@ -456,7 +346,7 @@ class Monitor:
         if self.dispatcher:
             self.dispatcher.start()
         if self.push is not None:
-            self.push.start(self._pushed, self._push_said)
+            self.push.start(self)
 
     async def close(
         self, delivery_wait: float = 0.0, *, own_only: bool = False, deliver_held: bool = False
@@ -466,7 +356,8 @@ class Monitor:
         the same wait), else kept in a file beside the outbox, else named as lost — never counted as kept."""
         delivered = True
         notes = []
-        await self._stop_push()
+        if self.push is not None:
+            await self.push.stop()
         if self._requests_job is not None:
             self._requests_job.cancel()  # unread requests stay in the state directory for the next start
         if self.dispatcher:
@@ -596,24 +487,16 @@ class Monitor:
             finally:
                 self._finished_at = time.monotonic()
 
-    # -- pushed changes -------------------------------------------------------------------------------
-    def _pushed(self, names: set[str]) -> None:
-        """Sources with pushed news (or a gap to catch up): observe them now, without waiting for the next poll.
-        Changes that arrive together are observed together (a few ms apart)."""
-        self._pushed_names |= names
-        if self._push_task is None or self._push_task.done():
-            self._push_task = asyncio.ensure_future(self._observe_pushed())
-
-    async def _observe_pushed(self) -> None:
-        await asyncio.sleep(PUSH_SETTLE)
+    # -- pushed changes (monitor/push.py's Observer) ------------------------------------------------------
+    async def observe_pushed(self, news: News) -> None:
+        """Observe what the notification channel brought, between polls (never during one)."""
         async with self._poll_lock:
-            names, self._pushed_names = frozenset(self._pushed_names), set()
-            if names and not self.paused:
-                await self._poll(only=names)
-        if self._pushed_names:
-            self._push_task = asyncio.ensure_future(self._observe_pushed())
+            assert self.push is not None
+            news = self.push.still_news(news)
+            if news and not self.paused:
+                await self._poll(news)
 
-    def _push_said(self, kind: str, message: str, ok: bool) -> None:
+    def push_said(self, kind: str, message: str, ok: bool) -> None:
         if ok:
             if self._push_working is not True:
                 event = self._event(EventType.PUSH_CONNECTED, message)
@@ -623,6 +506,18 @@ class Monitor:
         self._push_working = False
         event = self._event(EventType.PUSH_FAILED, f"{message}; polling goes on, a poll catches up")
         self.record([replace(event, severity=Severity.WARNING, status=kind, source="notifications")])
+
+    def pending_due(self, sources: set[str]) -> tuple[float, set[str]] | None:
+        """Seconds until the earliest pending change of ``sources`` may be confirmed (its ``flap_interval`` is
+        up), and the sources with pending changes."""
+        pending = [
+            t for t in self.engine.components.values() if t.pending_mono is not None and t.source in sources
+        ]
+        if not pending:
+            return None
+        flap = self.engine.config.flap_interval
+        earliest = min(t.pending_mono for t in pending if t.pending_mono is not None)
+        return earliest + flap - self.clock.monotonic(), {t.source for t in pending if t.source}
 
     def reconfigure(self, settings: Any) -> None:
         """Take this target's settings from a reloaded config, keeping the engine's state, history and outbox.
@@ -747,39 +642,6 @@ class Monitor:
         if events:
             self.record(events, publish=False)
 
-    def _confirm_when_due(self) -> None:
-        """A pushed change waits ``flap_interval`` before it is confirmed: observe its source again when that
-        time is up, instead of at the next poll (which may be a minute away)."""
-        if self.push is None:
-            return
-        if self._confirm_handle is not None:
-            self._confirm_handle.cancel()
-            self._confirm_handle = None
-        names = self.push.names
-        flap = self.engine.config.flap_interval
-        due = [
-            t.pending_mono + flap
-            for t in self.engine.components.values()
-            if t.pending_mono is not None and t.source in names
-        ]
-        if not due:
-            return
-        delay = max(0.0, min(due) - self.clock.monotonic()) + 0.05
-        sources = {t.source for t in self.engine.components.values() if t.pending_mono is not None}
-        self._confirm_handle = asyncio.get_running_loop().call_later(
-            delay, self._pushed, {s for s in sources if s in names}
-        )
-
-    async def _stop_push(self) -> None:
-        if self._confirm_handle is not None:
-            self._confirm_handle.cancel()
-        if self.push is not None:
-            await self.push.stop()
-        if self._push_task is not None:
-            self._push_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._push_task
-
     def _pace(self, snapshot: Snapshot) -> list[AuditEvent]:
         """Poll no more often than the request budget affords: at 10,000 components one poll is ~101 requests,
         and a 200/min budget allows one every ~31 s, not every 15. Once the next poll would have to wait for
@@ -808,24 +670,26 @@ class Monitor:
             replace(event, severity=Severity.WARNING if paced > self.configured_interval else Severity.INFO)
         ]
 
-    async def _poll(self, only: frozenset[str] | None = None) -> MonitorState:
+    async def _poll(self, news: News | None = None) -> MonitorState:
         """One cycle, as a pipeline: ask → take the answers → decide → audit → alert → publish → remember.
         Between the steps a key pressed meanwhile goes first (each step is a few ms at 10,000 components).
 
-        ``only``: an observation of the sources with pushed news, not a poll: the engine sees just their
-        components (the others keep their state), and the poll count, latency and pacing are not touched."""
-        snapshot = await self._ask(only)
+        ``news``: an observation of what the notification channel brought, not a poll: the engine sees just
+        those sources' components (the others keep their state), and the poll count, latency and pacing are not
+        touched."""
+        only = news is not None
+        snapshot = await self._ask(news)
         answered = self._take(snapshot)
         await self._take_requests()
         self._hold_maintenance()
         await asyncio.sleep(0)
         outcome = self.engine.observe(snapshot, absent_is_healthy=self.absent_is_healthy)
         await asyncio.sleep(0)
-        changes = self._audit(snapshot, outcome, paced=only is None)
+        changes = self._audit(snapshot, outcome, paced=not only)
         self._alert(outcome, changes)
         whole = self.last_snapshot or snapshot
         problems = sum(1 for c in whole.components if c.status in PROBLEMS)
-        if only is None:
+        if not only:
             self.tracker.record(snapshot, self.clock.monotonic(), problems)
         await asyncio.sleep(0)
         state = self.build_state()
@@ -835,19 +699,19 @@ class Monitor:
         await asyncio.sleep(0)
         self._persist()
         self._remember(whole, state, changes, problems)
-        if self.push is not None:
-            self.push.refresh()
-            self._confirm_when_due()
+        if self.push is not None:  # the sources a poll asked: their answers supersede older pushed ones
+            self.push.polled(set(news.ask) if news is not None else {s.name for s in snapshot.sources})
         if answered and self.settle and not self._settled:
             settle_memory()
             self._settled = True
         return state
 
-    async def _ask(self, only: frozenset[str] | None = None) -> Snapshot:
+    async def _ask(self, news: News | None = None) -> Snapshot:
         """Every source at once (their answers shown as they arrive), and what the request budget cost; with
-        ``only``, those sources, merged into the last poll's snapshot (the header speaks of every source)."""
-        if only is not None and self.last_snapshot is not None:
-            snapshot = await self.poller.poll(only=only)
+        ``news``, the sources it names — pushed answers as they are, the last answers of those observed again,
+        a poll of those it asks for — merged into the last poll's snapshot (the header speaks of every source)."""
+        if news is not None and self.last_snapshot is not None:
+            snapshot = await self._news(news, self.last_snapshot)
             self.last_snapshot = merged_into(self.last_snapshot, snapshot)
             return snapshot
         waited_before = self.budget.waited if self.budget else 0.0
@@ -857,6 +721,19 @@ class Monitor:
         if self.first_poll_at is None:
             self.first_poll_at = snapshot.taken_at
         return snapshot
+
+    async def _news(self, news: News, last: Snapshot) -> Snapshot:
+        """The snapshot of an observation of ``news`` (``last``: the snapshot it is merged into)."""
+        results = {name: answer for name, (_, answer) in news.answers.items() if name not in news.ask}
+        known = {s.name: s for s in last.sources}
+        results |= {name: known[name] for name in news.again if name in known and name not in results}
+        taken_at = self.clock.now()
+        if news.ask:
+            polled = await self.poller.poll(only=frozenset(news.ask))
+            results |= {s.name: s for s in polled.sources}
+            taken_at = polled.taken_at
+        answers = list(results.values())
+        return Snapshot(str(uuid.uuid4()), taken_at, merge(answers), tuple(answers), 0.0)
 
     def _take(self, snapshot: Snapshot) -> bool:
         """The components of the sources that answered replace theirs; a failed source's stay (stale), and what

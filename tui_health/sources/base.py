@@ -107,16 +107,14 @@ class Pushed(Protocol):
         """The notification topics that tell of its entities (those the last poll listed)."""
         ...
 
-    def apply(self, topic: str, body: dict[str, Any]) -> bool:
-        """A pushed change; ``True`` when it changed what the source would answer."""
-        ...
-
-    def current(self) -> SourceResult | None:
-        """Its answer from what it knows now, without asking the API; ``None`` when it must poll first."""
+    def apply(self, topic: str, body: dict[str, Any]) -> SourceResult | bool:
+        """A pushed change: the source's answer now when the change changed what it answers (handed to the
+        monitor as it is: no second trip into the source); ``True`` when the push is a reason to ask the API now
+        but carries no answer (or the source has not polled yet); ``False`` when nothing changed."""
         ...
 
     def catch_up(self) -> None:
-        """The channel had a gap: the next answer comes from a poll."""
+        """The channel had a gap: its next answer comes from a poll."""
         ...
 
     def use_catalogue(self, catalogue: Catalogue) -> None:
@@ -127,5 +125,5 @@ class Pushed(Protocol):
 
 def is_pushed(source: object) -> bool:
     """Whether ``source`` takes pushed changes (implements :class:`Pushed`)."""
-    names = ("topics", "apply", "current", "catch_up", "use_catalogue")
+    names = ("topics", "apply", "catch_up", "use_catalogue")
     return all(callable(getattr(source, name, None)) for name in names)

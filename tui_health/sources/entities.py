@@ -241,7 +241,7 @@ class EntitySource:
     def use_catalogue(self, catalogue: Catalogue) -> None:
         """Its topics need no parameter but the entity's id."""
 
-    def apply(self, topic: str, body: dict[str, Any]) -> bool:
+    def apply(self, topic: str, body: dict[str, Any]) -> SourceResult | bool:
         if self._during is not None:
             self._during.append((topic, body))  # applied again over the listing when it is in
         for pushed in self.spec.topics:
@@ -256,15 +256,11 @@ class EntitySource:
         self.entities[eid], happened = merged
         before, after = self.components[eid], self.spec.component(self.entities[eid])
         self.components[eid] = after
-        if before.status == after.status:
-            return before != after
-        self._seen[eid] = (self.clock.now(), "push", happened)
-        return True
-
-    def current(self) -> SourceResult | None:
-        if not self._polled or self._stale:
-            return None
-        return self._result()  # its listing's issues were said by the poll that found them
+        if before == after:
+            return False
+        if before.status != after.status:
+            self._seen[eid] = (self.clock.now(), "push", happened)
+        return self._result() if self._polled and not self._stale else True
 
     def catch_up(self) -> None:
         self._stale = True

@@ -176,11 +176,9 @@ class OperationalEventsSource:
             ids += [d for d in self.settings.definitions if d and "." not in d]
         return [TOPIC.format(id=i) for i in dict.fromkeys(ids)]
 
-    def apply(self, topic: str, body: dict[str, Any]) -> bool:
+    def apply(self, topic: str, body: dict[str, Any]) -> SourceResult | bool:
+        """An event in the org is a reason to ask now: the pushed body is a hint, the query the record."""
         return topic in self.topics()
-
-    def current(self) -> SourceResult | None:
-        return None  # always asks: the pushed body is a hint, the query the record
 
     def catch_up(self) -> None:
         """Nothing to do: every answer comes from the query since the last one."""

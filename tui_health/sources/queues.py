@@ -267,7 +267,7 @@ class QueuesSource:
     def topics(self) -> list[str]:
         return [TOPIC.format(id=qid) for qid in self.queues]
 
-    def apply(self, topic: str, body: dict[str, Any]) -> bool:
+    def apply(self, topic: str, body: dict[str, Any]) -> SourceResult | bool:
         """One pushed group (``StatEventQueueTopicStatsNotification``): it is that group's whole state now (a
         metric it leaves out, like a routing status nobody is in, counts 0); the queue's other groups stay as
         polled."""
@@ -283,13 +283,12 @@ class QueuesSource:
             return False
         before = self._component(qid, self.queues[qid])
         self.figures.setdefault(qid, {})[found[1]] = figures_of(latest["metrics"])
-        return self._component(qid, self.queues[qid]) != before
+        if self._component(qid, self.queues[qid]) == before:
+            return False
+        return self._result() if self._polled and not self._stale else True
 
     def use_catalogue(self, catalogue: Any) -> None:
         """Its topic needs no parameter but the queue's id."""
-
-    def current(self) -> SourceResult | None:
-        return None if not self._polled or self._stale else self._result()
 
     def catch_up(self) -> None:
         self._stale = True

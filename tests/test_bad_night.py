@@ -320,6 +320,6 @@ async def test_read_only_monitors_need_no_lock(start_sim, tmp_path):
             async with open_monitors(settings, config_path=tmp_path / "none.toml"):
                 pass
         async with open_monitors(settings, config_path=tmp_path / "none.toml", read_only=True) as monitors:
-            assert len(monitors) == 1 and monitors[0].outbox is None and monitors[0].saved is None
+            assert len(monitors) == 1 and monitors[0].outbox is None and monitors[0].keeping.saved is None
     finally:
         held.release()

@@ -180,10 +180,10 @@ async def test_a_stop_with_the_history_locked_audits_exactly_the_records_it_coul
     import asyncio
 
     from tests.conftest import sim_settings
-    from tui_health.monitor import monitor as monitor_module
+    from tui_health.monitor import recording as recording_module
     from tui_health.monitor.runtime import open_monitor
 
-    monkeypatch.setattr(monitor_module, "HISTORY_CLOSE_WAIT", 0.05)  # shorter than the writer's busy wait
+    monkeypatch.setattr(recording_module, "HISTORY_CLOSE_WAIT", 0.05)  # shorter than the writer's busy wait
     sim = start_sim("steady")
     settings = sim_settings(sim, tmp_path, **{"thresholds.flap_interval": 0})
     async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
@@ -221,11 +221,11 @@ async def test_a_frozen_disk_holds_its_stores_threads_never_the_polls(start_sim,
     import threading
 
     from tui_health.alerts import dispatcher as dispatcher_module
-    from tui_health.monitor import monitor as monitor_module
+    from tui_health.monitor import storage as storage_module
     from tui_health.monitor.runtime import open_monitor
 
     monkeypatch.setattr(dispatcher_module, "STORAGE_WAIT", 0.2)
-    monkeypatch.setattr(monitor_module, "STUCK_AFTER", 0.2)
+    monkeypatch.setattr(storage_module, "STUCK_AFTER", 0.2)
     sim = start_sim("outage")
     thawed = threading.Event()
     settings = outage_settings(

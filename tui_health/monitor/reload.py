@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tui_health.support.errors import TuiHealthError
+from tui_health.model.domain import AuditEvent, EventType
+from tui_health.support.errors import ConfigError, TuiHealthError
 
 if TYPE_CHECKING:
     from tui_health.engine import EngineConfig
@@ -79,3 +80,43 @@ def reload_monitors(
             monitor.config_rejected(line)
             problems.append(line)
     return problems
+
+
+def reconfigure(monitor: Any, settings: Any) -> None:
+    """Give ``monitor`` (a :class:`~tui_health.monitor.monitor.Monitor`: this module is below it) its target's new
+    settings, keeping its engine state, history, outbox and push channel.
+    Everything is built first: a failure (raised) changes nothing. Audited as ``config_reloaded`` with what
+    changed."""
+    from tui_health.sources.base import is_pushed
+
+    if monitor.rebuild is None:
+        raise ConfigError("this monitor cannot be reloaded")
+    new = monitor.rebuild(settings)  # may raise: nothing swapped yet
+    changes = list(new.notes)
+    if new.engine != monitor.engine.config:
+        monitor.engine.config = new.engine
+        changes.append("thresholds")
+    if new.windows != monitor.windows.windows:
+        monitor.windows.windows = new.windows
+        changes.append(f"{len(new.windows)} maintenance window(s)")
+    if new.interval != monitor.configured_interval:
+        changes.append(f"interval {monitor.configured_interval:g} s → {new.interval:g} s")
+        monitor.configured_interval = monitor.interval = new.interval
+    monitor.poller.deadline = new.deadline
+    delivery = monitor.delivery
+    if delivery.dispatcher is not None:
+        changes += delivery.dispatcher.replace_sinks(new.sinks or [])
+    elif new.sinks and new.start_delivery is not None:
+        delivery.dispatcher = new.start_delivery(new.sinks)  # the first sink: delivery starts now
+        delivery.dispatcher.start()
+        changes += [f"sink {sink.name} added" for sink in new.sinks]
+    elif new.sinks:
+        changes.append("alert sinks are configured, but alerts are off (alerts.enabled): nothing is sent")
+    monitor.poller.sources = new.sources
+    if monitor.push is not None:
+        monitor.push.replace_sources([s for s in new.sources if is_pushed(s)])  # type: ignore[misc]
+    said = f": {'; '.join(changes)}" if changes else " (sources rebuilt, nothing else changed)"
+    event = AuditEvent(
+        timestamp=monitor.clock.now(), event_type=EventType.CONFIG_RELOADED, message=f"config reloaded{said}"
+    )
+    monitor.record([event])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.engine_helpers import engine, events, notified, run, snap
@@ -255,37 +255,93 @@ def test_a_failed_poll_keeps_the_last_state():
 
 STATUS = st.sampled_from(["healthy", "degraded", "down", "maintenance", "unknown"])
 
+# Found when the property failed at random in a run (then reasoned out and kept): 'x' starts degraded, is
+# confirmed healthy/degraded/healthy/degraded (four changes: flapping, alerts held, receivers last told
+# healthy), stays degraded until the changes age out of the 600 s window, and flapping stops at a poll that
+# sees it healthy -- a status still pending, not confirmed.
+_RELEASED_WHILE_A_RECOVERY_IS_PENDING = (
+    [(1.0, "degraded", "healthy")]
+    + [(10.0, s, "healthy") for s in ("healthy", "healthy", "degraded", "degraded")] * 2
+    + [(60.0, "degraded", "healthy")] * 9
+    + [(40.0, "degraded", "healthy"), (10.0, "healthy", "healthy")]
+)
+
 
 @settings(max_examples=150, deadline=None)
 @given(
     steps=st.lists(st.tuples(st.floats(min_value=1, max_value=60), STATUS, STATUS), min_size=1, max_size=60),
     flap=st.sampled_from([0, 10, 30]),
 )
+@example(steps=_RELEASED_WHILE_A_RECOVERY_IS_PENDING, flap=10)
 def test_every_confirmed_change_persisted_flap_interval_and_breaches_alternate(steps, flap):
+    """Over random timelines: a confirmation comes only after the new status was seen for ``flap_interval``;
+    a held alert is released only when its hold (here: flapping) ends, and then says the *confirmed* status;
+    unless held, receivers always know the confirmed state; breaches and resolves alternate.
+
+    A ``component_health_change`` is one of two things, told apart by the model below, not by the engine:
+    a *confirmation* (the confirmed status changes) or a *release* (a hold ended, and receivers are told the
+    confirmed status they missed; the engine's docstring: "When a hold ends, the current state is sent if it
+    changed meanwhile", the README: flapping alerts are held "until ... flapping_stopped, when receivers learn
+    where it ended up"). The property used to demand flap persistence of both, and failed on the example
+    above: flapping stopped at the very poll that saw 'x' healthy, and the engine released 'degraded'. The
+    engine is right: 'degraded' is where 'x' ended up (confirmed, and held for 600 s); 'healthy' was seen once
+    and, by the flap rule ("a change counts only when the new status has lasted flap_interval"), is not a
+    state yet -- releasing it would page a recovery that may be a blip. If it lasts, its own confirmation
+    follows."""
     clock = FakeClock()
     eng = engine(clock, flap_interval=flap, min_down=1, min_degraded=2, repeat_interval=0)
     observed: dict[str, list[tuple[float, str]]] = {"x": [], "y": []}
+    confirmed: dict[str, str] = {}  # the model: each component's confirmed status, from the events alone
+    told = {"x": "healthy", "y": "healthy"}  # what receivers were last told (healthy: no open problem)
+    flapping: set[str] = set()
     t = 0.0
     kinds = []
     for gap, sx, sy in steps:
         t += gap
         clock.advance(gap)
-        observed["x"].append((t, sx))
-        observed["y"].append((t, sy))
-        for event in eng.observe(snap(clock, {"x": sx, "y": sy})).events:
+        baseline = {"x", "y"} - confirmed.keys()
+        for cid, status in (("x", sx), ("y", sy)):
+            observed[cid].append((t, status))
+            confirmed.setdefault(cid, status)  # the first sight is the baseline, taken as it is
+        outcome = eng.observe(snap(clock, {"x": sx, "y": sy}))
+        stopped = {e.component_ids[0] for e in outcome.events if e.event_type == "flapping_stopped"}
+        for event in outcome.events:
             if event.event_type in ("threshold_breach", "threshold_resolved"):
                 kinds.append(event.event_type)
-            if event.event_type == "component_health_change" and event.previous_status != "unknown":
+            if event.event_type != "component_health_change":
+                continue
+            cid = event.component_ids[0]
+            if cid in baseline:  # a problem already present: reported at once, from unknown
+                assert (event.previous_status, event.status) == ("unknown", observed[cid][-1][1])
+                continue
+            if event.status == confirmed[cid]:
+                # a release: only when the hold ends, and only to tell receivers something new
+                assert cid in stopped, f"{cid} released {event.status} with no hold ending"
+                assert event.previous_status != event.status
+                assert event in outcome.notify
+                continue
+            # a confirmation: from the status it leaves, after observations all equal to the new status
+            # spanning >= flap, the latest of them included
+            assert event.previous_status == confirmed[cid]
+            history = observed[cid]
+            run_start = t
+            for when, status in reversed(history):
+                if status != event.status:
+                    break
+                run_start = when
+            assert t - run_start >= flap - 1e-6
+            assert history[-1][1] == event.status
+            confirmed[cid] = event.status
+        flapping |= {e.component_ids[0] for e in outcome.events if e.event_type == "flapping_started"}
+        flapping -= stopped
+        for event in outcome.notify:
+            if event.event_type == "component_health_change":
                 cid = event.component_ids[0]
-                history = observed[cid]
-                # the observations that led to the confirmation: all equal to the new status, spanning >= flap
-                run_start = t
-                for when, status in reversed(history):
-                    if status != event.status:
-                        break
-                    run_start = when
-                assert t - run_start >= flap - 1e-6
-                assert history[-1][1] == event.status
+                assert cid not in flapping, f"{cid}'s alert went out while it was flapping"
+                told[cid] = event.status if event.status in ("degraded", "down") else "healthy"
+        for cid in ("x", "y"):  # nothing lost: unless held, receivers know the confirmed state
+            if cid not in flapping:
+                assert told[cid] == (confirmed[cid] if confirmed[cid] in ("degraded", "down") else "healthy")
     assert kinds == ["threshold_breach", "threshold_resolved"] * (len(kinds) // 2) + (
         ["threshold_breach"] if len(kinds) % 2 else []
     )

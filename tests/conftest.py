@@ -14,9 +14,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tui_health.settings.config import Settings, load_settings
 from tui_health.simulator import Scenario, SimulatorServer, load_scenario
+
+# Read before _isolate() removes every TUI_HEALTH_* variable: CI (.ci/run sets TUI_HEALTH_REQUIRE_TOOLS=1; hosted
+# runners set CI) runs the property tests derandomised, so a red build is the same red on every rerun, with the
+# blob to reproduce it. xdist's workers start after the variables are gone: pytest_configure_node hands them the
+# answer.
+_CI = bool(os.environ.get("CI") or os.environ.get("TUI_HEALTH_REQUIRE_TOOLS"))
+hypothesis_settings.register_profile(
+    "tui-health-ci", derandomize=True, print_blob=True, deadline=None, database=None
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("hypothesis_profile", None):
+        return  # a profile asked for on the command line wins
+    worker = getattr(config, "workerinput", None)
+    if worker.get("tui_health_ci") if worker is not None else _CI:
+        hypothesis_settings.load_profile("tui-health-ci")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:  # xdist's, in the controller, once per worker before it starts
+    node.workerinput["tui_health_ci"] = _CI
 
 
 def _isolate() -> None:

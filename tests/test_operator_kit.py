@@ -466,12 +466,17 @@ async def test_the_collector_serves_https_with_the_configured_certificate(start_
     )  # fmt: skip
     sim = start_sim("steady")
     settings = sim_settings(sim, tmp_path, **{"serve.tls_cert": str(cert), "serve.tls_key": str(key)})
-    async with open_monitor(settings, config_path=tmp_path / "none.toml") as monitor:
+    clock = FakeClock(datetime(2026, 5, 1, 9, 30, tzinfo=UTC))  # the poll is 0 s old when /healthz is asked
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", clock=clock) as monitor:
+        await monitor.poll()
         server = CollectorServer([monitor], tls=settings.serve.tls()).start()
         try:
             assert server.url.startswith("https://")
+            # trusting only the configured certificate: the handshake succeeds only if it is the one served
             async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(cert))) as client:
-                assert (await client.get(f"{server.url}/healthz")).status_code in (200, 503)
+                health = await client.get(f"{server.url}/healthz")
+                assert health.status_code == 200 and health.json()["ok"] is True
+                assert health.json()["targets"][0]["last_poll_at"] == "2026-05-01T09:30:00.000Z"
             async with httpx.AsyncClient() as plain:
                 with pytest.raises(httpx.HTTPError):
                     await plain.get(server.url.replace("https://", "http://") + "/healthz")

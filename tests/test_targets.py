@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ from tui_health.monitor.runtime import open_monitors
 from tui_health.serve.http import CollectorServer
 from tui_health.settings.config import load_settings
 from tui_health.settings.target import targets_from
+from tui_health.support.clock import FakeClock
 from tui_health.support.errors import ConfigError
 
 CREDS = {
@@ -238,22 +241,40 @@ def test_a_status_page_watched_by_several_targets_is_fetched_once_per_poll(start
     assert {c.get("group") for c in emea["components"]} - {None} == {"EMEA (Frankfurt)"}
 
 
-async def test_shared_fetches_share_answers_and_failures_and_cancel_only_the_waiter() -> None:
-    from tui_health.sources.shared import SharedFetches
+async def test_shared_fetches_share_answers_and_failures_and_cancel_only_the_waiter(monkeypatch) -> None:
+    """Driven step by step: each download waits for a gate the test opens, and the age of an answer is read
+    from a FakeClock (no timeline of sleeps)."""
+    from tui_health.sources import shared as shared_module
 
-    shared = SharedFetches(max_age=0.2)
+    clock = FakeClock()
+    monkeypatch.setattr(shared_module, "time", SimpleNamespace(monotonic=clock.monotonic))
+    shared = shared_module.SharedFetches(max_age=2.0)
     calls = 0
+    gate = asyncio.Event()
 
-    async def slow() -> str:
+    async def download() -> str:
         nonlocal calls
         calls += 1
-        await asyncio.sleep(0.05)
+        await gate.wait()
         return f"page {calls}"
 
-    both = await asyncio.gather(shared.get("u", slow), shared.get("u", slow))
-    assert both == [("page 1", False), ("page 1", True)] and calls == 1
-    await asyncio.sleep(0.25)  # older than max_age: fetched again
-    assert await shared.get("u", slow) == ("page 2", False)
+    async def until(condition: Callable[[], bool], what: str) -> None:
+        for _ in range(1000):  # a bound on turns of the loop, not on time
+            if condition():
+                return
+            await asyncio.sleep(0)
+        raise AssertionError(f"{what}: not reached in 1000 turns of the loop")
+
+    # a download still in flight is awaited, not repeated
+    first, second = (asyncio.ensure_future(shared.get("u", download)) for _ in range(2))
+    await until(lambda: calls == 1, "the download started")
+    assert not first.done() and not second.done()
+    gate.set()
+    assert await asyncio.gather(first, second) == [("page 1", False), ("page 1", True)] and calls == 1
+    clock.advance(2.0)  # max_age old: still shared
+    assert await shared.get("u", download) == ("page 1", True)
+    clock.advance(0.5)  # older than max_age: fetched again
+    assert await shared.get("u", download) == ("page 2", False)
 
     async def broken() -> str:
         raise ConfigError("the page is down")
@@ -261,11 +282,24 @@ async def test_shared_fetches_share_answers_and_failures_and_cancel_only_the_wai
     with pytest.raises(ConfigError):
         await shared.get("v", broken)
     with pytest.raises(ConfigError):  # the same failure, shared (not fetched again)
-        await shared.get("v", slow)
+        await shared.get("v", download)
+    assert calls == 2
     # a waiter cancelled by its own deadline leaves the download to the others
-    first = asyncio.ensure_future(shared.get("w", slow))
-    await asyncio.sleep(0)
-    second = asyncio.ensure_future(shared.get("w", slow))
-    await asyncio.sleep(0)
+    gate.clear()
+    first, second = (asyncio.ensure_future(shared.get("w", download)) for _ in range(2))
+    await until(lambda: calls == 3, "the download started")
     second.cancel()
-    assert (await first)[0].startswith("page") and second.cancelled()
+    await until(second.done, "the waiter cancelled")
+    assert second.cancelled() and not first.done()
+    gate.set()
+    assert await first == ("page 3", False) and calls == 3
+    # the poll that started a download cancelled: its download goes with it, and a waiter is not cancelled
+    # but downloads for itself
+    gate.clear()
+    first, second = (asyncio.ensure_future(shared.get("x", download)) for _ in range(2))
+    await until(lambda: calls == 4, "the download started")
+    first.cancel()
+    await until(lambda: calls == 5, "the waiter downloads for itself")
+    assert first.cancelled() and not second.done()
+    gate.set()
+    assert await second == ("page 5", False)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,6 +18,7 @@ from tests.conftest import run_cli, sim_settings
 from tests.promtool import assert_promtool_clean, check_rules
 from tui_health import __version__
 from tui_health.monitor.runtime import open_monitor
+from tui_health.serve import http as collector_http
 from tui_health.serve.http import CollectorServer
 from tui_health.support.clock import FakeClock
 
@@ -32,7 +36,19 @@ def one(found: dict[str, list], series: str, **labels: str) -> float:
     return sample.value
 
 
-async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Path) -> None:
+async def settled(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Wait on the loop (the delivery tasks run there) for a condition; ``timeout`` only bounds a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:g} s")
+        await asyncio.sleep(0.02)
+
+
+async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Path, monkeypatch) -> None:
+    # every scrape renders afresh: one rendering is otherwise served for a second of real time, and the
+    # scrape after the failed poll below was right only because that poll took longer than a second
+    monkeypatch.setattr(collector_http, "METRICS_FRESH", 0.0)
     sim = start_sim("outage")
     settings = sim_settings(
         sim,
@@ -49,6 +65,10 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                 assert early.status_code == 200  # started, within three intervals: not stale yet
                 await monitor.poll()
                 assert monitor.dispatcher is not None and await monitor.dispatcher.drain(10)
+                # drain() returns once the outbox row is gone; the dispatcher counts the outbox again a moment
+                # later (on the outbox's thread), and the gauge reads that count. A scrape in between said 1.
+                dispatcher = monitor.dispatcher
+                await settled(lambda: dispatcher.pending == 0, "the outbox counted after the delivery")
                 target = monitor.region
                 text = (await client.get("/metrics")).text
                 found = samples(text)

@@ -264,9 +264,13 @@ async def test_files_holding_alerts_and_state_are_private(start_sim, tmp_path):
         await monitor.start()
         await monitor.poll()
         await monitor.close()
-    for path in (state_dir / "outbox.sqlite3", state_dir / "tui-health.lock", tmp_path / "logs" / "a.jsonl"):
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-    for path in (state_dir, tmp_path / "logs"):
+    # every file the run made: the outbox, the lock, the engine's state, the history, the audit log
+    made = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()} - {"none.toml"}
+    assert {"new/state/outbox.sqlite3", "new/state/tui-health.lock", "new/state/state.sqlite3"} <= made
+    assert any(p.startswith("new/state/history/") for p in made) and "logs/a.jsonl" in made
+    for name in made:
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+    for path in (state_dir, state_dir / "history", tmp_path / "logs"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
 
 

@@ -336,19 +336,22 @@ async def test_a_silence_through_a_collectors_api(start_sim, tmp_path, monkeypat
 
 # -- reload ---------------------------------------------------------------------------------------------------
 def test_sighup_reloads_the_config_and_a_bad_one_keeps_the_running_one(start_sim, tmp_path):
+    """A reload that adds the first sink starts delivery (an alert made after it reaches the new receiver);
+    a config that does not parse is refused and the running one goes on delivering to that receiver."""
     sim = start_sim("steady")
     config = tmp_path / "config.toml"
     base = (
         f'[genesys]\napi_url = "{sim.url}"\nlogin_url = "{sim.url}"\n[state]\ndir = "{tmp_path / "state"}"\n'
+        "[poll]\nmin_gap = 0\n"
     )
-    config.write_text(base + "[thresholds]\nmin_degraded = 2\n")
+    config.write_text(base + "[thresholds]\nflap_interval = 0\nmin_degraded = 2\n")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_"))},
         **CREDS,
         "TUI_HEALTH_CONFIG": str(config),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_health", "--headless", "--interval", "1h"],
+        [sys.executable, "-m", "tui_health", "--headless", "--interval", "0.2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -369,18 +372,23 @@ def test_sighup_reloads_the_config_and_a_bad_one_keeps_the_running_one(start_sim
         assert saw("monitor_started")
         config.write_text(
             base
-            + '[thresholds]\nmin_degraded = 5\n[alerts]\nsinks = [{type = "webhook", url = "'
+            + "[thresholds]\nflap_interval = 0\nmin_degraded = 5\n"
+            + '[alerts]\nsinks = [{type = "webhook", url = "'
             + sim.url
             + '/hooks/r"}]\n'
         )
         proc.send_signal(signal.SIGHUP)
         assert saw("config_reloaded")
         reloaded = next(json.loads(line) for line in lines if '"config_reloaded"' in line)
-        assert "thresholds" in reloaded["message"] and "added" in reloaded["message"]  # the first sink starts
+        assert "thresholds" in reloaded["message"] and "sink webhook-" in reloaded["message"]
+        sim.state.overrides["chat"] = "down"  # after the reload: only the new sink can tell it
+        wait_until(lambda: delivered(sim, "chat", "down", "/hooks/r"), what="the first sink's first alert")
         config.write_text("[poll\ninterval = ")  # not even TOML
         proc.send_signal(signal.SIGHUP)
         assert saw("config_rejected")
-        assert proc.poll() is None  # still running on the old config
+        assert proc.poll() is None  # still running on the old config: its sink still delivers
+        sim.state.overrides["chat"] = "healthy"
+        wait_until(lambda: delivered(sim, "chat", "healthy", "/hooks/r"), what="the kept sink's next alert")
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)

@@ -7,10 +7,12 @@ import html
 import json
 from datetime import datetime
 
+from rich.text import Text
+
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
 from tests.tui_helpers import console_after_first_poll
 from tui_health.monitor.runtime import open_monitor
-from tui_health.tui.widgets.header import StatusHeader
+from tui_health.tui.widgets.header import StatusHeader, header_text
 
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
 
@@ -44,14 +46,25 @@ def test_low_headroom_is_audited_once_and_shown_in_the_header(start_sim, tmp_pat
     sim = start_sim("steady", rate_limit_allowed=5)  # one page a poll: 80 % used after four polls
     settings = sim_settings(sim, tmp_path)
 
-    async def polls() -> list[str]:
+    def headroom_style(text: Text) -> tuple[str, str]:
+        """The header's API headroom words, and their style."""
+        start = text.plain.index("   API ")
+        [span] = [s for s in text.spans if s.start <= start + 3 < s.end]
+        return text.plain[span.start : span.end].strip(), str(span.style)
+
+    async def polls() -> tuple[list[str], list[tuple[str, str]]]:
+        headers = []
         async with open_monitor(settings, config_path=tmp_path / "x.toml") as monitor:
             for _ in range(5):
                 await monitor.poll()
-            return [e.event_type for e in monitor.recent]
+                headers.append(headroom_style(header_text(monitor.store.state, monitor.now())))
+            return [e.event_type for e in monitor.recent], headers
 
-    types = asyncio.run(polls())
+    types, headers = asyncio.run(polls())
     assert types.count("rate_limit_low") == 1  # once when it crossed 20 %, not every poll below it
+    # the header says it in yellow once less than 20 % is left, dimmed before
+    assert headers[0] == ("API 80% left (health)", "dim")
+    assert headers[-1] == ("API 0% left (health)", "bold yellow")
     lines = [json.loads(line) for line in settings.audit.path.read_text().splitlines()]
     [low] = [line for line in lines if line["event_type"] == "rate_limit_low"]
     assert "not a Genesys problem" in low["message"] and low["severity"] == "warning"

@@ -11,6 +11,7 @@ from rich.text import Text
 from tests.console_fixture import fixed_app, warm_up
 from tests.tui_helpers import make_app, poll, table_ids, table_statuses
 from tui_health.model.domain import Status
+from tui_health.simulator import load_scenario
 from tui_health.tui.screens.details import DetailsScreen, details_renderable
 from tui_health.tui.screens.help import HelpScreen, help_table
 from tui_health.tui.screens.silence import SilenceScreen, SilencesScreen, parse_duration
@@ -177,13 +178,18 @@ async def test_question_mark_opens_help_and_q_quits():
 
 
 async def test_cursor_stays_on_its_component_across_updates():
-    app, clock = make_app()
+    demo = load_scenario("demo").model_dump()["timeline"]
+    # a healthy component below the cursor goes down: it sorts above it, so the cursor's component moves
+    # (the demo's own changes happen to leave it on the same row)
+    app, clock = make_app(timeline=[*demo, {"at": 30, "id": "workforce-management", "status": "down"}])
     async with app.run_test(size=SIZE) as pilot:
         await poll(app, pilot, clock)
         await pilot.press("down", "down", "down", "down", "down")  # onto a healthy component
-        chosen = app.query_one(ComponentsTable).selected_id
+        table = app.query_one(ComponentsTable)
+        chosen, order = table.selected_id, table_ids(app)
         await poll(app, pilot, clock, times=8)  # changes reorder the table
-        assert app.query_one(ComponentsTable).selected_id == chosen
+        assert table_ids(app).index(chosen) != order.index(chosen)  # it moved: the cursor had to follow
+        assert table.selected_id == chosen
 
 
 async def test_component_names_are_shown_as_written_not_as_markup():

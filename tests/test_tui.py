@@ -192,6 +192,16 @@ async def test_cursor_stays_on_its_component_across_updates():
         assert table.selected_id == chosen
 
 
+async def test_a_tick_while_the_console_closes_does_nothing():
+    """The one-second tick (and a resize's redraw) can fire once more while the console is taken down; the
+    widgets are gone by then, and it raised NoMatches out of ``run_test`` (seen under load in test_attach)."""
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+    assert not app.query(StatusHeader)  # the console is closed: its widgets are gone
+    app._on_tick()  # as the interval would, late
+
+
 async def test_component_names_are_shown_as_written_not_as_markup():
     app, clock = make_app(
         "steady", entity_overrides={"chat": {"name": "[bold red]Chat[/] & [link=x]co[/link]"}}

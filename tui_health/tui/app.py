@@ -250,6 +250,8 @@ class HealthApp(App[int]):
         )
 
     def _on_tick(self) -> None:
+        if not self.query(StatusHeader) or not self.query(ComponentsTable):
+            return  # closing: the interval (or a resize's call) can still fire while the screens are taken down
         now = self.now()
         self.query_one(StatusHeader).show(self.state, now, self._states)
         self._render_rows(now)

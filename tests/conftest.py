@@ -24,15 +24,19 @@ from tui_health.simulator import Scenario, SimulatorServer, load_scenario
 # blob to reproduce it. xdist's workers start after the variables are gone: pytest_configure_node hands them the
 # answer.
 _CI = bool(os.environ.get("CI") or os.environ.get("TUI_HEALTH_REQUIRE_TOOLS"))
+REQUIRE_TOOLS = [bool(os.environ.get("TUI_HEALTH_REQUIRE_TOOLS"))]
+"""Whether a missing outside tool (promtool, systemd-analyze, openssl) fails instead of skipping (CI sets it)."""
 hypothesis_settings.register_profile(
     "tui-health-ci", derandomize=True, print_blob=True, deadline=None, database=None
 )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        REQUIRE_TOOLS[0] = bool(worker.get("tui_health_require_tools"))
     if config.getoption("hypothesis_profile", None):
         return  # a profile asked for on the command line wins
-    worker = getattr(config, "workerinput", None)
     if worker.get("tui_health_ci") if worker is not None else _CI:
         hypothesis_settings.load_profile("tui-health-ci")
 
@@ -40,6 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:  # xdist's, in the controller, once per worker before it starts
     node.workerinput["tui_health_ci"] = _CI
+    node.workerinput["tui_health_require_tools"] = REQUIRE_TOOLS[0]
 
 
 def _isolate() -> None:

@@ -4,7 +4,6 @@ dashboard's queries, ``systemd-analyze`` (Debian's ``systemd``) for the unit fil
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,7 +15,9 @@ def tool(name: str, package: str) -> str:
     """The path of ``name``; skipped when it is missing, failed when CI requires it."""
     found = shutil.which(name)
     if found is None:
-        if os.environ.get("TUI_HEALTH_REQUIRE_TOOLS"):
+        from tests.conftest import REQUIRE_TOOLS  # read before the suite dropped the TUI_HEALTH_* variables
+
+        if REQUIRE_TOOLS[0]:
             pytest.fail(f"{name} is required here (TUI_HEALTH_REQUIRE_TOOLS) but not installed")
         pytest.skip(f"{name} is not installed (Debian: apt-get install {package})")
     return found

@@ -114,7 +114,7 @@ def reconfigure(monitor: Any, settings: Any) -> None:
         changes.append("alert sinks are configured, but alerts are off (alerts.enabled): nothing is sent")
     monitor.poller.sources = new.sources
     if monitor.push is not None:
-        monitor.push.replace_sources([s for s in new.sources if is_pushed(s)])  # type: ignore[misc]
+        monitor.push.replace_sources([s for s in new.sources if is_pushed(s)])
     said = f": {'; '.join(changes)}" if changes else " (sources rebuilt, nothing else changed)"
     event = AuditEvent(
         timestamp=monitor.clock.now(), event_type=EventType.CONFIG_RELOADED, message=f"config reloaded{said}"

@@ -13,12 +13,12 @@ from textual.widgets import Input
 
 from tests.conftest import run_cli, sim_settings
 from tests.tui_helpers import table_ids
-from tui_health.monitor.monitor import local_user
 from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.attach import Attachment
 from tui_health.serve.codec import state_from_json, state_to_json
 from tui_health.serve.http import CollectorServer
 from tui_health.support.errors import ConfigError
+from tui_health.support.users import local_user
 from tui_health.tui.app import HealthApp
 from tui_health.tui.screens.silence import SilenceScreen
 

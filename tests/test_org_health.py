@@ -616,11 +616,13 @@ async def test_pushed_changes_are_confirmed_when_the_earliest_pending_one_is_due
     sim = org_sim(start_sim)
     async with org_monitor(sim, tmp_path, ("trunks",), **{"thresholds.flap_interval": 30}) as monitor:
         await listening(monitor, sim)
+        tracked = monitor.engine.components
         sim.org.apply("trunk", "trunk-1-1", {"connected": False})
-        await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "the first push")
-        monitor.engine.components["trunk:trunk-1-1"].pending_mono -= 20  # pending for 20 s already
+        await until(lambda: tracked["trunk:trunk-1-1"].pending_mono is not None, "the first push pending")
+        tracked["trunk:trunk-1-1"].pending_mono -= 20  # pending for 20 s already
         sim.org.apply("trunk", "trunk-2-1", {"connected": False})
-        await until(lambda: observed(monitor, "trunk:trunk-2-1") is Status.DOWN, "the second push")
+        await until(lambda: tracked["trunk:trunk-2-1"].pending_mono is not None, "the second push pending")
+        await until(lambda: not monitor.push.busy, "the observation done")
         handle = monitor.push._due
         assert handle is not None
         loop = asyncio.get_running_loop()

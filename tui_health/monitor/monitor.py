@@ -10,14 +10,11 @@ ask → take → decide → audit → alert → publish → remember.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
-import sqlite3
 import time
 import uuid
 from collections import deque
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,21 +27,17 @@ from tui_health.model.domain import (
     EventType,
     Severity,
     Snapshot,
-    SourceResult,
 )
 from tui_health.model.latency import LatencyTracker
 from tui_health.model.state import (
-    BudgetView,
-    ConnectionState,
     MonitorState,
-    SourceOutcome,
     StatePublisher,
-    connection_verdict,
 )
+from tui_health.monitor import loop
 from tui_health.monitor.audit import AuditLog
 from tui_health.monitor.delivery import Delivery, firing
 from tui_health.monitor.engine_state import EngineStateStore
-from tui_health.monitor.mirrors import fold_mirrors
+from tui_health.monitor.face import MonitorFace
 from tui_health.monitor.pacing import pace
 from tui_health.monitor.poller import Poller, merge, merged_into
 from tui_health.monitor.silencing import SilenceRequests
@@ -59,13 +52,12 @@ from tui_health.monitor.snapshot_events import (
 from tui_health.monitor.storage import StorageWatch
 from tui_health.monitor.views import ComponentViews
 from tui_health.monitor.windows import Windows
-from tui_health.report.status import Report, report_of
 from tui_health.settings.target import Target
 from tui_health.support.clock import Clock
-from tui_health.support.disk import StorageHealth, StorageStuck
+from tui_health.support.disk import StorageHealth
 from tui_health.support.lock import InstanceLock
+from tui_health.support.memory import settle_memory
 from tui_health.support.redact import scrub
-from tui_health.support.text import clean
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
@@ -74,7 +66,6 @@ if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never impo
     from tui_health.engine.maintenance import Window
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter
-    from tui_health.model.component_history import ComponentTimeline
     from tui_health.monitor.push import News, PushHub
     from tui_health.monitor.recording import Recording
     from tui_health.monitor.reload import Rebuild
@@ -91,7 +82,7 @@ class Observer(Protocol):
 RECENT_EVENTS = 300
 
 
-class Monitor:
+class Monitor(MonitorFace):
     """One poll cycle: sources → snapshot → engine → audit + alerts → a new MonitorState in the store."""
 
     passive = False  # it polls and delivers: the console's live-only actions apply
@@ -188,54 +179,6 @@ class Monitor:
             if remember:
                 self.recording.seed(self.tracker, region=self.region, interval=self.interval)
 
-    # -- what others read ---------------------------------------------------------------------------
-    @property
-    def region(self) -> str:
-        """The target's name, as the header shows it."""
-        return self.target.name if self.target else ""
-
-    @property
-    def dispatcher(self) -> Dispatcher | None:
-        return self.delivery.dispatcher
-
-    @dispatcher.setter
-    def dispatcher(self, dispatcher: Dispatcher | None) -> None:
-        self.delivery.dispatcher = dispatcher
-
-    @property
-    def outbox(self) -> Outbox | None:
-        return self.delivery.outbox
-
-    @outbox.setter
-    def outbox(self, outbox: Outbox | None) -> None:
-        self.delivery.outbox = outbox
-
-    @property
-    def history(self) -> HistoryWriter | None:
-        return self.recording.writer if self.recording else None
-
-    @property
-    def availability(self) -> dict[str, float | None]:
-        """Each component's availability over the last 24 h, from the history (refreshed every few minutes)."""
-        return self.recording.availability if self.recording else {}
-
-    @property
-    def maintenance(self) -> tuple[Window, ...]:
-        return self.windows.windows
-
-    @property
-    def lost(self) -> list[str]:
-        return self.delivery.lost
-
-    def timeline(self, cid: str) -> ComponentTimeline | None:
-        """The component's timeline from the history (``None`` without one)."""
-        return self.recording.timeline(cid) if self.recording else None
-
-    async def availability_settled(self) -> None:
-        """Wait for an availability refresh in flight (tests and screenshots show the column filled)."""
-        if self.recording is not None:
-            await self.recording.settled()
-
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
         self.started_at = self.clock.now()
@@ -303,45 +246,12 @@ class Monitor:
     async def run(
         self, stop: asyncio.Event, *, max_polls: int | None = None, duration: float | None = None
     ) -> None:
-        """Poll until ``stop`` is set, ``max_polls`` polls, or ``duration`` seconds; polls never overlap.
-
-        Setting ``stop`` cancels a poll in flight, and so does the end of ``duration`` (a poll waiting on the
-        request budget or a slow server never keeps a timed run going): stopping never waits for a server.
-        """
-        ends = None if duration is None else time.monotonic() + duration
-        polls = 0
-        while not stop.is_set():
-            if not self.paused:
-                left = None if ends is None else ends - time.monotonic()
-                if await self.poll_unless(stop, timeout=left) is None:
-                    return
-                polls += 1
-            if max_polls is not None and polls >= max_polls:
-                return
-            wait = self.interval if ends is None else min(self.interval, ends - time.monotonic())
-            if wait <= 0:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-            if ends is not None and time.monotonic() >= ends:
-                return
+        """Poll until ``stop`` is set, ``max_polls`` polls, or ``duration`` seconds (:func:`loop.run`)."""
+        await loop.run(self, stop, max_polls=max_polls, duration=duration)
 
     async def poll_unless(self, stop: asyncio.Event, *, timeout: float | None = None) -> MonitorState | None:
         """One poll, cancelled if ``stop`` is set meanwhile or ``timeout`` seconds pass; ``None`` when it was."""
-        if timeout is not None and timeout <= 0:
-            return None
-        poll = asyncio.ensure_future(self.poll())
-        stopped = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait({poll, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
-        if poll.done():
-            return poll.result()
-        poll.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await poll
-        return None
+        return await loop.poll_unless(self, stop, timeout=timeout)
 
     # -- one cycle ------------------------------------------------------------------------------------
     async def poll(self) -> MonitorState:
@@ -582,146 +492,5 @@ class Monitor:
         self.keeping.persist(self.engine, self.target_key)
         self._report_storage()
 
-    async def requeue_failed(self) -> int:
-        """Queue the alerts receivers refused for good once more (after the receiver was fixed)."""
-        if self.dispatcher is None:
-            return 0
-        try:
-            count = await self.dispatcher.requeue_failed()
-        except (sqlite3.Error, StorageStuck):
-            self._report_storage()
-            return 0
-        self.store.publish(self.build_state())
-        return count
-
-    async def undelivered(self) -> list[str]:
-        """One line per alert of this run that did not reach its receiver (``--once`` prints them)."""
-        return await self.delivery.undelivered()
-
-    def pause(self) -> None:
-        """Stop polling until :meth:`resume` (the views see ``paused`` in the state)."""
-        self.paused = True
-        self.store.publish(self.build_state())
-
-    def resume(self) -> None:
-        self.paused = False
-        self.store.publish(self.build_state())
-
-    def now(self) -> datetime:
-        """The monitor's clock (injected in tests and screenshots)."""
-        return self.clock.now()
-
-    def audit_tail(self, count: int) -> list[AuditEvent]:
-        """The last ``count`` events of the audit log (the console seeds its audit pane and details with them)."""
-        return self.audit.tail(count)
-
-    def silence(self, cid: str, seconds: float, *, reason: str = "", by: str | None = None) -> None:
-        """Hold ``cid``'s alerts for ``seconds``; ``by`` defaults to the user running this process."""
-        until = self.clock.now() + timedelta(seconds=seconds)
-        who = clean(by, 100) if by else local_user()
-        self.record([self.engine.silence(cid, until, by=who, reason=clean(reason, 200))], publish=False)
-        self._persist()
-        self.store.publish(self.build_state())
-
-    def unsilence(self, cid: str) -> None:
-        event = self.engine.unsilence(cid)
-        if event:
-            self.record([event], publish=False)
-            self._persist()
-            self.store.publish(self.build_state())
-
-    # -- state ----------------------------------------------------------------------------------------
-    def report(self, state: MonitorState, events: list[AuditEvent]) -> Report:
-        """The ``--once`` report of ``state`` (and the events it produced), naming this target."""
-        rule = self.engine.config.rule
-        target = self.alert_target.as_dict() if self.alert_target else {"name": self.region}
-        return report_of(state, events, min_down=rule.min_down, min_degraded=rule.min_degraded, target=target)
-
-    def _interim(self, result: SourceResult, busy: list[str]) -> None:
-        """A source answered while others are still busy (one may hang until the poll deadline): show its
-        components now — as observed, the engine confirms nothing before the whole poll is in — and count the
-        data as fresh, so one hanging source neither hides the others' news nor marks everything STALE."""
-        if not result.ok or self.paused:
-            return
-        self.components = {cid: c for cid, c in self.components.items() if c.source != result.name}
-        self.components.update((c.id, c) for c in result.components)
-        self.components = {c.id: c for c in fold_mirrors(list(self.components.values()))}
-        self.last_ok_at = self.clock.now()
-        state = self.build_state()
-        waiting = ConnectionState("waiting", f"waiting for {', '.join(busy)}")
-        self.store.publish(replace(state, connection=waiting, last_poll_at=self.last_ok_at))
-
-    def build_state(self) -> MonitorState:
-        views = self.views.build(
-            self.components,
-            self.engine.components,
-            self.engine.silences,
-            self.engine.config.rule.critical,
-            self.unmeasured,
-            self.clock.now(),
-        )
-        held = self.engine.maintenance
-        if held:  # shown as in maintenance (the flag and the window's name), their status as observed
-            views = tuple(replace(v, maintenance=held[v.id]) if v.id in held else v for v in views)
-        snap = self.last_snapshot
-        incidents: tuple[dict[str, Any], ...] = ()
-        for source in snap.sources if snap else ():
-            incidents += source.extras.incidents
-        return MonitorState(
-            region=self.region,
-            poll_count=self.tracker.polls,
-            components=views,
-            breached=self.engine.breached,
-            reasons=self.engine.reasons,
-            events=tuple(self.recent),
-            latency=self.tracker.summary(self.clock.monotonic()),
-            connection=connection_of(snap),
-            last_poll_at=snap.taken_at if snap else None,
-            last_ok_at=self.last_ok_at,
-            first_poll_at=self.first_poll_at,
-            next_poll_at=(self.clock.now() + timedelta(seconds=self.interval)) if snap else None,
-            interval=self.interval,
-            paused=self.paused,
-            sources=snap.sources if snap else (),
-            incidents=incidents,
-            outbox_pending=self.delivery.pending,
-            outbox_failed=self.delivery.failed,
-            alerts_held=self.delivery.held,
-            storage_problem=self.storage.problem,
-            silences=tuple(sorted(self.engine.silences.items())),
-            silence_notes=dict(self.engine.silence_notes),
-            availability=self.availability,
-            budget=BudgetView(self.budget.used(), self.budget.limit, self._budget_waited)
-            if self.budget
-            else None,
-        )
-
     def _event(self, kind: str, message: str) -> AuditEvent:
         return AuditEvent(timestamp=self.clock.now(), event_type=kind, message=message)
-
-
-def local_user() -> str:
-    """Who is at this terminal, for silences made here (``getpass`` reads the usual variables)."""
-    import getpass
-
-    try:
-        return clean(getpass.getuser(), 100) or "someone"
-    except (OSError, KeyError):
-        return "someone"
-
-
-def settle_memory() -> None:
-    """Collect once, then take everything alive (the app, the first answer, the caches) out of the cyclic
-    collector's scans: a full collection at 10,000 components walked every object and held the event loop for
-    ~50 ms every few polls (keys waited behind it). Objects freed later are still freed by reference counting;
-    only cyclic garbage among the frozen ones would be kept, and the first answer's data holds no cycles."""
-    gc.collect()
-    gc.freeze()
-
-
-def connection_of(snapshot: Snapshot | None) -> ConnectionState:
-    if snapshot is None:
-        return connection_verdict(None)
-    return connection_verdict(
-        [SourceOutcome(s.name, s.ok, s.error_kind, s.error, s.retry_at) for s in snapshot.sources]
-    )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from tui_health.model.domain import Component, Snapshot, SourceResult
+from tui_health.model.state import ConnectionState, SourceOutcome, connection_verdict
 from tui_health.monitor.mirrors import fold_mirrors
 from tui_health.sources.base import Source, failed
 from tui_health.support.clock import Clock, SystemClock
@@ -108,4 +109,13 @@ def merged_into(whole: Snapshot, part: Snapshot) -> Snapshot:
     sources = tuple(fresh.pop(s.name, s) for s in whole.sources) + tuple(fresh.values())
     return replace(
         whole, poll_id=part.poll_id, taken_at=part.taken_at, sources=sources, components=merge(list(sources))
+    )
+
+
+def connection_of(snapshot: Snapshot | None) -> ConnectionState:
+    """The header's connection verdict for a poll's answers (none yet: waiting for the first)."""
+    if snapshot is None:
+        return connection_verdict(None)
+    return connection_verdict(
+        [SourceOutcome(s.name, s.ok, s.error_kind, s.error, s.retry_at) for s in snapshot.sources]
     )

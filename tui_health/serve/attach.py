@@ -200,7 +200,7 @@ class Attachment:
     ) -> None:
         """POST the silence (``seconds`` None: lift it) with who asked and why; what went wrong is shown as an
         event in the console."""
-        from tui_health.monitor.monitor import local_user
+        from tui_health.support.users import local_user
 
         body: dict[str, Any] = {
             "target": target.region,

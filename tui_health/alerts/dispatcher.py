@@ -33,6 +33,7 @@ from tui_health.support.clock import Clock
 from tui_health.support.disk import StorageHealth, StorageStuck, Worker, reason
 from tui_health.support.redact import scrub
 from tui_health.support.retry import RECEIVER_RETRY_STATUS, Backoff, parse_retry_after
+from tui_health.support.timespec import duration_text
 
 T = TypeVar("T")
 
@@ -205,7 +206,8 @@ class Dispatcher:
             result = await self.db.run(job, timeout)
         except StorageStuck:
             self._health(
-                f"the alert outbox has not answered for {self.db.busy_for():.0f} s (a locked file or a frozen "
+                f"the alert outbox has not answered for {duration_text(round(self.db.busy_for()))} (a locked file "
+                "or a frozen "
                 "disk); alerts are held in memory and stored when it answers"
             )
             raise
@@ -606,7 +608,7 @@ class Dispatcher:
                     sink,
                     started,
                     f"{describe(sink)} refused the alert ({error}, {attempt} times over "
-                    f"{lasted:.0f} s: permanent; kept in the outbox, requeue it once fixed): "
+                    f"{duration_text(round(lasted))}: permanent; kept in the outbox, requeue it once fixed): "
                     f"{row.summary}",
                     code,
                 )
@@ -625,7 +627,7 @@ class Dispatcher:
             row,
             sink,
             started,
-            f"{describe(sink)} failed ({error}, attempt {attempt}); retrying in {delay:.1f} s: {row.summary}",
+            f"{describe(sink)} failed ({error}, attempt {attempt}); retrying in {duration_text(delay)}: {row.summary}",
             code,
         )
 

@@ -25,7 +25,7 @@ from tui_health.support.text import clean
 
 if TYPE_CHECKING:
     from tui_health.model.state import MonitorState
-from tui_health.support.timespec import parse_duration
+from tui_health.support.timespec import duration_text, parse_duration
 
 
 def run_silence(args: Any, path: Path, *, explicit: bool, flags: dict[str, Any], only: list[str]) -> int:
@@ -71,7 +71,7 @@ def _remote(args: Any, who: str, seconds: float) -> int:
     except TimeoutError:
         so_far = f" ({len(done)} silence(s) changed before that)" if done else ""
         raise NetworkError(
-            f"the collector at {where} did not finish answering within {deadline:g} s{so_far}",
+            f"the collector at {where} did not finish answering within {duration_text(deadline)}{so_far}",
             hint="is it a tui-health collector (--serve), and is the network to it sound?",
         ) from None
 
@@ -253,7 +253,7 @@ def _local(
         requests.write_request(settings.state_dir, target.key, request)
     what = request.component or f"components matching {request.match!r}"
     verb = (
-        f"silence {what} for {args.silence_duration}"
+        f"silence {what} for {duration_text(seconds)}"
         if args.action == "add"
         else f"lift the silence of {what}"
     )

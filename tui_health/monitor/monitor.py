@@ -58,6 +58,7 @@ from tui_health.support.disk import StorageHealth
 from tui_health.support.lock import InstanceLock
 from tui_health.support.memory import settle_memory
 from tui_health.support.redact import scrub
+from tui_health.support.timespec import duration_text
 
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
@@ -183,7 +184,7 @@ class Monitor(MonitorFace):
     async def start(self) -> None:
         self.started_at = self.clock.now()
         message = (
-            f"monitoring {self.region or 'Genesys Cloud'} every {self.interval:g} s; "
+            f"monitoring {self.region or 'Genesys Cloud'} every {duration_text(self.interval)}; "
             f"alert sinks: {self.delivery.sinks()}"
         )
         orphans = await self.delivery.orphans()

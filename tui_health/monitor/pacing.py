@@ -14,6 +14,7 @@ from datetime import datetime
 
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.model.domain import AuditEvent, EventType, Severity, Snapshot
+from tui_health.support.timespec import duration_text
 
 
 def pace(
@@ -31,11 +32,13 @@ def pace(
     if paced > configured:
         message = (
             f"a poll takes {requests} requests; the request budget ({budget.limit}/min) affords one every "
-            f"{paced:g} s: polling every {paced:g} s instead of {configured:g} s "
+            f"{duration_text(paced)}: polling every {duration_text(paced)} instead of {duration_text(configured)} "
             "(a larger poll.page_size or a narrower --status/--ids makes a poll cheaper)"
         )
     else:
-        message = f"polls are cheap again: back to every {paced:g} s (was {current:g} s)"
+        message = (
+            f"polls are cheap again: back to every {duration_text(paced)} (was {duration_text(current)})"
+        )
     severity = Severity.WARNING if paced > configured else Severity.INFO
     event = AuditEvent(timestamp=now, event_type=EventType.RATE_LIMIT_LOW, message=message, severity=severity)
     return paced, event

@@ -15,6 +15,7 @@ from tui_health.sources.base import Source, failed
 from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.errors import NetworkError
 from tui_health.support.redact import scrub
+from tui_health.support.timespec import duration_text
 
 
 def merge(results: list[SourceResult]) -> tuple[Component, ...]:
@@ -54,7 +55,7 @@ class Poller:
             return failed(
                 source.name,
                 NetworkError(
-                    f"the poll deadline of {self.deadline:g} s passed before {source.name} finished",
+                    f"the poll deadline of {duration_text(self.deadline)} passed before {source.name} finished",
                     hint="the server is too slow or stalls mid-answer; raise poll.deadline if it is just slow",
                     reached=True,
                 ),

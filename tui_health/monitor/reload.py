@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_health.model.domain import AuditEvent, EventType
 from tui_health.support.errors import ConfigError, TuiHealthError
+from tui_health.support.timespec import duration_text
 
 if TYPE_CHECKING:
     from tui_health.engine import EngineConfig
@@ -100,7 +101,9 @@ def reconfigure(monitor: Any, settings: Any) -> None:
         monitor.windows.windows = new.windows
         changes.append(f"{len(new.windows)} maintenance window(s)")
     if new.interval != monitor.configured_interval:
-        changes.append(f"interval {monitor.configured_interval:g} s → {new.interval:g} s")
+        changes.append(
+            f"interval {duration_text(monitor.configured_interval)} → {duration_text(new.interval)}"
+        )
         monitor.configured_interval = monitor.interval = new.interval
     monitor.poller.deadline = new.deadline
     delivery = monitor.delivery

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from tui_health.engine.maintenance import Window, in_maintenance
 from tui_health.model.domain import AuditEvent, Component, EventType
+from tui_health.support.timespec import duration_text
 
 
 class Windows:
@@ -33,7 +34,8 @@ class Windows:
             assert span is not None
             count = sum(1 for window in held.values() if window == name)
             message = (
-                f"maintenance window {name} started (until {span[1].isoformat()}): {count} component(s) are "
+                f"maintenance window {name} started (for {duration_text((span[1] - span[0]).total_seconds())}, "
+                f"until {span[1].isoformat()}): {count} component(s) are "
                 "watched and kept in the history, but page nobody"
             )
             events.append(

@@ -20,6 +20,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tui_health.support.timespec import duration_text
+
 T = TypeVar("T")
 
 REASONS = {
@@ -126,7 +128,7 @@ class Worker:
             async with asyncio.timeout(timeout):
                 return await asyncio.shield(wrapped)
         except TimeoutError:
-            raise StorageStuck(f"the {self.name} did not answer within {timeout:g} s") from None
+            raise StorageStuck(f"the {self.name} did not answer within {duration_text(timeout)}") from None
 
     def busy_for(self) -> float:
         """Seconds the job in hand has been running (0 when idle)."""

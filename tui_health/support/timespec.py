@@ -28,6 +28,21 @@ def parse_duration(text: str, bare: float = 60.0) -> float | None:
     return float(total) if total > 0 else None
 
 
+def duration_text(seconds: float) -> str:
+    """A duration as people read (and type) it: ``2h``, ``1h30m``, ``7d``, ``1m30s`` (to the second); under a
+    minute ``15 s``, ``2.5 s``, as every other short wait is said. The one way human text says a duration
+    (machine fields stay numbers); it reads back with :func:`parse_duration`."""
+    if seconds < 60:
+        return f"{max(0.0, seconds):.3g} s"
+    left = round(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, left = divmod(left, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
 def parse_moment(text: str, now: datetime) -> datetime | None:
     """A moment: a duration ago (``24h``, ``7d``), ``now``, or an ISO 8601 date/time (UTC unless it says);
     ``None`` when it is neither."""

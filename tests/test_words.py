@@ -4,16 +4,22 @@ the template say is made from, or checked against, what the program does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import run_cli, sim_settings
-from tui_health.model.domain import EventType
+from tui_health.engine.threshold import ThresholdRule
+from tui_health.model.domain import EventType, SourceResult, Status
+from tui_health.model.state import ComponentView
 from tui_health.monitor.runtime import open_monitor
+from tui_health.report.status import EXIT_LABEL, Report, exit_clause
 from tui_health.support.clock import FakeClock
 from tui_health.support.timespec import duration_text, parse_duration
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- durations as people read them ------------------------------------------------------------------------------
@@ -60,3 +66,90 @@ async def test_a_reload_and_a_maintenance_window_say_their_durations_as_duration
         [reloaded] = [e.message for e in monitor.recent if e.event_type == EventType.CONFIG_RELOADED]
         assert "interval 15 s → 2h" in reloaded, reloaded
         await monitor.close()
+
+
+# -- exit codes: the program's rule, the man page and the README --------------------------------------------------
+def unroff(text: str) -> str:
+    return text.replace("\\-", "-").replace("\\&", "").replace("\\e", "\\")
+
+
+def manpage_section(page: str, title: str) -> list[str]:
+    lines = page.splitlines()
+    start = lines.index(f".SH {title}")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(".SH ")), len(lines))
+    return lines[start + 1 : end]
+
+
+def readme_table(heading: str) -> list[list[str]]:
+    """The first table under ``heading``, as rows of cells (the header row and the rule left out)."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    at = lines.index(heading)
+    start = next(i for i in range(at, len(lines)) if lines[i].startswith("|"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split(" | ")])
+    return rows
+
+
+def once_report(
+    statuses: dict[str, Status], rule: ThresholdRule, sources: tuple[bool, ...] = (True,)
+) -> Report:
+    """A ``--once`` report of these confirmed statuses, breached as the engine's own rule says."""
+    now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    views = tuple(
+        ComponentView(
+            id=cid, name=cid, status=s, observed=s, since=now, last_modified=now, source="health-api"
+        )
+        for cid, s in statuses.items()
+    )
+    return Report(
+        generated_at=now,
+        components=views if any(sources) else (),
+        reasons=tuple(rule.reasons(statuses)) if any(sources) else (),
+        events=(),
+        sources=tuple(SourceResult(name=f"source-{i}", ok=ok) for i, ok in enumerate(sources)),
+        total_ms=1.0,
+        requests=(),
+        min_down=rule.min_down,
+        min_degraded=rule.min_degraded,
+    )
+
+
+H, DG, DN, M = Status.HEALTHY, Status.DEGRADED, Status.DOWN, Status.MAINTENANCE
+EXIT_CASES = {  # the code DESIGN.md's contract gives each
+    "a breached degraded threshold": (once_report({"a": DG, "b": DG, "c": H}, ThresholdRule()), 2),
+    "a down component, no threshold breached": (once_report({"a": DN, "b": H}, ThresholdRule(min_down=2)), 1),
+    "a critical component down": (
+        once_report({"a": DN}, ThresholdRule(min_down=5, critical=frozenset("a"))),
+        2,
+    ),
+    "one degraded": (once_report({"a": DG, "b": H}, ThresholdRule()), 1),
+    "healthy and in maintenance": (once_report({"a": H, "b": M}, ThresholdRule()), 0),
+    "healthy, one of two sources failed": (once_report({"a": H}, ThresholdRule(), (True, False)), 1),
+    "no source answered": (once_report({"a": H}, ThresholdRule(), (False,)), 3),
+}
+
+
+@pytest.mark.parametrize("case", EXIT_CASES)
+def test_the_exit_status_the_man_page_and_the_readme_give_is_the_one_the_program_exits_with(
+    case: str,
+) -> None:
+    report, code = EXIT_CASES[case]
+    assert report.exit_code == code
+    said = exit_clause(report).says.lower()
+    section = manpage_section(run_cli("manpage").stdout, "EXIT STATUS")
+    entries = {
+        int(unroff(section[i + 1]).split("\\fR")[0].removeprefix("\\fB")): unroff(section[i + 2]).lower()
+        for i, line in enumerate(section)
+        if line == ".TP"
+    }
+    assert sorted(entries) == sorted(EXIT_LABEL)
+    assert said in entries[code], (case, entries[code])
+    rows = {
+        int(cell.split()[0]): (cell.split()[1], meaning.replace("`", "").lower())
+        for cell, meaning in readme_table("### Exit codes (`--once`, monitoring-plugins convention)")
+    }
+    assert {c: label for c, (label, _) in rows.items()} == EXIT_LABEL
+    assert said in rows[code][1], (case, rows[code][1])

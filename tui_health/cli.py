@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from tui_health import __version__
-from tui_health.report.status import UNKNOWN
+from tui_health.report.status import EXIT_LABEL, UNKNOWN
 from tui_health.support import zone
 from tui_health.support.errors import ConfigError, TuiHealthError
 from tui_health.support.redact import SECRETS, scrub
@@ -198,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tui-health",
         description="On-call console for Genesys Cloud platform health.",
-        epilog="Exit codes for --once: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+        epilog="Exit codes for --once: "
+        + ", ".join(f"{code} {label}" for code, label in EXIT_LABEL.items())
+        + ".",
     )
     parser.add_argument("--version", action="version", version=f"tui-health {__version__}")
     mode = parser.add_mutually_exclusive_group()

@@ -7,16 +7,8 @@ import argparse
 from datetime import date
 
 from tui_health import __version__
+from tui_health.report.status import EXIT_LABEL, EXIT_RULE, SEVERITY, exit_meanings
 
-EXIT_CODES = (
-    ("0", "OK: every component is healthy (or in maintenance)."),
-    ("1", "WARNING: something is degraded, or the degraded threshold is breached."),
-    ("2", "CRITICAL: something is down, or a threshold is breached."),
-    (
-        "3",
-        "UNKNOWN: nothing could be checked (bad configuration, credentials, no answer); one line says why.",
-    ),
-)
 ENVIRONMENT = (
     (
         "GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET",
@@ -57,6 +49,21 @@ def options(parser: argparse.ArgumentParser) -> list[str]:
                 )
                 flags += f" \\fI{roff(str(metavar))}\\fR"
             lines += [".TP", flags, roff(action.help or "")]
+    return lines
+
+
+def exit_status() -> list[str]:
+    """EXIT STATUS: the program's own rule (``report/status.py``), clause by clause, and how several targets'
+    codes combine."""
+    checked = ", then ".join(dict.fromkeys(EXIT_LABEL[clause.code] for clause in EXIT_RULE))
+    lines = [
+        ".SH EXIT STATUS",
+        roff(f"--once exits with a monitoring-plugins code (checked in this order: {checked}):"),
+    ]
+    for code, meaning in exit_meanings().items():
+        lines += [".TP", f"\\fB{code}\\fR {EXIT_LABEL[code]}", roff(meaning[:1].upper() + meaning[1:] + ".")]
+    order = ", then ".join(EXIT_LABEL[code] for code in reversed(SEVERITY))
+    lines += [".PP", roff(f"With several targets, the worst of their codes: {order}.")]
     return lines
 
 
@@ -104,9 +111,7 @@ def manpage(parser: argparse.ArgumentParser) -> str:
                         ", ".join(f"\\fB{roff(o)}\\fR" for o in a.option_strings),
                         roff(a.help or ""),
                     ]
-    lines.append(".SH EXIT STATUS")
-    for code, meaning in EXIT_CODES:
-        lines += [".TP", f"\\fB{code}\\fR", roff(meaning)]
+    lines += exit_status()
     lines.append(".SH ENVIRONMENT")
     for names, meaning in ENVIRONMENT:
         lines += [".TP", f"\\fB{roff(names)}\\fR", roff(meaning)]

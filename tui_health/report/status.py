@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,16 +68,9 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """Monitoring-plugins convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
-        if not self.answered:
-            return UNKNOWN
-        if self.breached:
-            return CRITICAL
-        if any(c.status in (Status.DOWN, Status.DEGRADED, Status.UNKNOWN) for c in self.components):
-            return WARNING
-        if not all(s.ok for s in self.sources):
-            return WARNING
-        return OK
+        """Monitoring-plugins convention (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN): the code of the first clause
+        of :data:`EXIT_RULE` that holds."""
+        return exit_clause(self).code
 
     @property
     def token_ms(self) -> float:
@@ -139,6 +132,54 @@ class Report:
                 else {}
             ),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ExitClause:
+    """One clause of the exit code rule: the code, what it means in words, and when it holds."""
+
+    code: int
+    says: str
+    """The clause as the man page's EXIT STATUS and the README's "Exit codes" say it."""
+    holds: Callable[[Report], bool]
+
+
+EXIT_RULE: tuple[ExitClause, ...] = (
+    ExitClause(
+        UNKNOWN,
+        "no valid answer: no source answered (network, auth or response error, a filter that matched nothing), "
+        "or the poll never ran (config, flags, credentials, SIGINT/SIGTERM before it finished); one line on "
+        "stderr says why",
+        lambda r: not r.answered,
+    ),
+    ExitClause(
+        CRITICAL,
+        "a threshold breached: --min-down components down, --min-degraded degraded, or a --critical component "
+        "down",
+        lambda r: r.breached,
+    ),
+    ExitClause(
+        WARNING,
+        "something degraded, down or of unknown status, but no threshold breached",
+        lambda r: any(c.status in (Status.DOWN, Status.DEGRADED, Status.UNKNOWN) for c in r.components),
+    ),
+    ExitClause(WARNING, "one of several sources failed", lambda r: not all(s.ok for s in r.sources)),
+    ExitClause(
+        OK, "every component healthy (maintenance counts as healthy), every source answered", lambda r: True
+    ),
+)
+"""The ``--once`` exit code, clause by clause: the first that holds decides. The program, the man page and the
+README read this one rule."""
+
+
+def exit_clause(report: Report) -> ExitClause:
+    """The clause of :data:`EXIT_RULE` that decides ``report``'s exit code."""
+    return next(clause for clause in EXIT_RULE if clause.holds(report))
+
+
+def exit_meanings() -> dict[int, str]:
+    """Each exit code's meaning in words, its clauses joined (0 OK first): for the man page and ``--help``."""
+    return {code: "; or ".join(c.says for c in EXIT_RULE if c.code == code) for code in sorted(EXIT_LABEL)}
 
 
 def component_json(c: ComponentView) -> dict[str, Any]:

@@ -153,3 +153,37 @@ def test_the_exit_status_the_man_page_and_the_readme_give_is_the_one_the_program
     }
     assert {c: label for c, (label, _) in rows.items()} == EXIT_LABEL
     assert said in rows[code][1], (case, rows[code][1])
+
+
+# -- the man page: every subcommand with its own options, help as --help prints it ------------------------------
+def test_the_man_page_lists_every_subcommand_with_its_own_options_as_help_says_them() -> None:
+    import argparse
+
+    from tui_health.cli import build_parser
+
+    parser = build_parser()
+    page = run_cli("manpage").stdout
+    assert "%%" not in page and "%(" not in page
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    listed = unroff(page)
+    for name, sub in commands.choices.items():
+        start = listed.index(f"\n.SS {name}\n")
+        end = min(i for i in (listed.find("\n.SS ", start + 1), listed.find("\n.SH ", start + 1)) if i > 0)
+        section = listed[start:end]
+        for action in sub._actions:
+            if action.help == argparse.SUPPRESS:
+                continue
+            said = sub._get_formatter()._expand_help(action) if action.help else ""
+            main = (
+                parser._option_string_actions.get(action.option_strings[0]) if action.option_strings else None
+            )
+            if main is not None and main.dest == action.dest and main.help == action.help:
+                assert said in listed, (name, action.option_strings)  # the common option, in OPTIONS
+                continue
+            for flag in action.option_strings:
+                assert f"\\fB{flag}\\fR" in section, (name, flag)
+            if action.choices and not action.option_strings:
+                assert " | ".join(map(str, action.choices)) in section, (name, action.dest)
+            elif action.choices and action.metavar is None:
+                assert "{" + ",".join(map(str, action.choices)) + "}" in section, (name, action.dest)
+            assert said in section, (name, action.dest, said)

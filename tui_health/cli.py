@@ -287,15 +287,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(hist)
     sim = sub.add_parser("simulate", help="run the Genesys Cloud simulator in the foreground")
-    sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8080)
-    sim.add_argument("--components", type=int, default=None, help="number of components")
-    sim.add_argument("--scenario", dest="sim_scenario", default=None, help="scenario name or JSON file")
-    sim.add_argument("--latency-ms", type=float, default=None, help="latency added to every API request")
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    sim.add_argument(
+        "--port", type=int, default=8080, metavar="P", help="port to listen on (%(default)s; 0: a free one)"
+    )
+    sim.add_argument("--components", type=int, default=None, metavar="N", help="number of components")
+    sim.add_argument(
+        "--scenario",
+        dest="sim_scenario",
+        default=None,
+        metavar="NAME|FILE",
+        help="scenario name or JSON file",
+    )
+    sim.add_argument(
+        "--latency-ms", type=float, default=None, metavar="MS", help="latency added to every API request"
+    )
     sim.add_argument(
         "--churn",
         type=float,
         default=None,
+        metavar="SHARE",
         help="share of the components that change on every poll (0.01: 1 %%, one per page of 100)",
     )
     sim.add_argument(
@@ -346,14 +357,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="a collector (--serve): its API, with TUI_HEALTH_SERVE_TOKEN",
     )
-    sil.add_argument("--format", dest="silence_format", choices=("human", "json"), default="human")
+    sil.add_argument(
+        "--format",
+        dest="silence_format",
+        choices=("human", "json"),
+        default="human",
+        help="output (%(default)s)",
+    )
     _common(sil)
 
     doc = sub.add_parser(
         "doctor",
         help="check config, credentials, permissions, the state dir and every alert sink (exit 0 / 1 warn / 2 fail)",
     )
-    doc.add_argument("--format", dest="doctor_format", choices=("human", "json"), default="human")
+    doc.add_argument(
+        "--format",
+        dest="doctor_format",
+        choices=("human", "json"),
+        default="human",
+        help="output (%(default)s)",
+    )
     doc.add_argument(
         "--send-test-alert",
         action="store_true",

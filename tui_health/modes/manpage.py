@@ -34,6 +34,29 @@ def roff(text: str) -> str:
     return "\\&" + text if text[:1] in (".", "'") else text
 
 
+def said(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
+    """An option's help as ``--help`` prints it: ``%%`` as ``%``, ``%(default)s`` and the like expanded."""
+    return parser._get_formatter()._expand_help(action) if action.help else ""
+
+
+def item(parser: argparse.ArgumentParser, action: argparse.Action) -> list[str]:
+    """One option (or positional argument) as a tagged paragraph: its flags and value, then its help; a choice
+    of values is listed as ``a | b | c``."""
+    values = [str(choice) for choice in action.choices or ()]
+    choices = " | ".join(values)
+    if action.option_strings:
+        tag = ", ".join(f"\\fB{roff(o)}\\fR" for o in action.option_strings)
+        if action.nargs != 0:
+            metavar = action.metavar or ("{" + ",".join(values) + "}" if values else action.dest.upper())
+            tag += f" \\fI{roff(str(metavar))}\\fR"
+    else:
+        tag = f"\\fI{roff(str(action.metavar or action.dest))}\\fR"
+    text = said(parser, action)
+    if choices and (not action.option_strings or not text):
+        text = f"{text} ({choices})" if text else choices
+    return [".TP", tag, roff(text)]
+
+
 def options(parser: argparse.ArgumentParser) -> list[str]:
     lines: list[str] = []
     for group in parser._action_groups:
@@ -42,13 +65,42 @@ def options(parser: argparse.ArgumentParser) -> list[str]:
             continue
         lines.append(f".SS {roff(group.title or 'options')}")
         for action in shown:
-            flags = ", ".join(f"\\fB{roff(o)}\\fR" for o in action.option_strings)
-            if action.nargs != 0:
-                metavar = action.metavar or (
-                    "{" + ",".join(map(str, action.choices)) + "}" if action.choices else action.dest.upper()
-                )
-                flags += f" \\fI{roff(str(metavar))}\\fR"
-            lines += [".TP", flags, roff(action.help or "")]
+            lines += item(parser, action)
+    return lines
+
+
+def common(parser: argparse.ArgumentParser, action: argparse.Action) -> bool:
+    """Whether a subcommand's option is one of the main command's (the same flags, value and help): it is
+    described once, under OPTIONS."""
+    main = parser._option_string_actions.get(action.option_strings[0]) if action.option_strings else None
+    return main is not None and (main.option_strings, main.dest, main.help) == (
+        action.option_strings,
+        action.dest,
+        action.help,
+    )
+
+
+def commands(parser: argparse.ArgumentParser) -> list[str]:
+    """Every subcommand with its help, its arguments and its own options; the options it shares with the main
+    command are named by their group."""
+    lines: list[str] = []
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {c.dest: c.help for c in action._choices_actions}
+        for name, sub in action.choices.items():
+            lines += [f".SS {roff(name)}", roff(helps.get(name) or "")]
+            shown = [a for a in sub._actions if a.help != argparse.SUPPRESS]
+            for argument in shown:
+                if not common(parser, argument):
+                    lines += item(sub, argument)
+            groups = [
+                g.title
+                for g in sub._action_groups
+                if g.title and any(common(parser, a) and a.dest != "help" for a in g._group_actions)
+            ]
+            if groups:
+                lines += [".PP", roff(f"Also the options of {', '.join(groups)} (see OPTIONS).")]
     return lines
 
 
@@ -87,30 +139,8 @@ def manpage(parser: argparse.ArgumentParser) -> str:
         ".SH OPTIONS",
         *options(parser),
         ".SH COMMANDS",
+        *commands(parser),
     ]
-    for action in parser._subparsers._group_actions if parser._subparsers else ():
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {c.dest: c.help for c in action._choices_actions}
-            for name, sub in action.choices.items():
-                lines += [f".SS {roff(name)}", roff(helps.get(name) or "")]
-                positionals = [a for a in sub._actions if not a.option_strings and a.choices]
-                for positional in positionals:
-                    lines.append(".br")
-                    lines.append(roff(f"{positional.dest}: {' | '.join(map(str, positional.choices))}"))
-                shared = set(parser._option_string_actions)  # the common options, listed once above
-                own = [
-                    a
-                    for a in sub._actions
-                    if a.option_strings and a.help != argparse.SUPPRESS and not set(a.option_strings) & shared
-                ]
-                for a in own:
-                    if a.dest in ("help",):
-                        continue
-                    lines += [
-                        ".TP",
-                        ", ".join(f"\\fB{roff(o)}\\fR" for o in a.option_strings),
-                        roff(a.help or ""),
-                    ]
     lines += exit_status()
     lines.append(".SH ENVIRONMENT")
     for names, meaning in ENVIRONMENT:

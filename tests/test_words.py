@@ -3,6 +3,7 @@ the template say is made from, or checked against, what the program does."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -187,3 +188,18 @@ def test_the_man_page_lists_every_subcommand_with_its_own_options_as_help_says_t
             elif action.choices and action.metavar is None:
                 assert "{" + ",".join(map(str, action.choices)) + "}" in section, (name, action.dest)
             assert said in section, (name, action.dest, said)
+
+
+# -- --help names every subcommand ---------------------------------------------------------------------------------
+def test_help_usage_names_every_subcommand_the_parser_has() -> None:
+    import argparse
+
+    from tui_health.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    shown = run_cli("--help", env={"COLUMNS": "200"}).stdout
+    usage = " ".join(shown.split("\n\n", 1)[0].split())
+    assert usage.startswith("usage: tui-health ")
+    listed = re.search(r"\{([a-z,-]+)\} \.\.\.$", usage)
+    assert listed is not None, usage
+    assert listed.group(1).split(",") == list(commands.choices)

@@ -266,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     _common(parser)
 
-    sub = parser.add_subparsers(dest="command", metavar="{history,simulate,config,outbox,completion,manpage}")
+    sub = parser.add_subparsers(dest="command")  # usage and help list every subcommand as it is added
     hist = sub.add_parser("history", help="availability report or timeline from the history store")
     hist.add_argument(
         "--since", default="24h", metavar="TIME", help="a duration ago (24h, 7d) or ISO time (24h)"

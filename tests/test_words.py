@@ -203,3 +203,28 @@ def test_help_usage_names_every_subcommand_the_parser_has() -> None:
     listed = re.search(r"\{([a-z,-]+)\} \.\.\.$", usage)
     assert listed is not None, usage
     assert listed.group(1).split(",") == list(commands.choices)
+
+
+# -- completion of --source values ------------------------------------------------------------------------------
+def test_bash_completes_source_names_from_the_registry(tmp_path) -> None:
+    import shutil
+    import subprocess
+
+    from tui_health.sources import SOURCES
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash here")
+    script = run_cli("completion", "bash")
+    assert script.returncode == 0, script.stderr
+    (tmp_path / "tui-health.bash").write_text(script.stdout)
+    probe = (
+        f"source {tmp_path / 'tui-health.bash'}\n"
+        'complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _shtab_tui_health; echo "${COMPREPLY[*]}"; }\n'
+        "complete_words tui-health --source ''\n"
+        "complete_words tui-health --once --source st\n"
+        "complete_words tui-health history --source ''\n"
+    )
+    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
+    every, started, history = (sorted(line.split()) for line in done.stdout.splitlines())
+    assert every == sorted(SOURCES) == history, done.stderr
+    assert started == sorted(name for name in SOURCES if name.startswith("st"))

@@ -95,6 +95,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--source",
         action="append",
         default=s,
+        choices=tuple(SOURCES),  # checked here, and offered by the shell completions
         metavar="NAME",
         help=f"{' | '.join(SOURCES)} (repeatable; default: chosen from what is set)",
     )

@@ -4,12 +4,15 @@ the template say is made from, or checked against, what the program does."""
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from tests.conftest import run_cli, sim_settings
 from tui_health.engine.threshold import ThresholdRule
@@ -228,3 +231,63 @@ def test_bash_completes_source_names_from_the_registry(tmp_path) -> None:
     every, started, history = (sorted(line.split()) for line in done.stdout.splitlines())
     assert every == sorted(SOURCES) == history, done.stderr
     assert started == sorted(name for name in SOURCES if name.startswith("st"))
+
+
+# -- the config template: every key of the settings model ------------------------------------------------------
+COMMENTED_SETTING = re.compile(r"^# ?((\[\[?[^\]]+\]\]?( +#.*)?)|([A-Za-z_][\w-]*|\"[^\"]*\") *=.*)$")
+"""A commented-out line of the template that is a setting (``# key = value``) or a table (``# [[targets]]``);
+prose comments are neither."""
+
+
+def live(template: str) -> str:
+    """The template with every commented-out setting and table made live."""
+    return "\n".join(
+        match.group(1) if (match := COMMENTED_SETTING.match(line)) else line for line in template.splitlines()
+    )
+
+
+def sections_of(annotation: Any) -> list[type[BaseModel]]:
+    """The settings sections a field's type holds (several for a union such as the sinks)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in sections_of(arg)]
+
+
+def unwritten(model: type[BaseModel], data: Any, where: str = "") -> list[str]:
+    """The keys of ``model`` (walked into its sections, lists and tables of sections) that ``data`` lacks."""
+    gone = []
+    for name, field in model.model_fields.items():
+        key = f"{where}{name}"
+        if not isinstance(data, dict) or name not in data:
+            gone.append(key)
+            continue
+        value, origin = data[name], get_origin(field.annotation)
+        inner = sections_of(field.annotation)
+        if not inner:
+            continue
+        if origin in (list, dict):
+            entries = value if origin is list else list(value.values())
+            for section in inner:
+                kind = get_args(section.model_fields["type"].annotation) if len(inner) > 1 else ()
+                mine = [e for e in entries if not kind or e.get("type") in kind]
+                merged = {k: v for entry in mine for k, v in entry.items()}
+                gone += unwritten(section, merged, f"{key}[{'='.join(('type', *kind)) if kind else ''}].")
+        else:
+            gone += unwritten(inner[0], value, f"{key}.")
+    return gone
+
+
+def test_the_config_template_writes_every_key_of_the_settings_model(tmp_path) -> None:
+    """Every section and key of the settings model — sections, [[maintenance]] and [[targets]] entries, the
+    queue thresholds' table, every registered sink type — is in `config init`'s template, set to its default
+    or commented out; made live, the commented ones still make valid settings."""
+    from tui_health.alerts.sinks import MODULES
+    from tui_health.settings.config import Settings, load_settings, template
+
+    written = live(template())
+    data = tomllib.loads(written)
+    assert unwritten(Settings, data) == []
+    assert {sink["type"] for sink in data["alerts"]["sinks"]} == set(MODULES)
+    (tmp_path / "config.toml").write_text(written)
+    settings = load_settings(path=tmp_path / "config.toml", path_required=True, env={})
+    assert len(settings.alerts.sinks) == len(MODULES) and settings.maintenance and settings.targets

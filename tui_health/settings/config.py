@@ -690,14 +690,18 @@ def _describe(exc: ValidationError, origin: Mapping[str, str], path: Path) -> st
 
 _TEMPLATE = """\
 # tui-health configuration. Every key is optional; flags and environment variables win over this file.
+# Every key is listed: set to its default, or commented out where it has none (remove the "# " to use it).
+# Durations are in seconds; history.retention and a window's duration also take "90d", "2h".
 # Secrets may live here (keep the file private) or in the environment:
 #   GENESYSCLOUD_OAUTHCLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET, TUI_HEALTH_WEBHOOK_TOKEN
 
 [genesys]
 # AWS region name (eu-central-1) or Genesys domain (mypurecloud.de).
 region = "us-east-1"
-# api_url = "https://api.mypurecloud.com"      # override the region's API host
-# login_url = "https://login.mypurecloud.com"  # override the region's login host
+# api_url = "https://api.mypurecloud.com"      # a health-details implementation (the health-api source)
+# login_url = "https://login.mypurecloud.com"  # override the login host (default: derived from the API host)
+# api_base = "https://api.mypurecloud.de"      # as GENESYSCLOUD_API_REGION sets it: picks the hosts, never a source
+# name = "EMEA prod"                           # what the header, alerts and metrics call it (default: the region)
 
 [auth]
 # client_id = "..."
@@ -729,9 +733,11 @@ slow_ms = 1500       # slower than this counts as degraded
 
 [events]             # the operational-events source (needs usage:events:view)
 # definitions = ["TELEPHONY-0010"]   # these event definitions count as your org's component
+component_name = "Operational events (your org)"
 min_events = 1       # degraded while this many of them arrived within the window
 window = 900
 lookback = 900       # how far back the first poll looks
+page_size = 200      # events per page (the API's maximum)
 
 [edges]              # the edges source (needs telephony:plugin:all): the org's Edges (not Genesys' cloud media ones)
 page_size = 100
@@ -743,14 +749,22 @@ types = ["EXTERNAL"] # carrier trunks; add "PHONE" (WebRTC phone trunks) or "EDG
 [queues]             # the queues source (routing:queue:view, analytics:queueObservation:view)
 # ids = ["<queue id>"]
 # names = ["Support*"]   # shell-style patterns on queue names (at most max_queues queues)
+max_queues = 200
 max_waiting = 10     # more waiting than this: degraded
 min_on_queue = 1     # anyone waiting and fewer agents on queue than this: down
-# [queues.thresholds."Sales*"]
+list_every = 300     # seconds the queue names are kept before they are listed again
+# [queues.thresholds."Sales*"]   # per queue (id or name pattern)
 # max_waiting = 3
+# min_on_queue = 2
 
 [push]               # Genesys' notification channel: edges, trunks, queues and operational events within seconds
 enabled = true
 heartbeat_timeout = 75   # seconds without a heartbeat before the socket is taken for dead
+max_frame = 262144       # bytes one message may have; a larger one closes the socket
+renew_margin = 300       # seconds before a channel expires that it is kept alive
+retry_base = 1           # backoff between reconnections (seconds, full jitter) ...
+retry_cap = 60           # ... up to this
+refused_wait = 300       # seconds before a refused topic or subscription is asked for again
 
 [thresholds]
 min_down = 1         # this many components down is a breach
@@ -767,20 +781,48 @@ flapping_changes = 4
 max_bytes = 10000000
 backups = 5
 
+[state]
+# dir = "/var/lib/tui-health"   # saved state, outbox, lock (default: the user state dir)
+
 [history]
 enabled = true           # keep every transition, poll and alert (tui-health history, --replay)
 # dir = "/var/lib/tui-health/history"   # one file per target (default: history/ in the state dir)
 retention = "90d"
+
+[display]
+tz = "local"             # or "utc": every time shown (z toggles it in the console)
+bell = false             # ring the terminal bell when a component goes down
 
 [alerts]
 enabled = true
 repeat_interval = 14400  # seconds between reminders of an ongoing breach (0: never)
 once_wait = 10           # seconds --once waits for its own alerts to be delivered
 permanent_after = 600    # seconds of 4xx refusals (and three of them) before an alert is given up
+retry_base = 1           # seconds before the first retry of a delivery (doubling, with jitter) ...
+retry_cap = 300          # ... up to this
+resend_interval = 60     # seconds between re-sends of firing alerts to Alertmanager
+# outbox = "/var/lib/tui-health/outbox.sqlite3"   # default: outbox.sqlite3 in the state dir
 # webhook_token = "..."
+# Receivers, one [[alerts.sinks]] each (type: SINK_TYPES):
 # [[alerts.sinks]]
-# type = "webhook"      # SINK_TYPES
+# type = "webhook"
+# name = "ops-hook"                    # how the outbox and audit log name it (default: type and a hash)
 # url = "https://alerts.example.com/hook"
+# token = "..."                        # bearer token (default: alerts.webhook_token)
+# one_per_event = false                # true: a POST per event (HA pairs)
+# [[alerts.sinks]]
+# type = "slack"
+# name = "team-chat"
+# url = "https://hooks.slack.com/services/T000/B000/XXXX"   # the URL is the credential
+# [[alerts.sinks]]
+# type = "pagerduty"
+# name = "pager"
+# routing_key = "0123456789abcdef0123456789abcdef"   # the Events API v2 integration key (32 characters)
+# url = "https://events.pagerduty.com/v2/enqueue"   # the default
+# [[alerts.sinks]]
+# type = "alertmanager"
+# name = "am"
+# url = "http://alertmanager.example.com:9093"
 
 [serve]                  # the collector's endpoints (--serve, --metrics-listen)
 public_read = false      # true: anyone may read the state (/state.json, /events); silences still need the token
@@ -790,11 +832,29 @@ streams_per_address = 32 # streams one address (an office's NAT) keeps once ever
 # tls_cert = "/etc/tui-health/tls/cert.pem"   # with tls_key: HTTPS
 # tls_key = "/etc/tui-health/tls/key.pem"
 
+# Planned maintenance: one entry per window; its components page nobody while it is open.
+# [[maintenance]]
+# name = "carrier work"
+# start = "2026-12-06T02:00"           # a wall time in timezone (or RFC 3339 with an offset)
+# duration = "2h"
+# every = "week"                       # day | week; absent: once
+# timezone = "Europe/Berlin"
+# ids = ["voice"]                      # and/or match, kinds
+# match = ["Carrier*"]                 # shell patterns on a component's name or id
+# kinds = ["trunk"]                    # edge | trunk | queue | platform
+# targets = ["emea-prod"]              # [[targets]] names (empty: every target)
+
 # Several orgs in one monitor: one entry each (without any, the settings above describe one target).
 # [[targets]]
 # name = "emea-prod"                   # unique; shown in the console, alerts and metrics
-# region = "eu-central-1"              # or api_url / login_url / statuspage_url
+# region = "eu-central-1"
+# api_url = "https://api.mypurecloud.de"          # or the region's (and the health-api source)
+# login_url = "https://login.mypurecloud.de"
+# statuspage_url = "https://status.mypurecloud.com"
+# groups = ["EMEA"]                    # its status page groups (default: its region's)
+# all_regions = false
 # sources = ["statuspage", "api-probe"]
+# ids = ["voice"]                      # only these component ids
 # client_id_env = "EMEA_PROD_ID"       # this target's credentials come from these variables
 # client_secret_env = "EMEA_PROD_SECRET"
 """

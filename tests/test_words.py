@@ -291,3 +291,14 @@ def test_the_config_template_writes_every_key_of_the_settings_model(tmp_path) ->
     (tmp_path / "config.toml").write_text(written)
     settings = load_settings(path=tmp_path / "config.toml", path_required=True, env={})
     assert len(settings.alerts.sinks) == len(MODULES) and settings.maintenance and settings.targets
+
+
+# -- the demo's files ---------------------------------------------------------------------------------------------
+def test_the_demo_keeps_its_files_to_itself_whatever_the_config_names(tmp_path) -> None:
+    """Any `--demo` records, locks and saves in its scratch directory, never in the state or history directory
+    the config file names (a service's, perhaps)."""
+    config = f'[state]\ndir = "{tmp_path / "state"}"\n[history]\ndir = "{tmp_path / "history"}"\n'
+    for command in (("--demo", "--once", "--format", "json"),):
+        done = run_cli(*command, extra_config=config)
+        assert done.returncode in (0, 1, 2), done.stderr
+        assert not (tmp_path / "state").exists() and not (tmp_path / "history").exists(), command

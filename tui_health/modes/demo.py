@@ -23,6 +23,7 @@ def demo(
     ``replay``: no simulator — a recorded week is replayed from the same scratch directory."""
     if replay:
         with tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
+            own_files(flags, Path(scratch))
             flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
             flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
             flags.setdefault("genesys.region", "eu-central-1")
@@ -42,6 +43,7 @@ def demo(
         flags.setdefault("events.definitions", ["TELEPHONY-0010"])  # trunks that drop count as the org's
         flags.setdefault("queues.names", ["*"])  # every queue of the simulated org
         flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
+        own_files(flags, Path(scratch))
         flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")
         flags["alerts.sinks+"] = [
             *flags.get("alerts.sinks+", []),
@@ -49,3 +51,10 @@ def demo(
         ]
         env["GENESYSCLOUD_OAUTHCLIENT_ID"], env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = DEMO_CLIENT
         yield
+
+
+def own_files(flags: dict[str, Any], scratch: Path) -> None:
+    """The demo's state, lock and history in its scratch directory, whatever the config file names (a demo
+    beside a running service must neither take its lock nor write into its history)."""
+    flags["state.dir"] = str(scratch)
+    flags["history.dir"] = str(scratch / "history")

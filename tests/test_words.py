@@ -293,12 +293,38 @@ def test_the_config_template_writes_every_key_of_the_settings_model(tmp_path) ->
     assert len(settings.alerts.sinks) == len(MODULES) and settings.maintenance and settings.targets
 
 
+# -- the README's history example, as the command it names prints it -----------------------------------------
+MOMENT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def test_the_readmes_history_example_is_what_its_commands_print() -> None:
+    """Each `$ tui-health …` of the worked example runs, and prints what the README shows under it — its
+    header line, its columns and the rows shown — with the dates of the week it recorded (ending now)."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### `tui-health history`") : text.index("### Replay")]
+    block = section[section.index("A worked example") :].split("```\n", 2)[1]
+    examples = [part.splitlines() for part in block.split("$ ")[1:]]
+    assert len(examples) == 2
+    for command, *shown in examples:
+        shown = shown[: len(shown) - (shown[-1] == "")]
+        words = shlex.split(command)
+        assert words[0] == "tui-health"
+        done = run_cli(*words[1:])
+        assert done.returncode == 0, (command, done.stderr)
+        printed = done.stdout.splitlines()
+        assert [MOMENT.sub("<when>", line) for line in printed[: len(shown)]] == [
+            MOMENT.sub("<when>", line) for line in shown
+        ], command
+
+
 # -- the demo's files ---------------------------------------------------------------------------------------------
 def test_the_demo_keeps_its_files_to_itself_whatever_the_config_names(tmp_path) -> None:
-    """Any `--demo` records, locks and saves in its scratch directory, never in the state or history directory
-    the config file names (a service's, perhaps)."""
+    """Any `--demo` (and `history --demo`) records, locks and saves in its scratch directory, never in the state
+    or history directory the config file names (a service's, perhaps)."""
     config = f'[state]\ndir = "{tmp_path / "state"}"\n[history]\ndir = "{tmp_path / "history"}"\n'
-    for command in (("--demo", "--once", "--format", "json"),):
+    for command in (("--demo", "--once", "--format", "json"), ("history", "--demo", "--since", "1d")):
         done = run_cli(*command, extra_config=config)
         assert done.returncode in (0, 1, 2), done.stderr
         assert not (tmp_path / "state").exists() and not (tmp_path / "history").exists(), command

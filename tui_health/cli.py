@@ -286,6 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
     hist.add_argument(
         "--timeline", action="store_true", help="the window's transitions and alerts instead of the figures"
     )
+    hist.add_argument(
+        "--demo",
+        action="store_true",
+        help="record a week of the built-in simulator first (as --demo --replay does) and report on it",
+    )
     _common(hist)
     sim = sub.add_parser("simulate", help="run the Genesys Cloud simulator in the foreground")
     sim.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
@@ -576,17 +581,24 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "history":
         from tui_health.modes.review import run_history
 
-        return run_history(
-            path,
-            explicit=explicit,
-            flags=flags_from(args),
-            since=args.since,
-            until=args.until,
-            components=args.component,
-            timeline=args.timeline,
-            fmt=args.history_format,
-            only=only,
-        )
+        flags = flags_from(args)
+        with (
+            demo(flags, dict(os.environ), scenario=None, faults=[], replay=True)
+            if args.demo
+            else contextlib.nullcontext()
+        ):
+            return run_history(
+                path,
+                explicit=explicit,
+                flags=flags,
+                since=args.since,
+                until=args.until,
+                components=args.component,
+                timeline=args.timeline,
+                fmt=args.history_format,
+                only=only,
+                record_demo=args.demo,
+            )
     if args.command is None and args.attach is not None:
         from tui_health.modes.console import run_attach
 

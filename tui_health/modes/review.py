@@ -22,7 +22,10 @@ def run_history(
     timeline: bool,
     fmt: str,
     only: Sequence[str],
+    record_demo: bool = False,
 ) -> int:
+    """The report (or ``timeline``) of the target's history over ``since``…``until``. ``record_demo``: a week
+    of the simulator is recorded first, up to now, as ``--demo --replay`` records it (the README's example)."""
     from datetime import UTC, datetime
 
     from tui_health.history.reader import HistoryReader
@@ -45,6 +48,10 @@ def run_history(
         raise ConfigError(f"--since ({start:%Y-%m-%d %H:%M}) must be before --until ({end:%Y-%m-%d %H:%M})")
     target = one_target(targets_from(settings, dict(os.environ), only), "history")
     location = settings.history_path(target.key)
+    if record_demo:
+        from tui_health.simulator.recorded_week import record_history
+
+        record_history(location, end=now, target=target.name)
     if not location.is_file():
         raise no_history(target.name, location, [t.name for t in settings.targets])
     reader = HistoryReader(location)

@@ -328,3 +328,14 @@ def test_the_demo_keeps_its_files_to_itself_whatever_the_config_names(tmp_path) 
         done = run_cli(*command, extra_config=config)
         assert done.returncode in (0, 1, 2), done.stderr
         assert not (tmp_path / "state").exists() and not (tmp_path / "history").exists(), command
+
+
+# -- the failure table's SIGHUP row --------------------------------------------------------------------------------
+def test_the_failure_tables_sighup_row_says_headless_reloads() -> None:
+    """What --headless does on SIGHUP (tests/test_operator_kit.py sends it: the config is read again, audited as
+    config_reloaded or config_rejected, and the process goes on) is what the failure table says."""
+    [(_, _, seen)] = [row for row in readme_table("## Failure behaviour") if row[0] == "SIGHUP"]
+    headless = seen.split(";")[0]
+    assert "--headless" in headless and "stops" not in headless, seen
+    for kind in (EventType.CONFIG_RELOADED, EventType.CONFIG_REJECTED):
+        assert f"`{kind.value}`" in seen, (kind, seen)

@@ -25,6 +25,7 @@ from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.http import CollectorServer
 from tui_health.settings.config import MaintenanceSettings
 from tui_health.simulator import Scenario
+from tui_health.support import zone
 from tui_health.support.clock import FakeClock, rfc3339
 from tui_health.support.lock import InstanceLock
 
@@ -321,14 +322,15 @@ async def test_a_silence_through_a_collectors_api(start_sim, tmp_path, monkeypat
             listed = await asyncio.to_thread(run_cli, "silence", "list", "--attach", server.url, env=env)
             until = monitor.engine.silences["web-messaging"]
             [line] = [line for line in listed.stdout.splitlines() if "web-messaging" in line]
-            # who, why and until when, as the local list says them
-            assert f"web-messaging until {rfc3339(until)}" in line
+            # who, why and until when (in the one clock), as the local list says them
+            assert f"web-messaging until {zone.date_time(until)}" in line
             assert line.endswith("by carol (attached console): vendor ticket 88"), line
             shown = await asyncio.to_thread(
                 run_cli, "silence", "list", "--attach", server.url, "--format", "json", env=env
             )
             [row] = [r for r in json.loads(shown.stdout) if r["component"] == "web-messaging"]
             assert row["note"] == "by carol (attached console): vendor ticket 88"
+            assert row["until"] == rfc3339(until)  # machine format: RFC 3339 UTC
         finally:
             server.stop()
         await monitor.close()

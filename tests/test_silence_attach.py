@@ -8,9 +8,11 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from tests.conftest import run_cli
+from tui_health.support import zone
 
 Script = Callable[[BaseHTTPRequestHandler, threading.Event], None]
 
@@ -140,7 +142,8 @@ def test_nothing_a_collector_sends_reaches_the_terminal_as_a_control_sequence() 
             listed = run_cli("silence", "list", "--attach", server.url, "--format", fmt)
             assert listed.returncode == 0, listed.stderr
             outputs.append(listed.stdout)
-        assert "voice[2J until 2026-11-26T09:00:00" in outputs[0]  # shown, only inert
+        until = zone.date_time(datetime(2026, 11, 26, 9, tzinfo=UTC))  # in the one clock
+        assert f"voice[2J until {until}" in outputs[0]  # shown, only inert
         added = run_cli(
             "silence", "add", "--match", "*", "--duration", "1h", "--reason", "r", "--attach", server.url
         )

@@ -3,6 +3,7 @@ the template say is made from, or checked against, what the program does."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from datetime import UTC, datetime
@@ -339,3 +340,45 @@ def test_the_failure_tables_sighup_row_says_headless_reloads() -> None:
     assert "--headless" in headless and "stops" not in headless, seen
     for kind in (EventType.CONFIG_RELOADED, EventType.CONFIG_REJECTED):
         assert f"`{kind.value}`" in seen, (kind, seen)
+
+
+# -- one clock in every human view -------------------------------------------------------------------------------
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+KOLKATA = {"TZ": "Asia/Kolkata"}  # +05:30 all year: local time that is never UTC
+
+
+@pytest.mark.parametrize(("flags", "zone_name"), [((), "IST"), (("--tz", "utc"), "UTC")])
+def test_silence_list_shows_until_in_the_one_clock_and_json_in_utc(tmp_path, flags, zone_name) -> None:
+    from zoneinfo import ZoneInfo
+
+    from tui_health.support.clock import read_rfc3339
+
+    config = f'[state]\ndir = "{tmp_path / "state"}"\n'
+    asked = run_cli(
+        "silence", "add", "--component", "voice", "--duration", "2h", "--reason", "carrier", extra_config=config
+    )  # fmt: skip
+    assert asked.returncode == 0, asked.stderr
+    shown = run_cli("silence", "list", *flags, env=KOLKATA, extra_config=config)
+    document = run_cli("silence", "list", "--format", "json", env=KOLKATA, extra_config=config)
+    [row] = json.loads(document.stdout)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", row["until"]), row  # machine: UTC
+    until = read_rfc3339(row["until"])
+    assert until is not None
+    clock = ZoneInfo("UTC" if zone_name == "UTC" else "Asia/Kolkata")
+    [line] = [line for line in shown.stdout.splitlines() if "voice" in line]
+    assert f"voice until {until.astimezone(clock):%Y-%m-%d %H:%M} {zone_name}" in line, line
+    assert not RFC3339.search(line), line
+
+
+@pytest.mark.parametrize(("flags", "zone_name"), [((), "IST"), (("--tz", "utc"), "UTC")])
+def test_the_once_table_shows_every_time_in_the_clock_its_columns_name(flags, zone_name) -> None:
+    done = run_cli("--demo", "--once", *flags, env={**KOLKATA, "COLUMNS": "400"})
+    assert done.returncode in (1, 2), done.stderr
+    lines = done.stdout.splitlines()
+    assert f"Last modified ({zone_name})" in done.stdout
+    assert not [line for line in lines if RFC3339.search(line)], done.stdout
+    assert re.search(rf"·\s+\d{{4}}-\d{{2}}-\d{{2}} \d{{2}}:\d{{2}}:\d{{2}} {zone_name}$", lines[0]), lines[0]
+    incidents = [line for line in lines if line.startswith(("incident:", "maintenance:"))]
+    assert incidents
+    for line in incidents:
+        assert re.search(rf" (since|at) \d{{4}}-\d{{2}}-\d{{2}} \d{{2}}:\d{{2}} {zone_name}\b", line), line

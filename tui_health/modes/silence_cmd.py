@@ -13,12 +13,14 @@ import asyncio
 import fnmatch
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tui_health.support.clock import rfc3339
+from tui_health.support import zone
+from tui_health.support.clock import read_rfc3339, rfc3339
 from tui_health.support.errors import ConfigError, NetworkError
 from tui_health.support.redact import redact_url, scrub
 from tui_health.support.text import clean
@@ -43,6 +45,7 @@ def run_silence(args: Any, path: Path, *, explicit: bool, flags: dict[str, Any],
     else:
         seconds = 0.0
     if args.silence_attach:
+        zone.set_zone(getattr(args, "tz", "local"))  # as an attached console: the flag (no config is read)
         return _remote(args, who, seconds)
     return _local(args, who, seconds, path, explicit=explicit, flags=flags, only=only)
 
@@ -100,7 +103,7 @@ async def _exchange(args: Any, who: str, seconds: float, deadline: float, done: 
                     {
                         "target": state.region,
                         "component": cid,
-                        "until": rfc3339(until),
+                        "until": until,
                         "note": state.silence_notes.get(cid, ""),
                     }
                     for state in states
@@ -212,6 +215,7 @@ def _local(
     from tui_health.settings.target import targets_from
 
     settings = load_settings(path=path, path_required=explicit, env=dict(os.environ), flags=flags)
+    zone.set_zone(settings.display.tz)
     targets = targets_from(settings, dict(os.environ), only)
     if args.action == "list":
         rows: list[dict[str, Any]] = []
@@ -222,7 +226,12 @@ def _local(
                 notes = saved.get("silence_notes") or {}
                 for cid, until in sorted((saved.get("silences") or {}).items()):
                     rows.append(
-                        {"target": target.name, "component": cid, "until": until, "note": notes.get(cid, "")}
+                        {
+                            "target": target.name,
+                            "component": cid,
+                            "until": read_rfc3339(until) or until,  # as saved when it is not a time
+                            "note": notes.get(cid, ""),
+                        }
                     )
                 for _, request in requests.pending(settings.state_dir, target.key):
                     if not isinstance(request, str):
@@ -231,7 +240,7 @@ def _local(
                             {
                                 "target": target.name,
                                 "component": what,
-                                "until": request.until().isoformat() if request.op == "add" else "",
+                                "until": request.until() if request.op == "add" else None,
                                 "note": f"waiting for the next poll: {request.op} by {request.by}"
                                 + (f": {request.reason}" if request.reason else ""),
                             }
@@ -288,8 +297,15 @@ def _say(line: str) -> None:
 
 
 def _print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
+    """``until`` as RFC 3339 UTC in JSON, and in the one clock (``--tz``, ``display.tz``) for a person."""
     if fmt == "json":
-        inert = [{key: clean(scrub(str(value)), 1000) for key, value in row.items()} for row in rows]
+        inert = [
+            {
+                key: clean(scrub(_until(value, rfc3339) if key == "until" else str(value)), 1000)
+                for key, value in row.items()
+            }
+            for row in rows
+        ]
         print(json.dumps(inert, indent=2))
         return
     if not rows:
@@ -297,4 +313,8 @@ def _print_rows(rows: list[dict[str, Any]], fmt: str) -> None:
         return
     for row in rows:
         note = f"  {row['note']}" if row.get("note") else ""
-        _say(f"{row['target']}: {row['component']} until {row['until'] or '-'}{note}")
+        _say(f"{row['target']}: {row['component']} until {_until(row['until'], zone.date_time) or '-'}{note}")
+
+
+def _until(value: datetime | str | None, shown: Callable[[datetime], str]) -> str:
+    return shown(value) if isinstance(value, datetime) else value or ""

@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 from tui_health.model.domain import EventType, Status
 from tui_health.report.status import EXIT_LABEL, Report, worst_code
 from tui_health.support import zone
-from tui_health.support.clock import rfc3339
+from tui_health.support.clock import read_rfc3339, rfc3339
 from tui_health.support.text import clean
 
 if TYPE_CHECKING:  # rich is imported only when a table is printed: --once --format json stays lean
@@ -170,7 +170,11 @@ def incident_text(incident: dict[str, Any]) -> Text:
     line.append(f"{kind}: ", style="bold yellow" if kind == "incident" else "cyan")
     line.append(f"{incident.get('name', '')} [{incident.get('status', '')}]")
     if when:
-        line.append(f" since {when}" if kind == "incident" else f" at {when}", style="dim")
+        moment = read_rfc3339(
+            when
+        )  # in the one clock, like every time in the table; as written if it is no time
+        shown = zone.date_time(moment) if moment else clean(str(when), 40)
+        line.append(f" since {shown}" if kind == "incident" else f" at {shown}", style="dim")
     if incident.get("components"):
         line.append(f" — {', '.join(incident['components'])}", style="dim")
     latest = incident.get("latest_update")
@@ -196,7 +200,7 @@ def render_table(report: Report, out: IO[str], *, show_all: bool = False) -> Non
     head.append(f" {overall.upper()} ", style=STATUS_STYLE.get(overall, "bold"))
     head.append(f"  {EXIT_LABEL[report.exit_code]}  ")
     head.append("  ".join(f"{n} {s}" for s, n in counts.items() if n))
-    head.append(f"  ·  {rfc3339(report.generated_at)}", style="dim")
+    head.append(f"  ·  {zone.date_time(report.generated_at, seconds=True)}", style="dim")
     console.print(head)
     if report.reasons:
         console.print(Text("threshold breached: " + "; ".join(report.reasons), style="bold red"))

@@ -82,7 +82,7 @@ def test_the_unit_runs_headless_with_a_command_line_tui_health_accepts() -> None
     check_modes(parsed)  # raises on a mode flag without its mode
     assert parsed.headless and parsed.metrics_listen.startswith("127.0.0.1:")
     text = UNIT.read_text()
-    assert "ExecReload=/bin/kill -HUP $MAINPID" in text  # SIGHUP: a clean stop, restarted by systemd
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in text  # SIGHUP: --headless reads its config again
     assert "Restart=on-failure" in text and "NoNewPrivileges=yes" in text
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tui_health.model.domain import AuditEvent, EventType, Severity
 from tui_health.support.clock import Clock
 from tui_health.support.disk import StorageHealth
+from tui_health.support.timespec import duration_text
 
 if TYPE_CHECKING:
     from tui_health.engine import ThresholdEngine
@@ -65,7 +66,7 @@ class StorageWatch:
         for what, seconds in busy.items():
             if seconds >= STUCK_AFTER:
                 self.storage.failing(
-                    what, f"the {what} has not answered for {seconds:.0f} s (a frozen disk?)"
+                    what, f"the {what} has not answered for {duration_text(round(seconds))} (a frozen disk?)"
                 )
             elif self.storage.problems.get(what, "").startswith(f"the {what} has not answered"):
                 self.storage.recovered(what)

@@ -259,14 +259,22 @@ async def test_silence_is_not_trusted_heartbeats_stop_and_the_socket_is_replaced
         await until(lambda: monitor.push.channels[0].opened >= 2, "a new channel")
 
 
-async def test_socket_closing_opens_a_new_channel(start_sim, tmp_path):
+async def test_socket_closing_reconnects_to_the_same_channel(start_sim, tmp_path):
     sim = org_sim(start_sim)
     async with org_monitor(sim, tmp_path, ("trunks",)) as monitor:
         await listening(monitor, sim)
         sim.channels.closing_all()
-        await until(lambda: monitor.push.channels[0].opened >= 2, "a new channel")
+        await until(lambda: monitor.push.channels[0].opened >= 2, "a new socket")
         assert any("closing" in m for m in events(monitor, EventType.PUSH_FAILED))
-        await until(lambda: sim.channels.open_sockets() == 1, "the new socket registered")
+        assert monitor.push.channels[0].created == 1  # the same channel: reconnected, no slot spent
+        await until(
+            lambda: (
+                sim.channels.sockets_opened >= 2
+                and sim.channels.open_sockets() == 1
+                and not monitor.push.busy
+            ),
+            "the new socket registered (the old one gone) and caught up",
+        )
         sim.org.apply("trunk", "trunk-1-1", {"connected": False})
         await until(lambda: observed(monitor, "trunk:trunk-1-1") is Status.DOWN, "a push on the new channel")
 
@@ -554,9 +562,14 @@ async def test_what_the_service_says_on_the_socket_is_acted_on_and_caught_up(
         channel = monitor.push.channels[0]
         first = channel.channel.id
         await until(lambda: monitor.push.gaps >= 2, "the catch-up after the notice")
+        sockets = (
+            2 if new_channel else 1
+        )  # a new channel has a new socket; subscribing again keeps the old one
         await until(
-            lambda: sim.channels.open_sockets() == 1 and channel.channel is not None, "a socket again"
+            lambda: sim.channels.sockets_opened >= sockets and sim.channels.open_sockets() == 1,
+            "one socket, live",
         )
+        await until(lambda: channel.channel is not None, "a channel again")
         assert (channel.channel.id != first) is new_channel
         await until(lambda: not monitor.push.busy, "the catch-up done")
         sim.org.apply("trunk", "trunk-2-2", {"connected": False})

@@ -343,7 +343,7 @@ def test_every_registered_source_is_offered_wherever_sources_are_named() -> None
     import json
 
     from tests.conftest import run_cli
-    from tui_health.sources import SOURCES
+    from tui_health.sources import BUILTIN as SOURCES
 
     help_text = " ".join(run_cli("--help", env={"COLUMNS": "200"}).stdout.split())
     shown = json.loads(run_cli("config", "show").stdout)

@@ -214,7 +214,7 @@ def test_bash_completes_source_names_from_the_registry(tmp_path) -> None:
     import shutil
     import subprocess
 
-    from tui_health.sources import SOURCES
+    from tui_health.sources import BUILTIN as SOURCES
 
     if shutil.which("bash") is None:
         pytest.skip("no bash here")

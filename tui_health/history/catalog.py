@@ -54,16 +54,14 @@ def selection(stored: Stored, configured: list[str]) -> str:
     hosts: dict[str, str] = stored.about.get("hosts") or {}
     sources: list[str] = list(stored.about.get("sources") or [])
     flags: list[str] = []
+    from tui_health.sources import selected
+
+    for found in selected(sources):  # each source says what points at it (the health API by its URL, …)
+        flags += [f for f in found.history_flags(hosts) if f not in flags or not f.startswith("--")]
     api = hosts.get("api")
-    if api and "health-api" in sources:
-        flags += ["--api-url", api]
-        if hosts.get("login") and hosts["login"] != api:
-            flags += ["--login-url", hosts["login"]]
-    elif api:
+    if api and "--api-url" not in flags:
         domain = genesys_domain(api)
         flags += ["--region", region_of(domain)] if domain else ["--api-url", api]
-    if "statuspage" in sources and hosts.get("statuspage"):
-        flags += ["--statuspage-url", hosts["statuspage"]]
     for source in sources:
         flags += ["--source", source]
     return " ".join(shlex.quote(f) for f in flags) or "(the settings it was recorded with)"

@@ -36,6 +36,7 @@ class SourceExtras:
     new_operational_events: tuple[OrgEvent, ...] = ()  # operational-events: first seen in this poll
     pages: int | None = None  # health-api: pages walked
     note: str | None = None  # edges, trunks, queues: why there is no component ("no Edges in this org")
+    org: str | None = None  # api-probe: the org's name (alerts name the org they are about)
 
     def shown(self) -> dict[str, Any]:
         """What a reader of the state sees (the report, an attached console): not the per-poll bookkeeping."""

@@ -41,8 +41,9 @@ def run_config(
         }
         for t in targets_from(settings, dict(os.environ), only)
     ]
+    from tui_health import sources
+    from tui_health.alerts import sinks
     from tui_health.settings.paths import systemd_directories
-    from tui_health.sources import SOURCES
 
     document = {
         "config_file": str(path),
@@ -51,9 +52,15 @@ def run_config(
         "targets": targets,
         "systemd_directories": systemd_directories(),  # $STATE_DIRECTORY & co., used instead of the user's
         "available_sources": {
-            name: {"needs_credentials": module.NEEDS_CREDENTIALS, "section": getattr(module, "SECTION", None)}
-            for name, module in SOURCES.items()
+            name: {
+                "needs_credentials": module.NEEDS_CREDENTIALS,
+                "section": module.SECTION,
+                "kinds": list(module.KINDS),
+            }
+            for name, module in sources.modules().items()
         },
+        "available_sinks": list(sinks.modules()),
+        "plugin_problems": sources.problems() + sinks.problems(),
     }
     print(json.dumps(document, indent=2))
     return 0

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 DEMO_CLIENT = ("demo-client", "demo-secret")
-ORG_SOURCES = ("edges", "trunks", "queues")
-"""Sources that watch the org's own entities: in the demo only when the scenario gives the org some."""
 
 
 @contextmanager
@@ -30,18 +28,20 @@ def demo(
             yield
         return
     from tui_health.simulator import SimulatorServer, load_scenario, with_faults
-    from tui_health.sources import SOURCES
+    from tui_health.sources import BUILTIN
 
     played = with_faults(load_scenario(scenario or "demo"), faults)
     with SimulatorServer(played) as sim, tempfile.TemporaryDirectory(prefix="tui-health-demo-") as scratch:
         flags.setdefault("genesys.api_url", sim.url)
         flags.setdefault("genesys.login_url", sim.url)
-        flags.setdefault("statuspage.url", sim.url)
         flags.setdefault("genesys.name", "demo (simulated us-east-1)")  # not "127.0.0.1:43787"
-        # the simulator serves every registered source; the org's own ones when the scenario has an org
-        flags.setdefault("poll.sources", [n for n in SOURCES if played.org or n not in ORG_SOURCES])
-        flags.setdefault("events.definitions", ["TELEPHONY-0010"])  # trunks that drop count as the org's
-        flags.setdefault("queues.names", ["*"])  # every queue of the simulated org
+        # the simulator serves every built-in source; each says what it takes in the demo (the org's own ones
+        # only when the scenario has an org)
+        taking = {name: m.demo(sim.url, played.org is not None) for name, m in BUILTIN.items()}
+        flags.setdefault("poll.sources", [name for name, given in taking.items() if given is not None])
+        for given in taking.values():
+            for key, value in (given or {}).items():
+                flags.setdefault(key, value)
         flags.setdefault("audit.path", str(Path(scratch) / "audit.jsonl"))
         own_files(flags, Path(scratch))
         flags["alerts.outbox"] = str(Path(scratch) / "outbox.sqlite3")

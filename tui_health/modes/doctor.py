@@ -171,8 +171,8 @@ async def source_check(name: str, source: Any, deadline: float) -> tuple[Check, 
         return Check(name, label, OK, result.extras.note), result.components
     detail = f"{count} component(s)"
     groups = sorted({c.group for c in result.components if c.group})
-    if source.name == "statuspage":
-        detail += f"; groups kept: {', '.join(groups) if groups else 'none (ungrouped components only)'}"
+    if groups:  # a source that groups its components (the status page, by region) says which it kept
+        detail += f"; groups kept: {', '.join(groups)}"
     return Check(name, label, OK, detail), result.components
 
 

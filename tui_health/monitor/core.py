@@ -15,7 +15,7 @@ from tui_health.genesys.auth import TokenProvider
 from tui_health.genesys.ratelimit import RequestBudget
 from tui_health.genesys.transport import HttpCore, Sleep
 from tui_health.settings.config import Settings
-from tui_health.sources import SOURCES, hosts, uses_token
+from tui_health.sources import hosts, selected, uses_token
 from tui_health.sources.base import BuildContext, Source
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.clock import Clock, SystemClock
@@ -47,7 +47,7 @@ class Connection:
             shared=self.shared,
             clock=self.clock,
         )
-        return [SOURCES[name].build(context) for name in settings.sources()]
+        return [m.build(context) for m in selected(settings.sources())]
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
@@ -75,8 +75,7 @@ async def connect(
     # as many connections as requests can be in flight at once (the health walk's concurrency, one for each other
     # source), and no more: httpcore looks at every pooled connection for every request it sends, so a larger
     # pool costs CPU on every page (measured: 14 connections instead of 10 cost ~25 % more per poll)
-    names = settings.sources()
-    size = max(2, (poll.concurrency if "health-api" in names else 1) + len(names) - 1)
+    size = max(2, sum(poll.concurrency if m.PAGES_AT_ONCE else 1 for m in selected(settings.sources())))
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     tls = tls_context(settings)
     http = httpx.AsyncClient(
@@ -93,7 +92,7 @@ async def connect(
     try:
         tokens = None
         budgeted = core
-        if uses_token(names):
+        if uses_token(settings.sources()):
             client_id, secret = settings.require_credentials(config_path)
             # everything done with (or for) the token draws from one budget: token, pages, retries, probes
             budgeted = core.derived(budget=RequestBudget(poll.request_budget))

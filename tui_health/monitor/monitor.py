@@ -451,11 +451,9 @@ class Monitor(MonitorFace):
         """The org's name from the API probe's answer, for the alerts (before this poll's alerts are built)."""
         if self.alert_target is None:
             return
-        for source in snapshot.sources:  # the probe's one component, not every component of the poll
-            for component in source.components if source.name == "api-probe" else ():
-                org = (component.details or {}).get("org")
-                if isinstance(org, str) and org:
-                    self.alert_target.org = org
+        for source in snapshot.sources:  # a source that knows the org's name says so (the API probe does)
+            if source.ok and source.extras.org:
+                self.alert_target.org = source.extras.org
 
     def record(self, events: list[AuditEvent], *, publish: bool = True) -> None:
         """Audit events (and remember them for the views). Delivery outcomes arrive here too; with no events,

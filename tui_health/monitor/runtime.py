@@ -26,7 +26,7 @@ from tui_health.monitor.engine_state import EngineStateStore
 from tui_health.monitor.monitor import Monitor, Poller
 from tui_health.settings.config import Settings, ThresholdSettings
 from tui_health.settings.target import Target, targets_from
-from tui_health.sources import SOURCES, hosts
+from tui_health.sources import hosts, module
 from tui_health.sources.base import is_pushed
 from tui_health.sources.shared import SharedFetches
 from tui_health.support.clock import Clock, SystemClock
@@ -309,7 +309,7 @@ def push_hub(conn: Connection, settings: Settings, clock: Clock) -> PushHub | No
         ApiClient(conn.budgeted, conn.tokens, settings.api_url), timeout=settings.poll.timeout
     )
     push = settings.push
-    needs = " or ".join(sorted({SOURCES[s.name].PERMISSION for s in pushed if s.name in SOURCES}))
+    needs = " or ".join(sorted({p for s in pushed if (m := module(s.name)) and (p := m.PERMISSION)}))
 
     def new_channel(listener: Listener) -> NotificationChannel:
         return NotificationChannel(

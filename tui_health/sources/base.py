@@ -11,6 +11,7 @@ from tui_health.genesys.transport import HttpCore
 from tui_health.model.domain import Component, RequestTiming, SourceResult
 from tui_health.support.clock import Clock, SystemClock
 from tui_health.support.errors import TuiHealthError
+from tui_health.support.section import Section
 
 if TYPE_CHECKING:
     from tui_health.sources.shared import SharedFetches
@@ -44,6 +45,114 @@ class SourceSettings(Protocol):
     def section(self, name: str) -> Any:
         """A source's own settings section (its ``SECTION``), as the registry declared it."""
         ...
+
+
+class SourceModule(Protocol):
+    """What a source module declares about itself — the built-in ones and a plug-in's alike (read through the
+    registry, :mod:`tui_health.sources`). A module satisfies it as it is: its constants and functions are the
+    attributes. Nothing outside the module names the source: the settings, the template, ``--source``, the
+    wiring, the demo, ``doctor`` and ``history`` all ask these."""
+
+    @property
+    def NAME(self) -> str:
+        """What ``--source`` and ``poll.sources`` call it (letters, digits, ``-``)."""
+        ...
+
+    @property
+    def NEEDS_CREDENTIALS(self) -> bool:
+        """It asks the org's API with the OAuth client's token."""
+        ...
+
+    @property
+    def SECTION(self) -> str | None:
+        """Its own config section (``[queues]``), or ``None``."""
+        ...
+
+    @property
+    def Settings(self) -> type[Section] | None:
+        """The model of its section (a :class:`~tui_health.support.section.Section`), or ``None``."""
+        ...
+
+    @property
+    def TEMPLATE(self) -> str:
+        """Its section as ``config init`` writes it (commented keys where there is no default); empty without one."""
+        ...
+
+    @property
+    def KINDS(self) -> tuple[str, ...]:
+        """The ``kind`` of the components it makes (``[[maintenance]] kinds`` offers them); empty: the platform's."""
+        ...
+
+    @property
+    def PERMISSION(self) -> str | None:
+        """The permission its calls (and its notification topics) need, named when the API refuses; ``None``."""
+        ...
+
+    @property
+    def PAGES_AT_ONCE(self) -> bool:
+        """It fetches pages concurrently (``poll.concurrency`` of them): the HTTP pool is sized for it."""
+        ...
+
+    def chosen(self, settings: SourceSettings) -> bool:
+        """Polled when no sources are configured."""
+        ...
+
+    def hosts(self, settings: SourceSettings) -> dict[str, str]:
+        """The hosts it talks to, by role (``api``, ``login``, ``statuspage``)."""
+        ...
+
+    def identity(self, settings: SourceSettings) -> dict[str, Any]:
+        """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
+        ...
+
+    def build(self, ctx: BuildContext) -> Source:
+        """The source, for one target."""
+        ...
+
+    def demo(self, sim_url: str, org: bool) -> dict[str, Any] | None:
+        """The settings it takes in ``--demo`` (the simulator at ``sim_url``; ``org``: the scenario has an org of
+        its own), or ``None`` to stay out of the demo."""
+        ...
+
+    def history_flags(self, hosts: dict[str, str]) -> list[str]:
+        """The flags that point ``tui-health history`` at a target recorded with it (``--statuspage-url …``)."""
+        ...
+
+
+MODULE_ATTRIBUTES = (
+    "NAME",
+    "NEEDS_CREDENTIALS",
+    "SECTION",
+    "Settings",
+    "TEMPLATE",
+    "KINDS",
+    "PERMISSION",
+    "PAGES_AT_ONCE",
+)
+MODULE_FUNCTIONS = ("chosen", "hosts", "identity", "build", "demo", "history_flags")
+
+
+def conforms(module: object) -> list[str]:
+    """What ``module`` lacks of :class:`SourceModule` (empty: it is one) — a plug-in is checked when it loads."""
+    problems = [f"no {name}" for name in MODULE_ATTRIBUTES if not hasattr(module, name)]
+    problems += [
+        f"no function {name}()" for name in MODULE_FUNCTIONS if not callable(getattr(module, name, None))
+    ]
+    name = getattr(module, "NAME", None)
+    if not problems and (
+        not isinstance(name, str) or not name or not all(c.isalnum() or c == "-" for c in name)
+    ):
+        problems.append(f"NAME {name!r} is not a name (letters, digits, -)")
+    settings, section = getattr(module, "Settings", None), getattr(module, "SECTION", None)
+    if not problems and (settings is None) != (section is None):
+        problems.append("SECTION and Settings go together")
+    if (
+        not problems
+        and settings is not None
+        and not (isinstance(settings, type) and issubclass(settings, Section))
+    ):
+        problems.append("Settings is not a tui_health.support.section.Section")
+    return problems
 
 
 class Source(Protocol):

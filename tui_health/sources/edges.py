@@ -40,6 +40,12 @@ from tui_health.support.text import clean
 NAME = "edges"
 NEEDS_CREDENTIALS = True
 SECTION = "edges"
+KINDS = ("edge",)
+PAGES_AT_ONCE = False
+TEMPLATE = """\
+[edges]              # the edges source (needs telephony:plugin:all): the org's Edges (not Genesys' cloud media ones)
+page_size = 100
+"""
 PERMISSION = "telephony:plugin:all"
 PATH = "/api/v2/telephony/providers/edges"
 TOPIC = "v2.telephony.providers.edges.{id}"
@@ -161,5 +167,11 @@ def build(ctx: BuildContext) -> EntitySource:
     return entities.build(SPEC, ctx)
 
 
-chosen, hosts, identity = entities.chosen, entities.hosts, entities.identity
+chosen, hosts, identity, demo, history_flags = (
+    entities.chosen,
+    entities.hosts,
+    entities.identity,
+    entities.demo,
+    entities.history_flags,
+)
 """What this source declares about itself (read through the registry): as every entity source."""

@@ -292,3 +292,12 @@ def hosts(settings: SourceSettings) -> dict[str, str]:
 def identity(settings: SourceSettings) -> dict[str, Any]:
     """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
     return {"api": settings.api_url}
+
+
+def demo(sim_url: str, org: bool) -> dict[str, Any] | None:
+    """In the demo when the scenario gives the org entities of its own."""
+    return {} if org else None
+
+
+def history_flags(hosts: dict[str, str]) -> list[str]:
+    return []

@@ -18,6 +18,13 @@ from tui_health.support.errors import NothingCheckedError, TuiHealthError
 
 NAME = "health-api"
 NEEDS_CREDENTIALS = True
+SECTION = None
+Settings = None
+TEMPLATE = ""
+KINDS: tuple[str, ...] = ()
+PERMISSION = None
+PAGES_AT_ONCE = True
+"""Page 1, then the rest ``poll.concurrency`` at a time."""
 
 
 def build(ctx: BuildContext) -> HealthApiSource:
@@ -109,3 +116,15 @@ def identity(settings: SourceSettings) -> dict[str, Any]:
         "ids": sorted(settings.poll.ids),
         "status": sorted(str(s) for s in settings.poll.status),
     }
+
+
+def demo(sim_url: str, org: bool) -> dict[str, Any] | None:
+    return {}
+
+
+def history_flags(hosts: dict[str, str]) -> list[str]:
+    """An implementation of the health-details contract is found by its API URL (and login host)."""
+    api, login = hosts.get("api"), hosts.get("login")
+    if not api:
+        return []
+    return ["--api-url", api, *(["--login-url", login] if login and login != api else [])]

@@ -36,6 +36,17 @@ NAME = "operational-events"
 NEEDS_CREDENTIALS = True
 SECTION = "events"
 PERMISSION = "usage:events:view"
+KINDS: tuple[str, ...] = ()
+PAGES_AT_ONCE = False
+TEMPLATE = """\
+[events]             # the operational-events source (needs usage:events:view)
+# definitions = ["TELEPHONY-0010"]   # these event definitions count as your org's component
+component_name = "Operational events (your org)"
+min_events = 1       # degraded while this many of them arrived within the window
+window = 900
+lookback = 900       # how far back the first poll looks
+page_size = 200      # events per page (the API's maximum)
+"""
 QUERY_PATH = "/api/v2/usage/events/query"
 DEFINITIONS_PATH = "/api/v2/usage/events/definitions"
 COMPONENT_ID = "org-operational-events"
@@ -349,3 +360,12 @@ def hosts(settings: SourceSettings) -> dict[str, str]:
 def identity(settings: SourceSettings) -> dict[str, Any]:
     """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
     return {}  # keyed by its name in the sources list (kept as it was: saved state stays with its target)
+
+
+def demo(sim_url: str, org: bool) -> dict[str, Any] | None:
+    """In the demo: trunks that drop count as the org's events."""
+    return {"events.definitions": ["TELEPHONY-0010"]}
+
+
+def history_flags(hosts: dict[str, str]) -> list[str]:
+    return []

@@ -23,6 +23,7 @@ from pydantic import Field
 from tui_health.genesys.client import ApiClient
 from tui_health.genesys.transport import correlation_id, decode_json
 from tui_health.model.domain import Component, RequestTiming, SourceResult, Status
+from tui_health.model.extras import NO_EXTRAS, SourceExtras
 from tui_health.sources.base import BuildContext, SourceSettings, failed
 from tui_health.support.errors import AuthError, ConfigError, NetworkError, RateLimitedError, TuiHealthError
 from tui_health.support.section import Section
@@ -32,6 +33,15 @@ PROBE_ID = "platform-api-probe"
 NAME = "api-probe"
 NEEDS_CREDENTIALS = True
 SECTION = "probe"
+KINDS: tuple[str, ...] = ()
+PERMISSION = None
+"""``organizations/me`` needs none (the client still needs one role); another ``probe.path`` may."""
+PAGES_AT_ONCE = False
+TEMPLATE = """\
+[probe]
+path = "/api/v2/organizations/me"
+slow_ms = 1500       # slower than this counts as degraded
+"""
 
 
 class ProbeSettings(Section):
@@ -125,8 +135,14 @@ class ApiProbeSource:
         component = Component(
             id=PROBE_ID, name=self.component_name, status=status, source=self.name, details=details
         )
+        org = details.get("org")
         return SourceResult(
-            self.name, True, (component,), correlation_ids=(cid,) if cid else (), timings=tuple(timings)
+            self.name,
+            True,
+            (component,),
+            correlation_ids=(cid,) if cid else (),
+            timings=tuple(timings),
+            extras=SourceExtras(org=org) if isinstance(org, str) else NO_EXTRAS,
         )
 
     def _unmeasured(
@@ -164,3 +180,11 @@ def hosts(settings: SourceSettings) -> dict[str, str]:
 def identity(settings: SourceSettings) -> dict[str, Any]:
     """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
     return {"api": settings.api_url}
+
+
+def demo(sim_url: str, org: bool) -> dict[str, Any] | None:
+    return {}
+
+
+def history_flags(hosts: dict[str, str]) -> list[str]:
+    return []

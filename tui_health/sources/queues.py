@@ -43,6 +43,20 @@ from tui_health.support.text import clean
 NAME = "queues"
 NEEDS_CREDENTIALS = True
 SECTION = "queues"
+KINDS = ("queue",)
+PAGES_AT_ONCE = False
+TEMPLATE = """\
+[queues]             # the queues source (routing:queue:view, analytics:queueObservation:view)
+# ids = ["<queue id>"]
+# names = ["Support*"]   # shell-style patterns on queue names (at most max_queues queues)
+max_queues = 200
+max_waiting = 10     # more waiting than this: degraded
+min_on_queue = 1     # anyone waiting and fewer agents on queue than this: down
+list_every = 300     # seconds the queue names are kept before they are listed again
+# [queues.thresholds."Sales*"]   # per queue (id or name pattern)
+# max_waiting = 3
+# min_on_queue = 2
+"""
 LIST_PATH = "/api/v2/routing/queues"
 LIST_PERMISSION = "routing:queue:view"
 QUERY_PATH = "/api/v2/analytics/queues/observations/query"
@@ -349,5 +363,10 @@ def chosen(settings: SourceSettings) -> bool:
     return False
 
 
-hosts, identity = entities.hosts, entities.identity
-"""The hosts it talks to, and what keys its target: as every source of the org's own entities."""
+hosts, identity, history_flags = entities.hosts, entities.identity, entities.history_flags
+"""The hosts it talks to, what keys its target, its history flags: as every source of the org's own entities."""
+
+
+def demo(sim_url: str, org: bool) -> dict[str, Any] | None:
+    """In the demo when the scenario has queues: every one of them."""
+    return {"queues.names": ["*"]} if org else None

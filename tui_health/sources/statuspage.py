@@ -300,6 +300,15 @@ def open_incidents(
 NAME = "statuspage"
 NEEDS_CREDENTIALS = False
 SECTION = "statuspage"
+KINDS: tuple[str, ...] = ()
+PERMISSION = None
+PAGES_AT_ONCE = False
+TEMPLATE = """\
+[statuspage]
+url = "https://status.mypurecloud.com"
+# groups = ["Americas"]   # only these groups' components (default: the region's, plus every region's)
+all_regions = false  # true: every region's components and incidents
+"""
 
 
 class StatuspageSettings(Section):
@@ -404,3 +413,12 @@ def hosts(settings: SourceSettings) -> dict[str, str]:
 def identity(settings: SourceSettings) -> dict[str, Any]:
     """What makes a target that uses it a different target (its saved state and history are keyed by it)."""
     return {"statuspage": settings.section(SECTION).url, "groups": sorted(settings.section(SECTION).groups)}
+
+
+def demo(sim_url: str, org: bool) -> dict[str, Any] | None:
+    """In the demo: the simulator's status page."""
+    return {"statuspage.url": sim_url}
+
+
+def history_flags(hosts: dict[str, str]) -> list[str]:
+    return ["--statuspage-url", hosts["statuspage"]] if hosts.get("statuspage") else []

@@ -39,6 +39,13 @@ from tui_health.support.text import clean
 NAME = "trunks"
 NEEDS_CREDENTIALS = True
 SECTION = "trunks"
+KINDS = ("trunk",)
+PAGES_AT_ONCE = False
+TEMPLATE = """\
+[trunks]             # the trunks source (needs telephony:plugin:all): disconnected = down, out of service = maintenance
+page_size = 100
+types = ["EXTERNAL"] # carrier trunks; add "PHONE" (WebRTC phone trunks) or "EDGE" (tie trunks) to watch those too
+"""
 PERMISSION = "telephony:plugin:all"
 PATH = "/api/v2/telephony/providers/edges/trunks"
 TOPIC = "v2.telephony.providers.edges.trunks.{id}"
@@ -187,5 +194,11 @@ def build(ctx: BuildContext) -> EntitySource:
     return entities.build(SPEC, ctx)
 
 
-chosen, hosts, identity = entities.chosen, entities.hosts, entities.identity
+chosen, hosts, identity, demo, history_flags = (
+    entities.chosen,
+    entities.hosts,
+    entities.identity,
+    entities.demo,
+    entities.history_flags,
+)
 """What this source declares about itself (read through the registry): as every entity source."""

@@ -20,6 +20,14 @@ from tui_health.alerts.sinks.base import (
 from tui_health.model.domain import AuditEvent, EventType
 from tui_health.support.clock import rfc3339
 
+TEMPLATE = """\
+# [[alerts.sinks]]
+# type = "alertmanager"
+# name = "am"
+# url = "http://alertmanager.example.com:9093"
+"""
+"""This receiver in ``config init``'s template (commented: a receiver is added on purpose)."""
+
 
 class AlertmanagerSettings(SinkSettingsBase):
     type: Literal["alertmanager"]

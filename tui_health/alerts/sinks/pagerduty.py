@@ -21,6 +21,16 @@ from tui_health.support.clock import rfc3339
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
 
 
+TEMPLATE = """\
+# [[alerts.sinks]]
+# type = "pagerduty"
+# name = "pager"
+# routing_key = "0123456789abcdef0123456789abcdef"   # the Events API v2 integration key (32 characters)
+# url = "https://events.pagerduty.com/v2/enqueue"   # the default
+"""
+"""This receiver in ``config init``'s template (commented: a receiver is added on purpose)."""
+
+
 class PagerDutySettings(SinkSettingsBase):
     type: Literal["pagerduty"]
     routing_key: SecretStr

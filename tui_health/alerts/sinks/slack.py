@@ -17,6 +17,14 @@ from tui_health.alerts.sinks.base import (
 from tui_health.model.domain import AuditEvent
 from tui_health.support.clock import rfc3339
 
+TEMPLATE = """\
+# [[alerts.sinks]]
+# type = "slack"
+# name = "team-chat"
+# url = "https://hooks.slack.com/services/T000/B000/XXXX"   # the URL is the credential
+"""
+"""This receiver in ``config init``'s template (commented: a receiver is added on purpose)."""
+
 
 class SlackSettings(SinkSettingsBase):
     type: Literal["slack"]

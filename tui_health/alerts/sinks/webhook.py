@@ -21,6 +21,16 @@ from tui_health.alerts.sinks.base import (
 from tui_health.model.domain import AuditEvent
 from tui_health.support.clock import rfc3339
 
+TEMPLATE = """\
+# [[alerts.sinks]]
+# type = "webhook"
+# name = "ops-hook"                    # how the outbox and audit log name it (default: type and a hash)
+# url = "https://alerts.example.com/hook"
+# token = "..."                        # bearer token (default: alerts.webhook_token)
+# one_per_event = false                # true: a POST per event (HA pairs)
+"""
+"""This receiver in ``config init``'s template (commented: a receiver is added on purpose)."""
+
 
 class WebhookSettings(SinkSettingsBase):
     type: Literal["webhook"]

@@ -64,7 +64,7 @@ def seconds(text: str) -> float:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     """Options shared by the main command and ``config show`` (defaults suppressed so layers merge)."""
-    from tui_health.sources import BUILTIN, Names
+    from tui_health.sources import Names
 
     s = argparse.SUPPRESS
     g = parser.add_argument_group("connection and polling")
@@ -97,7 +97,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=s,
         choices=Names(),  # checked here (a plug-in's name reads the plug-ins), offered by the shell completions
         metavar="NAME",
-        help=f"{' | '.join(BUILTIN)}, or a plug-in's (repeatable; default: chosen from what is set)",
+        help="%(choices)s (repeatable; default: chosen from what is set)",  # plug-ins' too, read only for --help
     )
     g.add_argument(
         "--statuspage-url", default=s, metavar="URL", help="status page (https://status.mypurecloud.com)"

@@ -258,6 +258,9 @@ def test_demo_once_needs_no_credentials_and_serves_every_source():
         ("edges", True),
         ("trunks", True),
         ("queues", True),
+        ("phones", True),
+        ("integrations", True),
+        ("data-actions", True),
     ]
     by_source = {}
     for c in doc["components"]:
@@ -272,6 +275,9 @@ def test_demo_once_needs_no_credentials_and_serves_every_source():
         "edges": 2,
         "trunks": 4,
         "queues": 4,
+        "phones": 3,  # its three sites (their WebRTC phones are not watched)
+        "integrations": 4,  # three enabled, one disabled (maintenance)
+        "data-actions": 4,  # the four that are called (the one nobody calls is not listed)
     }
     voice = next(c for c in doc["components"] if c["id"] == "voice-telephony")
     assert voice["status"] == "down" and doc["counts"]["down"] == 1

@@ -217,3 +217,16 @@ class EntityParser:
         """Forget the ids and pages this poll did not send."""
         self._known, self._seen = self._seen, {}
         self._pages, self._pages_seen = self._pages_seen, {}
+
+
+def obj(value: Any, key: str) -> dict[str, Any]:
+    """``value[key]`` when ``value`` is an object and that is one too; else an empty object (an answer that is
+    not shaped as documented reads as one that says nothing)."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def items(value: Any, key: str, limit: int) -> list[Any]:
+    """``value[key]`` when it is a list (at most its first ``limit`` items); else an empty list."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found[:limit] if isinstance(found, list) else []

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tui_health.simulator import bodies
+from tui_health.simulator.contact_centre import CENTRE_KINDS, ContactCentre
 from tui_health.simulator.scenario import OrgChange, OrgEvent, OrgSpec
 from tui_health.support.clock import rfc3339
 
@@ -269,6 +270,8 @@ class SimOrg:
                 QUEUE_NAMES[q % len(QUEUE_NAMES)] + ("" if q < len(QUEUE_NAMES) else f" {q + 1}"),
             )
             self.queues[queue.id] = queue
+        self.centre = ContactCentre(spec, before)
+        """Phones by site, integrations and data actions."""
         self.pending = sorted(changes, key=lambda c: c.at)
         self.events = sorted((e for e in events or [] if e.at >= 0), key=lambda e: e.at)
         """Operational events still to happen (each is pushed when it does)."""
@@ -339,6 +342,8 @@ class SimOrg:
                 if "on_queue" in fields:
                     queue.on_queue = fields["on_queue"]
                     frames.append((topic, queue.frames(None)))
+            elif kind in CENTRE_KINDS:
+                frames += self.centre.apply(kind, ident, fields, now)
             else:
                 return
             self.changed_at[f"{kind}:{ident}"] = now
@@ -356,6 +361,18 @@ class SimOrg:
             return [
                 t.entity() for t in self.trunks.values() if trunk_type is None or t.trunk_type == trunk_type
             ]
+
+    def phone_entities(self, *, operational: str | None, webrtc_field: bool) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.centre.phone_entities(operational=operational, webrtc_field=webrtc_field)
+
+    def integration_entities(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.centre.integration_entities()
+
+    def action_aggregates(self, start: datetime, end: datetime, group_by: list[str]) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.centre.aggregates(start, end, group_by)
 
     def queue_entities(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -381,6 +398,8 @@ class SimOrg:
 
 def frame_fixture(topic: str) -> str:
     """The fixture whose envelope a topic's frames are sent in."""
+    if topic.startswith("v2.telephony.providers.edges.phones."):
+        return "topic_phone"
     if topic.startswith("v2.analytics.queues."):
         return "topic_queue_observations"
     if topic.startswith("v2.telephony.providers.edges.trunks."):

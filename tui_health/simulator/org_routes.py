@@ -3,12 +3,14 @@
 Each answer is a fixture's shape (:mod:`tui_health.simulator.bodies`) filled from the simulated org
 (:mod:`tui_health.simulator.org`) and notification service (:mod:`tui_health.simulator.channels`), with
 Genesys' query parameters honoured: ``showCloudMedia`` on the Edges, ``trunkType`` on the trunks,
-``ignoreErrors`` on subscriptions, ``includechannels`` on the channel listing, ``expand`` on the topics.
+``ignoreErrors`` on subscriptions, ``includechannels`` on the channel listing, ``expand`` on the topics,
+``status.operationalStatus`` and ``fields`` on the phones, ``interval`` and ``groupBy`` on the action aggregates.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tui_health.simulator import bodies
@@ -19,6 +21,10 @@ if TYPE_CHECKING:
 EDGES = "/api/v2/telephony/providers/edges"
 TRUNKS = "/api/v2/telephony/providers/edges/trunks"
 QUEUES = "/api/v2/routing/queues"
+PHONES = "/api/v2/telephony/providers/edges/phones"
+INTEGRATIONS = "/api/v2/integrations"
+ACTIONS = "/api/v2/analytics/actions/aggregates/query"
+PHONES_FILTERED_MAX = 10_000
 OBSERVATIONS = "/api/v2/analytics/queues/observations/query"
 CHANNELS = "/api/v2/notifications/channels"
 TOPICS = "/api/v2/notifications/availabletopics"
@@ -67,6 +73,13 @@ class OrgRoutes:
         elif path == QUEUES:
             if self._allowed("queues"):
                 self._page(query, path, self.state.org.queue_entities(), "routing_queues_page", "queues")
+        elif path == PHONES:
+            if self._allowed("phones"):
+                self._phones(query)
+        elif path == INTEGRATIONS:
+            if self._allowed("integrations"):
+                entities = self.state.org.integration_entities()
+                self._page(query, path, entities, "integrations_page", "integrations")
         elif path == CHANNELS:
             if self._allowed("channels"):
                 self._json(200, self.state.channels.listing(self._bearer() or ""))
@@ -80,6 +93,9 @@ class OrgRoutes:
     def org_post(self, path: str, body: bytes) -> bool:
         if path == OBSERVATIONS:
             self._observations(body)
+        elif path == ACTIONS:
+            if self._allowed("actions"):
+                self._aggregates(body)
         elif path == CHANNELS:
             if self._allowed("channels"):
                 self._json(200, self.state.channels.create(self._bearer() or ""))
@@ -160,6 +176,41 @@ class OrgRoutes:
         answer = bodies.body("queue_observations")
         answer["results"] = self.state.org.observations(ids)
         self._json(200, answer)
+
+    def _phones(self, query: dict[str, list[str]]) -> None:
+        """The phones, filtered by ``status.operationalStatus``; ``webRtcUser`` only when ``fields`` asks for it.
+        Fault ``narrow-fields``: ``fields`` narrows each phone to the fields asked for (and its id and name)."""
+        fields = {f for v in query.get("fields", []) for f in v.split(",") if f}
+        entities = self.state.org.phone_entities(
+            operational=_one(query, "status.operationalStatus"), webrtc_field="webRtcUser" in fields
+        )
+        operational = _one(query, "status.operationalStatus")
+        if (_one(query, "sortBy") or "name") != "id" or operational is not None:
+            # "A maximum of 10,000 results is returned when filtering the results or sorting by a field other
+            # than the ID" (the SDK's TelephonyProvidersEdgeApi); sorted by name unless told
+            entities = sorted(entities, key=lambda e: str(e.get("name")))[:PHONES_FILTERED_MAX]
+        fault = self.state.fault_for("phones", 0)
+        if fault and fault.kind == "narrow-fields":
+            keep = fields | {"id", "name", "selfUri"}
+            entities = [{k: v for k, v in e.items() if k in keep} for e in entities]
+        self._page(query, PHONES, entities, "phones_page", "phones")
+
+    def _aggregates(self, body: bytes) -> None:
+        """``POST …/actions/aggregates/query``: each action's executions in the asked interval, grouped as asked
+        (an empty ``metrics`` or ``groupBy`` is refused, as the recorded mock answers)."""
+        try:
+            request = json.loads(body or b"{}")
+            first, last = (datetime.fromisoformat(t) for t in request["interval"].split("/"))
+            metrics, group_by = request["metrics"], list(request.get("groupBy") or [])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self._error(400, "interval (start/end) and metrics expected", "bad.request")
+            return
+        if not metrics or not group_by or last < first:
+            self._error(
+                400, "Value [] is not valid for field type [ActionAggregationQuery].", "invalid.value"
+            )
+            return
+        self._json(200, {"results": self.state.org.action_aggregates(first, last, group_by)})
 
     def _subscribe(self, ident: str, query: dict[str, list[str]], body: bytes) -> None:
         if not self._allowed("subscriptions"):

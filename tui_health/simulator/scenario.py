@@ -70,13 +70,23 @@ class OrgSpec(_Model):
     cloud_media: int = Field(2, ge=0, le=20)
     """Genesys' own cloud media Edges (listed unless ``showCloudMedia=false``; the first one OFFLINE), with the
     org's WebRTC phone trunk (disconnected) and tie trunk on them."""
+    sites: int = Field(0, ge=0, le=50)
+    phones_per_site: int = Field(4, ge=0, le=5_000)
+    """Hardware desk phones at every site (the ``phones`` source)."""
+    webrtc_per_site: int = Field(2, ge=0, le=100)
+    """WebRTC phones at every site (never watched; the first one OFFLINE, its agent logged out)."""
+    integrations: int = Field(0, ge=0, le=50)
+    """Enabled, active integrations (with one DISABLED beside them when there are any)."""
+    actions: int = Field(0, ge=0, le=500)
+    """Data actions called 30 times a minute (with one nobody calls beside them when there are any)."""
 
 
 class OrgChange(_Model):
-    """One change of an Edge, trunk or queue, ``at`` seconds after the start (published on its topic)."""
+    """One change of an Edge, trunk, queue, site's phones, phone, integration or data action, ``at`` seconds after
+    the start (published on its topic, where it has one)."""
 
     at: float = Field(ge=0)
-    kind: Literal["edge", "trunk", "queue"]
+    kind: Literal["edge", "trunk", "queue", "site", "phone", "integration", "action"]
     id: str
     online: bool | None = None
     status_code: str | None = None
@@ -90,6 +100,19 @@ class OrgChange(_Model):
     media: str | None = None
     """The media type ``waiting`` is about (``voice`` when not given)."""
     on_queue: int | None = Field(None, ge=0)
+    degraded: bool | None = None
+    """A phone (or a site's phones) DEGRADED on its primary Edge, still OPERATIONAL on its secondary."""
+    state: str | None = None
+    """An integration's ``reportedState.code`` (``ERROR``, ``ACTIVATING``, …)."""
+    intended: str | None = None
+    """An integration's ``intendedState`` (``DISABLED``, …)."""
+    message: str | None = None
+    """What Genesys says of an integration in ERROR (``reportedState.detail.message``)."""
+    per_minute: float | None = Field(None, ge=0)
+    error_pct: float | None = Field(None, ge=0, le=100)
+    mean_ms: float | None = Field(None, ge=0)
+    error_type: str | None = None
+    """A data action's calls from then on: how many a minute, the share failing and with which error type."""
 
     def fields(self) -> dict[str, Any]:
         return {k: v for k, v in self.model_dump().items() if k not in ("at", "kind", "id") and v is not None}
@@ -148,6 +171,7 @@ FaultKind = Literal[
     "reject-topics",  # (target ``subscriptions``) topics starting with ``arg`` are Rejected (or refused: 403)
     "duplicate-entity",  # (target ``trunks``/``edges``) the listing repeats an entity, down first, then healthy
     "short-page-count",  # (target ``trunks``/``edges``) pageCount says one page fewer than total implies
+    "narrow-fields",  # (target ``phones``) ``fields`` narrows the answer: phones carry no status at all
 ]
 Target = Literal[
     "health",
@@ -158,6 +182,9 @@ Target = Literal[
     "edges",
     "trunks",
     "queues",
+    "phones",
+    "integrations",
+    "actions",
     "channels",
     "subscriptions",
     "socket",
@@ -313,8 +340,18 @@ BUILTIN: dict[str, dict[str, object]] = {
         # the org's own telephony and queues, each change pushed in Genesys' own shape: a trunk drops at 20 s
         # (seen within a second; the poll interval is 15 s), a queue fills over voice and chat at 45-50 s, an
         # Edge updates its software (maintenance) at 60 s, goes offline at 100 s, a trunk loses one of its two
-        # SIP proxies at 120 s; all come back later
-        "org": {"edges": 2, "trunks_per_edge": 2, "queues": 4},
+        # SIP proxies at 120 s; all come back later. The rest of the contact centre: the Denver site's desk
+        # phones drop at 30 s (pushed), a CRM integration fails at 40 s (its own words shown), a data action
+        # starts timing out at 55 s, a Chicago phone runs on its secondary Edge at 70 s; all recover by 140 s
+        "org": {
+            "edges": 2,
+            "trunks_per_edge": 2,
+            "queues": 4,
+            "sites": 3,
+            "phones_per_site": 6,
+            "integrations": 3,
+            "actions": 4,
+        },
         "org_changes": [
             {"at": 20, "kind": "trunk", "id": "trunk-1-1", "connected": False},
             {"at": 45, "kind": "queue", "id": "queue-2", "waiting": 9, "media": "voice"},
@@ -328,6 +365,20 @@ BUILTIN: dict[str, dict[str, object]] = {
             {"at": 120, "kind": "trunk", "id": "trunk-2-1", "proxies_failing": 1},
             {"at": 150, "kind": "edge", "id": "edge-2", "online": True},
             {"at": 170, "kind": "trunk", "id": "trunk-2-1", "proxies_failing": 0},
+            {"at": 30, "kind": "site", "id": "site-2", "online": False},
+            {"at": 95, "kind": "site", "id": "site-2", "online": True},
+            {
+                "at": 40,
+                "kind": "integration",
+                "id": "integration-2",
+                "state": "ERROR",
+                "message": "Unable to authenticate with the remote endpoint: 401 Unauthorized",
+            },
+            {"at": 130, "kind": "integration", "id": "integration-2", "state": "ACTIVE"},
+            {"at": 55, "kind": "action", "id": "custom_-_action-2", "error_pct": 80, "error_type": "TIMEOUT"},
+            {"at": 140, "kind": "action", "id": "custom_-_action-2", "error_pct": 0},
+            {"at": 70, "kind": "phone", "id": "phone-1-2", "degraded": True},
+            {"at": 110, "kind": "phone", "id": "phone-1-2", "degraded": False},
         ],
         "operational_events": [
             {

@@ -17,7 +17,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tui_health.sources import edges, health_api, operational_events, probe, queues, statuspage, trunks
+from tui_health.sources import (
+    data_actions,
+    edges,
+    health_api,
+    integrations,
+    operational_events,
+    phones,
+    probe,
+    queues,
+    statuspage,
+    trunks,
+)
 from tui_health.sources.base import SourceModule, SourceSettings, conforms
 
 GROUP = "tui_health.sources"
@@ -31,6 +42,9 @@ _BUILTIN: tuple[SourceModule, ...] = (
     edges,
     trunks,
     queues,
+    phones,
+    integrations,
+    data_actions,
 )
 """The built-in source modules, in the order they are offered (mypy checks each against :class:`SourceModule`)."""
 BUILTIN: dict[str, SourceModule] = {m.NAME: m for m in _BUILTIN}

@@ -90,6 +90,7 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                     component="voice-telephony",
                     name="Voice (Telephony)",
                     source="health-api",
+                    kind="platform",  # as the console's K filter and [[maintenance]] kinds call it
                 )
                 assert info == 1
                 assert "tui_health_component_state" not in found  # the status is said once

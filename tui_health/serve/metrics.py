@@ -6,8 +6,8 @@ durations, poll errors, alerts sent and refused) is counted as polls and audit e
 Prometheus' conventions: a ``tui_health_`` prefix, base units in the name (``_seconds``, ``_ratio``), counters
 ending in ``_total``, no ``_created`` series (they double every counter's and histogram's series, and Prometheus reads a
 counter's reset from the counter itself). A component's status carries only ``target`` and ``component``; its
-name, group, source and kind are in ``tui_health_component_info`` (value 1), joined by ``component`` — so a renamed
-component keeps its status series. Every series but ``tui_health_build_info`` has a ``target`` label.
+name, group, source and kind (``platform`` for the platform's own) are in ``tui_health_component_info`` (value 1),
+joined by ``component`` — so a renamed component keeps its status series. Every series but ``tui_health_build_info`` has a ``target`` label.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ LEVEL = {Status.HEALTHY: 0, Status.MAINTENANCE: 1, Status.UNKNOWN: 2, Status.DEG
 POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 REQUEST_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 INFO_LABELS = ["target", "component", "name", "group", "source", "kind"]
+PLATFORM = "platform"
+"""The ``kind`` of a component that has none (the platform's own), as the console's kind filter and a
+``[[maintenance]]`` window's ``kinds`` call it."""
 
 
 class Exporter:
@@ -150,7 +153,7 @@ class StateCollector(Collector):
             target = state.region or monitor.region
             for c in state.components:
                 level.add_metric([target, c.id], LEVEL[c.status])
-                info.add_metric([target, c.id, c.name, c.group or "", c.source, c.kind or ""], {})
+                info.add_metric([target, c.id, c.name, c.group or "", c.source, c.kind or PLATFORM], {})
             for status, count in state.counts().items():
                 counts.add_metric([target, status.value], count)
             breached.add_metric([target], int(state.breached))

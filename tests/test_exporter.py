@@ -314,3 +314,38 @@ def test_the_shipped_grafana_dashboard_queries_are_valid_promql(tmp_path: Path) 
         for i, q in enumerate(queries)
     )
     check_rules(tmp_path, rules)
+
+
+def panel_queries(title: str) -> list[str]:
+    """The queries of the dashboard's panel titled ``title``, for every target ($target as Grafana's All)."""
+    dashboard = json.loads(GRAFANA.read_text())
+    [panel] = [p for p in dashboard["panels"] if p["title"] == title]
+    return [t["expr"].replace("$target", ".*") for t in panel["targets"]]
+
+
+def test_the_dashboards_timeline_shows_each_component_once_for_an_ha_pair(tmp_path: Path) -> None:
+    """The timeline's query on made-up series of an HA pair (two collectors, every series twice): each component
+    once, by name, at its level — not an error for two copies of its info."""
+    series = []
+    components = {"voice": ("Voice", 4), "chat": ("Chat", 3), "sms": ("SMS", 0)}
+    for instance in ("collector-1:9464", "collector-2:9464"):
+        labels = f'job="tui-health", instance="{instance}", target="prod"'
+        for cid, (name, level) in components.items():
+            series.append((f'tui_health_component_status{{{labels}, component="{cid}"}}', f"{level}x5"))
+            info = f'name="{name}", group="Core", source="health-api", kind="platform"'
+            series.append((f'tui_health_component_info{{{labels}, component="{cid}", {info}}}', "1x5"))
+    [timeline] = panel_queries("Components by status")
+
+    def expect(expr: str, samples: list[tuple[str, float]]) -> str:
+        found = "".join(
+            f"          - labels: {json.dumps(lbl)}\n            value: {v}\n" for lbl, v in samples
+        )
+        return f"      - expr: {json.dumps(expr)}\n        eval_time: 2m\n        exp_samples:\n{found}"
+
+    unit_tests = (
+        "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n"
+        + "".join(f"      - series: {json.dumps(s)}\n        values: {json.dumps(v)}\n" for s, v in series)
+        + "    promql_expr_test:\n"
+        + expect(timeline, [(f'{{name="{name}"}}', level) for name, level in components.values()])
+    )
+    check_rules(tmp_path, "groups: []\n", unit_tests)

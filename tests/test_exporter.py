@@ -153,6 +153,7 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                 # a failing poll is counted by its kind
                 sim.stop()
                 await monitor.poll()
+                monitor.silence("acd-routing", 3600, reason="exporter test")  # a held one: its series too
                 found = samples((await client.get("/metrics")).text)
                 assert (
                     one(
@@ -178,6 +179,66 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
         finally:
             server.stop()
             await monitor.close()
+
+
+async def test_what_tui_health_holds_is_exported_as_held_and_why(start_sim, tmp_path: Path) -> None:
+    """A silenced component, one in a maintenance window and one down because its dependency is down are each
+    ``tui_health_component_held{reason}`` 1 beside their status (still 4: the truth is kept); the root cause and
+    a down component nothing holds have no held series — so the shipped rules page for those two only."""
+    from datetime import UTC, datetime
+
+    from tui_health.settings.config import MaintenanceSettings
+
+    sim = start_sim(
+        "steady",
+        initial={
+            "voice-telephony": "down",
+            "chat": "down",
+            "sms": "down",
+            "platform-api": "down",
+            "acd-routing": "down",
+        },
+    )
+    clock = FakeClock(datetime(2026, 12, 6, 2, 30, tzinfo=UTC))
+    settings = sim_settings(sim, tmp_path, **{"thresholds.dependencies": {"acd-routing": ["platform-api"]}})
+    window = {"name": "carrier work", "start": "2026-12-06T02:00", "duration": "2h", "ids": ["chat"]}
+    settings = settings.model_copy(update={"maintenance": [MaintenanceSettings.model_validate(window)]})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", clock=clock) as monitor:
+        server = CollectorServer([monitor]).start()
+        try:
+            await monitor.start()
+            await monitor.poll()
+            monitor.silence("sms", 3600, reason="known, ticket 42")
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                text = (await client.get("/metrics")).text
+        finally:
+            server.stop()
+            await monitor.close()
+    found = samples(text)
+    target = monitor.region
+    held = {(s.labels["component"], s.labels["reason"]): s.value for s in found["tui_health_component_held"]}
+    assert held == {("sms", "silence"): 1, ("chat", "maintenance"): 1, ("acd-routing", "dependency"): 1}
+    assert all(s.labels["target"] == target for s in found["tui_health_component_held"])
+    for cid in ("sms", "chat", "acd-routing", "voice-telephony", "platform-api"):
+        assert one(found, "tui_health_component_status", target=target, component=cid) == 4
+    assert_promtool_clean(text)
+
+
+def test_held_names_every_reason_the_engine_holds_for() -> None:
+    """Each field of a view that holds its pages gives its reason; a view with none is held for nothing."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from tui_health.model.domain import Status
+    from tui_health.model.held import REASONS, held_for
+    from tui_health.model.state import ComponentView
+
+    now = datetime(2026, 12, 6, tzinfo=UTC)
+    free = ComponentView("a", "A", Status.DOWN, Status.DOWN, now, None, "health-api")
+    assert held_for(free) == ()
+    every = replace(free, silenced_until=now, maintenance="window", caused_by=("b",), flapping=True)
+    assert held_for(every) == REASONS == ("silence", "maintenance", "dependency", "flapping")
+    assert held_for(replace(free, flapping=True)) == ("flapping",)
 
 
 def test_metrics_listen_is_checked_before_anything_runs() -> None:
@@ -323,17 +384,32 @@ def panel_queries(title: str) -> list[str]:
     return [t["expr"].replace("$target", ".*") for t in panel["targets"]]
 
 
-def test_the_dashboards_timeline_shows_each_component_once_for_an_ha_pair(tmp_path: Path) -> None:
-    """The timeline's query on made-up series of an HA pair (two collectors, every series twice): each component
-    once, by name, at its level — not an error for two copies of its info."""
+def test_the_dashboard_counts_what_pages_and_shows_what_is_held_once_for_an_ha_pair(tmp_path: Path) -> None:
+    """The dashboard's queries on made-up series of an HA pair (two collectors, every series twice): down and
+    degraded count only components nothing holds; what is held is listed once with its reason; the timeline has
+    each component once."""
     series = []
-    components = {"voice": ("Voice", 4), "chat": ("Chat", 3), "sms": ("SMS", 0)}
+    components = {
+        "voice": ("Voice", 4, None),
+        "webmsg": ("Web Messaging", 4, "silence"),
+        "chat": ("Chat", 3, None),
+        "architect": ("Architect", 3, "maintenance"),
+        "acd": ("ACD Routing", 4, "dependency"),
+        "sms": ("SMS", 0, None),
+    }
     for instance in ("collector-1:9464", "collector-2:9464"):
         labels = f'job="tui-health", instance="{instance}", target="prod"'
-        for cid, (name, level) in components.items():
+        for cid, (name, level, reason) in components.items():
             series.append((f'tui_health_component_status{{{labels}, component="{cid}"}}', f"{level}x5"))
             info = f'name="{name}", group="Core", source="health-api", kind="platform"'
             series.append((f'tui_health_component_info{{{labels}, component="{cid}", {info}}}', "1x5"))
+            if reason:
+                held = f'tui_health_component_held{{{labels}, component="{cid}", reason="{reason}"}}'
+                series.append((held, "1x5"))
+    [down, degraded] = panel_queries("Components down / degraded (not held)")
+    [held_table] = panel_queries(
+        "Held: paging nobody (silenced, in maintenance, caused by a dependency, flapping)"
+    )
     [timeline] = panel_queries("Components by status")
 
     def expect(expr: str, samples: list[tuple[str, float]]) -> str:
@@ -346,6 +422,16 @@ def test_the_dashboards_timeline_shows_each_component_once_for_an_ha_pair(tmp_pa
         "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n"
         + "".join(f"      - series: {json.dumps(s)}\n        values: {json.dumps(v)}\n" for s, v in series)
         + "    promql_expr_test:\n"
-        + expect(timeline, [(f'{{name="{name}"}}', level) for name, level in components.values()])
+        + expect(down, [("{}", 1)])
+        + expect(degraded, [("{}", 1)])
+        + expect(
+            held_table,
+            [
+                ('{target="prod", name="Web Messaging", reason="silence"}', 1),
+                ('{target="prod", name="Architect", reason="maintenance"}', 1),
+                ('{target="prod", name="ACD Routing", reason="dependency"}', 1),
+            ],
+        )
+        + expect(timeline, [(f'{{name="{name}"}}', level) for name, level, _ in components.values()])
     )
     check_rules(tmp_path, "groups: []\n", unit_tests)

@@ -7,7 +7,10 @@ Prometheus' conventions: a ``tui_health_`` prefix, base units in the name (``_se
 ending in ``_total``, no ``_created`` series (they double every counter's and histogram's series, and Prometheus reads a
 counter's reset from the counter itself). A component's status carries only ``target`` and ``component``; its
 name, group, source and kind (``platform`` for the platform's own) are in ``tui_health_component_info`` (value 1),
-joined by ``component`` — so a renamed component keeps its status series. Every series but ``tui_health_build_info`` has a ``target`` label.
+joined by ``component`` — so a renamed component keeps its status series. ``tui_health_component_held`` (value 1,
+with a ``reason``) names each component whose pages tui-health holds (silenced, in a maintenance window, caused by
+a dependency that is down, flapping), so the shipped rules leave them out. Every series but
+``tui_health_build_info`` has a ``target`` label.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from prometheus_client.registry import Collector
 
 from tui_health import __version__
 from tui_health.model.domain import AuditEvent, EventType, Snapshot, Status
+from tui_health.model.held import held_for
 
 if TYPE_CHECKING:
     from tui_health.monitor.monitor import Monitor
@@ -117,6 +121,11 @@ class StateCollector(Collector):
             "What a component is (name, group, source, kind); join on component for readable labels.",
             labels=INFO_LABELS,
         )
+        held = GaugeMetricFamily(
+            "tui_health_component_held",
+            "1 while a component's pages are held, by reason: silence, maintenance, dependency, flapping.",
+            labels=["target", "component", "reason"],
+        )
         counts = GaugeMetricFamily(
             "tui_health_components", "Components by confirmed status.", labels=["target", "status"]
         )
@@ -154,6 +163,8 @@ class StateCollector(Collector):
             for c in state.components:
                 level.add_metric([target, c.id], LEVEL[c.status])
                 info.add_metric([target, c.id, c.name, c.group or "", c.source, c.kind or PLATFORM], {})
+                for reason in held_for(c):
+                    held.add_metric([target, c.id, reason], 1)
             for status, count in state.counts().items():
                 counts.add_metric([target, status.value], count)
             breached.add_metric([target], int(state.breached))
@@ -167,4 +178,5 @@ class StateCollector(Collector):
                     headroom.add_metric([target, source.name], source.rate_limit.left)
             if state.last_ok_at is not None:
                 last_ok.add_metric([target], state.last_ok_at.timestamp())
-        yield from (build, level, info, counts, breached, incidents, pending, refused, headroom, last_ok)
+        yield from (build, level, info, held, counts, breached, incidents)
+        yield from (pending, refused, headroom, last_ok)

@@ -37,6 +37,21 @@ def assert_promtool_clean(metrics: str) -> None:
     )
 
 
+def run_rule_tests(tmp_path: Path, rules: str, unit_tests: str) -> subprocess.CompletedProcess[str]:
+    """``promtool test rules`` on ``unit_tests`` (a promtool test file naming ``rules.yml``) with ``rules``; its
+    outcome, for a test that wants to see a case fail."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "rules.yml").write_text(rules)
+    (tmp_path / "rules_test.yml").write_text(unit_tests)
+    return subprocess.run(
+        [promtool(), "test", "rules", "rules_test.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def check_rules(tmp_path: Path, rules: str, unit_tests: str | None = None) -> None:
     """``promtool check rules`` on ``rules``; with ``unit_tests`` (a promtool test file naming ``rules.yml``),
     ``promtool test rules`` too."""

@@ -11,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     CONFIGURATION_DIRECTORY=/etc/tui-health
 
 COPY . /src
-RUN pip install --no-cache-dir /src && rm -rf /src \
+# the exact versions CI tested (.ci/constraints.txt), not whatever is newest on the day of the build
+RUN pip install --no-cache-dir -c /src/.ci/constraints.txt /src && rm -rf /src \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin tui-health \
     && install -d -o tui-health -g tui-health -m 0700 /var/lib/tui-health /var/lib/tui-health/log \
     && install -d -m 0755 /etc/tui-health

@@ -3,6 +3,7 @@ accepts."""
 
 from __future__ import annotations
 
+import fnmatch
 import shlex
 import subprocess
 import sys
@@ -167,6 +168,28 @@ def dockerfile_json(instruction: str) -> list[str]:
 
     [line] = [line for line in DOCKERFILE.read_text().splitlines() if line.startswith(f"{instruction} ")]
     return json.loads(line.removeprefix(f"{instruction} "))
+
+
+def dockerfile_commands(instruction: str) -> list[str]:
+    """Each shell command (``&&`` apart) of the Dockerfile's ``instruction`` lines, continuations joined."""
+    lines = [line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")]
+    joined = "\n".join(lines).replace("\\\n", " ").splitlines()
+    found = [line.removeprefix(f"{instruction} ") for line in joined if line.startswith(f"{instruction} ")]
+    return [command.strip() for line in found for command in line.split("&&")]
+
+
+def test_the_image_installs_the_versions_ci_tested() -> None:
+    """The image's ``pip install`` takes CI's constraints, from the build context (not ignored by Docker)."""
+    [install] = [c for c in dockerfile_commands("RUN") if c.startswith("pip install")]
+    words = shlex.split(install)
+    [flag] = [w for w in words if w in ("-c", "--constraint")]
+    constraints = words[words.index(flag) + 1]
+    [copied] = [line.split() for line in DOCKERFILE.read_text().splitlines() if line.startswith("COPY ")]
+    assert copied[1:] == [".", "/src"] and constraints == "/src/.ci/constraints.txt"
+    ci = (UNIT.parents[2] / ".ci" / "run").read_text()
+    assert "-c .ci/constraints.txt" in ci  # the very file CI installs with
+    ignored = (UNIT.parents[2] / ".dockerignore").read_text().split()
+    assert not [p for p in ignored if fnmatch.fnmatch(".ci/constraints.txt", p) or fnmatch.fnmatch(".ci", p)]
 
 
 def test_the_image_runs_as_a_user_with_a_volume_and_checks_liveness() -> None:

@@ -20,7 +20,8 @@ RUN pip install --no-cache-dir -c /src/.ci/constraints.txt /src && rm -rf /src \
 USER tui-health
 VOLUME ["/var/lib/tui-health"]
 EXPOSE 9464
-# liveness: the poll loop runs (an outage upstream is /readyz's business, never a restart)
+# liveness: /healthz, the poll loop runs (an outage upstream is /readyz's business, never a restart); over HTTPS
+# too when serve.tls_cert/tls_key are set (it tries plain HTTP, then TLS without checking its own certificate)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=4).status != 200)"]
+    CMD ["python", "-m", "tui_health.serve.healthcheck", "127.0.0.1:9464"]
 ENTRYPOINT ["tui-health", "--headless", "--serve", "0.0.0.0:9464"]

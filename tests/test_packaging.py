@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.promtool import tool
 from tui_health.cli import build_parser, check_modes
 
@@ -192,25 +194,38 @@ def test_the_image_installs_the_versions_ci_tested() -> None:
     assert not [p for p in ignored if fnmatch.fnmatch(".ci/constraints.txt", p) or fnmatch.fnmatch(".ci", p)]
 
 
+def healthcheck_command(port: int) -> list[str]:
+    """The image's ``HEALTHCHECK`` command, asking ``port`` on loopback, with this interpreter."""
+    import json
+
+    [line] = [c for c in dockerfile_commands("HEALTHCHECK")]
+    command: list[str] = json.loads(line.split(" CMD ", 1)[1])
+    assert command[0] == "python" and command[-1] == "127.0.0.1:9464"
+    return [sys.executable, *command[1:-1], f"127.0.0.1:{port}"]
+
+
 def test_the_image_runs_as_a_user_with_a_volume_and_checks_liveness() -> None:
     text = DOCKERFILE.read_text()
     assert "\nUSER tui-health\n" in text and 'VOLUME ["/var/lib/tui-health"]' in text
-    assert "/healthz" in text.split("HEALTHCHECK", 1)[1]  # liveness: an upstream outage never restarts it
+    assert "--timeout=5s" in dockerfile_commands("HEALTHCHECK")[0]  # the check's own budget is 4 s
     assert "EXPOSE 9464" in text and "ENV" in text and "SECRET=" not in text.replace("SECRET=…", "")
 
 
-def test_the_image_entrypoint_runs_outside_a_container_and_its_health_path_answers(
-    start_sim, tmp_path: Path
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_the_image_entrypoint_runs_outside_a_container_and_its_healthcheck_tells_liveness(
+    start_sim, tmp_path: Path, tls: bool
 ) -> None:
     """The image cannot be built here (no base-image registry): run its ENTRYPOINT with the image's environment
-    against the simulator, and ask the path its HEALTHCHECK asks."""
+    against the simulator — plain, and with ``serve.tls_cert``/``tls_key`` (a test certificate) — and run its
+    HEALTHCHECK command as Docker would (within its 5 s): alive once the loop runs, alive still when Genesys stops
+    answering (``/readyz`` 503: an outage upstream never restarts it), not alive once the collector is gone."""
     import os
     import re
     import socket
-    import time
-    import urllib.request
 
-    from tests.conftest import CLIENT_ID, SECRET
+    import httpx
+
+    from tests.conftest import CLIENT_ID, SECRET, wait_until
 
     sim = start_sim("steady")
     with socket.socket() as probe:
@@ -223,12 +238,29 @@ def test_the_image_entrypoint_runs_outside_a_container_and_its_health_path_answe
     for name, value in re.findall(r"(\w+_DIRECTORY)=(\S+)", DOCKERFILE.read_text()):
         env[name] = str(tmp_path / value.lstrip("/"))
         Path(env[name]).mkdir(parents=True, exist_ok=True)
-    (Path(env["CONFIGURATION_DIRECTORY"]) / "config.toml").write_text(
+    # polls every second, and a failed one fails at once (no retries): liveness judges within 3 s
+    config = (
         f'[genesys]\napi_url = "{sim.url}"\nlogin_url = "{sim.url}"\n'
+        "[poll]\ninterval = 1\nmin_gap = 0\nmax_attempts = 1\n"
     )
+    if tls:
+        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+        subprocess.run(
+            [tool("openssl", "openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        config += f'[serve]\ntls_cert = "{cert}"\ntls_key = "{key}"\n'
+    (Path(env["CONFIGURATION_DIRECTORY"]) / "config.toml").write_text(config)
     env.update(
         GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET, HOME=str(tmp_path)
     )
+    check = healthcheck_command(port)
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+
+    def healthcheck() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(check, capture_output=True, text=True, timeout=5, env=env)  # Docker's --timeout
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui_health", *args],
         env=env,
@@ -237,16 +269,19 @@ def test_the_image_entrypoint_runs_outside_a_container_and_its_health_path_answe
         text=True,
     )
     try:
-        status = None
-        ends = time.monotonic() + 60
-        while status != 200 and time.monotonic() < ends and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=4) as answer:
-                    status = answer.status
-            except OSError:
-                time.sleep(0.1)
-        assert status == 200, proc.stderr.read() if proc.poll() is not None else "no answer"
+        wait_until(lambda: proc.poll() is not None or healthcheck().returncode == 0, 60, "the healthcheck")
+        assert proc.poll() is None, proc.communicate()[1]
+        alive = healthcheck()
+        assert alive.returncode == 0 and f"alive: {url}/healthz answered 200" in alive.stdout, alive.stdout
         assert (Path(env["STATE_DIRECTORY"]) / "state.sqlite3").exists()
+        sim.stop()  # Genesys goes away; the collector's loop does not
+        wait_until(
+            lambda: httpx.get(f"{url}/readyz", verify=False, timeout=2).status_code == 503, 60, "/readyz"
+        )
+        still = healthcheck()
+        assert still.returncode == 0, still.stdout
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+    gone = healthcheck()
+    assert gone.returncode == 1 and "NOT alive" in gone.stdout, gone.stdout

@@ -1,7 +1,10 @@
 # tui-health as a container: the collector (--headless --serve), state in a volume, credentials from the
 # environment only (GENESYSCLOUD_OAUTHCLIENT_ID/SECRET, GENESYSCLOUD_REGION, TUI_HEALTH_SERVE_TOKEN, ...).
+# It serves on 0.0.0.0, so it refuses to start without TUI_HEALTH_SERVE_TOKEN (reading the live state and silencing
+# need it); `public_read = true` under [serve] in a mounted config lets anyone read on purpose.
 #   docker build -t tui-health . && docker run -e GENESYSCLOUD_OAUTHCLIENT_ID=… -e GENESYSCLOUD_OAUTHCLIENT_SECRET=… \
-#     -e GENESYSCLOUD_REGION=eu-central-1 -p 9464:9464 -v tui-health:/var/lib/tui-health tui-health
+#     -e GENESYSCLOUD_REGION=eu-central-1 -e TUI_HEALTH_SERVE_TOKEN=… -p 9464:9464 -v tui-health:/var/lib/tui-health \
+#     tui-health
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -14,10 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import sim_settings
+from tests.conftest import run_cli, sim_settings
 from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.bounded import BoundedServer, Limits, Request, Response, Stream
+from tui_health.serve.exposure import check_exposure
 from tui_health.serve.http import CollectorServer
+from tui_health.support.errors import ConfigError
 
 TOKEN = "serve-token-abcdef123456"
 
@@ -402,3 +404,32 @@ def test_many_idle_clients_never_starve_the_monitor(start_sim, tmp_path: Path) -
     kinds = [json.loads(line)["event_type"] for line in out.splitlines()]
     assert "alert_delivered" in kinds and "storage_failed" not in kinds and "poll_failed" not in kinds
     assert len(idle) >= 500  # the connections were really made (the backlog holds the rest)
+
+
+def test_serving_the_state_beyond_this_host_without_a_token_is_refused_before_anything_runs() -> None:
+    """``--serve`` on an address other hosts reach, with no token and no ``serve.public_read``: one line naming
+    the ways out, exit 3, nothing bound and nothing polled (no audit line on stdout)."""
+    for address in ("0.0.0.0:0", "[::]:0"):
+        refused = run_cli("--headless", "--demo", "--max-polls", "1", "--serve", address)
+        assert refused.returncode == 3, refused.stderr
+        assert "TUI_HEALTH_SERVE_TOKEN" in refused.stderr and "serve.public_read = true" in refused.stderr
+        assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr and refused.stdout == ""
+    # on loopback only this host reads: served as before, no token needed
+    local = run_cli("--headless", "--demo", "--max-polls", "1", "--serve", "127.0.0.1:0")
+    assert local.returncode == 0 and "the live state on http://127.0.0.1:" in local.stderr, local.stderr
+
+
+def test_who_may_read_follows_the_address_the_token_and_public_read() -> None:
+    for host in ("127.0.0.1", "127.0.0.53", "::1", "localhost"):
+        assert check_exposure((host, 9464), token=None, public_read=False) is None
+    for host in ("0.0.0.0", "::", "10.1.2.3", "collector.example"):
+        with pytest.raises(ConfigError, match="TUI_HEALTH_SERVE_TOKEN"):
+            check_exposure((host, 9464), token=None, public_read=False)
+        assert check_exposure((host, 9464), token="t0k", public_read=False) is None  # reading needs the token
+        opened = check_exposure(
+            (host, 9464), token=None, public_read=True
+        )  # open on purpose: said, not refused
+        assert opened is not None and "anyone" in opened and "nobody can silence" in opened
+    assert (
+        check_exposure(None, token=None, public_read=False) is None
+    )  # --metrics-listen alone: not the state

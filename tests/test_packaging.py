@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
 from tests.promtool import tool
 from tui_health.cli import build_parser, check_modes
 
@@ -194,6 +195,35 @@ def test_the_image_installs_the_versions_ci_tested() -> None:
     assert not [p for p in ignored if fnmatch.fnmatch(".ci/constraints.txt", p) or fnmatch.fnmatch(".ci", p)]
 
 
+def readme_docker_run_env() -> dict[str, str]:
+    """The ``-e NAME=value`` of the README's ``docker run`` (section "As a container")."""
+    text = README.read_text()
+    section = text[text.index("### As a container") : text.index("## History and reviews")]
+    [command] = [c for c in section.replace("\\\n", " ").splitlines() if c.startswith("docker run ")]
+    words = shlex.split(command)
+    return dict(words[i + 1].split("=", 1) for i, w in enumerate(words) if w == "-e")
+
+
+def test_the_readmes_docker_run_serves_the_state_only_with_a_token() -> None:
+    """The image serves on 0.0.0.0: the README's ``docker run`` passes the token, so the collector starts; the
+    same run without it is refused at once (the whole process, before anything is bound)."""
+    from tui_health.serve.exposure import check_exposure
+    from tui_health.serve.http import parse_listen
+
+    program, *args = dockerfile_json("ENTRYPOINT")
+    assert program == "tui-health"
+    serve = parse_listen(args[args.index("--serve") + 1], "--serve")
+    assert serve[0] == "0.0.0.0"
+    documented = readme_docker_run_env()
+    assert documented.get("TUI_HEALTH_SERVE_TOKEN")
+    token = documented["TUI_HEALTH_SERVE_TOKEN"]
+    assert check_exposure(serve, token=token, public_read=False) is None
+    without = {k: v for k, v in documented.items() if k != "TUI_HEALTH_SERVE_TOKEN" and "GENESYS" not in k}
+    refused = run_cli(*args, "--demo", "--max-polls", "1", env=without)
+    assert refused.returncode == 3 and "without TUI_HEALTH_SERVE_TOKEN" in refused.stderr, refused.stderr
+    assert "cannot listen" not in refused.stderr and refused.stdout == ""
+
+
 def healthcheck_command(port: int) -> list[str]:
     """The image's ``HEALTHCHECK`` command, asking ``port`` on loopback, with this interpreter."""
     import json
@@ -252,6 +282,9 @@ def test_the_image_entrypoint_runs_outside_a_container_and_its_healthcheck_tells
         )  # fmt: skip
         config += f'[serve]\ntls_cert = "{cert}"\ntls_key = "{key}"\n'
     (Path(env["CONFIGURATION_DIRECTORY"]) / "config.toml").write_text(config)
+    env.update(
+        readme_docker_run_env()
+    )  # as the README runs it (its token included), with the simulator's client
     env.update(
         GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID, GENESYSCLOUD_OAUTHCLIENT_SECRET=SECRET, HOME=str(tmp_path)
     )

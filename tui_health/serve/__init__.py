@@ -40,8 +40,13 @@ def serving(
     """The collector's endpoints for ``monitors`` while the block runs: ``listen`` the metrics, health and
     status; ``serve`` those and the live state for attached consoles. The same address serves both. With
     ``TUI_HEALTH_SERVE_TOKEN`` set, silences need it, and so does reading the state unless
-    ``settings.public_read``. Nothing, and no prometheus_client import, when neither is asked for."""
+    ``settings.public_read``; on an address other hosts reach, ``serve`` without a token is refused unless
+    ``settings.public_read`` (:mod:`tui_health.serve.exposure`). Nothing, and no prometheus_client import, when
+    neither is asked for."""
+    from tui_health.serve.exposure import check_exposure
+
     token = os.environ.get("TUI_HEALTH_SERVE_TOKEN") or None
+    warning = check_exposure(serve, token=token, public_read=settings.public_read)  # refused: nothing bound
     tls = settings.tls() if listen is not None or serve is not None else None
     public_read = settings.public_read
     if listen is None and serve is None:
@@ -66,6 +71,8 @@ def serving(
                     limits=bounds,
                 ).start()
             )  # fmt: skip
+        if warning:
+            print(f"tui-health: {warning}", file=sys.stderr, flush=True)
         for server in servers:  # with port 0 the system chose it: say which (on stderr, beside the logs)
             what = "/metrics, /healthz, /readyz, /status.json" + (
                 " and the live state" if server.serve else ""

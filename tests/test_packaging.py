@@ -7,6 +7,8 @@ import fnmatch
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -90,13 +92,48 @@ def test_the_unit_runs_headless_with_a_command_line_tui_health_accepts() -> None
     assert "Restart=on-failure" in text and "NoNewPrivileges=yes" in text
 
 
+@contextmanager
+def notify_socket(path: Path) -> Iterator[list[str]]:
+    """A ``$NOTIFY_SOCKET`` at ``path``, read as systemd reads it — all the time, so nothing is dropped; the list
+    holds every datagram, those that arrived after the reader's last look included, once the block ends."""
+    import socket
+    import threading
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(path))
+    listener.settimeout(0.2)
+    messages: list[str] = []
+    running = True
+
+    def read() -> None:
+        while running:
+            try:
+                messages.append(listener.recv(4096).decode())
+            except TimeoutError:
+                continue
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        yield messages
+    finally:
+        running = False
+        reader.join(timeout=5)
+        listener.setblocking(False)
+        while True:
+            try:
+                messages.append(listener.recv(4096).decode())
+            except BlockingIOError:
+                break
+        listener.close()
+
+
 def test_headless_under_systemd_says_ready_pings_the_watchdog_and_keeps_to_its_directories(
     start_sim, tmp_path: Path
 ) -> None:
     """With systemd's variables set (as StateDirectory= & co. and Type=notify set them): READY after the first
     poll, WATCHDOG pings, and every file in the directories systemd named — none in the home directory."""
     import os
-    import socket
 
     from tests.conftest import CLIENT_ID, SECRET
 
@@ -107,23 +144,6 @@ def test_headless_under_systemd_says_ready_pings_the_watchdog_and_keeps_to_its_d
     (dirs["config"] / "config.toml").write_text(
         f'[genesys]\napi_url = "{sim.url}"\nlogin_url = "{sim.url}"\n[poll]\ninterval = 0.2\n'
     )
-    import threading
-
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    listener.bind(str(tmp_path / "notify"))
-    listener.settimeout(0.2)
-    messages: list[str] = []
-    running = True
-
-    def read() -> None:  # as systemd does: all the time, so nothing is dropped
-        while running:
-            try:
-                messages.append(listener.recv(4096).decode())
-            except TimeoutError:
-                continue
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
     env.update(
         GENESYSCLOUD_OAUTHCLIENT_ID=CLIENT_ID,
@@ -135,7 +155,7 @@ def test_headless_under_systemd_says_ready_pings_the_watchdog_and_keeps_to_its_d
         NOTIFY_SOCKET=str(tmp_path / "notify"),
         WATCHDOG_USEC="200000",
     )
-    try:
+    with notify_socket(tmp_path / "notify") as messages:
         done = subprocess.run(
             [sys.executable, "-m", "tui_health", "--headless", "--max-polls", "3"],
             capture_output=True,
@@ -144,16 +164,6 @@ def test_headless_under_systemd_says_ready_pings_the_watchdog_and_keeps_to_its_d
             timeout=120,
         )
         assert done.returncode == 0, done.stderr
-    finally:
-        running = False
-        reader.join(timeout=5)
-        listener.setblocking(False)
-        while True:  # what arrived after the reader's last look
-            try:
-                messages.append(listener.recv(4096).decode())
-            except BlockingIOError:
-                break
-        listener.close()
     assert any(m.startswith("READY=1") for m in messages), messages
     assert "WATCHDOG=1" in messages and messages[-1] == "STOPPING=1"
     ready = messages.index(next(m for m in messages if m.startswith("READY=1")))
@@ -161,6 +171,78 @@ def test_headless_under_systemd_says_ready_pings_the_watchdog_and_keeps_to_its_d
     assert (dirs["logs"] / "audit.jsonl").is_file()
     assert (dirs["state"] / "state.sqlite3").is_file() and (dirs["state"] / "history").is_dir()
     assert [p for p in dirs["home"].rglob("*") if p.is_file()] == []
+
+
+def test_headless_under_systemd_says_in_its_status_when_every_poll_fails(tmp_path: Path) -> None:
+    """Genesys unreachable from the start: READY still comes (the service runs), but its STATUS line says every
+    poll fails and why — ``systemctl status`` must not read as a healthy service."""
+    import os
+    import socket
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    env.update(
+        GENESYSCLOUD_OAUTHCLIENT_ID="id",
+        GENESYSCLOUD_OAUTHCLIENT_SECRET="secret",
+        HOME=str(tmp_path),
+        NOTIFY_SOCKET=str(tmp_path / "notify"),
+        TUI_HEALTH_CONFIG=str(tmp_path / "config.toml"),
+    )
+    with socket.socket() as closed:  # bound, never listening: every connection is refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        (tmp_path / "config.toml").write_text(  # a failed poll fails at once: no retries, no gap
+            f'[genesys]\napi_url = "{url}"\nlogin_url = "{url}"\n[poll]\ninterval = 0.1\nmin_gap = 0\n'
+            "max_attempts = 1\n"
+        )
+        with notify_socket(tmp_path / "notify") as messages:
+            done = subprocess.run(
+                [sys.executable, "-m", "tui_health", "--headless", "--max-polls", "2"],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=120,
+            )
+    assert done.returncode == 0, done.stderr
+    [ready] = [m for m in messages if m.startswith("READY=1")]
+    assert ready.split("\n")[1].startswith("STATUS=every poll failing: health-api: cannot connect"), messages
+    assert "watching" not in " ".join(messages)
+
+
+def test_the_status_line_follows_the_polls_and_names_the_failing_target(tmp_path: Path) -> None:
+    """Driven poll by poll: READY carries the first status; a STATUS line is sent whenever it changes (and only
+    then); with two targets it names the failing one, and says 'every poll' only when both fail."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from tui_health.model.domain import Snapshot, SourceResult
+    from tui_health.modes.headless import SystemdTold
+    from tui_health.support.sd_notify import Notifier
+
+    def poll(ok: bool) -> Snapshot:
+        source = SourceResult("health-api", ok, error=None if ok else "401 invalid_client", error_kind="auth")
+        return Snapshot("p", datetime(2026, 12, 6, tzinfo=UTC), (), (source,), 1.0)
+
+    prod, lab = SimpleNamespace(region="prod"), SimpleNamespace(region="lab")
+    with notify_socket(tmp_path / "one") as one:
+        told = SystemdTold(Notifier({"NOTIFY_SOCKET": str(tmp_path / "one")}), 1)
+        for ok in (False, False, True, True):
+            told.polled(prod, poll(ok))
+    said = [m for m in one if m != "WATCHDOG=1"]
+    assert said == [
+        "READY=1\nSTATUS=every poll failing: health-api: 401 invalid_client",
+        "STATUS=watching 1 target(s)",
+    ]
+    assert one.count("WATCHDOG=1") == 4
+    with notify_socket(tmp_path / "two") as two:
+        told = SystemdTold(Notifier({"NOTIFY_SOCKET": str(tmp_path / "two")}), 2)
+        told.polled(prod, poll(False))  # not READY before every target polled
+        told.polled(lab, poll(True))
+        told.polled(lab, poll(False))
+    said = [m for m in two if m != "WATCHDOG=1"]
+    assert said == [
+        "READY=1\nSTATUS=watching 2 target(s); 1 failing: prod: health-api: 401 invalid_client",
+        "STATUS=every poll failing (all 2 targets): prod: health-api: 401 invalid_client",
+    ]
 
 
 DOCKERFILE = Path(__file__).parent.parent / "Dockerfile"

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from tui_health.model.domain import AuditEvent, Snapshot
+from tui_health.model.state import SourceOutcome, connection_verdict
 from tui_health.monitor.runtime import open_monitors, reload_all
 from tui_health.serve import serving
 from tui_health.settings.config import Settings
 from tui_health.support.sd_notify import Notifier
 from tui_health.support.signals import interruptible, silence_stdout
+from tui_health.support.text import clean
 
 
 async def run_headless(
@@ -95,21 +97,48 @@ async def run_headless(
     return 0
 
 
+def service_status(targets: int, latest: Sequence[tuple[str, Snapshot]]) -> str:
+    """The one line ``systemctl status`` shows: how many targets are watched, and — when polls get no answer —
+    which and why, so a service whose every poll fails never reads as a healthy one. ``latest``: each target's
+    name and last poll."""
+    failing = [(name, snapshot) for name, snapshot in latest if not snapshot.ok]
+    if not failing:
+        return f"watching {targets} target(s)"
+    name, snapshot = failing[0]
+    outcomes = [SourceOutcome(s.name, s.ok, s.error_kind, s.error, s.retry_at) for s in snapshot.sources]
+    why = connection_verdict(outcomes).message or "no source answered"  # the header's rule
+    if targets > 1:
+        why = f"{name}: {why}"
+    if len(failing) == len(latest) == targets:
+        more = f" (all {targets} targets)" if targets > 1 else ""
+        return clean(f"every poll failing{more}: {why}", STATUS_LIMIT)
+    return clean(f"watching {targets} target(s); {len(failing)} failing: {why}", STATUS_LIMIT)
+
+
+STATUS_LIMIT = 300
+"""Characters of a STATUS line at most (an error message can be long; systemd shows one line)."""
+
+
 class SystemdTold:
-    """Tells systemd (``Type=notify``) READY once every target has polled once, and WATCHDOG after each poll
-    and every half ``WatchdogSec`` while the loop runs: a hung event loop stops the pings and systemd restarts
-    the service."""
+    """Tells systemd (``Type=notify``) READY once every target has polled once, WATCHDOG after each poll and every
+    half ``WatchdogSec`` while the loop runs (a hung event loop stops the pings and systemd restarts the service),
+    and a STATUS line whenever what it says changes (:func:`service_status`: every poll failing says so)."""
 
     def __init__(self, systemd: Notifier, targets: int) -> None:
         self.systemd = systemd
         self.waiting = targets
-        self.polled_once: set[int] = set()
+        self.latest: dict[int, tuple[str, Snapshot]] = {}
+        self.status: str | None = None  # what systemd was told last (None: not READY yet)
 
     def polled(self, monitor: Any, snapshot: Snapshot) -> None:
-        if id(monitor) not in self.polled_once:
-            self.polled_once.add(id(monitor))
-            if len(self.polled_once) == self.waiting:
-                self.systemd.ready(f"watching {self.waiting} target(s)")
+        self.latest[id(monitor)] = (monitor.region, snapshot)
+        if len(self.latest) == self.waiting:
+            status = service_status(self.waiting, list(self.latest.values()))
+            if self.status is None:
+                self.systemd.ready(status)
+            elif status != self.status:
+                self.systemd.send(f"STATUS={status}")
+            self.status = status
         self.systemd.watchdog()
 
     def recorded(self, monitor: Any, events: list[AuditEvent]) -> None:

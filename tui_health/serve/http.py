@@ -40,7 +40,9 @@ PRIVATE_READS = ("/state.json", "/status.json", "/events")
 """What reading needs the token for (when one is set): the org's components, incidents and events."""
 
 STALE_AFTER = 3
-"""``/healthz`` says 503 once a target's last poll is older than this many poll intervals."""
+"""``/healthz`` says 503 once a target's last poll is older than this many poll intervals and one poll's
+deadline (a poll that hangs on Genesys until its deadline is the loop running, not stuck); ``/readyz`` once its
+last answer is older than this many intervals."""
 
 
 def parse_listen(text: str, flag: str = "--metrics-listen") -> tuple[str, int]:
@@ -58,8 +60,9 @@ def health(
     """Whether every target polled within the last three intervals, and each target's account of it.
 
     Liveness (``/healthz``): the poll loop runs — a poll happened, whatever Genesys said, so an outage upstream
-    never gets the collector restarted. Readiness (``/readyz``, ``answered``): Genesys answered — the data is
-    current enough to act on.
+    never gets the collector restarted (a Genesys that hangs every poll until its deadline is such an outage:
+    the allowance is three intervals *and* a poll's deadline). Readiness (``/readyz``, ``answered``): Genesys
+    answered — the data is current enough to act on.
     """
     report = []
     for monitor in monitors:
@@ -67,7 +70,8 @@ def health(
         polled = state.last_ok_at if answered else state.last_poll_at
         last = polled or monitor.started_at
         age = (now - last).total_seconds() if last else None
-        limit = STALE_AFTER * monitor.interval
+        grace = 0.0 if answered else monitor.poller.deadline
+        limit = STALE_AFTER * monitor.interval + grace
         ok = age is not None and age <= limit
         entry: dict[str, Any] = {
             "target": monitor.region,
@@ -78,8 +82,11 @@ def health(
         }
         if not ok:
             what = "no answer from Genesys" if answered else "no poll"
+            allowed = f"{STALE_AFTER} intervals of {monitor.interval:g} s" + (
+                f" and a poll's deadline of {grace:g} s" if grace else ""
+            )
             entry["reason"] = (
-                f"{what} for {age:.0f} s (more than {STALE_AFTER} intervals of {monitor.interval:g} s)"
+                f"{what} for {age:.0f} s (more than {allowed})"
                 if age is not None
                 else "not started"
             )

@@ -181,8 +181,10 @@ class ServeSettings(Section):
     """The collector's endpoints (``--serve``, ``--metrics-listen``)."""
 
     public_read: bool = False
-    """Let anyone read the state (``/state.json``, ``/status.json``, ``/events``) when a serve token is set;
-    by default reading needs the token too. ``/metrics``, ``/healthz`` and ``/readyz`` are always open."""
+    """Let anyone read the state (``/state.json``, ``/status.json``, ``/events``): with a serve token, reading
+    then needs none (silencing still does); without one, ``--serve`` beyond loopback (``0.0.0.0``) is allowed on
+    purpose (it warns; nobody can silence), where it is otherwise refused. ``/metrics``, ``/healthz`` and
+    ``/readyz`` are always open."""
     tls_cert: Path | None = None
     """PEM certificate (chain) to serve HTTPS with; with ``tls_key``. Absent: plain HTTP (put it behind a proxy
     or on localhost)."""

@@ -87,7 +87,7 @@ resend_interval = 60     # seconds between re-sends of firing alerts to Alertman
 # Receivers, one [[alerts.sinks]] each (type: SINK_TYPES):
 SINK_TEMPLATES
 [serve]                  # the collector's endpoints (--serve, --metrics-listen)
-public_read = false      # true: anyone may read the state (/state.json, /events); silences still need the token
+public_read = false      # true: anyone may read the state (/state.json, /events), even served beyond loopback without a token; silencing needs the token
 max_clients = 64         # requests at once; one address may use all while no other waits (then a quarter)
 max_streams = 64         # attached consoles (event streams) at once
 streams_per_address = 32 # streams one address (an office's NAT) keeps once every place is taken

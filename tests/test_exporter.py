@@ -180,8 +180,8 @@ async def test_metrics_health_and_status_of_a_collector(start_sim, tmp_path: Pat
                 ready = await client.get("/readyz")
                 assert ready.status_code == 503 and ready.json()["stale"] == [target]
                 assert (
-                    "no answer from Genesys for 91 s (more than 3 intervals of 10 s)"
-                    == ready.json()["targets"][0]["reason"]
+                    ready.json()["targets"][0]["reason"]
+                    == "no answer from Genesys for 91 s (more than 3 intervals of 10 s)"
                 )
                 assert ready.json()["targets"][0]["last_answer_at"].endswith("Z")
                 assert (await client.get("/nothing")).status_code == 404

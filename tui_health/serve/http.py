@@ -86,9 +86,7 @@ def health(
                 f" and a poll's deadline of {grace:g} s" if grace else ""
             )
             entry["reason"] = (
-                f"{what} for {age:.0f} s (more than {allowed})"
-                if age is not None
-                else "not started"
+                f"{what} for {age:.0f} s (more than {allowed})" if age is not None else "not started"
             )
         report.append(entry)
     return all(e["ok"] for e in report), report

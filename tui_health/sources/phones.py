@@ -214,6 +214,10 @@ class PhonesSource:
                 "could be judged",
                 correlation_id=cids[-1] if cids else None,
             )
+        self.take(listed)
+
+    def take(self, listed: list[dict[str, Any]]) -> None:
+        """A full listing's phones: the hardware ones (and those of ``phones.ids``) and their sites."""
         self.phones = {clean(p["id"], 200): p for p in listed if self._keep(p)}
         self.sites = {}
         for phone in self.phones.values():

@@ -8,11 +8,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import CoreSchema
 
 from tui_health.model.extras import NO_EXTRAS, SourceExtras
 from tui_health.support.clock import read_rfc3339, rfc3339
 from tui_health.support.text import clean
+from tui_health.support.untrusted import Count, Local, Text, Time, coded
 
 
 class Status(StrEnum):
@@ -145,19 +149,21 @@ class ValidationIssue:
 
 @dataclass(frozen=True, slots=True)
 class SourceResult:
-    """What one source returned in one poll."""
+    """What one source returned in one poll. An attached console is sent what it shows of it (the rest is
+    :data:`Local`: the poll's own bookkeeping)."""
 
-    name: str
+    name: Annotated[str, Text(60)]
     ok: bool
-    components: tuple[Component, ...] = ()
-    error: str | None = None
-    error_kind: str | None = None  # "auth", "network", "api", "rate_limited", ...
-    correlation_ids: tuple[str, ...] = ()
-    issues: tuple[ValidationIssue, ...] = ()
-    timings: tuple[RequestTiming, ...] = ()
+    components: Local[tuple[Component, ...]] = ()
+    error: Annotated[str | None, Text(1000)] = None
+    error_kind: Annotated[str | None, Text(60)] = None  # "auth", "network", "api", "rate_limited", ...
+    correlation_ids: Local[tuple[str, ...]] = ()
+    issues: Local[tuple[ValidationIssue, ...]] = ()
+    timings: Local[tuple[RequestTiming, ...]] = ()
     extras: SourceExtras = NO_EXTRAS  # what the source tells beside its components (model/extras.py)
-    unmeasured: tuple[Component, ...] = ()  # failed: components it can name but could not measure (unknown)
-    retry_at: datetime | None = None  # failed: when the host (Retry-After) or our budget lets us ask again
+    unmeasured: Local[tuple[Component, ...]] = ()  # failed: components it can name but could not measure
+    # failed: when the host (Retry-After) or our budget lets us ask again
+    retry_at: Local[datetime | None] = None
     rate_limit: RateLimit | None = None  # the API's count of our requests, when it sent one
 
 
@@ -169,12 +175,11 @@ LOW_HEADROOM = 0.2
 class RateLimit:
     """The API's own count of our requests (``inin-ratelimit-*`` headers of its latest answer)."""
 
-    allowed: int  # requests allowed in the window
-    used: int  # requests counted in the window so far
-    reset_at: datetime | None  # when the window starts over
-    bucket: str = (
-        ""  # the endpoint family the reading is for (``/api/v2/organizations``): allowances differ by it
-    )
+    allowed: Count  # requests allowed in the window
+    used: Count  # requests counted in the window so far
+    reset_at: Time  # when the window starts over
+    # the endpoint family the reading is for (``/api/v2/organizations``): allowances differ by it
+    bucket: Annotated[str, Text(60)] = ""
 
     @property
     def left(self) -> float:
@@ -258,6 +263,12 @@ class AuditEvent:
             if data[key] is None:
                 del data[key]
         return data
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        """Elsewhere (an attached console's copy of the state) an event is its audit line: :meth:`to_dict` out,
+        :meth:`from_dict` in; one that does not read is left out of its list (support/untrusted.py)."""
+        return coded(cls.from_dict, cls.to_dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AuditEvent:

@@ -1,10 +1,15 @@
 """What a source tells beside its components, typed: the views, the report and the codec read these fields and
-never a source's raw keys. Each field belongs to the source that fills it (named in its comment)."""
+never a source's raw keys. Each field belongs to the source that fills it (named in its comment); an attached
+console is sent what it shows (the incidents and ``o`` screens), the rest is :data:`Local`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from tui_health.support.untrusted import Data, Local, Newest, Text
 
 Incident = dict[str, Any]
 """An open incident or scheduled maintenance (``kind``, ``id``, ``name``, ``status``, ``link``, …), cleaned by the
@@ -18,8 +23,8 @@ class PageStatus:
     """The status page's own indicator (``none``/``minor``/``major``/``critical``) and description: it speaks
     for every region, so it is shown beside the components, never counted."""
 
-    indicator: str
-    description: str = ""
+    indicator: Annotated[str, Text(60)]
+    description: Annotated[str, Text(500)] = ""
 
     def as_dict(self) -> dict[str, str]:
         return {"indicator": self.indicator, "description": self.description}
@@ -27,16 +32,17 @@ class PageStatus:
 
 @dataclass(frozen=True, slots=True)
 class SourceExtras:
-    incidents: tuple[Incident, ...] = ()  # statuspage: incidents and maintenances touching the target
+    # statuspage: incidents and maintenances touching the target
+    incidents: Annotated[tuple[Annotated[Incident, Data()], ...], Field(max_length=200)] = ()
     page_status: PageStatus | None = None  # statuspage
-    operational_events: tuple[OrgEvent, ...] | None = (
-        None  # operational-events: the recent ones, oldest first
-    )
+    # operational-events: the recent ones, oldest first
     # (None: this source does not watch them; empty: it does, and none happened)
-    new_operational_events: tuple[OrgEvent, ...] = ()  # operational-events: first seen in this poll
-    pages: int | None = None  # health-api: pages walked
-    note: str | None = None  # edges, trunks, queues: why there is no component ("no Edges in this org")
-    org: str | None = None  # api-probe: the org's name (alerts name the org they are about)
+    operational_events: Annotated[tuple[Annotated[OrgEvent, Data()], ...] | None, Newest(200)] = None
+    new_operational_events: Local[tuple[OrgEvent, ...]] = ()  # operational-events: first seen in this poll
+    pages: Local[int | None] = None  # health-api: pages walked
+    # edges, trunks, queues: why there is no component ("no Edges in this org")
+    note: Local[str | None] = None
+    org: Local[str | None] = None  # api-probe: the org's name (alerts name the org they are about)
 
     def shown(self) -> dict[str, Any]:
         """What a reader of the state sees (the report, an attached console): not the per-poll bookkeeping."""

@@ -5,8 +5,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Annotated
 
 from tui_health.model.domain import Snapshot
+from tui_health.support.untrusted import Count, Finite, Newest
+
+MAX_SERIES = 1_000
+"""The points of a series a summary read from elsewhere keeps (the newest)."""
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -20,16 +25,18 @@ def percentile(values: list[float], p: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class LatencySummary:
-    polls: int
-    p50: float
-    p95: float
-    p99: float
-    mean: float
-    error_rate: float  # failed polls / polls, over the window
-    polls_per_minute: float
-    poll_series: tuple[float, ...]  # poll latency (ms), oldest first
-    problem_series: tuple[int | None, ...]  # per-poll count of non-healthy components; None: no answer
-    request_p95: float
+    polls: Count
+    p50: Finite
+    p95: Finite
+    p99: Finite
+    mean: Finite
+    error_rate: Finite  # failed polls / polls, over the window
+    polls_per_minute: Finite
+    # poll latency (ms), oldest first
+    poll_series: Annotated[tuple[Finite, ...], Newest(MAX_SERIES)]
+    # per-poll count of non-healthy components; None: no answer
+    problem_series: Annotated[tuple[Count | None, ...], Newest(MAX_SERIES)]
+    request_p95: Finite
 
 
 class LatencyTracker:

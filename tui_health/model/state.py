@@ -4,36 +4,67 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from tui_health.model.domain import RANK, AuditEvent, SourceResult, Status, worst
 from tui_health.model.latency import LatencySummary
+from tui_health.support.untrusted import (
+    Count,
+    Data,
+    Finite,
+    KnownOr,
+    LeaveOut,
+    Local,
+    Moment,
+    Newest,
+    Text,
+    Time,
+)
+
+MAX_COMPONENTS = 100_000
+"""The most components a state read from elsewhere may hold (more: it is not a valid state)."""
+MAX_EVENTS = 300
+"""The recent audit events a state holds (the newest)."""
+
+# The annotations of the fields say how a copy read from elsewhere (an attached console's, serve/codec.py) is
+# checked: text cleaned and cut, lists bounded, times and statuses read leniently (support/untrusted.py).
+Id = Annotated[str, Text(200)]
+KnownStatus = Annotated[Status, KnownOr(Status.UNKNOWN)]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
 class ComponentView:
-    id: str
-    name: str
-    status: Status  # confirmed
-    observed: Status  # as seen in the latest poll (differs while a change is pending)
-    since: datetime  # confirmed status held since: the poll that first observed it
-    last_modified: datetime | None
-    source: str
+    id: Id
+    name: Annotated[str, Text(500)]
+    status: KnownStatus  # confirmed
+    observed: KnownStatus  # as seen in the latest poll (differs while a change is pending)
+    # confirmed status held since: the poll that first observed it (read from elsewhere and unparsable: now)
+    since: Annotated[datetime, Moment(otherwise=_now)]
+    last_modified: Time
+    source: Annotated[str, Text(60)]
     critical: bool = False
     flapping: bool = False
-    silenced_until: datetime | None = None
-    caused_by: tuple[str, ...] = ()
-    group: str | None = None
-    raw_status: str | None = None
-    details: dict[str, Any] | None = None
-    confirmed_at: datetime | None = (
-        None  # when the engine confirmed it (None: at the baseline, or not tracked)
+    silenced_until: Time = None
+    caused_by: Annotated[tuple[Id, ...], Field(max_length=50)] = ()
+    group: Annotated[str | None, Text(500)] = None
+    raw_status: Annotated[str | None, Text(60)] = None
+    details: Annotated[dict[str, Any] | None, Data()] = None
+    confirmed_at: Time = None  # when the engine confirmed it (None: at the baseline, or not tracked)
+    pending_since: Time = None  # while ``observed`` differs: the poll that first saw it
+    # the target it belongs to (set when a view shows several; its id is then "target/id")
+    target: Local[str] = ""
+    kind: Annotated[str | None, Text(60)] = (
+        None  # edge, trunk, queue (the org's own sources); None: a platform's
     )
-    pending_since: datetime | None = None  # while ``observed`` differs: the poll that first saw it
-    target: str = ""  # the target it belongs to (set when a view shows several; its id is then "target/id")
-    kind: str | None = None  # edge, trunk, queue (the org's own sources); None: a platform component
-    maintenance: str | None = None  # the planned maintenance window it is in now (it pages nobody)
+    # the planned maintenance window it is in now (it pages nobody)
+    maintenance: Annotated[str | None, Text(200)] = None
 
 
 def urgency(view: ComponentView) -> int:
@@ -50,9 +81,9 @@ class ConnectionState:
     auth_failed | empty (an answer that matched nothing) | error.
     """
 
-    kind: str = "starting"
-    message: str = ""
-    until: datetime | None = None  # rate_limited / rate_budget: when asking again is allowed
+    kind: Annotated[str, Text(60)] = "starting"
+    message: Annotated[str, Text(500)] = ""
+    until: Time = None  # rate_limited / rate_budget: when asking again is allowed
 
 
 SOURCE_TROUBLE = {
@@ -101,42 +132,49 @@ def sort_key(view: ComponentView) -> tuple[int, str, str]:
 class BudgetView:
     """The request budget of the token: slots held in the last minute, the limit, and the last poll's wait."""
 
-    used: int
-    limit: int
-    waited_s: float  # seconds the last poll's requests waited for a slot (0: the budget did not bind)
+    used: Count
+    limit: Count
+    waited_s: Finite  # seconds the last poll's requests waited for a slot (0: the budget did not bind)
 
 
 @dataclass(frozen=True, slots=True)
 class MonitorState:
-    region: str = ""
-    poll_count: int = 0
-    components: tuple[ComponentView, ...] = ()
+    region: Annotated[str, Text(100)] = ""
+    poll_count: Count = 0
+    components: Annotated[tuple[ComponentView, ...], Field(max_length=MAX_COMPONENTS)] = ()
     breached: bool = False
-    reasons: tuple[str, ...] = ()
-    events: tuple[AuditEvent, ...] = ()  # recent, oldest first
+    reasons: Annotated[tuple[Annotated[str, Text(500)], ...], Field(max_length=200)] = ()
+    # recent, oldest first (read from elsewhere: the newest, each one that does not read left out)
+    events: Annotated[tuple[AuditEvent, ...], LeaveOut(), Newest(MAX_EVENTS)] = ()
     latency: LatencySummary | None = None
     connection: ConnectionState = field(default_factory=ConnectionState)
-    last_poll_at: datetime | None = None
-    last_ok_at: datetime | None = None
-    first_poll_at: datetime | None = (
-        None  # when polling began: with no good answer since, staleness counts from it
-    )
-    next_poll_at: datetime | None = None
-    interval: float = 15.0
+    last_poll_at: Time = None
+    last_ok_at: Time = None
+    first_poll_at: Time = None  # when polling began: with no good answer since, staleness counts from it
+    next_poll_at: Time = None
+    interval: Annotated[float, Field(gt=0, le=86_400)] = 15.0
     paused: bool = False
-    sources: tuple[SourceResult, ...] = ()
-    incidents: tuple[dict[str, Any], ...] = ()
-    outbox_pending: int = 0
-    outbox_failed: int = 0  # alerts a receiver refused for good (the console offers to requeue them)
-    alerts_held: int = (
-        0  # alerts the outbox has not taken yet (held in memory: a full, locked or frozen disk)
-    )
-    storage_problem: str = ""  # what of our own files cannot be written right now
+    sources: Annotated[tuple[SourceResult, ...], Field(max_length=50)] = ()
+    incidents: Annotated[tuple[Annotated[dict[str, Any], Data()], ...], Field(max_length=200)] = ()
+    outbox_pending: Count = 0
+    outbox_failed: Count = 0  # alerts a receiver refused for good (the console offers to requeue them)
+    # alerts the outbox has not taken yet (held in memory: a full, locked or frozen disk)
+    alerts_held: Count = 0
+    storage_problem: Annotated[str, Text(500)] = ""  # what of our own files cannot be written right now
     budget: BudgetView | None = None  # None when no source uses a token
-    silences: tuple[tuple[str, datetime], ...] = ()  # (component id, until), for the silences screen
-    silence_notes: Mapping[str, str] = field(default_factory=dict)  # component id → "by alice: why"
-    availability: Mapping[str, float | None] = field(default_factory=dict)  # component id → % over 24 h
-    replay: str = ""  # what replay shows ("REPLAY 2026-11-02 08:04:00 UTC"); "" when live
+    # (component id, until), for the silences screen (read from elsewhere: one whose time does not read left out)
+    silences: Annotated[
+        tuple[tuple[Id, Annotated[datetime, Moment()]], ...], Field(max_length=MAX_COMPONENTS), LeaveOut()
+    ] = ()
+    # component id → "by alice: why"
+    silence_notes: Annotated[Mapping[Id, Annotated[str, Text(500)]], Field(max_length=MAX_COMPONENTS)] = (
+        field(default_factory=dict)
+    )
+    # component id → % over 24 h
+    availability: Annotated[Mapping[Id, Finite | None], Field(max_length=MAX_COMPONENTS)] = field(
+        default_factory=dict
+    )
+    replay: Local[str] = ""  # what replay shows ("REPLAY 2026-11-02 08:04:00 UTC"); "" when live
 
     @property
     def overall(self) -> Status:
@@ -211,7 +249,7 @@ def combine(states: Sequence[MonitorState]) -> MonitorState:
         components=tuple(components),
         breached=any(s.breached for s in states),
         reasons=tuple(f"{s.region}: {r}" for s in states for r in s.reasons),
-        events=tuple(sorted((e for s in states for e in s.events), key=lambda e: e.timestamp))[-300:],
+        events=tuple(sorted((e for s in states for e in s.events), key=lambda e: e.timestamp))[-MAX_EVENTS:],
         latency=states[0].latency,
         connection=connection,
         last_poll_at=max(polls) if polls else None,

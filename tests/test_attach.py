@@ -275,7 +275,8 @@ async def test_an_attached_console_validates_and_bounds_what_a_collector_sends(m
     ]
     streams: list[bytes | None] = [event(s) for s in wrong_shapes]
     streams.append(b"event: state\ndata: " + b"x" * (2 * 1024 * 1024))  # a line that never ends
-    streams.append(event({**good, "sources": [{"name": str(n)} for n in range(51)]}))  # more than allowed
+    too_many = [{"name": str(n), "ok": True} for n in range(51)]
+    streams.append(event({**good, "sources": too_many}))  # more than allowed
     newer = {**good, "components": [{**good["components"][0], "id": "b"}]}
     streams.append(event(newer))  # and then a good one: the console takes it
     collector = HostileCollector(good, streams)

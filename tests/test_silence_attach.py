@@ -119,7 +119,17 @@ def hostile_state() -> bytes:
     cid = "voice\x1b[2J"
     state = {
         "region": "\x1b]0;owned\x07emea",
-        "components": [{"id": cid, "name": "\x9b31mVoice\x1b[0m", "status": "down"}],
+        "components": [
+            {
+                "id": cid,
+                "name": "\x9b31mVoice\x1b[0m",
+                "status": "down",
+                "observed": "down",
+                "since": "2026-11-26T08:00:00Z",
+                "last_modified": None,
+                "source": "health-api\x1b[2J",
+            }
+        ],
         "silences": [[cid, "2026-11-26T09:00:00Z"]],
         "silence_notes": {cid: "by \x1b]2;mallory\x07eve: \x07carrier\x1b[H work"},
     }

@@ -44,33 +44,5 @@ class SourceExtras:
     note: Local[str | None] = None
     org: Local[str | None] = None  # api-probe: the org's name (alerts name the org they are about)
 
-    def shown(self) -> dict[str, Any]:
-        """What a reader of the state sees (the report, an attached console): not the per-poll bookkeeping."""
-        out: dict[str, Any] = {}
-        if self.incidents:
-            out["incidents"] = list(self.incidents)
-        if self.page_status is not None:
-            out["page_status"] = self.page_status.as_dict()
-        if self.operational_events is not None:
-            out["operational_events"] = list(self.operational_events)
-        if self.note:
-            out["note"] = self.note
-        return out
-
-    @classmethod
-    def read(cls, data: dict[str, Any]) -> SourceExtras:
-        """Back from :meth:`shown` (an attached console's copy; its values already checked by the codec)."""
-        page = data.get("page_status")
-        return cls(
-            incidents=tuple(i for i in data.get("incidents") or () if isinstance(i, dict)),
-            page_status=PageStatus(str(page.get("indicator", "")), str(page.get("description", "")))
-            if isinstance(page, dict) and page.get("indicator")
-            else None,
-            operational_events=tuple(e for e in data["operational_events"] or () if isinstance(e, dict))
-            if isinstance(data.get("operational_events"), list)
-            else None,
-            note=str(data["note"])[:200] if isinstance(data.get("note"), str) else None,
-        )
-
 
 NO_EXTRAS = SourceExtras()

@@ -183,8 +183,8 @@ def exit_meanings() -> dict[int, str]:
 
 
 def component_json(c: ComponentView) -> dict[str, Any]:
-    """A component as JSON: the one encoding (the ``--once`` document; the collector's state adds the live
-    fields to it, and ``serve/codec.py`` reads both back)."""
+    """A component as JSON in the ``--once`` document (a contract: other tools read it). The collector's state
+    for attached consoles is derived from the model instead (``serve/codec.py``)."""
     data: dict[str, Any] = {
         "id": c.id,
         "name": c.name,

@@ -27,7 +27,7 @@ from prometheus_client.exposition import choose_encoder
 
 from tui_health.report.formats import render_json, render_json_targets
 from tui_health.serve.bounded import BoundedServer, Limits, Request, Response, Send, Stream
-from tui_health.serve.codec import state_to_json
+from tui_health.serve.codec import state_bytes
 from tui_health.serve.metrics import Exporter
 from tui_health.support.clock import rfc3339
 from tui_health.support.errors import ConfigError
@@ -158,9 +158,8 @@ class Broadcast:
             return cached[1]
         state = self.monitors[index].store.state
 
-        def encode() -> bytes:
-            data = json.dumps({"target": index, "state": state_to_json(state)})
-            return f"event: state\ndata: {data}\n\n".encode()
+        def encode() -> bytes:  # the state's JSON has no newline: it fits one data line
+            return b'event: state\ndata: {"target": %d, "state": %b}\n\n' % (index, state_bytes(state))
 
         body = await asyncio.to_thread(encode)
         self._encoded[index] = (version, body)
@@ -230,8 +229,8 @@ class CollectorServer:
     def now(self) -> datetime:
         return self.monitors[0].now()
 
-    def states_json(self) -> str:
-        return json.dumps({"targets": [state_to_json(m.store.state) for m in self.monitors]})
+    def states_json(self) -> bytes:
+        return b'{"targets": [%b]}' % b", ".join(state_bytes(m.store.state) for m in self.monitors)
 
     async def silence(self, body: dict[str, Any]) -> tuple[int, str]:
         """Apply a silence (or lift one) sent by an attached console; (HTTP status, message)."""
@@ -316,7 +315,7 @@ class CollectorServer:
         if path == "/status.json":
             return _json(200, await asyncio.to_thread(status_document, self.monitors) + "\n")
         if path == "/state.json" and self.serve:
-            return _json(200, await asyncio.to_thread(self.states_json))
+            return Response(200, "application/json", await asyncio.to_thread(self.states_json))
         if path == "/events" and self.broadcast is not None:
             broadcast = self.broadcast
             return Stream("text/event-stream", lambda send: self._stream(broadcast, send))

@@ -134,6 +134,20 @@ def sleeps() -> RecordingSleep:
     return RecordingSleep()
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with openssl (skipped where it is missing)."""
+    from tests.promtool import tool
+
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [tool("openssl", "openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 def run_cli(
     *args: str,
     env: dict[str, str] | None = None,

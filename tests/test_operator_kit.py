@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, sim_settings, wait_until
-from tests.promtool import tool
+from tests.conftest import CLIENT_ID, SECRET, delivered, run_cli, self_signed, sim_settings, wait_until
 from tui_health.engine.maintenance import Window
 from tui_health.model.domain import Component, EventType, Status
 from tui_health.monitor.runtime import open_monitor
@@ -467,13 +466,7 @@ async def test_reload_over_http_needs_the_token(start_sim, tmp_path):
 
 # -- TLS --------------------------------------------------------------------------------------------------------
 async def test_the_collector_serves_https_with_the_configured_certificate(start_sim, tmp_path):
-    openssl = tool("openssl", "openssl")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    cert, key = self_signed(tmp_path)
     sim = start_sim("steady")
     settings = sim_settings(sim, tmp_path, **{"serve.tls_cert": str(cert), "serve.tls_key": str(key)})
     clock = FakeClock(datetime(2026, 5, 1, 9, 30, tzinfo=UTC))  # the poll is 0 s old when /healthz is asked

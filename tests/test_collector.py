@@ -247,6 +247,36 @@ def test_heads_and_bodies_are_bounded() -> None:
             assert sock.recv(65536).split(b"\r\n\r\n", 1)[1] == b"POST /x 3"
 
 
+def test_a_body_of_exactly_max_body_is_taken_and_one_byte_more_is_refused() -> None:
+    with bounded(max_body=16) as server:
+        for size, status in ((16, b"HTTP/1.1 200"), (17, b"HTTP/1.1 413")):
+            with connect(server) as sock:
+                sock.sendall(b"POST /x HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % size + b"a" * size)
+                assert sock.recv(65536).startswith(status), size
+
+
+def test_a_body_without_content_length_is_refused_with_411() -> None:
+    """A chunked body is never read: the length of what a client sends is known before any of it is read."""
+    with bounded() as server, connect(server) as sock:
+        sock.sendall(b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 411")
+
+
+async def test_reload_on_a_collector_without_a_token_is_forbidden() -> None:
+    """Without TUI_HEALTH_SERVE_TOKEN nobody may reload (403, whatever bearer is sent): a reload changes where
+    alerts go."""
+    calls: list[int] = []
+    server = CollectorServer([], reload=lambda: calls.append(1) or []).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            for headers in ({}, {"Authorization": "Bearer anything"}):
+                answer = await client.post("/-/reload", headers=headers)
+                assert answer.status_code == 403, headers
+        assert calls == []
+    finally:
+        server.stop()
+
+
 def test_streams_are_capped_and_a_reader_that_stops_reading_is_dropped() -> None:
     with bounded(streams=2, streams_per_client=2, stream_stall=0.5) as server:
         readers = []

@@ -156,16 +156,19 @@ def test_the_state_codec_round_trips_and_cleans_what_it_reads() -> None:
 
 
 async def test_the_stream_sends_states_and_each_audit_event_once(start_sim, tmp_path: Path) -> None:
+    """The second state's events hold the first's too: only the new ones are sent again."""
     sim = start_sim("outage")
-    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False, "thresholds.flap_interval": 0})
     async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
         server = CollectorServer([collector], serve=True).start()
+        second: asyncio.Future[object] | None = None
         try:
             await collector.start()
             await collector.poll()
             kinds: list[str] = []
             ids: list[str] = []
             async with (
+                asyncio.timeout(30),
                 httpx.AsyncClient(base_url=server.url, timeout=10) as client,
                 client.stream("GET", "/events") as response,
             ):
@@ -175,13 +178,20 @@ async def test_the_stream_sends_states_and_each_audit_event_once(start_sim, tmp_
                     if line.startswith("event:"):
                         kind = line[6:].strip()
                         kinds.append(kind)
+                        if kind == "state" and second is None:  # a second poll: chat goes down
+                            sim.state.overrides["chat"] = "down"
+                            second = asyncio.ensure_future(collector.poll())
                     elif line.startswith("data:") and kind == "audit":
-                        ids.append(json.loads(line[5:])["event"]["id"])
-                    if kinds.count("state") == 1 and len(ids) >= 4:
-                        break
-            assert kinds[0] == "state" and len(ids) == len(set(ids))
+                        event = json.loads(line[5:])["event"]
+                        ids.append(event["id"])
+                        if event["component_ids"] == ["chat"]:
+                            break
+            assert kinds[0] == "state" and kinds.count("state") >= 2 and len(ids) >= 4
+            assert len(ids) == len(set(ids))
             assert {e.id for e in collector.store.state.events} >= set(ids)
         finally:
+            if second is not None:
+                await second
             server.stop()
 
 
@@ -197,9 +207,10 @@ def test_attach_to_nothing_is_one_line() -> None:
 class HostileCollector:
     """A collector that sends a good /state.json (or ``state_body``, raw), then on /events whatever the test
     scripted for each connection, and counts the connections (a console that keeps reconnecting makes more).
-    A script of ``None`` hangs after the headers until the collector is stopped."""
+    A script of ``None`` hangs after the headers until the collector is stopped; a number is refused with
+    that HTTP status."""
 
-    def __init__(self, state: dict, streams: list[bytes | None]) -> None:
+    def __init__(self, state: dict, streams: list[bytes | int | None]) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -225,6 +236,9 @@ class HostileCollector:
                     return
                 outer.connections += 1
                 script = streams[min(outer.connections, len(streams)) - 1]
+                if isinstance(script, int):
+                    self.send_error(script)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
@@ -246,8 +260,8 @@ class HostileCollector:
         self.server.server_close()
 
 
-def event(state) -> bytes:
-    return b"event: state\ndata: " + json.dumps({"target": 0, "state": state}).encode() + b"\n\n"
+def event(state, target: int = 0) -> bytes:
+    return b"event: state\ndata: " + json.dumps({"target": target, "state": state}).encode() + b"\n\n"
 
 
 async def test_an_attached_console_validates_and_bounds_what_a_collector_sends(monkeypatch) -> None:
@@ -273,7 +287,7 @@ async def test_an_attached_console_validates_and_bounds_what_a_collector_sends(m
         {**good, "events": "many"},
         {**good, "interval": "soon"},
     ]
-    streams: list[bytes | None] = [event(s) for s in wrong_shapes]
+    streams: list[bytes | int | None] = [event(s) for s in wrong_shapes]
     streams.append(b"event: state\ndata: " + b"x" * (2 * 1024 * 1024))  # a line that never ends
     too_many = [{"name": str(n), "ok": True} for n in range(51)]
     streams.append(event({**good, "sources": too_many}))  # more than allowed
@@ -416,3 +430,110 @@ async def test_with_a_token_the_state_is_read_only_by_those_who_hold_it(start_si
         finally:
             guarded.stop()
             public.stop()
+
+
+async def test_a_state_for_a_target_the_collector_did_not_list_is_refused(monkeypatch) -> None:
+    from tui_health.serve import attach
+
+    monkeypatch.setattr(attach, "RECONNECT", (0.01,))
+    listed = {"region": "emea", "components": []}
+    intruder = {"region": "intruder", "components": []}
+    collector = HostileCollector(
+        listed, [event(intruder, target=1), event(intruder, target=-1), event({**listed, "interval": 42})]
+    )
+    attachment = Attachment(collector.url)
+    regions: list[str] = []
+    said: list[str] = []
+    try:
+        [target] = await attachment.open()
+        target.store.subscribe(
+            lambda state: (regions.append(state.region), said.append(state.connection.message))
+        )
+        attachment.start()
+        await wait_until_async(lambda: target.store.state.interval == 42)
+    finally:
+        await attachment.close()
+        collector.stop()
+    assert "intruder" not in regions
+    assert any("a state of target 1, which it did not list" in m for m in said), said
+    assert any("a state of target -1, which it did not list" in m for m in said), said
+
+
+def big_state(components: int) -> dict:
+    from datetime import UTC, datetime
+
+    from tui_health.model.domain import Status
+    from tui_health.model.state import ComponentView, MonitorState
+
+    at = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    views = tuple(
+        ComponentView(f"c{n}", f"C{n}", Status.HEALTHY, Status.HEALTHY, at, at, "health-api")
+        for n in range(components)
+    )
+    return state_to_json(MonitorState(region="emea", components=views))
+
+
+async def test_a_state_larger_than_the_bound_is_refused_at_open(monkeypatch) -> None:
+    from tui_health.serve import attach
+
+    monkeypatch.setattr(attach, "MAX_EVENT", 1024 * 1024)
+    collector = HostileCollector({}, [])
+    collector.state_body = json.dumps({"targets": [big_state(8000)]}).encode()  # a valid state of ~2 MiB
+    try:
+        with pytest.raises(ConfigError, match="its state is larger than 1 MiB"):
+            await Attachment(collector.url).open()
+    finally:
+        collector.stop()
+
+
+async def test_a_state_event_larger_than_the_bound_is_refused_however_it_is_split(monkeypatch) -> None:
+    """A state sent as many short ``data:`` lines adds up to one event: bounded as a whole, not per line."""
+    from tui_health.serve import attach
+
+    monkeypatch.setattr(attach, "MAX_EVENT", 1024 * 1024)
+    monkeypatch.setattr(attach, "RECONNECT", (0.01,))
+    data = json.dumps({"target": 0, "state": big_state(8000)}, separators=(",", ":")).encode()
+    lines = b"".join(b"data:" + data[i : i + 16384] + b"\n" for i in range(0, len(data), 16384))
+    collector = HostileCollector({"region": "emea", "components": []}, [b"event: state\n" + lines + b"\n"])
+    attachment = Attachment(collector.url)
+    said: list[str] = []
+    try:
+        [target] = await attachment.open()
+        target.store.subscribe(lambda state: said.append(state.connection.message))
+        attachment.start()
+        await wait_until_async(lambda: collector.connections >= 2 and len(said) >= 2)
+        assert target.store.state.components == ()  # the big state was never taken
+    finally:
+        await attachment.close()
+        collector.stop()
+    assert all("an event larger than 1 MiB" in m for m in said), said
+
+
+async def test_the_reconnect_backoff_starts_over_after_a_good_stream(monkeypatch) -> None:
+    from tui_health.serve import attach
+
+    monkeypatch.setattr(attach, "RECONNECT", (0.01, 0.02, 0.03, 0.04))
+    good = {"region": "emea", "components": []}
+    collector = HostileCollector(good, [503, 503, 503, event(good)])  # refused three times, then a stream
+    attachment = Attachment(collector.url)
+    said: list[str] = []
+    try:
+        [target] = await attachment.open()
+        target.store.subscribe(lambda state: said.append(state.connection.message))
+        attachment.start()
+        await wait_until_async(lambda: sum("closed the stream" in m for m in said) >= 2)
+    finally:
+        await attachment.close()
+        collector.stop()
+    waits = [m.rsplit("reconnecting in ", 1)[1] for m in said if "reconnecting in " in m]
+    assert waits[:5] == ["0.01 s", "0.02 s", "0.03 s", "0.01 s", "0.01 s"], said
+
+
+async def test_a_collector_watching_no_target_is_refused() -> None:
+    collector = HostileCollector({}, [])
+    collector.state_body = b'{"targets": []}'
+    try:
+        with pytest.raises(ConfigError, match="watches no target"):
+            await Attachment(collector.url).open()
+    finally:
+        collector.stop()

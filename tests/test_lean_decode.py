@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -89,3 +90,29 @@ def test_positions_follow_a_change_in_length_for_the_next_splice():
     third = lean.splice(second, page(entities)) if second is not None else None
     assert third is not None and third.data == json.loads(page(entities))
     assert third.data["entities"][1] is second.data["entities"][1]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"entities": [{"id": "c0"}], "total": NaN}',  # a constant JSON does not have, in the envelope
+        '{"entities": [{"id": "c0"}]} and more',  # text after the document
+        '{"entities": [{"id": "c0"},]}',  # a trailing comma
+        '{"entities": [{"id": "c0"} {"id": "c1"}]}',  # no comma between two entities
+        '{"entities": [{"id": "c0\nc1"}]}',  # a raw line break inside a string
+    ],
+)
+def test_a_page_that_is_not_json_is_refused(bad):
+    assert lean.decode(bad) is None
+
+
+@pytest.mark.parametrize(
+    "entity", ['{"id": "c2", "status": NaN}', '{"id": "c2", "status": down}', '{"id": "c2",']
+)
+def test_a_changed_entity_that_is_not_json_is_refused(entity):
+    """Only the changed entity is decoded leanly: it is held to strict JSON like the whole page."""
+    entities = [{"id": f"c{i}", "status": "healthy"} for i in range(5)]
+    before = lean.decode(page(entities))
+    assert before is not None
+    text = page(entities).replace(json.dumps(entities[2]), entity)
+    assert lean.splice(before, text) is None

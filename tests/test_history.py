@@ -112,6 +112,14 @@ def test_a_window_cuts_outages_and_observation(store: Path) -> None:
     assert observed == 0 and all(f.availability is None and f.observed_s == 0 for f in empty.values())
 
 
+def test_an_outage_with_no_observed_down_time_is_not_counted(store: Path) -> None:
+    # [300, 360): a's first outage ended as the window opens, its second begins as it closes
+    figures, observed = by_id(store, 300, 360)
+    a = figures["a"]
+    assert observed == 60 and a.downtime_s == 0 and a.availability == 100.0
+    assert a.outages == 0 and a.mttr_s is None and a.longest_s == 0 and a.last_outage_at is None
+
+
 def test_round_trip_keeps_transitions_states_and_events(store: Path) -> None:
     reader = HistoryReader(store)
     try:

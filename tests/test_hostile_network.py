@@ -244,6 +244,17 @@ def test_retry_after_is_bounded_and_kept_per_host():
     assert gate.remaining("https://api.a") == 0
 
 
+def test_a_shorter_retry_after_never_shortens_a_longer_block():
+    clock = FakeClock()
+    gate = HostGate(monotonic=clock.monotonic)
+    gate.block("https://api.a", 600)
+    clock.advance(10)
+    gate.block("https://api.a", 5)  # a later answer asks for less: the hour-long promise still holds
+    assert gate.remaining("https://api.a") == 590
+    gate.block("https://api.a", 900)  # and a longer one extends it
+    assert gate.remaining("https://api.a") == 900
+
+
 async def test_the_request_budget_is_never_exceeded(start_sim, tmp_path):
     sim = start_sim("steady", components=1000)
     code, doc, _ = await once_json(
@@ -425,6 +436,30 @@ async def test_cheap_polls_keep_the_configured_interval(start_sim, tmp_path):
     async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
         state = await monitor.poll()
         assert monitor.interval == 1.0 and not [e for e in state.events if e.event_type == "rate_limit_low"]
+
+
+async def test_the_paced_interval_never_drops_below_the_configured_one(start_sim, tmp_path):
+    """The budget binds (4 requests a poll, 7/min) but affords a poll every 35 s: a configured 60 s stays."""
+    sim = start_sim("steady", components=250)
+    flags = {"alerts.enabled": False, "poll.request_budget": 7, "poll.page_size": 100, "poll.interval": 60}
+    settings = sim_settings(sim, tmp_path, **flags)
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
+        state = await monitor.poll()
+        assert len(monitor.last_snapshot.timings) == 4  # type: ignore[union-attr]
+        assert monitor.interval == 60.0 and not [e for e in state.events if e.event_type == "rate_limit_low"]
+
+
+async def test_a_failed_poll_does_not_pace_the_interval_again(start_sim, tmp_path):
+    """A poll that failed after one request says nothing of what a poll costs: the paced 35 s stays."""
+    sim = start_sim("steady", components=250, faults=[{"kind": "forbidden", "on": [4]}])  # 2nd poll, 1st page
+    settings = sim_settings(
+        sim, tmp_path, **{"alerts.enabled": False, "poll.request_budget": 7, "poll.page_size": 100}
+    )
+    async with open_monitor(settings, config_path=tmp_path / "none.toml", stateless=True) as monitor:
+        await monitor.poll()
+        assert monitor.interval == 35.0
+        failed = await monitor.poll()
+        assert not failed.sources[0].ok and monitor.interval == 35.0
 
 
 async def test_one_hanging_source_does_not_blind_the_others(start_sim, tmp_path):

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import io
+from datetime import datetime
 
 import httpx
 
+from tests.conftest import sim_settings
+from tui_health.alerts import dispatcher as dispatcher_module
 from tui_health.alerts.dispatcher import Dispatcher
 from tui_health.alerts.outbox import Outbox
 from tui_health.alerts.sinks.webhook import WebhookSink
 from tui_health.model.domain import AuditEvent
 from tui_health.support.clock import FakeClock, SystemClock
 from tui_health.support.retry import Backoff
+from tui_health.support.timespec import duration_text
 
 
 def alert(n: int) -> AuditEvent:
@@ -235,3 +240,141 @@ async def test_a_reload_names_each_changed_sink_and_its_changed_settings_never_t
         await dispatcher.shutdown()
         await http.aclose()
         outbox.close()
+
+
+def refusals(h: Harness) -> int:
+    return sum(kind in ("alert_retrying", "alert_failed") for kind in h.kinds())
+
+
+async def test_rows_an_earlier_run_left_pending_are_due_at_start(start_sim, tmp_path):
+    clock = FakeClock()
+    earlier = Outbox(tmp_path / "outbox.sqlite3")
+    row = earlier.add("hook", "k-earlier", {"logs": []}, "C1 is down", clock.now().timestamp())
+    assert row is not None
+    earlier.retry(row, clock.now().timestamp() + 1800, "HTTP 503")  # its next try was half an hour away
+    earlier.close()
+    sim = start_sim("steady")
+    h = Harness(sim, tmp_path, clock=clock)  # a clock that stands still: only the start makes it due
+    h.dispatcher.start()
+    await wait_for(lambda: "alert_delivered" in h.kinds())
+    assert [w["headers"]["Idempotency-Key"] for w in accepted(sim)] == ["k-earlier"]
+    await h.close()
+
+
+class CountingClock(FakeClock):
+    """A FakeClock that counts how often the wall time was read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def now(self) -> datetime:
+        self.reads += 1
+        return super().now()
+
+
+async def test_a_stored_next_attempt_is_waited_for_an_hour_at_most(start_sim, tmp_path, monkeypatch):
+    """A row requeued by a process whose clock runs two hours ahead: its stored time is waited for an hour at
+    most, then looked at again (an hour made 0.05 s here, to watch it)."""
+    assert dispatcher_module.LONGEST_WAIT == 3600
+    monkeypatch.setattr(dispatcher_module, "LONGEST_WAIT", 0.05)
+    sim = start_sim("steady")
+    sim.state.receiver_down, sim.state.receiver_down_status = True, 400
+    clock = CountingClock()
+    h = Harness(sim, tmp_path, clock=clock, permanent_after=0)
+    h.dispatcher.start()
+    h.dispatcher.enqueue([alert(1)])
+    await wait_for(lambda: "alert_failed" in h.kinds())
+    sim.state.receiver_down = False
+    other = Outbox(tmp_path / "outbox.sqlite3")
+    assert other.requeue_failed(clock.now().timestamp() + 7200) == 1
+    other.close()
+    reads = clock.reads
+    h.dispatcher.wake()
+    await wait_for(lambda: clock.reads > reads)  # it read the time and is waiting now
+    clock.advance(7200)  # nothing wakes it: only a wait that ends looks again
+    await wait_for(lambda: "alert_delivered" in h.kinds())
+    await h.close()
+
+
+async def test_a_requeue_starts_the_refusal_clock_again(start_sim, tmp_path):
+    """Refused for 600 s and three times: failed. Requeued, three refusals two seconds apart are not yet."""
+    sim = start_sim("steady")
+    sim.state.receiver_down, sim.state.receiver_down_status = True, 400
+    clock = FakeClock()
+    h = Harness(sim, tmp_path, clock=clock)
+    h.dispatcher.start()
+    h.dispatcher.enqueue([alert(1)])
+    for n, apart in enumerate((0, 300, 300, 0, 1, 1), 1):
+        if n == 4:
+            assert h.kinds()[-1] == "alert_failed"
+            await h.dispatcher.requeue_failed()
+        clock.advance(apart)
+        await wait_for(lambda n=n: refusals(h) == n)
+    assert h.kinds().count("alert_failed") == 1 and h.kinds()[-1] == "alert_retrying"
+    assert len(h.outbox.pending()) == 1
+    await h.close()
+
+
+async def test_refusal_times_survive_a_restart(start_sim, tmp_path):
+    """Refused for 300 s, then a restart 400 s later: the next refusal is the third over 700 s, and final."""
+    sim = start_sim("steady")
+    sim.state.receiver_down, sim.state.receiver_down_status = True, 400
+    clock = FakeClock()
+    first = Harness(sim, tmp_path, clock=clock)
+    first.dispatcher.start()
+    first.dispatcher.enqueue([alert(1)])
+    await wait_for(lambda: refusals(first) == 1)
+    clock.advance(300)
+    await wait_for(lambda: refusals(first) == 2)
+    await first.close()
+    clock.advance(400)
+    second = Harness(sim, tmp_path, clock=clock)
+    second.dispatcher.start()
+    await wait_for(lambda: refusals(second) == 1)
+    assert (
+        second.kinds() == ["alert_failed"]
+        and f"3 times over {duration_text(700)}" in second.events[0].message
+    )
+    await second.close()
+
+
+def test_a_damaged_outbox_is_found_at_open(tmp_path):
+    """A page damaged in the middle of the file: found by the check at open, not by a later read."""
+    store = tmp_path / "outbox.sqlite3"
+    outbox = Outbox(store)
+    for n in range(300):
+        outbox.add("hook", f"k{n}", {"pad": "x" * 500}, f"alert {n}", 0.0)
+    outbox.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    outbox.close()
+    with open(store, "r+b") as fh:
+        fh.seek(4096 * 5)
+        fh.write(b"\xde\xad\xbe\xef" * 1024)
+    reopened = Outbox(store)
+    try:
+        assert reopened.moved_aside is not None and reopened.moved_aside.exists()
+        assert reopened.pending() == []  # a fresh one
+    finally:
+        reopened.close()
+
+
+async def test_once_waits_for_its_own_alerts_only(start_sim, tmp_path):
+    """An older alert waits in the outbox for a receiver that is down: --once, with none of its own, does not
+    wait for it (alerts.once_wait is 30 s; it ends long before), and leaves it there."""
+    from tui_health.modes.once import run_once
+
+    sim = start_sim("steady")
+    sim.state.receivers_down.add("/hooks/down")
+    older = Outbox(tmp_path / "outbox.sqlite3")
+    older.add("pager", "k-older", {"logs": []}, "C1 is down", 0.0)
+    older.close()
+    sink = {"type": "webhook", "name": "pager", "url": f"{sim.url}/hooks/down"}
+    settings = sim_settings(sim, tmp_path, **{"alerts.sinks": [sink], "alerts.once_wait": 30})
+    async with asyncio.timeout(15):
+        code = await run_once(
+            settings, config_path=tmp_path / "none.toml", fmt="json", out=io.StringIO(), err=io.StringIO()
+        )
+    assert code == 0 and sim.state.posts  # the older one was tried, and is still waiting
+    left = Outbox(tmp_path / "outbox.sqlite3")
+    assert [row.key for row in left.pending()] == ["k-older"]
+    left.close()

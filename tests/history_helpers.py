@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tui_health.engine import EngineConfig, ThresholdEngine
 from tui_health.history.session import open_history
@@ -32,8 +33,9 @@ class ScriptedSource:
 
 
 def scripted_monitor(
-    directory: Path, clock: FakeClock, *, interval: float = 60.0, settle: bool = False
+    directory: Path, clock: FakeClock, *, interval: float = 60.0, settle: bool = False, **options: Any
 ) -> tuple[Monitor, ScriptedSource, HistoryWriter]:
+    """``options``: more of the Monitor's collaborators (``maintenance``, ``requests_from``, ...)."""
     source = ScriptedSource()
     engine = ThresholdEngine(EngineConfig(flap_interval=0), clock)
     writer, recorder = open_history(directory / "history.sqlite3", retention=90 * 86400, interval=interval)
@@ -47,5 +49,6 @@ def scripted_monitor(
         target=Target("scripted", "scripted-key", ("health-api",)),
         history=(writer, recorder),
         settle=settle,
+        **options,
     )
     return monitor, source, writer

@@ -2,8 +2,8 @@
 
 The request files are read on a thread: a slow disk never holds the loop, and what it has not read yet is taken at
 a later poll (the read keeps going meanwhile; nothing is read twice or lost). Each request is applied oldest first
-and audited with who asked and why; one for a component this target does not have is said
-(``silence_refused``), never lost silently.
+and audited with who asked and why; one for a component this target does not have, or one that ended before it
+was taken, is said (``silence_refused``), never lost silently.
 """
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ class SilenceRequests:
                 message = f"a silence request was dropped: {request}"
                 events.append(refused(now, message))
                 continue
+            if request.op == "add" and request.until() <= now:  # ended before it was taken: said, not applied
+                ended_at = request.until().isoformat()
+                message = f"a silence request by {request.by} was dropped: it ended at {ended_at}, before it was taken"
+                events.append(refused(now, message))
+                continue
             chosen = [cid for cid, name in names.items() if request.matches(cid, name)]
             if request.op == "rm":
                 chosen = [cid for cid in chosen if cid in engine.silences]
@@ -66,7 +71,7 @@ class SilenceRequests:
                     ended = engine.unsilence(cid, reason=f"lifted by {request.by} (tui-health silence)")
                     if ended:
                         events.append(ended)
-                elif request.until() > now:
+                else:
                     who = f"{request.by} (tui-health silence)"
                     events.append(engine.silence(cid, request.until(), by=who, reason=request.reason))
         return events

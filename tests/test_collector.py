@@ -59,6 +59,23 @@ async def test_a_state_change_needs_the_bearer_token_in_its_header(start_sim, tm
             server.stop()
 
 
+async def test_a_silence_through_the_collector_lasts_30_days_at_most(start_sim, tmp_path: Path) -> None:
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        server = CollectorServer([collector], serve=True, token=TOKEN).start()
+        try:
+            await collector.poll()
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            async with httpx.AsyncClient(base_url=server.url, headers=auth) as client:
+                for seconds, status in ((30 * 86400 + 1, 400), (0, 400), (30 * 86400, 200)):
+                    body = {"target": collector.region, "component": "chat", "seconds": seconds}
+                    assert (await client.post("/silences", json=body)).status_code == status, seconds
+            assert list(collector.engine.silences) == ["chat"]
+        finally:
+            server.stop()
+
+
 GATE = threading.Event()
 """Holds every ``/gate`` request until set (each test that uses it sets it before it ends)."""
 

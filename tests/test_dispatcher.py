@@ -219,6 +219,27 @@ async def test_a_wall_clock_stepped_back_an_hour_never_holds_a_retry_back(start_
     await h.close()
 
 
+async def test_a_wall_clock_stepped_back_never_holds_back_an_alert_stored_before(start_sim, tmp_path):
+    """A second alert waits behind the first while the receiver is down; the wall clock steps back an hour; the
+    receiver comes back: both arrive, the second as soon as the first (its stored time is an hour ahead now)."""
+    from datetime import timedelta
+
+    sim = start_sim("steady")
+    sim.state.receiver_down = True
+    clock = SteppedClock()
+    h = Harness(sim, tmp_path, clock=clock)
+    h.dispatcher.start()
+    h.dispatcher.enqueue([alert(1)])
+    await wait_for(lambda: "alert_retrying" in h.kinds())
+    h.dispatcher.enqueue([alert(2)])
+    await wait_for(lambda: h.dispatcher.held == 0 and len(h.outbox.pending()) == 2)
+    clock.offset = timedelta(hours=-1)
+    sim.state.receiver_down = False
+    await wait_for(lambda: h.kinds().count("alert_delivered") == 2)
+    assert [w["body"]["logs"][0]["id"] for w in accepted(sim)] == ["event-1", "event-2"]
+    await h.close()
+
+
 async def test_a_reload_names_each_changed_sink_and_its_changed_settings_never_their_values(tmp_path):
     from tui_health.alerts.sinks.slack import SlackSink
 

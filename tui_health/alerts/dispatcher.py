@@ -288,6 +288,8 @@ class Dispatcher:
         self._health(None)
         if row is not None:
             self.enqueued.add(row)
+            # due now, on the monotonic clock: a wall clock stepped back meanwhile never holds it
+            self._due.setdefault(row, self.clock.monotonic())
         self._wake[item.sink].set()
         return True
 

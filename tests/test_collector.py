@@ -279,6 +279,17 @@ def test_a_body_without_content_length_is_refused_with_411() -> None:
         assert sock.recv(65536).startswith(b"HTTP/1.1 411")
 
 
+@pytest.mark.parametrize("length", ["\u00b2", "-1", "1e3", " "])
+def test_a_content_length_that_is_not_ascii_digits_is_a_bad_request(length: str) -> None:
+    """ "²" is a digit to str.isdigit() and not to int(): the connection's task died and nothing was answered."""
+    with bounded() as server, connect(server) as sock:
+        sock.sendall(f"POST /x HTTP/1.1\r\nContent-Length: {length}\r\n\r\n".encode("latin-1"))  # as read
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+    with bounded() as server, connect(server) as sock:  # and the server goes on answering
+        sock.sendall(b"POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+        assert not sock.recv(65536).startswith(b"HTTP/1.1 400")
+
+
 async def test_reload_on_a_collector_without_a_token_is_forbidden() -> None:
     """Without TUI_HEALTH_SERVE_TOKEN nobody may reload (403, whatever bearer is sent): a reload changes where
     alerts go."""

@@ -282,6 +282,28 @@ async def test_rows_an_earlier_run_left_pending_are_due_at_start(start_sim, tmp_
     await h.close()
 
 
+async def test_a_wall_clock_stepped_back_never_holds_back_the_backlog_of_an_earlier_run(start_sim, tmp_path):
+    """Two alerts an earlier run left, made due at start; the receiver is down, then the wall clock steps back an
+    hour and the receiver comes back: both arrive at once (the second's stored time is an hour ahead now)."""
+    from datetime import timedelta
+
+    clock = SteppedClock()
+    earlier = Outbox(tmp_path / "outbox.sqlite3")
+    for n in (1, 2):
+        assert earlier.add("hook", f"k-earlier-{n}", {"logs": []}, f"C{n} is down", clock.now().timestamp())
+    earlier.close()
+    sim = start_sim("steady")
+    sim.state.receiver_down = True
+    h = Harness(sim, tmp_path, clock=clock)
+    h.dispatcher.start()
+    await wait_for(lambda: "alert_retrying" in h.kinds())
+    clock.offset = timedelta(hours=-1)
+    sim.state.receiver_down = False
+    await wait_for(lambda: h.kinds().count("alert_delivered") == 2)
+    assert [w["headers"]["Idempotency-Key"] for w in accepted(sim)] == ["k-earlier-1", "k-earlier-2"]
+    await h.close()
+
+
 class CountingClock(FakeClock):
     """A FakeClock that counts how often the wall time was read."""
 

@@ -146,6 +146,23 @@ async def test_silence_duration_can_be_typed():
     assert parse_duration("2h30m") == 9000 and parse_duration("45") == 2700 and parse_duration("soon") is None
 
 
+async def test_a_silence_lasts_30_days_at_most_here_too():
+    app, clock = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press("s", "3", "1", "d", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SilenceScreen)  # still asking
+        error = str(app.screen.query_one("#silence-error").render())
+        assert "longer than 30 days: '31d'" in error
+        assert "voice-telephony" not in app.monitor.engine.silences
+        for _ in range(3):
+            await pilot.press("backspace")
+        await pilot.press("3", "0", "d", "enter")
+        await pilot.pause()
+        assert (app.monitor.engine.silences["voice-telephony"] - clock.now()).total_seconds() == 30 * 86_400
+
+
 async def test_p_pauses_and_r_polls_now():
     app, _ = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -128,6 +128,9 @@ class Dispatcher:
         """Row id → when its next attempt is due, on the monotonic clock (the outbox keeps the wall time for
         people and for a restart; a wall clock stepped back an hour must not hold a retry back an hour)."""
         self._refused: dict[int, float] = {}  # row id → when this process saw its first refusal (monotonic)
+        self._begun: float | None = None
+        """The wall time rows left by an earlier run were made due at (at start): such a row is due whatever the
+        wall clock says later (stepped back an hour, it must not hold the backlog back an hour)."""
         self._removing: set[int] = set()
         """Rows a receiver accepted whose removal from the outbox failed: never posted again, removed later."""
         self._changed: set[str] = set()
@@ -360,6 +363,7 @@ class Dispatcher:
             sqlite3.Error, StorageStuck
         ):  # still pending: they go when it can be written
             await self._outbox(lambda: outbox.make_all_due(now))
+            self._begun = now
         self.wake()
         self._store_wake.set()
         await self._count()
@@ -531,6 +535,8 @@ class Dispatcher:
                 wait = 0.0
             elif due is not None:
                 wait = due - self.clock.monotonic()
+            elif self._begun is not None and head.next_at <= self._begun:  # made due at start: due now
+                wait = 0.0
             else:  # scheduled by another run, or requeued: its stored time, within reason
                 wait = min(head.next_at - self.clock.now().timestamp(), LONGEST_WAIT)
             if wait > 0:

@@ -27,7 +27,7 @@ from tui_health.support.text import clean
 
 if TYPE_CHECKING:
     from tui_health.model.state import MonitorState
-from tui_health.support.timespec import duration_text, parse_duration
+from tui_health.support.timespec import MAX_SILENCE, duration_text, parse_duration
 
 
 def run_silence(args: Any, path: Path, *, explicit: bool, flags: dict[str, Any], only: list[str]) -> int:
@@ -38,7 +38,7 @@ def run_silence(args: Any, path: Path, *, explicit: bool, flags: dict[str, Any],
         if bool(args.silence_component) == bool(args.silence_match):
             raise ConfigError("say what to silence: --component ID or --match PATTERN (one of them)")
         seconds = parse_duration(args.silence_duration or "", bare=60.0)
-        if seconds is None or seconds > 30 * 86_400:
+        if seconds is None or seconds > MAX_SILENCE:
             raise ConfigError(
                 f"--duration {args.silence_duration!r} is not a duration up to 30 days (2h, 90m, 1d)"
             )

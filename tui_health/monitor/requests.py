@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from tui_health.support.text import clean
+from tui_health.support.timespec import MAX_SILENCE
 
 MAX_REQUESTS = 100
 """Requests taken per poll (the rest wait for the next one)."""
 MAX_BYTES = 4096
-MAX_SECONDS = 30 * 86_400
+MAX_SECONDS = MAX_SILENCE
 
 
 def requests_dir(state_dir: Path) -> Path:

@@ -372,7 +372,7 @@ class BoundedServer:
         if "transfer-encoding" in headers:
             return _plain(411, "a body needs Content-Length")
         length = headers.get("content-length", "0")
-        if not length.isdigit():
+        if not (length.isascii() and length.isdigit()):  # "²" is a digit to isdigit(), not to int()
             return _plain(400, "bad Content-Length")
         if int(length) > limits.max_body:
             self.refused["too_large"] += 1

@@ -32,6 +32,7 @@ from tui_health.serve.metrics import Exporter
 from tui_health.support.clock import rfc3339
 from tui_health.support.errors import ConfigError
 from tui_health.support.text import clean
+from tui_health.support.timespec import MAX_SILENCE
 
 if TYPE_CHECKING:
     from tui_health.monitor.monitor import Monitor
@@ -243,7 +244,7 @@ class CollectorServer:
         lift = body.get("lift") is True
         seconds = body.get("seconds")
         if not lift and not (
-            isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds <= 30 * 86400
+            isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds <= MAX_SILENCE
         ):
             return 400, "seconds must be a number from 0 to 30 days"
         if self.loop is None or self.loop.is_closed():

@@ -9,6 +9,11 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PARTS = re.compile(r"((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?")
 
 
+MAX_SILENCE = 30 * 86_400
+"""The longest a silence lasts, however it is made (the console, ``silence add``, a request file, the collector):
+30 days — longer is forgetting, not silencing."""
+
+
 def parse_duration(text: str, bare: float = 60.0) -> float | None:
     """Seconds in ``90s``, ``30m``, ``1h``, ``2h30m``, ``7d``, ``2w``; a bare number counts ``bare`` seconds
     each (minutes unless told); ``None`` when it makes no sense."""

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_health.support.timespec import parse_duration
+from tui_health.support.timespec import MAX_SILENCE, parse_duration
 from tui_health.tui.format import duration, short_datetime
 
 
@@ -40,9 +40,13 @@ class SilenceScreen(ModalScreen[tuple[float, str] | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         first, _, reason = event.value.strip().partition(" ")
         seconds = parse_duration(first)
-        if seconds is None:
+        if seconds is None or seconds > MAX_SILENCE:
+            why = "longer than 30 days" if seconds else "not a duration"
             self.query_one("#silence-error", Static).update(
-                Text(f"not a duration: {first!r} (the reason goes after it)", style="red")
+                Text(
+                    f"{why}: {first!r} (a silence lasts 30 days at most; the reason goes after it)",
+                    style="red",
+                )
             )
             return
         self.dismiss((seconds, reason.strip()))

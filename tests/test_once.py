@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -229,6 +231,44 @@ def test_chaos_still_returns_everything(start_sim):
     codes = [r["status_code"] for r in doc["latency_ms"]["requests"]]
     # the revocation answers 401 to whatever was in flight with the old token (one or both pages); one new token
     assert codes.count(429) == 2 and codes.count(401) in (1, 2) and codes.count(503) == 2
+
+
+@pytest.mark.parametrize("webhook", [False, True])
+def test_once_imports_what_it_uses(start_sim, webhook):
+    """No console, no notification channel without a pushed source, no receiver without alerts to send, and no
+    plug-in lookup when nothing names a plug-in; a receiver named is imported."""
+    sim = start_sim("steady")
+    flags = [
+        "--once",
+        "--format",
+        "json",
+        "--api-url",
+        sim.url,
+        "--login-url",
+        sim.url,
+        "--source",
+        "health-api",
+    ]
+    if webhook:
+        flags += ["--webhook", f"{sim.url}/hooks/imports"]
+    code = (
+        "import sys, contextlib, io, os\n"
+        "from tui_health.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    rc = main({flags!r})\n"
+        "assert rc == 0, rc\n"
+        "from tui_health import sources\n"
+        "from tui_health.alerts import sinks\n"
+        "names = ['textual', 'websockets', 'tui_health.monitor.push', 'tui_health.genesys.notifications',\n"
+        "         'tui_health.alerts.sinks.webhook', 'tui_health.alerts.sinks.slack', 'tui_health.simulator']\n"
+        "print(sorted(n for n in names if n in sys.modules), sources._plugins, sinks._plugins)\n"
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GENESYSCLOUD_", "TUI_HEALTH_", "XDG_"))}
+    creds = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
+    env = {**base, **creds, "HOME": tempfile.mkdtemp(prefix="tui-health-home-")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    imported = "['tui_health.alerts.sinks.slack', 'tui_health.alerts.sinks.webhook']" if webhook else "[]"
+    assert proc.stdout.strip() == f"{imported} None None", proc.stderr
 
 
 def test_once_path_does_not_import_textual():

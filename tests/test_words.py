@@ -282,16 +282,16 @@ def test_the_config_template_writes_every_key_of_the_settings_model(tmp_path) ->
     """Every section and key of the settings model — sections, [[maintenance]] and [[targets]] entries, the
     queue thresholds' table, every registered sink type — is in `config init`'s template, set to its default
     or commented out; made live, the commented ones still make valid settings."""
-    from tui_health.alerts.sinks import MODULES
+    from tui_health.alerts.sinks import BUILTIN
     from tui_health.settings.config import Settings, load_settings, template
 
     written = live(template())
     data = tomllib.loads(written)
     assert unwritten(Settings, data) == []
-    assert {sink["type"] for sink in data["alerts"]["sinks"]} == set(MODULES)
+    assert {sink["type"] for sink in data["alerts"]["sinks"]} == set(BUILTIN)
     (tmp_path / "config.toml").write_text(written)
     settings = load_settings(path=tmp_path / "config.toml", path_required=True, env={})
-    assert len(settings.alerts.sinks) == len(MODULES) and settings.maintenance and settings.targets
+    assert len(settings.alerts.sinks) == len(BUILTIN) and settings.maintenance and settings.targets
 
 
 # -- the README's history example, as the command it names prints it -----------------------------------------

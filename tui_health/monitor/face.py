@@ -34,7 +34,7 @@ from tui_health.support.users import local_user
 if TYPE_CHECKING:
     from tui_health.alerts.dispatcher import Dispatcher
     from tui_health.alerts.outbox import Outbox
-    from tui_health.alerts.sinks import AlertTarget
+    from tui_health.alerts.subject import AlertTarget
     from tui_health.engine.maintenance import Window
     from tui_health.history.writer import HistoryWriter
     from tui_health.model.component_history import ComponentTimeline

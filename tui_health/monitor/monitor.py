@@ -63,7 +63,7 @@ from tui_health.support.timespec import duration_text
 if TYPE_CHECKING:  # alert delivery is optional: --once without sinks never imports it
     from tui_health.alerts.dispatcher import Dispatcher
     from tui_health.alerts.outbox import Outbox
-    from tui_health.alerts.sinks import AlertTarget
+    from tui_health.alerts.subject import AlertTarget
     from tui_health.engine.maintenance import Window
     from tui_health.history.recorder import Recorder
     from tui_health.history.writer import HistoryWriter

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from tui_health import __version__
-from tui_health.alerts.sinks.base import AlertTarget
+from tui_health.alerts.subject import AlertTarget
 from tui_health.engine import EngineConfig, ThresholdEngine, ThresholdRule
 from tui_health.genesys.regions import genesys_domain, region_of
 from tui_health.genesys.transport import Sleep

@@ -286,9 +286,10 @@ CORE_SECTIONS = frozenset(Settings.model_fields)
 
 
 @functools.cache
-def settings_model(*, plugins: bool = False) -> type[Settings]:
+def settings_model(*, plugins: bool = False, sinks: bool = True) -> type[Settings]:
     """The settings with every source's section (its module's ``Settings`` under its ``SECTION``) and every
-    receiver type; ``plugins``: those of other packages too."""
+    receiver type; ``plugins``: those of other packages too; ``sinks=False``: for a config that names no receiver
+    (none is imported)."""
     from tui_health import sources
     from tui_health.alerts.sinks import settings_union
 
@@ -300,10 +301,10 @@ def settings_model(*, plugins: bool = False) -> type[Settings]:
     clashes = [name for name in fields if name in CORE_SECTIONS]
     if clashes:
         raise ConfigError(f"a source's section {clashes[0]!r} is one of tui-health's own: it cannot be used")
-    if plugins:
-        union = settings_union(plugins=True)
-        sinks: Any = (list[union], Field(default_factory=list))  # type: ignore[valid-type]
-        alerts = create_model("AlertSettings", __base__=AlertSettings, sinks=sinks)
+    if sinks:
+        union = settings_union(plugins=plugins)
+        field: Any = (list[union], Field(default_factory=list))  # type: ignore[valid-type]
+        alerts = create_model("AlertSettings", __base__=AlertSettings, sinks=field)
         fields["alerts"] = (alerts, Field(default_factory=alerts))
     return create_model("Settings", __base__=Settings, **fields)
 
@@ -312,7 +313,7 @@ def needs_plugins(data: Mapping[str, Any]) -> bool:
     """Whether a config names something not built in: a section, a source or a receiver type (only then are the
     entry points read, so a run of built-in sources never pays for it)."""
     from tui_health import sources
-    from tui_health.alerts.sinks import MODULES
+    from tui_health.alerts.sinks import BUILTIN
 
     builtin_sections = CORE_SECTIONS | {m.SECTION for m in sources.BUILTIN.values() if m.SECTION}
     if any(key not in builtin_sections for key in data):
@@ -323,7 +324,7 @@ def needs_plugins(data: Mapping[str, Any]) -> bool:
     if any(isinstance(n, str) and n not in sources.BUILTIN for n in named):
         return True
     sinks = _dig(data, "alerts", "sinks")
-    return any(isinstance(s, dict) and s.get("type") not in MODULES for s in sinks)
+    return any(isinstance(s, dict) and s.get("type") not in BUILTIN for s in sinks)
 
 
 def _dig(data: Any, *keys: str) -> list[Any]:
@@ -418,7 +419,9 @@ def load_settings(
             continue
         _set_dotted(data, key, value)
         origin[key] = "flag --" + key.split(".", 1)[-1].replace("_", "-")
-    model = settings_model(plugins=plugins or needs_plugins(data))
+    model = settings_model(
+        plugins=plugins or needs_plugins(data), sinks=plugins or bool(_dig(data, "alerts", "sinks"))
+    )
     try:
         settings = model.model_validate(data)
     except ValidationError as exc:

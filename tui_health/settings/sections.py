@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from tui_health.alerts.sinks import SinkSettings
+from tui_health.alerts.sinks.base import SinkSettingsBase
 from tui_health.engine.maintenance import Window
 from tui_health.genesys.regions import DEFAULT_REGION
 from tui_health.model.domain import Status
@@ -147,7 +147,9 @@ class AlertSettings(Section):
     permanent_after: float = Field(600.0, ge=0)
     """Seconds a receiver must keep refusing a message (4xx other than 408/429), at least 3 times, before it
     is given up as failed (0: at the first refusal)."""
-    sinks: list[SinkSettings] = Field(default_factory=list)
+    sinks: list[SinkSettingsBase] = Field(default_factory=list, max_length=0)
+    """The receivers. Taken only by the settings composed for a config that names some (:func:`settings_model`,
+    with the receivers' discriminated union): a run without receivers never imports one."""
 
 
 class StateSettings(Section):

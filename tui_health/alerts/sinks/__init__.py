@@ -1,20 +1,22 @@
 """Alert receivers, one module each: its settings model, its sink, and ``build``. This is the registry.
 
 A new receiver is a new module here (``Settings`` with a ``type`` literal, a sink class, ``build``, and its
-``TEMPLATE`` lines for ``config init``) and one line in :data:`MODULES` — or, from another package, its module
+``TEMPLATE`` lines for ``config init``) and its name in :data:`BUILTIN` — or, from another package, its module
 registered in that package's ``[project.entry-points."tui_health.sinks"]``. Config validation (a discriminated
 union on ``type``), the template and the wiring all read it. Plug-ins are read only when a config names a type
-that is not built in (or when every type is listed: the template, ``config show``).
+that is not built in (or when every type is listed: the template, ``config show``). The receivers' modules
+themselves are imported only when something needs them — a config that names receivers, the template, the wiring
+of alerts — so a run without receivers never imports one.
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import Annotated, Any, Union
 
 from pydantic import Field
 
-from tui_health.alerts.sinks import alertmanager, pagerduty, slack, webhook
 from tui_health.alerts.sinks.base import (
     UNNAMED,
     AlertTarget,
@@ -27,13 +29,18 @@ from tui_health.alerts.sinks.base import (
     describe,
 )
 
-MODULES: dict[str, ModuleType] = {
-    "webhook": webhook,
-    "slack": slack,
-    "pagerduty": pagerduty,
-    "alertmanager": alertmanager,
-}
-"""Receiver type → module, the built-in ones."""
+BUILTIN = ("webhook", "slack", "pagerduty", "alertmanager")
+"""The built-in receiver types, each the module of its name here, in the order they are offered."""
+_builtin: dict[str, ModuleType] = {}
+
+
+def builtin() -> dict[str, ModuleType]:
+    """Receiver type → module, the built-in ones (imported at the first ask)."""
+    if not _builtin:
+        _builtin.update({kind: importlib.import_module(f"{__name__}.{kind}") for kind in BUILTIN})
+    return _builtin
+
+
 GROUP = "tui_health.sinks"
 """The entry-point group a package registers its receivers in."""
 
@@ -82,7 +89,7 @@ def load_plugins() -> dict[str, ModuleType]:
             _problems.append(
                 f"sink plug-in {where} is not a receiver module: {'; '.join(missing) or 'no type'}"
             )
-        elif kind in MODULES or kind in found:
+        elif kind in BUILTIN or kind in found:
             _problems.append(f"sink plug-in {where} is of type {kind!r}, which is taken")
         else:
             found[kind] = module
@@ -103,11 +110,11 @@ def forget_plugins() -> None:
 
 
 def modules(*, plugins: bool = True) -> dict[str, ModuleType]:
-    return {**MODULES, **load_plugins()} if plugins else dict(MODULES)
+    return {**builtin(), **load_plugins()} if plugins else dict(builtin())
 
 
 def module(kind: str) -> ModuleType | None:
-    return MODULES.get(kind) or load_plugins().get(kind)
+    return builtin().get(kind) or load_plugins().get(kind)
 
 
 def settings_union(*, plugins: bool) -> Any:
@@ -115,12 +122,6 @@ def settings_union(*, plugins: bool) -> Any:
     with its key named."""
     kinds = tuple(m.Settings for m in modules(plugins=plugins).values())
     return Annotated[Union[kinds], Field(discriminator="type")]  # noqa: UP007
-
-
-if TYPE_CHECKING:
-    SinkSettings = SinkSettingsBase
-else:  # the built-in receivers; the settings add plug-ins' when a config names one
-    SinkSettings = settings_union(plugins=False)
 
 
 def build_sinks(
@@ -136,15 +137,14 @@ def build_sinks(
 
 
 __all__ = [
+    "BUILTIN",
     "GROUP",
-    "MODULES",
     "UNNAMED",
     "AlertTarget",
     "Firing",
     "Message",
     "ResendingSink",
     "Sink",
-    "SinkSettings",
     "SinkSettingsBase",
     "build_sinks",
     "changed_settings",

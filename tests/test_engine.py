@@ -36,6 +36,38 @@ def test_a_change_shorter_than_flap_interval_never_alerts():
     assert events(outcomes, "threshold_breach") == []
 
 
+def test_a_suppressed_flap_says_how_long_it_lasted_and_what_it_needed_in_plain_words():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=30, flapping_window=600)
+    # seen down at 20, 25 … 40, healthy again at 45: down for 25 s, short of the 30 s a change must last
+    outcomes = run(eng, clock, every(5, 60, lambda t: {**OK, "a": "down" if 20 <= t < 45 else "healthy"}))
+    [short] = events(outcomes, "flap_suppressed")
+    assert short.message == "A was down for 25 s, back to healthy before the 30 s it needed to count"
+
+
+def test_a_change_seen_at_one_poll_of_a_slow_schedule_is_not_said_to_have_lasted_the_gap():
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=30, flapping_window=900)
+    # polls 10 minutes apart: down at one poll, healthy at the next. How long it was down is not known; it was
+    # never seen to last 30 s (the old message said "down for 600 s, back before 30 s")
+    outcomes = run(eng, clock, [(0, OK), (600, {**OK, "a": "down"}), (1200, OK)])
+    [gap] = events(outcomes, "flap_suppressed")
+    assert gap.message == (
+        "A was down at one poll and healthy again at the next (10m later): it was never seen to last "
+        "the 30 s it needed to count"
+    )
+    assert "600" not in gap.message and "900" not in gap.message  # neither the gap nor the flapping window
+    # seen at two polls 20 s apart, then not again before a long gap
+    clock = FakeClock()
+    eng = engine(clock, flap_interval=30)
+    outcomes = run(eng, clock, [(0, OK), (10, {**OK, "a": "down"}), (30, {**OK, "a": "down"}), (630, OK)])
+    [twice] = events(outcomes, "flap_suppressed")
+    assert twice.message == (
+        "A was down at 2 polls over 20 s and healthy again at the next (10m later): it was never seen to "
+        "last the 30 s it needed to count"
+    )
+
+
 def test_a_real_outage_alerts_once_and_resolves_once():
     clock = FakeClock()
     eng = engine(clock, flap_interval=30, min_down=5)

@@ -40,6 +40,8 @@ class Tracked:
         None  # wall time the engine confirmed ``confirmed`` (None: before this run)
     )
     pending_mono: float | None = None  # the same moment on the monotonic clock (how long it lasted)
+    pending_seen_mono: float | None = None  # the latest observation of the pending status (monotonic)
+    pending_polls: int = 0  # observations that saw the pending status
     changes: deque[float] = field(default_factory=deque)  # confirmed changes, monotonic seconds
     flapping: bool = False
     caused_by: tuple[str, ...] = ()

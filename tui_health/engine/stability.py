@@ -7,6 +7,7 @@ from datetime import datetime
 
 from tui_health.engine.base import EngineConfig, Tracked
 from tui_health.model.domain import AuditEvent, Component, EventMaker, EventType, Severity, Status
+from tui_health.support.timespec import duration_text
 
 _NOTHING: tuple[list[AuditEvent], None] = ([], None)  # callers only read it
 
@@ -41,23 +42,48 @@ class Stability:
         if status == tracked.confirmed:
             if tracked.pending is None:
                 return [], None
-            pending, began = tracked.pending, tracked.pending_mono
-            tracked.pending = tracked.pending_since = tracked.pending_mono = None
-            lasted = mono - began if began is not None else 0.0
-            message = f"{name} was {pending} for {lasted:.0f} s, back to {status} before {self.config.flap_interval:g} s"
+            message = self.suppressed(name, tracked, status, mono)
+            pending = tracked.pending
+            tracked.pending = tracked.pending_since = tracked.pending_mono = tracked.pending_seen_mono = None
+            tracked.pending_polls = 0
             return [event(EventType.FLAP_SUPPRESSED, cid, str(status), message, previous=str(pending))], None
         if tracked.pending != status:
             tracked.pending, tracked.pending_since, tracked.pending_mono = status, now, mono
+            tracked.pending_polls = 0
+        tracked.pending_seen_mono = mono
+        tracked.pending_polls += 1
         began = tracked.pending_mono if tracked.pending_mono is not None else mono
         if mono - began + 1e-9 < self.config.flap_interval:
             return [], None
         previous, previous_since = tracked.confirmed, tracked.since
         tracked.confirmed, tracked.since = status, tracked.pending_since or now
         tracked.confirmed_at = now
-        tracked.pending = tracked.pending_since = tracked.pending_mono = None
+        tracked.pending = tracked.pending_since = tracked.pending_mono = tracked.pending_seen_mono = None
+        tracked.pending_polls = 0
         tracked.changes.append(mono)
         change = self.change(cid, tracked, previous, status, event, previous_since=previous_since)
         return [change], change
+
+    def suppressed(self, name: str, tracked: Tracked, status: Status, mono: float) -> str:
+        """What a ``flap_suppressed`` says: how long the change was seen to last, and the flap interval it needed.
+
+        When the polls are further apart than the flap interval, a change seen at one poll and gone at the next
+        may have lasted anything up to the gap: the message says what was seen, never the gap as a duration."""
+        first = tracked.pending_mono if tracked.pending_mono is not None else mono
+        last = tracked.pending_seen_mono if tracked.pending_seen_mono is not None else first
+        needed = duration_text(self.config.flap_interval)
+        lasted = mono - first
+        if lasted + 1e-9 < self.config.flap_interval:
+            return (
+                f"{name} was {tracked.pending} for {duration_text(lasted)}, back to {status} "
+                f"before the {needed} it needed to count"
+            )
+        polls = tracked.pending_polls
+        seen = "at one poll" if polls <= 1 else f"at {polls} polls over {duration_text(last - first)}"
+        return (
+            f"{name} was {tracked.pending} {seen} and {status} again at the next "
+            f"({duration_text(mono - last)} later): it was never seen to last the {needed} it needed to count"
+        )
 
     def change(
         self,

@@ -361,6 +361,90 @@ def test_a_component_no_longer_reported_is_gone_even_across_a_restart(tmp_path: 
         reader.close()
 
 
+def test_replay_at_a_poll_shows_what_that_poll_did_and_nothing_that_came_after(tmp_path: Path) -> None:
+    """A poll takes time: what it decides is dated after the moment it was taken. Replay at that poll shows its
+    decisions (the change it confirmed, when it confirmed it) and nothing that happened after it ended (a
+    silence added before the next poll), in the state, the audit tail and the timeline alike."""
+    from tui_health.history.replay import Replay, ReplayMonitor
+
+    clock = FakeClock(T0)
+
+    async def run() -> None:
+        monitor, source, writer = scripted_monitor(tmp_path, clock)
+        fetch = source.fetch
+
+        async def slow(deadline: float | None):  # the answer takes 1.5 s, as a real one takes its time
+            clock.advance(1.5)
+            return await fetch(deadline)
+
+        source.fetch = slow  # type: ignore[method-assign]
+        source.statuses = {"a": "healthy", "b": "healthy"}
+        await monitor.poll()
+        clock.advance(60)
+        source.statuses = {"a": "down", "b": "healthy"}
+        await monitor.poll()  # confirms a down (flap interval 0)
+        clock.advance(20)
+        monitor.silence("b", 3600, reason="carrier work", by="alice")  # between two polls
+        clock.advance(40)
+        await monitor.poll()
+        await monitor.close()
+        writer.close()
+
+    asyncio.run(run())
+    reader = HistoryReader(tmp_path / "history.sqlite3")
+    replay = Replay(reader, region="scripted", interval=60)
+    try:
+        second = replay.state(1)
+        [change] = [
+            e for e in second.events if e.event_type == "component_health_change" and e.status == "down"
+        ]
+        assert change.timestamp > second.last_poll_at  # decided after the poll was taken, shown at it
+        assert not [e for e in second.events if e.event_type == "silence_added"]
+        [down] = [c for c in second.components if c.id == "a"]
+        assert down.confirmed_at == change.timestamp
+        at_second = ReplayMonitor(replay, 1)
+        assert change.id in {e.id for e in at_second.audit_tail(50)}
+        assert "silence_added" not in {e.event_type for e in at_second.audit_tail(50)}
+        third = replay.state(2)
+        assert [e.event_type for e in third.events if e.event_type == "silence_added"] == ["silence_added"]
+        assert [c.confirmed_at for c in third.components if c.id == "a"] == [change.timestamp]
+        # the first poll's view of a is its baseline: confirmed by no change
+        assert [c.confirmed_at for c in replay.state(0).components if c.id == "a"] == [None]
+    finally:
+        reader.close()
+
+
+def test_a_store_written_before_polls_kept_their_end_is_read_and_then_kept(tmp_path: Path) -> None:
+    """A store from an earlier build has no ``polls.ended``: a reader takes the end of the poll's requests
+    instead, and the first writer to open it adds the column (nothing else changes)."""
+    from tui_health.history.store import SCHEMA
+
+    path = tmp_path / "history.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA.replace("run TEXT NOT NULL,", "run TEXT NOT NULL").replace("ended REAL", "-- "))
+    db.execute("INSERT INTO meta VALUES ('schema', '1')")
+    db.execute(
+        "INSERT INTO polls (at, covers, ok, error, duration_ms, problems, components, breached, reasons, sources, "
+        "run) VALUES (100.0, 45, 1, NULL, 1500, 0, 0, 0, '[]', '[]', 'old')"
+    )
+    db.commit()
+    assert "ended" not in {r[1] for r in db.execute("PRAGMA table_info(polls)")}
+    db.close()
+    reader = HistoryReader(path)
+    try:
+        [poll] = reader.polls()
+        assert poll.ended == 101.5 and reader.poll_ended(poll.id) == 101.5
+    finally:
+        reader.close()
+    connect(path, create=True).close()
+    reader = HistoryReader(path)
+    try:
+        assert reader.polls()[0].ended == 101.5  # the column is there now, empty for the old poll
+        assert "ended" in {r[1] for r in reader.db.execute("PRAGMA table_info(polls)")}
+    finally:
+        reader.close()
+
+
 def test_replay_without_a_history_or_with_a_bad_since_is_one_line() -> None:
     from tests.conftest import run_cli
 

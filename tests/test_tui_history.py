@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from tests.console_fixture import START, fixed_app, replay_app, warm_up
@@ -139,3 +140,57 @@ async def test_replay_steps_jumps_and_goes_to_a_time(tmp_path: Path) -> None:
             await pilot.pause(0.05)
         await pilot.press("space")
         assert app.replay.index > index and not app.playing
+
+
+def _changed_at(app, index: int) -> list[tuple[str, str]]:
+    """The components whose confirmed status the poll at ``index`` changed, with their new status."""
+    before = {c.id: c.status for c in app.replay.replay.state(index - 1).components}
+    return [
+        (c.id, c.status.value)
+        for c in app.replay.replay.state(index).components
+        if c.id in before and before[c.id] is not c.status
+    ]
+
+
+async def test_replay_shows_a_confirmed_change_at_the_poll_that_confirmed_it(tmp_path: Path) -> None:
+    """At poll N the audit pane and the details show what had happened up to and including poll N: the change
+    confirmed by poll N is there (not one poll later), with the time it was confirmed."""
+    from tui_health.tui.widgets.audit_pane import AuditPane
+
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("left_curly_bracket", "left_curly_bracket")  # a change in the middle of the stretch
+        index = app.replay.index
+        assert 0 < index < len(app.replay.replay) - 1
+        [(cid, status)] = _changed_at(app, index)
+        polled = app.state.last_poll_at
+        assert polled is not None
+
+        def the_change(events) -> list:
+            return [
+                e
+                for e in events
+                if e.event_type == "component_health_change" and cid in e.component_ids and e.status == status
+                and e.timestamp >= polled
+            ]  # fmt: skip
+
+        [change] = the_change(app.state.events)
+        assert the_change(app.query_one(AuditPane).events) == [change]
+        # the details: the change among its recent events, and confirmed when it was (not "at the first poll")
+        table = app.query_one(ComponentsTable)
+        table.move_cursor(row=next(i for i in range(table.row_count) if table.row_id(i) == cid))
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DetailsScreen) and screen.component.id == cid
+        confirmed = screen.component.confirmed_at
+        assert confirmed is not None and abs(confirmed - change.timestamp) < timedelta(milliseconds=1)
+        assert the_change(screen.events) == [change]
+        shown = str(screen.query_one("#details-box").query_one("Static").render())
+        assert "first poll" not in shown
+        await pilot.press("escape")
+        # one poll earlier the change had not happened: nothing of it is shown early either
+        await pilot.press("left_square_bracket")
+        assert the_change(app.state.events) == [] and the_change(app.query_one(AuditPane).events) == []
+        assert app.replay.timeline(cid) is not None

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_health.history.availability import Figures, coverage, figures
-from tui_health.history.store import STATE_COLUMNS, HistoryError, connect
+from tui_health.history.store import STATE_COLUMNS, HistoryError, columns, connect
 from tui_health.model.component_history import Alert, Delivery, Transition
 
 
@@ -29,12 +29,22 @@ class PollRow:
     breached: bool
     reasons: tuple[str, ...]
     sources: tuple[dict[str, Any], ...]
+    ended: float
+    """When its outcome was known: the events and alerts it made are at or before it (a store written before
+    this was kept: the end of its requests)."""
 
 
 class HistoryReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db = connect(path, create=False)
+        try:
+            kept = "ended" in columns(self.db, "polls")
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise HistoryError(f"cannot read the history store {path}: {exc}") from None
+        self._kept_end = kept
+        """Whether polls keep their end (a store no writer of this build has opened yet does not)."""
 
     def close(self) -> None:
         self.db.close()
@@ -49,8 +59,8 @@ class HistoryReader:
     def polls(self, *, upto: int | None = None, limit: int | None = None) -> list[PollRow]:
         """Polls in order: every one, or the latest ``limit`` up to poll id ``upto`` (default: the last)."""
         sql = (
-            "SELECT id, at, covers, ok, error, duration_ms, problems, breached, reasons, sources FROM polls "
-            "WHERE id <= ? ORDER BY id"
+            "SELECT id, at, covers, ok, error, duration_ms, problems, breached, reasons, sources, "
+            f"{self._ended()} AS ended FROM polls WHERE id <= ? ORDER BY id"
         )
         params: tuple[Any, ...] = (upto if upto is not None else 2**62,)
         if limit is not None:
@@ -68,6 +78,7 @@ class HistoryReader:
                 bool(r[7]),
                 tuple(json.loads(r[8])),
                 tuple(json.loads(r[9])),
+                max(r[1], r[10]),
             )
             for r in self._query(sql, params)
         ]
@@ -79,6 +90,27 @@ class HistoryReader:
     def last_ok_at(self, upto: int) -> float | None:
         """When the last poll up to poll id ``upto`` that got an answer was taken."""
         return self._query("SELECT max(at) FROM polls WHERE ok = 1 AND id <= ?", (upto,))[0][0]
+
+    def _ended(self, table: str = "polls") -> str:
+        """SQL for a poll's end: kept, or else the end of its requests."""
+        fallback = f"{table}.at + {table}.duration_ms / 1000.0"
+        return f"coalesce({table}.ended, {fallback})" if self._kept_end else fallback
+
+    def poll_ended(self, poll: int) -> float | None:
+        """When poll id ``poll``'s outcome was known (see :attr:`PollRow.ended`)."""
+        rows = self._query(f"SELECT at, {self._ended()} FROM polls WHERE id = ?", (poll,))
+        return max(rows[0][0], rows[0][1]) if rows else None
+
+    def confirmations_at(self, poll: int) -> dict[str, float]:
+        """When the confirmed status each component had at poll id ``poll`` was confirmed: the end of the poll
+        that recorded the change to it. A status taken as it was when first seen (the baseline) has none."""
+        rows = self._query(
+            f"SELECT t.component, t.from_status, p.at, {self._ended('p')} "
+            "FROM transitions t JOIN polls p ON p.id = t.poll WHERE t.rowid IN "
+            "(SELECT max(rowid) FROM transitions WHERE poll <= ? GROUP BY component)",
+            (poll,),
+        )
+        return {r[0]: max(r[2], r[3]) for r in rows if r[1] is not None}
 
     def transition_polls(self) -> list[int]:
         """The ids of the polls that recorded a transition, in order."""
@@ -155,7 +187,8 @@ class HistoryReader:
 
     # -- alerts ---------------------------------------------------------------------------------------
     def alerts(self, since: float, until: float, component: str | None = None) -> list[Alert]:
-        """Alerts enqueued in [since, until] (about ``component`` when given) with their deliveries."""
+        """Alerts enqueued in [since, until] (about ``component`` when given) with their deliveries up to
+        ``until`` (replay at a poll does not know of a delivery that came after it)."""
         rows = self._query(
             "SELECT key, sink, at, components, summary FROM alerts WHERE at >= ? AND at <= ? ORDER BY at",
             (since, until),
@@ -168,7 +201,8 @@ class HistoryReader:
             deliveries = tuple(
                 Delivery(r[0], r[1], r[2], r[3])
                 for r in self._query(
-                    "SELECT at, outcome, code, message FROM deliveries WHERE key = ? ORDER BY at", (key,)
+                    "SELECT at, outcome, code, message FROM deliveries WHERE key = ? AND at <= ? ORDER BY at",
+                    (key, until),
                 )
             )
             alerts.append(Alert(at, key, sink, ids, summary, deliveries))

@@ -76,7 +76,9 @@ class Recorder:
         self._incidents = dict(incidents)
         self._rows = {row[0]: row for row in states}
 
-    def poll(self, snapshot: Snapshot, state: MonitorState) -> PollRecord:
+    def poll(self, snapshot: Snapshot, state: MonitorState, ended: datetime | None = None) -> PollRecord:
+        """``ended``: when the poll's outcome was known (its events and alerts were made before it): replay at
+        this poll shows what happened up to then."""
         at = snapshot.taken_at.timestamp()
         failed = [s for s in snapshot.sources if not s.ok]
         record = PollRecord(
@@ -102,6 +104,7 @@ class Recorder:
                 ]
             ),
             run=self.run,
+            ended=_ts(ended),
         )
         if snapshot.ok:
             self._components(state.components, at, record)

@@ -42,8 +42,9 @@ def _status(text: str) -> Status:
     return Status.parse(text) or Status.UNKNOWN
 
 
-def view_of(row: tuple[Any, ...]) -> ComponentView:
-    """A ComponentView from a ``states`` row (``STATE_COLUMNS``)."""
+def view_of(row: tuple[Any, ...], confirmed_at: float | None = None) -> ComponentView:
+    """A ComponentView from a ``states`` row (``STATE_COLUMNS``); ``confirmed_at``: when its confirmed status
+    was confirmed (None: taken as it was when first seen)."""
     (
         _,
         cid,
@@ -75,6 +76,7 @@ def view_of(row: tuple[Any, ...]) -> ComponentView:
         caused_by=tuple(json.loads(caused)) if caused else (),
         group=group,
         raw_status=raw,
+        confirmed_at=_dt(confirmed_at),
     )
 
 
@@ -135,13 +137,15 @@ def state_of(
     poll_count: int,
     first_at: float,
 ) -> MonitorState:
-    """The MonitorState of the last of ``polls`` (the polls before it feed the latency series)."""
+    """The MonitorState of the last of ``polls`` (the polls before it feed the latency series): what was known
+    when that poll ended — the changes it confirmed and the events it made included, nothing after."""
     poll = polls[-1]
+    confirmed = reader.confirmations_at(poll.id)
     views = sorted(
-        (view_of(row) for row in reader.states_at(poll.id)),
+        (view_of(row, confirmed.get(row[1])) for row in reader.states_at(poll.id)),
         key=sort_key,
     )
-    events = [e for e in map(_event, reader.events(poll.at, EVENTS)) if e is not None]
+    events = [e for e in map(_event, reader.events(poll.ended, EVENTS)) if e is not None]
     return MonitorState(
         region=region,
         poll_count=poll_count,
@@ -196,6 +200,11 @@ class Replay:
             return self._changes[found] if found < len(self._changes) else None
         found = bisect_left(self._changes, index) - 1
         return self._changes[found] if found >= 0 else None
+
+    def ended(self, index: int) -> float:
+        """When the poll at ``index`` ended (its outcome known)."""
+        ended = self.reader.poll_ended(self.ids[index])
+        return ended if ended is not None else self.times[index]
 
     def state(self, index: int) -> MonitorState:
         polls = self.reader.polls(upto=self.ids[index], limit=SERIES)
@@ -267,11 +276,14 @@ class ReplayMonitor(Passive):
         return self.store.state.last_poll_at or datetime.now(UTC)
 
     def audit_tail(self, count: int) -> list[AuditEvent]:
-        at = self.replay.times[self.index]
-        return [e for e in map(_event, self.replay.reader.events(at, count)) if e is not None]
+        """The events up to the end of the poll shown (the change it confirmed is among them)."""
+        ended = self.replay.ended(self.index)
+        return [e for e in map(_event, self.replay.reader.events(ended, count)) if e is not None]
 
     def timeline(self, cid: str) -> ComponentTimeline | None:
-        return component_timeline(self.replay.reader, cid, self.replay.times[self.index])
+        return component_timeline(
+            self.replay.reader, cid, self.replay.times[self.index], known=self.replay.ended(self.index)
+        )
 
     async def start(self) -> None:
         return None

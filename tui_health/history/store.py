@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS polls (
     breached INTEGER NOT NULL,
     reasons TEXT NOT NULL,       -- JSON list
     sources TEXT NOT NULL,       -- JSON [{name, ok, ms, error_kind?, error?}]
-    run TEXT NOT NULL            -- the process that polled (a restart starts a new run)
+    run TEXT NOT NULL,           -- the process that polled (a restart starts a new run)
+    ended REAL                   -- when its outcome was known: its events and alerts are at or before it
 );
 CREATE INDEX IF NOT EXISTS polls_at ON polls(at);
 CREATE TABLE IF NOT EXISTS states (
@@ -127,6 +128,7 @@ class PollRecord:
     reasons: str
     sources: str
     run: str
+    ended: float | None = None  # when the poll's outcome was known (after its events and alerts)
     states: list[tuple[Any, ...]] = field(default_factory=list)  # STATE_COLUMNS without ``poll``
     transitions: list[tuple[Any, ...]] = field(
         default_factory=list
@@ -167,6 +169,8 @@ def connect(path: Path, *, create: bool, about: str | None = None) -> sqlite3.Co
         db.execute("PRAGMA synchronous=NORMAL")
         if create:
             db.executescript(SCHEMA)
+            if "ended" not in columns(db, "polls"):  # a store written before polls had it (NULL: not known)
+                db.execute("ALTER TABLE polls ADD COLUMN ended REAL")
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             if about is not None:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('target', ?)", (about,))
@@ -180,12 +184,16 @@ def connect(path: Path, *, create: bool, about: str | None = None) -> sqlite3.Co
     return db
 
 
+def columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
 def write_poll(db: sqlite3.Connection, record: PollRecord) -> int:
     """Write one poll in one transaction; returns its id. Raises sqlite3.Error (the writer reports it)."""
     with transaction(db):
         cursor = db.execute(
             "INSERT INTO polls (at, covers, ok, error, duration_ms, problems, components, breached, reasons, "
-            "sources, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "sources, run, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.at,
                 record.covers,
@@ -198,6 +206,7 @@ def write_poll(db: sqlite3.Connection, record: PollRecord) -> int:
                 record.reasons,
                 record.sources,
                 record.run,
+                record.ended,
             ),
         )
         poll = cursor.lastrowid

@@ -37,7 +37,11 @@ def strip(
     return tuple(out)
 
 
-def component_timeline(reader: HistoryReader, cid: str, now: float, cells: int = 48) -> ComponentTimeline:
+def component_timeline(
+    reader: HistoryReader, cid: str, now: float, cells: int = 48, *, known: float | None = None
+) -> ComponentTimeline:
+    """The timeline up to ``now``; ``known``: the moment whose knowledge it shows (replay: the end of the poll
+    shown, a little after ``now``, when it was taken): the alerts made and delivered by then."""
     week_ago, day_ago = now - 7 * 86400, now - 86400
     transitions = reader.transitions(week_ago, now, [cid], before=True)
     steps = [(t.at, t.to_status) for t in transitions]
@@ -49,7 +53,7 @@ def component_timeline(reader: HistoryReader, cid: str, now: float, cells: int =
         day=strip(steps, day_spans, day_ago, now, cells),
         week=strip(steps, week_spans, week_ago, now, cells),
         stays=tuple(reversed(_stays(transitions, now))),
-        alerts=tuple(reversed(reader.alerts(week_ago, now, cid))),
+        alerts=tuple(reversed(reader.alerts(week_ago, max(now, known or now), cid))),
         availability_day=figures(cid, name, steps, day_spans, now).availability,
         availability_week=figures(cid, name, steps, week_spans, now).availability,
     )

@@ -104,7 +104,8 @@ class Recording:
         self, snapshot: Snapshot, state: MonitorState, *, changed: bool, problems: int, storage: StorageHealth
     ) -> None:
         """The poll into the history (its thread writes it), and the Avail 24h figures when they moved."""
-        self.writer.put(self.recorder.poll(snapshot, state))
+        # ended: now, after the poll's events and alerts were made (replay shows them at this poll)
+        self.writer.put(self.recorder.poll(snapshot, state, ended=self.clock.now()))
         self.health(storage)
         self.refresh(changed=changed, problems=problems > 0)
 

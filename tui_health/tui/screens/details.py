@@ -117,7 +117,7 @@ def details_renderable(
     confirmed = (
         f"{short_datetime(c.confirmed_at)}  (after the flap interval; alerts go from here)"
         if c.confirmed_at
-        else "at this run's first poll (the baseline: taken as it was)"
+        else "when first seen: taken as it was (the baseline, no flap interval)"
     )
     grid.add_row("Confirmed", Text(confirmed))
     if c.pending_since is not None and c.observed is not c.status:

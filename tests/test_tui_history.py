@@ -194,3 +194,46 @@ async def test_replay_shows_a_confirmed_change_at_the_poll_that_confirmed_it(tmp
         await pilot.press("left_square_bracket")
         assert the_change(app.state.events) == [] and the_change(app.query_one(AuditPane).events) == []
         assert app.replay.timeline(cid) is not None
+
+
+def _details_text(app) -> str:
+    """The details screen as plain text, at the width it is drawn (every row, scrolled or not)."""
+    import io
+
+    from rich.console import Console
+    from textual.widgets import Static
+
+    static = app.screen.query_one("#details-box").query_one(Static)
+    console = Console(width=static.size.width, file=io.StringIO(), color_system=None, record=True)
+    console.print(static.content)
+    return console.export_text()
+
+
+async def test_the_details_and_the_table_show_the_same_avail_24h(tmp_path: Path) -> None:
+    """One figure, one rounding, one source: the details say what the table's Avail 24h says, even when the
+    clock has moved on since the figures were worked out."""
+    app, clock = fixed_app(tmp_path, history=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await warm_up(app, clock, pilot)
+        clock.advance(600)  # ten minutes on: the column still shows the figures worked out before
+        app.render_state(app.monitor.store.state)
+        await pilot.pause()
+        table = app.query_one(ComponentsTable)
+        avail = table.shown_columns.index("avail")
+        for cid in ("voice-telephony", "acd-routing"):  # below 100 % and at 100 %
+            row = next(i for i in range(table.row_count) if table.row_id(i) == cid)
+            cell = table.get_row_at(row)[avail].plain
+            assert cell.endswith("%") and cell == f"{app.state.availability[cid]:.2f}%".replace(
+                "100.00%", "100%"
+            )
+            table.move_cursor(row=row)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, DetailsScreen) and app.screen.timeline is not None
+            lines = _details_text(app).splitlines()
+            [line] = [line for line in lines if line.startswith("Avail 24h")]
+            assert line.split()[2] == cell
+            # the 24 h strip carries no second figure that could disagree
+            [strip] = [line for line in lines if line.startswith("Last 24 h")]
+            assert "%" not in strip
+            await pilot.press("escape")

@@ -438,7 +438,10 @@ class HealthApp(App[int]):
         unique = list({e.id: e for e in history}.values())
         monitor, cid = self.owner(component)
         timeline = monitor.timeline(cid)  # one component's week: a few ms of SQLite
-        self.push_screen(DetailsScreen(component, unique, self.now(), timeline))
+        availability = self.state.availability.get(
+            component.id
+        )  # the table's figure: one source, one rounding
+        self.push_screen(DetailsScreen(component, unique, self.now(), timeline, availability))
 
     def action_silence(self) -> None:
         component = self.selected()

@@ -52,3 +52,12 @@ def event_time(moment: datetime, now: datetime) -> str:
     if zone.shown(moment).date() == zone.shown(now).date():
         return zone.clock_time(moment)
     return zone.shown(moment).strftime("%m-%d %H:%M")
+
+
+def avail_text(avail: float | None) -> Text:
+    """An availability figure, the one way the console shows it (the table's Avail 24h, the details): ``99.98%``
+    (two decimals hide nothing that matters in 24 h: 0.01 % is ~9 s), ``100%``, ``—`` without history."""
+    if avail is None:
+        return Text("—", style="dim")
+    style = "green" if avail >= 99.9 else ("yellow" if avail >= 99.0 else "bold red")
+    return Text("100%" if avail >= 100 else f"{avail:.2f}%", style=style)

@@ -18,7 +18,7 @@ from tui_health.model.component_history import ComponentTimeline
 from tui_health.model.domain import AuditEvent
 from tui_health.model.state import ComponentView
 from tui_health.support import zone
-from tui_health.tui.format import clock_time, duration, short_datetime, status_text
+from tui_health.tui.format import avail_text, clock_time, duration, short_datetime, status_text
 from tui_health.tui.widgets.audit_pane import event_line
 
 STRIP_STYLE = {
@@ -41,10 +41,6 @@ def strip_text(cells: tuple[str | None, ...]) -> Text:
     return text
 
 
-def _pct(value: float | None) -> str:
-    return "no data" if value is None else f"{value:.3f}% available"
-
-
 def _when(ts: float) -> str:
     return short_datetime(datetime.fromtimestamp(ts).astimezone(), named=False)
 
@@ -53,12 +49,11 @@ def timeline_rows(grid: Table, timeline: ComponentTimeline) -> None:
     """The status strips, the transitions with how long each status held, the alerts and their outcome."""
     width = len(timeline.day)
     axis = Text("24 h ago".ljust(width - 3) + "now", style="dim")
-    grid.add_row("Last 24 h", Text.assemble(strip_text(timeline.day), f"  {_pct(timeline.availability_day)}"))
+    grid.add_row("Last 24 h", strip_text(timeline.day))  # its figure is the Avail 24h row's (the table's)
     grid.add_row("", axis)
-    grid.add_row(
-        "Last 7 days", Text.assemble(strip_text(timeline.week), f"  {_pct(timeline.availability_week)}")
-    )
+    grid.add_row("Last 7 days", strip_text(timeline.week))
     grid.add_row("", Text("7 d ago".ljust(width - 3) + "now", style="dim"))
+    grid.add_row("", Text.assemble(avail_text(timeline.availability_week), " available over the 7 days"))
     legend = Text.assemble(
         *[(f"█ {name}  ", style) for name, style in STRIP_STYLE.items()], ("·", "dim"), " not watched"
     )
@@ -98,8 +93,13 @@ def timeline_rows(grid: Table, timeline: ComponentTimeline) -> None:
 
 
 def details_renderable(
-    c: ComponentView, events: list[AuditEvent], now: datetime, timeline: ComponentTimeline | None = None
+    c: ComponentView,
+    events: list[AuditEvent],
+    now: datetime,
+    timeline: ComponentTimeline | None = None,
+    availability: float | None = None,
 ) -> Table:
+    """``availability``: the component's Avail 24h as the table shows it (the state's figure)."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
@@ -112,6 +112,15 @@ def details_renderable(
         grid.add_row("Group", Text(c.group))
     grid.add_row("Source", Text(c.source))
     grid.add_row("In this status", Text(duration((now - c.since).total_seconds())))
+    grid.add_row(
+        "Avail 24h",
+        Text.assemble(
+            avail_text(availability),
+            ("  (as in the table: maintenance excluded, degraded counts as available)", "dim")
+            if availability is not None
+            else ("  (no history of it)", "dim"),
+        ),
+    )
     grid.add_row("Source time", Text(f"{short_datetime(c.last_modified)}  (the source's lastModified)"))
     grid.add_row("First observed", Text(f"{short_datetime(c.since)}  (the first poll that saw it)"))
     confirmed = (
@@ -163,18 +172,22 @@ class DetailsScreen(ModalScreen[None]):
         events: list[AuditEvent],
         now: datetime,
         timeline: ComponentTimeline | None = None,
+        availability: float | None = None,
     ) -> None:
         super().__init__()
         self.component = component
         self.events = events
         self.now = now
         self.timeline = timeline
+        self.availability = availability
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-box") as box:
             box.border_title = escape(self.component.name)
             box.border_subtitle = "Esc closes"
-            yield Static(details_renderable(self.component, self.events, self.now, self.timeline))
+            yield Static(
+                details_renderable(self.component, self.events, self.now, self.timeline, self.availability)
+            )
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

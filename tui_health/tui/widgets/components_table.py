@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_health.model.state import ComponentView
-from tui_health.tui.format import duration, short_datetime, status_text
+from tui_health.tui.format import avail_text, duration, short_datetime, status_text
 
 COLUMNS = [
     ("status", "Status"),
@@ -87,14 +87,6 @@ def table_duration(seconds: float) -> str:
 
 def shown_name(c: ComponentView) -> str:
     return c.name if not c.group else f"{c.name} · {c.group}"
-
-
-def avail_text(avail: float | None) -> Text:
-    """``99.98%`` (two decimals hide nothing that matters in 24 h: 0.01 % is ~9 s), ``—`` without history."""
-    if avail is None:
-        return Text("—", style="dim")
-    style = "green" if avail >= 99.9 else ("yellow" if avail >= 99.0 else "bold red")
-    return Text("100%" if avail >= 100 else f"{avail:.2f}%", style=style)
 
 
 def flag_marks(c: ComponentView, *, short: bool = False) -> list[str]:

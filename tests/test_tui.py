@@ -78,6 +78,28 @@ async def test_f_cycles_presets():
         assert len(table_statuses(app)) == 40 and "status: all" in filter_bar(app)
 
 
+async def test_the_problems_filter_keeps_a_change_still_waiting_to_be_confirmed():
+    """A component observed down or degraded but not confirmed yet (``→down?``) is a problem coming: the
+    problems preset keeps it, and so do the status keys of the status it is heading to."""
+    app, clock = make_app(
+        timeline=[{"at": 5, "id": "chat", "status": "down"}, {"at": 5, "id": "sms", "status": "degraded"}],
+        random_changes=None,
+        flaps=[],
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await poll(app, pilot, clock, times=2)  # seen at 15 s, confirmed only after the 30 s flap interval
+        pending = {c.id: c.observed.value for c in app.state.components if c.observed is not c.status}
+        assert pending == {"chat": "down", "sms": "degraded"}
+        await pilot.press("f")
+        assert "problems" in filter_bar(app)
+        assert {"chat", "sms", "voice-telephony"} <= set(table_ids(app))
+        assert f"{len(table_ids(app))} of 40" in filter_bar(app)
+        await pilot.press("f")  # down only: the one heading down stays, the one heading to degraded goes
+        assert "chat" in table_ids(app) and "sms" not in table_ids(app)
+        await pilot.press("0", "2")
+        assert "sms" in table_ids(app) and "chat" not in table_ids(app)
+
+
 async def test_slash_searches_as_you_type_and_escape_clears():
     app, clock = make_app()
     async with app.run_test(size=SIZE) as pilot:

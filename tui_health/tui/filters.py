@@ -48,7 +48,9 @@ class Filter:
         return replace(self, statuses=names[(index + 1) % len(names)])
 
     def matches(self, c: ComponentView) -> bool:
-        if self.statuses and c.status not in self.statuses:
+        # a change waiting out the flap interval counts under the status it is heading to as well: the problems
+        # preset keeps a "→down?" row (a problem coming), as the sort puts it with the problems
+        if self.statuses and c.status not in self.statuses and c.observed not in self.statuses:
             return False
         if self.target is not None and c.target != self.target:
             return False

@@ -134,3 +134,14 @@ async def test_avail_24h_moves_at_the_poll_that_confirms_a_down(tmp_path: Path) 
     finally:
         writer.close()
         await monitor.close()
+
+
+def test_a_strip_drawn_coarser_keeps_the_worst_and_ends_at_now() -> None:
+    from tui_health.history.timeline import coarser
+
+    h, d, x = "healthy", "degraded", "down"
+    # three cells a slot, counted from the end: the last slot is the last three cells (up to now)
+    assert coarser((h, h, x, h, h), 2) == (h, x)
+    assert coarser((h, h, h, d, h, x, h), 3) == (h, d, x)
+    assert coarser((None, None, h, None, None, None), 2) == (h, None)  # unwatched only where nobody watched
+    assert coarser((h, x), 5) == (h, x) and len(coarser(tuple([h] * 48), 47)) == 24

@@ -32,7 +32,7 @@ def header(app) -> str:
 
 
 def filter_bar(app) -> str:
-    return str(app.query_one("#filter-desc").render())
+    return f"{app.query_one('#filter-desc').render()} {app.query_one('#filter-count').render()}"
 
 
 async def test_first_poll_fills_the_table_worst_first():
@@ -98,6 +98,31 @@ async def test_the_problems_filter_keeps_a_change_still_waiting_to_be_confirmed(
         assert "chat" in table_ids(app) and "sms" not in table_ids(app)
         await pilot.press("0", "2")
         assert "sms" in table_ids(app) and "chat" not in table_ids(app)
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows, line by line."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_at_80_columns_the_filter_bar_keeps_its_count():
+    """However long the filter's description grows, the count of rows shown stays on screen: it is what says
+    that the table is narrowed, and by how much."""
+    app, clock = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await poll(app, pilot, clock)
+        await pilot.press(
+            "f", "c", "greater_than_sign", "v"
+        )  # problems, critical only, sorted by name, reversed
+        await pilot.press("slash", *"voice", "enter")
+        await pilot.pause()
+        assert len(filter_bar(app)) > 80  # the description alone is wider than the terminal
+        [bar] = [line for line in screen_lines(app) if line.lstrip().startswith("filter")]
+        assert bar.rstrip().endswith("(1 of 40 shown)"), bar
+        await pilot.press("slash")  # while typing a search the count stays too
+        await pilot.pause()
+        [bar] = [line for line in screen_lines(app) if "filter" in line]
+        assert "(1 of 40 shown)" in bar, bar
 
 
 async def test_slash_searches_as_you_type_and_escape_clears():

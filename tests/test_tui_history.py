@@ -237,3 +237,29 @@ async def test_the_details_and_the_table_show_the_same_avail_24h(tmp_path: Path)
             [strip] = [line for line in lines if line.startswith("Last 24 h")]
             assert "%" not in strip
             await pilot.press("escape")
+
+
+async def test_at_80x24_the_details_strips_end_at_now(tmp_path: Path) -> None:
+    """On an 80-column terminal the strips are drawn coarser so that they fit: each ends at its "now", under
+    which the axis says so; none is cut off or wrapped."""
+    app, clock = fixed_app(tmp_path, history=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await warm_up(app, clock, pilot)
+        table = app.query_one(ComponentsTable)
+        table.move_cursor(row=next(i for i in range(table.row_count) if table.row_id(i) == "voice-telephony"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailsScreen)
+        lines = _details_text(app).splitlines()
+        for label, ago in (("Last 24 h", "24 h ago"), ("Last 7 days", "7 d ago")):
+            at = next(i for i, line in enumerate(lines) if line.startswith(label))
+            strip, axis = lines[at].rstrip(), lines[at + 1].rstrip()
+            cells = strip[len(label) :].strip()
+            assert cells and set(cells) <= set("█▆·"), strip  # the whole strip on its line, nothing cut
+            assert axis.strip().startswith(ago) and axis.endswith("now") and len(axis) == len(strip), (
+                strip,
+                axis,
+            )
+        # the outage two days ago is still in the week's strip, however coarse
+        week = next(line for line in lines if line.startswith("Last 7 days"))
+        assert week.count("█") >= 2

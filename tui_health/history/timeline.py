@@ -37,6 +37,19 @@ def strip(
     return tuple(out)
 
 
+def coarser(cells: Sequence[str | None], most: int) -> tuple[str | None, ...]:
+    """``cells`` in at most ``most`` slots, each as long as ``k`` of them and holding the worst of those (an
+    unwatched slot only where all of them were): a strip drawn narrower, still ending at its last cell (now)."""
+    if most >= len(cells) or most < 1:
+        return tuple(cells)
+    k = -(-len(cells) // most)  # ceil
+    out: list[str | None] = []
+    for end in range(len(cells), 0, -k):  # from the end: the last slot ends at now, a short one goes first
+        group = [c for c in cells[max(0, end - k) : end] if c is not None]
+        out.append(min(group, key=lambda s: STRIP_RANK.get(s, 2)) if group else None)
+    return tuple(reversed(out))
+
+
 def component_timeline(
     reader: HistoryReader, cid: str, now: float, cells: int = 48, *, known: float | None = None
 ) -> ComponentTimeline:

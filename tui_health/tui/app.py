@@ -93,6 +93,7 @@ class HealthApp(App[int]):
         with Horizontal(id="filter-bar"):
             yield Static(id="filter-desc")
             yield Input(placeholder="search name or id…", id="search")
+            yield Static(id="filter-count")  # its own cell: a long description is cut, never the count
         yield ComponentsTable(id="components")
         with Horizontal(id="bottom"):
             yield LatencyPanel(id="latency")
@@ -275,10 +276,8 @@ class HealthApp(App[int]):
             sort=(self.sort.column, self.sort.reverse),
         )
         order = "" if self.sort.is_default else f"  ·  {self.sort.describe()}"
-        text = (
-            f" filter  {self.filter.describe()}{order}   ({len(rows)} of {len(self.state.components)} shown)"
-        )
-        self.query_one("#filter-desc", Static).update(text)
+        self.query_one("#filter-desc", Static).update(f" filter  {self.filter.describe()}{order}")
+        self.query_one("#filter-count", Static).update(f"({len(rows)} of {len(self.state.components)} shown)")
         self.query_one("#filter-bar").set_class(not self.filter.is_default, "active")
 
     def _filtered(self) -> list[ComponentView]:

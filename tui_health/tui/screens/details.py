@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +16,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_health.history.timeline import coarser
 from tui_health.model.component_history import ComponentTimeline
 from tui_health.model.domain import AuditEvent
 from tui_health.model.state import ComponentView
@@ -41,18 +44,37 @@ def strip_text(cells: tuple[str | None, ...]) -> Text:
     return text
 
 
+class StripView:
+    """A status strip over its axis (``24 h ago … now``), drawn at the width it is given: when that is narrower
+    than the strip, coarser (each cell the worst of several), so it always ends at now and is never cut."""
+
+    def __init__(self, cells: tuple[str | None, ...], ago: str) -> None:
+        self.cells = cells
+        self.ago = ago
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(len(self.cells), len(self.ago) + 4), len(self.cells))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        cells = coarser(self.cells, options.max_width)
+        width = len(cells)
+        yield strip_text(cells)
+        yield Text(
+            self.ago.ljust(width - 3) + "now" if width >= len(self.ago) + 4 else "now".rjust(width),
+            style="dim",
+        )
+
+
 def _when(ts: float) -> str:
     return short_datetime(datetime.fromtimestamp(ts).astimezone(), named=False)
 
 
 def timeline_rows(grid: Table, timeline: ComponentTimeline) -> None:
     """The status strips, the transitions with how long each status held, the alerts and their outcome."""
-    width = len(timeline.day)
-    axis = Text("24 h ago".ljust(width - 3) + "now", style="dim")
-    grid.add_row("Last 24 h", strip_text(timeline.day))  # its figure is the Avail 24h row's (the table's)
-    grid.add_row("", axis)
-    grid.add_row("Last 7 days", strip_text(timeline.week))
-    grid.add_row("", Text("7 d ago".ljust(width - 3) + "now", style="dim"))
+    grid.add_row(
+        "Last 24 h", StripView(timeline.day, "24 h ago")
+    )  # its figure: the Avail 24h row (the table's)
+    grid.add_row("Last 7 days", StripView(timeline.week, "7 d ago"))
     grid.add_row("", Text.assemble(avail_text(timeline.availability_week), " available over the 7 days"))
     legend = Text.assemble(
         *[(f"█ {name}  ", style) for name, style in STRIP_STYLE.items()], ("·", "dim"), " not watched"
@@ -116,9 +138,7 @@ def details_renderable(
         "Avail 24h",
         Text.assemble(
             avail_text(availability),
-            ("  (as in the table: maintenance excluded, degraded counts as available)", "dim")
-            if availability is not None
-            else ("  (no history of it)", "dim"),
+            ("  (as in the table)", "dim") if availability is not None else ("  (no history of it)", "dim"),
         ),
     )
     grid.add_row("Source time", Text(f"{short_datetime(c.last_modified)}  (the source's lastModified)"))

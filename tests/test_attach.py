@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ from textual.widgets import Input
 
 from tests.conftest import run_cli, sim_settings
 from tests.tui_helpers import table_ids
+from tui_health.model.state import ConnectionState
 from tui_health.monitor.runtime import open_monitor
 from tui_health.serve.attach import Attachment
 from tui_health.serve.codec import state_from_json, state_to_json
@@ -78,6 +80,50 @@ async def test_an_attached_console_shows_the_collectors_components_and_silences_
             await attachment.close()
             server.stop()
             await collector.close()
+
+
+async def test_an_attached_console_says_to_which_collector_even_at_80_columns(
+    start_sim, tmp_path: Path
+) -> None:
+    """An attached console is not the monitor itself: its header says so, naming the collector (redacted), on
+    screen at 80x24 — and still when the collector's own poll fails."""
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        server = CollectorServer([collector], serve=True, token="serve-token-1234").start()
+        attachment = Attachment(server.url, "serve-token-1234")
+        try:
+            await collector.poll()
+            app = HealthApp(await attachment.open(), autopoll=False)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await wait_for(lambda: len(table_ids(app)) == 40, pilot)
+                await pilot.pause()
+                second = [strip.text for strip in app.screen._compositor.render_strips()][1]
+                assert second.startswith(f" ⇄ {server.url} ") and "connected" in second, second
+                # the collector's own poll fails: the header still says where this console is attached
+                app.render_state(
+                    replace(app.state, connection=ConnectionState("error", "statuspage: HTTP 503"))
+                )
+                await pilot.pause()
+                second = [strip.text for strip in app.screen._compositor.render_strips()][1]
+                assert second.startswith(f" ⇄ {server.url} ") and "✖ poll" in second, second
+        finally:
+            await attachment.close()
+            server.stop()
+
+
+def test_the_header_names_the_collector_without_its_secrets() -> None:
+    from datetime import UTC, datetime
+
+    from tui_health.model.state import MonitorState
+    from tui_health.tui.widgets.header import header_text
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    attached = header_text(
+        MonitorState(region="eu"), now, 80, collector="https://alice:pw@collector:9464/x?k=1"
+    )
+    assert "⇄ https://collector:9464/…" in attached.plain and "pw" not in attached.plain
+    assert "⇄" not in header_text(MonitorState(region="eu"), now, 80).plain  # the monitor's own console
 
 
 async def test_a_collector_without_a_token_is_read_only(start_sim, tmp_path: Path) -> None:

@@ -28,6 +28,10 @@ class Watched(Protocol):
     @property
     def region(self) -> str: ...
 
+    @property
+    def collector(self) -> str | None:
+        """The collector whose state it is (its URL, redacted), for a console attached to one; else ``None``."""
+
     def now(self) -> datetime: ...
 
     def audit_tail(self, count: int) -> list[AuditEvent]: ...
@@ -58,6 +62,7 @@ class Passive:
     """The console hides pause, poll-now and requeue for it (they would do nothing)."""
     confirms_later = False
     """A silence is only asked for here; whoever owns the state confirms or refuses it (an attached console)."""
+    collector: str | None = None
 
     async def poll(self) -> MonitorState:
         return self.store.state

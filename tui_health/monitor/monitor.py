@@ -88,6 +88,7 @@ class Monitor(MonitorFace):
 
     passive = False  # it polls and delivers: the console's live-only actions apply
     confirms_later = False  # a silence takes effect at once
+    collector: str | None = None  # it is the monitor, not a console attached to one
 
     def __init__(
         self,

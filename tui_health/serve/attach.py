@@ -243,6 +243,9 @@ class RemoteTarget(Passive):
         self.attachment = attachment
         self.store = StatePublisher(state)
         self.interval = state.interval
+        self.collector = redact_url(
+            attachment.url
+        )  # the console names it (credentials, path and query masked)
 
     @property
     def region(self) -> str:

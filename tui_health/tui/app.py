@@ -86,6 +86,8 @@ class HealthApp(App[int]):
             [],
         )  # the components the kinds were found in, and them
         self._first_polls = dict(enumerate(first_polls))
+        self.collector = next((m.collector for m in self.monitors if m.collector), None)
+        """The collector this console is attached to (the header names it), or None."""
 
     # -- layout ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -205,7 +207,7 @@ class HealthApp(App[int]):
     def render_state(self, state: MonitorState) -> None:
         self.state = state
         now = self.now()
-        self.query_one(StatusHeader).show(state, now, self._states)
+        self.query_one(StatusHeader).show(state, now, self._states, self.collector)
         self._render_rows(now)
         self.query_one(LatencyPanel).show(state.latency)
         pane = self.query_one(AuditPane)
@@ -254,7 +256,7 @@ class HealthApp(App[int]):
         if not self.query(StatusHeader) or not self.query(ComponentsTable):
             return  # closing: the interval (or a resize's call) can still fire while the screens are taken down
         now = self.now()
-        self.query_one(StatusHeader).show(self.state, now, self._states)
+        self.query_one(StatusHeader).show(self.state, now, self._states, self.collector)
         self._render_rows(now)
 
     def now(self) -> datetime:

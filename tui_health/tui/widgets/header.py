@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from tui_health.model.domain import LOW_HEADROOM, Status
 from tui_health.model.state import MonitorState
+from tui_health.support.redact import redact_url
 from tui_health.tui.format import STATUS_LOOK, clock_time, duration, short_datetime
 
 CONNECTION = {
@@ -22,6 +23,8 @@ CONNECTION = {
     "empty": ("✖ nothing matched", "bold red"),
     "error": ("✖ poll failed", "bold red"),
 }
+COLLECTOR_WIDTH = 40
+"""An attached console's collector URL is cut to this many characters in the header."""
 ERROR_WIDTH = 64
 """Error text in the header is cut to this many characters: it never pushes the rest off an 80-column line
 (the audit pane and the details have it in full)."""
@@ -66,9 +69,11 @@ def incidents_text(state: MonitorState, *, narrow: bool = False) -> Text | None:
     return Text(words, style="bold yellow" if incidents else "cyan")
 
 
-def header_text(state: MonitorState, now: datetime, width: int = 200) -> Text:
+def header_text(state: MonitorState, now: datetime, width: int = 200, collector: str | None = None) -> Text:
     """Two lines: how bad (status, breach, counts, pending changes, incidents) and how fresh (poll, connection,
-    API headroom, alerts). ``width``: the terminal's; below :data:`NARROW` the words are shorter."""
+    API headroom, alerts). ``width``: the terminal's; below :data:`NARROW` the words are shorter. ``collector``:
+    the collector an attached console shows (first on the second line, redacted: it is not this console's own
+    monitor)."""
     narrow = width < NARROW
     text = Text(no_wrap=True, overflow="ellipsis")
     if state.replay:  # first of all: a recorded moment must never pass for now
@@ -109,6 +114,12 @@ def header_text(state: MonitorState, now: datetime, width: int = 200) -> Text:
     if state.breached and not narrow:
         text.append("   " + "; ".join(state.reasons), style="red")
     text.append("\n")
+    gap = "   "
+    if collector:  # first: this console shows a collector's state, it is not the monitor itself
+        text.append(f" ⇄ {shorten(redact_url(collector), COLLECTOR_WIDTH)}", style="bold cyan")
+        text.append("  attached:" if not narrow else " ", style="cyan")
+        if narrow:
+            gap = "  "  # the same in fewer cells, so the connection stays on an 80-column line
     if state.last_poll_at:
         age = (now - state.last_poll_at).total_seconds()
         ago = f"{duration(age)} ago"
@@ -116,12 +127,13 @@ def header_text(state: MonitorState, now: datetime, width: int = 200) -> Text:
     else:
         text.append(" not polled yet")
     if state.paused:
-        text.append("   ⏸ PAUSED (p resumes)", style="bold yellow")
+        text.append(f"{gap}⏸ PAUSED (p resumes)", style="bold yellow")
     elif state.next_poll_at:
         left = (state.next_poll_at - now).total_seconds()
-        text.append(f"   next in {duration(left)}" if left > 0 else "   polling…")
+        next_in = "next" if collector and narrow else "next in"
+        text.append(f"{gap}{next_in} {duration(left)}" if left > 0 else f"{gap}polling…")
     label, style = CONNECTION.get(state.connection.kind, ("?", ""))
-    text.append("   ")
+    text.append(gap)
     text.append(label, style=style)
     if state.connection.until and state.connection.until > now:
         text.append(f" until {clock_time(state.connection.until)}", style=style)
@@ -209,10 +221,17 @@ class StatusHeader(Static):
         super().__init__(id="status-header")
         self.state: MonitorState | None = None
 
-    def show(self, state: MonitorState, now: datetime, targets: list[MonitorState] | None = None) -> None:
-        """``targets``: the states of each target when there are several (a line each under the summary)."""
+    def show(
+        self,
+        state: MonitorState,
+        now: datetime,
+        targets: list[MonitorState] | None = None,
+        collector: str | None = None,
+    ) -> None:
+        """``targets``: the states of each target when there are several (a line each under the summary);
+        ``collector``: the collector this console is attached to."""
         self.state = state
-        text = header_text(state, now, self.size.width or 200)
+        text = header_text(state, now, self.size.width or 200, collector)
         if targets and len(targets) > 1:
             text.append_text(target_lines(targets, now))
             self.styles.height = 2 + min(len(targets), MAX_TARGET_LINES)

@@ -91,6 +91,8 @@ class EventType(StrEnum):
     CONFIG_REJECTED = "config_rejected"
     MAINTENANCE_STARTED = "maintenance_started"
     MAINTENANCE_ENDED = "maintenance_ended"
+    # `--demo`: what the simulator's scenario will do, said once at the start (its faults marked as scripted)
+    DEMO_SCENARIO = "demo_scenario"
 
 
 class Severity(StrEnum):

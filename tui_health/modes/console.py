@@ -31,6 +31,7 @@ async def run_tui(
     only: Sequence[str] = (),
 ) -> int:
 
+    from tui_health.modes.demo import playing
     from tui_health.serve import serving
 
     async with open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors:
@@ -41,15 +42,34 @@ async def run_tui(
                 # meanwhile: the first table is drawn as soon as both are done, not one after the other
                 for monitor in monitors:
                     await monitor.start()
+                plan = playing()
+                if plan is not None:  # --demo: say what its scenario will do, before anything happens
+                    announce(monitors, plan)
                 first = [asyncio.ensure_future(monitor.poll()) for monitor in monitors]
                 health_app = await asyncio.to_thread(_load_app)
                 return await run_app(
-                    health_app(monitors, bell=settings.display.bell, started=True, first_polls=first)
+                    health_app(
+                        monitors, bell=settings.display.bell, started=True, first_polls=first, notice=plan
+                    )
                 )
         finally:
             for poll in first:
                 poll.cancel()
             await asyncio.gather(*(monitor.close(delivery_wait=0.0) for monitor in monitors))
+
+
+def announce(monitors: Sequence[Any], plan: str) -> None:
+    """Audit what the demo's scenario will do (the console shows it in its audit pane, whole in the viewer)."""
+    from tui_health.model.domain import AuditEvent, EventType
+
+    for monitor in monitors:
+        event = AuditEvent(
+            timestamp=monitor.clock.now(),
+            event_type=EventType.DEMO_SCENARIO,
+            message=plan,
+            source="simulator",
+        )
+        monitor.record([event])
 
 
 def _load_app() -> Any:

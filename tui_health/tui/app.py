@@ -40,6 +40,8 @@ from tui_health.tui.widgets.latency_panel import LatencyPanel
 
 NARROW = 110  # columns below which the latency panel gives way to the audit pane
 SHORT = 32  # rows below which the bottom panels shrink
+NOTICE_SECONDS = 20.0
+"""How long the notice given at the start stays (a click dismisses it sooner)."""
 
 
 class HealthApp(App[int]):
@@ -57,12 +59,15 @@ class HealthApp(App[int]):
         bell: bool = False,
         started: bool = False,
         first_polls: Sequence[asyncio.Future[Any]] = (),
+        notice: str | None = None,
     ) -> None:
         """``monitors``: one per target; each polls on its own schedule, and the views show them together.
         ``bell``: ring the terminal bell when a component newly goes down (a toast names it either way).
         ``started``: the monitors were started already; ``first_polls``: their first polls, already under way
-        (one per monitor, in order): the console waits for those instead of asking again."""
+        (one per monitor, in order): the console waits for those instead of asking again. ``notice``: said once
+        at the start (``--demo``: what its scenario will do)."""
         super().__init__()
+        self.notice = notice
         self.ring_bell = bell
         self._toasted: set[str] = set()  # silence answers already toasted
         # ids confirmed down in the last state shown (None: none shown yet)
@@ -113,6 +118,8 @@ class HealthApp(App[int]):
         self._states = [m.store.state for m in self.monitors]  # a first poll may have answered meanwhile
         self.render_state(combine(self._states))
         self.query_one(ComponentsTable).focus()
+        if self.notice:
+            self.notify(self.notice, timeout=NOTICE_SECONDS)
         if not self._started:
             for monitor in self.monitors:
                 await monitor.start()

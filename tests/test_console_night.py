@@ -80,6 +80,38 @@ async def test_z_switches_every_time_on_screen_between_local_and_utc(tmp_path: P
 
 
 # -- changes you cannot miss ------------------------------------------------------------------------------
+async def test_the_silences_screen_says_who_why_and_until_when_in_the_one_clock(
+    tmp_path: Path, berlin
+) -> None:
+    from textual.widgets import Input, OptionList
+
+    from tui_health.support.users import local_user
+    from tui_health.tui.screens.silence import SilencesScreen
+
+    app, clock = fixed_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await warm_up(app, clock, pilot, polls=1)
+        await pilot.press("s")
+        app.screen.query_one(Input).value = "2h carrier maintenance"
+        await pilot.press("enter")
+        await pilot.pause()
+
+        async def listed() -> str:
+            await pilot.press("S")
+            await pilot.pause()
+            assert isinstance(app.screen, SilencesScreen)
+            [option] = app.screen.query_one(OptionList).options
+            await pilot.press("escape")
+            await pilot.pause()
+            return str(option.prompt)
+
+        shown = await listed()
+        assert f"by {local_user()}: carrier maintenance" in shown
+        assert "until 2026-03-02 12:00 CET" in shown and "2h left" in shown  # 11:00 UTC, in local time
+        await pilot.press("z")
+        assert "until 2026-03-02 11:00 UTC" in await listed()
+
+
 def test_a_pending_change_to_worse_sorts_with_the_problems_and_is_counted_in_the_header() -> None:
     calm = view("aaa", Status.HEALTHY)
     coming = view("zzz", Status.HEALTHY, observed=Status.DOWN)

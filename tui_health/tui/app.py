@@ -483,7 +483,7 @@ class HealthApp(App[int]):
                 monitor.unsilence(own)
                 self.notify(f"silence of {names.get(cid, cid)} lifted")
 
-        self.push_screen(SilencesScreen(silences, self.now()), done)
+        self.push_screen(SilencesScreen(silences, self.now(), self.state.silence_notes), done)
 
     def action_pause(self) -> None:
         resume = self.state.paused

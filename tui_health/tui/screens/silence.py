@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from rich.text import Text
@@ -12,8 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_health.support.timespec import MAX_SILENCE, parse_duration
-from tui_health.tui.format import duration, short_datetime
+from tui_health.support.timespec import MAX_SILENCE, duration_text, parse_duration
+from tui_health.tui.format import short_datetime
 
 
 class SilenceScreen(ModalScreen[tuple[float, str] | None]):
@@ -56,14 +57,22 @@ class SilenceScreen(ModalScreen[tuple[float, str] | None]):
 
 
 class SilencesScreen(ModalScreen[str | None]):
-    """Lists silences; Enter lifts the highlighted one (returns its id)."""
+    """Lists silences — what, until when (in the console's one zone), who silenced it and why; Enter lifts the
+    highlighted one (returns its id)."""
 
     BINDINGS = [Binding("escape", "cancel", "Close")]
 
-    def __init__(self, silences: dict[str, tuple[str, datetime]], now: datetime) -> None:
+    def __init__(
+        self,
+        silences: dict[str, tuple[str, datetime]],
+        now: datetime,
+        notes: Mapping[str, str] | None = None,
+    ) -> None:
+        """``notes``: component id → who silenced it and why (``by alice: carrier work``), as the state has them."""
         super().__init__()
         self.silences = silences
         self.now = now
+        self.notes = notes or {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="silences-box") as box:
@@ -72,16 +81,22 @@ class SilencesScreen(ModalScreen[str | None]):
             if not self.silences:
                 yield Static(Text("Nothing is silenced.", style="dim"))
             options = [
-                Option(
-                    Text(
-                        f"{name} ({cid}) — until {short_datetime(until)}, "
-                        f"{duration((until - self.now).total_seconds())} left"
-                    ),
-                    id=cid,
-                )
+                Option(self.entry(cid, name, until), id=cid)
                 for cid, (name, until) in sorted(self.silences.items(), key=lambda kv: kv[1][1])
             ]
             yield OptionList(*options, id="silences-list")
+
+    def entry(self, cid: str, name: str, until: datetime) -> Text:
+        """``Chat (chat)`` over ``until 2026-03-02 12:00 CET (2h left) · by alice: carrier work``."""
+        left = max(0.0, (until - self.now).total_seconds())
+        text = Text(f"{name} ({cid})\n", style="bold")
+        text.append(
+            f"  until {short_datetime(until)} ({duration_text(round(left / 60) * 60 if left >= 60 else left)} left)",
+            style="",
+        )
+        note = self.notes.get(cid)
+        text.append(f" · {note}" if note else " · who and why were not kept", style="" if note else "dim")
+        return text
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

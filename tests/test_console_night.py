@@ -112,6 +112,42 @@ async def test_the_silences_screen_says_who_why_and_until_when_in_the_one_clock(
         assert "until 2026-03-02 11:00 UTC" in await listed()
 
 
+async def test_times_inside_audit_messages_follow_the_one_clock_too(tmp_path: Path, berlin) -> None:
+    """A silence's end, a window's end, a Retry-After moment: written in UTC in the audit log, shown in the zone
+    the header names in the audit pane, the viewer and the details."""
+    from tui_health.tui.screens.audit_viewer import event_text
+    from tui_health.tui.widgets.audit_pane import event_line
+
+    at = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    silenced = AuditEvent(
+        timestamp=at,
+        event_type=EventType.SILENCE_ADDED,
+        message="Chat silenced until 2026-03-03T01:00:00.060000+00:00 by alice: carrier work",
+    )
+    limited = AuditEvent(
+        timestamp=at, event_type=EventType.POLL_FAILED, message="the API asked us to wait until 23:59:30 UTC"
+    )
+    assert "silenced until 2026-03-03 02:00 CET by alice" in event_line(silenced, at).plain
+    assert "wait until 00:59:30 CET" in event_line(limited, at).plain  # past midnight in Berlin
+    assert "2026-03-03 02:00 CET" in event_text(silenced).plain
+    zone.toggle()
+    assert "silenced until 2026-03-03 01:00 UTC by alice" in event_line(silenced, at).plain
+    assert "wait until 23:59:30 UTC" in event_line(limited, at).plain
+    # the console's pane, as drawn
+    app, clock = fixed_app(tmp_path)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await warm_up(app, clock, pilot, polls=1)
+        app.monitor.silence("chat", 3600, reason="carrier work", by="alice")
+        await pilot.pause()
+        zone.set_zone("local")
+        await pilot.press("z", "z")  # drawn again in local time
+        await pilot.pause()
+        lines = [strip.text for strip in app.query_one(AuditPane).lines]
+        assert any(re.search(r"silenced until 2026-03-02 11:00:0\d CET by alice", line) for line in lines), (
+            lines
+        )
+
+
 def test_a_pending_change_to_worse_sorts_with_the_problems_and_is_counted_in_the_header() -> None:
     calm = view("aaa", Status.HEALTHY)
     coming = view("zzz", Status.HEALTHY, observed=Status.DOWN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -263,3 +264,25 @@ async def test_at_80x24_the_details_strips_end_at_now(tmp_path: Path) -> None:
         # the outage two days ago is still in the week's strip, however coarse
         week = next(line for line in lines if line.startswith("Last 7 days"))
         assert week.count("█") >= 2
+
+
+async def test_replay_dates_the_audit_pane_from_the_moment_shown(tmp_path: Path) -> None:
+    """After a move in replay, an event of the day shown reads as a time of that day, one of another day with
+    its date: judged from the moment shown, not from the one shown before the move."""
+    from tui_health.support import zone
+    from tui_health.tui.widgets.audit_pane import AuditPane
+
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        await pilot.press("colon", *"2026-03-01 09:00", "enter")
+        await pilot.pause()
+        pane = app.query_one(AuditPane)
+        shown = app.state.last_poll_at
+        assert shown is not None and shown.date().isoformat() == "2026-03-01"
+        same_day = [e for e in pane.events if zone.shown(e.timestamp).date() == zone.shown(shown).date()]
+        assert same_day
+        lines = [strip.text for strip in pane.lines]
+        last = lines[-1].strip()
+        assert re.match(r"\d\d:\d\d:\d\d ", last) and not last.startswith("03-01"), lines[-3:]
+        assert not any(line.strip().startswith("03-01 ") for line in lines)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 
 from rich.text import Text
 
 from tui_health.model.domain import Severity, Status
 from tui_health.support import zone
+from tui_health.support.clock import read_rfc3339
 
 STATUS_LOOK: dict[Status, tuple[str, str]] = {
     Status.DOWN: ("▼ DOWN", "bold white on dark_red"),
@@ -61,3 +63,35 @@ def avail_text(avail: float | None) -> Text:
         return Text("—", style="dim")
     style = "green" if avail >= 99.9 else ("yellow" if avail >= 99.0 else "bold red")
     return Text("100%" if avail >= 100 else f"{avail:.2f}%", style=style)
+
+
+_MOMENT = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
+"""A moment with its offset written into a message (``2026-03-02T11:00:00+00:00``: a silence's end)."""
+_UTC_CLOCK = re.compile(r"\b(\d{2}):(\d{2}):(\d{2}) UTC\b")
+"""A clock time in UTC written into a message (``until 15:04:05 UTC``: a Retry-After moment)."""
+
+
+def zoned(message: str, near: datetime) -> str:
+    """``message`` with the times written into it (in UTC, as the audit log keeps them) shown in the one zone, so
+    the audit pane, the viewer and the details never mix clocks; ``near``: the event's time (a bare clock time is
+    taken on its day)."""
+    if "UTC" not in message and not _MOMENT.search(message):
+        return message  # the common case: nothing to rewrite
+
+    def moment(match: re.Match[str]) -> str:
+        found = read_rfc3339(match.group(0))
+        if found is None:
+            return match.group(0)
+        return zone.date_time(found, seconds=found.second != 0)
+
+    def clock(match: re.Match[str]) -> str:
+        base = near.astimezone(UTC)
+        hours, minutes, seconds = (int(g) for g in match.groups())
+        if hours > 23 or minutes > 59 or seconds > 59:
+            return match.group(0)
+        found = base.replace(
+            hour=hours, minute=minutes, second=seconds, microsecond=0
+        )  # the event's day: its offset
+        return zone.clock_time(found, named=True)
+
+    return _UTC_CLOCK.sub(clock, _MOMENT.sub(moment, message))

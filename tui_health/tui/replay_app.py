@@ -48,8 +48,11 @@ class ReplayApp(HealthApp):
         return super().check_action(action, parameters)
 
     def _moved(self) -> None:
-        """The moment changed: the audit pane starts over from the events up to it."""
-        self.query_one(AuditPane).reset(self.replay.store.state.events[-60:])
+        """The moment changed: the audit pane starts over from the events up to it, their days judged from it
+        (the state's message that sets it comes later)."""
+        pane = self.query_one(AuditPane)
+        pane.now = self.now()
+        pane.reset(self.replay.store.state.events[-60:])
 
     def action_step(self, polls: int) -> None:
         if self.replay.step(polls):

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from tui_health.model.domain import AuditEvent
 from tui_health.tui.audit_filter import AuditFilter
-from tui_health.tui.format import SEVERITY_STYLE, short_datetime
+from tui_health.tui.format import SEVERITY_STYLE, short_datetime, zoned
 
 SHOWN = 2000
 """Events listed at most (the newest that match)."""
@@ -41,7 +41,7 @@ def event_text(event: AuditEvent) -> Text:
     text.append(f"{event.event_type}", style=f"bold {style}".strip())
     if event.component_ids:
         text.append(f"  [{', '.join(event.component_ids)}]", style="cyan")
-    text.append(f"\n  {event.message}", style=style)
+    text.append(f"\n  {zoned(event.message, event.timestamp)}", style=style)
     extra = [
         f"{label} {value}"
         for label, value in (

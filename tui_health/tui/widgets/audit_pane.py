@@ -16,7 +16,7 @@ from textual.events import Resize
 from textual.widgets import RichLog
 
 from tui_health.model.domain import AuditEvent
-from tui_health.tui.format import SEVERITY_STYLE, event_time
+from tui_health.tui.format import SEVERITY_STYLE, event_time, zoned
 
 KEPT = 500
 """Events the pane holds (the audit viewer, ``a``, has more)."""
@@ -26,7 +26,7 @@ def event_line(event: AuditEvent, now: datetime) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(f"{event_time(event.timestamp, now):>11} ", style="dim")
     line.append(f"{event.event_type:<23} ", style=SEVERITY_STYLE.get(event.severity, ""))
-    line.append(event.message, style=SEVERITY_STYLE.get(event.severity, ""))
+    line.append(zoned(event.message, event.timestamp), style=SEVERITY_STYLE.get(event.severity, ""))
     if event.caused_by:
         line.append(f"  (caused by {', '.join(event.caused_by)})", style="italic")
     if event.correlation_id:

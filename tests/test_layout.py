@@ -151,10 +151,19 @@ def test_engine_parts_never_import_their_composer():
     assert all("tui_health.engine" not in imports_of(p) for p in parts)  # the package itself, i.e. __init__
 
 
+def test_no_module_is_a_house_of_its_own():
+    """No module over 700 lines; the command line under 300 (each mode declares its own flags and run); the
+    monitor under 500 (its rooms are modules of their own)."""
+    sizes = {str(p.relative_to(PACKAGE)): len(p.read_text().splitlines()) for p in modules()}
+    assert {name: n for name, n in sizes.items() if n > 700} == {}
+    assert sizes["cli.py"] < 300 and sizes["monitor/monitor.py"] < 500
+
+
 def test_no_two_modules_share_a_name_across_packages():
     """``metrics.py`` beside ``serve/metrics.py`` or ``state.py`` beside ``simulator/state.py`` sent readers to
-    the wrong file; package ``__init__`` files and the registries' one-module-per-plug-in folders aside."""
-    plugins = {"sources", "sinks"}
+    the wrong file; package ``__init__`` files and the registries' one-module-per-entry folders (sources,
+    receivers, modes: each with its ``base.py`` protocol) aside."""
+    plugins = {"sources", "sinks", "modes"}
     seen: dict[str, str] = {}
     clashes = []
     for path in modules():

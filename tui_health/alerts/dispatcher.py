@@ -18,14 +18,14 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
 from tui_health.alerts.outbox import Outbox, Row, damaged, held_places, keep_held, take_held
+from tui_health.alerts.pending import WHAT, Held, Unsent, damaged_event
 from tui_health.alerts.sinks import Firing, ResendingSink, Sink, changed_settings, describe
 from tui_health.genesys.transport import describe_transport_error
 from tui_health.model.domain import AuditEvent, EventType, Severity
@@ -43,31 +43,6 @@ STORAGE_WAIT = 5.0
 """Seconds the loop waits for one outbox call before it calls the outbox stuck and goes on."""
 LONGEST_WAIT = 3600.0
 """The longest wait a stored next-attempt time can ask for (a row this process did not schedule itself)."""
-WHAT = "alert outbox"
-
-
-@dataclass(frozen=True, slots=True)
-class Held:
-    """A message the outbox has not taken yet."""
-
-    sink: str
-    key: str
-    body: Any
-    summary: str
-    at: float
-    components: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"sink": self.sink, "key": self.key, "body": self.body, "summary": self.summary, "at": self.at}
-
-
-@dataclass(frozen=True, slots=True)
-class Unsent:
-    """What became of a message the outbox never took, at stop."""
-
-    held: Held
-    fate: str  # "delivered" | "kept" (in the held file) | "lost"
-    detail: str
 
 
 class Dispatcher:
@@ -687,17 +662,3 @@ class Dispatcher:
             sink=sink.name,
             correlation_id=key,  # the message's idempotency key: links attempts to their alert
         )
-
-
-def damaged_event(clock: Clock, path: Any, aside: Any, exc: BaseException) -> AuditEvent:
-    return AuditEvent(
-        timestamp=clock.now(),
-        event_type=EventType.STORAGE_FAILED,
-        status="failed",
-        severity=Severity.CRITICAL,
-        source=WHAT,
-        message=(
-            f"the alert outbox {path} was damaged ({reason(exc)}): moved aside to {aside} for inspection and a "
-            "fresh one started; alerts waiting in the damaged file are not sent from it"
-        ),
-    )

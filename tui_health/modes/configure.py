@@ -3,13 +3,36 @@ target with its hosts and sources), or a commented template to start from."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tui_health.modes.base import Invocation
 from tui_health.support.errors import ConfigError
+
+COMMAND = "config"
+HELP = "show where the config lives, show it, or write a template"
+COMMON = True
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("path", "show", "init"))
+    parser.add_argument("--force", action="store_true", help="init: overwrite an existing file")
+
+
+def run(invocation: Invocation) -> int:
+    args = invocation.args
+    return run_config(
+        args.action,
+        invocation.path,
+        explicit=invocation.explicit,
+        flags=invocation.flags,
+        force=args.force,
+        only=invocation.only,
+    )
 
 
 def run_config(

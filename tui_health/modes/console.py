@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tui_health.monitor.runtime import open_monitors
-from tui_health.settings.config import Settings
-from tui_health.support.signals import interruptible
+from tui_health.modes.base import Invocation, endpoints
+
+if TYPE_CHECKING:
+    from tui_health.settings.config import Settings
+
+TITLE = "the console"
+OWNS = ("serve", "metrics_listen", "read_only")
+
+
+def select(choice: argparse._MutuallyExclusiveGroup) -> None:
+    """The console is what runs when no other mode is asked for: it has no selector."""
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """No flag of its own (``--serve``, ``--metrics-listen`` and ``--read-only`` are shared)."""
+
+
+def chosen(args: argparse.Namespace) -> bool:
+    return True
+
+
+def check(args: argparse.Namespace) -> None:
+    return None
+
+
+def run(invocation: Invocation) -> int:
+    from tui_health.serve.bounded import raise_fd_limit
+
+    args = invocation.args
+    settings = invocation.live_settings()
+    listen, serve = endpoints(args)
+    raise_fd_limit()  # a long-running monitor (and its collector) keeps descriptors in reserve
+    return asyncio.run(
+        run_tui(
+            settings,
+            config_path=invocation.path,
+            read_only=args.read_only,
+            listen=listen,
+            serve=serve,
+            only=invocation.only,
+        )
+    )
 
 
 class ConsoleApp(Protocol):
@@ -32,6 +72,7 @@ async def run_tui(
 ) -> int:
 
     from tui_health.modes.demo import playing
+    from tui_health.monitor.runtime import open_monitors
     from tui_health.serve import serving
 
     async with open_monitors(settings, config_path=config_path, read_only=read_only, only=only) as monitors:
@@ -81,6 +122,8 @@ def _load_app() -> Any:
 async def run_app(app: ConsoleApp) -> int:
     """Run ``app``; SIGTERM/SIGINT quit like `q`, so the driver restores the terminal (alternate screen, mouse
     tracking) whichever way it ends."""
+    from tui_health.support.signals import interruptible
+
     async with interruptible() as stop:
         quit_on_signal = asyncio.ensure_future(stop.wait())
         quit_on_signal.add_done_callback(lambda done: None if done.cancelled() else app.exit(0))
@@ -89,53 +132,3 @@ async def run_app(app: ConsoleApp) -> int:
         finally:
             quit_on_signal.cancel()
     return code or 0
-
-
-async def run_replay(
-    settings: Settings, *, since: str | None, demo: bool = False, only: Sequence[str] = ()
-) -> int:
-    """The console on the first target's recorded history, at ``since`` (else the last poll). ``demo``: a week
-    of the simulator is recorded first (in the demo's own scratch directory)."""
-    import os
-    from datetime import UTC, datetime
-
-    from tui_health.history.reader import HistoryReader
-    from tui_health.history.replay import Replay, ReplayMonitor
-    from tui_health.settings.target import one_target, targets_from
-    from tui_health.support.errors import ConfigError
-    from tui_health.support.timespec import require_moment
-    from tui_health.tui.replay_app import ReplayApp
-
-    target = one_target(targets_from(settings, dict(os.environ), only), "--replay")
-    path = settings.history_path(target.key)
-    now = datetime.now(UTC)
-    moment = require_moment("--since", since, now) if since is not None else None
-    if demo:
-        from tui_health.simulator.recorded_week import record_history
-
-        await asyncio.to_thread(record_history, path, end=now, target=target.name)
-    reader = HistoryReader(path)
-    replay = Replay(reader, region=target.name, interval=settings.poll.interval)
-    if not len(replay):
-        reader.close()
-        raise ConfigError(
-            f"the history at {path} holds no poll yet", hint="run the monitor for a while first"
-        )
-    monitor = ReplayMonitor(replay, replay.index_at(moment) if moment else len(replay) - 1)
-    try:
-        return await run_app(ReplayApp(monitor))
-    finally:
-        await monitor.close()
-
-
-async def run_attach(url: str, token: str | None) -> int:
-    """The console on a collector's live state (``--attach URL``): nothing is polled here."""
-    from tui_health.serve.attach import Attachment
-    from tui_health.tui.app import HealthApp
-
-    attachment = Attachment(url, token)
-    try:
-        targets = await attachment.open()
-        return await run_app(HealthApp(targets, autopoll=False))
-    finally:
-        await attachment.close()

@@ -13,6 +13,7 @@ Every line goes through the redactor: no token, client secret or webhook token i
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_health.model.domain import AuditEvent, Component, EventType, RequestTiming, Severity
+from tui_health.modes.base import Invocation
 from tui_health.settings.config import Settings
 from tui_health.settings.target import Target
 from tui_health.support.errors import TuiHealthError
@@ -45,6 +47,47 @@ class Check:
     check: str
     verdict: str
     detail: str
+
+
+COMMAND = "doctor"
+HELP = "check config, credentials, permissions, the state dir and every alert sink (exit 0 / 1 warn / 2 fail)"
+COMMON = True
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        dest="doctor_format",
+        choices=("human", "json"),
+        default="human",
+        help="output (%(default)s)",
+    )
+    parser.add_argument(
+        "--send-test-alert",
+        action="store_true",
+        help="send one marked test alert (and its resolve) through every sink, audited",
+    )
+    parser.add_argument("--demo", action="store_true", help="check the built-in simulator's set-up")
+
+
+def run(invocation: Invocation) -> int:
+    from tui_health.support.errors import ConfigError
+
+    args = invocation.args
+    with invocation.demo():
+        try:
+            settings = invocation.settings()
+        except ConfigError as exc:
+            return config_failed(exc, args.doctor_format)
+        return asyncio.run(
+            run_doctor(
+                settings,
+                config_path=invocation.path,
+                fmt=args.doctor_format,
+                send_test_alert=args.send_test_alert,
+                only=tuple(invocation.only),
+            )
+        )
 
 
 def worst(checks: list[Check]) -> str:

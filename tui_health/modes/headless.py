@@ -7,20 +7,71 @@ the next start), when the reader of stdout goes away (``| head -3``: quietly, ex
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from tui_health.model.domain import AuditEvent, Snapshot
 from tui_health.model.state import SourceOutcome, connection_verdict
-from tui_health.monitor.runtime import open_monitors, reload_all
-from tui_health.serve import serving
-from tui_health.settings.config import Settings
-from tui_health.support.sd_notify import Notifier
-from tui_health.support.signals import interruptible, silence_stdout
+from tui_health.modes.base import Invocation, endpoints, seconds
+from tui_health.support.errors import ConfigError
 from tui_health.support.text import clean
+
+if TYPE_CHECKING:
+    from tui_health.settings.config import Settings
+    from tui_health.support.sd_notify import Notifier
+
+TITLE = "--headless"
+OWNS = ("max_polls", "duration", "serve", "metrics_listen", "read_only")
+
+
+def select(choice: argparse._MutuallyExclusiveGroup) -> None:
+    choice.add_argument("--headless", action="store_true", help="run the poll loop as a service (JSON lines)")
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-polls", type=int, default=None, metavar="N", help="--headless: stop after N polls"
+    )
+    parser.add_argument(
+        "--duration", type=seconds, default=None, metavar="SECONDS", help="--headless: stop after this long"
+    )
+
+
+def chosen(args: argparse.Namespace) -> bool:
+    return bool(args.headless)
+
+
+def check(args: argparse.Namespace) -> None:
+    if args.max_polls is not None and args.max_polls < 1:
+        raise ConfigError(f"--max-polls must be at least 1, got {args.max_polls}")
+    if args.duration is not None and not (0 < args.duration < float("inf")):
+        raise ConfigError(f"--duration must be a positive number of seconds, got {args.duration:g}")
+
+
+def run(invocation: Invocation) -> int:
+    from tui_health.serve.bounded import raise_fd_limit
+
+    args = invocation.args
+    settings = invocation.live_settings()
+    listen, serve = endpoints(args)
+    raise_fd_limit()  # a long-running monitor (and its collector) keeps descriptors in reserve
+    return asyncio.run(
+        run_headless(
+            settings,
+            config_path=invocation.path,
+            max_polls=args.max_polls,
+            duration=args.duration,
+            read_only=args.read_only,
+            listen=listen,
+            serve=serve,
+            only=invocation.only,
+            reread=invocation.reread,  # SIGHUP and POST /-/reload read the same layers again
+        )
+    )
 
 
 async def run_headless(
@@ -39,6 +90,11 @@ async def run_headless(
     """``listen``: also serve /metrics, /healthz and /status.json there (see :mod:`tui_health.serve.http`).
     ``reread``: the config read again; with it SIGHUP (and ``POST /-/reload``) reload it (see
     :mod:`tui_health.monitor.reload`)."""
+    from tui_health.monitor.runtime import open_monitors, reload_all
+    from tui_health.serve import serving
+    from tui_health.support.sd_notify import Notifier
+    from tui_health.support.signals import interruptible, silence_stdout
+
     out = out or sys.stdout
     printing = True
     monitors: list[Any] = []

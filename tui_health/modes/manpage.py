@@ -7,6 +7,7 @@ import argparse
 from datetime import date
 
 from tui_health import __version__
+from tui_health.modes.base import Invocation
 from tui_health.report.status import EXIT_LABEL, EXIT_RULE, SEVERITY, exit_meanings
 
 ENVIRONMENT = (
@@ -117,6 +118,20 @@ def exit_status() -> list[str]:
     order = ", then ".join(EXIT_LABEL[code] for code in reversed(SEVERITY))
     lines += [".PP", roff(f"With several targets, the worst of their codes: {order}.")]
     return lines
+
+
+COMMAND = "manpage"
+HELP = "print the manual page (roff): tui-health manpage | man -l -"
+COMMON = False
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    """No options: the page is the parser's own account of every mode and command."""
+
+
+def run(invocation: Invocation) -> int:
+    print(manpage(invocation.parser), end="")
+    return 0
 
 
 def manpage(parser: argparse.ArgumentParser) -> str:

@@ -8,15 +8,16 @@ not arrive gets one line on stderr; they stay in the outbox for the next run or 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from tui_health.model.domain import EventType
-from tui_health.monitor.runtime import open_monitors
+from tui_health.modes.base import Invocation
 from tui_health.report.formats import (
     render_json,
     render_json_targets,
@@ -27,12 +28,58 @@ from tui_health.report.formats import (
     target_heading,
 )
 from tui_health.report.status import UNKNOWN, Report, worst_code
-from tui_health.settings.config import Settings
+from tui_health.support.errors import ConfigError
 from tui_health.support.redact import scrub
-from tui_health.support.signals import interruptible
 from tui_health.support.text import clean
 
+if TYPE_CHECKING:
+    from tui_health.settings.config import Settings
+
 LIFECYCLE = (EventType.MONITOR_STARTED, EventType.MONITOR_STOPPED)
+
+TITLE = "--once"
+OWNS = ("format", "show_all", "read_only")
+
+
+def select(choice: argparse._MutuallyExclusiveGroup) -> None:
+    choice.add_argument("--once", action="store_true", help="poll once, print, exit with a monitoring code")
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=("table", "json", "nagios"), default=None, help="--once output (table)"
+    )
+    parser.add_argument(
+        "--all",
+        dest="show_all",
+        action="store_true",
+        help="--once table: list healthy components too (default: the problems and a count of the rest)",
+    )
+
+
+def chosen(args: argparse.Namespace) -> bool:
+    return bool(args.once)
+
+
+def check(args: argparse.Namespace) -> None:
+    if args.show_all and args.format not in (None, "table"):
+        raise ConfigError(
+            "--all goes with --once (table)", hint="JSON and Nagios always list every component"
+        )
+
+
+def run(invocation: Invocation) -> int:
+    args = invocation.args
+    settings = invocation.live_settings()
+    return asyncio.run(
+        run_once(
+            settings,
+            config_path=invocation.path,
+            fmt=args.format or "table",
+            only=invocation.only,
+            show_all=args.show_all,
+        )
+    )
 
 
 async def run_once(
@@ -47,6 +94,9 @@ async def run_once(
 ) -> int:
     """Poll every target once (at the same time), print the report in ``fmt``, return the worst exit code.
     ``show_all``: the table lists healthy components too (by default: the problems and a count of the rest)."""
+    from tui_health.monitor.runtime import open_monitors
+    from tui_health.support.signals import interruptible
+
     out = out or sys.stdout
     err = err or sys.stderr
     async with (

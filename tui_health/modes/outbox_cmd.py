@@ -3,12 +3,37 @@ receiver refused for good, and what belongs to sinks no longer configured — pe
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tui_health.modes.base import Invocation
 from tui_health.support import zone
+
+COMMAND = "outbox"
+HELP = "list undelivered alerts; requeue or purge the failed ones"
+COMMON = True
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        choices=("list", "requeue-failed", "purge-failed", "purge-orphaned"),
+        nargs="?",
+        default="list",
+    )
+
+
+def run(invocation: Invocation) -> int:
+    return run_outbox(
+        invocation.args.action,
+        invocation.path,
+        explicit=invocation.explicit,
+        flags=invocation.flags,
+        only=invocation.only,
+    )
 
 
 def run_outbox(action: str, path: Path, *, explicit: bool, flags: dict[str, Any], only: Sequence[str]) -> int:

@@ -2,13 +2,61 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tui_health.modes.base import Invocation
 from tui_health.support import zone
 from tui_health.support.errors import ConfigError
+
+COMMAND = "history"
+HELP = "availability report or timeline from the history store"
+COMMON = True
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since", default="24h", metavar="TIME", help="a duration ago (24h, 7d) or ISO time (24h)"
+    )
+    parser.add_argument("--until", default="now", metavar="TIME", help="a duration ago or ISO time (now)")
+    parser.add_argument(
+        "--component", action="append", default=[], metavar="ID", help="only this component (repeatable)"
+    )
+    parser.add_argument(
+        "--format",
+        dest="history_format",
+        choices=("table", "json", "csv", "markdown"),
+        default="table",
+        help="output format (table)",
+    )
+    parser.add_argument(
+        "--timeline", action="store_true", help="the window's transitions and alerts instead of the figures"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="record a week of the built-in simulator first (as --demo --replay does) and report on it",
+    )
+
+
+def run(invocation: Invocation) -> int:
+    args = invocation.args
+    with invocation.demo(replay=True):
+        return run_history(
+            invocation.path,
+            explicit=invocation.explicit,
+            flags=invocation.flags,
+            since=args.since,
+            until=args.until,
+            components=args.component,
+            timeline=args.timeline,
+            fmt=args.history_format,
+            only=invocation.only,
+            record_demo=args.demo,
+        )
 
 
 def run_history(

@@ -9,6 +9,7 @@ monitor saved, plus the requests still waiting. Every silence keeps who asked (`
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import fnmatch
 import json
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tui_health.modes.base import Invocation
 from tui_health.support import zone
 from tui_health.support.clock import read_rfc3339, rfc3339
 from tui_health.support.errors import ConfigError, NetworkError
@@ -28,6 +30,59 @@ from tui_health.support.text import clean
 if TYPE_CHECKING:
     from tui_health.model.state import MonitorState
 from tui_health.support.timespec import MAX_SILENCE, duration_text, parse_duration
+
+COMMAND = "silence"
+HELP = "silence components from the shell: add, list, rm (a collector's API or the state dir)"
+COMMON = True
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=("add", "list", "rm"))
+    parser.add_argument(
+        "component_id", nargs="?", metavar="ID", help="rm: the component whose silence is lifted"
+    )
+    parser.add_argument("--component", dest="silence_component", metavar="ID", help="add: this component")
+    parser.add_argument(
+        "--match",
+        dest="silence_match",
+        metavar="PATTERN",
+        help="add or rm: components whose name or id match",
+    )
+    parser.add_argument(
+        "--duration", dest="silence_duration", metavar="DURATION", help="add: how long (2h, 90m, 1d)"
+    )
+    parser.add_argument(
+        "--reason", dest="silence_reason", metavar="TEXT", help="add: why (required; kept and audited)"
+    )
+    parser.add_argument("--by", dest="silence_by", metavar="NAME", help="who asks (default: the user)")
+    parser.add_argument(
+        "--attach",
+        dest="silence_attach",
+        metavar="URL",
+        help="a collector (--serve): its API, with TUI_HEALTH_SERVE_TOKEN",
+    )
+    parser.add_argument(
+        "--format",
+        dest="silence_format",
+        choices=("human", "json"),
+        default="human",
+        help="output (%(default)s)",
+    )
+
+
+def check(args: argparse.Namespace) -> None:
+    if args.action == "rm" and not (args.component_id or args.silence_component or args.silence_match):
+        raise ConfigError("silence rm needs the component: tui-health silence rm ID (or --match PATTERN)")
+
+
+def run(invocation: Invocation) -> int:
+    return run_silence(
+        invocation.args,
+        invocation.path,
+        explicit=invocation.explicit,
+        flags=invocation.flags,
+        only=list(invocation.only),
+    )
 
 
 def run_silence(args: Any, path: Path, *, explicit: bool, flags: dict[str, Any], only: list[str]) -> int:

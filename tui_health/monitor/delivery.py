@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from tui_health.model.domain import AuditEvent, Component, EventType, Severity
 
 if TYPE_CHECKING:
-    from tui_health.alerts.dispatcher import Dispatcher, Unsent
+    from tui_health.alerts.dispatcher import Dispatcher
     from tui_health.alerts.outbox import Outbox
+    from tui_health.alerts.pending import Unsent
     from tui_health.alerts.sinks import Firing
     from tui_health.engine import ThresholdEngine
 
@@ -61,7 +62,7 @@ class Delivery:
         """The outbox was found damaged at open (and moved aside): said at start."""
         if self.outbox is None or self.outbox.moved_aside is None:
             return []
-        from tui_health.alerts.dispatcher import damaged_event
+        from tui_health.alerts.pending import damaged_event
 
         problem = sqlite3.DatabaseError("it failed its integrity check")
         return [damaged_event(now_clock, self.outbox.path, self.outbox.moved_aside, problem)]

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.console_fixture import START, fixed_app, warm_up
+from tests.paths import ROOT
 from tui_health.model.domain import AuditEvent, EventType, Severity, Status
 from tui_health.model.state import ComponentView, MonitorState, sort_key
 from tui_health.support import zone
@@ -293,7 +294,7 @@ def test_once_table_lists_the_problems_and_counts_the_rest_unless_all() -> None:
 
 
 def test_the_readme_lists_every_audit_event_type() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     listed = readme[readme.index("Event types: ") :].split(". Lines", 1)[0]
     missing = [t.value for t in EventType if f"`{t.value}`" not in listed]
     assert missing == []

@@ -7,19 +7,17 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.paths import FIXTURES
 from tui_health.genesys.channel_api import Catalogue, catalogue_of, channel_of, subscription_of
 from tui_health.model.domain import Status
 from tui_health.sources import edges, operational_events, queues, trunks
 from tui_health.sources.entities import EntitySource
 from tui_health.sources.queues import AGENTS, QueuesSettings, QueuesSource, groups_of
 from tui_health.sources.trunks import TrunksSettings
-
-FIXTURES = Path(__file__).parent / "fixtures" / "genesys"
 
 
 def fixture(name: str) -> Any:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.paths import ROOT
 from tui_health.genesys.regions import REGIONS, resolve_domain
 from tui_health.settings.config import load_settings, template
 from tui_health.support.errors import ConfigError
@@ -72,7 +73,7 @@ def test_the_region_table_is_genesys_own() -> None:
 
 
 def test_the_readme_lists_the_regions_the_code_knows() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     rows = re.findall(r"^\| `([a-z0-9-]+)` \| `([a-z0-9.-]+)` \|", readme, re.MULTILINE)
     assert dict(rows) == REGION_TABLE
 

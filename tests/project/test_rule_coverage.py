@@ -10,9 +10,10 @@ from typing import Any
 
 import yaml
 
+from tests.paths import ROOT
 from tests.promtool import run_rule_tests
 
-PACKAGED = Path(__file__).parent.parent / "packaging" / "prometheus"
+PACKAGED = ROOT / "packaging" / "prometheus"
 
 
 def rules() -> dict[str, Any]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import CLIENT_ID, SECRET, run_cli, sim_settings
+from tests.paths import DATA
 from tests.tui_helpers import console_after_first_poll, table_statuses
 from tui_health.model.domain import Status
 from tui_health.settings.config import load_settings
@@ -16,7 +16,7 @@ from tui_health.sources.statuspage import STATUS_MAP, parse_summary
 from tui_health.support.errors import ApiError
 from tui_health.tui.widgets.header import StatusHeader
 
-SUMMARY = json.loads((Path(__file__).parent / "data" / "summary.json").read_text())
+SUMMARY = json.loads((DATA / "summary.json").read_text())
 CREDS = {"GENESYSCLOUD_OAUTHCLIENT_ID": CLIENT_ID, "GENESYSCLOUD_OAUTHCLIENT_SECRET": SECRET}
 
 

@@ -1,6 +1,6 @@
 """Snapshot tests of the console (pytest-textual-snapshot), on an offline, fixed-clock monitor.
 
-Update after an intended change with: python -m pytest tests/test_tui_snapshots.py --snapshot-update
+Update after an intended change with: python -m pytest tests/unit/tui/test_tui_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations

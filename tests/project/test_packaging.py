@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.paths import ROOT
 from tests.promtool import tool
 from tui_health.cli import build_parser, check_modes
 
-UNIT = Path(__file__).parent.parent / "packaging" / "systemd" / "tui-health.service"
-README = Path(__file__).parent.parent / "README.md"
+UNIT = ROOT / "packaging" / "systemd" / "tui-health.service"
+README = ROOT / "README.md"
 
 
 def readme_service_steps() -> list[str]:
@@ -245,7 +246,7 @@ def test_the_status_line_follows_the_polls_and_names_the_failing_target(tmp_path
     ]
 
 
-DOCKERFILE = Path(__file__).parent.parent / "Dockerfile"
+DOCKERFILE = ROOT / "Dockerfile"
 
 
 def dockerfile_json(instruction: str) -> list[str]:

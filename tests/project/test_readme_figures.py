@@ -4,9 +4,8 @@ but no goal (or a goal but no verdict) — a figure added by hand would have to 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
 
 
 def test_the_readme_table_is_run_pys_markdown() -> None:

@@ -7,7 +7,6 @@ import json
 import re
 import tomllib
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import pytest
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from tests.conftest import run_cli, sim_settings
+from tests.paths import ROOT
 from tui_health.engine.threshold import ThresholdRule
 from tui_health.model.domain import EventType, SourceResult, Status
 from tui_health.model.state import ComponentView
@@ -23,8 +23,6 @@ from tui_health.monitor.runtime import open_monitor
 from tui_health.report.status import EXIT_LABEL, Report, exit_clause
 from tui_health.support.clock import FakeClock
 from tui_health.support.timespec import duration_text, parse_duration
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- durations as people read them ------------------------------------------------------------------------------
@@ -333,7 +331,7 @@ def test_the_demo_keeps_its_files_to_itself_whatever_the_config_names(tmp_path) 
 
 # -- the failure table's SIGHUP row --------------------------------------------------------------------------------
 def test_the_failure_tables_sighup_row_says_headless_reloads() -> None:
-    """What --headless does on SIGHUP (tests/test_operator_kit.py sends it: the config is read again, audited as
+    """What --headless does on SIGHUP (tests/e2e/test_operator_kit.py sends it: the config is read again, audited as
     config_reloaded or config_rejected, and the process goes on) is what the failure table says."""
     [(_, _, seen)] = [row for row in readme_table("## Failure behaviour") if row[0] == "SIGHUP"]
     headless = seen.split(";")[0]

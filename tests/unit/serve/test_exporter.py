@@ -15,6 +15,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import run_cli, sim_settings
+from tests.paths import ROOT
 from tests.promtool import assert_promtool_clean, check_rules
 from tui_health import __version__
 from tui_health.monitor.runtime import open_monitor
@@ -337,7 +338,7 @@ def test_headless_serves_metrics_while_it_polls(start_sim, tmp_path: Path) -> No
     assert proc.returncode == 0
 
 
-PACKAGED = Path(__file__).parent.parent / "packaging" / "prometheus"
+PACKAGED = ROOT / "packaging" / "prometheus"
 
 
 def test_the_shipped_alerting_rules_load_and_fire_as_their_unit_tests_say(tmp_path: Path) -> None:
@@ -352,11 +353,11 @@ def test_the_shipped_alerting_rules_load_and_fire_as_their_unit_tests_say(tmp_pa
 
 
 def test_the_readme_shows_the_shipped_rules() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     assert (PACKAGED / "rules.yml").read_text() in readme
 
 
-GRAFANA = Path(__file__).parent.parent / "packaging" / "grafana" / "tui-health.json"
+GRAFANA = ROOT / "packaging" / "grafana" / "tui-health.json"
 
 
 def dashboard_queries() -> list[str]:

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.paths import FIXTURES
 from tui_health.model.domain import Status
 from tui_health.sources import trunks
 from tui_health.sources.entities import EntitySource
 from tui_health.sources.queues import AGENTS, QueuesSettings, QueuesSource, QueueThreshold
 from tui_health.sources.trunks import TrunksSettings
 from tui_health.support.clock import FakeClock
-
-FIXTURES = Path(__file__).parent / "fixtures" / "genesys"
 
 
 def body(name: str) -> Any:

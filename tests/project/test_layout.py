@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "tui_health"
+from tests.paths import ROOT
+
+PACKAGE = ROOT / "tui_health"
 
 LAYERS = (
     "support",

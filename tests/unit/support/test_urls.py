@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.paths import ROOT
 from tui_health.genesys.regions import genesys_domain, login_for
 from tui_health.support.urls import host_of, hostname, netloc, origin_of
 
@@ -37,7 +36,7 @@ def test_regions_read_hosts_through_it() -> None:
 
 
 def test_no_module_takes_a_url_apart_by_hand() -> None:
-    package = Path(__file__).resolve().parent.parent / "tui_health"
+    package = ROOT / "tui_health"
     by_hand = [
         str(p.relative_to(package))
         for p in package.rglob("*.py")

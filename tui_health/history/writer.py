@@ -54,7 +54,11 @@ class HistoryWriter:
         self._queue.put(item)
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything queued so far is written (tests, ``--once`` before it exits)."""
+        """Wait until everything queued so far is written (tests, ``--once`` before it exits); ``False`` at once
+        when the writer is closed (nothing will write it: a refresh racing the monitor's close must not hold a
+        thread, and the process's exit, for ``timeout``)."""
+        if self._closed or not self._thread.is_alive():
+            return False
         done = threading.Event()
         self._queue.put(_Marker(done))  # type: ignore[arg-type]
         return done.wait(timeout)
@@ -91,6 +95,7 @@ class HistoryWriter:
             item = self._queue.get()
             if item is None:
                 self._drain()
+                self._release()
                 return
             if isinstance(item, _Marker):
                 self._drain()
@@ -104,6 +109,16 @@ class HistoryWriter:
                 self.dropped += 1
             self._drain()
             self._maybe_prune()
+
+    def _release(self) -> None:
+        """The thread ends: a flush queued behind the stop request is answered (nothing more will be written)."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Marker):
+                item.done.set()
 
     def _drain(self) -> None:
         while self._backlog and not self._stopping:

@@ -454,3 +454,27 @@ def test_replay_without_a_history_or_with_a_bad_since_is_one_line() -> None:
     assert stray.returncode == 3 and "--since goes with --replay" in stray.stderr
     bad = run_cli("--demo", "--replay", "--since", "the day before")
     assert bad.returncode == 3 and "--since" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_flush_of_a_closed_writer_answers_at_once(tmp_path: Path) -> None:
+    """A refresh of the Avail figures racing the monitor's close flushed a writer nobody would write again: its
+    thread, and with it the loop's shutdown (every test's teardown, a process's exit), waited five seconds."""
+    import threading
+
+    writer = HistoryWriter(tmp_path / "history.sqlite3", retention=86400)
+    assert writer.flush(timeout=30)
+    writer.close()
+    answers: list[bool] = []
+    late = threading.Thread(target=lambda: answers.append(writer.flush(timeout=3600)))
+    late.start()
+    late.join(30)  # bounds a hang only: the flush answers at once
+    assert answers == [False]
+    # a flush queued just before the stop request is answered when the thread ends, not left to time out
+    racing = HistoryWriter(tmp_path / "racing.sqlite3", retention=86400)
+    done = threading.Event()
+    from tui_health.history import writer as writer_module
+
+    racing._queue.put(None)  # the stop request, then a marker behind it (as a close racing a flush leaves them)
+    racing._queue.put(writer_module._Marker(done))  # type: ignore[arg-type]
+    assert done.wait(30)
+    racing.close()

@@ -29,7 +29,7 @@ from tui_health.tui.format import avail_text, duration, short_datetime, status_t
 COLUMNS = [
     ("status", "Status"),
     ("target", "Target"),  # shown only when the rows come from several targets
-    ("kind", "Kind"),  # shown only when some rows are the org's own (edge, trunk, queue)
+    ("kind", "Kind"),  # shown only when some rows are the org's own (edge, trunk, queue, site, integration…)
     ("name", "Name"),
     ("id", "ID"),
     ("since", "For"),
@@ -38,7 +38,7 @@ COLUMNS = [
     ("flags", "Flags"),
     ("cause", "Caused by"),
 ]
-FIXED_WIDTHS = {"status": 10, "kind": 6, "since": 6, "avail": 9, "modified": 16, "flags": 14}
+FIXED_WIDTHS = {"status": 10, "kind": 11, "since": 6, "avail": 9, "modified": 16, "flags": 14}
 """Columns whose content has a known width, or comes and goes ("→healthy?" must fit when it appears)."""
 MAX_WIDTHS = {"name": 48, "id": 40, "target": 24}
 """Names and ids wider than this are cut with an ellipsis (the details screen shows them whole)."""

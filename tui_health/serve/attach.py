@@ -271,7 +271,7 @@ class RemoteTarget(Passive):
 
     def lost(self, message: str) -> None:
         state = self.store.state
-        self.store.publish(replace(state, connection=ConnectionState("error", message)))
+        self.store.publish(replace(state, connection=ConnectionState("collector_lost", message)))
 
     def note(self, message: str, ok: bool) -> None:
         """An event of this console's own (a silence sent, or refused), shown in its audit pane."""

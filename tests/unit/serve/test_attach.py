@@ -23,6 +23,7 @@ from tui_health.support.errors import ConfigError
 from tui_health.support.users import local_user
 from tui_health.tui.app import HealthApp
 from tui_health.tui.screens.silence import SilenceScreen
+from tui_health.tui.widgets.header import StatusHeader
 
 
 async def wait_for(predicate, pilot, timeout: float = 10.0) -> None:
@@ -76,6 +77,9 @@ async def test_an_attached_console_shows_the_collectors_components_and_silences_
                 # the collector goes away: the console says so (and keeps trying)
                 server.stop()
                 await wait_for(lambda: "unreachable" in app.state.connection.message, pilot)
+                await pilot.pause()
+                line = str(app.query_one(StatusHeader).render())  # not "poll failed": nothing polls here
+                assert app.state.connection.kind == "collector_lost" and "✖ collector lost" in line, line
         finally:
             await attachment.close()
             server.stop()

@@ -22,6 +22,7 @@ CONNECTION = {
     "auth_failed": ("✖ auth failed", "bold red"),
     "empty": ("✖ nothing matched", "bold red"),
     "error": ("✖ poll failed", "bold red"),
+    "collector_lost": ("✖ collector lost", "bold red"),  # an attached console: nothing polls here to fail
 }
 COLLECTOR_WIDTH = 40
 """An attached console's collector URL is cut to this many characters in the header."""

@@ -11,8 +11,9 @@ before that request to:
   webhook  the receiver (a small HTTP server in this process) holding the alert
 
 Cases: *push* (the notification channel tells), *socket dropped* (every socket is cut at the moment of the change
-and the change is not pushed: the catch-up poll after reconnecting must find it — nothing lost), and *poll only*
-(``push.enabled = false``, at a 15 s interval: what it was before, for scale).
+and the change is not pushed: the catch-up poll after reconnecting must find it — nothing lost), *poll only*
+(``push.enabled = false``, at a 15 s interval: what it was before, for scale), and *a site goes dark* (every desk
+phone of a site goes offline, each pushed on its own phone's topic: the ``phones`` source's site row).
 Goal: push <= 2 s for both, at a 60 s poll interval; socket dropped: every change arrives.
 Usage: python benchmarks/bench_notice.py [--trials 6]
 """
@@ -43,8 +44,23 @@ from tui_health.settings.config import load_settings
 from tui_health.tui.app import HealthApp
 from tui_health.tui.widgets.components_table import ComponentsTable
 
-TRUNK = "trunk-1-1"
-ORG = {"org": {"edges": 2, "trunks_per_edge": 2}, "latency_ms": 20}
+ORG = {"org": {"edges": 2, "trunks_per_edge": 2, "sites": 2, "phones_per_site": 4}, "latency_ms": 20}
+
+
+class Subject:
+    """What a case changes: the source that watches it, the simulator's change, and the row it makes."""
+
+    def __init__(self, source: str, kind: str, ident: str, field: str) -> None:
+        self.source, self.kind, self.ident, self.field = source, kind, ident, field
+        self.component = f"{kind}:{ident}"
+
+    def change(self, status: Status, publish: bool) -> dict[str, Any]:
+        up = status is Status.HEALTHY
+        return {"kind": self.kind, "id": self.ident, "fields": {self.field: up}, "publish": publish}
+
+
+TRUNK = Subject("trunks", "trunk", "trunk-1-1", "connected")
+SITE = Subject("phones", "site", "site-1", "online")
 
 
 @contextmanager
@@ -72,10 +88,10 @@ def org_simulator() -> Iterator[str]:
 
 
 class Receiver:
-    """A webhook receiver that notes when each alert about the trunk arrived."""
+    """A webhook receiver that notes when each alert about a component arrived."""
 
     def __init__(self) -> None:
-        self.arrivals: list[tuple[float, str]] = []  # (perf_counter, status)
+        self.arrivals: list[tuple[float, str, str]] = []  # (perf_counter, component, status)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,8 +101,8 @@ class Receiver:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 for log in body.get("logs", []):
-                    if f"trunk:{TRUNK}" in log.get("component_ids", []):
-                        receiver.arrivals.append((time.perf_counter(), log.get("status")))
+                    for component in log.get("component_ids", []):
+                        receiver.arrivals.append((time.perf_counter(), component, log.get("status")))
                 self.send_response(202)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -98,8 +114,8 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
 
-    def first(self, status: str, after: float) -> float | None:
-        return next((t for t, s in self.arrivals if s == status and t >= after), None)
+    def first(self, component: str, status: str, after: float) -> float | None:
+        return next((t for t, c, s in self.arrivals if c == component and s == status and t >= after), None)
 
 
 async def until(predicate: Any, timeout: float) -> float | None:
@@ -112,12 +128,19 @@ async def until(predicate: Any, timeout: float) -> float | None:
 
 
 async def case(
-    url: str, receiver: Receiver, *, push: bool, interval: float, drop: bool, trials: int
+    url: str,
+    receiver: Receiver,
+    *,
+    push: bool,
+    interval: float,
+    drop: bool,
+    trials: int,
+    subject: Subject = TRUNK,
 ) -> dict[str, Any]:
     flags = {
         "genesys.api_url": url,
         "genesys.login_url": url,
-        "poll.sources": ["trunks"],
+        "poll.sources": [subject.source],
         "poll.interval": interval,
         "thresholds.flap_interval": 0,
         "push.enabled": push,
@@ -138,8 +161,8 @@ async def case(
                 table = app.query_one(ComponentsTable)
 
                 def shown(status: Status) -> bool:
-                    """The table's own rows (what it draws) hold the trunk in ``status``."""
-                    row = next((c for c in table._views if c.id == f"trunk:{TRUNK}"), None)
+                    """The table's own rows (what it draws) hold the subject in ``status``."""
+                    row = next((c for c in table._views if c.id == subject.component), None)
                     return row is not None and row.observed is status
 
                 await until(lambda: shown(Status.HEALTHY), 30)
@@ -153,19 +176,11 @@ async def case(
                     started = time.perf_counter()
                     if drop:
                         await control.post("/sim/channels/drop")
-                    await control.post(
-                        "/sim/org",
-                        json={
-                            "kind": "trunk",
-                            "id": TRUNK,
-                            "fields": {"connected": status is Status.HEALTHY},
-                            "publish": not drop,
-                        },
-                    )
+                    await control.post("/sim/org", json=subject.change(status, publish=not drop))
                     seen = await until(lambda status=status: shown(status), interval * 2 + 10)
                     hook = await until(
                         lambda status=status, started=started: (
-                            receiver.first(str(status), started) is not None
+                            receiver.first(subject.component, str(status), started) is not None
                         ),
                         interval * 2 + 10,
                     )
@@ -173,7 +188,8 @@ async def case(
                         lost += 1
                         continue
                     rows.append(seen - started)
-                    hooks.append(receiver.first(str(status), started) - started)  # type: ignore[operator]
+                    arrived = receiver.first(subject.component, str(status), started)
+                    hooks.append(arrived - started)  # type: ignore[operator]
                     if push and not drop:
                         await asyncio.sleep(0.2)
                     elif push:  # the next change after the reconnection's catch-up
@@ -207,6 +223,12 @@ async def main_async(trials: int) -> list[tuple[str, dict[str, Any]]]:
             (
                 "socket dropped at the change",
                 await case(url, receiver, push=True, interval=60, drop=True, trials=max(2, trials // 2)),
+            )
+        )
+        out.append(
+            (
+                "a site goes dark (phones, push, 60 s poll interval)",
+                await case(url, receiver, push=True, interval=60, drop=False, trials=trials, subject=SITE),
             )
         )
         out.append(

@@ -412,3 +412,7 @@ async def test_a_site_going_dark_is_pushed_and_paged_without_a_poll(start_sim, t
         await until(lambda: observed(monitor, "site:site-2") is Status.DOWN, "the pushed site")
         await until(lambda: delivered(sim, "site:site-2", "down"), "the page")
         assert health_requests(sim, PHONES) == polls  # seen by push: nothing listed the phones again
+        sim.org.apply("site", "site-2", {"online": True})  # back, phone by phone: down, degraded, healthy
+        await until(lambda: observed(monitor, "site:site-2") is Status.HEALTHY, "the pushed recovery")
+        await until(lambda: delivered(sim, "site:site-2", "healthy"), "the resolve")
+        assert health_requests(sim, PHONES) == polls

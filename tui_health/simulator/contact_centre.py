@@ -72,6 +72,13 @@ class SimPhone:
         )
         if "eventCreationTime" in status:  # a plain string in the listing, as recorded (microseconds)
             status["eventCreationTime"] = self.changed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        # its lines reachable as the phone is (the examples carry a degraded phone's unreachable line)
+        reachable = self.online and not (self.degraded and edge_kind == "PRIMARY")
+        status["lineStatuses"] = [
+            {**line, "reachable": reachable}
+            for line in status.get("lineStatuses", [])
+            if isinstance(line, dict)
+        ]
         return status
 
     def entity(self, *, webrtc_field: bool) -> dict[str, Any]:

@@ -241,11 +241,12 @@ class PhonesSource:
                     **{k: offline[pid][k] for k in ("status", "secondaryStatus") if k in offline[pid]},
                 }
             elif _text(obj(phone, "status").get("operationalStatus")).upper() == "OFFLINE":
-                # it left the offline list: operational again (an impairment is seen at the next full listing)
-                self.phones[pid] = {
-                    **phone,
-                    "status": {**obj(phone, "status"), "operationalStatus": "OPERATIONAL"},
+                # it left the offline list: operational again (an impairment is seen at the next full listing);
+                # its lines and Edges as the offline listing had them describe the outage, not the phone now
+                stale = {
+                    k: v for k, v in obj(phone, "status").items() if k not in ("lineStatuses", "edgesStatus")
                 }
+                self.phones[pid] = {**phone, "status": {**stale, "operationalStatus": "OPERATIONAL"}}
         return True
 
     # -- the components -----------------------------------------------------------------------------------

@@ -474,7 +474,9 @@ def test_a_flush_of_a_closed_writer_answers_at_once(tmp_path: Path) -> None:
     done = threading.Event()
     from tui_health.history import writer as writer_module
 
-    racing._queue.put(None)  # the stop request, then a marker behind it (as a close racing a flush leaves them)
+    racing._queue.put(
+        None
+    )  # the stop request, then a marker behind it (as a close racing a flush leaves them)
     racing._queue.put(writer_module._Marker(done))  # type: ignore[arg-type]
     assert done.wait(30)
     racing.close()

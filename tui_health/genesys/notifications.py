@@ -536,13 +536,15 @@ class NotificationChannel:
 
     def _extend_in(self) -> float | None:
         """Seconds until the channel is kept alive by subscribing again (``renew_margin`` before it expires, or
-        a fifth of its life when that is shorter)."""
+        a fifth of its life when that is shorter, but never less than half its life ahead). A channel whose life
+        is not known (it was said to have expired already) is not kept on a schedule: subscribing again would
+        not move its expiry, and it would be asked for again and again."""
         channel = self.channel
-        if channel is None or channel.expires is None:
+        if channel is None or channel.expires is None or self._lifetime is None:
             return None
         left = (channel.expires - self.clock.now()).total_seconds()
-        life = self._lifetime if self._lifetime is not None else left
-        return left - min(self.renew_margin, max(1.0, life / 5))
+        life = self._lifetime
+        return left - min(self.renew_margin, max(1.0, life / 5), life / 2)
 
     def _frame(self, raw: Any) -> Ended | None:
         """Handle one frame; an :class:`Ended` when it ends this socket."""

@@ -47,6 +47,14 @@ def pytest_configure_node(node: Any) -> None:  # xdist's, in the controller, onc
     node.workerinput["tui_health_require_tools"] = REQUIRE_TOOLS[0]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: two workers per core. Many tests wait on another process (a simulator, the CLI, a receiver)
+    more than they compute, so a core has room for a second worker: on 2 cores, 4 workers end the suite in about
+    two thirds of the time 2 take."""
+    return 2 * (os.cpu_count() or 1)
+
+
 def _isolate() -> None:
     """The suite never reads the caller's settings, credentials or home, and leaves no directory behind: every
     temporary directory (ours, pytest's, and those of the processes the tests start) lives under one base that

@@ -28,6 +28,7 @@ from prometheus_client.exposition import choose_encoder
 from tui_health.report.formats import render_json, render_json_targets
 from tui_health.serve.bounded import BoundedServer, Limits, Request, Response, Send, Stream
 from tui_health.serve.codec import state_bytes
+from tui_health.serve.exposure import loopback
 from tui_health.serve.metrics import Exporter
 from tui_health.support.clock import rfc3339
 from tui_health.support.errors import ConfigError
@@ -304,6 +305,14 @@ class CollectorServer:
                 401,
                 "reading the state needs the bearer token (TUI_HEALTH_SERVE_TOKEN), or serve.public_read = true",
                 {"WWW-Authenticate": "Bearer"},
+            )
+        if path in PRIVATE_READS and not self.token and not self.public_read and not loopback(self.host):
+            # --metrics-listen beyond loopback (--serve there is refused at start): the scrapers' endpoints are
+            # open, the org's components and incidents are not shown to everyone who can reach the port
+            return _reply(
+                403,
+                "this address is reached from other hosts: reading the state here needs TUI_HEALTH_SERVE_TOKEN "
+                "set on the collector, or serve.public_read = true",
             )
         if path == "/metrics":
             encoder, content_type = choose_encoder(request.headers.get("accept", ""))

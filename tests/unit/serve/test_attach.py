@@ -482,6 +482,40 @@ async def test_with_a_token_the_state_is_read_only_by_those_who_hold_it(start_si
             public.stop()
 
 
+async def test_metrics_listen_beyond_loopback_keeps_the_state_from_everyone_without_a_token(
+    start_sim, tmp_path: Path
+) -> None:
+    """--metrics-listen 0.0.0.0 is how Prometheus scrapes: /metrics, /healthz and /readyz answer anyone, but the
+    org's components and incidents (/status.json) need the token or serve.public_read, as --serve's state does."""
+    sim = start_sim("outage")
+    settings = sim_settings(sim, tmp_path, **{"alerts.enabled": False})
+    async with open_monitor(settings, config_path=tmp_path / "none.toml") as collector:
+        await collector.poll()
+        servers = {
+            "open": CollectorServer([collector], "0.0.0.0"),
+            "public": CollectorServer([collector], "0.0.0.0", public_read=True),
+            "token": CollectorServer([collector], "0.0.0.0", token="read-token"),
+            "loopback": CollectorServer([collector], "127.0.0.1"),
+        }
+        try:
+            async with httpx.AsyncClient() as client:
+                codes = {}
+                for name, server in servers.items():
+                    base = f"http://127.0.0.1:{server.start().port}"
+                    for path in ("/metrics", "/healthz", "/readyz"):
+                        assert (await client.get(base + path)).status_code == 200, (name, path)
+                    answer = await client.get(
+                        base + "/status.json", headers={"Authorization": "Bearer read-token"}
+                    )
+                    codes[name] = answer.status_code
+                    if name == "open":
+                        assert "TUI_HEALTH_SERVE_TOKEN" in answer.json()["message"]
+            assert codes == {"open": 403, "public": 200, "token": 200, "loopback": 200}
+        finally:
+            for server in servers.values():
+                server.stop()
+
+
 async def test_a_state_for_a_target_the_collector_did_not_list_is_refused(monkeypatch) -> None:
     from tui_health.serve import attach
 

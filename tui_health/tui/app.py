@@ -42,6 +42,19 @@ NARROW = 110  # columns below which the latency panel gives way to the audit pan
 SHORT = 32  # rows below which the bottom panels shrink
 NOTICE_SECONDS = 20.0
 """How long the notice given at the start stays (a click dismisses it sooner)."""
+NOTICE_SMALL = 160
+"""Characters of the start notice a small terminal shows (a toast a third of the width wide: about five lines)."""
+
+
+def shortened(notice: str) -> str:
+    """``notice`` cut after its last whole clause within :data:`NOTICE_SMALL` characters, pointing at the audit
+    log for the rest (the demo's plan is audited whole): at 80x24 the whole plan was a toast over half the
+    screen for its 20 s."""
+    if len(notice) <= NOTICE_SMALL:
+        return notice
+    cut = notice.rfind("; ", 0, NOTICE_SMALL)
+    head = notice[:cut] if cut > 0 else notice[: NOTICE_SMALL - 1]
+    return head + "; … (all of it in the audit log: a)"
 
 
 class HealthApp(App[int]):
@@ -119,7 +132,8 @@ class HealthApp(App[int]):
         self.render_state(combine(self._states))
         self.query_one(ComponentsTable).focus()
         if self.notice:
-            self.notify(self.notice, timeout=NOTICE_SECONDS)
+            small = self.size.width < NARROW or self.size.height < SHORT
+            self.notify(shortened(self.notice) if small else self.notice, timeout=NOTICE_SECONDS)
         if not self._started:
             for monitor in self.monitors:
                 await monitor.start()

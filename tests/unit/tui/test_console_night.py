@@ -310,3 +310,36 @@ def test_a_target_that_never_answered_is_not_all_fine() -> None:
     text = target_lines([silent, fine], START).plain
     assert "emea" in text and "no answer yet" in text and "all 0 fine" not in text
     assert "all 1 fine" in text
+
+
+DEMO_PLAN = (
+    "demo: at 20 s a trunk (trunk-1-1) drops, back at 1m25s; at 30 s a site (site-2) loses its phones, back at "
+    "1m35s; at 40 s an integration (integration-2) fails (ERROR), back at 2m10s; a random change every 20 s to "
+    "1m for 6h"
+)
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        ((160, 50), DEMO_PLAN),
+        (
+            (160, 24),  # wide but short: cut too
+            "demo: at 20 s a trunk (trunk-1-1) drops, back at 1m25s; at 30 s a site (site-2) loses its phones, back "
+            "at 1m35s; … (all of it in the audit log: a)",
+        ),
+        (
+            (80, 24),
+            "demo: at 20 s a trunk (trunk-1-1) drops, back at 1m25s; at 30 s a site (site-2) loses its phones, back "
+            "at 1m35s; … (all of it in the audit log: a)",
+        ),
+    ],
+)
+async def test_the_start_notice_is_whole_on_a_large_screen_and_cut_at_a_clause_on_a_small_one(
+    tmp_path: Path, size: tuple[int, int], said: str
+) -> None:
+    app, _ = fixed_app(tmp_path)
+    app.notice = DEMO_PLAN
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert [str(n.message) for n in app._notifications] == [said]

@@ -82,6 +82,11 @@ def test_long_addresses_and_errors_are_cut_and_20_proxies_a_check_are_read():
     assert failing_proxies({"optionsStatus": {"proxyAddress": "x", "optionState": False}}) == ([], 0)
 
 
+def test_an_entry_without_a_state_does_not_hide_the_proxies_after_it():
+    entity = {"optionsStatus": ["not an entry", option("p1", None), option("p2", False)]}
+    assert failing_proxies(entity) == (["p2"], 1)
+
+
 def test_a_register_failing_after_its_option_answered_is_failing():
     entity = {"optionsStatus": [option("p1", True)], "registersStatus": [register("p1", False)]}
     assert failing_proxies(entity) == (["p1"], 1)
@@ -150,6 +155,11 @@ def test_a_disabled_trunk_without_a_name_or_an_edge_name():
     named = component({"id": "t1", "name": "n" * 101, "edge": {"name": 5, "id": 6}, "enabled": True})
     assert (named.name, named.details) == ("n" * 99 + "…", {"connected": None, "in_service": None})
     assert "edge" not in (component({**trunk(), "edge": "edge-1"}).details or {})
+
+
+def test_connected_and_in_service_are_shown_only_as_genesys_booleans():
+    entity = {**trunk("true"), "inService": "yes"}
+    assert component(entity).details == {"connected": None, "in_service": None}
 
 
 def test_a_trunk_changed_at_the_latest_time_genesys_gives():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +18,11 @@ from tui_health.genesys.notifications import (
     Ended,
     NotificationChannel,
     _close,
+    _WebSocket,
     _why,
     refused_as_a_whole,
     split_topics,
+    websocket_connect,
 )
 from tui_health.support import retry
 from tui_health.support.errors import ApiError, AuthError, NetworkError, RateLimitedError
@@ -393,6 +396,15 @@ async def test_a_topic_of_300_characters_is_heard():
     h = Harness([frame(long_topic, {"n": 1})], topics=[long_topic])
     await h.run()
     assert h.events == [(long_topic, {"n": 1})] and h.problems == []
+
+
+async def test_a_long_topic_without_an_event_body_is_named_cut_at_120():
+    long_topic = "v2.topic." + "x" * 112  # 121 characters
+    h = Harness([json.dumps({"topicName": long_topic})], topics=[long_topic])
+    await h.run()
+    assert h.problems == [
+        ("malformed", f"a notification for {long_topic[:119]}… had no eventBody object; skipped")
+    ]
 
 
 # -- subscribing -------------------------------------------------------------------------------------------------
@@ -772,3 +784,121 @@ async def test_a_channel_living_a_second_is_subscribed_again_every_half_second_n
     h.calls.lifetime = 1.0
     await h.run()
     assert [round(when - 1000.0, 3) for when, _, _ in h.calls.subscriptions] == [0.0, 0.5, 1.0, 1.5, 2.0]
+
+
+async def test_a_rejection_names_its_topic_cut_at_120_and_its_permissions_cut_at_200():
+    long_topic = "v2.topic." + "x" * 112  # 121 characters
+    permission = "p" * 201
+    h = Harness([HEARTBEAT], topics=[long_topic, "v2.topic.ok"])
+    h.calls.rejected = {long_topic: Refusal(long_topic, "Rejected", missing=(permission,))}
+    await h.run()
+    assert h.problems == [
+        (
+            "subscription_partial",
+            f"the channel took 1 of 2 topics; 1 were rejected (first: {long_topic[:119]}…; 1 need "
+            f"{'p' * 199}…): those are polled only, and asked for again in 300 s",
+        )
+    ]
+
+
+async def test_topics_changed_twice_on_a_working_channel_make_no_gap():
+    def more(*topics: str) -> Any:
+        return lambda: h.channel.set_topics(["v2.topic.a", "v2.topic.b", *topics])
+
+    h = Harness([HEARTBEAT, more("v2.topic.c"), HEARTBEAT, more("v2.topic.c", "v2.topic.d"), HEARTBEAT])
+    await h.run()
+    assert [len(topics) for _, _, topics in h.calls.subscriptions] == [2, 3, 4]
+    assert h.gaps == [OPENED] and h.problems == []  # nothing failed: nothing was missed
+
+
+async def test_after_a_failed_connection_a_channel_is_forgotten_only_when_the_service_says_it_is_gone():
+    h = Harness([])
+    answers: list[bool | None] = [True, None, False]
+    asked: list[str] = []
+
+    async def exists(channel_id: str) -> bool | None:
+        asked.append(channel_id)
+        return answers.pop(0)
+
+    h.calls.exists = exists  # type: ignore[method-assign]
+    channel = Channel("ch-7", "ws://127.0.0.1:1/channels/ch-7", None)
+    kept = []
+    for _ in range(3):
+        h.channel.channel = channel
+        await h.channel._forget_if_gone()
+        kept.append(h.channel.channel)
+    assert kept == [channel, channel, None] and asked == ["ch-7", "ch-7", "ch-7"]
+
+
+async def test_without_an_injected_sleep_a_pause_waits_on_the_loop_until_stopped():
+    channel = NotificationChannel(None, None, api_url="http://x")  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    pause = asyncio.ensure_future(channel._pause(stop, 3600.0))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not pause.done()  # an hour's sleep, not over at once
+    stop.set()
+    await pause
+
+
+# -- the real socket ---------------------------------------------------------------------------------------------
+class Connection:
+    """A ``websockets`` client connection, as :class:`_WebSocket` uses it."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.closed = 0
+
+    async def recv(self) -> str:
+        return "a frame"
+
+    async def send(self, text: str) -> None:
+        self.sent.append(text)
+
+    async def close(self) -> None:
+        self.closed += 1
+
+
+def timed_waits(monkeypatch: pytest.MonkeyPatch) -> list[float | None]:
+    """Record the timeout of every ``asyncio.wait_for`` (which then waits as it would)."""
+    timeouts: list[float | None] = []
+    real = asyncio.wait_for
+
+    async def wait_for(awaitable: Any, timeout: float | None) -> Any:
+        timeouts.append(timeout)
+        return await real(awaitable, timeout)
+
+    monkeypatch.setattr(asyncio, "wait_for", wait_for)
+    return timeouts
+
+
+async def test_the_socket_reads_within_the_timeout_sends_the_text_and_closes_within_3_s(monkeypatch):
+    timeouts = timed_waits(monkeypatch)
+    connection = Connection()
+    socket = _WebSocket(connection)
+    assert await socket.recv(7.5) == "a frame"
+    await socket.send('{"message": "ping"}')
+    await socket.close()
+    assert connection.sent == ['{"message": "ping"}'] and connection.closed == 1
+    assert timeouts == [7.5, 3]
+
+
+async def test_a_socket_opens_with_the_frame_limit_and_timeouts_and_tls_only_for_wss(monkeypatch):
+    import websockets.asyncio.client
+
+    timeouts = timed_waits(monkeypatch)
+    opened: list[tuple[str, dict[str, Any]]] = []
+
+    async def connect(uri: str, **options: Any) -> str:
+        opened.append((uri, options))
+        return f"connection to {uri}"
+
+    monkeypatch.setattr(websockets.asyncio.client, "connect", connect)
+    tls = ssl.create_default_context()
+    socket = await websocket_connect("wss://h/x", max_frame=1024, timeout=5.0, tls=tls)
+    await websocket_connect("ws://h/y", max_frame=1024, timeout=5.0, tls=tls)
+    await websocket_connect("wss://h/z", max_frame=1024, timeout=5.0, tls=None)
+    assert isinstance(socket, _WebSocket) and socket.conn == "connection to wss://h/x"
+    common = {"max_size": 1024, "open_timeout": 5.0, "ping_interval": None, "close_timeout": 2}
+    assert opened == [("wss://h/x", {**common, "ssl": tls}), ("ws://h/y", common), ("wss://h/z", common)]
+    assert timeouts == [6.0, 6.0, 6.0]

@@ -665,7 +665,8 @@ async def test_a_channel_without_an_expiry_is_never_kept_by_subscribing_again():
 async def test_a_token_due_already_or_now_renews_nothing():
     for due in (990.0, 1000.0):
         h = Harness([Silent(50)], heartbeat_timeout=1e6)
-        h.calls.renew_at = due
+        # as the token says it, not as the fake would move it on when a channel is made (a new token)
+        h.calls.token_renew_at = lambda due=due: due  # type: ignore[method-assign]
         await h.run()
         assert len(h.calls.created) == 1
 
@@ -902,3 +903,51 @@ async def test_a_socket_opens_with_the_frame_limit_and_timeouts_and_tls_only_for
     common = {"max_size": 1024, "open_timeout": 5.0, "ping_interval": None, "close_timeout": 2}
     assert opened == [("wss://h/x", {**common, "ssl": tls}), ("ws://h/y", common), ("wss://h/z", common)]
     assert timeouts == [6.0, 6.0, 6.0]
+
+
+# -- counts, the TLS context and edges of a channel's life ----------------------------------------------------------
+async def test_the_sockets_opened_and_the_channels_created_are_counted():
+    h = Harness([HEARTBEAT, Closed("1")], [HEARTBEAT, frame("v2.system.token_revoked")], [HEARTBEAT])
+    await h.run()
+    assert (h.channel.opened, h.channel.created) == (3, 2)  # a reconnection, then a new channel
+
+
+async def test_every_socket_opens_with_the_tls_context_given():
+    tls = ssl.create_default_context()
+    h = Recorded([HEARTBEAT, Closed("1")], [HEARTBEAT], tls=tls)
+    await h.run()
+    assert [options["tls"] for _, options in h.connects] == [tls, tls]
+
+
+async def test_after_a_failed_open_at_twenty_channels_no_renewal_is_taken_to_be_under_way():
+    h = Harness([HEARTBEAT])
+    h.calls.held = 20
+    h.calls.create_errors.append(NetworkError("down"))
+    await h.run()
+    assert h.kinds() == ["channels_full", "network"]
+    assert h.gaps == [OPENED]  # no old channel of ours was closed to make room
+
+
+async def test_a_channel_said_to_expire_as_it_is_made_is_not_subscribed_again_in_a_loop():
+    h = Harness([HEARTBEAT, Silent(5)], heartbeat_timeout=1e6)
+    h.calls.lifetime = 0.0
+    original = h.calls.subscribe
+
+    async def subscribe(channel_id: str, topics: list[str], permission: str | None) -> Any:
+        if len(h.calls.subscriptions) >= 3:
+            h.stop.set()  # a loop is cut short here, not waited out
+        return await original(channel_id, topics, permission)
+
+    h.calls.subscribe = subscribe  # type: ignore[method-assign]
+    await h.run()
+    assert len(h.calls.subscriptions) == 1
+
+
+async def test_topics_changed_and_changed_back_before_the_next_subscription_ask_for_nothing():
+    def there_and_back() -> None:
+        h.channel.set_topics(["v2.topic.a", "v2.topic.b", "v2.topic.c"])
+        h.channel.set_topics(["v2.topic.a", "v2.topic.b"])
+
+    h = Harness([HEARTBEAT, there_and_back, HEARTBEAT, Silent(3), HEARTBEAT])
+    await h.run()
+    assert [topics for _, _, topics in h.calls.subscriptions] == [["v2.topic.a", "v2.topic.b"]]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.channel_harness import HEARTBEAT, Closed, Harness, Silent, frame
+from tests.channel_harness import HEARTBEAT, Closed, FakeSocket, Harness, Silent, frame
 from tui_health.genesys.channel_api import Catalogue, Channel, Refusal, TopicInfo
 from tui_health.genesys.notifications import (
     Ended,
@@ -951,3 +951,74 @@ async def test_topics_changed_and_changed_back_before_the_next_subscription_ask_
     h = Harness([HEARTBEAT, there_and_back, HEARTBEAT, Silent(3), HEARTBEAT])
     await h.run()
     assert [topics for _, _, topics in h.calls.subscriptions] == [["v2.topic.a", "v2.topic.b"]]
+
+
+async def test_a_long_topic_the_service_says_nothing_of_is_named_cut_at_120():
+    long_topic = "v2.topic." + "x" * 112  # 121 characters
+    h = Harness([HEARTBEAT], topics=[long_topic])
+    h.calls.rejected = {long_topic: Refusal(long_topic, "Unknown")}
+    await h.run()
+    assert h.problems == [
+        (
+            "subscription_unknown",
+            f"the service did not say whether 1 of 1 topic(s) were taken (first: {long_topic[:119]}…); they stay "
+            "asked for, and polling covers them",
+        )
+    ]
+
+
+async def test_faults_of_ours_in_a_row_back_off_further_each_time():
+    h = Harness([HEARTBEAT], [HEARTBEAT], [HEARTBEAT])
+    original = h.connected
+    faults = [RuntimeError("boom"), RuntimeError("boom")]
+
+    def connected(channel_id: str) -> None:
+        if faults:
+            raise faults.pop()
+        original(channel_id)
+
+    h.connected = connected  # type: ignore[method-assign]
+    await h.run()
+    assert h.waits == [1.0, 2.0]
+
+
+async def test_a_run_that_ends_closes_a_renewals_old_socket_and_a_later_run_has_no_renewal_under_way():
+    h = Harness([HEARTBEAT])
+    old = FakeSocket(h, [])
+    h.channel._retiring = old  # type: ignore[assignment]
+    h.stop.set()
+    await h.run()
+    assert old.closed_at == 1000.0 and h.calls.created == []
+    h.stop.clear()
+    h.calls.held = 20
+    await h.run()
+    assert h.kinds() == ["channels_full"] and h.gaps == [OPENED]  # no old channel of ours closed to make room
+
+
+async def test_a_ping_that_cannot_be_sent_is_no_fault():
+    def break_send() -> None:
+        async def send(text: str) -> None:
+            raise OSError("broken pipe")
+
+        h.sockets[0].send = send  # type: ignore[method-assign]
+
+    h = Harness([HEARTBEAT, break_send, Silent(6), HEARTBEAT])
+    await h.run()
+    assert h.problems == [] and len(h.sockets) == 1 and h.gaps == [OPENED]
+
+
+async def test_a_frame_arms_the_ping_again():
+    h = Harness([HEARTBEAT, Silent(6), HEARTBEAT, Silent(6), HEARTBEAT])
+    await h.run()
+    assert [round(when - 1000.0, 6) for when, _ in h.sockets[0].sent] == [5.0, 11.0]
+
+
+async def test_a_read_waits_no_longer_than_the_next_reask_or_token_renewal():
+    h = Recorded([HEARTBEAT], refused_wait=0.5)
+    h.calls.rejected = {"v2.topic.b": Refusal("v2.topic.b", "Rejected")}
+    await h.run()
+    assert h.reads[0] == 0.5
+    h = Recorded([Silent(1)], [HEARTBEAT])
+    h.calls.token_renew_at = lambda: 1000.25  # type: ignore[method-assign]
+    await h.run()
+    assert h.reads[0] == 0.25

@@ -1022,3 +1022,36 @@ async def test_a_read_waits_no_longer_than_the_next_reask_or_token_renewal():
     h.calls.token_renew_at = lambda: 1000.25  # type: ignore[method-assign]
     await h.run()
     assert h.reads[0] == 0.25
+
+
+def test_no_topics_for_a_channel_that_had_none_is_no_change():
+    channel = NotificationChannel(None, None, api_url="http://x")  # type: ignore[arg-type]
+    channel.set_topics([])
+    assert channel.topics == () and not channel._topics_changed.is_set()  # nothing to wake the run for
+
+
+def recorded_with_defaults(*scripts: list[Any], **options: Any) -> Recorded:
+    """A recorded harness whose channel has the defaults but for the test's ``options``."""
+    h = Recorded(*scripts)
+    h.channel = NotificationChannel(
+        h.calls, h, api_url="http://127.0.0.1:1", clock=h.clock, sleep=h.sleep, connect=h.connect, **options
+    )
+    h.channel.set_topics(["v2.topic.a", "v2.topic.b"])
+    return h
+
+
+async def test_by_default_a_channel_is_kept_alive_300_s_before_it_expires():
+    h = recorded_with_defaults([HEARTBEAT, Silent(3400)], heartbeat_timeout=1e6)
+    await h.run()
+    assert [round(when - 1000.0, 3) for when, _, _ in h.calls.subscriptions] == [
+        0.0,
+        3300.0,
+    ]  # an hour's life
+
+
+async def test_by_default_a_rejected_topic_is_asked_for_again_after_300_s():
+    h = recorded_with_defaults([HEARTBEAT, Silent(400)], heartbeat_timeout=1e6)
+    h.calls.rejected = {"v2.topic.b": Refusal("v2.topic.b", "Rejected")}
+    await h.run()
+    assert [round(when - 1000.0, 3) for when, _, _ in h.calls.subscriptions] == [0.0, 300.0]
+    assert h.problems[0][1].endswith("asked for again in 300 s")

@@ -76,9 +76,15 @@ class Handler(OrgRoutes, BaseHTTPRequestHandler):
     def state(self) -> SimState:
         return self.server.state
 
-    def _body(self) -> bytes:
+    def _body(self) -> bytes | None:
+        """The request's body; ``None`` when the client went away before all of it arrived (a sender stopped
+        between its headers and its body): nothing is done with a request cut short, as a real receiver would."""
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            self.close_connection = True
+            return None
+        return body
 
     def _send(
         self, status: int, body: bytes, ctype: str = "application/json", headers: dict[str, str] | None = None
@@ -144,6 +150,8 @@ class Handler(OrgRoutes, BaseHTTPRequestHandler):
         self.rate_headers = {}  # a kept-alive connection's handler serves many requests: start each clean
         path = urlsplit(self.path).path
         body = self._body()
+        if body is None:
+            return
         if path == "/oauth/token":
             self._token_form(body)
         elif path == "/api/v2/oauth/token":
@@ -166,6 +174,8 @@ class Handler(OrgRoutes, BaseHTTPRequestHandler):
         self.rate_headers = {}
         parts = urlsplit(self.path)
         body = self._body()
+        if body is None:
+            return
         if not self.org_put(parts.path, parse_qs(parts.query), body):
             self._error(404, f"no route for PUT {parts.path}", "not.found")
 

@@ -94,3 +94,23 @@ def test_full_genesys_paging_envelope(simulate):
     assert page["nextUri"].endswith("pageNumber=3")
     last = request(f"{simulate}/api/v2/health/details?pageSize=50&pageNumber=3", token=token)
     assert "nextUri" not in last and len(last["entities"]) == 30
+
+
+def test_a_delivery_cut_between_its_headers_and_its_body_is_not_received(start_sim) -> None:
+    """A sender stopped mid-request (a monitor's SIGTERM between httpx's two writes) left a webhook of no body
+    in the receiver's record; a real receiver never takes one. A whole one after it is received."""
+    import socket
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    sim = start_sim("steady")
+    address = urlsplit(sim.url)
+    assert address.hostname is not None and address.port is not None
+    with socket.create_connection((address.hostname, address.port), timeout=30) as cut:
+        cut.sendall(b"POST /hooks/cut HTTP/1.1\r\nHost: x\r\nContent-Length: 64\r\n\r\n" + b'{"logs": [')
+        cut.shutdown(socket.SHUT_WR)  # the sender is gone: the body ends short
+        answered = b"".join(iter(lambda: cut.recv(4096), b""))  # until the simulator closes its side
+    assert answered == b""  # no answer to a request it never had whole
+    assert httpx.post(f"{sim.url}/hooks/whole", json={"logs": []}).status_code == 202
+    assert [(h["path"], h["body"]) for h in sim.state.webhooks] == [("/hooks/whole", {"logs": []})]

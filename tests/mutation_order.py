@@ -9,6 +9,10 @@ import pytest
 ORDER = (
     "tests/unit/sources/test_",  # the rule tests of the sources and the client's pieces: no simulator
     "tests/unit/genesys/test_",
+    "tests/unit/engine/test_",  # the engine's rules on an injected clock
+    "tests/unit/alerts/test_",  # the dispatcher and its outbox against an in-process receiver
+    "tests/unit/modes/test_doctor.py",
+    "tests/unit/monitor/test_maintenance_and_silences.py",
     "tests/e2e/test_contact_centre.py",
     "tests/e2e/test_org_health.py",
 )

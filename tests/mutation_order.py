@@ -10,7 +10,10 @@ ORDER = (
     "tests/unit/sources/test_",  # the rule tests of the sources and the client's pieces: no simulator
     "tests/unit/genesys/test_",
     "tests/unit/engine/test_",  # the engine's rules on an injected clock
-    "tests/unit/alerts/test_",  # the dispatcher and its outbox against an in-process receiver
+    "tests/unit/alerts/test_outbox_rules.py",  # the outbox's calls, and the dispatcher on an in-process receiver
+    "tests/unit/alerts/test_dispatcher_rules.py",
+    "tests/unit/alerts/test_",  # the dispatcher against the simulator's receiver (waits on real delivery)
+    "tests/unit/modes/test_doctor_rules.py",
     "tests/unit/modes/test_doctor.py",
     "tests/unit/monitor/test_maintenance_and_silences.py",
     "tests/e2e/test_contact_centre.py",

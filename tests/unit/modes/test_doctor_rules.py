@@ -5,12 +5,17 @@ real clock the doctor reads cannot move them)."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import os
+import socket
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import sim_settings
 from tui_health.model.domain import Component, SourceResult, Status
 from tui_health.model.extras import SourceExtras
 from tui_health.modes.doctor import (
@@ -19,14 +24,18 @@ from tui_health.modes.doctor import (
     WARN,
     Check,
     config_failed,
+    reach,
+    run_doctor,
     source_check,
+    state_dir,
     window_checks,
     worst,
     write,
 )
-from tui_health.settings.config import MaintenanceSettings
+from tui_health.settings.config import MaintenanceSettings, load_settings
 from tui_health.support import zone
 from tui_health.support.errors import ConfigError
+from tui_health.support.lock import InstanceLock
 
 
 @pytest.fixture(autouse=True)
@@ -183,3 +192,220 @@ def test_a_window_covering_exactly_five_components_names_them_all():
     )
     [check] = window_checks("prod", settings, COMPONENTS)  # type: ignore[arg-type]
     assert check.detail.endswith("(Queue 0, Queue 1, Queue 2, Queue 3, Queue 4)")
+
+
+# -- the state directory ---------------------------------------------------------------------------------------------
+def test_a_free_state_directory_is_made_and_said_writable_with_its_lock_free(tmp_path):
+    path = tmp_path / "deep" / "state"
+    assert state_dir(SimpleNamespace(state_dir=path)) == [  # type: ignore[arg-type]
+        Check("", "state directory", OK, f"{path} writable, lock free")
+    ]
+    assert path.is_dir() and not list(path.glob(".doctor-*"))  # its probe file is gone
+
+
+def test_a_state_directory_in_use_names_the_running_pid_and_what_it_watches(tmp_path):
+    lock = InstanceLock(tmp_path).acquire()
+    try:
+        [quiet] = state_dir(SimpleNamespace(state_dir=tmp_path))  # type: ignore[arg-type]
+        lock.announce({"k1": "prod", "k2": "lab"})
+        [watching] = state_dir(SimpleNamespace(state_dir=tmp_path))  # type: ignore[arg-type]
+    finally:
+        lock.release()
+    assert quiet == Check(
+        "",
+        "state directory",
+        OK,
+        f"{tmp_path} writable; in use by the running tui-health (pid {os.getpid()})",
+    )
+    assert watching.detail == (
+        f"{tmp_path} writable; in use by the running tui-health (pid {os.getpid()}, watching prod, lab)"
+    )
+
+
+# -- a receiver's host ------------------------------------------------------------------------------------------------
+async def test_a_receiver_that_takes_a_connection_is_reachable_and_one_that_does_not_is_named():
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        ok = await reach("prod", "hook", "hook (http://127.0.0.1/…)", f"http://127.0.0.1:{port}/in", 5.0)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert ok == Check("prod", "sink hook", OK, "hook (http://127.0.0.1/…): reachable")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    free = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    failed = await reach("prod", "hook", "hook", f"http://127.0.0.1:{free}/in", 5.0)
+    assert failed.verdict == FAIL and failed.check == "sink hook"
+    assert (
+        failed.detail.startswith("hook: 127.0.0.1 not reachable (")
+        and f"[Errno {errno.ECONNREFUSED}]" in failed.detail
+    )
+
+
+# -- against the simulator: the paging path and the credentials ------------------------------------------------------------
+async def test_the_test_alert_is_a_marked_down_then_its_resolve_and_it_is_audited(
+    start_sim, tmp_path, capsys
+):
+    sim = start_sim("steady")
+    sink = {"type": "webhook", "url": f"{sim.url}/hooks/doc", "name": "doc"}
+    settings = sim_settings(sim, tmp_path, **{"alerts.sinks": [sink]})
+    code = await run_doctor(settings, config_path=tmp_path / "none.toml", fmt="json", send_test_alert=True)
+    checks = {c["check"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert code == 0
+    assert checks["test alert via doc"]["detail"] == "test alert and its resolve sent: HTTP 202, HTTP 202"
+    assert checks["credentials"]["detail"] == "a token from 127.0.0.1"  # the login URL's host
+    assert checks["organizations/me"]["detail"] == "answers: org Simulated Org"
+    firing, resolved = [w["body"]["logs"][0] for w in sim.state.webhooks]
+    assert (firing["component_ids"], firing["status"], firing["previous_status"], firing["severity"]) == (
+        ["tui-health-doctor-test"],
+        "down",
+        "healthy",
+        "critical",
+    )
+    assert firing["message"] == "TEST ALERT from tui-health doctor — the paging path works; no action needed"
+    assert (resolved["status"], resolved["previous_status"], resolved["message"]) == (
+        "healthy",
+        "down",
+        "TEST ALERT resolved (tui-health doctor)",
+    )
+    assert firing["source"] == resolved["source"] == "doctor"
+    assert resolved["key"] == firing["key"] + "-resolved" and firing["key"].startswith("doctor-")
+    [audited] = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert (audited["event_type"], audited["status"], audited["severity"], audited["source"]) == (
+        "test_alert",
+        "delivered",
+        "info",
+        "doc",
+    )
+    assert audited["component_ids"] == ["tui-health-doctor-test"]
+    assert audited["message"] == "test alert to doc (tui-health doctor): HTTP 202, HTTP 202"
+
+
+async def test_a_test_alert_a_receiver_refused_is_audited_as_failed(start_sim, tmp_path, capsys):
+    sim = start_sim("steady", webhook_failures=1)
+    sink = {"type": "webhook", "url": f"{sim.url}/hooks/doc", "name": "doc"}
+    settings = sim_settings(sim, tmp_path, **{"alerts.sinks": [sink]})
+    assert (
+        await run_doctor(settings, config_path=tmp_path / "none.toml", fmt="json", send_test_alert=True) == 2
+    )
+    capsys.readouterr()
+    [audited] = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert (audited["status"], audited["severity"]) == ("failed", "warning")
+    assert audited["message"] == "test alert to doc (tui-health doctor): HTTP 500, HTTP 202"
+
+
+async def test_the_report_lists_every_check_in_order_each_under_its_target(start_sim, tmp_path, capsys):
+    sim = start_sim("steady")
+    sink = {"type": "webhook", "url": f"{sim.url}/hooks/doc", "name": "doc"}
+    config = tmp_path / "tui-health.toml"
+    config.write_text("")
+    settings = sim_settings(sim, tmp_path, **{"alerts.sinks": [sink]})
+    assert await run_doctor(settings, config_path=config, fmt="json", send_test_alert=True) == 0
+    checks = json.loads(capsys.readouterr().out)["checks"]
+    name = settings.region_label
+    assert [(c["target"], c["check"]) for c in checks] == [
+        ("", "config"),
+        ("", "state directory"),
+        (name, "credentials"),
+        (name, "organizations/me"),
+        (name, "source health-api"),
+        (name, "sink doc"),
+        (name, "test alert via doc"),
+    ]
+    assert checks[0]["detail"] == f"parsed ({config})"
+    assert checks[5]["detail"] == f"doc ({sim.url}/…): reachable"
+    assert (
+        await run_doctor(settings, config_path=tmp_path / "none.toml", fmt="human", send_test_alert=False)
+        == 0
+    )
+    assert capsys.readouterr().out.splitlines()[0] == "✓ config: parsed (no file: defaults)"
+
+
+async def test_no_sink_is_said_under_the_target(start_sim, tmp_path, capsys):
+    sim = start_sim("steady")
+    settings = sim_settings(sim, tmp_path)
+    assert (
+        await run_doctor(settings, config_path=tmp_path / "none.toml", fmt="json", send_test_alert=False) == 0
+    )
+    [said] = [c for c in json.loads(capsys.readouterr().out)["checks"] if c["check"] == "alert sinks"]
+    assert said == {
+        "target": settings.region_label,
+        "check": "alert sinks",
+        "verdict": "ok",
+        "detail": "none configured: nothing pages anyone",
+    }
+
+
+def test_a_config_that_does_not_parse_is_reported_in_the_format_asked_for(capsys):
+    assert config_failed(ConfigError("bad config"), "json") == 2
+    assert json.loads(capsys.readouterr().out) == {
+        "verdict": "fail",
+        "checks": [{"target": "", "check": "config", "verdict": "fail", "detail": "bad config"}],
+    }
+
+
+def test_another_targets_window_is_skipped_and_the_others_still_listed():
+    settings = settings_with(
+        {"name": "theirs", "start": "2099-01-06T02:00", "duration": "2h", "targets": ["lab"]},
+        {"name": "ours", "start": "2099-01-06T02:00", "duration": "2h", "ids": ["c0"], "targets": ["prod"]},
+    )
+    [ours] = window_checks("prod", settings, COMPONENTS)  # type: ignore[arg-type]
+    assert ours.check == "maintenance ours" and ours.verdict == OK
+
+
+def test_an_open_window_says_until_when():
+    settings = settings_with(
+        {"name": "always", "start": "2020-01-01T00:00", "duration": "1d", "every": "day"}
+    )
+    [check] = window_checks("prod", settings, COMPONENTS)  # type: ignore[arg-type]
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    assert check.detail.startswith(f"open now, until {tomorrow} 00:00 UTC; ")
+
+
+def test_a_window_covering_six_components_names_five_and_counts_the_sixth():
+    six = ["c0", "c1", "c2", "c3", "c4", "c5"]
+    settings = settings_with({"name": "six", "start": "2099-01-06T02:00", "duration": "2h", "ids": six})
+    [check] = window_checks("prod", settings, COMPONENTS)  # type: ignore[arg-type]
+    assert check.detail.endswith("(Queue 0, Queue 1, Queue 2, Queue 3, Queue 4, +1 more)")
+
+
+async def test_an_organization_that_does_not_answer_fails_and_the_sources_are_still_checked(
+    start_sim, tmp_path, capsys
+):
+    sim = start_sim("steady", faults=[{"kind": "error_json", "target": "probe", "every": 1}])
+    settings = sim_settings(sim, tmp_path)
+    assert (
+        await run_doctor(settings, config_path=tmp_path / "none.toml", fmt="json", send_test_alert=False) == 2
+    )
+    checks = {c["check"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["credentials"]["verdict"] == "ok"
+    assert checks["organizations/me"]["verdict"] == "fail"
+    assert checks["organizations/me"]["target"] == settings.region_label
+    assert checks["organizations/me"]["detail"].startswith("the API answered HTTP 503")
+    assert checks["source health-api"]["verdict"] == "ok"
+
+
+async def test_missing_credentials_are_a_failed_connection_named_by_what_is_missing(
+    start_sim, tmp_path, capsys
+):
+    sim = start_sim("steady")
+    flags = {
+        "genesys.api_url": sim.url,
+        "genesys.login_url": sim.url,
+        "audit.path": str(tmp_path / "audit.jsonl"),
+    }
+    settings = load_settings(path=tmp_path / "none.toml", env={}, flags=flags)
+    assert (
+        await run_doctor(settings, config_path=tmp_path / "none.toml", fmt="json", send_test_alert=False) == 2
+    )
+    checks = json.loads(capsys.readouterr().out)["checks"]
+    assert [(c["target"], c["check"], c["verdict"]) for c in checks[2:]] == [
+        (settings.region_label, "connection", "fail"),
+        (settings.region_label, "alert sinks", "ok"),
+    ]
+    assert checks[2]["detail"].startswith("GENESYSCLOUD_OAUTHCLIENT_ID is not set")

@@ -35,15 +35,15 @@ def alert(n: int) -> AuditEvent:
 
 
 class Receiver:
-    """Answers every post with ``status``; remembers each request."""
+    """Answers the posts with ``statuses`` in turn, the last one from then on; remembers each request."""
 
-    def __init__(self, status: int = 202) -> None:
-        self.status = status
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses or (202,))
         self.posts: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.posts.append(request)
-        return httpx.Response(self.status)
+        return httpx.Response(self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0])
 
 
 class Rig:
@@ -91,8 +91,10 @@ async def test_what_the_outbox_never_took_is_posted_directly_at_stop_when_there_
     assert (unsent.fate, unsent.detail) == ("delivered", "delivered directly: the outbox could not store it")
     [post] = rig.receiver.posts
     assert json.loads(post.content)["logs"][0]["id"] == "event-1"
+    assert post.headers["Authorization"] == "Bearer tok-secret-1234"
     [delivered] = rig.events
     assert delivered.event_type == "alert_delivered" and delivered.status == "202"
+    assert delivered.severity == "info" and delivered.timestamp == T0
     assert (delivered.sink, delivered.source, delivered.correlation_id) == (
         "hook",
         "webhook",
@@ -164,9 +166,51 @@ async def test_a_lost_message_says_why_each_place_failed(tmp_path):
 
 async def test_held_messages_are_stored_at_stop_when_the_outbox_takes_them_again(tmp_path):
     rig = Rig(tmp_path)
-    rig.dispatcher.enqueue([alert(1), alert(2)])
+    rig.dispatcher.enqueue([alert(1)])
+    rig.dispatcher.enqueue([alert(2)])
     assert await rig.dispatcher.close() == []
-    assert len(rig.outbox.pending()) == 1 and rig.dispatcher.held == 0
+    assert len(rig.outbox.pending()) == 2 and rig.dispatcher.held == 0
+    await rig.close()
+
+
+async def test_each_held_message_is_posted_directly_at_stop_and_each_refused_one_kept(tmp_path):
+    rig = Rig(tmp_path, receiver=Receiver(202, 503, 200))
+    rig.refuse_storing()
+    for n in (1, 2, 3):
+        rig.dispatcher.enqueue([alert(n)])
+    unsent = await rig.dispatcher.close(deliver_held=0.5)  # half a second left is time enough
+    assert [(u.fate, u.held.body["logs"][0]["id"]) for u in unsent] == [
+        ("delivered", "event-1"),
+        ("delivered", "event-3"),
+        ("kept", "event-2"),
+    ]
+    await rig.close()
+
+
+async def test_a_receivers_redirect_is_no_delivery_at_stop(tmp_path):
+    rig = Rig(tmp_path, receiver=Receiver(300))
+    rig.refuse_storing()
+    rig.dispatcher.enqueue([alert(1)])
+    assert [u.fate for u in await rig.dispatcher.close(deliver_held=5.0)] == ["kept"]
+    await rig.close()
+
+
+async def test_a_lost_message_names_every_place_that_failed_and_why(tmp_path):
+    (tmp_path / "state").mkdir()
+    beside = tmp_path / "state" / "outbox.sqlite3.held.jsonl"
+    beside.mkdir()
+    elsewhere = tmp_path / "audit"
+    elsewhere.mkdir()
+    (elsewhere / "outbox.sqlite3.held.jsonl").mkdir()
+    rig = Rig(tmp_path, held_elsewhere=[elsewhere])
+    rig.refuse_storing()
+    rig.dispatcher.enqueue([alert(1)])
+    [lost] = await rig.dispatcher.close()
+    assert lost.fate == "lost" and lost.held.body["logs"][0]["id"] == "event-1"
+    assert lost.detail == (
+        f"could not be stored anywhere ({beside}: Is a directory; {elsewhere / 'outbox.sqlite3.held.jsonl'}: "
+        "Is a directory)"
+    )
     await rig.close()
 
 
@@ -192,7 +236,38 @@ async def test_an_outbox_found_damaged_while_running_is_replaced_and_said(tmp_pa
         f"the alert outbox {path} was damaged (database disk image is malformed): moved aside to {aside} for "
         "inspection and a fresh one started; alerts waiting in the damaged file are not sent from it"
     )
+    assert said.timestamp == T0
     assert rig.dispatcher.held == 0 and rig.outbox.pending() == []
+    await rig.close()
+
+
+async def test_a_damaged_outbox_that_cannot_be_replaced_is_said_to_be_so(tmp_path):
+    rig = Rig(tmp_path)
+
+    def damaged(sinks):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    def cannot() -> Path:
+        raise OSError("read-only file system")
+
+    rig.outbox.orphans = damaged  # type: ignore[method-assign]
+    rig.outbox.replace_damaged = cannot  # type: ignore[method-assign]
+    assert await rig.dispatcher.orphans() == 0
+    assert rig.events == []
+    assert rig.dispatcher.storage.problems["alert outbox"] == (
+        "the alert outbox is damaged (database disk image is malformed) and cannot be replaced: read-only file system"
+    )
+    await rig.close()
+
+
+async def test_the_messages_not_delivered_are_this_processs_still_in_the_outbox(tmp_path):
+    rig = Rig(tmp_path, receiver=Receiver(503))
+    rig.outbox.add("hook", "k-older", {}, "from an earlier run", 0.0)
+    rig.dispatcher.start()
+    rig.dispatcher.enqueue([alert(1)])
+    await wait_until(lambda: len(rig.outbox.pending()) == 2)
+    [mine] = await rig.dispatcher.not_delivered()
+    assert mine.key != "k-older" and mine.summary == rig.dispatcher.made[0][4]
     await rig.close()
 
 

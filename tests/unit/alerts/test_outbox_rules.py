@@ -4,6 +4,7 @@ writes and the next start reads (a torn or foreign line skipped, the file remove
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -62,7 +63,9 @@ def test_messages_for_sinks_no_longer_configured_are_orphans_pending_or_failed(o
     assert gone is not None
     outbox.fail(gone, "HTTP 410")
     assert outbox.orphans(["hook"]) == 2
+    assert outbox.orphans(["hook", "old"]) == 0
     assert outbox.orphans([]) == 3  # no sink at all: every message
+    assert outbox.purge_orphans(["hook", "old"]) == 0
     assert outbox.purge_orphans(["hook"]) == 2
     assert [row.sink for row in outbox.pending()] == ["hook"]
     assert outbox.purge_orphans([]) == 1 and outbox.pending() == []
@@ -155,8 +158,29 @@ def test_a_damaged_file_is_moved_aside_and_a_fresh_one_started(tmp_path: Path):
     box.add("hook", "k1", {}, "", 0.0)
     aside = box.replace_damaged()
     try:
-        assert aside.name.startswith("outbox.sqlite3.damaged-") and aside.exists()
+        assert re.fullmatch(r"outbox\.sqlite3\.damaged-\d{8}T\d{6}", aside.name) and aside.exists()
         assert box.pending() == [] and box.add("hook", "k1", {}, "", 0.0) is not None
+    finally:
+        box.close()
+
+
+def test_a_damaged_files_log_and_shared_memory_go_aside_with_it_even_when_it_cannot_be_closed(tmp_path: Path):
+    path = tmp_path / "outbox.sqlite3"
+    box = Outbox(path)
+    box.db.close()
+
+    class Broken:
+        """A connection whose close fails, leaving its -wal and -shm files behind."""
+
+        def close(self) -> None:
+            path.with_name("outbox.sqlite3-wal").write_bytes(b"log")
+            path.with_name("outbox.sqlite3-shm").write_bytes(b"shm")
+            raise sqlite3.ProgrammingError("cannot close")
+
+    box.db = Broken()  # type: ignore[assignment]
+    aside = box.replace_damaged()
+    try:
+        assert Path(f"{aside}-wal").read_bytes() == b"log" and Path(f"{aside}-shm").read_bytes() == b"shm"
     finally:
         box.close()
 

@@ -95,3 +95,12 @@ def test_flapping_starts_at_the_nth_change_in_the_window_and_stops_once_one_is_l
     [stopped] = events([eng.observe(snap(clock, {"a": "down"}))], "flapping_stopped")  # 130 s: one left
     assert (stopped.message, stopped.status) == ("A stopped flapping; it is down", "down")
     assert eng.export()["components"]["a"]["flapping"] is False
+
+
+def test_a_change_is_confirmed_when_it_has_lasted_the_flap_interval_not_a_second_sooner():
+    clock = FakeClock(T0)
+    eng = engine(clock, flap_interval=30, min_down=9)
+    # seen down every second from 10 s: 29 s later it has not lasted 30 s yet; at 30 s it has
+    outcomes = run(eng, clock, [(0, {"a": "healthy"})] + [(t, {"a": "down"}) for t in range(10, 41)])
+    [change] = events(outcomes, "component_health_change")
+    assert change.timestamp == T0 + timedelta(seconds=40)

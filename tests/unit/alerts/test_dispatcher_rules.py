@@ -13,12 +13,13 @@ from pathlib import Path
 import httpx
 
 from tui_health.alerts.dispatcher import Dispatcher
-from tui_health.alerts.outbox import Outbox, take_held
+from tui_health.alerts.outbox import Outbox, keep_held, take_held
 from tui_health.alerts.sinks import Firing
 from tui_health.alerts.sinks.alertmanager import AlertmanagerSink
 from tui_health.alerts.sinks.webhook import WebhookSink
 from tui_health.model.domain import AuditEvent
 from tui_health.support.clock import FakeClock
+from tui_health.support.retry import Backoff
 
 T0 = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 
@@ -399,3 +400,102 @@ async def test_drain_gives_up_at_its_deadline_and_at_once_when_the_outbox_refuse
     async with asyncio.timeout(20):  # a guard only: it returns as soon as the storing task has failed once
         assert await stuck.dispatcher.drain(3600.0) is False
     await stuck.close()
+
+
+# -- delivery ----------------------------------------------------------------------------------------------------------
+async def test_each_attempt_is_audited_with_its_answer_and_the_counts_follow_the_outbox(tmp_path):
+    rig = Rig(tmp_path, receiver=Receiver(503, 202), backoff=Backoff(base=0.01, cap=0.02))
+    rig.outbox.add("gone", "k-orphan", {}, "for a sink no longer configured", 0.0)  # counted nowhere
+    rig.dispatcher.start()
+    rig.dispatcher.enqueue([alert(1)])
+    await wait_until(lambda: [e.event_type for e in rig.events] == ["alert_retrying"])
+    rig.clock.advance(1)  # the retry is due (the backoff is a hundredth of a second on this clock)
+    await wait_until(lambda: [e.event_type for e in rig.events] == ["alert_retrying", "alert_delivered"])
+    print([(e.event_type, e.message) for e in rig.events])
+    retrying, delivered = rig.events
+    key = rig.dispatcher.made[0][0]
+    assert (retrying.status, retrying.severity, retrying.correlation_id, retrying.sink) == (
+        "503",
+        "warning",
+        key,
+        "hook",
+    )
+    assert retrying.message.startswith(
+        "hook (https://hooks.example.com/…) failed (HTTP 503, attempt 1); retrying in "
+    )
+    assert (delivered.status, delivered.severity, delivered.correlation_id) == ("202", "info", key)
+    assert delivered.message.startswith(
+        "delivered to hook (https://hooks.example.com/…) (HTTP 202, attempt 2): "
+    )
+    await wait_until(
+        lambda: rig.dispatcher.enqueued == set()
+    )  # delivered: nothing of this process left waiting
+    assert (rig.dispatcher.pending, rig.dispatcher.failed) == (0, 0)
+    await rig.close()
+
+
+async def test_a_message_refused_for_good_is_counted_as_failed(tmp_path):
+    rig = Rig(tmp_path, receiver=Receiver(404), permanent_after=0)
+    changes = []
+    rig.dispatcher.on_change = lambda: changes.append((rig.dispatcher.pending, rig.dispatcher.failed))
+    rig.dispatcher.start()
+    rig.dispatcher.enqueue([alert(1)])
+    await wait_until(lambda: rig.dispatcher.failed == 1)
+    [failed] = rig.events
+    assert (failed.event_type, failed.status, failed.severity) == ("alert_failed", "404", "critical")
+    assert rig.dispatcher.pending == 0 and changes[-1] == (0, 1)
+    assert len(rig.dispatcher.enqueued) == 1  # failed for good: --once still names it
+    await rig.close()
+
+
+async def test_at_start_the_alerts_a_stop_kept_in_every_place_are_queued_and_said(tmp_path):
+    items = [
+        {"sink": "hook", "key": f"k-kept-{n}", "body": {"n": n}, "summary": f"C{n} is down", "at": 1.0}
+        for n in (1, 2)
+    ]
+    beside = tmp_path / "state" / "outbox.sqlite3.held.jsonl"
+    elsewhere = tmp_path / "audit" / "outbox.sqlite3.held.jsonl"
+    elsewhere.parent.mkdir()
+    rig = Rig(tmp_path, held_elsewhere=[tmp_path / "audit"])
+    keep_held(beside, items[:1])
+    keep_held(elsewhere, items[1:])
+    rig.dispatcher.start()
+    await wait_until(lambda: len(rig.receiver.posts) == 2)
+    said = [e for e in rig.events if e.event_type == "storage_recovered"]
+    assert [(e.message, e.source, e.timestamp) for e in said] == [
+        (f"1 alert(s) kept in {beside} at the last stop are queued for delivery", "alert outbox", T0),
+        (f"1 alert(s) kept in {elsewhere} at the last stop are queued for delivery", "alert outbox", T0),
+    ]
+    assert not beside.exists() and not elsewhere.exists()
+    assert [p.headers["Idempotency-Key"] for p in rig.receiver.posts] == ["k-kept-1", "k-kept-2"]
+    await rig.close()
+
+
+async def test_only_a_2xx_is_a_delivery(tmp_path):
+    for status, kind in ((200, "alert_delivered"), (299, "alert_delivered"), (300, "alert_retrying")):
+        rig = Rig(tmp_path / str(status), receiver=Receiver(status))
+        rig.dispatcher.start()
+        rig.dispatcher.enqueue([alert(1)])
+        await wait_until(lambda rig=rig: bool(rig.events))
+        assert rig.events[0].event_type == kind, status
+        await rig.close()
+
+
+async def test_a_receiver_that_cannot_be_reached_is_retried_with_no_response(tmp_path):
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    rig = Rig(tmp_path)
+    rig.http = httpx.AsyncClient(transport=httpx.MockTransport(unreachable))
+    rig.dispatcher.http = rig.http
+    rig.dispatcher.start()
+    rig.dispatcher.enqueue([alert(1)])
+    await wait_until(lambda: bool(rig.events))
+    [retrying] = rig.events
+    assert (retrying.event_type, retrying.status) == ("alert_retrying", "no-response")
+    assert "https://hooks.example.com" in retrying.message and "attempt 1" in retrying.message
+    [row] = rig.outbox.pending()
+    assert (
+        row.attempts == 1 and row.last_error and row.refused_since is None
+    )  # not a refusal: no refusal clock
+    await rig.close()

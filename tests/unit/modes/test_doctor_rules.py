@@ -409,3 +409,21 @@ async def test_missing_credentials_are_a_failed_connection_named_by_what_is_miss
         (settings.region_label, "alert sinks", "ok"),
     ]
     assert checks[2]["detail"].startswith("GENESYSCLOUD_OAUTHCLIENT_ID is not set")
+
+
+def test_a_state_directory_that_cannot_be_made_is_a_failure_saying_why(tmp_path):
+    taken = tmp_path / "a-file"
+    taken.write_text("not a directory")
+    assert state_dir(SimpleNamespace(state_dir=taken)) == [  # type: ignore[arg-type]
+        Check("", "state directory", FAIL, f"{taken} is not writable: File exists")
+    ]
+
+
+def test_a_lock_taken_between_the_two_looks_is_an_instance_starting(tmp_path, monkeypatch):
+    def taken(self):
+        raise ConfigError("another tui-health (pid 1) is already using the state directory")
+
+    monkeypatch.setattr(InstanceLock, "acquire", taken)
+    assert state_dir(SimpleNamespace(state_dir=tmp_path)) == [  # type: ignore[arg-type]
+        Check("", "state directory", OK, f"{tmp_path} writable; an instance is starting on it now")
+    ]

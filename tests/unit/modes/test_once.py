@@ -234,8 +234,11 @@ def test_chaos_still_returns_everything(start_sim):
     assert sim.state.counts["token"] == 2
     assert doc["latency_ms"]["total"] >= 1000  # the Retry-After: 1 waits (two pages, side by side)
     codes = [r["status_code"] for r in doc["latency_ms"]["requests"]]
-    # the revocation answers 401 to whatever was in flight with the old token (one or both pages); one new token
-    assert codes.count(429) == 2 and codes.count(401) in (1, 2) and codes.count(503) == 2
+    # the revocation answers 401 to whatever was in flight with the old token (one or both pages); one new token.
+    # An old-token request that reaches the simulator 8th or 9th is refused for its token before its 503: 401
+    # takes that 503's place (seen under load), so a 503 is missing only beside a second 401
+    assert codes.count(429) == 2 and codes.count(401) in (1, 2) and codes.count(503) in (1, 2)
+    assert codes.count(401) + codes.count(503) in (3, 4)
 
 
 @pytest.mark.parametrize("webhook", [False, True])

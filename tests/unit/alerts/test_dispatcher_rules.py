@@ -266,7 +266,8 @@ async def test_the_messages_not_delivered_are_this_processs_still_in_the_outbox(
     rig.outbox.add("hook", "k-older", {}, "from an earlier run", 0.0)
     rig.dispatcher.start()
     rig.dispatcher.enqueue([alert(1)])
-    await wait_until(lambda: len(rig.outbox.pending()) == 2)
+    # stored (the outbox's thread) and taken as this process's (the dispatcher, a loop step later)
+    await wait_until(lambda: len(rig.outbox.pending()) == 2 and bool(rig.dispatcher.enqueued))
     [mine] = await rig.dispatcher.not_delivered()
     assert mine.key != "k-older" and mine.summary == rig.dispatcher.made[0][4]
     await rig.close()
@@ -343,7 +344,7 @@ async def test_a_zero_resend_interval_re_sends_at_every_call(tmp_path):
 
 async def wait_until(predicate) -> None:
     """Wait for a step the test triggered (delivery runs on tasks and the outbox's thread); bounded."""
-    for _ in range(500):
+    for _ in range(3000):  # 30 s: only a bound on a test that would hang
         if predicate():
             return
         await asyncio.sleep(0.01)

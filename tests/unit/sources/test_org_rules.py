@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.paths import FIXTURES
+from tests.unit.fake_api import FakeApi, client
 from tui_health.model.domain import Status
 from tui_health.sources import trunks
 from tui_health.sources.entities import EntitySource
@@ -62,47 +63,43 @@ def test_a_queues_own_thresholds_by_id_then_by_name_pattern_then_the_defaults():
     assert queue(3, 5, thresholds=other) is Status.HEALTHY  # not its pattern: the default 10
 
 
-class ListingApi:
-    """Answers the queue list and counts how often it was asked."""
+def listing_api(names: list[str]) -> FakeApi:
+    """Answers the queue list with ``names`` (as they are when asked) and every observation query with none."""
 
-    def __init__(self, names: list[str]) -> None:
-        self.names = names
-        self.lists = 0
-
-    def url(self, path: str) -> str:
-        return path
-
-    def rate_limit(self, path: str) -> None:
-        return None
-
-    async def request_json(self, url: str, **kwargs: Any) -> tuple[Any, str]:
+    def answer(url: str, request: dict[str, Any]) -> tuple[Any, str]:
         if url.endswith("/routing/queues"):
-            self.lists += 1
             page = body("routing_queues_page")
             example = page["entities"][0]
-            page["entities"] = [{**example, "id": f"id-{n}", "name": n} for n in self.names]
-            page.update(total=len(self.names), pageCount=1)
+            page["entities"] = [{**example, "id": f"id-{n}", "name": n} for n in names]
+            page.update(total=len(names), pageCount=1)
             return page, "cid"
         return {"results": []}, "cid"
+
+    return FakeApi(answer)
+
+
+def lists(api: FakeApi) -> int:
+    return sum(1 for asked in api.asked if asked["url"].endswith("/routing/queues"))
 
 
 async def test_the_queue_list_is_read_again_only_after_list_every():
     clock = FakeClock()
-    api = ListingApi(["Support", "Sales"])
-    source = QueuesSource(api, QueuesSettings(names=["S*"], list_every=300), clock=clock)  # type: ignore[arg-type]
+    names = ["Support", "Sales"]
+    api = listing_api(names)
+    source = QueuesSource(client(api), QueuesSettings(names=["S*"], list_every=300), clock=clock)
     await source.fetch(None)
     clock.advance(299)
     await source.fetch(None)
-    assert api.lists == 1
+    assert lists(api) == 1
     clock.advance(1)
-    api.names.append("Sales APAC")
+    names.append("Sales APAC")
     result = await source.fetch(None)
-    assert api.lists == 2 and len(result.components) == 3
+    assert lists(api) == 2 and len(result.components) == 3
 
 
 async def test_at_most_max_queues_are_watched_and_the_rest_is_said():
-    api = ListingApi([f"Support {n}" for n in range(7)])
-    source = QueuesSource(api, QueuesSettings(names=["Support*"], max_queues=5))  # type: ignore[arg-type]
+    api = listing_api([f"Support {n}" for n in range(7)])
+    source = QueuesSource(client(api), QueuesSettings(names=["Support*"], max_queues=5))
     result = await source.fetch(None)
     assert len(result.components) == 5
     assert result.extras.note == "2 more matching queue(s) not watched (queues.max_queues)"
@@ -164,18 +161,8 @@ def test_after_a_gap_a_pushed_source_asks_for_a_poll_instead_of_answering():
 
 async def test_a_rename_seen_by_a_poll_is_published():
     listing = body("trunks_page")
-
-    class Api:
-        def url(self, path: str) -> str:
-            return path
-
-        def rate_limit(self, path: str) -> None:
-            return None
-
-        async def request_json(self, url: str, **kwargs: Any) -> tuple[Any, str]:
-            return copy.deepcopy(listing), "cid"
-
-    source = EntitySource(trunks.SPEC, Api(), settings=TrunksSettings())  # type: ignore[arg-type]
+    api = FakeApi(lambda url, request: (copy.deepcopy(listing), "cid"))
+    source = EntitySource(trunks.SPEC, client(api), settings=TrunksSettings())
     await source.fetch(None)
     listing["entities"][0]["name"] = "Carrier A (renamed)"
     result = await source.fetch(None)

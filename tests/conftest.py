@@ -51,8 +51,9 @@ def pytest_configure_node(node: Any) -> None:  # xdist's, in the controller, onc
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: two workers per core. Many tests wait on another process (a simulator, the CLI, a receiver)
     more than they compute, so a core has room for a second worker: on 2 cores, 4 workers end the suite in about
-    two thirds of the time 2 take."""
-    return 2 * (os.cpu_count() or 1)
+    two thirds of the time 2 take. At most 16: on a large machine each worker's start-up (imports, collection)
+    would cost more than its share of the tests saves."""
+    return min(16, 2 * (os.cpu_count() or 1))
 
 
 def _isolate() -> None:
